@@ -1,0 +1,122 @@
+#include "cli/cli_support.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "engine/dagfile/dag_folder.h"
+#include "engine/dagfile/dag_loader.h"
+#include "operators/operator_registry.h"
+
+namespace mayaflow::cli {
+
+Settings settings_or_fail() {
+    auto settings = load_settings(process_environment());
+    if (!settings) throw CommandFailed{"configuration error: " + settings.error().message};
+    return *settings;
+}
+
+std::unique_ptr<SqliteStore> open_store_or_fail(const Settings& settings, bool read_only) {
+    auto store = SqliteStore::open(StoreOptions{.path = settings.database, .read_only = read_only,
+                                                .durability = settings.durability});
+    if (!store) throw CommandFailed{store.error().message};
+    return std::move(*store);
+}
+
+namespace {
+
+std::optional<Dag> find_in_folder(const std::string& dag_id, const std::filesystem::path& folder) {
+    std::vector<std::string> broken;
+    for (auto& loaded : load_dag_folder(folder, DagLoadOptions{&builtin_operators(), folder})) {
+        if (loaded.result.dag && loaded.result.dag->dag_id == dag_id) return std::move(loaded.result.dag);
+        if (!loaded.result.dag && loaded.file.stem() == dag_id) {
+            throw CommandFailed{fmt::format("DAG '{}' does not load:\n{}", dag_id, format_errors(loaded.result.errors))};
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+Dag load_dag_or_fail(const std::string& dag_id, const std::optional<std::string>& subdir) {
+    if (subdir) {
+        auto dag = find_in_folder(dag_id, *subdir);
+        if (!dag) throw CommandFailed{fmt::format("no DAG with dag_id '{}' in {}", dag_id, *subdir)};
+        return std::move(*dag);
+    }
+    auto settings = settings_or_fail();
+    if (std::filesystem::exists(settings.database)) {
+        auto store = open_store_or_fail(settings, true);
+        auto record = store->find_dag(dag_id);
+        if (!record) throw CommandFailed{record.error().message};
+        if (*record) {
+            const auto& fileloc = (*record)->fileloc;
+            auto folder = std::filesystem::path(fileloc).parent_path();
+            auto root = fileloc.starts_with(settings.dags_folder.string()) ? settings.dags_folder : folder;
+            auto loaded = load_dag_file(fileloc, DagLoadOptions{&builtin_operators(), root});
+            if (!loaded.dag) {
+                throw CommandFailed{fmt::format("DAG '{}' does not load from {}:\n{}", dag_id, fileloc,
+                                                format_errors(loaded.errors))};
+            }
+            return std::move(*loaded.dag);
+        }
+    }
+    auto dag = find_in_folder(dag_id, settings.dags_folder);
+    if (!dag) {
+        throw CommandFailed{fmt::format("no DAG with dag_id '{}': `mayaflow dags list` shows the DAGs, or name the "
+                                        "folder to look in with --subdir",
+                                        dag_id)};
+    }
+    return std::move(*dag);
+}
+
+void add_output_option(CLI::App& command, OutputFormat& format) {
+    command.add_option("-o,--output", format, "Output format: table, json or plain")
+        ->transform(CLI::CheckedTransformer(
+            std::map<std::string, OutputFormat>{{"table", OutputFormat::table}, {"json", OutputFormat::json},
+                                                {"plain", OutputFormat::plain}},
+            CLI::ignore_case));
+}
+
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                 OutputFormat format) {
+    if (format == OutputFormat::json) {
+        auto array = nlohmann::json::array();
+        for (const auto& row : rows) {
+            nlohmann::json object;
+            for (size_t i = 0; i < header.size() && i < row.size(); ++i) object[header[i]] = row[i];
+            array.push_back(object);
+        }
+        std::cout << array.dump(2) << "\n";
+        return;
+    }
+    if (format == OutputFormat::plain) {
+        for (const auto& row : rows) {
+            std::string line;
+            for (const auto& cell : row) line += (line.empty() ? "" : "\t") + cell;
+            std::cout << line << "\n";
+        }
+        return;
+    }
+    std::vector<size_t> widths(header.size());
+    for (size_t i = 0; i < header.size(); ++i) widths[i] = header[i].size();
+    for (const auto& row : rows) {
+        for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    }
+    auto print_row = [&](const std::vector<std::string>& row) {
+        std::string line;
+        for (size_t i = 0; i < widths.size(); ++i) {
+            std::string cell = i < row.size() ? row[i] : "";
+            line += (i ? " | " : "") + cell + std::string(i + 1 < widths.size() ? widths[i] - cell.size() : 0, ' ');
+        }
+        std::cout << line << "\n";
+    };
+    print_row(header);
+    std::string rule;
+    for (size_t i = 0; i < widths.size(); ++i) rule += (i ? "=+=" : "") + std::string(widths[i], '=');
+    std::cout << rule << "\n";
+    for (const auto& row : rows) print_row(row);
+}
+
+}  // namespace mayaflow::cli

@@ -1,0 +1,42 @@
+#pragma once
+// What the CLI's commands share: settings, opening the store, finding a DAG, printing tables.
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/config/settings.h"
+#include "engine/model/dag.h"
+#include "engine/store/sqlite_store.h"
+
+namespace mayaflow::cli {
+
+// Thrown by a command to end with a message on stderr and an exit code.
+struct CommandFailed {
+    std::string message;
+    int exit_code = 1;
+};
+
+Settings settings_or_fail();
+std::unique_ptr<SqliteStore> open_store_or_fail(const Settings& settings, bool read_only);
+
+// Loads a DAG by id: from the files in `subdir` when given, else from the file the daemon
+// recorded for it, else from the configured DAG folder.
+Dag load_dag_or_fail(const std::string& dag_id, const std::optional<std::string>& subdir);
+
+enum class OutputFormat { table, json, plain };
+void add_output_option(CLI::App& command, OutputFormat& format);
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                 OutputFormat format);
+
+void register_dags_commands(CLI::App& app);
+void register_tasks_commands(CLI::App& app);
+void register_schedule_commands(CLI::App& app);
+void register_db_commands(CLI::App& app);
+void register_standalone_command(CLI::App& app);
+
+}  // namespace mayaflow::cli

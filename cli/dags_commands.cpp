@@ -1,0 +1,157 @@
+// `mayaflow dags …`: list DAGs and import errors, validate files, preview a DAG's next runs.
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "cli/cli_support.h"
+#include "engine/dagfile/dag_folder.h"
+#include "engine/dagfile/dag_loader.h"
+#include "engine/time/iso8601.h"
+#include "engine/time/timetable.h"
+#include "operators/operator_registry.h"
+
+namespace mayaflow::cli {
+namespace {
+
+void list_dags(OutputFormat format, bool include_inactive) {
+    auto settings = settings_or_fail();
+    auto store = open_store_or_fail(settings, true);
+    auto dags = store->list_dags(include_inactive);
+    if (!dags) throw CommandFailed{dags.error().message};
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& dag : *dags) {
+        rows.push_back({dag.dag_id, dag.fileloc, dag.owners, dag.is_paused ? "True" : "False",
+                        dag.schedule.value_or("None"), std::to_string(dag.latest_version)});
+    }
+    print_table({"dag_id", "fileloc", "owners", "is_paused", "schedule", "version"}, rows, format);
+}
+
+void list_import_errors(OutputFormat format) {
+    auto settings = settings_or_fail();
+    auto store = open_store_or_fail(settings, true);
+    auto errors = store->list_import_errors();
+    if (!errors) throw CommandFailed{errors.error().message};
+    if (format == OutputFormat::table) {
+        if (errors->empty()) {
+            std::cout << "No data found\n";
+            return;
+        }
+        for (const auto& error : *errors) std::cout << error.stack_trace << "\n";
+        return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& error : *errors) rows.push_back({error.filename, error.stack_trace});
+    print_table({"filepath", "error"}, rows, format);
+}
+
+void validate(const std::vector<std::string>& paths, const std::optional<std::string>& dags_folder) {
+    size_t files = 0;
+    size_t failed = 0;
+    for (const auto& path : paths) {
+        std::vector<std::filesystem::path> targets;
+        if (std::filesystem::is_directory(path)) {
+            targets = list_dag_files(path);
+        } else if (std::filesystem::exists(path)) {
+            targets.push_back(path);
+        } else {
+            std::cerr << path << ": no such file or folder\n";
+            ++failed;
+            continue;
+        }
+        for (const auto& file : targets) {
+            ++files;
+            std::filesystem::path root;
+            if (dags_folder) root = *dags_folder;
+            else if (std::filesystem::is_directory(path)) root = path;
+            else root = std::filesystem::absolute(file).parent_path();
+            auto result = load_dag_file(file, DagLoadOptions{&builtin_operators(), root});
+            if (!result.dag) {
+                std::cerr << format_errors(result.errors) << "\n";
+                ++failed;
+                continue;
+            }
+            std::cout << fmt::format("{}: ok: DAG '{}' with {} task{}\n", file.string(), result.dag->dag_id,
+                                     result.dag->tasks.size(), result.dag->tasks.size() == 1 ? "" : "s");
+        }
+    }
+    if (failed > 0) {
+        throw CommandFailed{fmt::format("{} of {} DAG file{} failed validation", failed, files, files == 1 ? "" : "s")};
+    }
+}
+
+void next_execution(const std::string& dag_id, int count, const std::optional<std::string>& subdir, bool with_intervals) {
+    Dag dag = load_dag_or_fail(dag_id, subdir);
+    auto settings = settings_or_fail();
+    if (!subdir && std::filesystem::exists(settings.database)) {
+        auto store = open_store_or_fail(settings, true);
+        auto record = store->find_dag(dag_id);
+        if (record && *record && (*record)->is_paused) {
+            std::cerr << "note: DAG '" << dag_id << "' is paused: these runs happen only after it is unpaused\n";
+        }
+    }
+    if (dag.schedule.kind() == Schedule::Kind::none) {
+        std::cerr << "DAG '" << dag_id << "' has no schedule: it runs only when triggered\n";
+        return;
+    }
+    TimeRestriction restriction{dag.start_date, dag.end_date, dag.catchup};
+    std::optional<DataInterval> last;
+    Instant now = now_instant();
+    for (int i = 0; i < count; ++i) {
+        auto info = next_dagrun_info(dag.schedule, dag.timezone, last, restriction, now);
+        if (!info) break;
+        if (with_intervals) {
+            std::cout << fmt::format("{}\t{}\t{}\t{}\n", format_iso8601(info->logical_date, dag.timezone),
+                                     format_iso8601(info->interval.start, dag.timezone),
+                                     format_iso8601(info->interval.end, dag.timezone),
+                                     format_iso8601(info->run_after, dag.timezone));
+        } else {
+            std::cout << format_iso8601(info->logical_date, dag.timezone) << "\n";
+        }
+        last = info->interval;
+        if (dag.schedule.kind() == Schedule::Kind::once) break;
+    }
+}
+
+}  // namespace
+
+void register_dags_commands(CLI::App& app) {
+    auto* dags = app.add_subcommand("dags", "Manage and inspect DAGs");
+    dags->require_subcommand(1);
+
+    static OutputFormat list_format = OutputFormat::table;
+    static bool include_inactive = false;
+    auto* list = dags->add_subcommand("list", "List the DAGs the daemon has loaded");
+    add_output_option(*list, list_format);
+    list->add_flag("--include-inactive", include_inactive, "Also list DAGs whose file is gone");
+    list->callback([] { list_dags(list_format, include_inactive); });
+
+    static OutputFormat errors_format = OutputFormat::table;
+    auto* errors = dags->add_subcommand("list-import-errors", "List the DAG files that failed to load, and why");
+    add_output_option(*errors, errors_format);
+    errors->callback([] { list_import_errors(errors_format); });
+
+    static std::vector<std::string> validate_paths;
+    static std::optional<std::string> validate_root;
+    auto* validate_command = dags->add_subcommand(
+        "validate", "Check DAG files without a daemon (exit 0 when all load; errors on stderr)");
+    validate_command->add_option("paths", validate_paths, "DAG files or folders")->required();
+    validate_command->add_option("--dags-folder", validate_root,
+                                 "The DAG folder included files must stay inside (default: the file's folder)");
+    validate_command->callback([] { validate(validate_paths, validate_root); });
+
+    static std::string next_dag;
+    static int next_count = 1;
+    static std::optional<std::string> next_subdir;
+    static bool next_intervals = false;
+    auto* next = dags->add_subcommand("next-execution", "Print the logical dates of a DAG's next runs");
+    next->add_option("dag_id", next_dag, "The DAG")->required();
+    next->add_option("-n,--num-executions", next_count, "How many runs")->check(CLI::Range(1, 100000));
+    next->add_option("-S,--subdir", next_subdir, "Load the DAG from this folder instead of the daemon's");
+    next->add_flag("--with-intervals", next_intervals,
+                   "Print logical date, data interval start and end, and when the run starts");
+    next->callback([] { next_execution(next_dag, next_count, next_subdir, next_intervals); });
+}
+
+}  // namespace mayaflow::cli

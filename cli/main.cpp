@@ -1,0 +1,30 @@
+// mayaflow: the command line. Each command group registers itself from its own file.
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/cli_support.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"mayaflow: a workflow engine for small data teams (DAGs in YAML, Airflow's concepts)", "mayaflow"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("mayaflow ") + MAYAFLOW_VERSION);
+    mayaflow::cli::register_standalone_command(app);
+    mayaflow::cli::register_dags_commands(app);
+    mayaflow::cli::register_tasks_commands(app);
+    mayaflow::cli::register_schedule_commands(app);
+    mayaflow::cli::register_db_commands(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const mayaflow::cli::CommandFailed& failed) {
+        if (!failed.message.empty()) std::cerr << "error: " << failed.message << "\n";
+        return failed.exit_code;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

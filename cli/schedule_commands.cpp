@@ -1,0 +1,70 @@
+// `mayaflow schedule preview`: when a schedule expression fires, in a time zone.
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/cli_support.h"
+#include "engine/time/cron.h"
+#include "engine/time/iso8601.h"
+#include "engine/time/schedule.h"
+
+namespace mayaflow::cli {
+namespace {
+
+void preview(const std::string& expression, const std::string& zone_name, const std::optional<std::string>& from,
+             int count) {
+    auto zone = TimeZone::find(zone_name);
+    if (!zone) throw CommandFailed{zone.error().message};
+    auto schedule = Schedule::parse(expression);
+    if (!schedule) throw CommandFailed{schedule.error().message};
+    Instant start = now_instant();
+    if (from) {
+        auto parsed = parse_datetime(*from, *zone);
+        if (!parsed) throw CommandFailed{"--from: " + parsed.error().message};
+        start = *parsed;
+    }
+    switch (schedule->kind()) {
+        case Schedule::Kind::none:
+        case Schedule::Kind::once:
+            throw CommandFailed{fmt::format("'{}' has no repeating fire times to preview", expression)};
+        case Schedule::Kind::cron: {
+            Instant current = start;
+            for (int i = 0; i < count; ++i) {
+                auto next = schedule->cron().next_after(current, *zone);
+                if (!next) break;
+                current = *next;
+                std::cout << format_iso8601(current, *zone) << "\n";
+            }
+            break;
+        }
+        case Schedule::Kind::interval: {
+            Instant current = start;
+            for (int i = 0; i < count; ++i) {
+                current += schedule->interval();
+                std::cout << format_iso8601(current, *zone) << "\n";
+            }
+            break;
+        }
+    }
+}
+
+}  // namespace
+
+void register_schedule_commands(CLI::App& app) {
+    auto* schedule = app.add_subcommand("schedule", "Work with schedule expressions");
+    schedule->require_subcommand(1);
+    static std::string expression;
+    static std::string zone = "UTC";
+    static std::optional<std::string> from;
+    static int count = 10;
+    auto* command = schedule->add_subcommand(
+        "preview", "Print the next fire times of a cron expression, preset or interval (one ISO-8601 time per line)");
+    command->add_option("expression", expression, "e.g. \"0 3 * * MON-FRI\", @daily or 30m")->required();
+    command->add_option("--timezone,--tz", zone, "IANA time zone, e.g. Asia/Tokyo (default UTC)");
+    command->add_option("--from", from, "Start after this time (default: now); without an offset it is in --timezone");
+    command->add_option("--count,-n", count, "How many fire times")->check(CLI::Range(1, 100000));
+    command->callback([] { preview(expression, zone, from, count); });
+}
+
+}  // namespace mayaflow::cli

@@ -1,0 +1,32 @@
+#pragma once
+// Settings say where mayaflow keeps its files and how it serves. Each comes from, in order of
+// precedence: a command-line flag, an environment variable, $MAYAFLOW_HOME/mayaflow.yaml, or the
+// default. See docs/configuration.md.
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "engine/store/sqlite_store.h"
+#include "engine/time/instant.h"
+#include "engine/util/result.h"
+
+namespace mayaflow {
+
+struct Settings {
+    std::filesystem::path home;         // MAYAFLOW_HOME, default ~/mayaflow
+    std::filesystem::path dags_folder;  // MAYAFLOW_DAGS_FOLDER, default <home>/dags
+    std::filesystem::path database;     // MAYAFLOW_DATABASE, default <home>/mayaflow.db
+    std::filesystem::path logs_folder;  // MAYAFLOW_LOGS_FOLDER, default <home>/logs
+    std::string web_host = "127.0.0.1";  // MAYAFLOW_WEB_HOST
+    int web_port = 8080;                  // MAYAFLOW_WEB_PORT
+    Duration dag_scan_interval = std::chrono::milliseconds(500);  // MAYAFLOW_DAG_SCAN_INTERVAL
+    Durability durability = Durability::normal;                   // MAYAFLOW_DURABILITY: normal | full
+    std::string log_level = "info";                                // MAYAFLOW_LOG_LEVEL
+};
+
+// Reads the environment given (normally the process's) and the config file in the home folder.
+Result<Settings> load_settings(const std::map<std::string, std::string>& environment);
+std::map<std::string, std::string> process_environment();
+
+}  // namespace mayaflow

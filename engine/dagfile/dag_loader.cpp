@@ -1,0 +1,238 @@
+#include "engine/dagfile/dag_loader.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "engine/dagfile/dependency_resolver.h"
+#include "engine/dagfile/field_reader.h"
+#include "engine/dagfile/task_builder.h"
+#include "engine/time/iso8601.h"
+#include "engine/util/hash.h"
+#include "engine/util/text.h"
+
+namespace mayaflow {
+namespace {
+
+const std::vector<std::string>& dag_field_names() {
+    static const std::vector<std::string> names = {
+        "dag_id",          "description",      "doc_md",         "schedule",   "timezone",
+        "start_date",      "end_date",         "catchup",        "max_active_runs",
+        "max_active_tasks", "dagrun_timeout",  "tags",           "params",     "default_args",
+        "owner",           "is_paused_upon_creation", "tasks"};
+    return names;
+}
+
+// Hints for keys that Airflow or dag-factory users carry over.
+std::string renamed_field_hint(const std::string& key) {
+    if (key == "schedule_interval") return "; Airflow 2.4 renamed it: use 'schedule'";
+    if (key == "concurrency") return "; use 'max_active_tasks'";
+    if (key == "dependencies") return "; use 'depends_on'";
+    return "";
+}
+
+class DagFileParser {
+  public:
+    DagFileParser(const std::filesystem::path& file, const DagLoadOptions& options)
+        : file_(file), options_(options), reader_(file, options.dags_folder, result_.errors) {}
+
+    DagLoadResult parse(std::string_view text) {
+        YAML::Node root;
+        try {
+            root = YAML::Load(std::string(text));
+        } catch (const YAML::Exception& e) {
+            SourceLocation where{file_.string(), e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                                 e.mark.column >= 0 ? e.mark.column + 1 : 0};
+            reader_.error(where, "", "YAML syntax error: " + e.msg);
+            return std::move(result_);
+        }
+        if (!root.IsMap()) {
+            reader_.error(SourceLocation{file_.string(), 1, 1}, "",
+                          "a DAG file must be a mapping with at least 'tasks:' (see docs/dag-format.md)");
+            return std::move(result_);
+        }
+        Dag dag;
+        dag.dag_id = file_.stem().string();
+        dag.fileloc = std::filesystem::absolute(file_).lexically_normal().string();
+        read_fields(root, dag);
+        result_.included_files = reader_.included_files();
+        if (!result_.errors.empty()) return std::move(result_);
+        ContentHash hash;
+        hash.add(text);
+        hash.add(reader_.included_hash().hex());
+        dag.source_hash = hash.hex();
+        dag.index_tasks();
+        result_.dag = std::move(dag);
+        return std::move(result_);
+    }
+
+  private:
+    void read_fields(const YAML::Node& root, Dag& dag) {
+        auto entries = reader_.entries(root, "");
+        std::map<std::string, const YamlEntry*> fields;
+        for (const auto& entry : entries) {
+            const auto& known = dag_field_names();
+            if (std::find(known.begin(), known.end(), entry.key) == known.end()) {
+                reader_.error(entry.key_node, entry.key,
+                              fmt::format("unknown DAG field '{}'{}{}", entry.key, did_you_mean(entry.key, known),
+                                          renamed_field_hint(entry.key)));
+                continue;
+            }
+            fields[entry.key] = &entry;
+        }
+        auto node = [&](const char* name) -> const YAML::Node* {
+            auto it = fields.find(name);
+            return it == fields.end() ? nullptr : &it->second->value;
+        };
+
+        if (auto* n = node("dag_id")) {
+            if (auto id = reader_.string(*n, "dag_id")) dag.dag_id = *id;
+        }
+        static const std::regex kId("^[A-Za-z0-9_.\\-]+$");
+        if (!std::regex_match(dag.dag_id, kId) || dag.dag_id.size() > 250) {
+            SourceLocation where = fields.count("dag_id") ? reader_.where(*node("dag_id")) : SourceLocation{file_.string(), 1, 1};
+            reader_.error(where, "dag_id",
+                          fmt::format("dag_id {} may contain only letters, digits, '_', '-' and '.' (at most 250)",
+                                      quote_for_message(dag.dag_id)));
+        }
+        if (auto* n = node("description")) dag.description = reader_.string(*n, "description").value_or("");
+        if (auto* n = node("doc_md")) dag.doc_md = reader_.string(*n, "doc_md").value_or("");
+        if (auto* n = node("owner")) dag.owner = reader_.string(*n, "owner").value_or("");
+        if (auto* n = node("timezone")) {
+            if (auto name = reader_.string(*n, "timezone")) {
+                auto zone = TimeZone::find(*name);
+                if (zone) dag.timezone = *zone;
+                else reader_.error(*n, "timezone", zone.error().message);
+            }
+        }
+        if (auto* n = node("schedule")) {
+            if (!n->IsNull()) {
+                if (auto text = reader_.string(*n, "schedule")) {
+                    auto schedule = Schedule::parse(*text);
+                    if (schedule) dag.schedule = *schedule;
+                    else reader_.error(*n, "schedule", schedule.error().message);
+                }
+            }
+        }
+        dag.start_date = read_date(node("start_date"), "start_date", dag.timezone);
+        dag.end_date = read_date(node("end_date"), "end_date", dag.timezone);
+        if (dag.start_date && dag.end_date && *dag.end_date < *dag.start_date) {
+            reader_.error(*node("end_date"), "end_date", "end_date is before start_date");
+        }
+        if (auto* n = node("catchup")) dag.catchup = reader_.boolean(*n, "catchup").value_or(false);
+        if (dag.catchup && !dag.start_date && dag.schedule.kind() != Schedule::Kind::none) {
+            reader_.error(*node("catchup"), "catchup",
+                          "catchup: true needs a start_date to know where to start catching up from");
+        }
+        if (auto* n = node("max_active_runs")) {
+            dag.max_active_runs = static_cast<int>(reader_.integer(*n, "max_active_runs", 1, 100'000).value_or(16));
+        }
+        if (auto* n = node("max_active_tasks")) {
+            dag.max_active_tasks = static_cast<int>(reader_.integer(*n, "max_active_tasks", 1, 1'000'000).value_or(16));
+        }
+        if (auto* n = node("dagrun_timeout")) {
+            if (!n->IsNull()) dag.dagrun_timeout = reader_.duration(*n, "dagrun_timeout");
+        }
+        if (auto* n = node("is_paused_upon_creation")) {
+            dag.is_paused_upon_creation = reader_.boolean(*n, "is_paused_upon_creation").value_or(false);
+        }
+        if (auto* n = node("tags")) {
+            if (auto tags = reader_.string_list(*n, "tags")) dag.tags = *tags;
+        }
+        if (auto* n = node("params")) {
+            if (!n->IsNull()) {
+                auto params = reader_.json(*n, "params");
+                if (params && !params->is_object()) {
+                    reader_.error(*n, "params", "params must be a mapping of names to default values");
+                } else if (params) {
+                    dag.params = *params;
+                }
+            }
+        }
+
+        if (!options_.operators) {
+            reader_.error(SourceLocation{file_.string(), 0, 0}, "", "internal error: no operator catalog given");
+            return;
+        }
+        TaskBuilder builder(reader_, *options_.operators);
+        std::string default_owner = dag.owner;
+        if (auto* n = node("default_args")) {
+            builder.set_default_args(*n, "default_args");
+            if (n->IsMap() && (*n)["owner"] && (*n)["owner"].IsScalar() && default_owner.empty()) {
+                default_owner = (*n)["owner"].Scalar();
+            }
+        }
+        if (dag.owner.empty()) dag.owner = default_owner.empty() ? "airflow" : default_owner;
+        builder.set_dag_owner(dag.owner);
+        auto* tasks = node("tasks");
+        if (!tasks) {
+            reader_.error(SourceLocation{file_.string(), 1, 1}, "tasks", "a DAG file needs a 'tasks:' list");
+            return;
+        }
+        size_t errors_before = reader_.error_count();
+        builder.add_tasks(*tasks, "tasks");
+        if (reader_.error_count() != errors_before) return;
+        dag.tasks = resolve_dependencies(builder.take(), reader_);
+    }
+
+    std::optional<Instant> read_date(const YAML::Node* node, const std::string& field, const TimeZone& zone) {
+        if (!node || node->IsNull()) return std::nullopt;
+        auto text = reader_.string(*node, field);
+        if (!text) return std::nullopt;
+        auto parsed = parse_datetime(*text, zone);
+        if (!parsed) {
+            reader_.error(*node, field, parsed.error().message);
+            return std::nullopt;
+        }
+        return *parsed;
+    }
+
+    std::filesystem::path file_;
+    const DagLoadOptions& options_;
+    DagLoadResult result_;
+    FieldReader reader_;
+};
+
+}  // namespace
+
+DagLoadResult load_dag_text(std::string_view text, const std::filesystem::path& file, const DagLoadOptions& options) {
+    try {
+        DagFileParser parser(file, options);
+        return parser.parse(text);
+    } catch (const std::exception& e) {
+        // The loader must never take the daemon down; an exception here is a bug, reported as an error.
+        DagLoadResult result;
+        result.errors.push_back(LoadError{SourceLocation{file.string(), 0, 0}, "",
+                                          fmt::format("internal error while loading: {}", e.what())});
+        return result;
+    }
+}
+
+DagLoadResult load_dag_file(const std::filesystem::path& file, const DagLoadOptions& options) {
+    DagLoadResult result;
+    std::error_code ec;
+    auto size = std::filesystem::file_size(file, ec);
+    if (ec) {
+        result.errors.push_back(LoadError{SourceLocation{file.string(), 0, 0}, "", "cannot read file: " + ec.message()});
+        return result;
+    }
+    if (size > kMaxDagFileBytes) {
+        result.errors.push_back(LoadError{SourceLocation{file.string(), 0, 0}, "",
+                                          fmt::format("file is {} bytes; DAG files may be at most {} bytes", size,
+                                                      kMaxDagFileBytes)});
+        return result;
+    }
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        result.errors.push_back(LoadError{SourceLocation{file.string(), 0, 0}, "", "cannot open file for reading"});
+        return result;
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    return load_dag_text(buffer.str(), file, options);
+}
+
+}  // namespace mayaflow

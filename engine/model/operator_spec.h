@@ -1,0 +1,64 @@
+#pragma once
+// OperatorSpec is what an operator declares about itself: its name and its parameters (type,
+// required, templated, default). The DAG loader checks every task against it, so a misspelled or
+// missing parameter is a load error, not a 3 a.m. failure. Operators live above the engine; they
+// hand their specs down through an OperatorCatalog.
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mayaflow {
+
+enum class ParamType {
+    string,
+    integer,
+    number,
+    boolean,
+    list,            // a list of any values
+    string_list,     // a list of strings; a single string is taken as a one-item list
+    map,             // a mapping of any values
+    string_map,      // a mapping of string to string (e.g. environment variables)
+    duration,        // "90s", "5m", "1h30m" or seconds
+    integer_or_list, // an integer or a list of integers
+    any,
+};
+
+std::string_view to_string(ParamType type);
+
+struct ParamSpec {
+    std::string name;
+    ParamType type = ParamType::string;
+    bool required = false;
+    // Rendered with the run's template context just before the task executes. String leaves of
+    // lists and maps are rendered too.
+    bool templated = false;
+    // A templated string ending in one of these (".sql", ".sh") names a file relative to the DAG
+    // file whose text becomes the value, as Airflow's template_ext does.
+    std::vector<std::string> template_ext;
+    // When not null, used when the task does not set the parameter.
+    nlohmann::json default_value;
+    // When not empty, the only values a string parameter may take.
+    std::vector<std::string> allowed_values;
+    std::string help;
+};
+
+struct OperatorSpec {
+    std::string name;
+    std::string description;
+    std::vector<ParamSpec> params;
+
+    const ParamSpec* find_param(std::string_view param_name) const;
+};
+
+// The operators a DAG file may name. The operator layer implements it; the loader only reads it.
+class OperatorCatalog {
+  public:
+    virtual ~OperatorCatalog() = default;
+    virtual const OperatorSpec* find(std::string_view operator_name) const = 0;
+    virtual std::vector<std::string> names() const = 0;
+};
+
+}  // namespace mayaflow

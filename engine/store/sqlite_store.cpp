@@ -1,0 +1,298 @@
+#include "engine/store/sqlite_store.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/store/migrations.h"
+
+namespace mayaflow {
+namespace {
+
+std::int64_t to_micros(Instant instant) { return instant.time_since_epoch().count(); }
+Instant from_micros(std::int64_t micros) { return Instant(Duration(micros)); }
+
+#define MAYAFLOW_TRY(expr)                      \
+    do {                                        \
+        auto status_ = (expr);                  \
+        if (!status_.ok()) return status_.error(); \
+    } while (0)
+
+#define MAYAFLOW_PREPARE(var, db, sql)          \
+    auto var##_result = (db).prepare(sql);      \
+    if (!var##_result) return var##_result.error(); \
+    auto& var = *var##_result
+
+DagRecord read_dag_row(const sqlite::Statement& row) {
+    DagRecord record;
+    record.dag_id = row.column_text(0);
+    record.fileloc = row.column_text(1);
+    record.is_paused = row.column_int(2) != 0;
+    record.is_active = row.column_int(3) != 0;
+    record.description = row.column_text(4);
+    record.owners = row.column_text(5);
+    auto tags = nlohmann::json::parse(row.column_text(6), nullptr, false);
+    if (tags.is_array()) {
+        for (const auto& tag : tags) {
+            if (tag.is_string()) record.tags.push_back(tag.get<std::string>());
+        }
+    }
+    if (!row.column_is_null(7)) record.schedule = row.column_text(7);
+    record.timezone = row.column_text(8);
+    record.latest_version = static_cast<int>(row.column_int(9));
+    record.last_parsed_time = from_micros(row.column_int(10));
+    return record;
+}
+
+constexpr const char* kDagColumns =
+    "dag_id, fileloc, is_paused, is_active, description, owners, tags, schedule, timezone, latest_version, "
+    "last_parsed_time";
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& options) {
+    std::error_code ec;
+    if (!options.read_only && options.path.has_parent_path()) {
+        std::filesystem::create_directories(options.path.parent_path(), ec);
+        if (ec) return make_error("cannot create the folder for the database {}: {}", options.path.string(), ec.message());
+    }
+    if (options.read_only && !std::filesystem::exists(options.path)) {
+        return make_error("no mayaflow database at {}: start `mayaflow standalone` (or run `mayaflow db migrate`) first, "
+                          "or set MAYAFLOW_HOME to the folder that holds mayaflow.db",
+                          options.path.string());
+    }
+    auto db = sqlite::Database::open(options.path, options.read_only ? sqlite::Database::Mode::read_only
+                                                                     : sqlite::Database::Mode::read_write);
+    if (!db) return db.error();
+    std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
+    if (!options.read_only) {
+        auto status = store->db_.exec(fmt::format("PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON;",
+                                                  options.durability == Durability::full ? "FULL" : "NORMAL"));
+        if (!status) return status.error();
+        if (options.migrate) {
+            auto migrated = store->migrate();
+            if (!migrated) return migrated.error();
+        }
+    }
+    return store;
+}
+
+Status SqliteStore::migrate() {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_TRY(db_.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at INTEGER NOT NULL)"));
+    int current = 0;
+    {
+        MAYAFLOW_PREPARE(query, db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        auto row = query.step();
+        if (!row) return row.error();
+        current = static_cast<int>(query.column_int(0));
+    }
+    const auto& migrations = embedded_migrations();
+    if (!migrations.empty() && current > migrations.back().version) {
+        return make_error("the database {} has schema version {}, newer than this mayaflow knows ({}); "
+                          "use a newer mayaflow binary",
+                          db_.path().string(), current, migrations.back().version);
+    }
+    for (const auto& migration : migrations) {
+        if (migration.version <= current) continue;
+        sqlite::Transaction transaction(db_);
+        MAYAFLOW_TRY(transaction.begin());
+        auto applied = db_.exec(migration.sql);
+        if (!applied) return make_error("migration {} failed: {}", migration.name, applied.error().message);
+        MAYAFLOW_PREPARE(record, db_, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+        record.bind(1, migration.version).bind(2, migration.name).bind(3, to_micros(now_instant()));
+        MAYAFLOW_TRY(record.run());
+        MAYAFLOW_TRY(transaction.commit());
+    }
+    return Status::success();
+}
+
+Result<int> SqliteStore::schema_version() {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    auto row = query.step();
+    if (!row) return row.error();
+    return static_cast<int>(query.column_int(0));
+}
+
+Result<std::string> SqliteStore::integrity_check() {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_, "PRAGMA integrity_check");
+    std::string result;
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        if (!result.empty()) result += '\n';
+        result += query.column_text(0);
+    }
+    return result;
+}
+
+Status SqliteStore::record_dag_file_parsed(const std::string& filename, const Dag& dag, const std::string& serialized,
+                                           Instant now) {
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction transaction(db_);
+    MAYAFLOW_TRY(transaction.begin());
+    {
+        MAYAFLOW_PREPARE(clear, db_, "DELETE FROM import_error WHERE filename = ?");
+        clear.bind(1, filename);
+        MAYAFLOW_TRY(clear.run());
+    }
+    int latest_version = 0;
+    std::string latest_hash;
+    {
+        MAYAFLOW_PREPARE(query, db_,
+                         "SELECT v.version_number, v.source_hash FROM dag d JOIN dag_version v "
+                         "ON v.dag_id = d.dag_id AND v.version_number = d.latest_version WHERE d.dag_id = ?");
+        query.bind(1, dag.dag_id);
+        auto row = query.step();
+        if (!row) return row.error();
+        if (*row) {
+            latest_version = static_cast<int>(query.column_int(0));
+            latest_hash = query.column_text(1);
+        }
+    }
+    nlohmann::json tags = dag.tags;
+    std::optional<std::string> schedule;
+    if (dag.schedule.kind() != Schedule::Kind::none) schedule = dag.schedule.text();
+    int version = latest_version;
+    if (latest_version == 0 || latest_hash != dag.source_hash) version = latest_version + 1;
+    {
+        MAYAFLOW_PREPARE(upsert, db_,
+                         "INSERT INTO dag (dag_id, fileloc, is_paused, is_active, description, owners, tags, schedule, "
+                         "timezone, latest_version, last_parsed_time) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?) "
+                         "ON CONFLICT (dag_id) DO UPDATE SET fileloc = excluded.fileloc, is_active = 1, "
+                         "description = excluded.description, owners = excluded.owners, tags = excluded.tags, "
+                         "schedule = excluded.schedule, timezone = excluded.timezone, "
+                         "latest_version = excluded.latest_version, last_parsed_time = excluded.last_parsed_time");
+        upsert.bind(1, dag.dag_id).bind(2, filename).bind(3, dag.is_paused_upon_creation).bind(4, dag.description);
+        upsert.bind(5, dag.owner).bind(6, tags.dump()).bind(7, schedule).bind(8, dag.timezone.name());
+        upsert.bind(9, version).bind(10, to_micros(now));
+        MAYAFLOW_TRY(upsert.run());
+    }
+    if (version != latest_version) {
+        MAYAFLOW_PREPARE(insert, db_,
+                         "INSERT INTO dag_version (dag_id, version_number, source_hash, serialized, created_at) "
+                         "VALUES (?, ?, ?, ?, ?)");
+        insert.bind(1, dag.dag_id).bind(2, version).bind(3, dag.source_hash).bind(4, serialized).bind(5, to_micros(now));
+        MAYAFLOW_TRY(insert.run());
+    }
+    {
+        // A DAG the file used to define under another dag_id is gone from it.
+        MAYAFLOW_PREPARE(orphans, db_, "UPDATE dag SET is_active = 0 WHERE fileloc = ? AND dag_id != ? AND is_active = 1");
+        orphans.bind(1, filename).bind(2, dag.dag_id);
+        MAYAFLOW_TRY(orphans.run());
+    }
+    return transaction.commit();
+}
+
+Status SqliteStore::record_dag_file_failed(const std::string& filename, const std::string& errors, Instant now) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(upsert, db_,
+                     "INSERT INTO import_error (filename, timestamp, stack_trace) VALUES (?, ?, ?) "
+                     "ON CONFLICT (filename) DO UPDATE SET timestamp = excluded.timestamp, "
+                     "stack_trace = excluded.stack_trace");
+    upsert.bind(1, filename).bind(2, to_micros(now)).bind(3, errors);
+    return upsert.run();
+}
+
+Status SqliteStore::record_dag_file_deleted(const std::string& filename) {
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction transaction(db_);
+    MAYAFLOW_TRY(transaction.begin());
+    {
+        MAYAFLOW_PREPARE(clear, db_, "DELETE FROM import_error WHERE filename = ?");
+        clear.bind(1, filename);
+        MAYAFLOW_TRY(clear.run());
+    }
+    {
+        MAYAFLOW_PREPARE(deactivate, db_, "UPDATE dag SET is_active = 0, is_paused = 1 WHERE fileloc = ?");
+        deactivate.bind(1, filename);
+        MAYAFLOW_TRY(deactivate.run());
+    }
+    return transaction.commit();
+}
+
+Result<std::vector<DagRecord>> SqliteStore::list_dags(bool include_inactive) {
+    std::lock_guard lock(mutex_);
+    std::string sql = fmt::format("SELECT {} FROM dag {} ORDER BY dag_id", kDagColumns,
+                                  include_inactive ? "" : "WHERE is_active = 1");
+    MAYAFLOW_PREPARE(query, db_, sql);
+    std::vector<DagRecord> records;
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        records.push_back(read_dag_row(query));
+    }
+    return records;
+}
+
+Result<std::optional<DagRecord>> SqliteStore::find_dag(const std::string& dag_id) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_, fmt::format("SELECT {} FROM dag WHERE dag_id = ?", kDagColumns));
+    query.bind(1, dag_id);
+    auto row = query.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<DagRecord>();
+    return std::optional<DagRecord>(read_dag_row(query));
+}
+
+Result<std::optional<DagVersionRecord>> SqliteStore::latest_dag_version(const std::string& dag_id) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_,
+                     "SELECT v.dag_id, v.version_number, v.source_hash, v.serialized, v.created_at FROM dag d "
+                     "JOIN dag_version v ON v.dag_id = d.dag_id AND v.version_number = d.latest_version "
+                     "WHERE d.dag_id = ?");
+    query.bind(1, dag_id);
+    auto row = query.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<DagVersionRecord>();
+    DagVersionRecord record{query.column_text(0), static_cast<int>(query.column_int(1)), query.column_text(2),
+                            query.column_text(3), from_micros(query.column_int(4))};
+    return std::optional<DagVersionRecord>(std::move(record));
+}
+
+Result<std::vector<ImportErrorRecord>> SqliteStore::list_import_errors() {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_, "SELECT id, filename, timestamp, stack_trace FROM import_error ORDER BY filename");
+    std::vector<ImportErrorRecord> records;
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        records.push_back(ImportErrorRecord{query.column_int(0), query.column_text(1), from_micros(query.column_int(2)),
+                                            query.column_text(3)});
+    }
+    return records;
+}
+
+Status SqliteStore::set_paused(const std::string& dag_id, bool paused) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(update, db_, "UPDATE dag SET is_paused = ? WHERE dag_id = ?");
+    update.bind(1, paused).bind(2, dag_id);
+    MAYAFLOW_TRY(update.run());
+    if (db_.changes() == 0) return make_error("no DAG with dag_id '{}'", dag_id);
+    return Status::success();
+}
+
+Result<std::vector<std::string>> migrate_database(const std::filesystem::path& path) {
+    int before = 0;
+    if (std::filesystem::exists(path)) {
+        auto existing = SqliteStore::open(StoreOptions{.path = path, .migrate = false});
+        if (!existing) return existing.error();
+        auto version = (*existing)->schema_version();
+        if (version) before = *version;  // a database without the table is at version 0
+    }
+    auto store = SqliteStore::open(StoreOptions{.path = path});
+    if (!store) return store.error();
+    std::vector<std::string> applied;
+    for (const auto& migration : embedded_migrations()) {
+        if (migration.version > before) applied.push_back(migration.name);
+    }
+    return applied;
+}
+
+}  // namespace mayaflow

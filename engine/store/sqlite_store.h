@@ -1,0 +1,57 @@
+#pragma once
+// SqliteStore keeps mayaflow's state in one SQLite file in WAL mode: one writer, any number of
+// readers, migrations applied on open.
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "engine/store/sqlite.h"
+#include "engine/store/store.h"
+
+namespace mayaflow {
+
+enum class Durability {
+    normal,  // synchronous=NORMAL: survives a crash of the process, may lose the last commits on power loss
+    full,    // synchronous=FULL: survives a power loss too, at one more fsync per commit
+};
+
+struct StoreOptions {
+    std::filesystem::path path;
+    bool read_only = false;
+    bool migrate = true;  // apply pending migrations when opening read-write
+    Durability durability = Durability::normal;
+};
+
+class SqliteStore : public Store {
+  public:
+    static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options);
+
+    Status record_dag_file_parsed(const std::string& filename, const Dag& dag, const std::string& serialized,
+                                  Instant now) override;
+    Status record_dag_file_failed(const std::string& filename, const std::string& errors, Instant now) override;
+    Status record_dag_file_deleted(const std::string& filename) override;
+
+    Result<std::vector<DagRecord>> list_dags(bool include_inactive) override;
+    Result<std::optional<DagRecord>> find_dag(const std::string& dag_id) override;
+    Result<std::optional<DagVersionRecord>> latest_dag_version(const std::string& dag_id) override;
+    Result<std::vector<ImportErrorRecord>> list_import_errors() override;
+    Status set_paused(const std::string& dag_id, bool paused) override;
+
+    // The schema version applied, and the migrations applied by this open (for `db migrate`).
+    Result<int> schema_version();
+    // SQLite's integrity check: "ok" or the problems it found.
+    Result<std::string> integrity_check();
+
+  private:
+    explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}
+    Status migrate();
+
+    std::mutex mutex_;  // one connection, used by one thread at a time
+    sqlite::Database db_;
+};
+
+// Applies pending migrations to the database at `path` and says what it did.
+Result<std::vector<std::string>> migrate_database(const std::filesystem::path& path);
+
+}  // namespace mayaflow

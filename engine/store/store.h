@@ -1,0 +1,63 @@
+#pragma once
+// Store is where mayaflow keeps its state: DAGs and their versions, import errors, and (from the
+// scheduler on) runs and task instances. SqliteStore implements it; a second database could too.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/model/dag.h"
+#include "engine/time/instant.h"
+#include "engine/util/result.h"
+
+namespace mayaflow {
+
+struct DagRecord {
+    std::string dag_id;
+    std::string fileloc;
+    bool is_paused = false;
+    bool is_active = true;
+    std::string description;
+    std::string owners;
+    std::vector<std::string> tags;
+    std::optional<std::string> schedule;  // empty: manual only
+    std::string timezone;
+    int latest_version = 0;
+    Instant last_parsed_time;
+};
+
+struct DagVersionRecord {
+    std::string dag_id;
+    int version_number = 0;
+    std::string source_hash;
+    std::string serialized;  // the Dag as JSON
+    Instant created_at;
+};
+
+struct ImportErrorRecord {
+    std::int64_t id = 0;
+    std::string filename;
+    Instant timestamp;
+    std::string stack_trace;  // Airflow's name for it: here, the load errors, one per line
+};
+
+class Store {
+  public:
+    virtual ~Store() = default;
+
+    // What one parse of one DAG file found: the DAG it defines (a new version when its source
+    // changed), or the errors that kept it from loading. Both clear what the file said before.
+    virtual Status record_dag_file_parsed(const std::string& filename, const Dag& dag, const std::string& serialized,
+                                          Instant now) = 0;
+    virtual Status record_dag_file_failed(const std::string& filename, const std::string& errors, Instant now) = 0;
+    // The file is gone: its DAGs are deactivated and paused (their history stays), its errors cleared.
+    virtual Status record_dag_file_deleted(const std::string& filename) = 0;
+
+    virtual Result<std::vector<DagRecord>> list_dags(bool include_inactive) = 0;
+    virtual Result<std::optional<DagRecord>> find_dag(const std::string& dag_id) = 0;
+    virtual Result<std::optional<DagVersionRecord>> latest_dag_version(const std::string& dag_id) = 0;
+    virtual Result<std::vector<ImportErrorRecord>> list_import_errors() = 0;
+    virtual Status set_paused(const std::string& dag_id, bool paused) = 0;
+};
+
+}  // namespace mayaflow

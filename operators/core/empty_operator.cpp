@@ -1,0 +1,12 @@
+#include "operators/core/empty_operator.h"
+
+namespace mayaflow {
+
+OperatorSpec empty_operator_spec() {
+    OperatorSpec spec;
+    spec.name = "empty";
+    spec.description = "Does nothing and succeeds at once; use it to join or group other tasks.";
+    return spec;
+}
+
+}  // namespace mayaflow

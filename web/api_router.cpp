@@ -1,0 +1,158 @@
+#include "web/api_router.h"
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/time/iso8601.h"
+#include "web/ui_page.h"
+
+namespace mayaflow {
+namespace {
+
+std::string iso(Instant instant) { return format_iso8601(instant, TimeZone::utc()); }
+
+nlohmann::json dag_json(const DagRecord& dag) {
+    auto tags = nlohmann::json::array();
+    for (const auto& tag : dag.tags) tags.push_back({{"name", tag}});
+    return {
+        {"dag_id", dag.dag_id},
+        {"description", dag.description},
+        {"fileloc", dag.fileloc},
+        {"is_paused", dag.is_paused},
+        {"is_active", dag.is_active},
+        {"owners", nlohmann::json::array({dag.owners})},
+        {"tags", tags},
+        {"timetable_description", dag.schedule ? *dag.schedule : "Never, external triggers only"},
+        {"schedule_interval", dag.schedule ? nlohmann::json{{"__type", "CronExpression"}, {"value", *dag.schedule}}
+                                           : nlohmann::json(nullptr)},
+        {"timezone", dag.timezone},
+        {"last_parsed_time", iso(dag.last_parsed_time)},
+        {"version", dag.latest_version},
+    };
+}
+
+HttpResponse json_response(const nlohmann::json& body, int status = 200) {
+    return HttpResponse{status, "application/json", body.dump(), {}};
+}
+
+struct Page {
+    size_t limit = 100;
+    size_t offset = 0;
+};
+
+std::optional<Page> read_page(const std::map<std::string, std::string>& query, HttpResponse& error) {
+    Page page;
+    for (const auto& [name, field] : {std::pair{"limit", &page.limit}, std::pair{"offset", &page.offset}}) {
+        auto it = query.find(name);
+        if (it == query.end()) continue;
+        try {
+            size_t used = 0;
+            long long value = std::stoll(it->second, &used);
+            if (used != it->second.size() || value < 0 || value > 1'000'000) throw std::out_of_range(name);
+            *field = static_cast<size_t>(value);
+        } catch (const std::exception&) {
+            error = problem(400, "Bad Request",
+                            fmt::format("query parameter '{}' must be a whole number from 0 to 1000000, got '{}'", name,
+                                        it->second));
+            return std::nullopt;
+        }
+    }
+    return page;
+}
+
+}  // namespace
+
+HttpResponse problem(int status, const std::string& title, const std::string& detail) {
+    nlohmann::json body = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
+    return HttpResponse{status, "application/problem+json", body.dump(), {}};
+}
+
+HttpResponse ApiRouter::handle(const HttpRequest& request) {
+    auto parsed = boost::urls::parse_origin_form(request.target);
+    if (!parsed) return problem(400, "Bad Request", "the request target is not a valid URL path");
+    std::string path = parsed->path();
+    std::map<std::string, std::string> query;
+    for (auto param : parsed->params()) query[param.key] = param.value;
+
+    bool is_get = request.method == "GET" || request.method == "HEAD";
+    if (path == "/" || path == "/home") {
+        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
+        return index_page();
+    }
+    if (path == "/api/v1/health" || path == "/health") {
+        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
+        return health();
+    }
+    if (path == "/api/v1/version") {
+        return json_response({{"version", MAYAFLOW_VERSION}, {"git_version", nullptr}});
+    }
+    if (path == "/api/v1/dags") {
+        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
+        return list_dags(query);
+    }
+    if (path.starts_with("/api/v1/dags/") && path.find('/', 13) == std::string::npos) {
+        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
+        return get_dag(path.substr(13));
+    }
+    if (path == "/api/v1/importErrors") {
+        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
+        return list_import_errors(query);
+    }
+    return problem(404, "Not Found", fmt::format("no resource at {}; the API lives under /api/v1", path));
+}
+
+HttpResponse ApiRouter::list_dags(const std::map<std::string, std::string>& query) {
+    HttpResponse error;
+    auto page = read_page(query, error);
+    if (!page) return error;
+    auto dags = store_.list_dags(query.count("only_active") && query.at("only_active") == "false");
+    if (!dags) return problem(503, "Service Unavailable", dags.error().message);
+    auto items = nlohmann::json::array();
+    for (size_t i = page->offset; i < dags->size() && items.size() < page->limit; ++i) items.push_back(dag_json((*dags)[i]));
+    return json_response({{"dags", items}, {"total_entries", dags->size()}});
+}
+
+HttpResponse ApiRouter::get_dag(const std::string& dag_id) {
+    auto dag = store_.find_dag(dag_id);
+    if (!dag) return problem(503, "Service Unavailable", dag.error().message);
+    if (!*dag) return problem(404, "Not Found", fmt::format("no DAG with dag_id '{}'", dag_id));
+    return json_response(dag_json(**dag));
+}
+
+HttpResponse ApiRouter::list_import_errors(const std::map<std::string, std::string>& query) {
+    HttpResponse error;
+    auto page = read_page(query, error);
+    if (!page) return error;
+    auto errors = store_.list_import_errors();
+    if (!errors) return problem(503, "Service Unavailable", errors.error().message);
+    auto items = nlohmann::json::array();
+    for (size_t i = page->offset; i < errors->size() && items.size() < page->limit; ++i) {
+        const auto& record = (*errors)[i];
+        items.push_back({{"import_error_id", record.id},
+                         {"filename", record.filename},
+                         {"stack_trace", record.stack_trace},
+                         {"timestamp", iso(record.timestamp)}});
+    }
+    return json_response({{"import_errors", items}, {"total_entries", errors->size()}});
+}
+
+HttpResponse ApiRouter::health() {
+    auto dags = store_.list_dags(false);
+    nlohmann::json body = {{"metadatabase", {{"status", dags ? "healthy" : "unhealthy"}}},
+                           {"scheduler", {{"status", "healthy"}, {"latest_scheduler_heartbeat", iso(now_instant())}}}};
+    return json_response(body, dags ? 200 : 503);
+}
+
+HttpResponse ApiRouter::index_page() {
+    auto dags = store_.list_dags(false);
+    auto errors = store_.list_import_errors();
+    HttpResponse response;
+    response.content_type = "text/html; charset=utf-8";
+    response.body = render_index_page(dags ? *dags : std::vector<DagRecord>{},
+                                      errors ? *errors : std::vector<ImportErrorRecord>{});
+    return response;
+}
+
+}  // namespace mayaflow

@@ -1,0 +1,28 @@
+#pragma once
+// ApiRouter answers the REST API (/api/v1, shaped like Airflow's stable API) and the UI's pages.
+// Errors are RFC 7807 problem JSON that say what was wrong and what to do.
+
+#include "engine/store/store.h"
+#include "web/http_types.h"
+
+namespace mayaflow {
+
+class ApiRouter {
+  public:
+    explicit ApiRouter(Store& store) : store_(store) {}
+
+    HttpResponse handle(const HttpRequest& request);
+
+  private:
+    HttpResponse list_dags(const std::map<std::string, std::string>& query);
+    HttpResponse get_dag(const std::string& dag_id);
+    HttpResponse list_import_errors(const std::map<std::string, std::string>& query);
+    HttpResponse health();
+    HttpResponse index_page();
+
+    Store& store_;
+};
+
+HttpResponse problem(int status, const std::string& title, const std::string& detail);
+
+}  // namespace mayaflow
