@@ -238,7 +238,7 @@ tasks:
     CHECK(dag.find_task("users.raw")->upstream == std::vector<std::string>{"start"});
     CHECK(dag.find_task("users.staging")->upstream == std::vector<std::string>{"users.raw"});
     CHECK(dag.find_task("users.raw")->group_id == "users");
-    CHECK(dag.find_task("report")->upstream == std::vector<std::string>{"orders.mart", "users.mart"});
+    CHECK(dag.find_task("report")->upstream == std::vector<std::string>{"users.mart", "orders.mart"});
     CHECK(dag.tasks.front().task_id == "start");
     CHECK(dag.tasks.back().task_id == "report");
 }
