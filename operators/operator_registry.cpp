@@ -5,27 +5,33 @@
 
 namespace mayaflow {
 
-void OperatorRegistry::add(OperatorSpec spec) {
+void OperatorRegistry::add(OperatorSpec spec, OperatorFactory factory) {
     std::string name = spec.name;
-    specs_.insert_or_assign(std::move(name), std::move(spec));
+    entries_.insert_or_assign(std::move(name), Entry{std::move(spec), std::move(factory)});
 }
 
 const OperatorSpec* OperatorRegistry::find(std::string_view operator_name) const {
-    auto it = specs_.find(operator_name);
-    return it == specs_.end() ? nullptr : &it->second;
+    auto it = entries_.find(operator_name);
+    return it == entries_.end() ? nullptr : &it->second.spec;
 }
 
 std::vector<std::string> OperatorRegistry::names() const {
     std::vector<std::string> result;
-    for (const auto& [name, spec] : specs_) result.push_back(name);
+    for (const auto& [name, entry] : entries_) result.push_back(name);
     return result;
+}
+
+std::unique_ptr<Operator> OperatorRegistry::create(std::string_view operator_name) const {
+    auto it = entries_.find(operator_name);
+    if (it == entries_.end() || !it->second.factory) return nullptr;
+    return it->second.factory();
 }
 
 const OperatorRegistry& builtin_operators() {
     static const OperatorRegistry registry = [] {
         OperatorRegistry r;
-        r.add(bash_operator_spec());
-        r.add(empty_operator_spec());
+        r.add(bash_operator_spec(), [] { return std::make_unique<BashOperator>(); });
+        r.add(empty_operator_spec(), [] { return std::make_unique<EmptyOperator>(); });
         return r;
     }();
     return registry;

@@ -70,4 +70,92 @@ nlohmann::json to_json(const Dag& dag) {
     };
 }
 
+namespace {
+
+Duration from_seconds(const nlohmann::json& value) {
+    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(value.get<double>()));
+}
+
+std::optional<Duration> optional_seconds_from(const nlohmann::json& value) {
+    if (value.is_null()) return std::nullopt;
+    return from_seconds(value);
+}
+
+Result<std::optional<Instant>> optional_instant_from(const nlohmann::json& value) {
+    if (value.is_null()) return std::optional<Instant>();
+    auto parsed = parse_datetime(value.get<std::string>(), TimeZone::utc());
+    if (!parsed) return parsed.error();
+    return std::optional<Instant>(*parsed);
+}
+
+Task task_from_json(const nlohmann::json& json) {
+    Task task;
+    task.task_id = json.at("task_id").get<std::string>();
+    task.operator_name = json.at("operator").get<std::string>();
+    task.group_id = json.value("group_id", "");
+    task.upstream = json.at("upstream_task_ids").get<std::vector<std::string>>();
+    task.downstream = json.at("downstream_task_ids").get<std::vector<std::string>>();
+    task.trigger_rule = parse_trigger_rule(json.at("trigger_rule").get<std::string>()).value_or(TriggerRule::all_success);
+    task.retry.retries = json.at("retries").get<int>();
+    task.retry.retry_delay = from_seconds(json.at("retry_delay"));
+    task.retry.exponential_backoff = json.at("retry_exponential_backoff").get<bool>();
+    task.retry.max_retry_delay = optional_seconds_from(json.at("max_retry_delay"));
+    task.execution_timeout = optional_seconds_from(json.at("execution_timeout"));
+    task.pool = json.at("pool").get<std::string>();
+    task.pool_slots = json.at("pool_slots").get<int>();
+    task.priority_weight = json.at("priority_weight").get<int>();
+    auto rule = json.at("weight_rule").get<std::string>();
+    task.weight_rule = rule == "upstream" ? WeightRule::upstream : rule == "absolute" ? WeightRule::absolute : WeightRule::downstream;
+    task.depends_on_past = json.at("depends_on_past").get<bool>();
+    task.owner = json.value("owner", "");
+    task.doc_md = json.value("doc_md", "");
+    task.params = json.at("params");
+    task.loop_vars = json.at("loop_vars");
+    if (json.contains("defined_at")) {
+        task.defined_at.file = json["defined_at"].value("file", "");
+        task.defined_at.line = json["defined_at"].value("line", 0);
+    }
+    return task;
+}
+
+}  // namespace
+
+Result<Dag> dag_from_json(const nlohmann::json& json) {
+    try {
+        Dag dag;
+        dag.dag_id = json.at("dag_id").get<std::string>();
+        dag.description = json.value("description", "");
+        dag.doc_md = json.value("doc_md", "");
+        dag.owner = json.value("owner", "");
+        dag.fileloc = json.value("fileloc", "");
+        dag.source_hash = json.value("source_hash", "");
+        if (!json.at("schedule").is_null()) {
+            auto schedule = Schedule::parse(json["schedule"].get<std::string>());
+            if (!schedule) return schedule.error();
+            dag.schedule = *schedule;
+        }
+        auto zone = TimeZone::find(json.at("timezone").get<std::string>());
+        if (!zone) return zone.error();
+        dag.timezone = *zone;
+        auto start = optional_instant_from(json.at("start_date"));
+        if (!start) return start.error();
+        dag.start_date = *start;
+        auto end = optional_instant_from(json.at("end_date"));
+        if (!end) return end.error();
+        dag.end_date = *end;
+        dag.catchup = json.at("catchup").get<bool>();
+        dag.max_active_runs = json.at("max_active_runs").get<int>();
+        dag.max_active_tasks = json.at("max_active_tasks").get<int>();
+        dag.dagrun_timeout = optional_seconds_from(json.at("dagrun_timeout"));
+        dag.is_paused_upon_creation = json.value("is_paused_upon_creation", false);
+        dag.tags = json.at("tags").get<std::vector<std::string>>();
+        dag.params = json.at("params");
+        for (const auto& task : json.at("tasks")) dag.tasks.push_back(task_from_json(task));
+        dag.index_tasks();
+        return dag;
+    } catch (const nlohmann::json::exception& e) {
+        return make_error("stored DAG version is not readable: {}", e.what());
+    }
+}
+
 }  // namespace mayaflow

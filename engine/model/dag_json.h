@@ -5,10 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/model/dag.h"
+#include "engine/util/result.h"
 
 namespace mayaflow {
 
 nlohmann::json to_json(const Task& task);
 nlohmann::json to_json(const Dag& dag);
+
+// Reads back what to_json wrote (a stored DAG version); the error says which field is wrong.
+Result<Dag> dag_from_json(const nlohmann::json& json);
 
 }  // namespace mayaflow

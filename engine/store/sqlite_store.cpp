@@ -4,23 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/store/migrations.h"
+#include "engine/store/store_macros.h"
 
 namespace mayaflow {
 namespace {
 
 std::int64_t to_micros(Instant instant) { return instant.time_since_epoch().count(); }
 Instant from_micros(std::int64_t micros) { return Instant(Duration(micros)); }
-
-#define MAYAFLOW_TRY(expr)                      \
-    do {                                        \
-        auto status_ = (expr);                  \
-        if (!status_.ok()) return status_.error(); \
-    } while (0)
-
-#define MAYAFLOW_PREPARE(var, db, sql)          \
-    auto var##_result = (db).prepare(sql);      \
-    if (!var##_result) return var##_result.error(); \
-    auto& var = *var##_result
 
 DagRecord read_dag_row(const sqlite::Statement& row) {
     DagRecord record;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 
+#include "engine/store/run_store.h"
 #include "engine/store/sqlite.h"
 #include "engine/store/store.h"
 
@@ -23,7 +24,7 @@ struct StoreOptions {
     Durability durability = Durability::normal;
 };
 
-class SqliteStore : public Store {
+class SqliteStore : public Store, public RunStore {
   public:
     static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options);
 
@@ -38,6 +39,16 @@ class SqliteStore : public Store {
     Result<std::vector<ImportErrorRecord>> list_import_errors() override;
     Status set_paused(const std::string& dag_id, bool paused) override;
 
+    // RunStore, in sqlite_run_store.cpp.
+    Status write_batch(StateBatch& batch) override;
+    Result<long long> next_run_pk() override;
+    Result<std::vector<DagRunRow>> load_unfinished_runs() override;
+    Result<std::optional<std::pair<Instant, Instant>>> latest_automated_interval(const std::string& dag_id) override;
+    Result<std::vector<DagRunRow>> list_runs(const RunFilter& filter) override;
+    Result<std::optional<DagRunRow>> find_run(const std::string& dag_id, const std::string& run_id,
+                                              bool with_tasks) override;
+    Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) override;
+
     // The schema version applied, and the migrations applied by this open (for `db migrate`).
     Result<int> schema_version();
     // SQLite's integrity check: "ok" or the problems it found.
@@ -46,6 +57,7 @@ class SqliteStore : public Store {
   private:
     explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}
     Status migrate();
+    Result<std::vector<TaskInstanceRow>> load_task_instances(long long run_pk);
 
     std::mutex mutex_;  // one connection, used by one thread at a time
     sqlite::Database db_;

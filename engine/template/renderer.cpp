@@ -102,6 +102,7 @@ class Renderer::ScopeGuard {
 };
 
 std::string Renderer::render() {
+    WorkMeter::Install meter(*this);
     std::string out;
     exec_body(parsed_.body, out);
     return out;

@@ -14,6 +14,7 @@
 #include "engine/template/ast.h"
 #include "engine/template/parser.h"
 #include "engine/template/value.h"
+#include "engine/template/work_meter.h"
 
 namespace mayaflow::tmpl {
 
@@ -24,7 +25,7 @@ class Context;
 inline constexpr std::size_t kMaxWork = 10'000'000;
 inline constexpr std::size_t kMaxOutputBytes = 64u << 20;
 
-class Renderer {
+class Renderer : public WorkMeter {
   public:
     Renderer(const ParsedTemplate& parsed, const Context& context) : parsed_(parsed), context_(context) {}
     Renderer(const Renderer&) = delete;
@@ -39,7 +40,7 @@ class Renderer {
     Value apply_filter(std::string_view name, const Value& input, const CallArgs& args);
     bool apply_test(std::string_view name, const Value& input, const CallArgs& args);
     // Counts work done; throws once a render has done more than kMaxWork.
-    void charge(std::size_t work);
+    void charge(std::size_t work) override;
 
   private:
     // Variables visible at one point: a scope per {% for %} iteration, {% with %} and so on.

@@ -42,7 +42,7 @@ TEST_CASE("Nesting up to the limit works and deeper nesting is a syntax error", 
         "{{ x" + repeat(".a", 150) + " }}",
         repeat("{% if true %}", 150) + repeat("{% endif %}", 150),
         repeat("{% for i in xs %}", 150) + repeat("{% endfor %}", 150),
-        "{{ " + repeat("(", 200000) + " }}",
+        "{{ " + repeat("(", 200000) + "1" + repeat(")", 200000) + " }}",
         repeat("{% if true %}", 200000),
     };
     for (const std::string& source : too_deep) {
@@ -71,12 +71,14 @@ TEST_CASE("Runaway work ends in an error", "[template][robustness]") {
         {"{{ 'x'|center(1000000000000) }}", "string too large"},
         {"{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", "output is too large"},
         {"{% set ns = namespace(s='') %}{% for i in range(100000) %}{% set ns.s = ns.s ~ 'y' * 1000 %}{% endfor %}",
-         "too large"},
+         "does too much work"},
+        {"{% set ns = namespace(v=[]) %}{% for i in range(50000) %}{% set ns.v = [ns.v] %}{% endfor %}",
+         "does too much work"},
         {"{% set xs = [] %}{% do xs.append(xs) %}", "cannot contain itself"},
         {"{% set a = [] %}{% set b = [a] %}{% do a.append(b) %}", "cannot contain itself"},
         {"{% set d = {} %}{% do d.update({'me': d}) %}", "cannot contain itself"},
         {"{% set ns = namespace() %}{% set ns.me = ns %}", "cannot contain itself"},
-        {"{% set ns = namespace(v=[]) %}{% for i in range(5000) %}{% set ns.v = [ns.v] %}{% endfor %}{{ ns.v }}",
+        {"{% set ns = namespace(v=[]) %}{% for i in range(2000) %}{% set ns.v = [ns.v] %}{% endfor %}{{ ns.v }}",
          "nested too deeply"},
         {"{{ (-9223372036854775807 - 1) // -1 }}", "integer overflow"},
         {"{{ -(-9223372036854775807 - 1) }}", "integer overflow"},
@@ -90,7 +92,7 @@ TEST_CASE("Runaway work ends in an error", "[template][robustness]") {
         CHECK_THAT(result.error().message, Catch::Contains(c.message));
     }
     // Values too deep to print are still fine to build and drop.
-    CHECK(*run("{% set ns = namespace(v=[]) %}{% for i in range(50000) %}{% set ns.v = [ns.v] %}{% endfor %}done") ==
+    CHECK(*run("{% set ns = namespace(v=[]) %}{% for i in range(3000) %}{% set ns.v = [ns.v] %}{% endfor %}done") ==
           "done");
     CHECK(*run("{{ (-9223372036854775807 - 1) % -1 }}") == "0");
 }
@@ -99,7 +101,7 @@ TEST_CASE("Large templates render in time proportional to their size", "[templat
     std::string source = repeat("{{ x }}, {{ xs[1] }}; ", 50000);
     auto out = run(source);
     REQUIRE(out);
-    CHECK(out->size() == std::string("value, 2; ").size() * 50000 - 1);  // the last newline-free space stays
+    CHECK(out->size() == std::string("value, 2; ").size() * 50000);
 
     std::string many_sets;
     for (int i = 0; i < 5000; ++i) many_sets += "{% set v" + std::to_string(i) + " = " + std::to_string(i) + " %}";

@@ -9,6 +9,7 @@
 #include "engine/template/datetime_value.h"
 #include "engine/template/error.h"
 #include "engine/template/pystr.h"
+#include "engine/template/work_meter.h"
 
 namespace mayaflow::tmpl {
 
@@ -487,6 +488,7 @@ void check_no_cycle(const void* container, const Value& inserted) {
         else continue;
         if (identity == container) throw_runtime("a container cannot contain itself");
         if (!seen.insert(identity).second) continue;
+        WorkMeter::charge_current(1);
         if (value->is_list()) {
             for (const Value& item : value->items()) stack.push_back(&item);
         } else if (value->is_dict()) {

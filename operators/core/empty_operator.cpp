@@ -9,4 +9,12 @@ OperatorSpec empty_operator_spec() {
     return spec;
 }
 
+OperatorResult EmptyOperator::execute(const TaskRun&) {
+    return OperatorResult{.outcome = TaskOutcome::success};
+}
+
+OperatorResult EmptyOperator::resume(const TaskRun& run, const StartedProcess&) {
+    return execute(run);
+}
+
 }  // namespace mayaflow

@@ -1,0 +1,97 @@
+#pragma once
+// RunStore keeps DAG runs and task instances. The scheduler writes every batch of transitions in
+// one transaction and commits it before it acts on any of them; after a restart it reads back the
+// runs that had not finished.
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/model/states.h"
+#include "engine/time/instant.h"
+#include "engine/util/result.h"
+
+namespace mayaflow {
+
+struct TaskInstanceRow {
+    std::string task_id;
+    TaskState state = TaskState::none;
+    int try_number = 0;  // tries started so far
+    int max_tries = 0;   // retries + 1
+    std::optional<Instant> start_date;
+    std::optional<Instant> end_date;
+    std::optional<Instant> next_try_at;
+    std::optional<long long> pid;
+    std::optional<long long> start_ticks;
+    std::string boot_id;
+    nlohmann::json result;  // null when the task returned nothing
+    std::string message;
+};
+
+struct DagRunRow {
+    long long pk = 0;  // 0 until stored
+    std::string dag_id;
+    std::string run_id;
+    std::string run_type;  // scheduled | manual | backfill
+    RunState state = RunState::queued;
+    int dag_version = 0;
+    std::optional<Instant> logical_date;
+    Instant data_interval_start;
+    Instant data_interval_end;
+    Instant run_after;
+    Instant queued_at;
+    std::optional<Instant> start_date;
+    std::optional<Instant> end_date;
+    nlohmann::json conf = nlohmann::json::object();
+    std::optional<long long> backfill_id;
+    std::vector<TaskInstanceRow> task_instances;  // filled when loading runs with their tasks
+};
+
+// A change to one task instance: its whole row as it now stands.
+struct TaskInstanceChange {
+    long long run_pk = 0;
+    TaskInstanceRow row;
+};
+
+struct RunStateChange {
+    long long run_pk = 0;
+    RunState state = RunState::running;
+    std::optional<Instant> start_date;
+    std::optional<Instant> end_date;
+};
+
+// Everything one turn of the scheduler decided, written in one transaction.
+struct StateBatch {
+    std::vector<const DagRunRow*> new_runs;  // with their task instances
+    std::vector<RunStateChange> run_changes;
+    std::vector<TaskInstanceChange> task_changes;
+    bool empty() const { return new_runs.empty() && run_changes.empty() && task_changes.empty(); }
+};
+
+struct RunFilter {
+    std::optional<std::string> dag_id;
+    std::optional<RunState> state;
+    size_t limit = 100;
+};
+
+class RunStore {
+  public:
+    virtual ~RunStore() = default;
+
+    // New runs in the batch carry the pk the scheduler gave them (next_run_pk() and up).
+    virtual Status write_batch(StateBatch& batch) = 0;
+    virtual Result<long long> next_run_pk() = 0;
+    // Runs in state queued or running, each with its task instances.
+    virtual Result<std::vector<DagRunRow>> load_unfinished_runs() = 0;
+    // The data interval of the DAG's latest scheduled (or backfill) run, to continue its timetable.
+    virtual Result<std::optional<std::pair<Instant, Instant>>> latest_automated_interval(const std::string& dag_id) = 0;
+    virtual Result<std::vector<DagRunRow>> list_runs(const RunFilter& filter) = 0;
+    virtual Result<std::optional<DagRunRow>> find_run(const std::string& dag_id, const std::string& run_id,
+                                                      bool with_tasks) = 0;
+    // The serialized DAG of one version, as the DAG processor stored it.
+    virtual Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) = 0;
+};
+
+}  // namespace mayaflow

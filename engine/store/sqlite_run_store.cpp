@@ -1,0 +1,228 @@
+// SqliteStore's RunStore half: DAG runs and task instances.
+
+#include <fmt/format.h>
+
+#include "engine/store/sqlite_store.h"
+#include "engine/store/store_macros.h"
+
+namespace mayaflow {
+namespace {
+
+std::int64_t micros(Instant instant) { return instant.time_since_epoch().count(); }
+Instant instant_of(std::int64_t value) { return Instant(Duration(value)); }
+
+std::optional<std::int64_t> micros(const std::optional<Instant>& instant) {
+    if (!instant) return std::nullopt;
+    return micros(*instant);
+}
+
+std::optional<Instant> optional_instant(const sqlite::Statement& row, int column) {
+    if (row.column_is_null(column)) return std::nullopt;
+    return instant_of(row.column_int(column));
+}
+
+constexpr const char* kRunColumns =
+    "id, dag_id, run_id, run_type, state, dag_version, logical_date, data_interval_start, data_interval_end, "
+    "run_after, queued_at, start_date, end_date, conf, backfill_id";
+
+DagRunRow read_run(const sqlite::Statement& row) {
+    DagRunRow run;
+    run.pk = row.column_int(0);
+    run.dag_id = row.column_text(1);
+    run.run_id = row.column_text(2);
+    run.run_type = row.column_text(3);
+    run.state = parse_run_state(row.column_text(4)).value_or(RunState::failed);
+    run.dag_version = static_cast<int>(row.column_int(5));
+    run.logical_date = optional_instant(row, 6);
+    run.data_interval_start = instant_of(row.column_int(7));
+    run.data_interval_end = instant_of(row.column_int(8));
+    run.run_after = instant_of(row.column_int(9));
+    run.queued_at = instant_of(row.column_int(10));
+    run.start_date = optional_instant(row, 11);
+    run.end_date = optional_instant(row, 12);
+    run.conf = nlohmann::json::parse(row.column_text(13), nullptr, false);
+    if (!run.conf.is_object()) run.conf = nlohmann::json::object();
+    if (!row.column_is_null(14)) run.backfill_id = row.column_int(14);
+    return run;
+}
+
+Status write_task(sqlite::Statement& upsert, long long run_pk, const TaskInstanceRow& ti) {
+    upsert.bind(1, static_cast<std::int64_t>(run_pk)).bind(2, ti.task_id).bind(3, to_string(ti.state));
+    upsert.bind(4, ti.try_number).bind(5, ti.max_tries).bind(6, micros(ti.start_date)).bind(7, micros(ti.end_date));
+    upsert.bind(8, micros(ti.next_try_at));
+    upsert.bind(9, ti.pid ? std::optional<std::int64_t>(*ti.pid) : std::nullopt);
+    upsert.bind(10, ti.start_ticks ? std::optional<std::int64_t>(*ti.start_ticks) : std::nullopt);
+    upsert.bind(11, ti.boot_id);
+    if (ti.result.is_null()) upsert.bind_null(12);
+    else upsert.bind(12, ti.result.dump());
+    upsert.bind(13, ti.message);
+    return upsert.run();
+}
+
+}  // namespace
+
+Status SqliteStore::write_batch(StateBatch& batch) {
+    if (batch.empty()) return Status::success();
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction transaction(db_);
+    MAYAFLOW_TRY(transaction.begin());
+    MAYAFLOW_PREPARE(upsert_task, db_,
+                     "INSERT INTO task_instance (run_pk, task_id, state, try_number, max_tries, start_date, end_date, "
+                     "next_try_at, pid, start_ticks, boot_id, result, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                     "ON CONFLICT (run_pk, task_id) DO UPDATE SET state = excluded.state, "
+                     "try_number = excluded.try_number, max_tries = excluded.max_tries, "
+                     "start_date = excluded.start_date, end_date = excluded.end_date, "
+                     "next_try_at = excluded.next_try_at, pid = excluded.pid, start_ticks = excluded.start_ticks, "
+                     "boot_id = excluded.boot_id, result = excluded.result, message = excluded.message");
+    if (!batch.new_runs.empty()) {
+        MAYAFLOW_PREPARE(insert_run, db_,
+                         "INSERT INTO dag_run (id, dag_id, run_id, run_type, state, dag_version, logical_date, "
+                         "data_interval_start, data_interval_end, run_after, queued_at, start_date, end_date, conf, "
+                         "backfill_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        for (const DagRunRow* run : batch.new_runs) {
+            insert_run.bind(1, static_cast<std::int64_t>(run->pk));
+            insert_run.bind(2, run->dag_id).bind(3, run->run_id).bind(4, run->run_type).bind(5, to_string(run->state));
+            insert_run.bind(6, run->dag_version).bind(7, micros(run->logical_date));
+            insert_run.bind(8, micros(run->data_interval_start)).bind(9, micros(run->data_interval_end));
+            insert_run.bind(10, micros(run->run_after)).bind(11, micros(run->queued_at));
+            insert_run.bind(12, micros(run->start_date)).bind(13, micros(run->end_date)).bind(14, run->conf.dump());
+            insert_run.bind(15, run->backfill_id ? std::optional<std::int64_t>(*run->backfill_id) : std::nullopt);
+            MAYAFLOW_TRY(insert_run.run());
+            for (const auto& ti : run->task_instances) MAYAFLOW_TRY(write_task(upsert_task, run->pk, ti));
+        }
+    }
+    if (!batch.run_changes.empty()) {
+        MAYAFLOW_PREPARE(update_run, db_,
+                         "UPDATE dag_run SET state = ?, start_date = COALESCE(?, start_date), end_date = ? WHERE id = ?");
+        for (const auto& change : batch.run_changes) {
+            update_run.bind(1, to_string(change.state)).bind(2, micros(change.start_date));
+            update_run.bind(3, micros(change.end_date)).bind(4, static_cast<std::int64_t>(change.run_pk));
+            MAYAFLOW_TRY(update_run.run());
+        }
+    }
+    for (const auto& change : batch.task_changes) MAYAFLOW_TRY(write_task(upsert_task, change.run_pk, change.row));
+    return transaction.commit();
+}
+
+Result<long long> SqliteStore::next_run_pk() {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_, "SELECT COALESCE(MAX(id), 0) + 1 FROM dag_run");
+    auto row = query.step();
+    if (!row) return row.error();
+    return static_cast<long long>(query.column_int(0));
+}
+
+Result<std::vector<TaskInstanceRow>> SqliteStore::load_task_instances(long long run_pk) {
+    MAYAFLOW_PREPARE(query, db_,
+                     "SELECT task_id, state, try_number, max_tries, start_date, end_date, next_try_at, pid, "
+                     "start_ticks, boot_id, result, message FROM task_instance WHERE run_pk = ?");
+    query.bind(1, static_cast<std::int64_t>(run_pk));
+    std::vector<TaskInstanceRow> rows;
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        TaskInstanceRow ti;
+        ti.task_id = query.column_text(0);
+        ti.state = parse_task_state(query.column_text(1)).value_or(TaskState::none);
+        ti.try_number = static_cast<int>(query.column_int(2));
+        ti.max_tries = static_cast<int>(query.column_int(3));
+        ti.start_date = optional_instant(query, 4);
+        ti.end_date = optional_instant(query, 5);
+        ti.next_try_at = optional_instant(query, 6);
+        if (!query.column_is_null(7)) ti.pid = query.column_int(7);
+        if (!query.column_is_null(8)) ti.start_ticks = query.column_int(8);
+        ti.boot_id = query.column_text(9);
+        if (!query.column_is_null(10)) ti.result = nlohmann::json::parse(query.column_text(10), nullptr, false);
+        if (ti.result.is_discarded()) ti.result = nullptr;
+        ti.message = query.column_text(11);
+        rows.push_back(std::move(ti));
+    }
+    return rows;
+}
+
+Result<std::vector<DagRunRow>> SqliteStore::load_unfinished_runs() {
+    std::lock_guard lock(mutex_);
+    std::vector<DagRunRow> runs;
+    {
+        MAYAFLOW_PREPARE(query, db_,
+                         fmt::format("SELECT {} FROM dag_run WHERE state IN ('queued', 'running') ORDER BY id", kRunColumns));
+        while (true) {
+            auto row = query.step();
+            if (!row) return row.error();
+            if (!*row) break;
+            runs.push_back(read_run(query));
+        }
+    }
+    for (auto& run : runs) {
+        auto tasks = load_task_instances(run.pk);
+        if (!tasks) return tasks.error();
+        run.task_instances = std::move(*tasks);
+    }
+    return runs;
+}
+
+Result<std::optional<std::pair<Instant, Instant>>> SqliteStore::latest_automated_interval(const std::string& dag_id) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_,
+                     "SELECT data_interval_start, data_interval_end FROM dag_run WHERE dag_id = ? AND "
+                     "run_type = 'scheduled' ORDER BY data_interval_end DESC LIMIT 1");
+    query.bind(1, dag_id);
+    auto row = query.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<std::pair<Instant, Instant>>();
+    return std::optional<std::pair<Instant, Instant>>(
+        std::pair{instant_of(query.column_int(0)), instant_of(query.column_int(1))});
+}
+
+Result<std::vector<DagRunRow>> SqliteStore::list_runs(const RunFilter& filter) {
+    std::lock_guard lock(mutex_);
+    std::string sql = fmt::format("SELECT {} FROM dag_run WHERE 1 = 1", kRunColumns);
+    if (filter.dag_id) sql += " AND dag_id = ?1";
+    if (filter.state) sql += " AND state = ?2";
+    sql += " ORDER BY COALESCE(logical_date, run_after) DESC, id DESC LIMIT ?3";
+    MAYAFLOW_PREPARE(query, db_, sql);
+    if (filter.dag_id) query.bind(1, *filter.dag_id);
+    if (filter.state) query.bind(2, to_string(*filter.state));
+    query.bind(3, static_cast<std::int64_t>(filter.limit));
+    std::vector<DagRunRow> runs;
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        runs.push_back(read_run(query));
+    }
+    return runs;
+}
+
+Result<std::optional<DagRunRow>> SqliteStore::find_run(const std::string& dag_id, const std::string& run_id,
+                                                       bool with_tasks) {
+    std::lock_guard lock(mutex_);
+    DagRunRow run;
+    {
+        MAYAFLOW_PREPARE(query, db_, fmt::format("SELECT {} FROM dag_run WHERE dag_id = ? AND run_id = ?", kRunColumns));
+        query.bind(1, dag_id).bind(2, run_id);
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) return std::optional<DagRunRow>();
+        run = read_run(query);
+    }
+    if (with_tasks) {
+        auto tasks = load_task_instances(run.pk);
+        if (!tasks) return tasks.error();
+        run.task_instances = std::move(*tasks);
+    }
+    return std::optional<DagRunRow>(std::move(run));
+}
+
+Result<std::optional<std::string>> SqliteStore::dag_version_json(const std::string& dag_id, int version) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_, "SELECT serialized FROM dag_version WHERE dag_id = ? AND version_number = ?");
+    query.bind(1, dag_id).bind(2, version);
+    auto row = query.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<std::string>();
+    return std::optional<std::string>(query.column_text(0));
+}
+
+}  // namespace mayaflow

@@ -1,0 +1,110 @@
+#pragma once
+// Operator is what runs one try of a task: the scheduler hands it a TaskRun (the task, its run, its log
+// file, its timeout), the operator renders its templated parameters, does its work, and answers with an
+// OperatorResult (success, failed or skipped, plus the task's result value). The scheduler knows operators
+// only through this interface and the OperatorRegistry that makes them.
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/model/dag.h"
+#include "engine/model/operator_spec.h"
+#include "engine/template/airflow_context.h"
+#include "engine/time/instant.h"
+#include "engine/util/result.h"
+
+namespace mayaflow {
+
+// StartedProcess names the process a try started, for the whole boot: what the scheduler records in the
+// attempt row so that a restarted daemon can tell whether the try still runs (see docs/exec.md).
+struct StartedProcess {
+    pid_t pid = 0;                  // also its process group's id; 0 when it was never recorded
+    std::uint64_t start_ticks = 0;  // /proc/<pid>/stat field 22; a pid alone is reused once reaped
+    std::string boot_id;            // start ticks count from boot, so they mean something only in this one
+    Instant started_at{};           // when the try's process started; the execution timeout counts from here
+};
+
+// TaskRun is everything one try of a task needs.
+struct TaskRun {
+    const Task& task;
+    // The run the try belongs to. The operator takes task_id and loop_vars from `task` and try_number from
+    // below, whatever these fields say.
+    tmpl::RunInfo run_info;
+    int try_number = 1;
+    // The try's log, ".../attempt=<n>.log". A process's exit file lives next to it (exit_file_path()).
+    std::filesystem::path log_file;
+    std::optional<Duration> execution_timeout;
+    // The daemon's environment (daemon_environment()); operators pass it on to the processes they start.
+    std::map<std::string, std::string> base_environment;
+    // Called right after a child process starts and before the operator waits for it: the scheduler
+    // commits pid, start ticks and boot id, so that it can adopt the process after a restart. May be empty.
+    std::function<void(const StartedProcess&)> on_started;
+};
+
+enum class TaskOutcome { success, failed, skipped };
+std::string_view to_string(TaskOutcome outcome);
+
+struct OperatorResult {
+    TaskOutcome outcome = TaskOutcome::failed;
+    // The task's result (its XCom return_value); null when it has none.
+    nlohmann::json value;
+    // One line for the UI: "exit code 3", "timed out after 10m", "template error in bash_command: 'x' is
+    // undefined". Empty on success unless there is something worth saying.
+    std::string message;
+    // The exit code of the task's process, when it had one and it exited.
+    std::optional<int> exit_code;
+    // The try ran past its execution_timeout and was ended.
+    bool timed_out = false;
+    // The try was ended by cancel(); the scheduler decides what state that means.
+    bool cancelled = false;
+    // Whether a retry could help. True for every failure (as in Airflow, which retries template errors
+    // too), except a cancelled try.
+    bool retryable = true;
+};
+
+class Operator {
+  public:
+    virtual ~Operator();
+
+    // Runs one try. Never throws for a failure of the task itself: that is a failed result with a message.
+    virtual OperatorResult execute(const TaskRun& run) = 0;
+
+    // Finishes a try that an earlier daemon started and recorded as `recorded`, after a restart: waits for
+    // it if it still runs (honouring what is left of the execution timeout), and otherwise reports how it
+    // ended. `recorded.pid` 0 means the process was started but its pid never recorded. The default, for
+    // operators that start no process, reports that the try ended with the daemon.
+    virtual OperatorResult resume(const TaskRun& run, const StartedProcess& recorded);
+
+    // Ends the running try as soon as possible; execute() or resume() then returns a cancelled result.
+    // Thread-safe, may be called before, during or after execute(), more than once. Once cancelled, an
+    // operator object stays cancelled: make a new one for the next try.
+    virtual void cancel() {}
+};
+
+// The message of a try whose process ended with the daemon without recording how it ended.
+inline constexpr std::string_view kEndedWithDaemonMessage =
+    "the task's process ended with the daemon; no exit status was recorded";
+
+// The template context of one try: run.run_info with task_id, loop_vars and try_number taken from the
+// task and the try.
+tmpl::Context make_task_context(const TaskRun& run);
+
+// The task's parameters with every templated one rendered: strings, and the string leaves of lists and
+// maps (map keys stay as written). Other parameters are copied as they are. Errors name the parameter
+// and, inside lists and maps, the place: "template error in env.TABLE: 'x' is undefined".
+Result<nlohmann::json> render_templated_params(const OperatorSpec& spec, const Task& task,
+                                               const tmpl::Context& context);
+
+// The environment this process runs with, as a map (for TaskRun::base_environment).
+std::map<std::string, std::string> daemon_environment();
+
+}  // namespace mayaflow

@@ -1,0 +1,315 @@
+#include "operators/shell_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "engine/exec/child_process.h"
+#include "engine/exec/exit_file.h"
+#include "engine/exec/pidfd.h"
+#include "engine/exec/process_group.h"
+#include "engine/exec/process_probe.h"
+#include "engine/time/duration_text.h"
+
+namespace mayaflow {
+
+namespace {
+
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::string_view kHeaderText = "running: ";
+// Without an eventfd the cancel flag is checked this often.
+constexpr auto kCancelPollInterval = std::chrono::milliseconds(50);
+// The header shows at most this much of the command's first line.
+constexpr std::size_t kHeaderCommandLimit = 500;
+
+enum class Woke { ended, cancelled, timed_out };
+
+// Waits until `process_fd` is readable (the process ended), `cancel` is raised or `deadline` passes. An
+// ended process wins over a cancel that came at the same moment: its own status is the truer answer.
+Result<Woke> wait_for(int process_fd, const CancelFlag& cancel,
+                      std::optional<SteadyClock::time_point> deadline) {
+    for (;;) {
+        int timeout_ms = -1;
+        if (deadline) {
+            const auto left = *deadline - SteadyClock::now();
+            const auto left_ms = std::chrono::ceil<std::chrono::milliseconds>(std::max(left, left.zero()));
+            timeout_ms = static_cast<int>(std::min<std::int64_t>(left_ms.count(), 1 << 30));
+        }
+        if (cancel.fd() < 0) {
+            const int slice = static_cast<int>(kCancelPollInterval.count());
+            timeout_ms = timeout_ms < 0 ? slice : std::min(timeout_ms, slice);
+        }
+        pollfd fds[2] = {{process_fd, POLLIN, 0}, {cancel.fd(), POLLIN, 0}};
+        const int ready = ::poll(fds, cancel.fd() < 0 ? 1 : 2, timeout_ms);
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            return make_error("cannot wait for the task's process: {}", std::strerror(errno));
+        }
+        if (fds[0].revents != 0) return Woke::ended;
+        if (cancel.raised()) return Woke::cancelled;
+        if (deadline && SteadyClock::now() >= *deadline) return Woke::timed_out;
+    }
+}
+
+// When the try must end, as a steady-clock time: the timeout counted from `started_at` (a try resumed after
+// a restart has only what is left of it). An unknown start counts from now.
+std::optional<SteadyClock::time_point> deadline_for(const TaskRun& run, Instant started_at) {
+    if (!run.execution_timeout) return std::nullopt;
+    Duration left = *run.execution_timeout;
+    if (started_at != Instant{}) left -= std::max(Duration::zero(), now_instant() - started_at);
+    return SteadyClock::now() + std::max(left, Duration::zero());
+}
+
+std::string header_for(std::string_view command) {
+    const std::size_t start = command.find_first_not_of(" \t\r\n");
+    if (start == std::string_view::npos) return std::string(kHeaderText) + "(an empty command)";
+    command.remove_prefix(start);
+    const std::size_t end = command.find('\n');
+    std::string_view first = command.substr(0, end);
+    while (!first.empty() && (first.back() == '\r' || first.back() == ' ' || first.back() == '\t')) {
+        first.remove_suffix(1);
+    }
+    std::string text(kHeaderText);
+    if (first.size() > kHeaderCommandLimit) {
+        std::size_t cut = kHeaderCommandLimit;
+        while (cut > 0 && (static_cast<unsigned char>(first[cut]) & 0xC0) == 0x80) --cut;  // a UTF-8 boundary
+        text.append(first.substr(0, cut)).append("…");
+    } else {
+        text.append(first);
+    }
+    std::size_t more = 0;  // lines after the first that are not blank
+    for (std::size_t at = end; at != std::string_view::npos;) {
+        const std::size_t next = command.find('\n', at + 1);
+        const std::string_view line =
+            command.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
+        if (line.find_first_not_of(" \t\r") != std::string_view::npos) ++more;
+        at = next;
+    }
+    if (more > 0) text += fmt::format(" (and {} more line{})", more, more == 1 ? "" : "s");
+    return text;
+}
+
+std::uint64_t file_size_or_zero(const fs::path& path) {
+    std::error_code error;
+    const std::uintmax_t size = fs::file_size(path, error);
+    return error ? 0 : size;
+}
+
+std::string timeout_note(const TaskRun& run, Duration kill_grace) {
+    return fmt::format("timed out after {}; ending the task's processes (SIGTERM, SIGKILL after {})",
+                       format_duration(run.execution_timeout.value_or(Duration::zero())),
+                       format_duration(kill_grace));
+}
+
+std::string cancel_note(Duration kill_grace) {
+    return fmt::format("cancelled; ending the task's processes (SIGTERM, SIGKILL after {})",
+                       format_duration(kill_grace));
+}
+
+// Looks up a try's shell by the exit file path in its starting environment, for a try whose pid was never
+// recorded.
+std::optional<StartedProcess> find_unrecorded_process(const fs::path& exit_file, const std::string& this_boot,
+                                                      Instant started_at) {
+    const std::optional<pid_t> pid =
+        find_session_leader_with_environment("MAYAFLOW_EXIT_FILE=" + exit_file.string());
+    if (!pid) return std::nullopt;
+    const std::optional<std::uint64_t> ticks = process_start_ticks(*pid);
+    if (!ticks) return std::nullopt;
+    return StartedProcess{.pid = *pid, .start_ticks = *ticks, .boot_id = this_boot, .started_at = started_at};
+}
+
+}  // namespace
+
+CancelFlag::CancelFlag() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+CancelFlag::~CancelFlag() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void CancelFlag::raise() noexcept {
+    raised_.store(true);
+    if (fd_ >= 0) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const ssize_t written = ::write(fd_, &one, sizeof one);
+    }
+}
+
+Status append_log_line(const fs::path& log_file, std::string_view text) {
+    std::error_code error;
+    if (log_file.has_parent_path()) fs::create_directories(log_file.parent_path(), error);
+    const int fd = ::open(log_file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0) {
+        return make_error(
+            "cannot write to log file \"{}\": {}; check the logs folder's permissions and free space",
+            log_file.string(), std::strerror(errno));
+    }
+    std::string line;
+    struct stat info {};
+    char last = '\n';
+    if (::fstat(fd, &info) == 0 && info.st_size > 0 && ::pread(fd, &last, 1, info.st_size - 1) == 1 &&
+        last != '\n') {
+        line += '\n';
+    }
+    line.append(kLogPrefix).append(text).append("\n");
+    std::string_view rest = line;
+    Status status;
+    while (!rest.empty()) {
+        const ssize_t written = ::write(fd, rest.data(), rest.size());
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) {
+            status =
+                make_error("cannot write to log file \"{}\": {}", log_file.string(), std::strerror(errno));
+            break;
+        }
+        rest.remove_prefix(static_cast<std::size_t>(written));
+    }
+    ::close(fd);
+    return status;
+}
+
+std::optional<std::string> last_output_line(const fs::path& log_file, std::uint64_t from) {
+    const int fd = ::open(log_file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    struct stat info {};
+    std::string tail;
+    if (::fstat(fd, &info) == 0) {
+        const auto size = static_cast<std::uint64_t>(info.st_size);
+        const std::uint64_t start = std::max(from, size > kOutputScanLimit ? size - kOutputScanLimit : 0);
+        if (start < size) {
+            tail.resize(size - start);
+            std::size_t got = 0;
+            while (got < tail.size()) {
+                const ssize_t n =
+                    ::pread(fd, tail.data() + got, tail.size() - got, static_cast<off_t>(start + got));
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) break;
+                got += static_cast<std::size_t>(n);
+            }
+            tail.resize(got);
+        }
+    }
+    ::close(fd);
+
+    std::string header(kLogPrefix);
+    header += kHeaderText;
+    std::string_view rest = tail;
+    while (!rest.empty()) {
+        const std::size_t newline = rest.rfind('\n', rest.size() - 1);
+        const std::size_t begin = newline == std::string_view::npos ? 0 : newline + 1;
+        std::string_view line = rest.substr(begin);
+        rest = rest.substr(0, newline == std::string_view::npos ? 0 : newline);
+        const std::size_t last = line.find_last_not_of(" \t\r\n\v\f");
+        if (last == std::string_view::npos) continue;
+        line = line.substr(0, last + 1);
+        if (line.starts_with(header)) return std::nullopt;
+        if (line.starts_with(kLogPrefix)) continue;
+        return std::string(line);
+    }
+    return std::nullopt;
+}
+
+Result<ShellEnd> run_shell_command(const ShellCommand& command, const TaskRun& run, const CancelFlag& cancel,
+                                   Duration kill_grace) {
+    const fs::path exit_file = exit_file_path(run.log_file);
+    if (Status removed = remove_exit_file(exit_file); !removed) return removed.error();
+    if (Status written = append_log_line(run.log_file, header_for(command.command)); !written) {
+        return written.error();
+    }
+    ShellEnd end{.output_start = file_size_or_zero(run.log_file)};
+
+    const WrappedCommand wrapped = wrap_shell_command(command.command, exit_file);
+    ProcessSpec spec{.argv = wrapped.argv, .env = command.env, .cwd = command.cwd, .log_file = run.log_file};
+    for (const auto& [name, value] : wrapped.env) spec.env.insert_or_assign(name, value);
+    Result<ChildProcess> child = ChildProcess::spawn(spec);
+    if (!child) {
+        (void)append_log_line(run.log_file, child.error().message);
+        return std::move(child).error();
+    }
+    const std::optional<SteadyClock::time_point> deadline = deadline_for(run, child->started_at());
+    if (run.on_started) {
+        run.on_started(StartedProcess{.pid = child->pid(),
+                                      .start_ticks = child->start_ticks(),
+                                      .boot_id = boot_id().value_or(""),
+                                      .started_at = child->started_at()});
+    }
+
+    const Result<Woke> woke = wait_for(child->pidfd(), cancel, deadline);
+    if (!woke) return woke.error();  // the destructor ends the group
+    if (*woke != Woke::ended) {
+        end.timed_out = *woke == Woke::timed_out;
+        end.cancelled = *woke == Woke::cancelled;
+        (void)append_log_line(run.log_file,
+                              end.timed_out ? timeout_note(run, kill_grace) : cancel_note(kill_grace));
+    }
+    // After a normal end this ends what the command left running in its group; otherwise the command too.
+    child->terminate(kill_grace);
+    const Result<ExitStatus> status = child->wait(Duration::zero());
+    if (!status) return status.error();
+    if (status->exited) end.exit_code = status->exit_code;
+    end.signal = status->signal;
+    return end;
+}
+
+Result<ShellEnd> resume_shell_command(const TaskRun& run, const StartedProcess& recorded_process,
+                                      const CancelFlag& cancel, Duration kill_grace) {
+    const fs::path exit_file = exit_file_path(run.log_file);
+    const std::string this_boot = boot_id().value_or("");
+    StartedProcess recorded = recorded_process;
+    if (recorded.pid <= 0) {
+        std::optional<StartedProcess> found =
+            find_unrecorded_process(exit_file, this_boot, recorded.started_at);
+        if (found) {
+            recorded = *found;
+            if (run.on_started) run.on_started(recorded);
+        }
+    }
+    ShellEnd end;
+    const bool same_boot = recorded.pid > 0 && !this_boot.empty() && recorded.boot_id == this_boot;
+
+    // 1. Still running? Checked before the exit file: the shell writes the file before it exits, so once the
+    // process is seen gone the file is final.
+    if (same_boot && same_process(recorded.pid, recorded.start_ticks)) {
+        Result<std::optional<Pidfd>> pidfd = Pidfd::open(recorded.pid);
+        if (!pidfd) return std::move(pidfd).error();
+        // Checked again with the pidfd open: now it names this process, not a later one with the same pid.
+        if (pidfd->has_value() && same_process(recorded.pid, recorded.start_ticks)) {
+            end.adopted = true;
+            std::error_code ignored;
+            end.adopted_cwd = fs::read_symlink(fmt::format("/proc/{}/cwd", recorded.pid), ignored);
+            (void)append_log_line(
+                run.log_file,
+                fmt::format("the daemon restarted; waiting again for the task's process {}", recorded.pid));
+            const Result<Woke> woke =
+                wait_for((*pidfd)->fd(), cancel, deadline_for(run, recorded.started_at));
+            if (!woke) return woke.error();
+            if (*woke != Woke::ended) {
+                end.timed_out = *woke == Woke::timed_out;
+                end.cancelled = *woke == Woke::cancelled;
+                (void)append_log_line(
+                    run.log_file, end.timed_out ? timeout_note(run, kill_grace) : cancel_note(kill_grace));
+                // The leader was alive a moment ago, so the group is still the task's.
+                (void)terminate_process_group(recorded.pid, kill_grace);
+            } else if (process_group_has_live_members(recorded.pid)) {
+                // Background processes the command left behind, as run_shell_command ends them.
+                (void)terminate_process_group(recorded.pid, kill_grace);
+            }
+        }
+    }
+
+    // 2. An exit file: the command finished. 3. Neither: it ended with the daemon.
+    end.exit_code = read_exit_file(exit_file);
+    end.no_status = !end.exit_code && !end.timed_out && !end.cancelled;
+    return end;
+}
+
+}  // namespace mayaflow

@@ -1,0 +1,130 @@
+#include "operators/shell_process.h"
+
+#include <poll.h>
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "engine/exec/exec_test_support.h"
+
+namespace mayaflow {
+namespace {
+
+using exec_test::read_text;
+using exec_test::TempDir;
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+TEST_CASE("last_output_line skips blank lines and mayaflow's own lines", "[shell]") {
+    TempDir dir;
+    const auto log = dir.path() / "attempt=1.log";
+    auto last = [&](const std::string& text, std::uint64_t from = 0) {
+        write_file(log, text);
+        return last_output_line(log, from);
+    };
+    CHECK(last("a\nb\n") == "b");
+    CHECK(last("a\nb") == "b");
+    CHECK(last("a\nb \t\r\n\n  \n") == "b");
+    CHECK(last("  indented\n") == "  indented");
+    CHECK(last("value\n[mayaflow] the daemon restarted; waiting again\n[mayaflow] success: exit code 0\n") ==
+          "value");
+    CHECK(last("") == std::nullopt);
+    CHECK(last("\n\n") == std::nullopt);
+    // The try's output starts after its header: an earlier run's output is not this one's.
+    CHECK(last("old\n[mayaflow] running: true\n") == std::nullopt);
+    CHECK(last("old\n[mayaflow] running: echo new\nnew\n") == "new");
+    // `from` is where the try's output starts.
+    CHECK(last("old\nnew\n", 4) == "new");
+    CHECK(last("old\n", 4) == std::nullopt);
+    CHECK(last("old\n", 400) == std::nullopt);
+    CHECK(last_output_line(dir.path() / "missing.log", 0) == std::nullopt);
+}
+
+TEST_CASE("last_output_line reads only the log's tail", "[shell]") {
+    TempDir dir;
+    const auto log = dir.path() / "attempt=1.log";
+    const std::string long_line(kOutputScanLimit + 100, 'x');
+    write_file(log, "first\n" + long_line + "\n");
+    const std::optional<std::string> line = last_output_line(log, 0);
+    REQUIRE(line);
+    CHECK(line->size() == kOutputScanLimit - 1);  // the window ends with the newline
+    write_file(log, "first\n" + std::string(kOutputScanLimit, '\n'));
+    CHECK(last_output_line(log, 0) == std::nullopt);
+}
+
+TEST_CASE("append_log_line starts a line of its own and creates the log's folders", "[shell]") {
+    TempDir dir;
+    const auto log = dir.path() / "a" / "b" / "attempt=1.log";
+    REQUIRE(append_log_line(log, "running: echo"));
+    CHECK(read_text(log) == "[mayaflow] running: echo\n");
+    std::ofstream(log, std::ios::app) << "partial";
+    REQUIRE(append_log_line(log, "failed: exit code 1"));
+    CHECK(read_text(log) == "[mayaflow] running: echo\npartial\n[mayaflow] failed: exit code 1\n");
+    CHECK_FALSE(append_log_line("/proc/mayaflow-cannot-write/attempt=1.log", "x"));
+}
+
+TEST_CASE("CancelFlag wakes a poller and stays raised", "[shell]") {
+    CancelFlag flag;
+    CHECK_FALSE(flag.raised());
+    REQUIRE(flag.fd() >= 0);
+    pollfd readable{flag.fd(), POLLIN, 0};
+    CHECK(::poll(&readable, 1, 0) == 0);
+    flag.raise();
+    flag.raise();
+    CHECK(flag.raised());
+    CHECK(::poll(&readable, 1, 0) == 1);
+    CHECK(::poll(&readable, 1, 0) == 1);
+}
+
+TEST_CASE("run_shell_command writes a header and reports how the command ended", "[shell]") {
+    exec_test::Watchdog watchdog(30);
+    TempDir dir;
+    Task task;
+    const TaskRun run{.task = task, .log_file = dir.path() / "attempt=1.log"};
+    CancelFlag cancel;
+    const ShellCommand command{.command = "\n  echo one   \n\necho two\nexit 4\n",
+                               .env = {{"PATH", "/usr/bin:/bin"}},
+                               .cwd = dir.path()};
+    const Result<ShellEnd> end = run_shell_command(command, run, cancel, std::chrono::milliseconds(200));
+    REQUIRE(end);
+    CHECK(end->exit_code == 4);
+    CHECK_FALSE(end->timed_out);
+    CHECK_FALSE(end->adopted);
+    const std::string header = "[mayaflow] running: echo one (and 2 more lines)\n";
+    CHECK(end->output_start == header.size());
+    CHECK(read_text(run.log_file) == header + "one\ntwo\n");
+    CHECK(read_text(dir.path() / "attempt=1.exit") == "4\n");
+}
+
+TEST_CASE("run_shell_command clears a stale exit file before it starts", "[shell]") {
+    exec_test::Watchdog watchdog(30);
+    TempDir dir;
+    Task task;
+    const TaskRun run{.task = task, .log_file = dir.path() / "attempt=1.log"};
+    write_file(dir.path() / "attempt=1.exit", "0\n");
+    CancelFlag cancel;
+    const ShellCommand command{.command = "cat attempt=1.exit 2>/dev/null || echo no-exit-file; exit 5",
+                               .env = {},
+                               .cwd = dir.path()};
+    const Result<ShellEnd> end = run_shell_command(command, run, cancel, std::chrono::milliseconds(200));
+    REQUIRE(end);
+    CHECK(end->exit_code == 5);
+    CHECK(last_output_line(run.log_file, end->output_start) == "no-exit-file");
+}
+
+TEST_CASE("run_shell_command fails to start with an error that names the problem", "[shell]") {
+    TempDir dir;
+    Task task;
+    const TaskRun run{.task = task, .log_file = dir.path() / "attempt=1.log"};
+    CancelFlag cancel;
+    const Result<ShellEnd> end =
+        run_shell_command(ShellCommand{.command = "true", .cwd = dir.path() / "missing"}, run, cancel);
+    REQUIRE_FALSE(end);
+    CHECK_THAT(end.error().message, Catch::Contains("missing") && Catch::Contains("does not exist"));
+}
+
+}  // namespace
+}  // namespace mayaflow

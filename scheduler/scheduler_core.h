@@ -1,0 +1,152 @@
+#pragma once
+// SchedulerCore is the part of the scheduler that decides: which runs to create from each DAG's
+// timetable, which tasks are ready by their trigger rules, which of those get a slot (pools,
+// max_active_tasks, parallelism, priority), and what a finished try means (success, retry,
+// failure and what it does downstream). It is given a Clock, a RunStore and an Executor, and owns
+// nothing else, so a test can drive a year of schedules through it in milliseconds.
+//
+// One turn: take the reports and commands that arrived, decide, write every resulting transition
+// in one transaction, commit, and only then hand the tries that became queued to the executor.
+// All calls come from one thread (the scheduler loop's).
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/model/dag.h"
+#include "engine/store/run_store.h"
+#include "engine/time/timetable.h"
+#include "scheduler/clock.h"
+#include "scheduler/dag_graph.h"
+#include "scheduler/executor.h"
+#include "scheduler/trigger_rules.h"
+
+namespace mayaflow {
+
+struct SchedulerOptions {
+    int parallelism = 32;  // tries running at once, over all DAGs
+    std::filesystem::path logs_folder = "logs";
+    std::map<std::string, int> pools = {{"default_pool", 128}};
+};
+
+struct TriggerRequest {
+    std::string dag_id;
+    std::optional<std::string> run_id;
+    std::optional<Instant> logical_date;  // default: now
+    nlohmann::json conf = nlohmann::json::object();
+};
+
+struct ClearRequest {
+    std::string dag_id;
+    std::string run_id;
+    std::vector<std::string> task_ids;  // empty: every task
+    bool only_failed = false;
+    bool include_downstream = false;
+    bool include_upstream = false;
+};
+
+class SchedulerCore {
+  public:
+    SchedulerCore(Clock& clock, RunStore& store, Executor& executor, SchedulerOptions options);
+
+    // DAGs as the DAG processor loads them: new runs use the newest version; a run keeps the version
+    // it started with.
+    void set_dag(std::shared_ptr<const Dag> dag, int version, bool paused);
+    void remove_dag(const std::string& dag_id);
+    Status set_paused(const std::string& dag_id, bool paused);
+
+    // After a restart: reloads the runs that had not finished and finishes or retries their tries.
+    Status recover();
+
+    // Events.
+    void on_report(const TaskReport& report);
+
+    // Commands.
+    Result<std::string> trigger(const TriggerRequest& request);
+    Result<int> clear(const ClearRequest& request);
+    Status mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id, TaskState state);
+
+    // Decides, commits, dispatches. Returns when the next timer is due (a schedule, a retry), if any.
+    Result<std::optional<Instant>> run_turn();
+
+    // For tests and the CLI.
+    size_t active_run_count() const { return runs_.size(); }
+    std::optional<TaskState> task_state(long long run_pk, const std::string& task_id) const;
+    std::vector<long long> active_run_pks(const std::string& dag_id) const;
+
+  private:
+    struct LiveTask {
+        TaskInstanceRow row;
+        UpstreamSummary upstream;
+    };
+    struct LiveRun {
+        DagRunRow row;  // task_instances left empty: they live in `tasks`
+        std::shared_ptr<const Dag> dag;
+        std::shared_ptr<const DagGraph> graph;
+        std::vector<LiveTask> tasks;
+        size_t unfinished = 0;
+    };
+    struct DagEntry {
+        std::shared_ptr<const Dag> dag;  // null when the DAG is gone but runs of it remain
+        std::shared_ptr<const DagGraph> graph;
+        int version = 0;
+        bool paused = false;
+        bool timetable_loaded = false;
+        std::optional<DataInterval> last_automated;
+        int active_runs = 0;
+        int running_tasks = 0;  // queued or running, over all runs
+    };
+    struct ReadyTask {
+        long long weight;
+        Instant order;  // the run's logical date (or run_after): older runs first
+        long long run_pk;
+        size_t task_index;
+        bool operator<(const ReadyTask& other) const;
+    };
+    struct Timer {
+        Instant at;
+        long long run_pk;
+        size_t task_index;
+        int try_number;
+        bool operator>(const Timer& other) const { return at > other.at; }
+    };
+
+    void create_scheduled_runs(Instant now);
+    std::optional<Instant> next_schedule_time(DagEntry& entry, Instant now);
+    LiveRun& start_run(DagEntry& entry, DagRunRow row);
+    void evaluate(LiveRun& run, size_t task_index);
+    void finish_task(LiveRun& run, size_t task_index, TaskState state, Instant now);
+    void task_failed(LiveRun& run, size_t task_index, const OperatorResult& result, Instant now);
+    void release_slot(LiveRun& run, size_t task_index);
+    void update_run_state(LiveRun& run, Instant now);
+    void queue_ready_tasks(Instant now);
+    void fire_due_timers(Instant now);
+    void mark_dirty(LiveRun& run, size_t task_index);
+    tmpl::RunInfo run_info(const LiveRun& run, size_t task_index) const;
+    std::filesystem::path log_file(const LiveRun& run, size_t task_index, int try_number) const;
+    LiveRun* find_run(const std::string& dag_id, const std::string& run_id);
+    void reset_summaries(LiveRun& run);
+
+    Clock& clock_;
+    RunStore& store_;
+    Executor& executor_;
+    SchedulerOptions options_;
+    std::map<std::string, DagEntry> dags_;
+    std::map<long long, LiveRun> runs_;
+    std::priority_queue<ReadyTask> ready_;
+    std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+    std::map<std::string, int> pool_used_;
+    int running_ = 0;
+    long long next_pk_ = 0;  // the pk the next new run gets (the store's max + 1 at start)
+    StateBatch batch_;
+    std::vector<std::unique_ptr<DagRunRow>> new_runs_;  // owned until written
+    std::set<std::pair<long long, size_t>> dirty_;
+    std::vector<TaskLaunch> to_dispatch_;
+    std::set<long long> finished_runs_;  // to drop from memory after the commit
+};
+
+}  // namespace mayaflow

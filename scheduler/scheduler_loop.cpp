@@ -1,0 +1,88 @@
+#include "scheduler/scheduler_loop.h"
+
+#include <spdlog/spdlog.h>
+
+namespace mayaflow {
+
+SchedulerLoop::SchedulerLoop(SchedulerCore& core, Executor& executor) : core_(core) {
+    executor.set_report_sink([this](TaskReport report) {
+        post([report = std::move(report)](SchedulerCore& core) { core.on_report(report); });
+    });
+}
+
+SchedulerLoop::~SchedulerLoop() { stop(); }
+
+void SchedulerLoop::post(Work work) {
+    {
+        std::lock_guard lock(mutex_);
+        inbox_.push_back(std::move(work));
+    }
+    wake_.notify_one();
+}
+
+void SchedulerLoop::set_idle_hook(std::function<void(SchedulerCore&)> hook, Duration every) {
+    std::lock_guard lock(mutex_);
+    idle_hook_ = std::move(hook);
+    idle_every_ = every;
+}
+
+void SchedulerLoop::start() {
+    if (thread_.joinable()) return;
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void SchedulerLoop::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void SchedulerLoop::run() {
+    bool has_wake = false;
+    Instant wake_at{};
+    auto last_idle = std::chrono::steady_clock::now();
+    Duration failure_backoff{0};
+    while (true) {
+        std::deque<Work> work;
+        std::function<void(SchedulerCore&)> idle_hook;
+        {
+            std::unique_lock lock(mutex_);
+            auto idle_deadline = last_idle + idle_every_;
+            auto has_work = [this] { return stopping_ || !inbox_.empty(); };
+            if (!has_work()) {
+                auto deadline = idle_deadline;
+                if (has_wake) {
+                    auto until = std::chrono::duration_cast<std::chrono::steady_clock::duration>(wake_at - now_instant());
+                    deadline = std::min(deadline, std::chrono::steady_clock::now() + until);
+                }
+                if (failure_backoff.count() > 0) deadline = std::chrono::steady_clock::now() + failure_backoff;
+                wake_.wait_until(lock, deadline, has_work);
+            }
+            if (stopping_) return;
+            work.swap(inbox_);
+            if (std::chrono::steady_clock::now() >= idle_deadline) {
+                idle_hook = idle_hook_;
+                last_idle = std::chrono::steady_clock::now();
+            }
+        }
+        for (auto& item : work) item(core_);
+        if (idle_hook) idle_hook(core_);
+        auto next = core_.run_turn();
+        if (!next) {
+            spdlog::error("scheduler: could not commit its decisions, trying again: {}", next.error().message);
+            failure_backoff = std::min<Duration>(std::max<Duration>(failure_backoff * 2, std::chrono::milliseconds(50)),
+                                                 std::chrono::seconds(5));
+            has_wake = false;
+            continue;
+        }
+        failure_backoff = Duration{0};
+        has_wake = next->has_value();
+        if (has_wake) wake_at = **next;
+    }
+}
+
+}  // namespace mayaflow

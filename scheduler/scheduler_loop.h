@@ -1,0 +1,52 @@
+#pragma once
+// SchedulerLoop is the scheduler's thread: it owns the SchedulerCore, wakes when a try starts or
+// ends, a command or a DAG arrives, or the next timer is due (no fixed polling tick), applies
+// everything that arrived, and runs one turn of the core.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "scheduler/scheduler_core.h"
+
+namespace mayaflow {
+
+class SchedulerLoop {
+  public:
+    using Work = std::function<void(SchedulerCore&)>;
+
+    SchedulerLoop(SchedulerCore& core, Executor& executor);
+    ~SchedulerLoop();
+
+    void start();
+    void stop();
+    // Runs `work` on the loop's thread before its next turn.
+    void post(Work work);
+    // Runs `work` on the loop's thread and waits for its answer.
+    template <class T>
+    T call(std::function<T(SchedulerCore&)> work) {
+        auto promise = std::make_shared<std::promise<T>>();
+        auto future = promise->get_future();
+        post([promise, work = std::move(work)](SchedulerCore& core) { promise->set_value(work(core)); });
+        return future.get();
+    }
+    // Called with nothing arrived, at most this often, for commands that come from outside the process.
+    void set_idle_hook(std::function<void(SchedulerCore&)> hook, Duration every);
+
+  private:
+    void run();
+
+    SchedulerCore& core_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Work> inbox_;
+    bool stopping_ = false;
+    std::function<void(SchedulerCore&)> idle_hook_;
+    Duration idle_every_ = std::chrono::milliseconds(250);
+    std::thread thread_;
+};
+
+}  // namespace mayaflow

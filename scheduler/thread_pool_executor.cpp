@@ -1,0 +1,114 @@
+#include "scheduler/thread_pool_executor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace mayaflow {
+
+ThreadPoolExecutor::ThreadPoolExecutor(const OperatorRegistry& registry, int workers)
+    : registry_(registry), environment_(daemon_environment()) {
+    for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] { work(); });
+}
+
+ThreadPoolExecutor::~ThreadPoolExecutor() { shutdown(); }
+
+void ThreadPoolExecutor::set_report_sink(ReportSink sink) {
+    std::lock_guard lock(mutex_);
+    sink_ = std::move(sink);
+}
+
+void ThreadPoolExecutor::submit(TaskLaunch launch) {
+    {
+        std::lock_guard lock(mutex_);
+        queue_.push_back(std::move(launch));
+    }
+    wake_.notify_one();
+}
+
+void ThreadPoolExecutor::cancel(const TryKey& key) {
+    std::lock_guard lock(mutex_);
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+        if (it->key == key) {
+            queue_.erase(it);
+            return;
+        }
+    }
+    for (const auto& running : running_) {
+        if (running.key == key) running.op->cancel();
+    }
+}
+
+void ThreadPoolExecutor::shutdown() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && workers_.empty()) return;
+        stopping_ = true;
+        queue_.clear();
+        for (const auto& running : running_) running.op->cancel();
+    }
+    wake_.notify_all();
+    for (auto& worker : workers_) {
+        if (worker.joinable()) worker.join();
+    }
+    workers_.clear();
+}
+
+void ThreadPoolExecutor::work() {
+    while (true) {
+        TaskLaunch launch;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            if (stopping_) return;
+            launch = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        run_one(launch);
+    }
+}
+
+void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
+    const Task& task = launch.dag->tasks[launch.key.task_index];
+    auto report = [this](TaskReport report) {
+        ReportSink sink;
+        {
+            std::lock_guard lock(mutex_);
+            sink = sink_;
+        }
+        if (sink) sink(std::move(report));
+    };
+    OperatorResult result;
+    auto op = registry_.create(task.operator_name);
+    if (!op) {
+        result.message = "no operator named '" + task.operator_name + "' in this mayaflow";
+        result.retryable = false;
+        report(TaskReport{TaskReport::Kind::finished, launch.key, {}, result});
+        return;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        running_.push_back(Running{launch.key, op.get()});
+    }
+    TaskRun run{task, launch.run_info, launch.key.try_number, launch.log_file, task.execution_timeout, environment_,
+                [&](const StartedProcess& process) {
+                    report(TaskReport{TaskReport::Kind::started, launch.key, process, {}});
+                }};
+    try {
+        result = launch.resume ? op->resume(run, *launch.resume) : op->execute(run);
+    } catch (const std::exception& e) {
+        result = OperatorResult{};
+        result.message = std::string("the operator failed unexpectedly: ") + e.what();
+        spdlog::error("task {} try {}: {}", task.task_id, launch.key.try_number, result.message);
+    }
+    {
+        std::lock_guard lock(mutex_);
+        running_.erase(std::remove_if(running_.begin(), running_.end(),
+                                      [&](const Running& r) { return r.key == launch.key; }),
+                       running_.end());
+    }
+    report(TaskReport{TaskReport::Kind::finished, launch.key, {}, result});
+}
+
+}  // namespace mayaflow

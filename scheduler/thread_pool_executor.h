@@ -1,0 +1,48 @@
+#pragma once
+// ThreadPoolExecutor runs tries on a fixed set of worker threads: each makes the task's operator
+// from the registry, runs (or, after a restart, resumes) it, and reports when the try's process
+// starts and when the try ends.
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "operators/operator_registry.h"
+#include "scheduler/executor.h"
+
+namespace mayaflow {
+
+class ThreadPoolExecutor : public Executor {
+  public:
+    ThreadPoolExecutor(const OperatorRegistry& registry, int workers);
+    ~ThreadPoolExecutor() override;
+
+    void set_report_sink(ReportSink sink) override;
+    void submit(TaskLaunch launch) override;
+    void cancel(const TryKey& key) override;
+    // Stops taking work, cancels every running try and waits for the workers.
+    void shutdown();
+
+  private:
+    struct Running {
+        TryKey key;
+        Operator* op;
+    };
+    void work();
+    void run_one(TaskLaunch& launch);
+
+    const OperatorRegistry& registry_;
+    std::map<std::string, std::string> environment_;
+    ReportSink sink_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<TaskLaunch> queue_;
+    std::vector<Running> running_;
+    bool stopping_ = false;
+    std::vector<std::thread> workers_;
+};
+
+}  // namespace mayaflow
