@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     mayaflow::cli::register_tasks_commands(app);
     mayaflow::cli::register_schedule_commands(app);
     mayaflow::cli::register_db_commands(app);
+    mayaflow::cli::register_run_commands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

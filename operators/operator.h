@@ -40,13 +40,15 @@ struct TaskRun {
     // below, whatever these fields say.
     tmpl::RunInfo run_info;
     int try_number = 1;
-    // The try's log, ".../attempt=<n>.log". A process's exit file lives next to it (exit_file_path()).
+    // The try's log, ".../attempt=<n>.log": absolute, and the same path after a restart. A process's exit
+    // file lives next to it (exit_file_path()).
     std::filesystem::path log_file;
     std::optional<Duration> execution_timeout;
     // The daemon's environment (daemon_environment()); operators pass it on to the processes they start.
     std::map<std::string, std::string> base_environment;
     // Called right after a child process starts and before the operator waits for it: the scheduler
-    // commits pid, start ticks and boot id, so that it can adopt the process after a restart. May be empty.
+    // commits pid, start ticks and boot id, so that it can adopt the process after a restart. May be empty;
+    // must not throw (to abandon the try, call the operator's cancel()).
     std::function<void(const StartedProcess&)> on_started;
 };
 
@@ -58,7 +60,7 @@ struct OperatorResult {
     // The task's result (its XCom return_value); null when it has none.
     nlohmann::json value;
     // One line for the UI: "exit code 3", "timed out after 10m", "template error in bash_command: 'x' is
-    // undefined". Empty on success unless there is something worth saying.
+    // undefined". May be empty on success.
     std::string message;
     // The exit code of the task's process, when it had one and it exited.
     std::optional<int> exit_code;

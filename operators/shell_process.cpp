@@ -67,7 +67,9 @@ std::optional<SteadyClock::time_point> deadline_for(const TaskRun& run, Instant 
     if (!run.execution_timeout) return std::nullopt;
     Duration left = *run.execution_timeout;
     if (started_at != Instant{}) left -= std::max(Duration::zero(), now_instant() - started_at);
-    return SteadyClock::now() + std::max(left, Duration::zero());
+    // The steady clock counts nanoseconds, so it cannot reach as far as a Duration can.
+    const Duration kFarEnough = std::chrono::duration_cast<Duration>(std::chrono::days(365 * 100));
+    return SteadyClock::now() + std::clamp(left, Duration::zero(), kFarEnough);
 }
 
 std::string header_for(std::string_view command) {
@@ -231,10 +233,7 @@ Result<ShellEnd> run_shell_command(const ShellCommand& command, const TaskRun& r
     ProcessSpec spec{.argv = wrapped.argv, .env = command.env, .cwd = command.cwd, .log_file = run.log_file};
     for (const auto& [name, value] : wrapped.env) spec.env.insert_or_assign(name, value);
     Result<ChildProcess> child = ChildProcess::spawn(spec);
-    if (!child) {
-        (void)append_log_line(run.log_file, child.error().message);
-        return std::move(child).error();
-    }
+    if (!child) return std::move(child).error();
     const std::optional<SteadyClock::time_point> deadline = deadline_for(run, child->started_at());
     if (run.on_started) {
         run.on_started(StartedProcess{.pid = child->pid(),

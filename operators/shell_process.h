@@ -64,7 +64,8 @@ inline constexpr Duration kDefaultKillGrace = std::chrono::seconds(5);
 // log, starts bash through the exit-file wrapper (output appended to the log), calls run.on_started, and
 // waits until the command ends, run.execution_timeout passes, or `cancel` is raised. On timeout or cancel
 // the group gets SIGTERM, then SIGKILL after `kill_grace`; after a normal end, background processes left
-// in the group are ended the same way. Errors are failures to start (bad cwd, unwritable log).
+// in the group are ended the same way. Errors are failures to start (bad cwd, unwritable log), for the caller
+// to report and log.
 Result<ShellEnd> run_shell_command(const ShellCommand& command, const TaskRun& run, const CancelFlag& cancel,
                                    Duration kill_grace = kDefaultKillGrace);
 

@@ -115,6 +115,20 @@ TEST_CASE("run_shell_command clears a stale exit file before it starts", "[shell
     CHECK(last_output_line(run.log_file, end->output_start) == "no-exit-file");
 }
 
+TEST_CASE("run_shell_command takes a timeout longer than the steady clock can count", "[shell]") {
+    exec_test::Watchdog watchdog(30);
+    TempDir dir;
+    Task task;
+    const TaskRun run{
+        .task = task, .log_file = dir.path() / "attempt=1.log", .execution_timeout = Duration::max()};
+    CancelFlag cancel;
+    const Result<ShellEnd> end =
+        run_shell_command(ShellCommand{.command = "exit 0", .cwd = dir.path()}, run, cancel);
+    REQUIRE(end);
+    CHECK(end->exit_code == 0);
+    CHECK_FALSE(end->timed_out);
+}
+
 TEST_CASE("run_shell_command fails to start with an error that names the problem", "[shell]") {
     TempDir dir;
     Task task;

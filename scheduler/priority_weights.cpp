@@ -13,8 +13,8 @@ namespace {
 using Edges = std::vector<std::vector<std::uint32_t>>;
 
 // Reachability is computed for this many target tasks at a time, which bounds the scratch memory to
-// 512 bytes per task whatever the DAG's size.
-constexpr size_t kBlockBits = 4096;
+// 256 bytes per task whatever the DAG's size.
+constexpr size_t kBlockBits = 2048;
 
 struct Graph {
     Edges parents;                     // each task's direct upstream tasks, without repeats

@@ -12,9 +12,9 @@
 namespace mayaflow {
 
 // One weight per task, aligned with dag.tasks. Edges come from the tasks' `upstream` lists (ids that
-// name no task are ignored). Costs O(V + E·V/64) word operations and at most about 0.5 MB per
-// thousand tasks of scratch memory, so a 10,000-task DAG takes milliseconds. The DAG must be
-// acyclic, as the loader guarantees; with a cycle, the weights of the tasks on it are unspecified.
+// name no task are ignored); the order of dag.tasks does not matter. Costs O(V + E·V/64) word
+// operations and 256 bytes of scratch memory per task; a 10,000-task DAG takes milliseconds. The
+// DAG must be acyclic, as the loader guarantees; with a cycle, the weights on it are unspecified.
 std::vector<long long> effective_priority_weights(const Dag& dag);
 
 }  // namespace mayaflow

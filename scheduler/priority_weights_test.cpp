@@ -135,8 +135,9 @@ TEST_CASE("priority weights agree with a graph walk on random DAGs", "[priority_
         size_t size;
         double edges_per_task;
     };
-    // 5,000 tasks span two blocks of the bitset.
-    const Shape shapes[] = {{1, 0}, {2, 1}, {10, 1.5}, {64, 2}, {65, 2}, {300, 3}, {1000, 1.2}, {5000, 2}};
+    // The bitsets are built 2,048 target tasks at a time: 2,049 and 5,000 tasks span several blocks.
+    const Shape shapes[] = {{1, 0},   {2, 1},      {10, 1.5}, {64, 2},  {65, 2},
+                            {300, 3}, {1000, 1.2}, {2049, 2}, {5000, 2}};
     unsigned seed = 1;
     for (const Shape& shape : shapes) {
         for (int round = 0; round < (shape.size > 1000 ? 1 : 5); ++round, ++seed) {

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "engine/time/iso8601.h"
 #include "engine/time/time_zone.h"
@@ -50,6 +51,7 @@ std::string retry_hash_key(std::string_view dag_id, std::string_view task_id, In
 }
 
 std::uint64_t sha1_remainder(std::string_view text, std::uint64_t divisor) {
+    if (divisor == 0) throw std::invalid_argument("sha1_remainder: the divisor is zero");
     unsigned char digest[SHA_DIGEST_LENGTH];
     SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
     // Horner's rule over the big-endian bytes; the remainder stays below 2^64, so remainder * 256

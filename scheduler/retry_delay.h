@@ -37,7 +37,7 @@ std::string retry_hash_key(std::string_view dag_id, std::string_view task_id, In
                            int try_number);
 
 // The SHA-1 digest of `text` read as a 160-bit unsigned number (Python's
-// int(sha1(text).hexdigest(), 16)), modulo `divisor` (which must not be zero).
+// int(sha1(text).hexdigest(), 16)), modulo `divisor` (std::invalid_argument when it is zero).
 std::uint64_t sha1_remainder(std::string_view text, std::uint64_t divisor);
 
 }  // namespace mayaflow

@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 namespace mayaflow {
@@ -177,6 +178,7 @@ TEST_CASE("sha1_remainder reads the digest as one 160-bit number", "[retry_delay
         INFO("\"" << c.text << "\" mod " << c.divisor);
         CHECK(sha1_remainder(c.text, c.divisor) == c.expected);
     }
+    CHECK_THROWS_AS(sha1_remainder("abc", 0), std::invalid_argument);
 }
 
 TEST_CASE("retry_delay with backoff stays between the base and twice the base", "[retry_delay]") {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/model/dag_json.h"
+#include "engine/model/log_path.h"
 #include "engine/time/iso8601.h"
 #include "scheduler/retry_delay.h"
 #include "scheduler/run_state.h"
@@ -310,12 +311,8 @@ tmpl::RunInfo SchedulerCore::run_info(const LiveRun& run, size_t task_index) con
 }
 
 std::filesystem::path SchedulerCore::log_file(const LiveRun& run, size_t task_index, int try_number) const {
-    std::string run_folder = "run_id=" + run.row.run_id;
-    for (auto& c : run_folder) {
-        if (c == '/' || c == ':') c = '_';  // run ids hold ISO times; keep paths portable
-    }
-    return options_.logs_folder / ("dag_id=" + run.row.dag_id) / run_folder /
-           ("task_id=" + run.dag->tasks[task_index].task_id) / fmt::format("attempt={}.log", try_number);
+    return task_log_path(options_.logs_folder, run.row.dag_id, run.row.run_id, run.dag->tasks[task_index].task_id,
+                         try_number);
 }
 
 void SchedulerCore::queue_ready_tasks(Instant now) {

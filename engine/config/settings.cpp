@@ -35,6 +35,15 @@ Status apply(Settings& settings, const std::string& key, const std::string& valu
         } catch (const std::exception&) {
             return make_error("{}: web_port must be a port number from 0 to 65535, got \"{}\"", source, value);
         }
+    } else if (key == "parallelism") {
+        try {
+            size_t used = 0;
+            int count = std::stoi(value, &used);
+            if (used != value.size() || count < 1 || count > 4096) throw std::out_of_range("parallelism");
+            settings.parallelism = count;
+        } catch (const std::exception&) {
+            return make_error("{}: parallelism must be a whole number from 1 to 4096, got \"{}\"", source, value);
+        }
     } else if (key == "dag_scan_interval") {
         auto duration = parse_duration(value);
         if (!duration) return make_error("{}: dag_scan_interval: {}", source, duration.error().message);
@@ -100,6 +109,7 @@ Result<Settings> load_settings(const std::map<std::string, std::string>& env) {
         {"MAYAFLOW_LOGS_FOLDER", "logs_folder"}, {"MAYAFLOW_WEB_HOST", "web_host"},
         {"MAYAFLOW_WEB_PORT", "web_port"},       {"MAYAFLOW_DAG_SCAN_INTERVAL", "dag_scan_interval"},
         {"MAYAFLOW_DURABILITY", "durability"},   {"MAYAFLOW_LOG_LEVEL", "log_level"},
+        {"MAYAFLOW_PARALLELISM", "parallelism"},
     };
     for (const auto& [variable, key] : kVariables) {
         auto it = env.find(variable);

@@ -23,6 +23,7 @@ struct Settings {
     Duration dag_scan_interval = std::chrono::milliseconds(500);  // MAYAFLOW_DAG_SCAN_INTERVAL
     Durability durability = Durability::normal;                   // MAYAFLOW_DURABILITY: normal | full
     std::string log_level = "info";                                // MAYAFLOW_LOG_LEVEL
+    int parallelism = 32;  // MAYAFLOW_PARALLELISM: task tries running at once
 };
 
 // Reads the environment given (normally the process's) and the config file in the home folder.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 
+#include "engine/store/command_queue.h"
 #include "engine/store/run_store.h"
 #include "engine/store/sqlite.h"
 #include "engine/store/store.h"
@@ -24,7 +25,7 @@ struct StoreOptions {
     Durability durability = Durability::normal;
 };
 
-class SqliteStore : public Store, public RunStore {
+class SqliteStore : public Store, public RunStore, public CommandQueue {
   public:
     static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options);
 
@@ -48,6 +49,12 @@ class SqliteStore : public Store, public RunStore {
     Result<std::optional<DagRunRow>> find_run(const std::string& dag_id, const std::string& run_id,
                                               bool with_tasks) override;
     Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) override;
+
+    // CommandQueue, in sqlite_command_queue.cpp.
+    Result<long long> enqueue_command(const std::string& kind, const nlohmann::json& payload) override;
+    Result<std::vector<CommandRecord>> pending_commands() override;
+    Status finish_command(long long id, bool ok, const nlohmann::json& result) override;
+    Result<std::optional<CommandRecord>> find_command(long long id) override;
 
     // The schema version applied, and the migrations applied by this open (for `db migrate`).
     Result<int> schema_version();

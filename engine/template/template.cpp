@@ -21,6 +21,8 @@ const Value* Context::find(std::string_view name) const {
     return it == values_.end() ? nullptr : &it->second;
 }
 
+Template::Template() : parsed_(std::make_shared<ParsedTemplate>()) {}
+
 Result<Template> Template::parse(std::string_view source) {
     auto parsed = std::make_shared<ParsedTemplate>();
     try {

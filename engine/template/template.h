@@ -38,6 +38,9 @@ class Context {
 
 class Template {
   public:
+    // An empty template, which renders as "".
+    Template();
+
     // Syntax errors read "line 2, column 14: expected '}}' after the expression".
     static Result<Template> parse(std::string_view source);
 

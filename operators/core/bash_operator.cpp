@@ -163,9 +163,10 @@ class TempDir {
     static Result<TempDir> make(const fs::path& root) {
         std::error_code error;
         const fs::path base = root.empty() ? fs::temp_directory_path(error) : root;
-        if (error)
+        if (error) {
             return make_error("cannot find the temporary folder for the task's working folder: {}",
                               error.message());
+        }
         std::string pattern = (base / (std::string(kBashTempDirPrefix) + "XXXXXX")).string();
         if (::mkdtemp(pattern.data()) == nullptr) {
             return make_error(

@@ -1,0 +1,197 @@
+// `mayaflow standalone` and `mayaflow scheduler`: the daemon. The DAG folder watcher feeds the
+// scheduler loop, which runs the tasks on a thread pool; standalone also serves the web UI and API.
+
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "cli/cli_support.h"
+#include "engine/model/dag_json.h"
+#include "engine/util/file_lock.h"
+#include "operators/operator_registry.h"
+#include "scheduler/command_handler.h"
+#include "scheduler/dag_processor.h"
+#include "scheduler/scheduler_loop.h"
+#include "scheduler/thread_pool_executor.h"
+#include "web/api_router.h"
+#include "web/http_server.h"
+
+namespace mayaflow::cli {
+namespace {
+
+// Records what the DAG processor finds in the store, hands loaded DAGs to the scheduler, and says
+// it in the log.
+class DaemonDagSink : public DagFileSink {
+  public:
+    DaemonDagSink(SqliteStore& store, SchedulerLoop& loop) : store_(store), loop_(loop) {}
+
+    void dag_loaded(const std::string& filename, const Dag& dag) override {
+        auto status = store_.record_dag_file_parsed(filename, dag, to_json(dag).dump(), now_instant());
+        if (!status) {
+            spdlog::error("could not record DAG '{}' from {}: {}", dag.dag_id, filename, status.error().message);
+            return;
+        }
+        auto record = store_.find_dag(dag.dag_id);
+        if (!record || !*record) return;
+        auto shared = std::make_shared<const Dag>(dag);
+        int version = (*record)->latest_version;
+        bool paused = (*record)->is_paused;
+        loop_.post([shared, version, paused](SchedulerCore& core) { core.set_dag(shared, version, paused); });
+        spdlog::info("loaded DAG '{}' version {} ({} tasks) from {}", dag.dag_id, version, dag.tasks.size(), filename);
+    }
+
+    void dag_failed(const std::string& filename, const std::vector<LoadError>& errors) override {
+        std::string text = format_errors(errors);
+        auto status = store_.record_dag_file_failed(filename, text, now_instant());
+        if (!status) spdlog::error("could not record the import error of {}: {}", filename, status.error().message);
+        spdlog::warn("broken DAG file {}:\n{}", filename, text);
+    }
+
+    void file_deleted(const std::string& filename) override {
+        auto dags = store_.list_dags(false);
+        auto status = store_.record_dag_file_deleted(filename);
+        if (!status) spdlog::error("could not record that {} is gone: {}", filename, status.error().message);
+        if (dags) {
+            for (const auto& dag : *dags) {
+                if (dag.fileloc != filename) continue;
+                std::string dag_id = dag.dag_id;
+                loop_.post([dag_id](SchedulerCore& core) { core.remove_dag(dag_id); });
+            }
+        }
+        spdlog::info("DAG file {} is gone: its DAG is paused and kept with its history", filename);
+    }
+
+  private:
+    SqliteStore& store_;
+    SchedulerLoop& loop_;
+};
+
+struct DaemonOptions {
+    bool with_web = true;
+    std::optional<std::string> dags_folder;
+    std::optional<std::string> host;
+    std::optional<int> port;
+};
+
+int wait_for_stop_signal() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    int received = 0;
+    sigwait(&signals, &received);
+    return received;
+}
+
+void run_daemon(const DaemonOptions& options) {
+    // Block the stop signals in every thread; the main thread waits for them with sigwait.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    Settings settings = settings_or_fail();
+    if (options.dags_folder) settings.dags_folder = std::filesystem::absolute(*options.dags_folder).lexically_normal();
+    if (options.host) settings.web_host = *options.host;
+    if (options.port) settings.web_port = *options.port;
+    spdlog::set_default_logger(spdlog::stderr_color_mt("mayaflow"));
+    spdlog::set_level(spdlog::level::from_str(settings.log_level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+
+    std::error_code ec;
+    std::filesystem::create_directories(settings.dags_folder, ec);
+    if (!std::filesystem::is_directory(settings.dags_folder)) {
+        throw CommandFailed{fmt::format("the DAG folder {} does not exist and cannot be created", settings.dags_folder.string())};
+    }
+    std::filesystem::create_directories(settings.database.parent_path(), ec);
+    auto lock_path = settings.database.string() + ".lock";
+    auto lock = FileLock::try_acquire(lock_path);
+    if (!lock) {
+        throw CommandFailed{fmt::format("another mayaflow scheduler is running on {} (it holds {}); stop it first",
+                                        settings.database.string(), lock_path)};
+    }
+    auto store = open_store_or_fail(settings, false);
+
+    SystemClock clock;
+    ThreadPoolExecutor executor(builtin_operators(), settings.parallelism);
+    SchedulerCore core(clock, *store, executor,
+                       SchedulerOptions{.parallelism = settings.parallelism, .logs_folder = settings.logs_folder});
+    SchedulerLoop loop(core, executor);
+    loop.post([](SchedulerCore& scheduler) {
+        auto recovered = scheduler.recover();
+        if (!recovered) spdlog::error("recovery after restart failed: {}", recovered.error().message);
+    });
+    SqliteStore& store_ref = *store;
+    loop.set_idle_hook(
+        [&store_ref](SchedulerCore& scheduler) {
+            auto pending = store_ref.pending_commands();
+            if (!pending) return;
+            for (const auto& command : *pending) {
+                auto result = apply_command(scheduler, store_ref, command.kind, command.payload);
+                (void)store_ref.finish_command(command.id, result.ok(),
+                                               result ? *result : nlohmann::json{{"error", result.error().message}});
+            }
+        },
+        std::chrono::milliseconds(100));
+
+    DaemonDagSink sink(*store, loop);
+    DagProcessor processor(DagProcessorOptions{settings.dags_folder, settings.dag_scan_interval, &builtin_operators()}, sink);
+    size_t parsed = processor.scan_once();
+    loop.start();
+
+    std::unique_ptr<ApiRouter> router;
+    std::unique_ptr<HttpServer> server;
+    int port = 0;
+    if (options.with_web) {
+        router = std::make_unique<ApiRouter>(*store);
+        server = std::make_unique<HttpServer>(HttpServerOptions{.host = settings.web_host, .port = settings.web_port},
+                                              [&router](const HttpRequest& request) { return router->handle(request); });
+        auto bound = server->start();
+        if (!bound) {
+            loop.stop();
+            executor.shutdown();
+            throw CommandFailed{bound.error().message};
+        }
+        port = *bound;
+    }
+    processor.start();
+
+    std::cout << fmt::format("mayaflow {} {} is running\n  DAG folder: {} ({} files loaded)\n  database:   {}\n",
+                             MAYAFLOW_VERSION, options.with_web ? "standalone" : "scheduler",
+                             settings.dags_folder.string(), parsed, settings.database.string());
+    if (options.with_web) std::cout << fmt::format("  web UI:     http://{}:{}/\n", settings.web_host, port);
+    std::cout << "Press Ctrl+C to stop.\n" << std::flush;
+
+    int signal = wait_for_stop_signal();
+    spdlog::info("received {}, stopping: no new tasks start; running tries are ended and retried after a restart",
+                 signal == SIGINT ? "SIGINT" : "SIGTERM");
+    processor.stop();
+    loop.stop();
+    executor.shutdown();
+    if (server) server->stop();
+}
+
+}  // namespace
+
+void register_standalone_command(CLI::App& app) {
+    static DaemonOptions standalone;
+    auto* command = app.add_subcommand(
+        "standalone", "Run everything in one process: the DAG folder watcher, the scheduler and the web UI");
+    command->add_option("--dags-folder", standalone.dags_folder, "The folder of DAG files (default: $MAYAFLOW_HOME/dags)");
+    command->add_option("--host", standalone.host, "Address the web server listens on (default 127.0.0.1)");
+    command->add_option("--port,-p", standalone.port, "Port of the web server (default 8080; 0 picks a free one)")
+        ->check(CLI::Range(0, 65535));
+    command->callback([] { run_daemon(standalone); });
+
+    static DaemonOptions scheduler{.with_web = false};
+    auto* scheduler_command = app.add_subcommand("scheduler", "Run the DAG folder watcher and the scheduler, without the web server");
+    scheduler_command->add_option("--dags-folder", scheduler.dags_folder, "The folder of DAG files (default: $MAYAFLOW_HOME/dags)");
+    scheduler_command->callback([] { run_daemon(scheduler); });
+}
+
+}  // namespace mayaflow::cli

@@ -1,0 +1,199 @@
+// Commands that change runs (`dags trigger|pause|unpause`, `tasks clear`) go to the scheduler through
+// the command queue; commands that read runs (`dags list-runs`, `tasks state|logs`) read the store.
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "cli/cli_support.h"
+#include "engine/model/log_path.h"
+#include "engine/time/iso8601.h"
+#include "engine/util/file_lock.h"
+
+namespace mayaflow::cli {
+namespace {
+
+constexpr auto kAnswerTimeout = std::chrono::seconds(30);
+
+// Hands a command to the scheduler and, when one runs, waits for its answer. Without a running
+// scheduler the command waits in the queue and runs when one starts.
+std::optional<nlohmann::json> send_command(const std::string& kind, const nlohmann::json& payload) {
+    auto settings = settings_or_fail();
+    auto store = open_store_or_fail(settings, false);
+    auto id = store->enqueue_command(kind, payload);
+    if (!id) throw CommandFailed{id.error().message};
+    if (!FileLock::is_held(settings.database.string() + ".lock")) {
+        std::cerr << "note: no scheduler is running on " << settings.database.string()
+                  << "; the command waits and runs when `mayaflow scheduler` or `mayaflow standalone` starts\n";
+        return std::nullopt;
+    }
+    auto deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto command = store->find_command(*id);
+        if (!command) throw CommandFailed{command.error().message};
+        if (*command && (*command)->state == "done") return (*command)->result;
+        if (*command && (*command)->state == "failed") {
+            throw CommandFailed{(*command)->result.value("error", std::string("the scheduler refused the command"))};
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw CommandFailed{"the scheduler did not answer within 30 s; the command stays queued"};
+}
+
+std::string iso_or_empty(const std::optional<Instant>& instant) {
+    return instant ? format_iso8601(*instant, TimeZone::utc()) : "";
+}
+
+void list_runs(const std::string& dag_id, const std::optional<std::string>& state, OutputFormat format, int limit) {
+    auto settings = settings_or_fail();
+    auto store = open_store_or_fail(settings, true);
+    RunFilter filter{.dag_id = dag_id, .limit = static_cast<size_t>(limit)};
+    if (state) {
+        filter.state = parse_run_state(*state);
+        if (!filter.state) throw CommandFailed{"--state must be queued, running, success or failed"};
+    }
+    auto runs = store->list_runs(filter);
+    if (!runs) throw CommandFailed{runs.error().message};
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& run : *runs) {
+        rows.push_back({run.dag_id, run.run_id, std::string(to_string(run.state)), iso_or_empty(run.logical_date),
+                        iso_or_empty(run.start_date), iso_or_empty(run.end_date)});
+    }
+    print_table({"dag_id", "run_id", "state", "logical_date", "start_date", "end_date"}, rows, format);
+}
+
+const TaskInstanceRow& find_task_row(const DagRunRow& run, const std::string& task_id) {
+    for (const auto& ti : run.task_instances) {
+        if (ti.task_id == task_id) return ti;
+    }
+    throw CommandFailed{fmt::format("run '{}' has no task '{}'", run.run_id, task_id)};
+}
+
+DagRunRow find_run_or_fail(SqliteStore& store, const std::string& dag_id, const std::string& run_id) {
+    auto run = store.find_run(dag_id, run_id, true);
+    if (!run) throw CommandFailed{run.error().message};
+    if (!*run) {
+        throw CommandFailed{fmt::format("DAG '{}' has no run '{}'; `mayaflow dags list-runs {}` lists them", dag_id,
+                                        run_id, dag_id)};
+    }
+    return std::move(**run);
+}
+
+}  // namespace
+
+void register_run_commands(CLI::App& app) {
+    auto* dags = app.get_subcommand("dags");
+    auto* tasks = app.get_subcommand("tasks");
+
+    static std::string trigger_dag;
+    static std::optional<std::string> trigger_conf, trigger_date, trigger_run_id;
+    auto* trigger = dags->add_subcommand("trigger", "Start a run of a DAG now");
+    trigger->add_option("dag_id", trigger_dag, "The DAG")->required();
+    trigger->add_option("-c,--conf", trigger_conf, "The run's conf as a JSON object (dag_run.conf)");
+    trigger->add_option("-l,--logical-date", trigger_date, "The run's logical date (default: now)");
+    trigger->add_option("-r,--run-id", trigger_run_id, "The run's id (default: manual__<logical date>)");
+    trigger->callback([] {
+        nlohmann::json payload = {{"dag_id", trigger_dag}};
+        if (trigger_conf) {
+            auto conf = nlohmann::json::parse(*trigger_conf, nullptr, false);
+            if (!conf.is_object()) throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'"};
+            payload["conf"] = conf;
+        }
+        if (trigger_date) {
+            auto date = parse_datetime(*trigger_date, TimeZone::utc());
+            if (!date) throw CommandFailed{"--logical-date: " + date.error().message};
+            payload["logical_date"] = format_iso8601(*date, TimeZone::utc());
+        }
+        if (trigger_run_id) payload["run_id"] = *trigger_run_id;
+        auto answer = send_command("trigger", payload);
+        if (answer) std::cout << "Created run " << answer->value("run_id", "") << " of DAG " << trigger_dag << "\n";
+    });
+
+    for (bool paused : {true, false}) {
+        static std::string pause_dag[2];
+        auto* command = dags->add_subcommand(paused ? "pause" : "unpause",
+                                             paused ? "Pause a DAG: no new runs start" : "Resume a paused DAG");
+        command->add_option("dag_id", pause_dag[paused], "The DAG")->required();
+        command->callback([paused] {
+            auto answer = send_command(paused ? "pause" : "unpause", {{"dag_id", pause_dag[paused]}});
+            if (answer) std::cout << "DAG " << pause_dag[paused] << (paused ? " paused\n" : " unpaused\n");
+        });
+    }
+
+    static std::string runs_dag;
+    static std::optional<std::string> runs_state;
+    static OutputFormat runs_format = OutputFormat::table;
+    static int runs_limit = 50;
+    auto* runs = dags->add_subcommand("list-runs", "List a DAG's runs, newest first");
+    runs->add_option("dag_id", runs_dag, "The DAG")->required();
+    runs->add_option("--state", runs_state, "Only runs in this state");
+    runs->add_option("--limit", runs_limit, "How many")->check(CLI::Range(1, 100000));
+    add_output_option(*runs, runs_format);
+    runs->callback([] { list_runs(runs_dag, runs_state, runs_format, runs_limit); });
+
+    static std::string clear_dag, clear_run;
+    static std::vector<std::string> clear_tasks;
+    static bool only_failed = false, downstream = false, upstream = false;
+    auto* clear = tasks->add_subcommand("clear", "Clear task instances of a run so that they run again");
+    clear->add_option("dag_id", clear_dag, "The DAG")->required();
+    clear->add_option("run_id", clear_run, "The run")->required();
+    clear->add_option("-t,--task-ids", clear_tasks, "Tasks to clear (default: all)");
+    clear->add_flag("-f,--only-failed", only_failed, "Only failed and upstream_failed tasks");
+    clear->add_flag("-d,--downstream", downstream, "Also the tasks downstream");
+    clear->add_flag("-u,--upstream", upstream, "Also the tasks upstream");
+    clear->callback([] {
+        auto answer = send_command("clear", {{"dag_id", clear_dag}, {"run_id", clear_run}, {"task_ids", clear_tasks},
+                                             {"only_failed", only_failed}, {"include_downstream", downstream},
+                                             {"include_upstream", upstream}});
+        if (answer) std::cout << "Cleared " << answer->value("cleared", 0) << " task instance(s)\n";
+    });
+
+    static std::string mark_dag, mark_run, mark_task, mark_state;
+    auto* mark = tasks->add_subcommand("mark", "Set a task instance's state by hand (success, failed or skipped)");
+    mark->add_option("dag_id", mark_dag, "The DAG")->required();
+    mark->add_option("run_id", mark_run, "The run")->required();
+    mark->add_option("task_id", mark_task, "The task")->required();
+    mark->add_option("state", mark_state, "success, failed or skipped")->required();
+    mark->callback([] {
+        auto answer = send_command("mark", {{"dag_id", mark_dag}, {"run_id", mark_run}, {"task_id", mark_task},
+                                            {"state", mark_state}});
+        if (answer) std::cout << "Marked " << mark_task << " " << mark_state << "\n";
+    });
+
+    static std::string state_dag, state_run, state_task;
+    auto* state = tasks->add_subcommand("state", "Print a task instance's state");
+    state->add_option("dag_id", state_dag, "The DAG")->required();
+    state->add_option("run_id", state_run, "The run")->required();
+    state->add_option("task_id", state_task, "The task")->required();
+    state->callback([] {
+        auto settings = settings_or_fail();
+        auto store = open_store_or_fail(settings, true);
+        auto run = find_run_or_fail(*store, state_dag, state_run);
+        std::cout << to_string(find_task_row(run, state_task).state) << "\n";
+    });
+
+    static std::string logs_dag, logs_run, logs_task;
+    static std::optional<int> logs_try;
+    auto* logs = tasks->add_subcommand("logs", "Print a task instance's log (the latest try by default)");
+    logs->add_option("dag_id", logs_dag, "The DAG")->required();
+    logs->add_option("run_id", logs_run, "The run")->required();
+    logs->add_option("task_id", logs_task, "The task")->required();
+    logs->add_option("--try", logs_try, "Which try")->check(CLI::Range(1, 100000));
+    logs->callback([] {
+        auto settings = settings_or_fail();
+        auto store = open_store_or_fail(settings, true);
+        auto run = find_run_or_fail(*store, logs_dag, logs_run);
+        const auto& ti = find_task_row(run, logs_task);
+        int try_number = logs_try.value_or(ti.try_number);
+        if (try_number < 1) throw CommandFailed{fmt::format("task '{}' has not run yet ({})", logs_task, to_string(ti.state))};
+        auto path = task_log_path(settings.logs_folder, logs_dag, logs_run, logs_task, try_number);
+        std::ifstream in(path);
+        if (!in) throw CommandFailed{fmt::format("no log at {}", path.string())};
+        std::cout << in.rdbuf();
+    });
+}
+
+}  // namespace mayaflow::cli

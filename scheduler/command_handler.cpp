@@ -1,0 +1,95 @@
+#include "scheduler/command_handler.h"
+
+#include <fmt/format.h>
+
+#include "engine/time/iso8601.h"
+
+namespace mayaflow {
+namespace {
+
+Result<std::string> required_string(const nlohmann::json& payload, const char* name) {
+    if (!payload.contains(name) || !payload[name].is_string() || payload[name].get<std::string>().empty()) {
+        return make_error("'{}' is required and must be a string", name);
+    }
+    return payload[name].get<std::string>();
+}
+
+Result<nlohmann::json> trigger(SchedulerCore& core, const nlohmann::json& payload) {
+    auto dag_id = required_string(payload, "dag_id");
+    if (!dag_id) return dag_id.error();
+    TriggerRequest request{.dag_id = *dag_id};
+    if (payload.contains("conf") && !payload["conf"].is_null()) {
+        if (!payload["conf"].is_object()) return make_error("conf must be a JSON object");
+        request.conf = payload["conf"];
+    }
+    if (payload.contains("logical_date") && payload["logical_date"].is_string()) {
+        auto date = parse_datetime(payload["logical_date"].get<std::string>(), TimeZone::utc());
+        if (!date) return make_error("logical_date: {}", date.error().message);
+        request.logical_date = *date;
+    }
+    if (payload.contains("run_id") && payload["run_id"].is_string()) request.run_id = payload["run_id"].get<std::string>();
+    auto run_id = core.trigger(request);
+    if (!run_id) return run_id.error();
+    return nlohmann::json{{"dag_id", *dag_id}, {"run_id", *run_id}};
+}
+
+Result<nlohmann::json> pause(SchedulerCore& core, Store& store, const nlohmann::json& payload, bool paused) {
+    auto dag_id = required_string(payload, "dag_id");
+    if (!dag_id) return dag_id.error();
+    auto stored = store.set_paused(*dag_id, paused);
+    if (!stored) return stored.error();
+    (void)core.set_paused(*dag_id, paused);  // a DAG the scheduler has not loaded yet is paused in the store only
+    return nlohmann::json{{"dag_id", *dag_id}, {"is_paused", paused}};
+}
+
+Result<nlohmann::json> clear(SchedulerCore& core, const nlohmann::json& payload) {
+    auto dag_id = required_string(payload, "dag_id");
+    if (!dag_id) return dag_id.error();
+    auto run_id = required_string(payload, "run_id");
+    if (!run_id) return run_id.error();
+    ClearRequest request{.dag_id = *dag_id, .run_id = *run_id};
+    if (payload.contains("task_ids")) {
+        if (!payload["task_ids"].is_array()) return make_error("task_ids must be a list of task ids");
+        for (const auto& id : payload["task_ids"]) {
+            if (!id.is_string()) return make_error("task_ids must be a list of task ids");
+            request.task_ids.push_back(id.get<std::string>());
+        }
+    }
+    request.only_failed = payload.value("only_failed", false);
+    request.include_downstream = payload.value("include_downstream", false);
+    request.include_upstream = payload.value("include_upstream", false);
+    auto cleared = core.clear(request);
+    if (!cleared) return cleared.error();
+    return nlohmann::json{{"cleared", *cleared}};
+}
+
+Result<nlohmann::json> mark(SchedulerCore& core, const nlohmann::json& payload) {
+    auto dag_id = required_string(payload, "dag_id");
+    if (!dag_id) return dag_id.error();
+    auto run_id = required_string(payload, "run_id");
+    if (!run_id) return run_id.error();
+    auto task_id = required_string(payload, "task_id");
+    if (!task_id) return task_id.error();
+    auto state_text = required_string(payload, "state");
+    if (!state_text) return state_text.error();
+    auto state = parse_task_state(*state_text);
+    if (!state) return make_error("unknown state '{}'; use success, failed or skipped", *state_text);
+    auto marked = core.mark_task(*dag_id, *run_id, *task_id, *state);
+    if (!marked) return marked.error();
+    return nlohmann::json{{"task_id", *task_id}, {"state", *state_text}};
+}
+
+}  // namespace
+
+Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, const std::string& kind,
+                                     const nlohmann::json& payload) {
+    if (!payload.is_object()) return make_error("a command's payload must be a JSON object");
+    if (kind == "trigger") return trigger(core, payload);
+    if (kind == "pause") return pause(core, store, payload, true);
+    if (kind == "unpause") return pause(core, store, payload, false);
+    if (kind == "clear") return clear(core, payload);
+    if (kind == "mark") return mark(core, payload);
+    return make_error("unknown command '{}'", kind);
+}
+
+}  // namespace mayaflow
