@@ -9,31 +9,11 @@
 #include "engine/template/template.h"
 #include "engine/time/iso8601.h"
 #include "engine/time/timetable.h"
+#include "operators/operator.h"
 #include "operators/operator_registry.h"
 
 namespace mayaflow::cli {
 namespace {
-
-// Renders every string leaf of a templated parameter.
-Result<nlohmann::json> render_value(const nlohmann::json& value, const tmpl::Context& context) {
-    if (value.is_string()) {
-        auto parsed = tmpl::Template::parse(value.get<std::string>());
-        if (!parsed) return parsed.error();
-        auto rendered = parsed->render(context);
-        if (!rendered) return rendered.error();
-        return nlohmann::json(*rendered);
-    }
-    if (value.is_array() || value.is_object()) {
-        nlohmann::json result = value;
-        for (auto& [key, item] : result.items()) {
-            auto rendered = render_value(item, context);
-            if (!rendered) return make_error("{}: {}", key, rendered.error().message);
-            item = *rendered;
-        }
-        return result;
-    }
-    return value;
-}
 
 void render(const std::string& dag_id, const std::string& task_id, const std::string& date,
             const std::optional<std::string>& subdir, const std::optional<std::string>& conf) {
@@ -72,19 +52,20 @@ void render(const std::string& dag_id, const std::string& task_id, const std::st
     tmpl::Context context = tmpl::make_airflow_context(run);
 
     const OperatorSpec* spec = builtin_operators().find(task->operator_name);
+    auto rendered = render_templated_params(*spec, *task, context);
+    if (!rendered) {
+        throw CommandFailed{fmt::format("cannot render task '{}' ({}): {}", task_id, task->operator_name,
+                                        rendered.error().message)};
+    }
     bool any = false;
     for (const auto& param : spec->params) {
-        if (!param.templated || !task->params.contains(param.name)) continue;
-        auto rendered = render_value(task->params.at(param.name), context);
-        if (!rendered) {
-            throw CommandFailed{fmt::format("cannot render {}.{} of task '{}': {}", task->operator_name, param.name,
-                                            task_id, rendered.error().message)};
-        }
+        if (!param.templated || !rendered->contains(param.name)) continue;
         any = true;
+        const auto& value = rendered->at(param.name);
         std::cout << "# ----------------------------------------------------------\n"
                   << "# property: " << param.name << "\n"
                   << "# ----------------------------------------------------------\n"
-                  << (rendered->is_string() ? rendered->get<std::string>() : rendered->dump(2)) << "\n\n";
+                  << (value.is_string() ? value.get<std::string>() : value.dump(2)) << "\n\n";
     }
     if (!any) std::cout << "# task '" << task_id << "' (" << task->operator_name << ") has no templated fields set\n";
 }

@@ -307,6 +307,16 @@ tmpl::RunInfo SchedulerCore::run_info(const LiveRun& run, size_t task_index) con
     info.loop_vars = run.dag->tasks[task_index].loop_vars;
     info.try_number = run.tasks[task_index].row.try_number;
     info.run_type = run.row.run_type;
+    // ti.xcom_pull reads the results of the run's finished tasks as they stand at dispatch.
+    auto results = std::make_shared<std::map<std::string, nlohmann::json, std::less<>>>();
+    for (const auto& task : run.tasks) {
+        if (!task.row.result.is_null()) results->emplace(task.row.task_id, task.row.result);
+    }
+    info.task_result = [results](std::string_view task_id) -> std::optional<nlohmann::json> {
+        auto it = results->find(task_id);
+        if (it == results->end()) return std::nullopt;
+        return it->second;
+    };
     return info;
 }
 

@@ -273,3 +273,27 @@ TEST_CASE("paused DAGs create no runs and manual runs wait for unpause", "[sched
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+
+TEST_CASE("a downstream try sees its upstream results for xcom_pull", "[scheduler]") {
+    Harness h;
+    h.add_dag("dag_id: xcom\ntasks:\n  - task_id: a\n    operator: empty\n  - task_id: b\n    operator: empty\n    depends_on: [a]\n");
+    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "xcom"}));
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    TaskLaunch launch = std::move(h.executor.launched.front());
+    h.executor.launched.pop_front();
+    OperatorResult result;
+    result.outcome = TaskOutcome::success;
+    result.value = "gs://bucket/file.csv";
+    h.core->on_report(TaskReport{TaskReport::Kind::finished, launch.key, {}, result});
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    auto pulled = h.executor.launched[0].run_info.task_result("a");
+    REQUIRE(pulled);
+    CHECK(*pulled == "gs://bucket/file.csv");
+    CHECK_FALSE(h.executor.launched[0].run_info.task_result("b"));
+}
+
+}  // namespace mayaflow

@@ -1,5 +1,6 @@
 #include "engine/template/value.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -293,18 +294,22 @@ DictData& Value::mutable_dict() const {
 }
 
 void Value::freeze() const {
-    if (is_list()) {
-        ListData& list = *std::get<ListRef>(data_);
-        if (list.frozen) return;
-        DepthGuard guard;
-        list.frozen = true;
-        for (const Value& item : list.items) item.freeze();
-    } else if (is_dict()) {
-        DictData& dict = *std::get<DictRef>(data_);
-        if (dict.frozen) return;
-        DepthGuard guard;
-        dict.frozen = true;
-        for (const auto& [key, value] : dict.entries()) value.freeze();
+    // Iterative, so that no value is too deep to put in a Context.
+    std::vector<const Value*> pending{this};
+    while (!pending.empty()) {
+        const Value* value = pending.back();
+        pending.pop_back();
+        if (value->is_list()) {
+            ListData& list = *std::get<ListRef>(value->data_);
+            if (list.frozen) continue;
+            list.frozen = true;
+            for (const Value& item : list.items) pending.push_back(&item);
+        } else if (value->is_dict()) {
+            DictData& dict = *std::get<DictRef>(value->data_);
+            if (dict.frozen) continue;
+            dict.frozen = true;
+            for (const auto& entry : dict.entries()) pending.push_back(&entry.second);
+        }
     }
 }
 
@@ -391,7 +396,10 @@ std::string Value::object_type_repr() const {
 namespace {
 
 template <class Json>
-Value value_from_json(const Json& json) {
+Value value_from_json(const Json& json, int depth) {
+    if (depth > kMaxValueDepth) {
+        return Value::undefined(fmt::format("the JSON value is nested too deeply (more than {} levels)", kMaxValueDepth));
+    }
     switch (json.type()) {
         case nlohmann::json::value_t::null:
         case nlohmann::json::value_t::discarded: return Value();
@@ -411,14 +419,14 @@ Value value_from_json(const Json& json) {
         case nlohmann::json::value_t::array: {
             std::vector<Value> items;
             items.reserve(json.size());
-            for (const auto& element : json) items.push_back(value_from_json(element));
+            for (const auto& element : json) items.push_back(value_from_json(element, depth + 1));
             Value value = Value::list(std::move(items));
             value.freeze();
             return value;
         }
         case nlohmann::json::value_t::object: {
             auto dict = std::make_shared<DictData>();
-            for (const auto& [key, element] : json.items()) dict->set(Value(key), value_from_json(element));
+            for (const auto& [key, element] : json.items()) dict->set(Value(key), value_from_json(element, depth + 1));
             dict->frozen = true;
             return Value::dict(std::move(dict));
         }
@@ -428,37 +436,45 @@ Value value_from_json(const Json& json) {
 
 }  // namespace
 
-Value Value::from_json(const nlohmann::json& json) { return value_from_json(json); }
-Value Value::from_json(const nlohmann::ordered_json& json) { return value_from_json(json); }
+Value Value::from_json(const nlohmann::json& json) { return value_from_json(json, 0); }
+Value Value::from_json(const nlohmann::ordered_json& json) { return value_from_json(json, 0); }
 
-nlohmann::json Value::to_json() const {
-    switch (kind()) {
+namespace {
+
+// Values deeper than kMaxValueDepth (which only a hostile template builds) become null.
+nlohmann::json value_to_json(const Value& value, int depth) {
+    using Kind = Value::Kind;
+    switch (value.kind()) {
         case Kind::undefined:
         case Kind::none: return nullptr;
-        case Kind::boolean: return as_bool();
-        case Kind::integer: return std::get<std::int64_t>(data_);
-        case Kind::floating: return std::get<double>(data_);
-        case Kind::string: return as_string();
+        case Kind::boolean: return value.as_bool();
+        case Kind::integer: return value.as_int();
+        case Kind::floating: return value.as_double();
+        case Kind::string: return value.as_string();
         case Kind::list: {
-            DepthGuard guard;
+            if (depth >= kMaxValueDepth) return nullptr;
             nlohmann::json array = nlohmann::json::array();
-            for (const Value& item : items()) array.push_back(item.to_json());
+            for (const Value& item : value.items()) array.push_back(value_to_json(item, depth + 1));
             return array;
         }
         case Kind::dict: {
-            DepthGuard guard;
+            if (depth >= kMaxValueDepth) return nullptr;
             nlohmann::json object = nlohmann::json::object();
-            for (const auto& [key, value] : dict_data().entries()) {
-                object[key.is_string() ? key.as_string() : key.str()] = value.to_json();
+            for (const auto& [key, item] : value.dict_data().entries()) {
+                object[key.is_string() ? key.as_string() : key.repr()] = value_to_json(item, depth + 1);
             }
             return object;
         }
-        case Kind::datetime: return datetime_str(as_datetime());
-        case Kind::timedelta: return static_cast<double>(as_timedelta().count()) / 1e6;
-        case Kind::object: return as_object().str();
+        case Kind::datetime: return datetime_str(value.as_datetime());
+        case Kind::timedelta: return static_cast<double>(value.as_timedelta().count()) / 1e6;
+        case Kind::object: return value.as_object().str();
     }
     return nullptr;
 }
+
+}  // namespace
+
+nlohmann::json Value::to_json() const { return value_to_json(*this, 0); }
 
 // ---- Object ----
 
