@@ -31,7 +31,11 @@ class Daemon:
         self.log_path = os.path.join(self.home, "daemon.log")
 
     def start(self, timeout=30):
-        self.log = open(self.log_path, "wb")
+        if self.process and self.process.stdout:
+            self.process.stdout.close()
+        if hasattr(self, "log"):
+            self.log.close()
+        self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [MAYAFLOW, "standalone", "--dags-folder", self.dags, "--port", "0"],
             env=self.env, stdout=subprocess.PIPE, stderr=self.log)
@@ -102,6 +106,14 @@ class Daemon:
             f.write(text)
         os.replace(tmp, path)  # atomic, as editors and deploy tools write
         return path
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
 
 
 def wait_for(predicate, timeout=15, interval=0.05):
