@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <fstream>
 #include <iostream>
 
 #include "cli/cli_support.h"
@@ -70,6 +73,51 @@ void render(const std::string& dag_id, const std::string& task_id, const std::st
     if (!any) std::cout << "# task '" << task_id << "' (" << task->operator_name << ") has no templated fields set\n";
 }
 
+// Runs one task now, outside the scheduler, and prints its log: what engineers use while writing a DAG.
+void test_task(const std::string& dag_id, const std::string& task_id, const std::optional<std::string>& date,
+               const std::optional<std::string>& subdir, const std::optional<std::string>& conf) {
+    Dag dag = load_dag_or_fail(dag_id, subdir);
+    const Task* task = dag.find_task(task_id);
+    if (!task) throw CommandFailed{fmt::format("DAG '{}' has no task '{}'", dag_id, task_id)};
+    Instant logical_date = now_instant();
+    if (date) {
+        auto parsed = parse_datetime(*date, dag.timezone);
+        if (!parsed) throw CommandFailed{"LOGICAL_DATE: " + parsed.error().message};
+        logical_date = *parsed;
+    }
+    tmpl::RunInfo run;
+    run.dag_id = dag.dag_id;
+    run.task_id = task->task_id;
+    run.logical_date = logical_date;
+    run.run_type = "manual";
+    run.run_id = "test__" + format_iso8601(logical_date, TimeZone::utc());
+    run.dag_timezone = dag.timezone;
+    run.start_date = now_instant();
+    DataInterval interval = infer_manual_data_interval(dag.schedule, dag.timezone, logical_date);
+    run.data_interval_start = interval.start;
+    run.data_interval_end = interval.end;
+    run.params = dag.params;
+    run.conf = nlohmann::json::object();
+    if (conf) {
+        run.conf = nlohmann::json::parse(*conf, nullptr, false);
+        if (!run.conf.is_object()) throw CommandFailed{"--conf must be a JSON object"};
+    }
+    auto op = builtin_operators().create(task->operator_name);
+    if (!op) throw CommandFailed{fmt::format("operator '{}' cannot run here", task->operator_name)};
+    auto folder = std::filesystem::temp_directory_path() / fmt::format("mayaflow-test-{}", getpid());
+    auto log = folder / "attempt=1.log";
+    TaskRun task_run{*task, run, 1, log, task->execution_timeout, daemon_environment(), nullptr};
+    OperatorResult result = op->execute(task_run);
+    std::ifstream in(log);
+    if (in) std::cout << in.rdbuf();
+    std::error_code ec;
+    std::filesystem::remove_all(folder, ec);
+    std::cout << fmt::format("[mayaflow] task {} {}{}\n", task_id, to_string(result.outcome),
+                             result.message.empty() ? "" : ": " + result.message);
+    if (!result.value.is_null()) std::cout << "[mayaflow] result: " << result.value.dump() << "\n";
+    if (result.outcome == TaskOutcome::failed) throw CommandFailed{"", 1};
+}
+
 void list_tasks(const std::string& dag_id, const std::optional<std::string>& subdir, bool tree) {
     Dag dag = load_dag_or_fail(dag_id, subdir);
     for (const auto& task : dag.tasks) {
@@ -101,6 +149,16 @@ void register_tasks_commands(CLI::App& app) {
     render_command->add_option("-S,--subdir", subdir, "Load the DAG from this folder instead of the daemon's");
     render_command->add_option("-c,--conf", conf, "The run's conf as a JSON object (dag_run.conf)");
     render_command->callback([] { render(dag_id, task_id, date, subdir, conf); });
+
+    static std::string test_dag, test_task_id;
+    static std::optional<std::string> test_date, test_subdir, test_conf;
+    auto* test = tasks->add_subcommand("test", "Run one task now, outside the scheduler, and print its log");
+    test->add_option("dag_id", test_dag, "The DAG")->required();
+    test->add_option("task_id", test_task_id, "The task")->required();
+    test->add_option("logical_date", test_date, "The logical date (default: now)");
+    test->add_option("-S,--subdir", test_subdir, "Load the DAG from this folder instead of the daemon's");
+    test->add_option("-c,--conf", test_conf, "dag_run.conf as a JSON object");
+    test->callback([] { test_task(test_dag, test_task_id, test_date, test_subdir, test_conf); });
 
     static std::string list_dag;
     static std::optional<std::string> list_subdir;

@@ -41,7 +41,7 @@ Value Renderer::eval(const Expr& expr) {
     }
 }
 
-Value Renderer::lookup(const std::string& name, std::size_t) {
+Value Renderer::lookup(const std::string& name) {
     for (Scope* scope = scope_; scope != nullptr; scope = scope->parent) {
         auto it = scope->vars.find(name);
         if (it != scope->vars.end()) return it->second;
@@ -128,7 +128,7 @@ Value Renderer::eval_dict(const Expr& expr) {
 Value Renderer::eval_node(const Expr& expr) {
     switch (expr.kind) {
         case ExprKind::literal: return expr.value;
-        case ExprKind::name: return lookup(expr.name, expr.offset);
+        case ExprKind::name: return lookup(expr.name);
         case ExprKind::list_literal:
         case ExprKind::tuple_literal: {
             std::vector<Value> items;

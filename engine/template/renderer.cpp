@@ -237,7 +237,7 @@ void Renderer::assign(const Target& target, const Value& value) {
             return;
         }
         case Target::Kind::namespace_attribute: {
-            Value ns = lookup(target.name, target.offset);
+            Value ns = lookup(target.name);
             bool accepted = ns.kind() == Value::Kind::object && ns.as_object().set_attribute(target.attribute, value);
             if (!accepted) throw_runtime("cannot assign attribute on non-namespace object");
             return;

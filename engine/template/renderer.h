@@ -51,7 +51,7 @@ class Renderer : public WorkMeter {
     class ScopeGuard;
 
     Value eval_node(const Expr& expr);
-    Value lookup(const std::string& name, std::size_t offset);
+    Value lookup(const std::string& name);
     Value eval_getitem(const Expr& expr);
     CallArgs eval_args(const ArgsNode& args);
     Value eval_filter(const Expr& expr, Value input);

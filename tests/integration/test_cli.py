@@ -79,5 +79,23 @@ class RenderTest(unittest.TestCase):
         self.assertIn("has no task 'nope'", result.stderr)
 
 
+class TaskTestTest(unittest.TestCase):
+    def test_runs_one_task_and_prints_its_log(self):
+        result = run("tasks", "test", "kakeibo_daily", "build_monthly_mart", "2024-02-10",
+                     "--subdir", os.path.join(REPO, "dags"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("mart for 2024-02", result.stdout)
+        self.assertIn("[mayaflow] task build_monthly_mart success", result.stdout)
+
+    def test_failing_task_exits_one(self):
+        folder = tempfile.mkdtemp(prefix="mayaflow-cli-dags-")
+        with open(os.path.join(folder, "fails.yaml"), "w") as f:
+            f.write("tasks:\n  - task_id: boom\n    operator: bash\n    bash_command: echo oops; exit 4\n")
+        result = run("tasks", "test", "fails", "boom", "--subdir", folder)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("oops", result.stdout)
+        self.assertIn("exit code 4", result.stdout)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
