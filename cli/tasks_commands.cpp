@@ -18,30 +18,24 @@
 namespace mayaflow::cli {
 namespace {
 
-void render(const std::string& dag_id, const std::string& task_id, const std::string& date,
-            const std::optional<std::string>& subdir, const std::optional<std::string>& conf) {
-    Dag dag = load_dag_or_fail(dag_id, subdir);
-    const Task* task = dag.find_task(task_id);
-    if (!task) throw CommandFailed{fmt::format("DAG '{}' has no task '{}'", dag_id, task_id)};
-    auto logical_date = parse_datetime(date, dag.timezone);
-    if (!logical_date) throw CommandFailed{"LOGICAL_DATE: " + logical_date.error().message};
-
+// The run a CLI command renders or runs a task in: a logical date on the schedule gets the interval
+// its scheduled run would have; any other date the interval a manual run would get.
+tmpl::RunInfo cli_run_info(const Dag& dag, const Task& task, Instant logical_date, const std::optional<std::string>& conf) {
     tmpl::RunInfo run;
     run.dag_id = dag.dag_id;
-    run.task_id = task->task_id;
-    run.logical_date = *logical_date;
+    run.task_id = task.task_id;
+    run.logical_date = logical_date;
     run.run_type = "manual";
-    run.run_id = "manual__" + format_iso8601(*logical_date, TimeZone::utc());
+    run.run_id = "manual__" + format_iso8601(logical_date, TimeZone::utc());
     run.dag_timezone = dag.timezone;
     run.start_date = now_instant();
-    // A logical date on the schedule renders with the interval its scheduled run would have.
-    DataInterval interval = infer_manual_data_interval(dag.schedule, dag.timezone, *logical_date);
+    DataInterval interval = infer_manual_data_interval(dag.schedule, dag.timezone, logical_date);
     if (auto scheduled = next_dagrun_info(dag.schedule, dag.timezone, std::nullopt,
-                                          TimeRestriction{*logical_date, std::nullopt, true}, *logical_date);
-        scheduled && scheduled->interval.start == *logical_date) {
+                                          TimeRestriction{logical_date, std::nullopt, true}, logical_date);
+        scheduled && scheduled->interval.start == logical_date) {
         interval = scheduled->interval;
         run.run_type = "scheduled";
-        run.run_id = "scheduled__" + format_iso8601(*logical_date, TimeZone::utc());
+        run.run_id = "scheduled__" + format_iso8601(logical_date, TimeZone::utc());
     }
     run.data_interval_start = interval.start;
     run.data_interval_end = interval.end;
@@ -51,7 +45,19 @@ void render(const std::string& dag_id, const std::string& task_id, const std::st
         run.conf = nlohmann::json::parse(*conf, nullptr, false);
         if (!run.conf.is_object()) throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'"};
     }
-    run.loop_vars = task->loop_vars;
+    run.loop_vars = task.loop_vars;
+    return run;
+}
+
+void render(const std::string& dag_id, const std::string& task_id, const std::string& date,
+            const std::optional<std::string>& subdir, const std::optional<std::string>& conf) {
+    Dag dag = load_dag_or_fail(dag_id, subdir);
+    const Task* task = dag.find_task(task_id);
+    if (!task) throw CommandFailed{fmt::format("DAG '{}' has no task '{}'", dag_id, task_id)};
+    auto logical_date = parse_datetime(date, dag.timezone);
+    if (!logical_date) throw CommandFailed{"LOGICAL_DATE: " + logical_date.error().message};
+
+    tmpl::RunInfo run = cli_run_info(dag, *task, *logical_date, conf);
     tmpl::Context context = tmpl::make_airflow_context(run);
 
     const OperatorSpec* spec = builtin_operators().find(task->operator_name);
@@ -85,23 +91,7 @@ void test_task(const std::string& dag_id, const std::string& task_id, const std:
         if (!parsed) throw CommandFailed{"LOGICAL_DATE: " + parsed.error().message};
         logical_date = *parsed;
     }
-    tmpl::RunInfo run;
-    run.dag_id = dag.dag_id;
-    run.task_id = task->task_id;
-    run.logical_date = logical_date;
-    run.run_type = "manual";
-    run.run_id = "test__" + format_iso8601(logical_date, TimeZone::utc());
-    run.dag_timezone = dag.timezone;
-    run.start_date = now_instant();
-    DataInterval interval = infer_manual_data_interval(dag.schedule, dag.timezone, logical_date);
-    run.data_interval_start = interval.start;
-    run.data_interval_end = interval.end;
-    run.params = dag.params;
-    run.conf = nlohmann::json::object();
-    if (conf) {
-        run.conf = nlohmann::json::parse(*conf, nullptr, false);
-        if (!run.conf.is_object()) throw CommandFailed{"--conf must be a JSON object"};
-    }
+    tmpl::RunInfo run = cli_run_info(dag, *task, logical_date, conf);
     auto op = builtin_operators().create(task->operator_name);
     if (!op) throw CommandFailed{fmt::format("operator '{}' cannot run here", task->operator_name)};
     auto folder = std::filesystem::temp_directory_path() / fmt::format("mayaflow-test-{}", getpid());
