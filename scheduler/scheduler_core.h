@@ -31,6 +31,9 @@ struct SchedulerOptions {
     int parallelism = 32;  // tries running at once, over all DAGs
     std::filesystem::path logs_folder = "logs";
     std::map<std::string, int> pools = {{"default_pool", 128}};
+    // Like Airflow, `empty` tasks succeed in the scheduler as soon as their trigger rule lets them
+    // run: they never take a slot or go through the executor. Off, they run like any operator.
+    bool finish_empty_in_scheduler = true;
 };
 
 struct TriggerRequest {
