@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "engine/dagfile/dag_folder.h"
 #include "engine/dagfile/dag_loader.h"
+#include "engine/util/file_lock.h"
 #include "operators/operator_registry.h"
 
 namespace mayaflow::cli {
@@ -117,6 +120,33 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
     for (size_t i = 0; i < widths.size(); ++i) rule += (i ? "=+=" : "") + std::string(widths[i], '=');
     std::cout << rule << "\n";
     for (const auto& row : rows) print_row(row);
+}
+
+constexpr auto kAnswerTimeout = std::chrono::seconds(30);
+
+// Hands a command to the scheduler and, when one runs, waits for its answer. Without a running
+// scheduler the command waits in the queue and runs when one starts.
+std::optional<nlohmann::json> send_command(const std::string& kind, const nlohmann::json& payload) {
+    auto settings = settings_or_fail();
+    auto store = open_store_or_fail(settings, false);
+    auto id = store->enqueue_command(kind, payload);
+    if (!id) throw CommandFailed{id.error().message};
+    if (!FileLock::is_held(settings.database.string() + ".lock")) {
+        std::cerr << "note: no scheduler is running on " << settings.database.string()
+                  << "; the command waits and runs when `mayaflow scheduler` or `mayaflow standalone` starts\n";
+        return std::nullopt;
+    }
+    auto deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto command = store->find_command(*id);
+        if (!command) throw CommandFailed{command.error().message};
+        if (*command && (*command)->state == "done") return (*command)->result;
+        if (*command && (*command)->state == "failed") {
+            throw CommandFailed{(*command)->result.value("error", std::string("the scheduler refused the command"))};
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw CommandFailed{"the scheduler did not answer within 30 s; the command stays queued"};
 }
 
 }  // namespace mayaflow::cli

@@ -2,6 +2,7 @@
 // What the CLI's commands share: settings, opening the store, finding a DAG, printing tables.
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -28,6 +29,10 @@ std::unique_ptr<SqliteStore> open_store_or_fail(const Settings& settings, bool r
 // recorded for it, else from the configured DAG folder.
 Dag load_dag_or_fail(const std::string& dag_id, const std::optional<std::string>& subdir);
 
+// Hands a command to the scheduler through the command queue and waits for its answer; without a
+// running scheduler the command waits in the queue (nullopt, with a note on stderr).
+std::optional<nlohmann::json> send_command(const std::string& kind, const nlohmann::json& payload);
+
 enum class OutputFormat { table, json, plain };
 void add_output_option(CLI::App& command, OutputFormat& format);
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
@@ -39,5 +44,6 @@ void register_schedule_commands(CLI::App& app);
 void register_db_commands(CLI::App& app);
 void register_standalone_command(CLI::App& app);  // standalone and scheduler
 void register_run_commands(CLI::App& app);         // after dags and tasks
+void register_backfill_commands(CLI::App& app);    // after dags
 
 }  // namespace mayaflow::cli

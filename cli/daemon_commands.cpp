@@ -7,9 +7,11 @@
 
 #include <csignal>
 #include <iostream>
+#include <thread>
 
 #include "cli/cli_support.h"
 #include "engine/model/dag_json.h"
+#include "engine/time/duration_text.h"
 #include "engine/util/file_lock.h"
 #include "operators/operator_registry.h"
 #include "scheduler/command_handler.h"
@@ -76,14 +78,56 @@ struct DaemonOptions {
     std::optional<int> port;
 };
 
-int wait_for_stop_signal() {
+// Waits for SIGINT or SIGTERM (blocked in every thread) until `deadline`; 0 when none came.
+int wait_for_stop_signal(std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) {
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
-    int received = 0;
-    sigwait(&signals, &received);
-    return received;
+    if (!deadline) {
+        int received = 0;
+        sigwait(&signals, &received);
+        return received;
+    }
+    auto left = std::max(*deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(left);
+    timespec timeout{static_cast<time_t>(seconds.count()),
+                     static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left - seconds).count())};
+    int received = sigtimedwait(&signals, nullptr, &timeout);
+    return received < 0 ? 0 : received;
+}
+
+// SIGTERM drains: no new tries start; running ones get the grace period to finish; then they are
+// ended and go back to be tried again after a restart (without using up a retry). A second
+// signal ends the grace period at once.
+void drain(SchedulerLoop& loop, Duration grace_period) {
+    loop.call<bool>([](SchedulerCore& core) {
+        core.start_draining();
+        return true;
+    });
+    auto running = [&loop] { return loop.call<int>([](SchedulerCore& core) { return core.running_tries(); }); };
+    int left = running();
+    if (left > 0) {
+        spdlog::info("waiting up to {} for {} running task tries to finish (a second Ctrl+C or SIGTERM stops them now)",
+                     format_duration(grace_period), left);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace_period);
+    while (left > 0 && std::chrono::steady_clock::now() < deadline) {
+        auto step = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+        if (wait_for_stop_signal(step) != 0) break;
+        left = running();
+    }
+    if (left == 0) return;
+    spdlog::warn("ending {} task tries still running; they run again when the scheduler starts", left);
+    loop.call<bool>([](SchedulerCore& core) {
+        core.interrupt_running_tries();
+        return true;
+    });
+    // Ending a try sends SIGTERM to its process group, then SIGKILL; its report comes back as it ends.
+    auto stop_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (running() > 0 && std::chrono::steady_clock::now() < stop_by) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
 }
 
 void run_daemon(const DaemonOptions& options) {
@@ -168,10 +212,11 @@ void run_daemon(const DaemonOptions& options) {
     std::cout << "Press Ctrl+C to stop.\n" << std::flush;
 
     int signal = wait_for_stop_signal();
-    spdlog::info("received {}, stopping: no new tasks start; running tries are ended and retried after a restart",
-                 signal == SIGINT ? "SIGINT" : "SIGTERM");
+    spdlog::info("received {}, stopping: no new tasks start", signal == SIGINT ? "SIGINT" : "SIGTERM");
     processor.stop();
+    drain(loop, settings.shutdown_grace_period);
     loop.stop();
+    (void)core.run_turn();  // commits the last reports
     executor.shutdown();
     if (server) server->stop();
 }

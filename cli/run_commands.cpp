@@ -6,42 +6,13 @@
 
 #include <fstream>
 #include <iostream>
-#include <thread>
 
 #include "cli/cli_support.h"
 #include "engine/model/log_path.h"
 #include "engine/time/iso8601.h"
-#include "engine/util/file_lock.h"
 
 namespace mayaflow::cli {
 namespace {
-
-constexpr auto kAnswerTimeout = std::chrono::seconds(30);
-
-// Hands a command to the scheduler and, when one runs, waits for its answer. Without a running
-// scheduler the command waits in the queue and runs when one starts.
-std::optional<nlohmann::json> send_command(const std::string& kind, const nlohmann::json& payload) {
-    auto settings = settings_or_fail();
-    auto store = open_store_or_fail(settings, false);
-    auto id = store->enqueue_command(kind, payload);
-    if (!id) throw CommandFailed{id.error().message};
-    if (!FileLock::is_held(settings.database.string() + ".lock")) {
-        std::cerr << "note: no scheduler is running on " << settings.database.string()
-                  << "; the command waits and runs when `mayaflow scheduler` or `mayaflow standalone` starts\n";
-        return std::nullopt;
-    }
-    auto deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        auto command = store->find_command(*id);
-        if (!command) throw CommandFailed{command.error().message};
-        if (*command && (*command)->state == "done") return (*command)->result;
-        if (*command && (*command)->state == "failed") {
-            throw CommandFailed{(*command)->result.value("error", std::string("the scheduler refused the command"))};
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    throw CommandFailed{"the scheduler did not answer within 30 s; the command stays queued"};
-}
 
 std::string iso_or_empty(const std::optional<Instant>& instant) {
     return instant ? format_iso8601(*instant, TimeZone::utc()) : "";

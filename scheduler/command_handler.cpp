@@ -79,6 +79,29 @@ Result<nlohmann::json> mark(SchedulerCore& core, const nlohmann::json& payload) 
     return nlohmann::json{{"task_id", *task_id}, {"state", *state_text}};
 }
 
+Result<nlohmann::json> backfill(SchedulerCore& core, const nlohmann::json& payload) {
+    auto request = backfill_request_from_json(payload);
+    if (!request) return request.error();
+    auto outcome = core.create_backfill(*request);
+    if (!outcome) return outcome.error();
+    auto answer = plan_to_json(outcome->plan);
+    answer["backfill"] = backfill_to_json(outcome->backfill);
+    return answer;
+}
+
+Result<long long> backfill_id(const nlohmann::json& payload) {
+    if (!payload.contains("id") || !payload["id"].is_number_integer()) return make_error("'id' must be a backfill id");
+    return payload["id"].get<long long>();
+}
+
+Result<nlohmann::json> change_backfill(SchedulerCore& core, const nlohmann::json& payload, const std::string& kind) {
+    auto id = backfill_id(payload);
+    if (!id) return id.error();
+    auto changed = kind == "backfill_cancel" ? core.cancel_backfill(*id) : core.pause_backfill(*id, kind == "backfill_pause");
+    if (!changed) return changed.error();
+    return backfill_to_json(*changed);
+}
+
 }  // namespace
 
 Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, const std::string& kind,
@@ -89,6 +112,10 @@ Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, const st
     if (kind == "unpause") return pause(core, store, payload, false);
     if (kind == "clear") return clear(core, payload);
     if (kind == "mark") return mark(core, payload);
+    if (kind == "backfill") return backfill(core, payload);
+    if (kind == "backfill_pause" || kind == "backfill_resume" || kind == "backfill_cancel") {
+        return change_backfill(core, payload, kind);
+    }
     return make_error("unknown command '{}'", kind);
 }
 

@@ -1,24 +1,18 @@
+// SchedulerCore's decisions about tasks: trigger rules, depends_on_past, slots, tries and their
+// outcomes, and the turn that commits them. Runs are made in scheduler_runs.cpp, backfills in
+// scheduler_backfill.cpp, recovery and the hand-made changes in scheduler_commands.cpp.
+
 #include "scheduler/scheduler_core.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "engine/model/dag_json.h"
 #include "engine/model/log_path.h"
-#include "engine/time/iso8601.h"
+#include "engine/time/duration_text.h"
 #include "scheduler/retry_delay.h"
 #include "scheduler/run_state.h"
 
 namespace mayaflow {
-namespace {
-
-std::string run_id_for(std::string_view prefix, Instant logical_date) {
-    return fmt::format("{}__{}", prefix, format_iso8601(logical_date, TimeZone::utc()));
-}
-
-bool is_active(TaskState state) { return state == TaskState::queued || state == TaskState::running; }
-
-}  // namespace
 
 bool SchedulerCore::ReadyTask::operator<(const ReadyTask& other) const {
     // priority_queue pops the largest: higher weight first, then the older run, then the earlier task.
@@ -39,6 +33,8 @@ void SchedulerCore::set_dag(std::shared_ptr<const Dag> dag, int version, bool pa
         entry.version = version;
     }
     entry.paused = paused;
+    entry.schedule_known = false;
+    queued_check_needed_ = true;
 }
 
 void SchedulerCore::remove_dag(const std::string& dag_id) {
@@ -52,6 +48,8 @@ Status SchedulerCore::set_paused(const std::string& dag_id, bool paused) {
     auto it = dags_.find(dag_id);
     if (it == dags_.end() || !it->second.dag) return make_error("no DAG with dag_id '{}'", dag_id);
     it->second.paused = paused;
+    it->second.schedule_known = false;
+    queued_check_needed_ = true;
     return Status::success();
 }
 
@@ -78,130 +76,140 @@ SchedulerCore::LiveRun* SchedulerCore::find_run(const std::string& dag_id, const
     return nullptr;
 }
 
-void SchedulerCore::mark_dirty(LiveRun& run, size_t task_index) { dirty_.emplace(run.row.pk, task_index); }
+void SchedulerCore::mark_dirty(LiveRun& run, size_t task_index) {
+    dirty_.emplace(run.row.pk, task_index);
+    touched_runs_.insert(run.row.pk);
+}
 
 void SchedulerCore::reset_summaries(LiveRun& run) {
     run.unfinished = 0;
+    run.waiting = 0;
+    run.waiting_for_past = 0;
     for (size_t i = 0; i < run.tasks.size(); ++i) {
         auto& task = run.tasks[i];
         task.upstream = UpstreamSummary{};
+        task.held_by_past = false;
         for (size_t up : run.graph->upstream[i]) task.upstream.add(run.tasks[up].row.state);
         if (!is_finished(task.row.state)) ++run.unfinished;
+        if (task.row.state == TaskState::none) ++run.waiting;
     }
 }
 
-SchedulerCore::LiveRun& SchedulerCore::start_run(DagEntry& entry, DagRunRow row) {
-    LiveRun run;
-    run.dag = entry.dag;
-    run.graph = entry.graph;
-    run.row = std::move(row);
-    run.row.dag_version = entry.version;
-    run.tasks.resize(run.dag->tasks.size());
-    for (size_t i = 0; i < run.tasks.size(); ++i) {
-        const Task& task = run.dag->tasks[i];
-        auto& ti = run.tasks[i].row;
-        ti.task_id = task.task_id;
-        ti.state = TaskState::none;
-        ti.max_tries = task.retry.retries + 1;
-    }
-    reset_summaries(run);
-    // The run goes to the store with its task instances, in the batch of this turn.
-    auto stored = std::make_unique<DagRunRow>(run.row);
-    for (const auto& task : run.tasks) stored->task_instances.push_back(task.row);
-    new_runs_.push_back(std::move(stored));
-    long long pk = run.row.pk;
-    auto& live = runs_.emplace(pk, std::move(run)).first->second;
-    if (live.row.state == RunState::running) {
-        ++entry.active_runs;
-        for (size_t i = 0; i < live.tasks.size(); ++i) evaluate(live, i);
-        update_run_state(live, clock_.now());
-    }
-    return live;
+Status SchedulerCore::ensure_next_pk() {
+    if (next_pk_ != 0) return Status::success();
+    auto pk = store_.next_run_pk();
+    if (!pk) return pk.error();
+    next_pk_ = *pk;
+    return Status::success();
 }
 
-std::optional<Instant> SchedulerCore::next_schedule_time(DagEntry& entry, Instant now) {
-    const Dag& dag = *entry.dag;
-    if (!entry.timetable_loaded) {
-        auto last = store_.latest_automated_interval(dag.dag_id);
-        if (last && *last) entry.last_automated = DataInterval{(*last)->first, (*last)->second};
-        entry.timetable_loaded = true;
-    }
-    auto info = next_dagrun_info(dag.schedule, dag.timezone, entry.last_automated,
-                                 TimeRestriction{dag.start_date, dag.end_date, dag.catchup}, now);
-    if (!info) return std::nullopt;
-    return info->run_after;
-}
-
-void SchedulerCore::create_scheduled_runs(Instant now) {
-    for (auto& [dag_id, entry] : dags_) {
-        if (!entry.dag) continue;
-        const Dag& dag = *entry.dag;
-        // Queued runs (manual ones past max_active_runs) start first, oldest first.
-        for (auto& [pk, run] : runs_) {
-            if (entry.active_runs >= dag.max_active_runs) break;
-            if (run.row.dag_id != dag_id || run.row.state != RunState::queued || entry.paused) continue;
-            run.row.state = RunState::running;
-            run.row.start_date = now;
-            ++entry.active_runs;
-            batch_.run_changes.push_back({pk, RunState::running, now, std::nullopt});
-            for (size_t i = 0; i < run.tasks.size(); ++i) evaluate(run, i);
-            update_run_state(run, now);
-        }
-        if (entry.paused || dag.schedule.kind() == Schedule::Kind::none) continue;
-        while (entry.active_runs < dag.max_active_runs) {
-            if (!entry.timetable_loaded) next_schedule_time(entry, now);
-            auto info = next_dagrun_info(dag.schedule, dag.timezone, entry.last_automated,
-                                         TimeRestriction{dag.start_date, dag.end_date, dag.catchup}, now);
-            if (!info || info->run_after > now) break;
-            DagRunRow row;
-            row.pk = next_pk_++;
-            row.dag_id = dag_id;
-            row.run_id = run_id_for("scheduled", info->logical_date);
-            row.run_type = "scheduled";
-            row.state = RunState::running;
-            row.logical_date = info->logical_date;
-            row.data_interval_start = info->interval.start;
-            row.data_interval_end = info->interval.end;
-            row.run_after = info->run_after;
-            row.queued_at = now;
-            row.start_date = now;
-            entry.last_automated = info->interval;
-            start_run(entry, std::move(row));
-            if (dag.schedule.kind() == Schedule::Kind::once) break;
-        }
-    }
-}
-
-void SchedulerCore::evaluate(LiveRun& run, size_t task_index) {
+// Every change of a task's state goes through here, so that the run's counts and its downstream
+// tasks' upstream summaries stay right.
+void SchedulerCore::set_state(LiveRun& run, size_t task_index, TaskState state) {
     auto& task = run.tasks[task_index];
-    if (task.row.state != TaskState::none || run.row.state != RunState::running) return;
-    const Task& definition = run.dag->tasks[task_index];
-    switch (evaluate_trigger_rule(definition.trigger_rule, task.upstream)) {
-        case TriggerDecision::wait: return;
-        case TriggerDecision::run:
-            task.row.state = TaskState::scheduled;
-            mark_dirty(run, task_index);
-            ready_.push(ReadyTask{(*run.graph).weights[task_index], run.row.logical_date.value_or(run.row.run_after),
-                                  run.row.pk, task_index});
-            return;
-        case TriggerDecision::mark_skipped: finish_task(run, task_index, TaskState::skipped, clock_.now()); return;
-        case TriggerDecision::mark_upstream_failed:
-            finish_task(run, task_index, TaskState::upstream_failed, clock_.now());
-            return;
+    TaskState previous = task.row.state;
+    mark_dirty(run, task_index);
+    if (previous == state) return;
+    if (!is_finished(previous) && is_finished(state)) --run.unfinished;
+    if (is_finished(previous) && !is_finished(state)) ++run.unfinished;
+    if (previous == TaskState::none) {
+        --run.waiting;
+        if (task.held_by_past) {
+            task.held_by_past = false;
+            --run.waiting_for_past;
+        }
     }
+    if (state == TaskState::none) ++run.waiting;
+    task.row.state = state;
+    for (size_t down : run.graph->downstream[task_index]) run.tasks[down].upstream.change(previous, state);
+}
+
+void SchedulerCore::evaluate(LiveRun& run, size_t task_index) { to_evaluate_.emplace_back(run.row.pk, task_index); }
+
+// Decides the tasks waiting to be looked at. A worklist rather than recursion: a chain of ten
+// thousand tasks that end in the scheduler (empty, skipped, upstream_failed) must not deepen the stack.
+void SchedulerCore::evaluate_pending() {
+    Instant now = clock_.now();
+    while (!to_evaluate_.empty()) {
+        auto [pk, index] = to_evaluate_.front();
+        to_evaluate_.pop_front();
+        auto it = runs_.find(pk);
+        if (it == runs_.end()) continue;
+        LiveRun& run = it->second;
+        auto& task = run.tasks[index];
+        if (task.row.state != TaskState::none || run.row.state != RunState::running) continue;
+        const Task& definition = run.dag->tasks[index];
+        switch (evaluate_trigger_rule(definition.trigger_rule, task.upstream)) {
+            case TriggerDecision::wait: break;
+            case TriggerDecision::run:
+                if (definition.depends_on_past && !past_allows(run, index)) break;
+                if (options_.finish_empty_in_scheduler && definition.operator_name == "empty") {
+                    // As Airflow does for EmptyOperator: success without a slot or the executor.
+                    task.row.try_number += 1;
+                    task.row.start_date = now;
+                    finish_task(run, index, TaskState::success, now);
+                    break;
+                }
+                set_state(run, index, TaskState::scheduled);
+                ready_.push(ReadyTask{run.graph->weights[index], run.row.logical_date.value_or(run.row.run_after),
+                                      run.row.pk, index});
+                break;
+            case TriggerDecision::mark_skipped: finish_task(run, index, TaskState::skipped, now); break;
+            case TriggerDecision::mark_upstream_failed: finish_task(run, index, TaskState::upstream_failed, now); break;
+        }
+    }
+}
+
+// depends_on_past, as Airflow's PrevDagrunDep: the same task in the previous run (by logical date;
+// with catchup, the previous run that was not triggered by hand) must have succeeded or been
+// skipped. The first run, and a task that did not exist in the previous run, may go.
+bool SchedulerCore::past_allows(LiveRun& run, size_t task_index) {
+    if (!run.row.logical_date) return true;
+    const std::string& task_id = run.tasks[task_index].row.task_id;
+    Instant logical_date = *run.row.logical_date;
+    bool exclude_manual = run.dag->catchup;
+    const LiveRun* previous_live = nullptr;
+    for (const auto& [pk, other] : runs_) {
+        if (pk == run.row.pk || other.row.dag_id != run.row.dag_id || !other.row.logical_date) continue;
+        if (*other.row.logical_date >= logical_date || (exclude_manual && other.row.run_type == "manual")) continue;
+        if (!previous_live || *other.row.logical_date > *previous_live->row.logical_date) previous_live = &other;
+    }
+    std::optional<TaskState> previous_state;
+    bool has_previous = false;
+    auto stored = store_.previous_task_instance(run.row.dag_id, logical_date, task_id, exclude_manual);
+    if (!stored) {
+        spdlog::error("depends_on_past of {}.{}: {}", run.row.dag_id, task_id, stored.error().message);
+        return false;  // looked at again when the task finishes elsewhere
+    }
+    if (*stored && (!previous_live || (*stored)->logical_date > *previous_live->row.logical_date)) {
+        has_previous = true;
+        previous_state = (*stored)->state;
+    } else if (previous_live) {
+        has_previous = true;
+        const Task* task = previous_live->dag->find_task(task_id);
+        if (task) previous_state = previous_live->tasks[static_cast<size_t>(task - previous_live->dag->tasks.data())].row.state;
+    }
+    if (!has_previous || !previous_state) return true;
+    if (*previous_state == TaskState::success || *previous_state == TaskState::skipped) return true;
+    auto& task = run.tasks[task_index];
+    if (!task.held_by_past) {
+        task.held_by_past = true;
+        ++run.waiting_for_past;
+    }
+    past_waiters_[{run.row.dag_id, task_id}].emplace(run.row.pk, task_index);
+    return false;
 }
 
 void SchedulerCore::finish_task(LiveRun& run, size_t task_index, TaskState state, Instant now) {
     auto& task = run.tasks[task_index];
-    TaskState previous = task.row.state;
-    task.row.state = state;
+    set_state(run, task_index, state);
     task.row.end_date = now;
     task.row.next_try_at.reset();
-    mark_dirty(run, task_index);
-    if (!is_finished(previous)) --run.unfinished;
-    for (size_t down : run.graph->downstream[task_index]) {
-        run.tasks[down].upstream.change(previous, state);
-        evaluate(run, down);
+    for (size_t down : run.graph->downstream[task_index]) evaluate(run, down);
+    auto waiters = past_waiters_.find({run.row.dag_id, task.row.task_id});
+    if (waiters != past_waiters_.end()) {
+        for (const auto& [pk, index] : waiters->second) to_evaluate_.emplace_back(pk, index);
+        past_waiters_.erase(waiters);
     }
     update_run_state(run, now);
 }
@@ -218,14 +226,21 @@ void SchedulerCore::task_failed(LiveRun& run, size_t task_index, const OperatorR
     auto& task = run.tasks[task_index];
     const Task& definition = run.dag->tasks[task_index];
     task.row.message = result.message;
-    if (result.retryable && task.row.try_number < task.row.max_tries) {
-        Duration delay = retry_delay(definition.retry, run.row.dag_id, definition.task_id,
-                                     run.row.logical_date.value_or(run.row.run_after), task.row.try_number + 1);
-        task.row.state = TaskState::up_for_retry;
+    if (interrupting_) {
+        // Ended by the scheduler's shutdown, not by the task: it goes again after the restart
+        // without using up one of its retries.
+        task.row.max_tries += 1;
+        task.row.message = "interrupted by the scheduler's shutdown; it runs again when the scheduler starts";
+    }
+    if ((result.retryable || interrupting_) && task.row.try_number < task.row.max_tries) {
+        Duration delay = interrupting_ ? Duration{0}
+                                       : retry_delay(definition.retry, run.row.dag_id, definition.task_id,
+                                                     run.row.logical_date.value_or(run.row.run_after),
+                                                     task.row.try_number + 1);
+        set_state(run, task_index, TaskState::up_for_retry);
         task.row.end_date = now;
         task.row.next_try_at = now + delay;
         timers_.push(Timer{now + delay, run.row.pk, task_index, task.row.try_number});
-        mark_dirty(run, task_index);
         return;
     }
     finish_task(run, task_index, TaskState::failed, now);
@@ -241,9 +256,44 @@ void SchedulerCore::update_run_state(LiveRun& run, Instant now) {
     run.row.state = *decided;
     run.row.end_date = now;
     batch_.run_changes.push_back({run.row.pk, *decided, std::nullopt, now});
+    run_finished(run, now);
+}
+
+// A run that was running has ended (success, failed, timed out, deadlocked): its slot is free.
+void SchedulerCore::run_finished(LiveRun& run, Instant now) {
     finished_runs_.insert(run.row.pk);
+    queued_check_needed_ = true;
+    if (run.row.backfill_id) {
+        auto backfill = backfills_.find(*run.row.backfill_id);
+        if (backfill != backfills_.end()) {
+            --backfill->second.active_runs;
+            complete_backfill_if_done(backfill->first, now);
+        }
+        return;
+    }
     auto entry = dags_.find(run.row.dag_id);
     if (entry != dags_.end()) --entry->second.active_runs;
+}
+
+// Airflow's deadlock: unfinished tasks of which none can ever run (an upstream task is removed,
+// say). The run fails instead of staying "running" for ever. Tasks held back by depends_on_past are
+// not deadlocked: they wait for the previous run.
+void SchedulerCore::check_deadlock(LiveRun& run, Instant now) {
+    if (run.row.state != RunState::running || run.unfinished == 0) return;
+    if (run.waiting != run.unfinished || run.waiting_for_past > 0) return;
+    std::string stuck;
+    for (const auto& task : run.tasks) {
+        if (task.row.state != TaskState::none) continue;
+        if (!stuck.empty()) stuck += ", ";
+        stuck += task.row.task_id;
+    }
+    spdlog::error("run {} of DAG '{}' is deadlocked: tasks {} can never run by their trigger rules; marking the run "
+                  "failed",
+                  run.row.run_id, run.row.dag_id, stuck);
+    run.row.state = RunState::failed;
+    run.row.end_date = now;
+    batch_.run_changes.push_back({run.row.pk, RunState::failed, std::nullopt, now});
+    run_finished(run, now);
 }
 
 void SchedulerCore::on_report(const TaskReport& report) {
@@ -256,12 +306,11 @@ void SchedulerCore::on_report(const TaskReport& report) {
     if (task.row.try_number != report.key.try_number || !is_active(task.row.state)) return;
     Instant now = clock_.now();
     if (report.kind == TaskReport::Kind::started) {
-        task.row.state = TaskState::running;
+        set_state(run, report.key.task_index, TaskState::running);
         task.row.pid = report.process.pid;
         task.row.start_ticks = static_cast<long long>(report.process.start_ticks);
         task.row.boot_id = report.process.boot_id;
         if (report.process.started_at != Instant{}) task.row.start_date = report.process.started_at;
-        mark_dirty(run, report.key.task_index);
         return;
     }
     release_slot(run, report.key.task_index);
@@ -282,11 +331,14 @@ void SchedulerCore::fire_due_timers(Instant now) {
         auto it = runs_.find(timer.run_pk);
         if (it == runs_.end()) continue;
         LiveRun& run = it->second;
+        if (timer.task_index == kRunTimeout) {
+            time_out_run(run, now);
+            continue;
+        }
         auto& task = run.tasks[timer.task_index];
         if (task.row.state != TaskState::up_for_retry || task.row.try_number != timer.try_number) continue;
-        task.row.state = TaskState::scheduled;
+        set_state(run, timer.task_index, TaskState::scheduled);
         task.row.next_try_at.reset();
-        mark_dirty(run, timer.task_index);
         ready_.push(ReadyTask{run.graph->weights[timer.task_index], run.row.logical_date.value_or(run.row.run_after),
                               run.row.pk, timer.task_index});
     }
@@ -326,6 +378,7 @@ std::filesystem::path SchedulerCore::log_file(const LiveRun& run, size_t task_in
 }
 
 void SchedulerCore::queue_ready_tasks(Instant now) {
+    if (draining_) return;
     std::vector<ReadyTask> blocked;
     while (!ready_.empty() && running_ < options_.parallelism) {
         ReadyTask ready = ready_.top();
@@ -351,14 +404,13 @@ void SchedulerCore::queue_ready_tasks(Instant now) {
         ++running_;
         pool_used_[definition.pool] += definition.pool_slots;
         ++entry.running_tasks;
-        task.row.state = TaskState::queued;
+        set_state(run, ready.task_index, TaskState::queued);
         task.row.try_number += 1;
         task.row.start_date = now;
         task.row.end_date.reset();
         task.row.pid.reset();
         task.row.start_ticks.reset();
         task.row.boot_id.clear();
-        mark_dirty(run, ready.task_index);
         to_dispatch_.push_back(TaskLaunch{TryKey{run.row.pk, ready.task_index, task.row.try_number}, run.dag,
                                           run_info(run, ready.task_index),
                                           log_file(run, ready.task_index, task.row.try_number), std::nullopt});
@@ -367,21 +419,26 @@ void SchedulerCore::queue_ready_tasks(Instant now) {
 }
 
 Result<std::optional<Instant>> SchedulerCore::run_turn() {
-    if (next_pk_ == 0) {
-        auto pk = store_.next_run_pk();
-        if (!pk) return pk.error();
-        next_pk_ = *pk;
-    }
+    auto pk = ensure_next_pk();
+    if (!pk) return pk.error();
     Instant now = clock_.now();
     fire_due_timers(now);
-    create_scheduled_runs(now);
+    if (!draining_) create_scheduled_runs(now);
+    start_queued_runs(now);
+    evaluate_pending();
     queue_ready_tasks(now);
+    evaluate_pending();  // tasks that failed to get a slot (a missing pool) decide their downstream
+    for (long long run_pk : touched_runs_) {
+        auto it = runs_.find(run_pk);
+        if (it != runs_.end()) check_deadlock(it->second, now);
+    }
+    touched_runs_.clear();
 
     for (const auto& run : new_runs_) batch_.new_runs.push_back(run.get());
-    for (const auto& [pk, index] : dirty_) {
-        auto it = runs_.find(pk);
+    for (const auto& [run_pk, index] : dirty_) {
+        auto it = runs_.find(run_pk);
         if (it == runs_.end()) continue;
-        batch_.task_changes.push_back(TaskInstanceChange{pk, it->second.tasks[index].row});
+        batch_.task_changes.push_back(TaskInstanceChange{run_pk, it->second.tasks[index].row});
     }
     auto written = store_.write_batch(batch_);
     if (!written) {
@@ -395,7 +452,7 @@ Result<std::optional<Instant>> SchedulerCore::run_turn() {
     dirty_.clear();
     for (auto& launch : to_dispatch_) executor_.submit(std::move(launch));
     to_dispatch_.clear();
-    for (long long pk : finished_runs_) runs_.erase(pk);
+    for (long long finished : finished_runs_) runs_.erase(finished);
     finished_runs_.clear();
 
     std::optional<Instant> wake;
@@ -403,47 +460,13 @@ Result<std::optional<Instant>> SchedulerCore::run_turn() {
         if (!wake || at < *wake) wake = at;
     };
     if (!timers_.empty()) earlier(timers_.top().at);
-    for (auto& [dag_id, entry] : dags_) {
-        if (!entry.dag || entry.paused || entry.active_runs >= entry.dag->max_active_runs) continue;
-        if (auto next = next_schedule_time(entry, now)) earlier(*next);
+    if (!draining_) {
+        for (auto& [dag_id, entry] : dags_) {
+            if (!entry.dag || entry.paused || entry.active_runs >= entry.dag->max_active_runs) continue;
+            if (auto next = next_schedule_time(entry, now)) earlier(*next);
+        }
     }
     return wake;
-}
-
-Result<std::string> SchedulerCore::trigger(const TriggerRequest& request) {
-    auto it = dags_.find(request.dag_id);
-    if (it == dags_.end() || !it->second.dag) return make_error("no DAG with dag_id '{}'", request.dag_id);
-    if (!request.conf.is_object()) return make_error("conf must be a JSON object");
-    if (next_pk_ == 0) {
-        auto pk = store_.next_run_pk();
-        if (!pk) return pk.error();
-        next_pk_ = *pk;
-    }
-    DagEntry& entry = it->second;
-    Instant now = clock_.now();
-    Instant logical_date = request.logical_date.value_or(now);
-    std::string run_id = request.run_id.value_or(run_id_for("manual", logical_date));
-    if (find_run(request.dag_id, run_id)) return make_error("DAG '{}' already has a run '{}'", request.dag_id, run_id);
-    auto existing = store_.find_run(request.dag_id, run_id, false);
-    if (!existing) return existing.error();
-    if (*existing) return make_error("DAG '{}' already has a run '{}'", request.dag_id, run_id);
-    DataInterval interval = infer_manual_data_interval(entry.dag->schedule, entry.dag->timezone, logical_date);
-    DagRunRow row;
-    row.pk = next_pk_++;
-    row.dag_id = request.dag_id;
-    row.run_id = run_id;
-    row.run_type = "manual";
-    row.logical_date = logical_date;
-    row.data_interval_start = interval.start;
-    row.data_interval_end = interval.end;
-    row.run_after = now;
-    row.queued_at = now;
-    row.conf = request.conf;
-    bool can_start = !entry.paused && entry.active_runs < entry.dag->max_active_runs;
-    row.state = can_start ? RunState::running : RunState::queued;
-    if (can_start) row.start_date = now;
-    start_run(entry, std::move(row));
-    return run_id;
 }
 
 }  // namespace mayaflow

@@ -9,6 +9,7 @@
 // in one transaction, commit, and only then hand the tries that became queued to the executor.
 // All calls come from one thread (the scheduler loop's).
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "engine/model/dag.h"
 #include "engine/store/run_store.h"
 #include "engine/time/timetable.h"
+#include "scheduler/backfill_plan.h"
 #include "scheduler/clock.h"
 #include "scheduler/dag_graph.h"
 #include "scheduler/executor.h"
@@ -52,6 +54,12 @@ struct ClearRequest {
     bool include_upstream = false;
 };
 
+// What a backfill command did: the runs it created or took over, and the dates it left alone.
+struct BackfillOutcome {
+    BackfillRow backfill;  // id 0 for a dry run
+    BackfillPlan plan;
+};
+
 class SchedulerCore {
   public:
     SchedulerCore(Clock& clock, RunStore& store, Executor& executor, SchedulerOptions options);
@@ -72,6 +80,17 @@ class SchedulerCore {
     Result<std::string> trigger(const TriggerRequest& request);
     Result<int> clear(const ClearRequest& request);
     Status mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id, TaskState state);
+    Result<BackfillOutcome> create_backfill(const BackfillRequest& request);
+    Result<BackfillRow> pause_backfill(long long id, bool paused);
+    Result<BackfillRow> cancel_backfill(long long id);
+
+    // Shutdown: no new tries start (runs are still created and tries still finish).
+    void start_draining() { draining_ = true; }
+    // Tries still running (queued or running).
+    int running_tries() const { return running_; }
+    // After the grace period: ends every running try; each goes back to be tried again after a
+    // restart, without using up one of its retries.
+    void interrupt_running_tries();
 
     // Decides, commits, dispatches. Returns when the next timer is due (a schedule, a retry), if any.
     Result<std::optional<Instant>> run_turn();
@@ -85,13 +104,21 @@ class SchedulerCore {
     struct LiveTask {
         TaskInstanceRow row;
         UpstreamSummary upstream;
+        bool held_by_past = false;  // state none, waiting for its previous run (depends_on_past)
     };
     struct LiveRun {
         DagRunRow row;  // task_instances left empty: they live in `tasks`
         std::shared_ptr<const Dag> dag;
         std::shared_ptr<const DagGraph> graph;
         std::vector<LiveTask> tasks;
-        size_t unfinished = 0;
+        size_t unfinished = 0;  // tasks not in a finished state
+        size_t waiting = 0;     // tasks in state none
+        size_t waiting_for_past = 0;  // of those, held back by depends_on_past
+    };
+    struct LiveBackfill {
+        BackfillRow row;
+        int active_runs = 0;
+        int queued_runs = 0;
     };
     struct DagEntry {
         std::shared_ptr<const Dag> dag;  // null when the DAG is gone but runs of it remain
@@ -100,8 +127,10 @@ class SchedulerCore {
         bool paused = false;
         bool timetable_loaded = false;
         std::optional<DataInterval> last_automated;
-        int active_runs = 0;
+        int active_runs = 0;    // running runs other than backfill runs
         int running_tasks = 0;  // queued or running, over all runs
+        bool schedule_known = false;  // next_due is up to date
+        std::optional<Instant> next_due;
     };
     struct ReadyTask {
         long long weight;
@@ -113,16 +142,33 @@ class SchedulerCore {
     struct Timer {
         Instant at;
         long long run_pk;
-        size_t task_index;
+        size_t task_index;  // kRunTimeout: the run's dagrun_timeout
         int try_number;
         bool operator>(const Timer& other) const { return at > other.at; }
     };
+    static constexpr size_t kRunTimeout = static_cast<size_t>(-1);
 
     void create_scheduled_runs(Instant now);
+    void start_queued_runs(Instant now);
+    bool may_start(const LiveRun& run) const;
+    void set_running(LiveRun& run, Instant now);
     std::optional<Instant> next_schedule_time(DagEntry& entry, Instant now);
-    LiveRun& start_run(DagEntry& entry, DagRunRow row);
+    LiveRun& add_run(DagEntry& entry, DagRunRow row);
+    LiveRun& load_run(DagRunRow stored, std::shared_ptr<const Dag> dag, std::shared_ptr<const DagGraph> graph);
+    Result<std::pair<std::shared_ptr<const Dag>, std::shared_ptr<const DagGraph>>> dag_version(const std::string& dag_id,
+                                                                                              int version);
+    void set_state(LiveRun& run, size_t task_index, TaskState state);
     void evaluate(LiveRun& run, size_t task_index);
+    void evaluate_pending();
+    bool past_allows(LiveRun& run, size_t task_index);
     void finish_task(LiveRun& run, size_t task_index, TaskState state, Instant now);
+    void time_out_run(LiveRun& run, Instant now);
+    void check_deadlock(LiveRun& run, Instant now);
+    void run_finished(LiveRun& run, Instant now);
+    void queue_run(LiveRun& run);
+    void complete_backfill_if_done(long long backfill_id, Instant now);
+    Result<LiveRun*> bring_back(const std::string& dag_id, const std::string& run_id);
+    void reset_task(LiveRun& run, size_t task_index);
     void task_failed(LiveRun& run, size_t task_index, const OperatorResult& result, Instant now);
     void release_slot(LiveRun& run, size_t task_index);
     void update_run_state(LiveRun& run, Instant now);
@@ -133,6 +179,7 @@ class SchedulerCore {
     std::filesystem::path log_file(const LiveRun& run, size_t task_index, int try_number) const;
     LiveRun* find_run(const std::string& dag_id, const std::string& run_id);
     void reset_summaries(LiveRun& run);
+    Status ensure_next_pk();
 
     Clock& clock_;
     RunStore& store_;
@@ -144,7 +191,19 @@ class SchedulerCore {
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     std::map<std::string, int> pool_used_;
     int running_ = 0;
+    bool draining_ = false;
+    bool interrupting_ = false;
     long long next_pk_ = 0;  // the pk the next new run gets (the store's max + 1 at start)
+    std::map<long long, LiveBackfill> backfills_;  // not completed
+    std::set<std::pair<long long, long long>> queued_runs_;  // (order, pk) of runs waiting to start
+    long long queue_order_ = 0;
+    bool queued_check_needed_ = false;  // a queued run may be able to start
+    long long next_backfill_id_ = 0;
+    std::deque<std::pair<long long, size_t>> to_evaluate_;
+    // Tasks held back by depends_on_past, by (dag_id, task_id): looked at again when that task
+    // finishes in another run.
+    std::map<std::pair<std::string, std::string>, std::set<std::pair<long long, size_t>>> past_waiters_;
+    std::set<long long> touched_runs_;  // runs whose tasks changed this turn, checked for deadlock
     StateBatch batch_;
     std::vector<std::unique_ptr<DagRunRow>> new_runs_;  // owned until written
     std::set<std::pair<long long, size_t>> dirty_;

@@ -37,6 +37,8 @@ struct Harness {
     FakeExecutor executor;
     std::unique_ptr<SchedulerCore> core;
     int version = 0;
+    // Off here, so that tests decide how `empty` tries end too; tests of the shortcut turn it on.
+    bool empty_in_scheduler = false;
 
     Harness() {
         folder = std::filesystem::temp_directory_path() /
@@ -54,7 +56,9 @@ struct Harness {
     void restart() {
         executor.launched.clear();
         core = std::make_unique<SchedulerCore>(clock, *store, executor,
-                                               SchedulerOptions{.parallelism = 32, .logs_folder = folder / "logs"});
+                                               SchedulerOptions{.parallelism = 32,
+                                                                .logs_folder = folder / "logs",
+                                                                .finish_empty_in_scheduler = empty_in_scheduler});
     }
 
     std::shared_ptr<const Dag> add_dag(const std::string& yaml, bool paused = false) {

@@ -27,16 +27,36 @@ void ThreadPoolExecutor::submit(TaskLaunch launch) {
 }
 
 void ThreadPoolExecutor::cancel(const TryKey& key) {
-    std::lock_guard lock(mutex_);
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-        if (it->key == key) {
-            queue_.erase(it);
-            return;
+    std::optional<TaskLaunch> never_started;
+    ReportSink sink;
+    {
+        std::lock_guard lock(mutex_);
+        auto queued = std::find_if(queue_.begin(), queue_.end(), [&](const TaskLaunch& l) { return l.key == key; });
+        if (queued != queue_.end()) {
+            never_started = std::move(*queued);
+            queue_.erase(queued);
+            sink = sink_;
+        } else {
+            bool found = false;
+            for (const auto& running : running_) {
+                if (running.key == key) {
+                    running.op->cancel();
+                    found = true;
+                }
+            }
+            // Taken by a worker that has not registered it yet: it is cancelled as it starts.
+            if (!found) cancel_requested_.push_back(key);
         }
     }
-    for (const auto& running : running_) {
-        if (running.key == key) running.op->cancel();
-    }
+    // Every submitted try gets exactly one finished report, a try cancelled in the queue too.
+    if (never_started && sink) sink(TaskReport{TaskReport::Kind::finished, key, {}, cancelled_result()});
+}
+
+OperatorResult ThreadPoolExecutor::cancelled_result() {
+    OperatorResult result;
+    result.outcome = TaskOutcome::failed;
+    result.message = "cancelled before it started";
+    return result;
 }
 
 void ThreadPoolExecutor::shutdown() {
@@ -89,7 +109,17 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_) return;
-        running_.push_back(Running{launch.key, op.get()});
+        auto requested = std::find(cancel_requested_.begin(), cancel_requested_.end(), launch.key);
+        if (requested != cancel_requested_.end()) {
+            cancel_requested_.erase(requested);
+            result = cancelled_result();
+        } else {
+            running_.push_back(Running{launch.key, op.get()});
+        }
+    }
+    if (!result.message.empty()) {
+        report(TaskReport{TaskReport::Kind::finished, launch.key, {}, result});
+        return;
     }
     TaskRun run{task, launch.run_info, launch.key.try_number, launch.log_file, task.execution_timeout, environment_,
                 [&](const StartedProcess& process) {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -32,6 +33,7 @@ class ThreadPoolExecutor : public Executor {
         Operator* op;
     };
     void work();
+    static OperatorResult cancelled_result();
     void run_one(TaskLaunch& launch);
 
     const OperatorRegistry& registry_;
@@ -41,6 +43,7 @@ class ThreadPoolExecutor : public Executor {
     std::condition_variable wake_;
     std::deque<TaskLaunch> queue_;
     std::vector<Running> running_;
+    std::vector<TryKey> cancel_requested_;  // cancelled between leaving the queue and starting
     bool stopping_ = false;
     std::vector<std::thread> workers_;
 };

@@ -49,6 +49,11 @@ Status apply(Settings& settings, const std::string& key, const std::string& valu
         if (!duration) return make_error("{}: dag_scan_interval: {}", source, duration.error().message);
         if (duration->count() <= 0) return make_error("{}: dag_scan_interval must be longer than zero", source);
         settings.dag_scan_interval = *duration;
+    } else if (key == "shutdown_grace_period") {
+        auto duration = parse_duration(value);
+        if (!duration) return make_error("{}: shutdown_grace_period: {}", source, duration.error().message);
+        if (duration->count() < 0) return make_error("{}: shutdown_grace_period cannot be negative", source);
+        settings.shutdown_grace_period = *duration;
     } else if (key == "durability") {
         if (value == "normal") settings.durability = Durability::normal;
         else if (value == "full") settings.durability = Durability::full;
@@ -109,7 +114,7 @@ Result<Settings> load_settings(const std::map<std::string, std::string>& env) {
         {"MAYAFLOW_LOGS_FOLDER", "logs_folder"}, {"MAYAFLOW_WEB_HOST", "web_host"},
         {"MAYAFLOW_WEB_PORT", "web_port"},       {"MAYAFLOW_DAG_SCAN_INTERVAL", "dag_scan_interval"},
         {"MAYAFLOW_DURABILITY", "durability"},   {"MAYAFLOW_LOG_LEVEL", "log_level"},
-        {"MAYAFLOW_PARALLELISM", "parallelism"},
+        {"MAYAFLOW_PARALLELISM", "parallelism"}, {"MAYAFLOW_SHUTDOWN_GRACE_PERIOD", "shutdown_grace_period"},
     };
     for (const auto& [variable, key] : kVariables) {
         auto it = env.find(variable);

@@ -24,6 +24,9 @@ struct Settings {
     Durability durability = Durability::normal;                   // MAYAFLOW_DURABILITY: normal | full
     std::string log_level = "info";                                // MAYAFLOW_LOG_LEVEL
     int parallelism = 32;  // MAYAFLOW_PARALLELISM: task tries running at once
+    // MAYAFLOW_SHUTDOWN_GRACE_PERIOD: on SIGTERM, how long running tries may go on finishing before
+    // they are ended and left to run again after a restart.
+    Duration shutdown_grace_period = std::chrono::seconds(30);
 };
 
 // Reads the environment given (normally the process's) and the config file in the home folder.

@@ -30,5 +30,7 @@ std::optional<RunState> parse_run_state(std::string_view text);
 
 // success, failed, skipped, upstream_failed, removed: the task will not run again unless cleared.
 bool is_finished(TaskState state);
+// queued or running: the try holds a slot and the executor has it.
+inline bool is_active(TaskState state) { return state == TaskState::queued || state == TaskState::running; }
 
 }  // namespace mayaflow

@@ -60,6 +60,36 @@ struct RunStateChange {
     RunState state = RunState::running;
     std::optional<Instant> start_date;
     std::optional<Instant> end_date;
+    // Set when a backfill takes over an existing run to run it again.
+    std::optional<std::string> run_type;
+    std::optional<long long> backfill_id;
+};
+
+enum class ReprocessBehavior { none, failed, completed };
+std::string_view to_string(ReprocessBehavior behavior);
+std::optional<ReprocessBehavior> parse_reprocess_behavior(std::string_view text);
+
+// A backfill: runs of a DAG over a range of logical dates, kept as a record that can be paused,
+// resumed and cancelled.
+struct BackfillRow {
+    long long id = 0;
+    std::string dag_id;
+    Instant from_date;
+    Instant to_date;
+    bool run_backwards = false;
+    ReprocessBehavior reprocess_behavior = ReprocessBehavior::none;
+    int max_active_runs = 10;
+    nlohmann::json dag_run_conf = nlohmann::json::object();
+    bool is_paused = false;
+    Instant created_at;
+    std::optional<Instant> completed_at;
+};
+
+// The same task in the run before a given logical date, for depends_on_past.
+struct PreviousTaskInstance {
+    long long run_pk = 0;
+    Instant logical_date;
+    std::optional<TaskState> state;  // nullopt: that run has no such task
 };
 
 // Everything one turn of the scheduler decided, written in one transaction.
@@ -67,12 +97,18 @@ struct StateBatch {
     std::vector<const DagRunRow*> new_runs;  // with their task instances
     std::vector<RunStateChange> run_changes;
     std::vector<TaskInstanceChange> task_changes;
-    bool empty() const { return new_runs.empty() && run_changes.empty() && task_changes.empty(); }
+    std::vector<BackfillRow> backfills;  // new or changed, written whole
+    bool empty() const {
+        return new_runs.empty() && run_changes.empty() && task_changes.empty() && backfills.empty();
+    }
 };
 
 struct RunFilter {
     std::optional<std::string> dag_id;
     std::optional<RunState> state;
+    std::optional<Instant> logical_from;  // logical date at or after
+    std::optional<Instant> logical_to;    // logical date at or before
+    std::optional<long long> backfill_id;
     size_t limit = 100;
 };
 
@@ -85,11 +121,22 @@ class RunStore {
     virtual Result<long long> next_run_pk() = 0;
     // Runs in state queued or running, each with its task instances.
     virtual Result<std::vector<DagRunRow>> load_unfinished_runs() = 0;
-    // The data interval of the DAG's latest scheduled (or backfill) run, to continue its timetable.
+    // The data interval of the DAG's latest scheduled run, to continue its timetable (backfill and
+    // manual runs do not move it, as in Airflow 3).
     virtual Result<std::optional<std::pair<Instant, Instant>>> latest_automated_interval(const std::string& dag_id) = 0;
     virtual Result<std::vector<DagRunRow>> list_runs(const RunFilter& filter) = 0;
     virtual Result<std::optional<DagRunRow>> find_run(const std::string& dag_id, const std::string& run_id,
                                                       bool with_tasks) = 0;
+    // The task in the latest run before `logical_date` (runs other than manual ones when
+    // `exclude_manual`), for depends_on_past. nullopt: no earlier run.
+    virtual Result<std::optional<PreviousTaskInstance>> previous_task_instance(const std::string& dag_id,
+                                                                               Instant logical_date,
+                                                                               const std::string& task_id,
+                                                                               bool exclude_manual) = 0;
+    virtual Result<long long> next_backfill_id() = 0;
+    // Backfills not completed (for the scheduler after a restart), or every backfill of a DAG.
+    virtual Result<std::vector<BackfillRow>> list_backfills(std::optional<std::string> dag_id, bool only_active) = 0;
+    virtual Result<std::optional<BackfillRow>> find_backfill(long long id) = 0;
     // The serialized DAG of one version, as the DAG processor stored it.
     virtual Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) = 0;
 };

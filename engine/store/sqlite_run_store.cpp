@@ -93,14 +93,20 @@ Status SqliteStore::write_batch(StateBatch& batch) {
     }
     if (!batch.run_changes.empty()) {
         MAYAFLOW_PREPARE(update_run, db_,
-                         "UPDATE dag_run SET state = ?, start_date = COALESCE(?, start_date), end_date = ? WHERE id = ?");
+                         "UPDATE dag_run SET state = ?, start_date = COALESCE(?, start_date), end_date = ?, "
+                         "run_type = COALESCE(?, run_type), backfill_id = COALESCE(?, backfill_id) WHERE id = ?");
         for (const auto& change : batch.run_changes) {
             update_run.bind(1, to_string(change.state)).bind(2, micros(change.start_date));
-            update_run.bind(3, micros(change.end_date)).bind(4, static_cast<std::int64_t>(change.run_pk));
+            update_run.bind(3, micros(change.end_date));
+            if (change.run_type) update_run.bind(4, *change.run_type);
+            else update_run.bind_null(4);
+            update_run.bind(5, change.backfill_id ? std::optional<std::int64_t>(*change.backfill_id) : std::nullopt);
+            update_run.bind(6, static_cast<std::int64_t>(change.run_pk));
             MAYAFLOW_TRY(update_run.run());
         }
     }
     for (const auto& change : batch.task_changes) MAYAFLOW_TRY(write_task(upsert_task, change.run_pk, change.row));
+    for (const auto& backfill : batch.backfills) MAYAFLOW_TRY(write_backfill(backfill));
     return transaction.commit();
 }
 
@@ -180,11 +186,17 @@ Result<std::vector<DagRunRow>> SqliteStore::list_runs(const RunFilter& filter) {
     std::string sql = fmt::format("SELECT {} FROM dag_run WHERE 1 = 1", kRunColumns);
     if (filter.dag_id) sql += " AND dag_id = ?1";
     if (filter.state) sql += " AND state = ?2";
+    if (filter.logical_from) sql += " AND logical_date >= ?4";
+    if (filter.logical_to) sql += " AND logical_date <= ?5";
+    if (filter.backfill_id) sql += " AND backfill_id = ?6";
     sql += " ORDER BY COALESCE(logical_date, run_after) DESC, id DESC LIMIT ?3";
     MAYAFLOW_PREPARE(query, db_, sql);
     if (filter.dag_id) query.bind(1, *filter.dag_id);
     if (filter.state) query.bind(2, to_string(*filter.state));
     query.bind(3, static_cast<std::int64_t>(filter.limit));
+    if (filter.logical_from) query.bind(4, micros(*filter.logical_from));
+    if (filter.logical_to) query.bind(5, micros(*filter.logical_to));
+    if (filter.backfill_id) query.bind(6, static_cast<std::int64_t>(*filter.backfill_id));
     std::vector<DagRunRow> runs;
     while (true) {
         auto row = query.step();
@@ -213,6 +225,27 @@ Result<std::optional<DagRunRow>> SqliteStore::find_run(const std::string& dag_id
         run.task_instances = std::move(*tasks);
     }
     return std::optional<DagRunRow>(std::move(run));
+}
+
+Result<std::optional<PreviousTaskInstance>> SqliteStore::previous_task_instance(const std::string& dag_id,
+                                                                                Instant logical_date,
+                                                                                const std::string& task_id,
+                                                                                bool exclude_manual) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_,
+                     fmt::format("SELECT r.id, r.logical_date, t.state FROM dag_run r LEFT JOIN task_instance t "
+                                 "ON t.run_pk = r.id AND t.task_id = ?3 WHERE r.dag_id = ?1 AND r.logical_date < ?2 {} "
+                                 "ORDER BY r.logical_date DESC LIMIT 1",
+                                 exclude_manual ? "AND r.run_type != 'manual'" : ""));
+    query.bind(1, dag_id).bind(2, micros(logical_date)).bind(3, task_id);
+    auto row = query.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<PreviousTaskInstance>();
+    PreviousTaskInstance previous;
+    previous.run_pk = query.column_int(0);
+    previous.logical_date = instant_of(query.column_int(1));
+    if (!query.column_is_null(2)) previous.state = parse_task_state(query.column_text(2));
+    return std::optional<PreviousTaskInstance>(previous);
 }
 
 Result<std::optional<std::string>> SqliteStore::dag_version_json(const std::string& dag_id, int version) {

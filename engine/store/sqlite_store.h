@@ -49,6 +49,13 @@ class SqliteStore : public Store, public RunStore, public CommandQueue {
     Result<std::optional<DagRunRow>> find_run(const std::string& dag_id, const std::string& run_id,
                                               bool with_tasks) override;
     Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) override;
+    Result<std::optional<PreviousTaskInstance>> previous_task_instance(const std::string& dag_id, Instant logical_date,
+                                                                       const std::string& task_id,
+                                                                       bool exclude_manual) override;
+    // Backfills, in sqlite_backfill_store.cpp.
+    Result<long long> next_backfill_id() override;
+    Result<std::vector<BackfillRow>> list_backfills(std::optional<std::string> dag_id, bool only_active) override;
+    Result<std::optional<BackfillRow>> find_backfill(long long id) override;
 
     // CommandQueue, in sqlite_command_queue.cpp.
     Result<long long> enqueue_command(const std::string& kind, const nlohmann::json& payload) override;
@@ -65,6 +72,7 @@ class SqliteStore : public Store, public RunStore, public CommandQueue {
     explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}
     Status migrate();
     Result<std::vector<TaskInstanceRow>> load_task_instances(long long run_pk);
+    Status write_backfill(const BackfillRow& backfill);  // inside write_batch's transaction
 
     std::mutex mutex_;  // one connection, used by one thread at a time
     sqlite::Database db_;
