@@ -25,7 +25,8 @@ class Daemon:
             shutil.copytree(os.path.join(REPO, "dags"), self.dags)
         else:
             os.makedirs(self.dags)
-        self.env = dict(os.environ, MAYAFLOW_HOME=self.home, MAYAFLOW_DAG_SCAN_INTERVAL="200ms")
+        self.env = dict(os.environ, MAYAFLOW_HOME=self.home, MAYAFLOW_DAG_SCAN_INTERVAL="200ms",
+                        MAYAFLOW_SHUTDOWN_GRACE_PERIOD="5s")
         self.process = None
         self.port = None
         self.log_path = os.path.join(self.home, "daemon.log")
