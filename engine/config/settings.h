@@ -21,7 +21,7 @@ struct Settings {
     std::string web_host = "127.0.0.1";  // MAYAFLOW_WEB_HOST
     int web_port = 8080;                  // MAYAFLOW_WEB_PORT
     Duration dag_scan_interval = std::chrono::milliseconds(500);  // MAYAFLOW_DAG_SCAN_INTERVAL
-    Durability durability = Durability::normal;                   // MAYAFLOW_DURABILITY: normal | full
+    Durability durability = Durability::full;  // MAYAFLOW_DURABILITY: full | normal
     std::string log_level = "info";                                // MAYAFLOW_LOG_LEVEL
     int parallelism = 32;  // MAYAFLOW_PARALLELISM: task tries running at once
     // MAYAFLOW_SHUTDOWN_GRACE_PERIOD: on SIGTERM, how long running tries may go on finishing before

@@ -22,7 +22,7 @@ struct StoreOptions {
     std::filesystem::path path;
     bool read_only = false;
     bool migrate = true;  // apply pending migrations when opening read-write
-    Durability durability = Durability::normal;
+    Durability durability = Durability::full;
 };
 
 class SqliteStore : public Store, public RunStore, public CommandQueue {
