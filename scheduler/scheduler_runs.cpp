@@ -219,9 +219,9 @@ Result<std::string> SchedulerCore::trigger(const TriggerRequest& request) {
     row.run_after = now;
     row.queued_at = now;
     row.conf = request.conf;
-    bool can_start = !entry.paused && entry.active_runs < entry.dag->max_active_runs;
-    row.state = can_start ? RunState::running : RunState::queued;
-    if (can_start) row.start_date = now;
+    // As in Airflow, a triggered run is queued; the next turn starts it when max_active_runs and
+    // the pause allow, and that moment is its start date.
+    row.state = RunState::queued;
     add_run(entry, std::move(row));
     return run_id;
 }
