@@ -315,6 +315,7 @@ void SchedulerCore::on_report(const TaskReport& report) {
     }
     release_slot(run, report.key.task_index);
     const OperatorResult& result = report.result;
+    if (!result.value.is_null() || !task.row.result.is_null()) run.results.reset();
     task.row.result = result.value;
     task.row.message = result.message;
     switch (result.outcome) {
@@ -344,7 +345,7 @@ void SchedulerCore::fire_due_timers(Instant now) {
     }
 }
 
-tmpl::RunInfo SchedulerCore::run_info(const LiveRun& run, size_t task_index) const {
+tmpl::RunInfo SchedulerCore::run_info(LiveRun& run, size_t task_index) const {
     tmpl::RunInfo info;
     info.dag_id = run.row.dag_id;
     info.task_id = run.dag->tasks[task_index].task_id;
@@ -360,11 +361,14 @@ tmpl::RunInfo SchedulerCore::run_info(const LiveRun& run, size_t task_index) con
     info.try_number = run.tasks[task_index].row.try_number;
     info.run_type = run.row.run_type;
     // ti.xcom_pull reads the results of the run's finished tasks as they stand at dispatch.
-    auto results = std::make_shared<std::map<std::string, nlohmann::json, std::less<>>>();
-    for (const auto& task : run.tasks) {
-        if (!task.row.result.is_null()) results->emplace(task.row.task_id, task.row.result);
+    if (!run.results) {
+        auto results = std::make_shared<std::map<std::string, nlohmann::json, std::less<>>>();
+        for (const auto& task : run.tasks) {
+            if (!task.row.result.is_null()) results->emplace(task.row.task_id, task.row.result);
+        }
+        run.results = std::move(results);
     }
-    info.task_result = [results](std::string_view task_id) -> std::optional<nlohmann::json> {
+    info.task_result = [results = run.results](std::string_view task_id) -> std::optional<nlohmann::json> {
         auto it = results->find(task_id);
         if (it == results->end()) return std::nullopt;
         return it->second;

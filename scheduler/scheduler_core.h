@@ -114,6 +114,9 @@ class SchedulerCore {
         size_t unfinished = 0;  // tasks not in a finished state
         size_t waiting = 0;     // tasks in state none
         size_t waiting_for_past = 0;  // of those, held back by depends_on_past
+        // The tasks' results as ti.xcom_pull reads them, shared by the tries dispatched until a
+        // result changes.
+        std::shared_ptr<const std::map<std::string, nlohmann::json, std::less<>>> results;
     };
     struct LiveBackfill {
         BackfillRow row;
@@ -175,7 +178,7 @@ class SchedulerCore {
     void queue_ready_tasks(Instant now);
     void fire_due_timers(Instant now);
     void mark_dirty(LiveRun& run, size_t task_index);
-    tmpl::RunInfo run_info(const LiveRun& run, size_t task_index) const;
+    tmpl::RunInfo run_info(LiveRun& run, size_t task_index) const;
     std::filesystem::path log_file(const LiveRun& run, size_t task_index, int try_number) const;
     LiveRun* find_run(const std::string& dag_id, const std::string& run_id);
     void reset_summaries(LiveRun& run);

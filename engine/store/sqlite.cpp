@@ -91,20 +91,39 @@ Result<Database> Database::open(const std::filesystem::path& path, Mode mode) {
     return Database(db, path);
 }
 
-Database::Database(Database&& other) noexcept : db_(other.db_), path_(std::move(other.path_)) { other.db_ = nullptr; }
+Database::Database(Database&& other) noexcept
+    : db_(other.db_), path_(std::move(other.path_)), cache_(std::move(other.cache_)) {
+    other.db_ = nullptr;
+    other.cache_ = std::make_unique<std::unordered_map<std::string, Statement>>();
+}
 
 Database& Database::operator=(Database&& other) noexcept {
     if (this != &other) {
+        cache_->clear();  // the statements go before their connection
         if (db_) sqlite3_close_v2(db_);
         db_ = other.db_;
         path_ = std::move(other.path_);
+        cache_ = std::move(other.cache_);
         other.db_ = nullptr;
+        other.cache_ = std::make_unique<std::unordered_map<std::string, Statement>>();
     }
     return *this;
 }
 
 Database::~Database() {
+    cache_->clear();
     if (db_) sqlite3_close_v2(db_);
+}
+
+Result<Statement*> Database::prepare_cached(std::string_view sql) {
+    auto found = cache_->find(std::string(sql));
+    if (found != cache_->end()) {
+        found->second.reset();
+        return &found->second;
+    }
+    auto prepared = prepare(sql);
+    if (!prepared) return prepared.error();
+    return &cache_->emplace(std::string(sql), std::move(*prepared)).first->second;
 }
 
 Result<Statement> Database::prepare(std::string_view sql) {

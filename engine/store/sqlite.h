@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 
@@ -66,6 +68,10 @@ class Database {
     ~Database();
 
     Result<Statement> prepare(std::string_view sql);
+    // The connection's own prepared copy of `sql`, made on first use and kept: the scheduler runs
+    // the same few statements thousands of times a second. Use it through a StatementUse, which
+    // resets it after (an unreset statement would hold a read snapshot open).
+    Result<Statement*> prepare_cached(std::string_view sql);
     // Runs one or more statements that return no rows.
     Status exec(std::string_view sql);
     std::int64_t last_insert_rowid() const;
@@ -76,6 +82,22 @@ class Database {
     Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
     sqlite3* db_ = nullptr;
     std::filesystem::path path_;
+    std::unique_ptr<std::unordered_map<std::string, Statement>> cache_ =
+        std::make_unique<std::unordered_map<std::string, Statement>>();
+};
+
+// Resets a cached statement when the scope that uses it ends.
+class StatementUse {
+  public:
+    explicit StatementUse(Statement* statement) : statement_(statement) {}
+    StatementUse(const StatementUse&) = delete;
+    StatementUse& operator=(const StatementUse&) = delete;
+    ~StatementUse() {
+        if (statement_) statement_->reset();
+    }
+
+  private:
+    Statement* statement_;
 };
 
 // Runs a function inside BEGIN IMMEDIATE … COMMIT, rolling back when it fails.

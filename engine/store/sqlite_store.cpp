@@ -55,7 +55,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     if (!db) return db.error();
     std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
     if (!options.read_only) {
-        auto status = store->db_.exec(fmt::format("PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON;",
+        auto status = store->db_.exec(fmt::format("PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024;",
                                                   options.durability == Durability::full ? "FULL" : "NORMAL"));
         if (!status) return status.error();
         if (options.migrate) {

@@ -7,7 +7,9 @@
         if (!status_.ok()) return status_.error(); \
     } while (0)
 
-#define MAYAFLOW_PREPARE(var, db, sql)              \
-    auto var##_result = (db).prepare(sql);          \
-    if (!var##_result) return var##_result.error(); \
-    auto& var = *var##_result
+// A cached prepared statement, reset when the scope ends.
+#define MAYAFLOW_PREPARE(var, db, sql)                 \
+    auto var##_result = (db).prepare_cached(sql);      \
+    if (!var##_result) return var##_result.error();    \
+    sqlite::StatementUse var##_use(*var##_result);     \
+    auto& var = **var##_result
