@@ -278,3 +278,26 @@ TEST_CASE("the backfill plan for a dry run lists new, rerun and skipped dates wi
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+
+TEST_CASE("a run of a cancelled backfill, cleared later, runs under the DAG's own limits", "[scheduler_backfill]") {
+    // Airflow 3.2 leaves such a run queued for ever (apache/airflow#72337): its backfill stays paused.
+    Harness h;
+    h.add_dag(kDaily);
+    auto outcome = h.core->create_backfill(january(1, 4));
+    REQUIRE(outcome);
+    h.turn();
+    REQUIRE(h.core->cancel_backfill(outcome->backfill.id));
+    h.turn();
+    finish_all(h, TaskOutcome::success);
+    CHECK(run_of(h, "backfill__2024-01-04T00:00:00+00:00").state == RunState::failed);
+    REQUIRE(h.core->clear(ClearRequest{"daily", "backfill__2024-01-04T00:00:00+00:00"}));
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    CHECK(run_of(h, "backfill__2024-01-04T00:00:00+00:00").state == RunState::success);
+}
+
+}  // namespace mayaflow

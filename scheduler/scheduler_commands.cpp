@@ -40,12 +40,7 @@ Status SchedulerCore::recover() {
             queued.push_back(&live);
             continue;
         }
-        if (live.row.backfill_id) {
-            auto backfill = backfills_.find(*live.row.backfill_id);
-            if (backfill != backfills_.end()) ++backfill->second.active_runs;
-        } else {
-            ++dags_[live.row.dag_id].active_runs;
-        }
+        take_run_slot(live);
         if (live.dag->dagrun_timeout) {
             timers_.push(Timer{live.row.start_date.value_or(now) + *live.dag->dagrun_timeout, live.row.pk, kRunTimeout, 0});
         }
@@ -169,7 +164,9 @@ Result<int> SchedulerCore::clear(const ClearRequest& request) {
     int cleared = 0;
     for (size_t i = 0; i < chosen.size(); ++i) {
         TaskState state = run.tasks[i].row.state;
-        if (!chosen[i] || is_active(state) || state == TaskState::none) continue;
+        // A task that never ran counts as cleared too (as in Airflow): a cancelled run whose tasks
+        // never started is queued again by clearing it.
+        if (!chosen[i] || is_active(state)) continue;
         if (request.only_failed && state != TaskState::failed && state != TaskState::upstream_failed) continue;
         reset_task(run, i);
         ++cleared;

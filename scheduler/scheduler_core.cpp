@@ -263,8 +263,9 @@ void SchedulerCore::update_run_state(LiveRun& run, Instant now) {
 void SchedulerCore::run_finished(LiveRun& run, Instant now) {
     finished_runs_.insert(run.row.pk);
     queued_check_needed_ = true;
-    if (run.row.backfill_id) {
-        auto backfill = backfills_.find(*run.row.backfill_id);
+    if (run.counted_in_backfill) {
+        // A backfill cancelled meanwhile is gone: the run counted against nothing any more.
+        auto backfill = backfills_.find(*run.counted_in_backfill);
         if (backfill != backfills_.end()) {
             --backfill->second.active_runs;
             complete_backfill_if_done(backfill->first, now);

@@ -117,6 +117,9 @@ class SchedulerCore {
         // The tasks' results as ti.xcom_pull reads them, shared by the tries dispatched until a
         // result changes.
         std::shared_ptr<const std::map<std::string, nlohmann::json, std::less<>>> results;
+        // Whose max_active_runs this running run counts against: its backfill's, or (nullopt) its
+        // DAG's — a run of a backfill that has completed or was cancelled counts as the DAG's.
+        std::optional<long long> counted_in_backfill;
     };
     struct LiveBackfill {
         BackfillRow row;
@@ -169,6 +172,8 @@ class SchedulerCore {
     void check_deadlock(LiveRun& run, Instant now);
     void run_finished(LiveRun& run, Instant now);
     void queue_run(LiveRun& run);
+    LiveBackfill* active_backfill(const LiveRun& run);
+    void take_run_slot(LiveRun& run);
     void complete_backfill_if_done(long long backfill_id, Instant now);
     Result<LiveRun*> bring_back(const std::string& dag_id, const std::string& run_id);
     void reset_task(LiveRun& run, size_t task_index);

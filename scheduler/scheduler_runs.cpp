@@ -69,25 +69,41 @@ void SchedulerCore::create_scheduled_runs(Instant now) {
     }
 }
 
+SchedulerCore::LiveBackfill* SchedulerCore::active_backfill(const LiveRun& run) {
+    if (!run.row.backfill_id) return nullptr;
+    auto backfill = backfills_.find(*run.row.backfill_id);
+    return backfill == backfills_.end() ? nullptr : &backfill->second;
+}
+
 bool SchedulerCore::may_start(const LiveRun& run) const {
     if (run.row.backfill_id) {
-        // Backfill runs have their own limit and pause, and run while the DAG itself is paused.
+        // Backfill runs have their own limit and pause, and run while the DAG itself is paused. A
+        // run of a backfill that has ended (cleared later, say) goes by the DAG's rules.
         auto backfill = backfills_.find(*run.row.backfill_id);
-        return backfill != backfills_.end() && !backfill->second.row.is_paused &&
-               backfill->second.active_runs < backfill->second.row.max_active_runs;
+        if (backfill != backfills_.end()) {
+            return !backfill->second.row.is_paused &&
+                   backfill->second.active_runs < backfill->second.row.max_active_runs;
+        }
     }
     auto entry = dags_.find(run.row.dag_id);
     return entry != dags_.end() && entry->second.dag && !entry->second.paused &&
            entry->second.active_runs < entry->second.dag->max_active_runs;
 }
 
+void SchedulerCore::take_run_slot(LiveRun& run) {
+    if (LiveBackfill* backfill = active_backfill(run)) {
+        ++backfill->active_runs;
+        run.counted_in_backfill = backfill->row.id;
+    } else {
+        ++dags_[run.row.dag_id].active_runs;
+        run.counted_in_backfill.reset();
+    }
+}
+
 void SchedulerCore::queue_run(LiveRun& run) {
     queued_runs_.emplace(queue_order_++, run.row.pk);
     queued_check_needed_ = true;
-    if (run.row.backfill_id) {
-        auto backfill = backfills_.find(*run.row.backfill_id);
-        if (backfill != backfills_.end()) ++backfill->second.queued_runs;
-    }
+    if (LiveBackfill* backfill = active_backfill(run)) ++backfill->queued_runs;
 }
 
 // Queued runs start in the order they were queued, as slots allow.
@@ -105,10 +121,7 @@ void SchedulerCore::start_queued_runs(Instant now) {
             continue;
         }
         it = queued_runs_.erase(it);
-        if (run->second.row.backfill_id) {
-            auto backfill = backfills_.find(*run->second.row.backfill_id);
-            if (backfill != backfills_.end()) --backfill->second.queued_runs;
-        }
+        if (LiveBackfill* backfill = active_backfill(run->second)) --backfill->queued_runs;
         set_running(run->second, now);
     }
 }
@@ -118,12 +131,7 @@ void SchedulerCore::set_running(LiveRun& run, Instant now) {
     run.row.start_date = now;
     run.row.end_date.reset();
     batch_.run_changes.push_back({run.row.pk, RunState::running, now, std::nullopt});
-    if (run.row.backfill_id) {
-        auto backfill = backfills_.find(*run.row.backfill_id);
-        if (backfill != backfills_.end()) ++backfill->second.active_runs;
-    } else {
-        ++dags_[run.row.dag_id].active_runs;
-    }
+    take_run_slot(run);
     if (run.dag->dagrun_timeout) timers_.push(Timer{now + *run.dag->dagrun_timeout, run.row.pk, kRunTimeout, 0});
     for (size_t i = 0; i < run.tasks.size(); ++i) evaluate(run, i);
     touched_runs_.insert(run.row.pk);
@@ -153,7 +161,7 @@ SchedulerCore::LiveRun& SchedulerCore::add_run(DagEntry& entry, DagRunRow row) {
     auto& live = runs_.emplace(pk, std::move(run)).first->second;
     if (live.row.state == RunState::running) {
         // set_running's bookkeeping, without writing a state change the insert already carries.
-        ++entry.active_runs;
+        take_run_slot(live);
         if (live.dag->dagrun_timeout) {
             timers_.push(Timer{*live.row.start_date + *live.dag->dagrun_timeout, pk, kRunTimeout, 0});
         }
