@@ -177,8 +177,12 @@ void run_daemon(const DaemonOptions& options) {
 
     SystemClock clock;
     ThreadPoolExecutor executor(builtin_operators(), settings.parallelism);
-    SchedulerCore core(clock, *store, executor,
-                       SchedulerOptions{.parallelism = settings.parallelism, .logs_folder = settings.logs_folder});
+    SchedulerOptions scheduler_options{.parallelism = settings.parallelism, .logs_folder = settings.logs_folder};
+    auto pools = store->list_pools();
+    if (!pools) throw CommandFailed{pools.error().message};
+    scheduler_options.pools.clear();
+    for (const auto& pool : *pools) scheduler_options.pools[pool.name] = pool.slots;
+    SchedulerCore core(clock, *store, executor, scheduler_options);
     SchedulerLoop loop(core, executor);
     loop.post([](SchedulerCore& scheduler) {
         auto recovered = scheduler.recover();
@@ -190,7 +194,7 @@ void run_daemon(const DaemonOptions& options) {
             auto pending = store_ref.pending_commands();
             if (!pending) return;
             for (const auto& command : *pending) {
-                auto result = apply_command(scheduler, store_ref, command.kind, command.payload);
+                auto result = apply_command(scheduler, store_ref, store_ref, command.kind, command.payload);
                 (void)store_ref.finish_command(command.id, result.ok(),
                                                result ? *result : nlohmann::json{{"error", result.error().message}});
             }

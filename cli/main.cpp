@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     mayaflow::cli::register_db_commands(app);
     mayaflow::cli::register_run_commands(app);
     mayaflow::cli::register_backfill_commands(app);
+    mayaflow::cli::register_pool_commands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -102,9 +102,33 @@ Result<nlohmann::json> change_backfill(SchedulerCore& core, const nlohmann::json
     return backfill_to_json(*changed);
 }
 
+Result<nlohmann::json> set_pool(SchedulerCore& core, RunStore& runs, const nlohmann::json& payload) {
+    auto name = required_string(payload, "name");
+    if (!name) return name.error();
+    if (!payload.contains("slots") || !payload["slots"].is_number_integer() || payload["slots"].get<long long>() < 0 ||
+        payload["slots"].get<long long>() > 1'000'000) {
+        return make_error("slots must be a whole number from 0 to 1000000");
+    }
+    PoolRecord pool{*name, payload["slots"].get<int>(), payload.value("description", std::string())};
+    auto stored = runs.set_pool(pool);
+    if (!stored) return stored.error();
+    core.set_pool(pool.name, pool.slots);
+    return nlohmann::json{{"name", pool.name}, {"slots", pool.slots}, {"description", pool.description}};
+}
+
+Result<nlohmann::json> delete_pool(SchedulerCore& core, RunStore& runs, const nlohmann::json& payload) {
+    auto name = required_string(payload, "name");
+    if (!name) return name.error();
+    if (*name == "default_pool") return make_error("default_pool cannot be deleted; `mayaflow pools set default_pool N` resizes it");
+    auto removed = runs.delete_pool(*name);
+    if (!removed) return removed.error();
+    core.remove_pool(*name);
+    return nlohmann::json{{"name", *name}};
+}
+
 }  // namespace
 
-Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, const std::string& kind,
+Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, RunStore& runs, const std::string& kind,
                                      const nlohmann::json& payload) {
     if (!payload.is_object()) return make_error("a command's payload must be a JSON object");
     if (kind == "trigger") return trigger(core, payload);
@@ -113,6 +137,8 @@ Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, const st
     if (kind == "clear") return clear(core, payload);
     if (kind == "mark") return mark(core, payload);
     if (kind == "backfill") return backfill(core, payload);
+    if (kind == "pool_set") return set_pool(core, runs, payload);
+    if (kind == "pool_delete") return delete_pool(core, runs, payload);
     if (kind == "backfill_pause" || kind == "backfill_resume" || kind == "backfill_cancel") {
         return change_backfill(core, payload, kind);
     }

@@ -11,8 +11,8 @@
 namespace mayaflow {
 
 // kind: trigger | pause | unpause | clear | mark | backfill | backfill_pause | backfill_resume |
-// backfill_cancel. See docs/cli.md for the payloads.
-Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, const std::string& kind,
+// backfill_cancel | pool_set | pool_delete. See docs/cli.md for the payloads.
+Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, RunStore& runs, const std::string& kind,
                                      const nlohmann::json& payload);
 
 }  // namespace mayaflow

@@ -53,6 +53,12 @@ Status SchedulerCore::set_paused(const std::string& dag_id, bool paused) {
     return Status::success();
 }
 
+void SchedulerCore::set_pool(const std::string& name, int slots) {
+    options_.pools[name] = slots;  // applies from this turn on; tries already running keep their slots
+}
+
+void SchedulerCore::remove_pool(const std::string& name) { options_.pools.erase(name); }
+
 std::optional<TaskState> SchedulerCore::task_state(long long run_pk, const std::string& task_id) const {
     auto it = runs_.find(run_pk);
     if (it == runs_.end()) return std::nullopt;

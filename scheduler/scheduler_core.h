@@ -80,6 +80,9 @@ class SchedulerCore {
     Result<std::string> trigger(const TriggerRequest& request);
     Result<int> clear(const ClearRequest& request);
     Status mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id, TaskState state);
+    // Pools as the store keeps them; a task whose pool does not exist fails with a message saying so.
+    void set_pool(const std::string& name, int slots);
+    void remove_pool(const std::string& name);
     Result<BackfillOutcome> create_backfill(const BackfillRequest& request);
     Result<BackfillRow> pause_backfill(long long id, bool paused);
     Result<BackfillRow> cancel_backfill(long long id);

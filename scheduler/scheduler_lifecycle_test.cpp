@@ -251,3 +251,72 @@ tasks:
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+
+TEST_CASE("pools, max_active_tasks and parallelism give slots, highest priority weight first",
+          "[scheduler_lifecycle]") {
+    Harness h;
+    h.add_dag(R"(
+dag_id: slots
+max_active_tasks: 3
+tasks:
+  - task_id: "small_{{ item }}"
+    for_each: [a, b, c]
+    operator: bash
+    bash_command: "true"
+    pool: narrow
+  - task_id: big
+    operator: bash
+    bash_command: "true"
+    pool: narrow
+    pool_slots: 2
+    priority_weight: 10
+  - task_id: free
+    operator: bash
+    bash_command: "true"
+  - task_id: nowhere
+    operator: bash
+    bash_command: "true"
+    pool: missing
+)");
+    h.core->set_pool("narrow", 2);
+    auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "slots"});
+    h.turn();
+    // `big` (weight 10) takes both slots of `narrow`; `free` runs in default_pool; `nowhere` fails.
+    std::vector<std::string> launched;
+    for (size_t i = 0; i < h.executor.launched.size(); ++i) launched.push_back(h.launched_task(i));
+    CHECK(launched == std::vector<std::string>{"big", "free"});
+    auto pk = h.core->active_run_pks("slots").at(0);
+    CHECK(h.core->task_state(pk, "nowhere") == TaskState::failed);
+    h.finish_next(TaskOutcome::success);  // big
+    h.turn();
+    // Two of the small tasks fit in `narrow`; max_active_tasks (3) counts `free`, still running.
+    REQUIRE(h.executor.launched.size() == 3);
+    CHECK(h.launched_task(1) == "small_a");
+    CHECK(h.launched_task(2) == "small_b");
+    h.core->set_pool("narrow", 5);
+    h.turn();
+    CHECK(h.executor.launched.size() == 3);  // max_active_tasks holds small_c back
+    h.finish_next(TaskOutcome::success);     // free
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 3);
+    CHECK(h.launched_task(2) == "small_c");
+    (void)run_id;
+}
+
+TEST_CASE("parallelism caps the tries running over all DAGs", "[scheduler_lifecycle]") {
+    Harness h;
+    h.core = std::make_unique<SchedulerCore>(h.clock, *h.store, h.executor,
+                                             SchedulerOptions{.parallelism = 2, .logs_folder = h.folder / "logs",
+                                                              .finish_empty_in_scheduler = false});
+    h.add_dag("dag_id: wide\ntasks:\n  - task_id: \"t{{ item }}\"\n    for_each: [1, 2, 3, 4]\n    operator: empty\n");
+    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "wide"}));
+    h.turn();
+    CHECK(h.executor.launched.size() == 2);
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    CHECK(h.executor.launched.size() == 2);
+}
+
+}  // namespace mayaflow

@@ -85,6 +85,13 @@ struct BackfillRow {
     std::optional<Instant> completed_at;
 };
 
+// A pool: a number of slots shared by the tasks that name it (`pool:` and `pool_slots:`).
+struct PoolRecord {
+    std::string name;
+    int slots = 0;
+    std::string description;
+};
+
 // The same task in the run before a given logical date, for depends_on_past.
 struct PreviousTaskInstance {
     long long run_pk = 0;
@@ -134,6 +141,9 @@ class RunStore {
                                                                                const std::string& task_id,
                                                                                bool exclude_manual) = 0;
     virtual Result<long long> next_backfill_id() = 0;
+    virtual Result<std::vector<PoolRecord>> list_pools() = 0;
+    virtual Status set_pool(const PoolRecord& pool) = 0;
+    virtual Status delete_pool(const std::string& name) = 0;
     // Backfills not completed (for the scheduler after a restart), or every backfill of a DAG.
     virtual Result<std::vector<BackfillRow>> list_backfills(std::optional<std::string> dag_id, bool only_active) = 0;
     virtual Result<std::optional<BackfillRow>> find_backfill(long long id) = 0;

@@ -1,4 +1,4 @@
-// SqliteStore's backfill records.
+// SqliteStore's backfill records and pools.
 
 #include <fmt/format.h>
 
@@ -96,6 +96,37 @@ Result<std::optional<BackfillRow>> SqliteStore::find_backfill(long long id) {
     if (!row) return row.error();
     if (!*row) return std::optional<BackfillRow>();
     return std::optional<BackfillRow>(read_backfill(query));
+}
+
+Result<std::vector<PoolRecord>> SqliteStore::list_pools() {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_, "SELECT name, slots, description FROM pool ORDER BY name");
+    std::vector<PoolRecord> pools;
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        pools.push_back(PoolRecord{query.column_text(0), static_cast<int>(query.column_int(1)), query.column_text(2)});
+    }
+    return pools;
+}
+
+Status SqliteStore::set_pool(const PoolRecord& pool) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(upsert, db_,
+                     "INSERT INTO pool (name, slots, description) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                     "slots = excluded.slots, description = excluded.description");
+    upsert.bind(1, pool.name).bind(2, pool.slots).bind(3, pool.description);
+    return upsert.run();
+}
+
+Status SqliteStore::delete_pool(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(remove, db_, "DELETE FROM pool WHERE name = ?");
+    remove.bind(1, name);
+    MAYAFLOW_TRY(remove.run());
+    if (db_.changes() == 0) return make_error("there is no pool '{}'; `mayaflow pools list` lists them", name);
+    return Status::success();
 }
 
 }  // namespace mayaflow

@@ -52,6 +52,9 @@ class SqliteStore : public Store, public RunStore, public CommandQueue {
     Result<std::optional<PreviousTaskInstance>> previous_task_instance(const std::string& dag_id, Instant logical_date,
                                                                        const std::string& task_id,
                                                                        bool exclude_manual) override;
+    Result<std::vector<PoolRecord>> list_pools() override;
+    Status set_pool(const PoolRecord& pool) override;
+    Status delete_pool(const std::string& name) override;
     // Backfills, in sqlite_backfill_store.cpp.
     Result<long long> next_backfill_id() override;
     Result<std::vector<BackfillRow>> list_backfills(std::optional<std::string> dag_id, bool only_active) override;

@@ -61,6 +61,16 @@ tasks:
 """
 
 
+ONE_AT_A_TIME = """
+tasks:
+  - task_id: "t{{ item }}"
+    for_each: [1, 2, 3]
+    operator: bash
+    pool: single
+    bash_command: echo "start {{ item }}" >> {out}; sleep 0.3; echo "end {{ item }}" >> {out}
+"""
+
+
 class SchedulerTest(unittest.TestCase):
     def setUp(self):
         self.daemon = Daemon(copy_examples=False)
@@ -126,6 +136,26 @@ class SchedulerTest(unittest.TestCase):
         bad = self.daemon.cli("dags", "trigger", "nope")
         self.assertEqual(bad.returncode, 1)
         self.assertIn("no DAG with dag_id 'nope'", bad.stderr)
+
+    def test_pool_with_one_slot_runs_its_tasks_one_at_a_time(self):
+        out = os.path.join(self.daemon.home, "pool.out")
+        self.daemon.write_dag("pooled.yaml", ONE_AT_A_TIME.replace("{out}", out))
+        self.daemon.start()
+        self.assertIn("Pool single has 1 slots", self.daemon.cli("pools", "set", "single", "1", "one at a time",
+                                                                 check=True).stdout)
+        pools = json.loads(self.daemon.cli("pools", "list", "-o", "json", check=True).stdout)
+        self.assertEqual({p["pool"]: p["slots"] for p in pools}, {"default_pool": "128", "single": "1"})
+        wait_for(lambda: "pooled" in self.daemon.dag_ids())
+        self.daemon.cli("dags", "trigger", "pooled", check=True)
+        self.assertEqual(self.finished_run("pooled")["state"], "success")
+        lines = read_text(out).splitlines()
+        self.assertEqual(len(lines), 6)
+        for start, end in zip(lines[0::2], lines[1::2]):  # never two tasks inside the pool at once
+            self.assertEqual(start.replace("start", "end"), end)
+        refused = self.daemon.cli("pools", "delete", "default_pool")
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("default_pool cannot be deleted", refused.stderr)
+        self.daemon.cli("pools", "delete", "single", check=True)
 
     def test_kill_9_loses_and_repeats_nothing(self):
         out = os.path.join(self.daemon.home, "slow.out")
