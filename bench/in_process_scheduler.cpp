@@ -36,7 +36,17 @@ Result<std::unique_ptr<InProcessScheduler>> InProcessScheduler::open(const InPro
     if (!reader) return reader.error();
     scheduler->reader_ = std::move(*reader);
 
-    scheduler->executor_ = std::make_unique<ThreadPoolExecutor>(builtin_operators(), options.parallelism);
+    // The daemon starts task processes through its supervisor, the mayaflow binary beside bench/.
+    fs::path program = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "mayaflow";
+    if (fs::exists(program)) {
+        auto supervisor = TaskSupervisor::start(program);
+        if (!supervisor) return supervisor.error();
+        scheduler->supervisor_ = std::move(*supervisor);
+    } else {
+        fmt::print(stderr, "note: no {}; task processes start without the task supervisor\n", program.string());
+    }
+    scheduler->executor_ = std::make_unique<ThreadPoolExecutor>(builtin_operators(), options.parallelism,
+                                                                scheduler->supervisor_.get());
     SchedulerOptions core_options{.parallelism = options.parallelism,
                                   .logs_folder = options.folder / "logs",
                                   .pools = {{"default_pool", std::max(128, options.parallelism)}},

@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/exec/task_supervisor.h"
 #include "engine/model/dag.h"
 #include "engine/store/sqlite_store.h"
 #include "scheduler/scheduler_loop.h"
+#include "engine/exec/task_supervisor.h"
 #include "scheduler/thread_pool_executor.h"
 
 namespace mayaflow::bench {
@@ -80,6 +82,7 @@ class InProcessScheduler {
     std::unique_ptr<SqliteStore> store_;
     std::unique_ptr<SqliteStore> reader_;
     SystemClock clock_;
+    std::unique_ptr<TaskSupervisor> supervisor_;  // as the daemon: processes start through it
     std::unique_ptr<ThreadPoolExecutor> executor_;
     std::unique_ptr<CountingExecutor> counter_;
     std::unique_ptr<SchedulerCore> core_;

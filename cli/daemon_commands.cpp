@@ -12,6 +12,7 @@
 #include "cli/cli_support.h"
 #include "engine/model/dag_json.h"
 #include "engine/time/duration_text.h"
+#include "engine/exec/task_supervisor.h"
 #include "engine/util/file_lock.h"
 #include "operators/operator_registry.h"
 #include "scheduler/command_handler.h"
@@ -176,7 +177,9 @@ void run_daemon(const DaemonOptions& options) {
     auto store = open_store_or_fail(settings, false);
 
     SystemClock clock;
-    ThreadPoolExecutor executor(builtin_operators(), settings.parallelism);
+    auto supervisor = TaskSupervisor::start(std::filesystem::read_symlink("/proc/self/exe"));
+    if (!supervisor) throw CommandFailed{supervisor.error().message};
+    ThreadPoolExecutor executor(builtin_operators(), settings.parallelism, supervisor->get());
     SchedulerOptions scheduler_options{.parallelism = settings.parallelism, .logs_folder = settings.logs_folder};
     auto pools = store->list_pools();
     if (!pools) throw CommandFailed{pools.error().message};

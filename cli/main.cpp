@@ -3,10 +3,14 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <string_view>
 
 #include "cli/cli_support.h"
+#include "engine/exec/task_supervisor.h"
 
 int main(int argc, char** argv) {
+    // The daemon's task supervisor (engine/exec/task_supervisor.h), started by the daemon itself.
+    if (argc == 2 && std::string_view(argv[1]) == "_supervise") return mayaflow::run_task_supervisor(3);
     CLI::App app{"mayaflow: a workflow engine for small data teams (DAGs in YAML, Airflow's concepts)", "mayaflow"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("mayaflow ") + MAYAFLOW_VERSION);

@@ -24,6 +24,8 @@
 
 namespace mayaflow {
 
+class TaskSupervisor;
+
 // StartedProcess names the process a try started, for the whole boot: what the scheduler records in the
 // attempt row so that a restarted daemon can tell whether the try still runs (see docs/exec.md).
 struct StartedProcess {
@@ -50,6 +52,9 @@ struct TaskRun {
     // commits pid, start ticks and boot id, so that it can adopt the process after a restart. May be empty;
     // must not throw (to abandon the try, call the operator's cancel()).
     std::function<void(const StartedProcess&)> on_started;
+    // The daemon's task supervisor (engine/exec/task_supervisor.h): when set, processes are started
+    // through it and no recording shell is wrapped around them. Null in `tasks test` and unit tests.
+    TaskSupervisor* supervisor = nullptr;
 };
 
 enum class TaskOutcome { success, failed, skipped };

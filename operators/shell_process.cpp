@@ -13,10 +13,12 @@
 #include <cstring>
 
 #include "engine/exec/child_process.h"
+#include "engine/exec/direct_command.h"
 #include "engine/exec/exit_file.h"
 #include "engine/exec/pidfd.h"
 #include "engine/exec/process_group.h"
 #include "engine/exec/process_probe.h"
+#include "engine/exec/task_supervisor.h"
 #include "engine/time/duration_text.h"
 
 namespace mayaflow {
@@ -220,6 +222,52 @@ std::optional<std::string> last_output_line(const fs::path& log_file, std::uint6
     return std::nullopt;
 }
 
+namespace {
+
+// How long the supervisor may take between a process's end and its exit file (normally microseconds).
+constexpr Duration kExitFileWait = std::chrono::seconds(10);
+
+// With a task supervisor: one process (the program itself, or bash -c), whose end the supervisor
+// records in the exit file.
+Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run, const CancelFlag& cancel,
+                                Duration kill_grace, ShellEnd end, const fs::path& exit_file) {
+    ProcessSpec spec{.env = command.env, .cwd = command.cwd, .log_file = run.log_file};
+    if (auto direct = direct_argv(command.command, command.env)) spec.argv = std::move(*direct);
+    else spec.argv = {"bash", "-c", command.command};
+    // Lets a restarted daemon find the process by its environment if its pid was never recorded.
+    spec.env.insert_or_assign("MAYAFLOW_EXIT_FILE", exit_file.string());
+    Result<SupervisedProcess> started = run.supervisor->spawn(spec, exit_file);
+    if (!started) return started.error();
+    const pid_t pid = started->pid;
+    if (run.on_started) {
+        run.on_started(StartedProcess{.pid = pid,
+                                      .start_ticks = started->start_ticks,
+                                      .boot_id = boot_id().value_or(""),
+                                      .started_at = started->started_at});
+    }
+    Result<std::optional<Pidfd>> pidfd = Pidfd::open(pid);
+    if (!pidfd) return std::move(pidfd).error();
+    if (pidfd->has_value() && same_process(pid, started->start_ticks)) {
+        const Result<Woke> woke = wait_for((*pidfd)->fd(), cancel, deadline_for(run, started->started_at));
+        if (!woke) return woke.error();
+        if (*woke != Woke::ended) {
+            end.timed_out = *woke == Woke::timed_out;
+            end.cancelled = *woke == Woke::cancelled;
+            (void)append_log_line(run.log_file,
+                                  end.timed_out ? timeout_note(run, kill_grace) : cancel_note(kill_grace));
+            (void)terminate_process_group(pid, kill_grace);
+        }
+    }
+    (void)wait_for_exit_file(exit_file, pid, started->start_ticks, kExitFileWait);
+    // What the command left running in its group ends as with run_shell_command.
+    if (process_group_has_live_members(pid)) (void)terminate_process_group(pid, kill_grace);
+    end.exit_code = read_exit_file(exit_file);
+    end.no_status = !end.exit_code && !end.timed_out && !end.cancelled;
+    return end;
+}
+
+}  // namespace
+
 Result<ShellEnd> run_shell_command(const ShellCommand& command, const TaskRun& run, const CancelFlag& cancel,
                                    Duration kill_grace) {
     const fs::path exit_file = exit_file_path(run.log_file);
@@ -228,6 +276,7 @@ Result<ShellEnd> run_shell_command(const ShellCommand& command, const TaskRun& r
         return written.error();
     }
     ShellEnd end{.output_start = file_size_or_zero(run.log_file)};
+    if (run.supervisor) return run_supervised(command, run, cancel, kill_grace, end, exit_file);
 
     const WrappedCommand wrapped = wrap_shell_command(command.command, exit_file);
     ProcessSpec spec{.argv = wrapped.argv, .env = command.env, .cwd = command.cwd, .log_file = run.log_file};
@@ -305,7 +354,9 @@ Result<ShellEnd> resume_shell_command(const TaskRun& run, const StartedProcess& 
         }
     }
 
-    // 2. An exit file: the command finished. 3. Neither: it ended with the daemon.
+    // 2. An exit file: the command finished (a task supervisor writes it just after the end, so give it
+    // that moment). 3. Neither: it ended with the daemon.
+    if (same_boot) (void)wait_for_exit_file(exit_file, recorded.pid, recorded.start_ticks, kExitFileWait);
     end.exit_code = read_exit_file(exit_file);
     end.no_status = !end.exit_code && !end.timed_out && !end.cancelled;
     return end;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "engine/exec/exec_test_support.h"
+#include "engine/exec/task_supervisor.h"
 
 namespace mayaflow {
 namespace {
@@ -138,6 +139,55 @@ TEST_CASE("run_shell_command fails to start with an error that names the problem
         run_shell_command(ShellCommand{.command = "true", .cwd = dir.path() / "missing"}, run, cancel);
     REQUIRE_FALSE(end);
     CHECK_THAT(end.error().message, Catch::Contains("missing") && Catch::Contains("does not exist"));
+}
+
+}  // namespace
+}  // namespace mayaflow
+
+namespace mayaflow {
+namespace {
+
+TEST_CASE("run_shell_command through the task supervisor: one process, every end recorded", "[shell][supervisor]") {
+    exec_test::Watchdog watchdog(60);
+    TempDir dir;
+    auto supervisor = TaskSupervisor::start("/proc/self/exe");  // the test program serves (catch_main.cpp)
+    REQUIRE(supervisor);
+    Task task;
+    int attempt = 0;
+    auto run_command = [&](const std::string& text, std::optional<Duration> timeout = std::nullopt) {
+        TaskRun run{.task = task,
+                    .log_file = dir.path() / fmt::format("attempt={}.log", ++attempt),
+                    .execution_timeout = timeout,
+                    .supervisor = supervisor->get()};
+        std::optional<StartedProcess> started;
+        run.on_started = [&](const StartedProcess& process) { started = process; };
+        CancelFlag cancel;
+        std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"}};
+        Result<ShellEnd> end =
+            run_shell_command(ShellCommand{.command = text, .env = env, .cwd = dir.path()}, run, cancel,
+                              std::chrono::milliseconds(500));
+        REQUIRE(end);
+        REQUIRE(started);
+        CHECK(started->pid > 0);
+        return std::pair{*end, read_text(run.log_file)};
+    };
+    CHECK(run_command("true").first.exit_code == 0);  // run without a shell
+    CHECK(run_command("sleep 0").first.exit_code == 0);
+    CHECK(run_command("exit 4").first.exit_code == 4);
+    CHECK(run_command("false").first.exit_code == 1);
+    auto [trapped, trapped_log] = run_command("trap 'echo bye' EXIT; exit 5");
+    CHECK(trapped.exit_code == 5);  // a command's own EXIT trap no longer hides its status
+    CHECK(trapped_log.find("bye") != std::string::npos);
+    CHECK(run_command("exec /bin/sh -c 'exit 6'").first.exit_code == 6);
+    auto [output, output_log] = run_command("echo \"$MAYAFLOW_EXIT_FILE\" | grep -c attempt=");
+    CHECK(output.exit_code == 0);
+    auto [slow, slow_log] = run_command("sleep 30", std::chrono::milliseconds(300));
+    CHECK(slow.timed_out);
+    CHECK(slow.exit_code == 128 + SIGTERM);
+    CHECK(slow_log.find("timed out") != std::string::npos);
+    auto [missing, missing_log] = run_command("no-such-program-xyz");
+    CHECK(missing.exit_code == 127);  // bash says so in the log
+    CHECK(missing_log.find("no-such-program-xyz") != std::string::npos);
 }
 
 }  // namespace

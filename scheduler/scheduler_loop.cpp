@@ -6,16 +6,18 @@ namespace mayaflow {
 
 SchedulerLoop::SchedulerLoop(SchedulerCore& core, Executor& executor) : core_(core) {
     executor.set_report_sink([this](TaskReport report) {
-        post([report = std::move(report)](SchedulerCore& core) { core.on_report(report); });
+        bool started = report.kind == TaskReport::Kind::started;
+        post([report = std::move(report)](SchedulerCore& core) { core.on_report(report); }, started);
     });
 }
 
 SchedulerLoop::~SchedulerLoop() { stop(); }
 
-void SchedulerLoop::post(Work work) {
+void SchedulerLoop::post(Work work, bool deferrable) {
     {
         std::lock_guard lock(mutex_);
         inbox_.push_back(std::move(work));
+        if (!deferrable) urgent_ = true;
     }
     wake_.notify_one();
 }
@@ -46,9 +48,13 @@ void SchedulerLoop::run() {
     Instant wake_at{};
     auto last_idle = std::chrono::steady_clock::now();
     Duration failure_backoff{0};
+    // Deferred work has been applied and waits for a turn to commit it, at the latest then.
+    bool deferred = false;
+    std::chrono::steady_clock::time_point commit_by{};
     while (true) {
         std::deque<Work> work;
         std::function<void(SchedulerCore&)> idle_hook;
+        bool turn_now = false;
         {
             std::unique_lock lock(mutex_);
             auto idle_deadline = last_idle + idle_every_;
@@ -59,18 +65,34 @@ void SchedulerLoop::run() {
                     auto until = std::chrono::duration_cast<std::chrono::steady_clock::duration>(wake_at - now_instant());
                     deadline = std::min(deadline, std::chrono::steady_clock::now() + until);
                 }
+                if (deferred) deadline = std::min(deadline, commit_by);
                 if (failure_backoff.count() > 0) deadline = std::chrono::steady_clock::now() + failure_backoff;
                 wake_.wait_until(lock, deadline, has_work);
             }
             if (stopping_) return;
             work.swap(inbox_);
-            if (std::chrono::steady_clock::now() >= idle_deadline) {
+            turn_now = urgent_;
+            urgent_ = false;
+            auto now = std::chrono::steady_clock::now();
+            if (now >= idle_deadline) {
                 idle_hook = idle_hook_;
-                last_idle = std::chrono::steady_clock::now();
+                last_idle = now;
             }
+            if (has_wake && wake_at <= now_instant()) turn_now = true;
+            if (deferred && now >= commit_by) turn_now = true;
+            if (work.empty()) turn_now = true;  // woken by a timer, the idle tick or a failed commit
         }
         for (auto& item : work) item(core_);
-        if (idle_hook) idle_hook(core_);
+        if (idle_hook) {
+            idle_hook(core_);
+            turn_now = true;
+        }
+        if (!turn_now) {
+            if (!deferred) commit_by = std::chrono::steady_clock::now() + kDeferredCommit;
+            deferred = true;
+            continue;
+        }
+        deferred = false;
         auto next = core_.run_turn();
         if (!next) {
             spdlog::error("scheduler: could not commit its decisions, trying again: {}", next.error().message);

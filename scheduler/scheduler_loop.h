@@ -23,8 +23,11 @@ class SchedulerLoop {
 
     void start();
     void stop();
-    // Runs `work` on the loop's thread before its next turn.
-    void post(Work work);
+    // Runs `work` on the loop's thread before its next turn. Work that only records what already
+    // happened and that nothing waits on (a try's process has started) may wait up to
+    // kDeferredCommit for a turn, so that it shares the next commit instead of costing its own.
+    void post(Work work, bool deferrable = false);
+    static constexpr Duration kDeferredCommit = std::chrono::milliseconds(50);
     // Runs `work` on the loop's thread and waits for its answer.
     template <class T>
     T call(std::function<T(SchedulerCore&)> work) {
@@ -43,6 +46,7 @@ class SchedulerLoop {
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Work> inbox_;
+    bool urgent_ = false;  // the inbox holds work that needs a turn now
     bool stopping_ = false;
     std::function<void(SchedulerCore&)> idle_hook_;
     Duration idle_every_ = std::chrono::milliseconds(250);

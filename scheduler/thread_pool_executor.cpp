@@ -6,8 +6,8 @@
 
 namespace mayaflow {
 
-ThreadPoolExecutor::ThreadPoolExecutor(const OperatorRegistry& registry, int workers)
-    : registry_(registry), environment_(daemon_environment()) {
+ThreadPoolExecutor::ThreadPoolExecutor(const OperatorRegistry& registry, int workers, TaskSupervisor* supervisor)
+    : registry_(registry), supervisor_(supervisor), environment_(daemon_environment()) {
     for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -124,7 +124,8 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
     TaskRun run{task, launch.run_info, launch.key.try_number, launch.log_file, task.execution_timeout, environment_,
                 [&](const StartedProcess& process) {
                     report(TaskReport{TaskReport::Kind::started, launch.key, process, {}});
-                }};
+                },
+                supervisor_};
     try {
         result = launch.resume ? op->resume(run, *launch.resume) : op->execute(run);
     } catch (const std::exception& e) {

@@ -18,7 +18,8 @@ namespace mayaflow {
 
 class ThreadPoolExecutor : public Executor {
   public:
-    ThreadPoolExecutor(const OperatorRegistry& registry, int workers);
+    // `supervisor`, when given, starts the tries' processes (engine/exec/task_supervisor.h).
+    ThreadPoolExecutor(const OperatorRegistry& registry, int workers, TaskSupervisor* supervisor = nullptr);
     ~ThreadPoolExecutor() override;
 
     void set_report_sink(ReportSink sink) override;
@@ -37,6 +38,7 @@ class ThreadPoolExecutor : public Executor {
     void run_one(TaskLaunch& launch);
 
     const OperatorRegistry& registry_;
+    TaskSupervisor* supervisor_ = nullptr;
     std::map<std::string, std::string> environment_;
     ReportSink sink_;
     std::mutex mutex_;

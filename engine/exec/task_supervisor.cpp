@@ -1,0 +1,240 @@
+#include "engine/exec/task_supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "engine/exec/exit_file.h"
+#include "engine/exec/process_probe.h"
+
+extern char** environ;
+
+namespace mayaflow {
+namespace {
+
+// A request or answer is one datagram; commands and environments are bounded by the kernel's own
+// limit on argv and the environment (2 MiB), so 4 MiB buffers always hold one.
+constexpr int kSocketBuffer = 4 << 20;
+
+void size_buffers(int socket) {
+    int size = kSocketBuffer;
+    (void)::setsockopt(socket, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    (void)::setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
+Status send_message(int socket, const nlohmann::json& message) {
+    std::string text = message.dump();
+    while (true) {
+        ssize_t sent = ::send(socket, text.data(), text.size(), MSG_NOSIGNAL);
+        if (sent >= 0) return Status::success();
+        if (errno == EINTR) continue;
+        return make_error("the task supervisor is gone ({})", std::strerror(errno));
+    }
+}
+
+// One datagram; nullopt when the other side hung up.
+Result<std::optional<nlohmann::json>> receive_message(int socket) {
+    std::string buffer;
+    while (true) {
+        // The datagram's size first (MSG_TRUNC), so that the buffer is as big as the message.
+        ssize_t size = ::recv(socket, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+        if (size < 0 && errno == EINTR) continue;
+        if (size < 0) return make_error("cannot read from the task supervisor's socket: {}", std::strerror(errno));
+        buffer.resize(static_cast<size_t>(size));
+        ssize_t got = ::recv(socket, buffer.data(), buffer.size(), 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return make_error("cannot read from the task supervisor's socket: {}", std::strerror(errno));
+        if (got == 0 && size == 0) {
+            // A zero-length read: the other side hung up (we never send empty datagrams).
+            return std::optional<nlohmann::json>();
+        }
+        buffer.resize(static_cast<size_t>(got));
+        auto message = nlohmann::json::parse(buffer, nullptr, false);
+        if (message.is_discarded()) return make_error("the task supervisor's socket carried something not JSON");
+        return std::optional<nlohmann::json>(std::move(message));
+    }
+}
+
+// Written beside, then renamed: a reader sees the whole status or no file.
+void write_exit_file(const std::filesystem::path& path, int status) {
+    std::filesystem::path partial = path;
+    partial += ".partial";
+    {
+        std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+        file << status << '\n';
+        if (!file) return;
+    }
+    std::error_code ignored;
+    std::filesystem::rename(partial, path, ignored);
+}
+
+struct Supervised {
+    std::filesystem::path exit_file;
+};
+
+nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supervised>& running) {
+    ProcessSpec spec;
+    try {
+        spec.argv = request.at("argv").get<std::vector<std::string>>();
+        spec.env = request.at("env").get<std::map<std::string, std::string>>();
+        spec.cwd = request.at("cwd").get<std::string>();
+        spec.log_file = request.at("log_file").get<std::string>();
+        auto exit_file = std::filesystem::path(request.at("exit_file").get<std::string>());
+        auto child = ChildProcess::spawn(spec);
+        if (!child) return {{"error", child.error().message}};
+        SupervisedProcess started{child->pid(), child->start_ticks(), child->started_at()};
+        child->detach();  // reaped here, by waitid, once its exit file is written
+        running[started.pid] = Supervised{exit_file};
+        return {{"pid", started.pid},
+                {"start_ticks", started.start_ticks},
+                {"started_at", started.started_at.time_since_epoch().count()}};
+    } catch (const std::exception& e) {
+        return {{"error", std::string("a malformed request to the task supervisor: ") + e.what()}};
+    }
+}
+
+// Records and reaps every supervised process that has ended.
+void reap_ended(std::map<pid_t, Supervised>& running) {
+    while (true) {
+        siginfo_t info{};
+        if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+        pid_t pid = info.si_pid;
+        int status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+        auto found = running.find(pid);
+        if (found != running.end()) {
+            write_exit_file(found->second.exit_file, status);
+            running.erase(found);
+        }
+        siginfo_t reaped{};
+        (void)::waitid(P_PID, static_cast<id_t>(pid), &reaped, WEXITED | WNOHANG);
+    }
+}
+
+}  // namespace
+
+int run_task_supervisor(int socket) {
+    // Terminal and shutdown signals do not end the supervisor: it ends when the daemon has gone and
+    // the last task has ended, so that every end is recorded.
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGTERM, SIG_IGN);
+    ::signal(SIGHUP, SIG_IGN);
+    ::signal(SIGPIPE, SIG_IGN);
+    sigset_t child_signal;
+    sigemptyset(&child_signal);
+    sigaddset(&child_signal, SIGCHLD);
+    ::sigprocmask(SIG_BLOCK, &child_signal, nullptr);
+    int signals = ::signalfd(-1, &child_signal, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signals < 0) return 1;
+    size_buffers(socket);
+    std::map<pid_t, Supervised> running;
+    bool daemon_here = true;
+    while (daemon_here || !running.empty()) {
+        pollfd fds[2] = {{signals, POLLIN, 0}, {daemon_here ? socket : -1, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0 && errno != EINTR) return 1;
+        if (fds[0].revents & POLLIN) {
+            signalfd_siginfo drained[16];
+            while (::read(signals, drained, sizeof drained) > 0) {
+            }
+        }
+        reap_ended(running);  // also after a start: a process may end before its SIGCHLD is read
+        if (daemon_here && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            auto request = receive_message(socket);
+            if (!request || !*request) {
+                daemon_here = false;
+                ::close(socket);
+                continue;
+            }
+            (void)send_message(socket, start_process(**request, running));
+            reap_ended(running);
+        }
+    }
+    return 0;
+}
+
+Result<std::unique_ptr<TaskSupervisor>> TaskSupervisor::start(const std::filesystem::path& program) {
+    int sockets[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
+        return make_error("cannot make a socket for the task supervisor: {}", std::strerror(errno));
+    }
+    size_buffers(sockets[0]);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, sockets[1], 3);  // dup2 clears close-on-exec
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &all);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    std::string path = program.string();
+    std::string command = "_supervise";
+    char* argv[] = {path.data(), command.data(), nullptr};
+    pid_t pid = 0;
+    int spawned = ::posix_spawn(&pid, path.c_str(), &actions, &attributes, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    ::close(sockets[1]);
+    if (spawned != 0) {
+        ::close(sockets[0]);
+        return make_error("cannot start the task supervisor {}: {}", path, std::strerror(spawned));
+    }
+    return std::unique_ptr<TaskSupervisor>(new TaskSupervisor(sockets[0], pid));
+}
+
+TaskSupervisor::~TaskSupervisor() {
+    if (socket_ >= 0) ::close(socket_);
+    // Not waited for: it ends on its own once its tasks have. Reap it if it already has.
+    siginfo_t info{};
+    (void)::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG);
+}
+
+Result<SupervisedProcess> TaskSupervisor::spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file) {
+    nlohmann::json request = {{"argv", spec.argv},
+                              {"env", spec.env},
+                              {"cwd", spec.cwd.string()},
+                              {"log_file", spec.log_file.string()},
+                              {"exit_file", exit_file.string()}};
+    std::lock_guard lock(mutex_);
+    if (auto sent = send_message(socket_, request); !sent) return sent.error();
+    auto answer = receive_message(socket_);
+    if (!answer) return answer.error();
+    if (!*answer) return make_error("the task supervisor has gone; restart the scheduler");
+    const auto& reply = **answer;
+    if (reply.contains("error")) return make_error("{}", reply["error"].get<std::string>());
+    return SupervisedProcess{reply.value("pid", 0), reply.value("start_ticks", std::uint64_t{0}),
+                             Instant(Duration(reply.value("started_at", std::int64_t{0})))};
+}
+
+bool wait_for_exit_file(const std::filesystem::path& exit_file, pid_t pid, std::uint64_t start_ticks,
+                        Duration timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::microseconds(50);
+    while (true) {
+        if (read_exit_file(exit_file)) return true;
+        // Reaped (no such process, or the pid is another's): the supervisor writes the file before it
+        // reaps, so what is there now is final. Still running, or ended and not yet reaped: wait.
+        auto stat = read_proc_stat(pid);
+        if (!stat || stat->start_ticks != start_ticks) return read_exit_file(exit_file).has_value();
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(pause);
+        pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(5));
+    }
+}
+
+}  // namespace mayaflow

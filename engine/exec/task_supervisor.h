@@ -1,0 +1,61 @@
+#pragma once
+// The task supervisor: a small process, separate from the daemon, that starts the tasks' processes
+// for it and records how each ended in its exit file (exit_file.h) before reaping it. Because the
+// supervisor outlives a daemon killed with SIGKILL (it finishes when its last task has ended), a
+// restarted daemon learns how every try ended without a recording shell wrapped around each command,
+// so a command runs as one process: `bash -c`, or the program itself when the command has no shell
+// syntax (see docs/exec.md).
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "engine/exec/child_process.h"
+#include "engine/time/instant.h"
+#include "engine/util/result.h"
+
+namespace mayaflow {
+
+struct SupervisedProcess {
+    pid_t pid = 0;  // leads its own session and process group
+    std::uint64_t start_ticks = 0;
+    Instant started_at{};
+};
+
+class TaskSupervisor {
+  public:
+    // Starts `program` (the mayaflow binary) as `program _supervise` in its own session, talking over a
+    // socket on its descriptor 3.
+    static Result<std::unique_ptr<TaskSupervisor>> start(const std::filesystem::path& program);
+    ~TaskSupervisor();  // hangs up: the supervisor ends once its running tasks have ended
+    TaskSupervisor(const TaskSupervisor&) = delete;
+    TaskSupervisor& operator=(const TaskSupervisor&) = delete;
+
+    // Starts a process as ChildProcess::spawn would (own session, log appended, no other descriptors);
+    // when it ends the supervisor writes its status (the exit code, or 128 + the signal) to `exit_file`
+    // and then reaps it. Thread-safe.
+    Result<SupervisedProcess> spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file);
+
+    pid_t pid() const { return pid_; }
+
+  private:
+    TaskSupervisor(int socket, pid_t pid) : socket_(socket), pid_(pid) {}
+    std::mutex mutex_;
+    int socket_ = -1;
+    pid_t pid_ = 0;
+};
+
+// The supervisor's side: serves requests on `socket` until the daemon hangs up and no task is left.
+// Returns the process's exit code.
+int run_task_supervisor(int socket);
+
+// Waits until the exit file of a supervised process is there (the supervisor writes it between the
+// process's end and its reaping) or the process is gone without one, up to `timeout`. Returns
+// whether the file is there. A process that still runs is waited for too.
+bool wait_for_exit_file(const std::filesystem::path& exit_file, pid_t pid, std::uint64_t start_ticks,
+                        Duration timeout);
+
+}  // namespace mayaflow

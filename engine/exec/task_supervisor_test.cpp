@@ -1,0 +1,101 @@
+#include "engine/exec/task_supervisor.h"
+
+#include <signal.h>
+#include <catch2/catch.hpp>
+
+#include "engine/exec/exec_test_support.h"
+#include "engine/exec/exit_file.h"
+#include "engine/exec/process_group.h"
+
+using namespace mayaflow;
+using namespace mayaflow::exec_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The test program itself serves as the supervisor (tests/catch_main.cpp).
+std::unique_ptr<TaskSupervisor> start_supervisor() {
+    auto supervisor = TaskSupervisor::start("/proc/self/exe");
+    REQUIRE(supervisor);
+    return std::move(*supervisor);
+}
+
+}  // namespace
+
+TEST_CASE("the task supervisor starts processes and records how each ended", "[exec][supervisor]") {
+    Watchdog watchdog(30);
+    TempDir dir;
+    auto supervisor = start_supervisor();
+    struct Case {
+        std::vector<std::string> argv;
+        int recorded;
+    };
+    const std::vector<Case> cases = {{{"/bin/sh", "-c", "exit 3"}, 3},
+                                     {{"true"}, 0},
+                                     {{"/bin/sh", "-c", "echo out; echo err >&2"}, 0},
+                                     {{"/bin/sh", "-c", "kill -KILL $$"}, 128 + SIGKILL}};
+    int n = 0;
+    for (const auto& c : cases) {
+        CAPTURE(c.argv);
+        ProcessSpec spec = spec_in(dir, c.argv);
+        spec.log_file = dir.path() / fmt::format("attempt={}.log", ++n);
+        auto exit_file = exit_file_path(spec.log_file);
+        auto started = supervisor->spawn(spec, exit_file);
+        REQUIRE(started);
+        CHECK(started->pid > 0);
+        CHECK(started->start_ticks > 0);
+        CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s));
+        CHECK(read_exit_file(exit_file) == c.recorded);
+    }
+    CHECK(read_text(dir.path() / "attempt=3.log") == "out\nerr\n");
+}
+
+TEST_CASE("the task supervisor says why a process cannot start", "[exec][supervisor]") {
+    TempDir dir;
+    auto supervisor = start_supervisor();
+    ProcessSpec spec = spec_in(dir, {"/no/such/program"});
+    spec.log_file = dir.path() / "attempt=1.log";
+    auto started = supervisor->spawn(spec, exit_file_path(spec.log_file));
+    REQUIRE_FALSE(started);
+    CHECK(started.error().message.find("/no/such/program") != std::string::npos);
+    spec = spec_in(dir, {"true"});
+    spec.cwd = dir.path() / "missing";
+    spec.log_file = dir.path() / "attempt=2.log";
+    CHECK_FALSE(supervisor->spawn(spec, exit_file_path(spec.log_file)));
+}
+
+TEST_CASE("the task supervisor outlives its daemon and still records the end of its tasks", "[exec][supervisor]") {
+    Watchdog watchdog(30);
+    TempDir dir;
+    auto supervisor = start_supervisor();
+    ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "sleep 0.5; exit 7"});
+    spec.log_file = dir.path() / "attempt=1.log";
+    auto exit_file = exit_file_path(spec.log_file);
+    auto started = supervisor->spawn(spec, exit_file);
+    REQUIRE(started);
+    pid_t supervisor_pid = supervisor->pid();
+    supervisor.reset();  // the daemon hangs up, as when it is killed
+    CHECK(::kill(supervisor_pid, 0) == 0);  // still there: a task is running
+    CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s));
+    CHECK(read_exit_file(exit_file) == 7);
+    // With its last task ended, the supervisor ends too.
+    CHECK(eventually([&] {
+        siginfo_t info{};
+        return ::waitid(P_PID, static_cast<id_t>(supervisor_pid), &info, WEXITED | WNOHANG) == 0 &&
+               info.si_pid == supervisor_pid;
+    }));
+}
+
+TEST_CASE("a supervised process group ends on SIGTERM and its end is recorded", "[exec][supervisor]") {
+    Watchdog watchdog(30);
+    TempDir dir;
+    auto supervisor = start_supervisor();
+    ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "sleep 1000"});
+    spec.log_file = dir.path() / "attempt=1.log";
+    auto exit_file = exit_file_path(spec.log_file);
+    auto started = supervisor->spawn(spec, exit_file);
+    REQUIRE(started);
+    REQUIRE(terminate_process_group(started->pid, 5s));
+    CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s));
+    CHECK(read_exit_file(exit_file) == 128 + SIGTERM);
+}
