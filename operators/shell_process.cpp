@@ -230,14 +230,16 @@ constexpr Duration kExitFileWait = std::chrono::seconds(10);
 // With a task supervisor: one process (the program itself, or bash -c), whose end the supervisor
 // records in the exit file.
 Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run, const CancelFlag& cancel,
-                                Duration kill_grace, ShellEnd end, const fs::path& exit_file) {
+                                Duration kill_grace, const fs::path& exit_file) {
     ProcessSpec spec{.env = command.env, .cwd = command.cwd, .log_file = run.log_file};
     if (auto direct = direct_argv(command.command, command.env)) spec.argv = std::move(*direct);
     else spec.argv = {"bash", "-c", command.command};
     // Lets a restarted daemon find the process by its environment if its pid was never recorded.
     spec.env.insert_or_assign("MAYAFLOW_EXIT_FILE", exit_file.string());
-    Result<SupervisedProcess> started = run.supervisor->spawn(spec, exit_file);
+    Result<SupervisedProcess> started =
+        run.supervisor->spawn(spec, exit_file, std::string(kLogPrefix) + header_for(command.command));
     if (!started) return started.error();
+    ShellEnd end{.output_start = started->log_size_before};
     const pid_t pid = started->pid;
     if (run.on_started) {
         run.on_started(StartedProcess{.pid = pid,
@@ -272,11 +274,12 @@ Result<ShellEnd> run_shell_command(const ShellCommand& command, const TaskRun& r
                                    Duration kill_grace) {
     const fs::path exit_file = exit_file_path(run.log_file);
     if (Status removed = remove_exit_file(exit_file); !removed) return removed.error();
+    // With a supervisor, the supervisor writes the header as it starts the process (see there).
+    if (run.supervisor) return run_supervised(command, run, cancel, kill_grace, exit_file);
     if (Status written = append_log_line(run.log_file, header_for(command.command)); !written) {
         return written.error();
     }
     ShellEnd end{.output_start = file_size_or_zero(run.log_file)};
-    if (run.supervisor) return run_supervised(command, run, cancel, kill_grace, end, exit_file);
 
     const WrappedCommand wrapped = wrap_shell_command(command.command, exit_file);
     ProcessSpec spec{.argv = wrapped.argv, .env = command.env, .cwd = command.cwd, .log_file = run.log_file};

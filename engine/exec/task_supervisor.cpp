@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +87,36 @@ struct Supervised {
     std::filesystem::path exit_file;
 };
 
+// Appends `line` to the log on a line of its own, creating the file and its folders; the log's size after.
+Result<std::uint64_t> append_header(const std::filesystem::path& log_file, const std::string& line) {
+    std::error_code ignored;
+    if (log_file.has_parent_path()) std::filesystem::create_directories(log_file.parent_path(), ignored);
+    int fd = ::open(log_file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0) {
+        return make_error("cannot write to log file \"{}\": {}; check the logs folder's permissions and free space",
+                          log_file.string(), std::strerror(errno));
+    }
+    std::string text;
+    struct stat info {};
+    char last = '\n';
+    if (::fstat(fd, &info) == 0 && info.st_size > 0 && ::pread(fd, &last, 1, info.st_size - 1) == 1 && last != '\n') {
+        text += '\n';
+    }
+    text += line;
+    text += '\n';
+    bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    std::uint64_t size = ::fstat(fd, &info) == 0 ? static_cast<std::uint64_t>(info.st_size) : 0;
+    ::close(fd);
+    if (!written) return make_error("cannot write to log file \"{}\": {}", log_file.string(), std::strerror(errno));
+    return size;
+}
+
+// Whether the daemon has hung up (its requests still queued in the socket are then dropped).
+bool daemon_gone(int socket) {
+    pollfd fd{socket, POLLRDHUP, 0};
+    return ::poll(&fd, 1, 0) > 0 && (fd.revents & (POLLHUP | POLLRDHUP | POLLERR));
+}
+
 nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supervised>& running) {
     ProcessSpec spec;
     try {
@@ -94,6 +125,8 @@ nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supe
         spec.cwd = request.at("cwd").get<std::string>();
         spec.log_file = request.at("log_file").get<std::string>();
         auto exit_file = std::filesystem::path(request.at("exit_file").get<std::string>());
+        auto log_size = append_header(spec.log_file, request.at("log_header").get<std::string>());
+        if (!log_size) return {{"error", log_size.error().message}};
         auto child = ChildProcess::spawn(spec);
         if (!child) return {{"error", child.error().message}};
         SupervisedProcess started{child->pid(), child->start_ticks(), child->started_at()};
@@ -101,7 +134,8 @@ nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supe
         running[started.pid] = Supervised{exit_file};
         return {{"pid", started.pid},
                 {"start_ticks", started.start_ticks},
-                {"started_at", started.started_at.time_since_epoch().count()}};
+                {"started_at", started.started_at.time_since_epoch().count()},
+                {"log_size_before", *log_size}};
     } catch (const std::exception& e) {
         return {{"error", std::string("a malformed request to the task supervisor: ") + e.what()}};
     }
@@ -152,7 +186,10 @@ int run_task_supervisor(int socket) {
         }
         reap_ended(running);  // also after a start: a process may end before its SIGCHLD is read
         if (daemon_here && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            auto request = receive_message(socket);
+            // A daemon that has died may have left requests in the socket: they are dropped, not run
+            // behind the back of the daemon that restarts (it runs those tries again itself).
+            auto request = daemon_gone(socket) ? Result<std::optional<nlohmann::json>>(std::optional<nlohmann::json>())
+                                               : receive_message(socket);
             if (!request || !*request) {
                 daemon_here = false;
                 ::close(socket);
@@ -204,12 +241,14 @@ TaskSupervisor::~TaskSupervisor() {
     (void)::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG);
 }
 
-Result<SupervisedProcess> TaskSupervisor::spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file) {
+Result<SupervisedProcess> TaskSupervisor::spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file,
+                                                const std::string& log_header) {
     nlohmann::json request = {{"argv", spec.argv},
                               {"env", spec.env},
                               {"cwd", spec.cwd.string()},
                               {"log_file", spec.log_file.string()},
-                              {"exit_file", exit_file.string()}};
+                              {"exit_file", exit_file.string()},
+                              {"log_header", log_header}};
     std::lock_guard lock(mutex_);
     if (auto sent = send_message(socket_, request); !sent) return sent.error();
     auto answer = receive_message(socket_);
@@ -218,7 +257,8 @@ Result<SupervisedProcess> TaskSupervisor::spawn(const ProcessSpec& spec, const s
     const auto& reply = **answer;
     if (reply.contains("error")) return make_error("{}", reply["error"].get<std::string>());
     return SupervisedProcess{reply.value("pid", 0), reply.value("start_ticks", std::uint64_t{0}),
-                             Instant(Duration(reply.value("started_at", std::int64_t{0})))};
+                             Instant(Duration(reply.value("started_at", std::int64_t{0}))),
+                             reply.value("log_size_before", std::uint64_t{0})};
 }
 
 bool wait_for_exit_file(const std::filesystem::path& exit_file, pid_t pid, std::uint64_t start_ticks,

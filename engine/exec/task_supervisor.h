@@ -23,6 +23,7 @@ struct SupervisedProcess {
     pid_t pid = 0;  // leads its own session and process group
     std::uint64_t start_ticks = 0;
     Instant started_at{};
+    std::uint64_t log_size_before = 0;  // the log's size after the header line, before any output
 };
 
 class TaskSupervisor {
@@ -34,10 +35,13 @@ class TaskSupervisor {
     TaskSupervisor(const TaskSupervisor&) = delete;
     TaskSupervisor& operator=(const TaskSupervisor&) = delete;
 
-    // Starts a process as ChildProcess::spawn would (own session, log appended, no other descriptors);
-    // when it ends the supervisor writes its status (the exit code, or 128 + the signal) to `exit_file`
-    // and then reaps it. Thread-safe.
-    Result<SupervisedProcess> spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file);
+    // Starts a process as ChildProcess::spawn would (own session, log appended, no other descriptors),
+    // after appending `log_header` as a line of its own to the log: so a try's log exists only once
+    // its process has been started, and a restarted daemon that finds no log knows it never was (the
+    // supervisor drops requests of a daemon that has died). When the process ends the supervisor
+    // writes its status (the exit code, or 128 + the signal) to `exit_file`, then reaps it. Thread-safe.
+    Result<SupervisedProcess> spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file,
+                                    const std::string& log_header);
 
     pid_t pid() const { return pid_; }
 

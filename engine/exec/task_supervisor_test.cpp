@@ -40,14 +40,14 @@ TEST_CASE("the task supervisor starts processes and records how each ended", "[e
         ProcessSpec spec = spec_in(dir, c.argv);
         spec.log_file = dir.path() / fmt::format("attempt={}.log", ++n);
         auto exit_file = exit_file_path(spec.log_file);
-        auto started = supervisor->spawn(spec, exit_file);
+        auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: test");
         REQUIRE(started);
         CHECK(started->pid > 0);
         CHECK(started->start_ticks > 0);
         CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s));
         CHECK(read_exit_file(exit_file) == c.recorded);
     }
-    CHECK(read_text(dir.path() / "attempt=3.log") == "out\nerr\n");
+    CHECK(read_text(dir.path() / "attempt=3.log") == "[mayaflow] running: test\nout\nerr\n");
 }
 
 TEST_CASE("the task supervisor says why a process cannot start", "[exec][supervisor]") {
@@ -55,13 +55,13 @@ TEST_CASE("the task supervisor says why a process cannot start", "[exec][supervi
     auto supervisor = start_supervisor();
     ProcessSpec spec = spec_in(dir, {"/no/such/program"});
     spec.log_file = dir.path() / "attempt=1.log";
-    auto started = supervisor->spawn(spec, exit_file_path(spec.log_file));
+    auto started = supervisor->spawn(spec, exit_file_path(spec.log_file), "h");
     REQUIRE_FALSE(started);
     CHECK(started.error().message.find("/no/such/program") != std::string::npos);
     spec = spec_in(dir, {"true"});
     spec.cwd = dir.path() / "missing";
     spec.log_file = dir.path() / "attempt=2.log";
-    CHECK_FALSE(supervisor->spawn(spec, exit_file_path(spec.log_file)));
+    CHECK_FALSE(supervisor->spawn(spec, exit_file_path(spec.log_file), "h"));
 }
 
 TEST_CASE("the task supervisor outlives its daemon and still records the end of its tasks", "[exec][supervisor]") {
@@ -71,7 +71,7 @@ TEST_CASE("the task supervisor outlives its daemon and still records the end of 
     ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "sleep 0.5; exit 7"});
     spec.log_file = dir.path() / "attempt=1.log";
     auto exit_file = exit_file_path(spec.log_file);
-    auto started = supervisor->spawn(spec, exit_file);
+    auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: test");
     REQUIRE(started);
     pid_t supervisor_pid = supervisor->pid();
     supervisor.reset();  // the daemon hangs up, as when it is killed
@@ -93,7 +93,7 @@ TEST_CASE("a supervised process group ends on SIGTERM and its end is recorded", 
     ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "sleep 1000"});
     spec.log_file = dir.path() / "attempt=1.log";
     auto exit_file = exit_file_path(spec.log_file);
-    auto started = supervisor->spawn(spec, exit_file);
+    auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: test");
     REQUIRE(started);
     REQUIRE(terminate_process_group(started->pid, 5s));
     CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s));
