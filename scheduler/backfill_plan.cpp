@@ -6,6 +6,7 @@
 #include <map>
 
 #include "engine/time/iso8601.h"
+#include "scheduler/command_payload.h"
 
 namespace mayaflow {
 namespace {
@@ -143,17 +144,11 @@ nlohmann::json plan_to_json(const BackfillPlan& plan) {
 Result<BackfillRequest> backfill_request_from_json(const nlohmann::json& payload) {
     if (!payload.is_object()) return make_error("a backfill request must be a JSON object");
     BackfillRequest request;
-    auto text = [&](const char* name) -> Result<std::string> {
-        if (!payload.contains(name) || !payload[name].is_string() || payload[name].get<std::string>().empty()) {
-            return make_error("'{}' is required and must be a string", name);
-        }
-        return payload[name].get<std::string>();
-    };
-    auto dag_id = text("dag_id");
+    auto dag_id = required_string(payload, "dag_id");
     if (!dag_id) return dag_id.error();
     request.dag_id = *dag_id;
     for (auto [name, target] : {std::pair{"from_date", &request.from_date}, std::pair{"to_date", &request.to_date}}) {
-        auto value = text(name);
+        auto value = required_string(payload, name);
         if (!value) return value.error();
         auto date = parse_datetime(*value, TimeZone::utc());
         if (!date) return make_error("{}: {}", name, date.error().message);

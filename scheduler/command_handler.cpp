@@ -3,16 +3,10 @@
 #include <fmt/format.h>
 
 #include "engine/time/iso8601.h"
+#include "scheduler/command_payload.h"
 
 namespace mayaflow {
 namespace {
-
-Result<std::string> required_string(const nlohmann::json& payload, const char* name) {
-    if (!payload.contains(name) || !payload[name].is_string() || payload[name].get<std::string>().empty()) {
-        return make_error("'{}' is required and must be a string", name);
-    }
-    return payload[name].get<std::string>();
-}
 
 Result<nlohmann::json> trigger(SchedulerCore& core, const nlohmann::json& payload) {
     auto dag_id = required_string(payload, "dag_id");

@@ -104,29 +104,29 @@ Result<BackfillOutcome> SchedulerCore::create_backfill(const BackfillRequest& re
     return outcome;
 }
 
-Result<BackfillRow> SchedulerCore::pause_backfill(long long id, bool paused) {
+// A backfill that has not completed; the error says whether it ever existed.
+Result<SchedulerCore::LiveBackfill*> SchedulerCore::backfill_under_way(long long id) {
     auto it = backfills_.find(id);
-    if (it == backfills_.end()) {
-        auto stored = store_.find_backfill(id);
-        if (!stored) return stored.error();
-        if (!*stored) return make_error("there is no backfill {}; `mayaflow backfills list` lists them", id);
-        return make_error("backfill {} is already completed", id);
-    }
-    it->second.row.is_paused = paused;
-    batch_.backfills.push_back(it->second.row);
+    if (it != backfills_.end()) return &it->second;
+    auto stored = store_.find_backfill(id);
+    if (!stored) return stored.error();
+    if (!*stored) return make_error("there is no backfill {}; `mayaflow backfills list` lists them", id);
+    return make_error("backfill {} is already completed", id);
+}
+
+Result<BackfillRow> SchedulerCore::pause_backfill(long long id, bool paused) {
+    auto backfill = backfill_under_way(id);
+    if (!backfill) return backfill.error();
+    (*backfill)->row.is_paused = paused;
+    batch_.backfills.push_back((*backfill)->row);
     queued_check_needed_ = true;
-    return it->second.row;
+    return (*backfill)->row;
 }
 
 // As Airflow 3: the backfill's queued runs fail without running; runs under way finish.
 Result<BackfillRow> SchedulerCore::cancel_backfill(long long id) {
-    auto it = backfills_.find(id);
-    if (it == backfills_.end()) {
-        auto stored = store_.find_backfill(id);
-        if (!stored) return stored.error();
-        if (!*stored) return make_error("there is no backfill {}; `mayaflow backfills list` lists them", id);
-        return make_error("backfill {} is already completed", id);
-    }
+    auto backfill = backfill_under_way(id);
+    if (!backfill) return backfill.error();
     Instant now = clock_.now();
     for (auto queued = queued_runs_.begin(); queued != queued_runs_.end();) {
         auto run = runs_.find(queued->second);
@@ -140,12 +140,11 @@ Result<BackfillRow> SchedulerCore::cancel_backfill(long long id) {
         finished_runs_.insert(run->first);
         queued = queued_runs_.erase(queued);
     }
-    it->second.queued_runs = 0;
-    it->second.row.is_paused = true;
-    BackfillRow row = it->second.row;
+    BackfillRow row = (*backfill)->row;
+    row.is_paused = true;
     row.completed_at = now;
     batch_.backfills.push_back(row);
-    backfills_.erase(it);  // its running runs finish on their own; they no longer count against anything
+    backfills_.erase(id);  // its running runs finish on their own; they no longer count against anything
     return row;
 }
 

@@ -41,9 +41,7 @@ Status SchedulerCore::recover() {
             continue;
         }
         take_run_slot(live);
-        if (live.dag->dagrun_timeout) {
-            timers_.push(Timer{live.row.start_date.value_or(now) + *live.dag->dagrun_timeout, live.row.pk, kRunTimeout, 0});
-        }
+        arm_run_timeout(live, live.row.start_date.value_or(now));
         touched_runs_.insert(live.row.pk);
         for (size_t i = 0; i < live.tasks.size(); ++i) {
             auto& task = live.tasks[i];
@@ -51,8 +49,7 @@ Status SchedulerCore::recover() {
             switch (task.row.state) {
                 case TaskState::none: evaluate(live, i); break;
                 case TaskState::scheduled:
-                    ready_.push(ReadyTask{live.graph->weights[i], live.row.logical_date.value_or(live.row.run_after),
-                                          live.row.pk, i});
+                    push_ready(live, i);
                     break;
                 case TaskState::up_for_retry:
                     timers_.push(Timer{task.row.next_try_at.value_or(now), live.row.pk, i, task.row.try_number});
@@ -64,8 +61,7 @@ Status SchedulerCore::recover() {
                         // Queued but never started: the same try goes again, it does not count as failed.
                         set_state(live, i, TaskState::scheduled);
                         task.row.try_number -= 1;
-                        ready_.push(ReadyTask{live.graph->weights[i],
-                                              live.row.logical_date.value_or(live.row.run_after), live.row.pk, i});
+                        push_ready(live, i);
                         break;
                     }
                     // Started by the daemon that died: the operator adopts the process or reads how it ended.

@@ -130,6 +130,12 @@ void SchedulerCore::set_state(LiveRun& run, size_t task_index, TaskState state) 
     for (size_t down : run.graph->downstream[task_index]) run.tasks[down].upstream.change(previous, state);
 }
 
+// A scheduled task waits for a slot: higher weight first, then the older run (ReadyTask::operator<).
+void SchedulerCore::push_ready(const LiveRun& run, size_t task_index) {
+    ready_.push(ReadyTask{run.graph->weights[task_index], run.row.logical_date.value_or(run.row.run_after),
+                          run.row.pk, task_index});
+}
+
 void SchedulerCore::evaluate(LiveRun& run, size_t task_index) { to_evaluate_.emplace_back(run.row.pk, task_index); }
 
 // Decides the tasks waiting to be looked at. A worklist rather than recursion: a chain of ten
@@ -157,8 +163,7 @@ void SchedulerCore::evaluate_pending() {
                     break;
                 }
                 set_state(run, index, TaskState::scheduled);
-                ready_.push(ReadyTask{run.graph->weights[index], run.row.logical_date.value_or(run.row.run_after),
-                                      run.row.pk, index});
+                push_ready(run, index);
                 break;
             case TriggerDecision::mark_skipped: finish_task(run, index, TaskState::skipped, now); break;
             case TriggerDecision::mark_upstream_failed: finish_task(run, index, TaskState::upstream_failed, now); break;
@@ -347,8 +352,7 @@ void SchedulerCore::fire_due_timers(Instant now) {
         if (task.row.state != TaskState::up_for_retry || task.row.try_number != timer.try_number) continue;
         set_state(run, timer.task_index, TaskState::scheduled);
         task.row.next_try_at.reset();
-        ready_.push(ReadyTask{run.graph->weights[timer.task_index], run.row.logical_date.value_or(run.row.run_after),
-                              run.row.pk, timer.task_index});
+        push_ready(run, timer.task_index);
     }
 }
 

@@ -161,6 +161,9 @@ class SchedulerCore {
     void start_queued_runs(Instant now);
     bool may_start(const LiveRun& run) const;
     void set_running(LiveRun& run, Instant now);
+    void begin_running(LiveRun& run);
+    void arm_run_timeout(const LiveRun& run, Instant started);
+    void push_ready(const LiveRun& run, size_t task_index);
     std::optional<Instant> next_schedule_time(DagEntry& entry, Instant now);
     LiveRun& add_run(DagEntry& entry, DagRunRow row);
     LiveRun& load_run(DagRunRow stored, std::shared_ptr<const Dag> dag, std::shared_ptr<const DagGraph> graph);
@@ -176,6 +179,7 @@ class SchedulerCore {
     void run_finished(LiveRun& run, Instant now);
     void queue_run(LiveRun& run);
     LiveBackfill* active_backfill(const LiveRun& run);
+    Result<LiveBackfill*> backfill_under_way(long long id);
     void take_run_slot(LiveRun& run);
     void complete_backfill_if_done(long long backfill_id, Instant now);
     Result<LiveRun*> bring_back(const std::string& dag_id, const std::string& run_id);

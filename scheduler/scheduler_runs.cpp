@@ -131,11 +131,21 @@ void SchedulerCore::set_running(LiveRun& run, Instant now) {
     run.row.start_date = now;
     run.row.end_date.reset();
     batch_.run_changes.push_back({run.row.pk, RunState::running, now, std::nullopt});
+    begin_running(run);
+}
+
+// What starting a run sets going, once its state is running and its start date set: its slot, its
+// dagrun_timeout, and the first look at its tasks.
+void SchedulerCore::begin_running(LiveRun& run) {
     take_run_slot(run);
-    if (run.dag->dagrun_timeout) timers_.push(Timer{now + *run.dag->dagrun_timeout, run.row.pk, kRunTimeout, 0});
+    arm_run_timeout(run, *run.row.start_date);
     for (size_t i = 0; i < run.tasks.size(); ++i) evaluate(run, i);
     touched_runs_.insert(run.row.pk);
-    update_run_state(run, now);
+    update_run_state(run, *run.row.start_date);
+}
+
+void SchedulerCore::arm_run_timeout(const LiveRun& run, Instant started) {
+    if (run.dag->dagrun_timeout) timers_.push(Timer{started + *run.dag->dagrun_timeout, run.row.pk, kRunTimeout, 0});
 }
 
 // A new run, written with this turn's batch: running at once, or queued.
@@ -160,14 +170,7 @@ SchedulerCore::LiveRun& SchedulerCore::add_run(DagEntry& entry, DagRunRow row) {
     long long pk = run.row.pk;
     auto& live = runs_.emplace(pk, std::move(run)).first->second;
     if (live.row.state == RunState::running) {
-        // set_running's bookkeeping, without writing a state change the insert already carries.
-        take_run_slot(live);
-        if (live.dag->dagrun_timeout) {
-            timers_.push(Timer{*live.row.start_date + *live.dag->dagrun_timeout, pk, kRunTimeout, 0});
-        }
-        for (size_t i = 0; i < live.tasks.size(); ++i) evaluate(live, i);
-        touched_runs_.insert(pk);
-        update_run_state(live, *live.row.start_date);
+        begin_running(live);  // the insert already carries the running state
     } else {
         queue_run(live);
     }
