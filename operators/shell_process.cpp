@@ -15,6 +15,7 @@
 #include "engine/exec/child_process.h"
 #include "engine/exec/direct_command.h"
 #include "engine/exec/exit_file.h"
+#include "engine/exec/log_file.h"
 #include "engine/exec/pidfd.h"
 #include "engine/exec/process_group.h"
 #include "engine/exec/process_probe.h"
@@ -149,36 +150,11 @@ void CancelFlag::raise() noexcept {
 }
 
 Status append_log_line(const fs::path& log_file, std::string_view text) {
-    std::error_code error;
-    if (log_file.has_parent_path()) fs::create_directories(log_file.parent_path(), error);
-    const int fd = ::open(log_file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-    if (fd < 0) {
-        return make_error(
-            "cannot write to log file \"{}\": {}; check the logs folder's permissions and free space",
-            log_file.string(), std::strerror(errno));
-    }
-    std::string line;
-    struct stat info {};
-    char last = '\n';
-    if (::fstat(fd, &info) == 0 && info.st_size > 0 && ::pread(fd, &last, 1, info.st_size - 1) == 1 &&
-        last != '\n') {
-        line += '\n';
-    }
-    line.append(kLogPrefix).append(text).append("\n");
-    std::string_view rest = line;
-    Status status;
-    while (!rest.empty()) {
-        const ssize_t written = ::write(fd, rest.data(), rest.size());
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) {
-            status =
-                make_error("cannot write to log file \"{}\": {}", log_file.string(), std::strerror(errno));
-            break;
-        }
-        rest.remove_prefix(static_cast<std::size_t>(written));
-    }
-    ::close(fd);
-    return status;
+    std::string line(kLogPrefix);
+    line.append(text);
+    auto appended = append_line_to_log(log_file, line);
+    if (!appended) return appended.error();
+    return Status::success();
 }
 
 std::optional<std::string> last_output_line(const fs::path& log_file, std::uint64_t from) {
@@ -227,6 +203,39 @@ namespace {
 // How long the supervisor may take between a process's end and its exit file (normally microseconds).
 constexpr Duration kExitFileWait = std::chrono::seconds(10);
 
+// Waits until the try's process ends, its execution timeout (counted from `started_at`) passes, or
+// the cancel flag is raised; the latter two are noted in `end` and the log. Whether it ended by itself.
+Result<bool> wait_and_note(int process_fd, const TaskRun& run, Instant started_at, const CancelFlag& cancel,
+                           Duration kill_grace, ShellEnd& end) {
+    const Result<Woke> woke = wait_for(process_fd, cancel, deadline_for(run, started_at));
+    if (!woke) return woke.error();
+    if (*woke == Woke::ended) return true;
+    end.timed_out = *woke == Woke::timed_out;
+    end.cancelled = *woke == Woke::cancelled;
+    (void)append_log_line(run.log_file, end.timed_out ? timeout_note(run, kill_grace) : cancel_note(kill_grace));
+    return false;
+}
+
+// Waits for a live process that is not this daemon's child (started by the task supervisor, or
+// adopted after a restart) and ends its group: the whole of it on timeout or cancel, what the command
+// left running after a normal end (as run_shell_command does).
+Status wait_for_live_process(const TaskRun& run, pid_t pid, Instant started_at, const Pidfd& pidfd,
+                             const CancelFlag& cancel, Duration kill_grace, ShellEnd& end) {
+    const Result<bool> ended = wait_and_note(pidfd.fd(), run, started_at, cancel, kill_grace, end);
+    if (!ended) return ended.error();
+    // The leader was alive a moment ago and is not reaped without its exit file, so the group is still
+    // the task's.
+    if (!*ended || process_group_has_live_members(pid)) (void)terminate_process_group(pid, kill_grace);
+    return Status::success();
+}
+
+// How the try ended, from its exit file; `wait` gives a task supervisor the moment it takes to write it.
+void read_recorded_end(const fs::path& exit_file, pid_t pid, std::uint64_t start_ticks, bool wait, ShellEnd& end) {
+    if (wait) (void)wait_for_exit_file(exit_file, pid, start_ticks, kExitFileWait);
+    end.exit_code = read_exit_file(exit_file);
+    end.no_status = !end.exit_code && !end.timed_out && !end.cancelled;
+}
+
 // With a task supervisor: one process (the program itself, or bash -c), whose end the supervisor
 // records in the exit file.
 Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run, const CancelFlag& cancel,
@@ -250,21 +259,12 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
     Result<std::optional<Pidfd>> pidfd = Pidfd::open(pid);
     if (!pidfd) return std::move(pidfd).error();
     if (pidfd->has_value() && same_process(pid, started->start_ticks)) {
-        const Result<Woke> woke = wait_for((*pidfd)->fd(), cancel, deadline_for(run, started->started_at));
-        if (!woke) return woke.error();
-        if (*woke != Woke::ended) {
-            end.timed_out = *woke == Woke::timed_out;
-            end.cancelled = *woke == Woke::cancelled;
-            (void)append_log_line(run.log_file,
-                                  end.timed_out ? timeout_note(run, kill_grace) : cancel_note(kill_grace));
-            (void)terminate_process_group(pid, kill_grace);
+        if (Status waited = wait_for_live_process(run, pid, started->started_at, **pidfd, cancel, kill_grace, end);
+            !waited) {
+            return waited.error();
         }
     }
-    (void)wait_for_exit_file(exit_file, pid, started->start_ticks, kExitFileWait);
-    // What the command left running in its group ends as with run_shell_command.
-    if (process_group_has_live_members(pid)) (void)terminate_process_group(pid, kill_grace);
-    end.exit_code = read_exit_file(exit_file);
-    end.no_status = !end.exit_code && !end.timed_out && !end.cancelled;
+    read_recorded_end(exit_file, pid, started->start_ticks, true, end);
     return end;
 }
 
@@ -286,7 +286,6 @@ Result<ShellEnd> run_shell_command(const ShellCommand& command, const TaskRun& r
     for (const auto& [name, value] : wrapped.env) spec.env.insert_or_assign(name, value);
     Result<ChildProcess> child = ChildProcess::spawn(spec);
     if (!child) return std::move(child).error();
-    const std::optional<SteadyClock::time_point> deadline = deadline_for(run, child->started_at());
     if (run.on_started) {
         run.on_started(StartedProcess{.pid = child->pid(),
                                       .start_ticks = child->start_ticks(),
@@ -294,14 +293,8 @@ Result<ShellEnd> run_shell_command(const ShellCommand& command, const TaskRun& r
                                       .started_at = child->started_at()});
     }
 
-    const Result<Woke> woke = wait_for(child->pidfd(), cancel, deadline);
-    if (!woke) return woke.error();  // the destructor ends the group
-    if (*woke != Woke::ended) {
-        end.timed_out = *woke == Woke::timed_out;
-        end.cancelled = *woke == Woke::cancelled;
-        (void)append_log_line(run.log_file,
-                              end.timed_out ? timeout_note(run, kill_grace) : cancel_note(kill_grace));
-    }
+    const Result<bool> ended = wait_and_note(child->pidfd(), run, child->started_at(), cancel, kill_grace, end);
+    if (!ended) return ended.error();  // the destructor ends the group
     // After a normal end this ends what the command left running in its group; otherwise the command too.
     child->terminate(kill_grace);
     const Result<ExitStatus> status = child->wait(Duration::zero());
@@ -340,28 +333,17 @@ Result<ShellEnd> resume_shell_command(const TaskRun& run, const StartedProcess& 
             (void)append_log_line(
                 run.log_file,
                 fmt::format("the daemon restarted; waiting again for the task's process {}", recorded.pid));
-            const Result<Woke> woke =
-                wait_for((*pidfd)->fd(), cancel, deadline_for(run, recorded.started_at));
-            if (!woke) return woke.error();
-            if (*woke != Woke::ended) {
-                end.timed_out = *woke == Woke::timed_out;
-                end.cancelled = *woke == Woke::cancelled;
-                (void)append_log_line(
-                    run.log_file, end.timed_out ? timeout_note(run, kill_grace) : cancel_note(kill_grace));
-                // The leader was alive a moment ago, so the group is still the task's.
-                (void)terminate_process_group(recorded.pid, kill_grace);
-            } else if (process_group_has_live_members(recorded.pid)) {
-                // Background processes the command left behind, as run_shell_command ends them.
-                (void)terminate_process_group(recorded.pid, kill_grace);
+            if (Status waited =
+                    wait_for_live_process(run, recorded.pid, recorded.started_at, **pidfd, cancel, kill_grace, end);
+                !waited) {
+                return waited.error();
             }
         }
     }
 
     // 2. An exit file: the command finished (a task supervisor writes it just after the end, so give it
     // that moment). 3. Neither: it ended with the daemon.
-    if (same_boot) (void)wait_for_exit_file(exit_file, recorded.pid, recorded.start_ticks, kExitFileWait);
-    end.exit_code = read_exit_file(exit_file);
-    end.no_status = !end.exit_code && !end.timed_out && !end.cancelled;
+    read_recorded_end(exit_file, recorded.pid, recorded.start_ticks, same_boot, end);
     return end;
 }
 

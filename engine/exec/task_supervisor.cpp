@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "engine/exec/exit_file.h"
+#include "engine/exec/log_file.h"
 #include "engine/exec/process_probe.h"
 
 extern char** environ;
@@ -87,30 +87,6 @@ struct Supervised {
     std::filesystem::path exit_file;
 };
 
-// Appends `line` to the log on a line of its own, creating the file and its folders; the log's size after.
-Result<std::uint64_t> append_header(const std::filesystem::path& log_file, const std::string& line) {
-    std::error_code ignored;
-    if (log_file.has_parent_path()) std::filesystem::create_directories(log_file.parent_path(), ignored);
-    int fd = ::open(log_file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-    if (fd < 0) {
-        return make_error("cannot write to log file \"{}\": {}; check the logs folder's permissions and free space",
-                          log_file.string(), std::strerror(errno));
-    }
-    std::string text;
-    struct stat info {};
-    char last = '\n';
-    if (::fstat(fd, &info) == 0 && info.st_size > 0 && ::pread(fd, &last, 1, info.st_size - 1) == 1 && last != '\n') {
-        text += '\n';
-    }
-    text += line;
-    text += '\n';
-    bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    std::uint64_t size = ::fstat(fd, &info) == 0 ? static_cast<std::uint64_t>(info.st_size) : 0;
-    ::close(fd);
-    if (!written) return make_error("cannot write to log file \"{}\": {}", log_file.string(), std::strerror(errno));
-    return size;
-}
-
 // Whether the daemon has hung up (its requests still queued in the socket are then dropped).
 bool daemon_gone(int socket) {
     pollfd fd{socket, POLLRDHUP, 0};
@@ -125,7 +101,7 @@ nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supe
         spec.cwd = request.at("cwd").get<std::string>();
         spec.log_file = request.at("log_file").get<std::string>();
         auto exit_file = std::filesystem::path(request.at("exit_file").get<std::string>());
-        auto log_size = append_header(spec.log_file, request.at("log_header").get<std::string>());
+        auto log_size = append_line_to_log(spec.log_file, request.at("log_header").get<std::string>());
         if (!log_size) return {{"error", log_size.error().message}};
         auto child = ChildProcess::spawn(spec);
         if (!child) return {{"error", child.error().message}};
