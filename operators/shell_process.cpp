@@ -217,16 +217,23 @@ Result<bool> wait_and_note(int process_fd, const TaskRun& run, Instant started_a
 }
 
 // Waits for a live process that is not this daemon's child (started by the task supervisor, or
-// adopted after a restart) and ends its group: the whole of it on timeout or cancel, what the command
-// left running after a normal end (as run_shell_command does).
-Status wait_for_live_process(const TaskRun& run, pid_t pid, Instant started_at, const Pidfd& pidfd,
-                             const CancelFlag& cancel, Duration kill_grace, ShellEnd& end) {
+// adopted after a restart); on timeout or cancel ends its whole group. Whether it ended by itself.
+Result<bool> wait_for_live_process(const TaskRun& run, pid_t pid, Instant started_at, const Pidfd& pidfd,
+                                   const CancelFlag& cancel, Duration kill_grace, ShellEnd& end) {
     const Result<bool> ended = wait_and_note(pidfd.fd(), run, started_at, cancel, kill_grace, end);
     if (!ended) return ended.error();
-    // The leader was alive a moment ago and is not reaped without its exit file, so the group is still
-    // the task's.
-    if (!*ended || process_group_has_live_members(pid)) (void)terminate_process_group(pid, kill_grace);
-    return Status::success();
+    // The leader was alive a moment ago and is not reaped before its end is recorded, so the group is
+    // still the task's.
+    if (!*ended) (void)terminate_process_group(pid, kill_grace);
+    return *ended;
+}
+
+// How long the leader's parent may take to reap it once its end is recorded (normally microseconds).
+constexpr Duration kReapWait = std::chrono::milliseconds(500);
+
+// Ends what a command that ended by itself left running in its group, as run_shell_command does.
+void end_left_behind(pid_t pid, std::uint64_t start_ticks, Duration kill_grace) {
+    if (group_outlives_leader(pid, start_ticks, kReapWait)) (void)terminate_process_group(pid, kill_grace);
 }
 
 // How the try ended, from its exit file; `wait` gives a task supervisor the moment it takes to write it.
@@ -259,12 +266,13 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
     Result<std::optional<Pidfd>> pidfd = Pidfd::open(pid);
     if (!pidfd) return std::move(pidfd).error();
     if (pidfd->has_value() && same_process(pid, started->start_ticks)) {
-        if (Status waited = wait_for_live_process(run, pid, started->started_at, **pidfd, cancel, kill_grace, end);
-            !waited) {
-            return waited.error();
-        }
+        const Result<bool> waited =
+            wait_for_live_process(run, pid, started->started_at, **pidfd, cancel, kill_grace, end);
+        if (!waited) return waited.error();
     }
     read_recorded_end(exit_file, pid, started->start_ticks, true, end);
+    // Also when the process had ended before it could be waited for.
+    if (!end.timed_out && !end.cancelled) end_left_behind(pid, started->start_ticks, kill_grace);
     return end;
 }
 
@@ -319,6 +327,7 @@ Result<ShellEnd> resume_shell_command(const TaskRun& run, const StartedProcess& 
     }
     ShellEnd end;
     const bool same_boot = recorded.pid > 0 && !this_boot.empty() && recorded.boot_id == this_boot;
+    bool ended_by_itself = false;
 
     // 1. Still running? Checked before the exit file: the shell writes the file before it exits, so once the
     // process is seen gone the file is final.
@@ -333,17 +342,17 @@ Result<ShellEnd> resume_shell_command(const TaskRun& run, const StartedProcess& 
             (void)append_log_line(
                 run.log_file,
                 fmt::format("the daemon restarted; waiting again for the task's process {}", recorded.pid));
-            if (Status waited =
-                    wait_for_live_process(run, recorded.pid, recorded.started_at, **pidfd, cancel, kill_grace, end);
-                !waited) {
-                return waited.error();
-            }
+            const Result<bool> waited =
+                wait_for_live_process(run, recorded.pid, recorded.started_at, **pidfd, cancel, kill_grace, end);
+            if (!waited) return waited.error();
+            ended_by_itself = *waited;
         }
     }
 
     // 2. An exit file: the command finished (a task supervisor writes it just after the end, so give it
     // that moment). 3. Neither: it ended with the daemon.
     read_recorded_end(exit_file, recorded.pid, recorded.start_ticks, same_boot, end);
+    if (ended_by_itself) end_left_behind(recorded.pid, recorded.start_ticks, kill_grace);
     return end;
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "engine/exec/exec_test_support.h"
+#include "engine/exec/process_probe.h"
 #include "engine/exec/task_supervisor.h"
 
 namespace mayaflow {
@@ -185,6 +186,11 @@ TEST_CASE("run_shell_command through the task supervisor: one process, every end
     CHECK(slow.timed_out);
     CHECK(slow.exit_code == 128 + SIGTERM);
     CHECK(slow_log.find("timed out") != std::string::npos);
+    // What a command leaves running in its group ends with it.
+    const std::filesystem::path left_pid = dir.path() / "left.pid";
+    CHECK(run_command(fmt::format("sleep 30 & echo $! > '{}'", left_pid.string())).first.exit_code == 0);
+    const std::optional<ProcStat> left = read_proc_stat(std::stoi(read_text(left_pid)));
+    CHECK((!left || left->ended()));
     auto [missing, missing_log] = run_command("no-such-program-xyz");
     CHECK(missing.exit_code == 127);  // bash says so in the log
     CHECK(missing_log.find("no-such-program-xyz") != std::string::npos);

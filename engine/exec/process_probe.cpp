@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <chrono>
 #include <charconv>
+#include <thread>
 #include <vector>
 
 #include "engine/exec/pidfd.h"
@@ -125,6 +127,22 @@ bool process_group_has_live_members(pid_t pgid) {
     }
     ::closedir(proc);
     return found;
+}
+
+bool group_outlives_leader(pid_t leader, std::uint64_t start_ticks, Duration reap_wait) {
+    const auto deadline = std::chrono::steady_clock::now() + reap_wait;
+    auto pause = std::chrono::microseconds(20);
+    while (true) {
+        if (!process_group_alive(leader)) return false;
+        const std::optional<ProcStat> stat = read_proc_stat(leader);
+        // Reaped, and the group lives on: another member holds it.
+        if (!stat || stat->start_ticks != start_ticks) return true;
+        if (!stat->ended() || std::chrono::steady_clock::now() >= deadline) {
+            return process_group_has_live_members(leader);
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(2));
+    }
 }
 
 std::optional<pid_t> find_session_leader_with_environment(std::string_view entry) {

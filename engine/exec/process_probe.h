@@ -50,6 +50,13 @@ bool process_group_alive(pid_t pgid);
 // that outlive its leader are reparented to init, which reaps them when it gets round to it.
 bool process_group_has_live_members(pid_t pgid);
 
+// Whether processes of the group led by `leader` (started at `start_ticks`) outlive it, asked once the
+// leader has ended. A zombie leader still holds its group, so this first waits, up to `reap_wait`, for
+// the leader's parent to reap it (the task supervisor does so right after recording its end); then the
+// kernel says at once whether anyone is left. Without the reaping in time it scans /proc as
+// process_group_has_live_members does.
+bool group_outlives_leader(pid_t leader, std::uint64_t start_ticks, Duration reap_wait);
+
 // This boot's id (/proc/sys/kernel/random/boot_id). Start ticks count from boot, so a recorded (pid, start
 // ticks) pair means something only in the boot that recorded it; compare the boot id first.
 std::optional<std::string> boot_id();
