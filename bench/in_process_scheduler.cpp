@@ -48,6 +48,7 @@ Result<std::unique_ptr<InProcessScheduler>> InProcessScheduler::open(const InPro
     scheduler->executor_ = std::make_unique<ThreadPoolExecutor>(builtin_operators(), options.parallelism,
                                                                 scheduler->supervisor_.get());
     SchedulerOptions core_options{.parallelism = options.parallelism,
+                                  .queue_ahead = options.parallelism,
                                   .logs_folder = options.folder / "logs",
                                   .pools = {{"default_pool", std::max(128, options.parallelism)}},
                                   .finish_empty_in_scheduler = options.finish_empty_in_scheduler};

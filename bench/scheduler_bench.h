@@ -72,6 +72,7 @@ class InProcessScheduler {
             inner.submit(std::move(launch));
         }
         void cancel(const TryKey& key) override { inner.cancel(key); }
+        std::vector<TryKey> withdraw_unstarted() override { return inner.withdraw_unstarted(); }
         Executor& inner;
         std::atomic<size_t> submitted{0};
     };

@@ -180,7 +180,10 @@ void run_daemon(const DaemonOptions& options) {
     auto supervisor = TaskSupervisor::start(std::filesystem::read_symlink("/proc/self/exe"));
     if (!supervisor) throw CommandFailed{supervisor.error().message};
     ThreadPoolExecutor executor(builtin_operators(), settings.parallelism, supervisor->get());
-    SchedulerOptions scheduler_options{.parallelism = settings.parallelism, .logs_folder = settings.logs_folder};
+    // As many tries again wait in the executor, to start the moment a worker frees.
+    SchedulerOptions scheduler_options{.parallelism = settings.parallelism,
+                                       .queue_ahead = settings.parallelism,
+                                       .logs_folder = settings.logs_folder};
     auto pools = store->list_pools();
     if (!pools) throw CommandFailed{pools.error().message};
     scheduler_options.pools.clear();

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "engine/model/dag.h"
 #include "operators/operator.h"
@@ -45,6 +46,9 @@ class Executor {
     virtual void submit(TaskLaunch launch) = 0;
     // Ends a running try (a timeout of its run, a mark-failed, shutdown); it reports finished later.
     virtual void cancel(const TryKey& key) = 0;
+    // Takes back the tries handed over that no worker has started yet (a shutdown starts no new
+    // ones); they get no report. Returns their keys.
+    virtual std::vector<TryKey> withdraw_unstarted() { return {}; }
 };
 
 }  // namespace mayaflow

@@ -221,6 +221,22 @@ Status SchedulerCore::mark_task(const std::string& dag_id, const std::string& ru
     return Status::success();
 }
 
+void SchedulerCore::start_draining() {
+    draining_ = true;
+    for (const TryKey& key : executor_.withdraw_unstarted()) {
+        auto it = runs_.find(key.run_pk);
+        if (it == runs_.end() || key.task_index >= it->second.tasks.size()) continue;
+        LiveRun& run = it->second;
+        auto& task = run.tasks[key.task_index];
+        if (task.row.state != TaskState::queued || task.row.try_number != key.try_number) continue;
+        release_slot(run, key.task_index);
+        task.row.try_number -= 1;
+        task.row.start_date.reset();
+        set_state(run, key.task_index, TaskState::scheduled);
+        push_ready(run, key.task_index);
+    }
+}
+
 void SchedulerCore::interrupt_running_tries() {
     draining_ = true;
     interrupting_ = true;

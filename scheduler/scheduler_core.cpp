@@ -395,7 +395,7 @@ std::filesystem::path SchedulerCore::log_file(const LiveRun& run, size_t task_in
 void SchedulerCore::queue_ready_tasks(Instant now) {
     if (draining_) return;
     std::vector<ReadyTask> blocked;
-    while (!ready_.empty() && running_ < options_.parallelism) {
+    while (!ready_.empty() && running_ < options_.parallelism + options_.queue_ahead) {
         ReadyTask ready = ready_.top();
         ready_.pop();
         auto it = runs_.find(ready.run_pk);

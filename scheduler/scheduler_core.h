@@ -31,6 +31,10 @@ namespace mayaflow {
 
 struct SchedulerOptions {
     int parallelism = 32;  // tries running at once, over all DAGs
+    // Tries handed to the executor beyond `parallelism`, queued there so that one starts the moment
+    // a worker frees, without waiting for the scheduler's next turn and commit (the executor runs at
+    // most `parallelism` at once). Pools and max_active_tasks count them as Airflow counts queued tries.
+    int queue_ahead = 0;
     std::filesystem::path logs_folder = "logs";
     std::map<std::string, int> pools = {{"default_pool", 128}};
     // Like Airflow, `empty` tasks succeed in the scheduler as soon as their trigger rule lets them
@@ -87,9 +91,10 @@ class SchedulerCore {
     Result<BackfillRow> pause_backfill(long long id, bool paused);
     Result<BackfillRow> cancel_backfill(long long id);
 
-    // Shutdown: no new tries start (runs are still created and tries still finish).
-    void start_draining() { draining_ = true; }
-    // Tries still running (queued or running).
+    // Shutdown: no new tries start (runs are still created and tries still finish). Tries queued in
+    // the executor that have not started go back to `scheduled`, their try number as it was.
+    void start_draining();
+    // Tries handed to the executor and not finished (queued or running).
     int running_tries() const { return running_; }
     // After the grace period: ends every running try; each goes back to be tried again after a
     // restart, without using up one of its retries.

@@ -319,4 +319,38 @@ TEST_CASE("parallelism caps the tries running over all DAGs", "[scheduler_lifecy
     CHECK(h.executor.launched.size() == 2);
 }
 
+TEST_CASE("queue_ahead hands the executor tries beyond parallelism; a drain takes back those not started",
+          "[scheduler_lifecycle]") {
+    Harness h;
+    h.core = std::make_unique<SchedulerCore>(
+        h.clock, *h.store, h.executor,
+        SchedulerOptions{.parallelism = 2, .queue_ahead = 2, .logs_folder = h.folder / "logs",
+                         .finish_empty_in_scheduler = false});
+    h.add_dag("dag_id: wide\ntasks:\n  - task_id: \"t{{ item }}\"\n    for_each: [1, 2, 3, 4, 5, 6]\n"
+              "    operator: empty\n");
+    auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "wide"});
+    h.turn();
+    CHECK(h.executor.launched.size() == 4);
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 4);
+    CHECK(h.core->running_tries() == 4);
+
+    // Two of the four are still in the executor's queue when the shutdown begins.
+    h.executor.unstarted = 2;
+    h.core->start_draining();
+    h.turn();
+    CHECK(h.core->running_tries() == 2);
+    CHECK(h.executor.launched.size() == 2);
+    auto run = stored_run(h, "wide", run_id);
+    int scheduled = 0;
+    for (const auto& ti : run.task_instances) {
+        if (ti.state != TaskState::scheduled) continue;
+        ++scheduled;
+        CHECK(ti.try_number == 0);  // withdrawn before it started: no try used
+        CHECK_FALSE(ti.start_date);
+    }
+    CHECK(scheduled == 3);  // the two withdrawn and the one never handed over
+}
+
 }  // namespace mayaflow

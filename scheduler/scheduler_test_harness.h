@@ -24,6 +24,16 @@ class FakeExecutor : public Executor {
     void set_report_sink(ReportSink) override {}
     void submit(TaskLaunch launch) override { launched.push_back(std::move(launch)); }
     void cancel(const TryKey& key) override { cancelled.push_back(key); }
+    // The last `unstarted` tries of `launched` have not been taken by a worker: withdrawn from there.
+    std::vector<TryKey> withdraw_unstarted() override {
+        std::vector<TryKey> keys;
+        for (; unstarted > 0 && !launched.empty(); --unstarted) {
+            keys.push_back(launched.back().key);
+            launched.pop_back();
+        }
+        return keys;
+    }
+    size_t unstarted = 0;
     std::deque<TaskLaunch> launched;
     std::vector<TryKey> cancelled;
 };

@@ -26,6 +26,14 @@ void ThreadPoolExecutor::submit(TaskLaunch launch) {
     wake_.notify_one();
 }
 
+std::vector<TryKey> ThreadPoolExecutor::withdraw_unstarted() {
+    std::lock_guard lock(mutex_);
+    std::vector<TryKey> withdrawn;
+    for (const auto& launch : queue_) withdrawn.push_back(launch.key);
+    queue_.clear();
+    return withdrawn;
+}
+
 void ThreadPoolExecutor::cancel(const TryKey& key) {
     std::optional<TaskLaunch> never_started;
     ReportSink sink;

@@ -25,6 +25,7 @@ class ThreadPoolExecutor : public Executor {
     void set_report_sink(ReportSink sink) override;
     void submit(TaskLaunch launch) override;
     void cancel(const TryKey& key) override;
+    std::vector<TryKey> withdraw_unstarted() override;
     // Stops taking work, cancels every running try and waits for the workers.
     void shutdown();
 
