@@ -157,10 +157,36 @@ std::map<std::string, std::string> command_environment(const TaskRun& run, const
     return env;
 }
 
-// A temporary working folder, removed with everything in it when the try ends.
+// Whether `folder` holds nothing (false when it cannot be read).
+bool is_empty_folder(const fs::path& folder) {
+    std::error_code error;
+    fs::directory_iterator entries(folder, error);
+    return !error && entries == fs::directory_iterator();
+}
+
+// A worker thread's working folder from its last try, left empty, for its next try: making and
+// removing a folder for every try costs more than a `true` command itself on a busy file system
+// (ext4 searches past recently freed inodes). Removed when the thread ends.
+struct SpareFolder {
+    fs::path root;
+    fs::path path;
+    ~SpareFolder() {
+        std::error_code ignored;
+        if (!path.empty()) fs::remove(path, ignored);
+    }
+};
+thread_local SpareFolder spare_folder;
+
+// A private, empty working folder for one try, removed with everything in it when the try ends (or,
+// when the command left it empty, kept for the thread's next try).
 class TempDir {
   public:
     static Result<TempDir> make(const fs::path& root) {
+        if (!spare_folder.path.empty() && spare_folder.root == root) {
+            fs::path spare = std::exchange(spare_folder.path, {});
+            if (is_empty_folder(spare)) return TempDir(root, std::move(spare));
+            remove(spare);
+        }
         std::error_code error;
         const fs::path base = root.empty() ? fs::temp_directory_path(error) : root;
         if (error) {
@@ -175,11 +201,21 @@ class TempDir {
                 base.string(), std::error_code(errno, std::generic_category()).message());
         }
         fs::path path = fs::weakly_canonical(pattern, error);
-        return TempDir(error ? fs::path(pattern) : path);
+        return TempDir(root, error ? fs::path(pattern) : path);
     }
-    TempDir(TempDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+    TempDir(TempDir&& other) noexcept
+        : root_(std::move(other.root_)), path_(std::exchange(other.path_, {})) {}
     TempDir& operator=(TempDir&&) = delete;
-    ~TempDir() { remove(path_); }
+    ~TempDir() {
+        if (path_.empty()) return;
+        if (!is_empty_folder(path_)) {
+            remove(path_);
+            return;
+        }
+        remove(spare_folder.path);  // one of another root, normally none
+        spare_folder.root = root_;
+        spare_folder.path = std::move(path_);
+    }
 
     const fs::path& path() const { return path_; }
 
@@ -190,7 +226,8 @@ class TempDir {
     }
 
   private:
-    explicit TempDir(fs::path path) : path_(std::move(path)) {}
+    TempDir(fs::path root, fs::path path) : root_(std::move(root)), path_(std::move(path)) {}
+    fs::path root_;
     fs::path path_;
 };
 

@@ -220,6 +220,22 @@ TEST_CASE("bash: cwd is the given folder or a temporary one removed afterwards",
         CHECK_FALSE(std::filesystem::exists(used));
         CHECK(entries_of(r.temp_root()).empty());
     }
+    SECTION("a folder the command leaves empty serves the thread's next try") {
+        BashRun r({{"bash_command", "pwd; ls -A | wc -l"}});
+        const OperatorResult first = r.execute();
+        REQUIRE(first.outcome == TaskOutcome::success);
+        CHECK(first.value == "0");  // empty
+        const auto entries = entries_of(r.temp_root());
+        REQUIRE(entries.size() == 1);
+        const std::filesystem::path kept = entries[0];
+        CHECK(std::filesystem::is_empty(kept));
+        r.task.params["bash_command"] = "touch mine; pwd";
+        const OperatorResult second = r.execute();
+        CHECK(second.value == kept.string());  // the same folder, and the file is gone after
+        CHECK(entries_of(r.temp_root()).empty());
+        r.task.params["bash_command"] = "ls -A | wc -l";
+        CHECK(r.execute().value == "0");  // a new folder, empty
+    }
     SECTION("a missing folder fails before anything starts") {
         BashRun r({{"bash_command", "echo never"}, {"cwd", "/nonexistent/mayaflow-test"}});
         const OperatorResult result = r.execute();
@@ -331,7 +347,7 @@ TEST_CASE("bash: cancel from another thread ends a running try", "[bash]") {
     CHECK(result.message == "cancelled");
     REQUIRE(r.started().size() == 1);
     CHECK(eventually([&] { return live_members(r.started()[0].pid).empty(); }));
-    CHECK(entries_of(r.temp_root()).empty());
+    CHECK(only_spare_folder_left(r.temp_root()));
 }
 
 TEST_CASE("bash: a cancelled operator starts nothing", "[bash]") {

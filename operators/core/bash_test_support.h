@@ -113,4 +113,11 @@ inline std::vector<std::filesystem::path> entries_of(const std::filesystem::path
     return found;
 }
 
+// What tries leave in the temporary root: nothing, or the thread's spare working folder, empty.
+inline bool only_spare_folder_left(const std::filesystem::path& root) {
+    const auto entries = entries_of(root);
+    return entries.empty() ||
+           (entries.size() == 1 && std::filesystem::is_directory(entries[0]) && std::filesystem::is_empty(entries[0]));
+}
+
 }  // namespace mayaflow::bash_test
