@@ -170,11 +170,15 @@ std::optional<pid_t> find_session_leader_with_environment(std::string_view entry
 }
 
 std::optional<std::string> boot_id() {
-    std::optional<std::string> text = read_proc_file("/proc/sys/kernel/random/boot_id");
-    if (!text) return std::nullopt;
-    while (!text->empty() && (text->back() == '\n' || text->back() == ' ')) text->pop_back();
-    if (text->empty()) return std::nullopt;
-    return text;
+    // Read once: a process lives in one boot (every try records it).
+    static const std::optional<std::string> id = []() -> std::optional<std::string> {
+        std::optional<std::string> text = read_proc_file("/proc/sys/kernel/random/boot_id");
+        if (!text) return std::nullopt;
+        while (!text->empty() && (text->back() == '\n' || text->back() == ' ')) text->pop_back();
+        if (text->empty()) return std::nullopt;
+        return text;
+    }();
+    return id;
 }
 
 Result<ForeignWait> wait_for_foreign_exit(pid_t pid, std::uint64_t start_ticks,
