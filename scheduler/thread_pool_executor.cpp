@@ -52,8 +52,11 @@ void ThreadPoolExecutor::cancel(const TryKey& key) {
                     found = true;
                 }
             }
-            // Taken by a worker that has not registered it yet: it is cancelled as it starts.
-            if (!found) cancel_requested_.push_back(key);
+            // Taken by a worker that has not registered it yet: it is cancelled as it starts. (A try
+            // that has finished already is not there: nothing to do.)
+            if (!found && std::find(taken_.begin(), taken_.end(), key) != taken_.end()) {
+                cancel_requested_.push_back(key);
+            }
         }
     }
     // Every submitted try gets exactly one finished report, a try cancelled in the queue too.
@@ -91,6 +94,7 @@ void ThreadPoolExecutor::work() {
             if (stopping_) return;
             launch = std::move(queue_.front());
             queue_.pop_front();
+            taken_.push_back(launch.key);
         }
         run_one(launch);
     }
@@ -108,18 +112,16 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
     };
     OperatorResult result;
     auto op = registry_.create(task.operator_name);
-    if (!op) {
-        result.message = "no operator named '" + task.operator_name + "' in this mayaflow";
-        result.retryable = false;
-        report(TaskReport{TaskReport::Kind::finished, launch.key, {}, result});
-        return;
-    }
     {
+        // Leaves taken_ and enters running_ under one lock, so that a cancel finds it in one of them.
         std::lock_guard lock(mutex_);
+        std::erase(taken_, launch.key);
+        const bool cancel_requested = std::erase(cancel_requested_, launch.key) > 0;
         if (stopping_) return;
-        auto requested = std::find(cancel_requested_.begin(), cancel_requested_.end(), launch.key);
-        if (requested != cancel_requested_.end()) {
-            cancel_requested_.erase(requested);
+        if (!op) {
+            result.message = "no operator named '" + task.operator_name + "' in this mayaflow";
+            result.retryable = false;
+        } else if (cancel_requested) {
             result = cancelled_result();
         } else {
             running_.push_back(Running{launch.key, op.get()});

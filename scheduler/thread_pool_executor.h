@@ -46,7 +46,8 @@ class ThreadPoolExecutor : public Executor {
     std::condition_variable wake_;
     std::deque<TaskLaunch> queue_;
     std::vector<Running> running_;
-    std::vector<TryKey> cancel_requested_;  // cancelled between leaving the queue and starting
+    std::vector<TryKey> taken_;             // left the queue, not yet registered as running
+    std::vector<TryKey> cancel_requested_;  // of taken_: cancelled before it started
     bool stopping_ = false;
     std::vector<std::thread> workers_;
 };
