@@ -29,6 +29,31 @@ const TaskInstanceRow& task_row(const DagRunRow& run, const std::string& task_id
 
 }  // namespace
 
+// b waits for a, which a test then marks removed.
+constexpr const char* kStuckDag = R"(
+dag_id: stuck
+tasks:
+  - task_id: a
+    operator: bash
+    bash_command: "true"
+  - task_id: b
+    operator: bash
+    bash_command: "true"
+    depends_on: [a]
+)";
+
+// A long task and a short one, for shutdown tests.
+constexpr const char* kDrainingDag = R"(
+dag_id: draining
+tasks:
+  - task_id: a
+    operator: bash
+    bash_command: "sleep 100"
+  - task_id: b
+    operator: bash
+    bash_command: "true"
+)";
+
 TEST_CASE("empty tasks succeed in the scheduler without a slot, and other operators still go to the executor",
           "[scheduler_lifecycle]") {
     Harness h;
@@ -119,17 +144,7 @@ tasks:
 TEST_CASE("a run whose remaining tasks can never run fails as deadlocked instead of running for ever",
           "[scheduler_lifecycle]") {
     Harness h;
-    h.add_dag(R"(
-dag_id: stuck
-tasks:
-  - task_id: a
-    operator: bash
-    bash_command: "true"
-  - task_id: b
-    operator: bash
-    bash_command: "true"
-    depends_on: [a]
-)");
+    h.add_dag(kStuckDag);
     auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "stuck"});
     h.turn();
     // The store says `a` was removed (a task instance of a task the run's version no longer has
@@ -140,17 +155,7 @@ tasks:
         REQUIRE(db->exec("UPDATE task_instance SET state = 'removed' WHERE task_id = 'a'"));
     }
     h.restart();
-    h.add_dag(R"(
-dag_id: stuck
-tasks:
-  - task_id: a
-    operator: bash
-    bash_command: "true"
-  - task_id: b
-    operator: bash
-    bash_command: "true"
-    depends_on: [a]
-)");
+    h.add_dag(kStuckDag);
     REQUIRE(h.core->recover());
     h.turn();
     CHECK(h.executor.launched.empty());
@@ -196,24 +201,14 @@ tasks:
 
 TEST_CASE("at shutdown no new tries start, and ended tries go again without using a retry", "[scheduler_lifecycle]") {
     Harness h;
-    h.add_dag(R"(
-dag_id: draining
-tasks:
-  - task_id: a
-    operator: bash
-    bash_command: "sleep 100"
-  - task_id: b
-    operator: bash
-    bash_command: "true"
-)");
+    h.add_dag(kDrainingDag);
     auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "draining"});
     REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "draining", .run_id = "later"}));
     h.core->start_draining();
     h.turn();
     CHECK(h.executor.launched.empty());  // draining: nothing starts
     h.restart();
-    h.add_dag("dag_id: draining\ntasks:\n  - task_id: a\n    operator: bash\n    bash_command: \"sleep 100\"\n"
-              "  - task_id: b\n    operator: bash\n    bash_command: \"true\"\n");
+    h.add_dag(kDrainingDag);
     REQUIRE(h.core->recover());
     h.turn();
     REQUIRE(h.executor.launched.size() == 4);
@@ -242,8 +237,7 @@ tasks:
     CHECK(interrupted == 3);
     // After a restart the interrupted tries run again at once.
     h.restart();
-    h.add_dag("dag_id: draining\ntasks:\n  - task_id: a\n    operator: bash\n    bash_command: \"sleep 100\"\n"
-              "  - task_id: b\n    operator: bash\n    bash_command: \"true\"\n");
+    h.add_dag(kDrainingDag);
     REQUIRE(h.core->recover());
     h.turn();
     CHECK(h.executor.launched.size() == 3);
