@@ -13,8 +13,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -70,17 +70,15 @@ Result<std::optional<nlohmann::json>> receive_message(int socket) {
     }
 }
 
-// Written beside, then renamed: a reader sees the whole status or no file.
+// One write() of a few bytes: a reader sees the whole status or an empty file (read as no status
+// yet), without a temporary file and a rename for every try.
 void write_exit_file(const std::filesystem::path& path, int status) {
-    std::filesystem::path partial = path;
-    partial += ".partial";
-    {
-        std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-        file << status << '\n';
-        if (!file) return;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return;
+    const std::string text = std::to_string(status) + "\n";
+    while (::write(fd, text.data(), text.size()) < 0 && errno == EINTR) {
     }
-    std::error_code ignored;
-    std::filesystem::rename(partial, path, ignored);
+    ::close(fd);
 }
 
 struct Supervised {
