@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -235,19 +236,66 @@ Result<SupervisedProcess> TaskSupervisor::spawn(const ProcessSpec& spec, const s
                              reply.value("log_size_before", std::uint64_t{0})};
 }
 
+namespace {
+
+// Wakes the waiter when a file of the exit file's folder is written and closed: the supervisor
+// writes the file within a moment of the end, and a poll with a sleep would either spin or oversleep.
+// Each thread keeps one inotify instance (closing one waits for an RCU grace period, milliseconds)
+// and watches one folder at a time.
+class FolderWatch {
+  public:
+    explicit FolderWatch(const std::filesystem::path& folder) {
+        static thread_local const int instance = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (instance < 0) return;
+        fd_ = instance;
+        drain();  // what earlier watches left
+        watch_ = ::inotify_add_watch(fd_, folder.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
+    }
+    ~FolderWatch() {
+        if (watch_ >= 0) (void)::inotify_rm_watch(fd_, watch_);
+    }
+    FolderWatch(const FolderWatch&) = delete;
+    FolderWatch& operator=(const FolderWatch&) = delete;
+
+    // Waits up to `limit` for a change (without a watch, up to 1 ms), then drops what was seen.
+    void wait(std::chrono::milliseconds limit) {
+        if (watch_ < 0) {
+            std::this_thread::sleep_for(std::min(limit, std::chrono::milliseconds(1)));
+            return;
+        }
+        pollfd fd{fd_, POLLIN, 0};
+        if (::poll(&fd, 1, static_cast<int>(limit.count())) > 0) drain();
+    }
+
+  private:
+    void drain() {
+        alignas(inotify_event) char events[4096];
+        while (::read(fd_, events, sizeof events) > 0) {
+        }
+    }
+    int fd_ = -1;
+    int watch_ = -1;
+};
+
+}  // namespace
+
 bool wait_for_exit_file(const std::filesystem::path& exit_file, pid_t pid, std::uint64_t start_ticks,
                         Duration timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto pause = std::chrono::microseconds(50);
+    if (read_exit_file(exit_file)) return true;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    FolderWatch watch(exit_file.parent_path());
     while (true) {
+        // Read after the watch is set, so that a file written meanwhile is not missed.
         if (read_exit_file(exit_file)) return true;
         // Reaped (no such process, or the pid is another's): the supervisor writes the file before it
         // reaps, so what is there now is final. Still running, or ended and not yet reaped: wait.
         auto stat = read_proc_stat(pid);
         if (!stat || stat->start_ticks != start_ticks) return read_exit_file(exit_file).has_value();
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(pause);
-        pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(5));
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) return false;
+        // At least every 5 ms: a process whose supervisor has died is reaped by init, without a file.
+        watch.wait(std::min(std::chrono::milliseconds(5),
+                            std::chrono::ceil<std::chrono::milliseconds>(deadline - now)));
     }
 }
 
