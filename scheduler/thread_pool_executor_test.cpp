@@ -82,6 +82,12 @@ struct ExecutorTest {
         gate.open = true;
         gate.changed.notify_all();
     }
+    // Submits tries 0 to count - 1 and waits until `running` of them run.
+    void submit_until_running(ThreadPoolExecutor& executor, size_t count, int running) {
+        sink_into(executor);
+        for (size_t i = 0; i < count; ++i) executor.submit(launch(i));
+        REQUIRE(gate.wait_until([&] { return gate.running == running; }));
+    }
     size_t finished_count() {
         std::lock_guard lock(gate.mutex);
         return finished.size();
@@ -91,9 +97,7 @@ struct ExecutorTest {
 TEST_CASE("the thread pool runs at most its workers' number of tries, the rest wait in its queue", "[executor]") {
     ExecutorTest t;
     ThreadPoolExecutor executor(t.registry, 2);
-    t.sink_into(executor);
-    for (size_t i = 0; i < 6; ++i) executor.submit(t.launch(i));
-    REQUIRE(t.gate.wait_until([&] { return t.gate.running == 2; }));
+    t.submit_until_running(executor, 6, 2);
     std::this_thread::sleep_for(50ms);  // room for a third to start, which must not happen
     {
         std::lock_guard lock(t.gate.mutex);
@@ -108,9 +112,7 @@ TEST_CASE("the thread pool runs at most its workers' number of tries, the rest w
 TEST_CASE("the thread pool gives back the tries it has not started and reports none of them", "[executor]") {
     ExecutorTest t;
     ThreadPoolExecutor executor(t.registry, 2);
-    t.sink_into(executor);
-    for (size_t i = 0; i < 5; ++i) executor.submit(t.launch(i));
-    REQUIRE(t.gate.wait_until([&] { return t.gate.running == 2; }));
+    t.submit_until_running(executor, 5, 2);
     std::vector<TryKey> withdrawn = executor.withdraw_unstarted();
     REQUIRE(withdrawn.size() == 3);
     CHECK(withdrawn[0].task_index == 2);
@@ -127,10 +129,7 @@ TEST_CASE("cancelling a try: queued, it is reported cancelled at once, running, 
           "[executor]") {
     ExecutorTest t;
     ThreadPoolExecutor executor(t.registry, 1);
-    t.sink_into(executor);
-    executor.submit(t.launch(0));
-    executor.submit(t.launch(1));
-    REQUIRE(t.gate.wait_until([&] { return t.gate.running == 1; }));
+    t.submit_until_running(executor, 2, 1);
 
     executor.cancel(TryKey{1, 1, 1});  // still queued behind t0
     REQUIRE(t.gate.wait_until([&] { return t.finished.size() == 1; }));
