@@ -245,9 +245,9 @@ namespace {
 class FolderWatch {
   public:
     explicit FolderWatch(const std::filesystem::path& folder) {
-        static thread_local const int instance = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-        if (instance < 0) return;
-        fd_ = instance;
+        static thread_local const Instance instance;
+        if (instance.fd < 0) return;
+        fd_ = instance.fd;
         drain();  // what earlier watches left
         watch_ = ::inotify_add_watch(fd_, folder.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
     }
@@ -268,6 +268,14 @@ class FolderWatch {
     }
 
   private:
+    // The thread's inotify instance, closed when the thread ends (-1 when none could be made, e.g. past
+    // fs.inotify.max_user_instances: then the wait sleeps in 1 ms steps).
+    struct Instance {
+        int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        ~Instance() {
+            if (fd >= 0) ::close(fd);
+        }
+    };
     void drain() {
         alignas(inotify_event) char events[4096];
         while (::read(fd_, events, sizeof events) > 0) {
