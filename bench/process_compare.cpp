@@ -180,9 +180,10 @@ int run_processes(const ProcessesOptions& options) {
     }
     fmt::print(
         "  note:             mayaflow's task supervisor execs `true` itself (no shell, as make does) and\n"
-        "                    records its exit status in a file; each try also has a log file, a temp\n"
-        "                    working folder and its transitions committed to SQLite; ninja runs\n"
-        "                    /bin/sh -c true; make execs true itself\n");
+        "                    records its exit status in a file; each try also has a log folder and\n"
+        "                    file, a private working folder and its transitions committed to SQLite;\n"
+        "                    ninja runs /bin/sh -c true; make execs true itself. On ext4 without a\n"
+        "                    journal, files made soon after mass deletions cost far more (benchmarks.md)\n");
     if (tools.empty()) {
         fmt::print("  ratio:            no ninja or make to compare with\n\n");
     } else {
