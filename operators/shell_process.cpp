@@ -238,8 +238,7 @@ void end_left_behind(pid_t pid, std::uint64_t start_ticks, Duration kill_grace) 
 
 // How the try ended, from its exit file; `wait` gives a task supervisor the moment it takes to write it.
 void read_recorded_end(const fs::path& exit_file, pid_t pid, std::uint64_t start_ticks, bool wait, ShellEnd& end) {
-    if (wait) (void)wait_for_exit_file(exit_file, pid, start_ticks, kExitFileWait);
-    end.exit_code = read_exit_file(exit_file);
+    end.exit_code = wait ? wait_for_exit_file(exit_file, pid, start_ticks, kExitFileWait) : read_exit_file(exit_file);
     end.no_status = !end.exit_code && !end.timed_out && !end.cancelled;
 }
 

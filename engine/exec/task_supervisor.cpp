@@ -287,20 +287,20 @@ class FolderWatch {
 
 }  // namespace
 
-bool wait_for_exit_file(const std::filesystem::path& exit_file, pid_t pid, std::uint64_t start_ticks,
-                        Duration timeout) {
-    if (read_exit_file(exit_file)) return true;
+std::optional<int> wait_for_exit_file(const std::filesystem::path& exit_file, pid_t pid, std::uint64_t start_ticks,
+                                      Duration timeout) {
+    if (std::optional<int> status = read_exit_file(exit_file)) return status;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     FolderWatch watch(exit_file.parent_path());
     while (true) {
         // Read after the watch is set, so that a file written meanwhile is not missed.
-        if (read_exit_file(exit_file)) return true;
+        if (std::optional<int> status = read_exit_file(exit_file)) return status;
         // Reaped (no such process, or the pid is another's): the supervisor writes the file before it
         // reaps, so what is there now is final. Still running, or ended and not yet reaped: wait.
         auto stat = read_proc_stat(pid);
-        if (!stat || stat->start_ticks != start_ticks) return read_exit_file(exit_file).has_value();
+        if (!stat || stat->start_ticks != start_ticks) return read_exit_file(exit_file);
         const auto now = std::chrono::steady_clock::now();
-        if (now >= deadline) return false;
+        if (now >= deadline) return std::nullopt;
         // At least every 5 ms: a process whose supervisor has died is reaped by init, without a file.
         watch.wait(std::min(std::chrono::milliseconds(5),
                             std::chrono::ceil<std::chrono::milliseconds>(deadline - now)));

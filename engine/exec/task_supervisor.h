@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "engine/exec/child_process.h"
 #include "engine/time/instant.h"
@@ -58,8 +59,8 @@ int run_task_supervisor(int socket);
 
 // Waits until the exit file of a supervised process is there (the supervisor writes it between the
 // process's end and its reaping) or the process is gone without one, up to `timeout`. Returns
-// whether the file is there. A process that still runs is waited for too.
-bool wait_for_exit_file(const std::filesystem::path& exit_file, pid_t pid, std::uint64_t start_ticks,
-                        Duration timeout);
+// the status the file records, nothing when there is none. A process that still runs is waited for too.
+std::optional<int> wait_for_exit_file(const std::filesystem::path& exit_file, pid_t pid, std::uint64_t start_ticks,
+                                      Duration timeout);
 
 }  // namespace mayaflow

@@ -44,7 +44,7 @@ TEST_CASE("the task supervisor starts processes and records how each ended", "[e
         REQUIRE(started);
         CHECK(started->pid > 0);
         CHECK(started->start_ticks > 0);
-        CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s));
+        CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == c.recorded);
         CHECK(read_exit_file(exit_file) == c.recorded);
     }
     CHECK(read_text(dir.path() / "attempt=3.log") == "[mayaflow] running: test\nout\nerr\n");
@@ -76,7 +76,7 @@ TEST_CASE("the task supervisor outlives its daemon and still records the end of 
     pid_t supervisor_pid = supervisor->pid();
     supervisor.reset();  // the daemon hangs up, as when it is killed
     CHECK(::kill(supervisor_pid, 0) == 0);  // still there: a task is running
-    CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s));
+    CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 7);
     CHECK(read_exit_file(exit_file) == 7);
     // With its last task ended, the supervisor ends too.
     CHECK(eventually([&] {
@@ -96,6 +96,6 @@ TEST_CASE("a supervised process group ends on SIGTERM and its end is recorded", 
     auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: test");
     REQUIRE(started);
     REQUIRE(terminate_process_group(started->pid, 5s));
-    CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s));
+    CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 128 + SIGTERM);
     CHECK(read_exit_file(exit_file) == 128 + SIGTERM);
 }
