@@ -1,0 +1,36 @@
+#include "engine/util/utf8.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace mayaflow;
+
+TEST_CASE("first_invalid_utf8 finds the first byte that is not UTF-8", "[utf8]") {
+    CHECK_FALSE(first_invalid_utf8(""));
+    CHECK_FALSE(first_invalid_utf8("plain ascii"));
+    CHECK_FALSE(first_invalid_utf8("caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80"));
+    CHECK(first_invalid_utf8("caf\xE9") == 3u);                   // Latin-1 é
+    CHECK(first_invalid_utf8("ab\xFF") == 2u);                    // never valid
+    CHECK(first_invalid_utf8("\xC0\xAF") == 0u);                  // overlong '/'
+    CHECK(first_invalid_utf8("\xE0\x80\xAF") == 0u);              // overlong, three bytes
+    CHECK(first_invalid_utf8("x\xED\xA0\x80") == 1u);             // a UTF-16 surrogate
+    CHECK(first_invalid_utf8("\xF4\x90\x80\x80") == 0u);          // past U+10FFFF
+    CHECK(first_invalid_utf8("ok\xE6\x97") == 2u);                // cut short at the end
+    CHECK(first_invalid_utf8("\x80") == 0u);                      // a lone continuation byte
+}
+
+TEST_CASE("to_valid_utf8 replaces each bad byte and keeps the rest", "[utf8]") {
+    CHECK(to_valid_utf8("caf\xE9!") == "caf\xEF\xBF\xBD!");
+    CHECK(to_valid_utf8("\xC3\xA9") == "\xC3\xA9");
+    CHECK(is_valid_utf8(to_valid_utf8("\xFF\xFE\xC3")));
+}
+
+TEST_CASE("escape_invalid_utf8 writes bad bytes as \\xNN", "[utf8]") {
+    CHECK(escape_invalid_utf8("a\xFF" "b\xC3\xA9") == "a\\xffb\xC3\xA9");
+}
+
+TEST_CASE("dump_json never throws on bad bytes", "[utf8]") {
+    nlohmann::json value = {{"message", std::string("caf\xE9")}};
+    CHECK_THROWS(value.dump());
+    CHECK(dump_json(value) == "{\"message\":\"caf\xEF\xBF\xBD\"}");
+}
