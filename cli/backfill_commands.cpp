@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "cli/cli_dates.h"
 #include "cli/cli_support.h"
 #include "engine/model/dag_json.h"
 #include "engine/time/iso8601.h"
@@ -26,9 +27,14 @@ struct BackfillOptions {
 };
 
 nlohmann::json request_payload(const BackfillOptions& options) {
+    TimeZone zone = recorded_time_zone(options.dag_id);
+    Instant from = read_cli_date(options.from_date, "--from", zone);
+    Instant to = read_cli_date(options.to_date, "--to", zone);
+    echo_resolved_date("--from", options.from_date, from, zone);
+    echo_resolved_date("--to", options.to_date, to, zone);
     nlohmann::json payload = {{"dag_id", options.dag_id},
-                              {"from_date", options.from_date},
-                              {"to_date", options.to_date},
+                              {"from_date", format_iso8601(from, TimeZone::utc())},
+                              {"to_date", format_iso8601(to, TimeZone::utc())},
                               {"reprocess_behavior", options.reprocess_behavior},
                               {"max_active_runs", options.max_active_runs},
                               {"run_backwards", options.run_backwards},
@@ -129,7 +135,7 @@ void register_backfill_commands(CLI::App& app) {
     auto* create_command = dags->add_subcommand(
         "backfill", "Create runs of a DAG for the logical dates between two dates, kept as a backfill record");
     create_command->add_option("dag_id", options.dag_id, "The DAG")->required();
-    create_command->add_option("--from,--from-date", options.from_date, "The first logical date (naive times are UTC)")
+    create_command->add_option("--from,--from-date", options.from_date, "The first logical date (without an offset: in the DAG's time zone)")
         ->required();
     create_command->add_option("--to,--to-date", options.to_date, "The last logical date, inclusive")->required();
     create_command

@@ -10,6 +10,7 @@
 #include "engine/dagfile/dag_folder.h"
 #include "engine/dagfile/dag_loader.h"
 #include "engine/util/file_lock.h"
+#include "engine/util/utf8.h"
 #include "operators/operator_registry.h"
 
 namespace mayaflow::cli {
@@ -91,7 +92,7 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
             for (size_t i = 0; i < header.size() && i < row.size(); ++i) object[header[i]] = row[i];
             array.push_back(object);
         }
-        std::cout << array.dump(2) << "\n";
+        std::cout << dump_json(array, 2) << "\n";
         return;
     }
     if (format == OutputFormat::plain) {
@@ -126,12 +127,36 @@ constexpr auto kAnswerTimeout = std::chrono::seconds(30);
 
 // Hands a command to the scheduler and, when one runs, waits for its answer. Without a running
 // scheduler the command waits in the queue and runs when one starts.
+namespace {
+
+// The name of the first field of `value` (a command's payload) whose text is not UTF-8, if any.
+std::optional<std::string> field_not_utf8(const nlohmann::json& value, const std::string& name) {
+    if (value.is_string()) {
+        if (!is_valid_utf8(value.get_ref<const std::string&>())) return name;
+    } else if (value.is_object()) {
+        for (const auto& [key, item] : value.items()) {
+            if (!is_valid_utf8(key)) return name.empty() ? escape_invalid_utf8(key) : name + "." + escape_invalid_utf8(key);
+            if (auto found = field_not_utf8(item, name.empty() ? key : name + "." + key)) return found;
+        }
+    } else if (value.is_array()) {
+        for (size_t i = 0; i < value.size(); ++i) {
+            if (auto found = field_not_utf8(value[i], fmt::format("{}[{}]", name, i))) return found;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<nlohmann::json> send_command(const std::string& kind, const nlohmann::json& payload) {
+    if (auto field = field_not_utf8(payload, "")) {
+        throw CommandFailed{fmt::format("the value of {} is not UTF-8 text; names, ids and conf must be UTF-8", *field), 2};
+    }
     auto settings = settings_or_fail();
     auto store = open_store_or_fail(settings, false);
     auto id = store->enqueue_command(kind, payload);
     if (!id) throw CommandFailed{id.error().message};
-    if (!FileLock::is_held(settings.database.string() + ".lock")) {
+    if (!FileLock::is_held(settings.database)) {
         std::cerr << "note: no scheduler is running on " << settings.database.string()
                   << "; the command waits and runs when `mayaflow scheduler` or `mayaflow standalone` starts\n";
         return std::nullopt;

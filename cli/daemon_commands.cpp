@@ -5,6 +5,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -13,9 +16,11 @@
 #include "engine/model/dag_json.h"
 #include "engine/time/duration_text.h"
 #include "engine/exec/task_supervisor.h"
+#include "engine/store/database_watch.h"
 #include "engine/util/file_lock.h"
 #include "operators/operator_registry.h"
 #include "scheduler/command_handler.h"
+#include "scheduler/daemon_health.h"
 #include "scheduler/dag_processor.h"
 #include "scheduler/scheduler_loop.h"
 #include "scheduler/thread_pool_executor.h"
@@ -85,6 +90,30 @@ class DaemonDagSink : public DagFileSink {
     SqliteStore& store_;
     SchedulerLoop& loop_;
 };
+
+// How often the daemon checks that its database file is still the one it opened and can be written.
+constexpr auto kStoreCheckInterval = std::chrono::seconds(1);
+// Set when the database file was deleted or replaced: the daemon stops and exits with an error.
+std::atomic<bool> g_database_lost{false};
+
+// Records in `health` whether the database can be written; when the file the daemon opened is no
+// longer the one at its path, says so and asks the daemon to stop. Returns false when stopping.
+bool check_database(const DatabaseWatch& watch, DaemonHealth& health) {
+    auto finding = watch.check();
+    if (finding.kind == DatabaseWatch::Finding::Kind::fine) {
+        health.set_store_problem(std::nullopt);
+        return true;
+    }
+    auto previous = health.snapshot().store_problem;
+    health.set_store_problem(finding.message);
+    if (previous != finding.message) spdlog::error("{}", finding.message);
+    if (finding.kind != DatabaseWatch::Finding::Kind::lost) return true;
+    if (!g_database_lost.exchange(true)) {
+        spdlog::critical("the daemon stops: its database file is gone or replaced");
+        ::kill(::getpid(), SIGTERM);
+    }
+    return false;
+}
 
 struct DaemonOptions {
     bool with_web = true;
@@ -168,13 +197,17 @@ void run_daemon(const DaemonOptions& options) {
         throw CommandFailed{fmt::format("the DAG folder {} does not exist and cannot be created", settings.dags_folder.string())};
     }
     std::filesystem::create_directories(settings.database.parent_path(), ec);
-    auto lock_path = settings.database.string() + ".lock";
-    auto lock = FileLock::try_acquire(lock_path);
+    // The lock is on the database file itself: a lock file beside it could be deleted from under us.
+    auto lock = FileLock::try_acquire(settings.database);
     if (!lock) {
-        throw CommandFailed{fmt::format("another mayaflow scheduler is running on {} (it holds {}); stop it first",
-                                        settings.database.string(), lock_path)};
+        throw CommandFailed{fmt::format("another mayaflow scheduler is running on {} (it holds a lock on that file); "
+                                        "stop it first, or give this one another database",
+                                        settings.database.string())};
     }
+    auto database_watch = DatabaseWatch::watch(settings.database, lock->fd());
+    if (!database_watch) throw CommandFailed{database_watch.error().message};
     auto store = open_store_or_fail(settings, false);
+    DaemonHealth health;
 
     SystemClock clock;
     auto supervisor = TaskSupervisor::start(std::filesystem::read_symlink("/proc/self/exe"));
@@ -194,9 +227,21 @@ void run_daemon(const DaemonOptions& options) {
         auto recovered = scheduler.recover();
         if (!recovered) spdlog::error("recovery after restart failed: {}", recovered.error().message);
     });
+    loop.set_turn_observer([&health](const Status& committed) {
+        if (committed) {
+            health.turn_committed(now_instant());
+        } else {
+            health.turn_failed(committed.error().message);
+        }
+    });
     SqliteStore& store_ref = *store;
+    auto next_store_check = std::chrono::steady_clock::now();
     loop.set_idle_hook(
-        [&store_ref](SchedulerCore& scheduler) {
+        [&store_ref, &health, &database_watch, &next_store_check](SchedulerCore& scheduler) {
+            if (std::chrono::steady_clock::now() >= next_store_check) {
+                next_store_check = std::chrono::steady_clock::now() + kStoreCheckInterval;
+                if (!check_database(*database_watch, health)) return;
+            }
             auto pending = store_ref.pending_commands();
             if (!pending) return;
             for (const auto& command : *pending) {
@@ -216,7 +261,7 @@ void run_daemon(const DaemonOptions& options) {
     std::unique_ptr<HttpServer> server;
     int port = 0;
     if (options.with_web) {
-        router = std::make_unique<ApiRouter>(*store);
+        router = std::make_unique<ApiRouter>(*store, &health);
         server = std::make_unique<HttpServer>(HttpServerOptions{.host = settings.web_host, .port = settings.web_port},
                                               [&router](const HttpRequest& request) { return router->handle(request); });
         auto bound = server->start();
@@ -227,6 +272,7 @@ void run_daemon(const DaemonOptions& options) {
         }
         port = *bound;
     }
+    health.set_dag_folder_loaded();
     processor.start();
 
     std::cout << fmt::format("mayaflow {} {} is running\n  DAG folder: {} ({} files loaded)\n  database:   {}\n",
@@ -236,13 +282,18 @@ void run_daemon(const DaemonOptions& options) {
     std::cout << "Press Ctrl+C to stop.\n" << std::flush;
 
     int signal = wait_for_stop_signal();
-    spdlog::info("received {}, stopping: no new tasks start", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    if (g_database_lost) {
+        spdlog::critical("stopping: no new tasks start");
+    } else {
+        spdlog::info("received {}, stopping: no new tasks start", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    }
     processor.stop();
     drain(loop, settings.shutdown_grace_period);
     loop.stop();
     (void)core.run_turn();  // commits the last reports
     executor.shutdown();
     if (server) server->stop();
+    if (g_database_lost) throw CommandFailed{"stopped because the database file was lost (see the log above)"};
 }
 
 }  // namespace

@@ -25,7 +25,9 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // CLI11 has a code per kind of mistake; docs/cli.md promises 2 for every usage error.
+        int code = app.exit(e);
+        return code == 0 ? 0 : 2;
     } catch (const mayaflow::cli::CommandFailed& failed) {
         if (!failed.message.empty()) std::cerr << "error: " << failed.message << "\n";
         return failed.exit_code;

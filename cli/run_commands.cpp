@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/cli_dates.h"
 #include "cli/cli_support.h"
 #include "engine/model/log_path.h"
 #include "engine/time/iso8601.h"
@@ -64,7 +65,7 @@ void register_run_commands(CLI::App& app) {
     auto* trigger = dags->add_subcommand("trigger", "Start a run of a DAG now");
     trigger->add_option("dag_id", trigger_dag, "The DAG")->required();
     trigger->add_option("-c,--conf", trigger_conf, "The run's conf as a JSON object (dag_run.conf)");
-    trigger->add_option("-l,--logical-date", trigger_date, "The run's logical date (default: now)");
+    trigger->add_option("-l,--logical-date", trigger_date, "The run's logical date (default: now; without an offset: in the DAG's time zone)");
     trigger->add_option("-r,--run-id", trigger_run_id, "The run's id (default: manual__<logical date>)");
     trigger->callback([] {
         nlohmann::json payload = {{"dag_id", trigger_dag}};
@@ -74,9 +75,10 @@ void register_run_commands(CLI::App& app) {
             payload["conf"] = conf;
         }
         if (trigger_date) {
-            auto date = parse_datetime(*trigger_date, TimeZone::utc());
-            if (!date) throw CommandFailed{"--logical-date: " + date.error().message};
-            payload["logical_date"] = format_iso8601(*date, TimeZone::utc());
+            TimeZone zone = recorded_time_zone(trigger_dag);
+            Instant date = read_cli_date(*trigger_date, "--logical-date", zone);
+            echo_resolved_date("--logical-date", *trigger_date, date, zone);
+            payload["logical_date"] = format_iso8601(date, TimeZone::utc());
         }
         if (trigger_run_id) payload["run_id"] = *trigger_run_id;
         auto answer = send_command("trigger", payload);

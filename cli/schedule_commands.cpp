@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "cli/cli_dates.h"
 #include "cli/cli_support.h"
 #include "engine/time/cron.h"
 #include "engine/time/iso8601.h"
@@ -12,6 +13,11 @@
 namespace mayaflow::cli {
 namespace {
 
+bool within_last_year(Instant instant) {
+    auto days = std::chrono::floor<std::chrono::days>(instant);
+    return std::chrono::year_month_day(std::chrono::sys_days(days)).year() <= std::chrono::year(kLastYear);
+}
+
 void preview(const std::string& expression, const std::string& zone_name, const std::optional<std::string>& from,
              int count) {
     auto zone = TimeZone::find(zone_name);
@@ -19,11 +25,8 @@ void preview(const std::string& expression, const std::string& zone_name, const 
     auto schedule = Schedule::parse(expression);
     if (!schedule) throw CommandFailed{schedule.error().message};
     Instant start = now_instant();
-    if (from) {
-        auto parsed = parse_datetime(*from, *zone);
-        if (!parsed) throw CommandFailed{"--from: " + parsed.error().message};
-        start = *parsed;
-    }
+    if (from) start = read_cli_date(*from, "--from", *zone);
+    int printed = 0;
     switch (schedule->kind()) {
         case Schedule::Kind::none:
         case Schedule::Kind::once:
@@ -32,9 +35,10 @@ void preview(const std::string& expression, const std::string& zone_name, const 
             Instant current = start;
             for (int i = 0; i < count; ++i) {
                 auto next = schedule->cron().next_after(current, *zone);
-                if (!next) break;
+                if (!next || !within_last_year(*next)) break;
                 current = *next;
                 std::cout << format_iso8601(current, *zone) << "\n";
+                ++printed;
             }
             break;
         }
@@ -42,10 +46,19 @@ void preview(const std::string& expression, const std::string& zone_name, const 
             Instant current = start;
             for (int i = 0; i < count; ++i) {
                 current += schedule->interval();
+                if (!within_last_year(current)) break;
                 std::cout << format_iso8601(current, *zone) << "\n";
+                ++printed;
             }
             break;
         }
+    }
+    if (printed == 0) {
+        throw CommandFailed{fmt::format("'{}' does not fire after {} (mayaflow's dates end with {}-12-31)", expression,
+                                        format_iso8601(start, *zone), kLastYear)};
+    }
+    if (printed < count) {
+        std::cerr << fmt::format("note: only {} of {} fire times come before the end of {}\n", printed, count, kLastYear);
     }
 }
 

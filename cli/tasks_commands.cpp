@@ -7,11 +7,13 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/cli_dates.h"
 #include "cli/cli_support.h"
 #include "engine/template/airflow_context.h"
 #include "engine/template/template.h"
 #include "engine/time/iso8601.h"
 #include "engine/time/timetable.h"
+#include "engine/util/utf8.h"
 #include "operators/operator.h"
 #include "operators/operator_registry.h"
 
@@ -54,10 +56,10 @@ void render(const std::string& dag_id, const std::string& task_id, const std::st
     Dag dag = load_dag_or_fail(dag_id, subdir);
     const Task* task = dag.find_task(task_id);
     if (!task) throw CommandFailed{fmt::format("DAG '{}' has no task '{}'", dag_id, task_id)};
-    auto logical_date = parse_datetime(date, dag.timezone);
-    if (!logical_date) throw CommandFailed{"LOGICAL_DATE: " + logical_date.error().message};
+    Instant logical_date = read_cli_date(date, "LOGICAL_DATE", dag.timezone);
+    echo_resolved_date("LOGICAL_DATE", date, logical_date, dag.timezone);
 
-    tmpl::RunInfo run = cli_run_info(dag, *task, *logical_date, conf);
+    tmpl::RunInfo run = cli_run_info(dag, *task, logical_date, conf);
     tmpl::Context context = tmpl::make_airflow_context(run);
 
     const OperatorSpec* spec = builtin_operators().find(task->operator_name);
@@ -74,7 +76,7 @@ void render(const std::string& dag_id, const std::string& task_id, const std::st
         std::cout << "# ----------------------------------------------------------\n"
                   << "# property: " << param.name << "\n"
                   << "# ----------------------------------------------------------\n"
-                  << (value.is_string() ? value.get<std::string>() : value.dump(2)) << "\n\n";
+                  << (value.is_string() ? value.get<std::string>() : dump_json(value, 2)) << "\n\n";
     }
     if (!any) std::cout << "# task '" << task_id << "' (" << task->operator_name << ") has no templated fields set\n";
 }
@@ -87,9 +89,10 @@ void test_task(const std::string& dag_id, const std::string& task_id, const std:
     if (!task) throw CommandFailed{fmt::format("DAG '{}' has no task '{}'", dag_id, task_id)};
     Instant logical_date = now_instant();
     if (date) {
-        auto parsed = parse_datetime(*date, dag.timezone);
-        if (!parsed) throw CommandFailed{"LOGICAL_DATE: " + parsed.error().message};
-        logical_date = *parsed;
+        logical_date = read_cli_date(*date, "LOGICAL_DATE", dag.timezone);
+        echo_resolved_date("LOGICAL_DATE", *date, logical_date, dag.timezone);
+    } else {
+        echo_resolved_date("LOGICAL_DATE", "(now)", logical_date, dag.timezone);
     }
     tmpl::RunInfo run = cli_run_info(dag, *task, logical_date, conf);
     auto op = builtin_operators().create(task->operator_name);
@@ -104,7 +107,7 @@ void test_task(const std::string& dag_id, const std::string& task_id, const std:
     std::filesystem::remove_all(folder, ec);
     std::cout << fmt::format("[mayaflow] task {} {}{}\n", task_id, to_string(result.outcome),
                              result.message.empty() ? "" : ": " + result.message);
-    if (!result.value.is_null()) std::cout << "[mayaflow] result: " << result.value.dump() << "\n";
+    if (!result.value.is_null()) std::cout << "[mayaflow] result: " << dump_json(result.value) << "\n";
     if (result.outcome == TaskOutcome::failed) throw CommandFailed{"", 1};
 }
 

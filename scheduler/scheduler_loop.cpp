@@ -28,6 +28,11 @@ void SchedulerLoop::set_idle_hook(std::function<void(SchedulerCore&)> hook, Dura
     idle_every_ = every;
 }
 
+void SchedulerLoop::set_turn_observer(std::function<void(const Status&)> observer) {
+    std::lock_guard lock(mutex_);
+    turn_observer_ = std::move(observer);
+}
+
 void SchedulerLoop::start() {
     if (thread_.joinable()) return;
     stopping_ = false;
@@ -94,6 +99,7 @@ void SchedulerLoop::run() {
         }
         deferred = false;
         auto next = core_.run_turn();
+        if (turn_observer_) turn_observer_(next ? Status::success() : Status(next.error()));
         if (!next) {
             spdlog::error("scheduler: could not commit its decisions, trying again: {}", next.error().message);
             failure_backoff = std::min<Duration>(std::max<Duration>(failure_backoff * 2, std::chrono::milliseconds(50)),

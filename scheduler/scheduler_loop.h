@@ -38,6 +38,8 @@ class SchedulerLoop {
     }
     // Called with nothing arrived, at most this often, for commands that come from outside the process.
     void set_idle_hook(std::function<void(SchedulerCore&)> hook, Duration every);
+    // Told after every turn whether its decisions were committed (for the daemon's health).
+    void set_turn_observer(std::function<void(const Status&)> observer);
 
   private:
     void run();
@@ -49,6 +51,7 @@ class SchedulerLoop {
     bool urgent_ = false;  // the inbox holds work that needs a turn now
     bool stopping_ = false;
     std::function<void(SchedulerCore&)> idle_hook_;
+    std::function<void(const Status&)> turn_observer_;
     Duration idle_every_ = std::chrono::milliseconds(250);
     std::thread thread_;
 };

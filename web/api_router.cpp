@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/time/iso8601.h"
+#include "web/health_answer.h"
 #include "web/ui_page.h"
 
 namespace mayaflow {
@@ -139,10 +140,9 @@ HttpResponse ApiRouter::list_import_errors(const std::map<std::string, std::stri
 }
 
 HttpResponse ApiRouter::health() {
-    auto dags = store_.list_dags(false);
-    nlohmann::json body = {{"metadatabase", {{"status", dags ? "healthy" : "unhealthy"}}},
-                           {"scheduler", {{"status", "healthy"}, {"latest_scheduler_heartbeat", iso(now_instant())}}}};
-    return json_response(body, dags ? 200 : 503);
+    auto answer = health_answer(store_, health_, now_instant());
+    // Airflow answers 200 whatever the status; 503 lets a plain HTTP probe see it too.
+    return json_response(answer.body, answer.healthy ? 200 : 503);
 }
 
 HttpResponse ApiRouter::index_page() {

@@ -3,13 +3,15 @@
 // Errors are RFC 7807 problem JSON that say what was wrong and what to do.
 
 #include "engine/store/store.h"
+#include "scheduler/daemon_health.h"
 #include "web/http_types.h"
 
 namespace mayaflow {
 
 class ApiRouter {
   public:
-    explicit ApiRouter(Store& store) : store_(store) {}
+    // `health` is the daemon's own, when the router runs in the daemon's process.
+    explicit ApiRouter(Store& store, const DaemonHealth* health = nullptr) : store_(store), health_(health) {}
 
     HttpResponse handle(const HttpRequest& request);
 
@@ -21,6 +23,7 @@ class ApiRouter {
     HttpResponse index_page();
 
     Store& store_;
+    const DaemonHealth* health_;
 };
 
 HttpResponse problem(int status, const std::string& title, const std::string& detail);

@@ -37,6 +37,10 @@ constexpr const char* kDagColumns =
     "dag_id, fileloc, is_paused, is_active, description, owners, tags, schedule, timezone, latest_version, "
     "last_parsed_time";
 
+// The newest versions of a DAG kept even when no run uses them: enough to compare recent edits,
+// few enough that a file saved many times a second does not fill the disk.
+constexpr int kUnusedDagVersionsKept = 10;
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& options) {
@@ -168,6 +172,14 @@ Status SqliteStore::record_dag_file_parsed(const std::string& filename, const Da
                          "VALUES (?, ?, ?, ?, ?)");
         insert.bind(1, dag.dag_id).bind(2, version).bind(3, dag.source_hash).bind(4, serialized).bind(5, to_micros(now));
         MAYAFLOW_TRY(insert.run());
+        // Retention: a version no run uses is kept only while it is among the newest few, so a file
+        // saved over and over does not fill the disk.
+        MAYAFLOW_PREPARE(prune, db_,
+                         "DELETE FROM dag_version WHERE dag_id = ? AND version_number <= ? AND NOT EXISTS "
+                         "(SELECT 1 FROM dag_run r WHERE r.dag_id = dag_version.dag_id "
+                         "AND r.dag_version = dag_version.version_number)");
+        prune.bind(1, dag.dag_id).bind(2, version - kUnusedDagVersionsKept);
+        MAYAFLOW_TRY(prune.run());
     }
     {
         // A DAG the file used to define under another dag_id is gone from it.

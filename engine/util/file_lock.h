@@ -1,6 +1,7 @@
 #pragma once
-// FileLock is an exclusive advisory lock on a file (flock): the scheduler holds one beside its
-// database so that two schedulers never write the same runs, and the CLI can tell whether one runs.
+// FileLock is an exclusive advisory lock on a file (flock): the scheduler holds one on its database
+// file itself, so that two schedulers never write the same runs, and the CLI can tell whether one
+// runs. (flock and SQLite's POSIX record locks do not interact on Linux.)
 
 #include <filesystem>
 #include <optional>
@@ -18,6 +19,9 @@ class FileLock {
     FileLock& operator=(FileLock&&) = delete;
     FileLock(const FileLock&) = delete;
     ~FileLock();
+
+    // The descriptor the lock is held on, open on the locked file.
+    int fd() const { return fd_; }
 
   private:
     explicit FileLock(int fd) : fd_(fd) {}

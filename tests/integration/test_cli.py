@@ -59,7 +59,7 @@ class SchedulePreviewTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn("Mars/Olympus", result.stderr)
         result = run("schedule", "preview", "@daily", "--from", "yesterday")
-        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.returncode, 2)  # not a date: a usage error
         self.assertIn("--from", result.stderr)
 
 

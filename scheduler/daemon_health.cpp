@@ -1,0 +1,31 @@
+#include "scheduler/daemon_health.h"
+
+namespace mayaflow {
+
+void DaemonHealth::turn_committed(Instant at) {
+    std::lock_guard lock(mutex_);
+    state_.latest_scheduler_heartbeat = at;
+    state_.scheduler_problem.reset();
+}
+
+void DaemonHealth::turn_failed(std::string why) {
+    std::lock_guard lock(mutex_);
+    state_.scheduler_problem = std::move(why);
+}
+
+void DaemonHealth::set_store_problem(std::optional<std::string> problem) {
+    std::lock_guard lock(mutex_);
+    state_.store_problem = std::move(problem);
+}
+
+void DaemonHealth::set_dag_folder_loaded() {
+    std::lock_guard lock(mutex_);
+    state_.dag_folder_loaded = true;
+}
+
+DaemonHealth::Snapshot DaemonHealth::snapshot() const {
+    std::lock_guard lock(mutex_);
+    return state_;
+}
+
+}  // namespace mayaflow

@@ -1,0 +1,108 @@
+"""Wrong input on the command line: usage errors exit 2, dates follow one rule and stay in range,
+bytes that are not UTF-8 get a clear error, and every command says which instant it took."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from daemon import MAYAFLOW, REPO, Daemon, wait_for  # noqa: E402
+
+
+def run(*args, home=None):
+    env = dict(os.environ, MAYAFLOW_HOME=home or tempfile.mkdtemp(prefix="mayaflow-cli-"))
+    return subprocess.run([MAYAFLOW, *args], capture_output=True, timeout=60, env=env)
+
+
+class UsageErrorsTest(unittest.TestCase):
+    def test_usage_errors_exit_two(self):
+        cases = [
+            ("nosuch",),                                  # unknown command
+            ("dags", "list", "--no-such-option"),         # unknown option
+            ("dags", "trigger"),                          # missing argument
+            ("dags", "list-runs", "a", "b"),              # extra argument
+            ("schedule", "preview", "@daily", "--count", "0"),        # out of range
+            ("schedule", "preview", "@daily", "--count", "many"),     # not a number
+            ("dags", "next-execution", "x", "-n", "-3"),
+        ]
+        for args in cases:
+            with self.subTest(args=args):
+                result = run(*args)
+                self.assertEqual(result.returncode, 2, (args, result.stderr))
+                self.assertTrue(result.stderr.strip(), args)
+
+    def test_help_and_version_exit_zero(self):
+        self.assertEqual(run("--help").returncode, 0)
+        self.assertEqual(run("--version").returncode, 0)
+
+
+class DatesTest(unittest.TestCase):
+    def test_dates_out_of_range_are_refused(self):
+        for date in ["0000-01-01", "0001-01-01", "1899-12-31", "10000-01-01", "9999-13-01", "2024-02-30", ""]:
+            for args in [("tasks", "render", "-S", os.path.join(REPO, "dags"), "hello_mayaflow", "hello", date),
+                         ("tasks", "test", "-S", os.path.join(REPO, "dags"), "hello_mayaflow", "hello", date),
+                         ("dags", "trigger", "hello_mayaflow", "-l", date),
+                         ("dags", "backfill", "hello_mayaflow", "--from", date, "--to", "2024-03-02", "--dry-run")]:
+                with self.subTest(date=date, command=args[:2]):
+                    result = run(*args)
+                    self.assertEqual(result.returncode, 2, (args, result.stdout, result.stderr))
+                    self.assertIn(b"error:", result.stderr)
+
+    def test_preview_past_the_last_date_says_so(self):
+        result = run("schedule", "preview", "@daily", "--from", "9999-12-31T00:00:00")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(b"does not fire after", result.stderr)
+        result = run("schedule", "preview", "@daily", "--from", "9999-12-29T00:00:00", "--count", "5")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(len(result.stdout.splitlines()), 2)
+        self.assertIn(b"only 2 of 5", result.stderr)
+
+    def test_render_and_test_read_a_naive_date_in_the_dags_zone_and_say_so(self):
+        dags = os.path.join(REPO, "dags")
+        for command in ["render", "test"]:
+            with self.subTest(command=command):
+                result = run("tasks", command, "-S", dags, "hello_mayaflow", "print_date", "2024-03-05T03:00")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn(b"2024-03-05T03:00:00+09:00 (Asia/Tokyo) = 2024-03-04T18:00:00+00:00", result.stderr)
+                # On the schedule: the scheduled run's interval, the day before in Tokyo.
+                self.assertIn(b"2024-03-04T18:00:00+00:00 .. ", result.stdout)
+                # An offset names the instant whatever the zone.
+                result = run("tasks", command, "-S", dags, "hello_mayaflow", "print_date", "2024-03-04T18:00:00Z")
+                self.assertIn(b"= 2024-03-04T18:00:00+00:00", result.stderr)
+
+
+class NotUtf8Test(unittest.TestCase):
+    def test_bytes_that_are_not_utf8_get_a_clear_error(self):
+        for args in [("dags", "trigger", "hello_mayaflow", "-r", b"\xff"),
+                     ("dags", "trigger", b"caf\xe9"),
+                     ("dags", "trigger", "hello_mayaflow", "-c", b'{"k": "\xe9"}'),
+                     ("dags", "trigger", "hello_mayaflow", "-l", b"2024-01-01\xff"),
+                     ("tasks", "clear", "hello_mayaflow", b"run\xff")]:
+            with self.subTest(args=args):
+                result = run(*args)
+                self.assertIn(result.returncode, (1, 2), result.stderr)
+                self.assertNotIn(b"json.exception", result.stderr)
+                self.assertNotIn(b"[json", result.stderr)
+                self.assertIn(b"error:", result.stderr)
+
+
+class TriggerAndTestAgreeTest(unittest.TestCase):
+    def test_trigger_creates_the_run_that_tasks_test_previews(self):
+        daemon = Daemon().start()
+        try:
+            wait_for(lambda: "hello_mayaflow" in daemon.dag_ids())
+            result = daemon.cli("dags", "trigger", "hello_mayaflow", "-l", "2024-03-05T03:00", "-r", "by_hand")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("= 2024-03-04T18:00:00+00:00", result.stderr)
+            runs, _ = wait_for(lambda: [r for r in json.loads(daemon.cli("dags", "list-runs", "hello_mayaflow", "-o",
+                                                                              "json").stdout) if r["run_id"] == "by_hand"])
+            self.assertEqual(runs[0]["logical_date"], "2024-03-04T18:00:00+00:00")
+        finally:
+            daemon.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,78 @@
+"""The daemon's hold on its database: a second scheduler cannot start on it, and a database file
+deleted or replaced under a running daemon stops it with a clear error instead of letting it write
+into a file nobody reads. /health tells the scheduler's real heartbeat."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from daemon import MAYAFLOW, Daemon, wait_for  # noqa: E402
+
+
+class DatabaseLockTest(unittest.TestCase):
+    def setUp(self):
+        self.daemon = Daemon(copy_examples=False).start()
+        self.database = os.path.join(self.daemon.home, "mayaflow.db")
+
+    def tearDown(self):
+        self.daemon.cleanup()
+
+    def second_scheduler(self):
+        return subprocess.run([MAYAFLOW, "scheduler", "--dags-folder", self.daemon.dags], env=self.daemon.env,
+                              capture_output=True, text=True, timeout=30)
+
+    def test_second_scheduler_refused_even_when_lock_files_are_removed(self):
+        result = self.second_scheduler()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("another mayaflow scheduler is running", result.stderr)
+        for name in os.listdir(self.daemon.home):
+            if name.endswith(".lock"):
+                os.remove(os.path.join(self.daemon.home, name))
+        result = self.second_scheduler()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("another mayaflow scheduler is running", result.stderr)
+
+    def test_health_reports_a_recent_heartbeat(self):
+        status, _, body = self.daemon.http("/health")
+        answer = json.loads(body)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(answer["metadatabase"]["status"], "healthy")
+        self.assertEqual(answer["scheduler"]["status"], "healthy")
+        self.assertIsNotNone(answer["scheduler"]["latest_scheduler_heartbeat"])
+
+    def wait_for_exit(self, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.daemon.process.poll()
+            if code is not None:
+                return code
+            time.sleep(0.05)
+        self.fail("the daemon kept running after its database was lost:\n" + self.daemon.read_log())
+
+    def test_deleted_database_stops_the_daemon(self):
+        os.remove(self.database)
+        code = self.wait_for_exit()
+        self.assertNotEqual(code, 0)
+        self.assertIn("was deleted or moved away", self.daemon.read_log())
+
+    def test_moved_database_stops_the_daemon(self):
+        os.rename(self.database, self.database + ".old")
+        code = self.wait_for_exit()
+        self.assertNotEqual(code, 0)
+        self.assertIn("was deleted or moved away", self.daemon.read_log())
+
+    def test_replaced_database_stops_the_daemon(self):
+        shutil.copy(self.database, self.database + ".copy")
+        os.replace(self.database + ".copy", self.database)
+        code = self.wait_for_exit()
+        self.assertNotEqual(code, 0)
+        self.assertIn("was replaced by another file", self.daemon.read_log())
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,45 @@
+#include "web/health_answer.h"
+
+#include "engine/time/iso8601.h"
+
+namespace mayaflow {
+namespace {
+
+nlohmann::json status(bool healthy, const std::optional<std::string>& problem) {
+    nlohmann::json part = {{"status", healthy ? "healthy" : "unhealthy"}};
+    if (problem) part["detail"] = *problem;
+    return part;
+}
+
+}  // namespace
+
+HealthAnswer health_answer(Store& store, const DaemonHealth* daemon, Instant now) {
+    HealthAnswer answer;
+    auto readable = store.list_dags(false);
+    std::optional<std::string> store_problem;
+    if (!readable) store_problem = readable.error().message;
+    DaemonHealth::Snapshot snapshot;
+    if (daemon) snapshot = daemon->snapshot();
+    if (!store_problem && snapshot.store_problem) store_problem = snapshot.store_problem;
+    answer.body["metadatabase"] = status(!store_problem, store_problem);
+
+    if (!daemon) {
+        answer.healthy = !store_problem;
+        return answer;
+    }
+    auto heartbeat = snapshot.latest_scheduler_heartbeat;
+    std::optional<std::string> scheduler_problem = snapshot.scheduler_problem;
+    if (!heartbeat && !scheduler_problem) scheduler_problem = "the scheduler has not committed a turn yet";
+    if (heartbeat && now - *heartbeat > kSchedulerHealthThreshold && !scheduler_problem) {
+        scheduler_problem = "the scheduler has not committed a turn for over 30 s";
+    }
+    auto scheduler = status(!scheduler_problem, scheduler_problem);
+    scheduler["latest_scheduler_heartbeat"] =
+        heartbeat ? nlohmann::json(format_iso8601(*heartbeat, TimeZone::utc())) : nlohmann::json(nullptr);
+    answer.body["scheduler"] = scheduler;
+    answer.body["dag_processor"] = {{"status", "healthy"}, {"dag_folder_loaded", snapshot.dag_folder_loaded}};
+    answer.healthy = !store_problem && !scheduler_problem;
+    return answer;
+}
+
+}  // namespace mayaflow

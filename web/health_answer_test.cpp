@@ -1,0 +1,54 @@
+#include "web/health_answer.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "engine/store/sqlite_store.h"
+
+using namespace mayaflow;
+
+TEST_CASE("health tells each part's real state", "[web][health]") {
+    char pattern[] = "/tmp/mayaflow_health_test_XXXXXX";
+    std::filesystem::path folder = ::mkdtemp(pattern);
+    auto store = SqliteStore::open(StoreOptions{.path = folder / "mayaflow.db"});
+    REQUIRE(store);
+    DaemonHealth daemon;
+    Instant now = now_instant();
+
+    SECTION("without a scheduler in the process only the database counts") {
+        auto answer = health_answer(**store, nullptr, now);
+        CHECK(answer.healthy);
+        CHECK(answer.body["metadatabase"]["status"] == "healthy");
+        CHECK_FALSE(answer.body.contains("scheduler"));
+    }
+    SECTION("a scheduler that has not committed yet is not healthy") {
+        auto answer = health_answer(**store, &daemon, now);
+        CHECK_FALSE(answer.healthy);
+        CHECK(answer.body["scheduler"]["status"] == "unhealthy");
+        CHECK(answer.body["scheduler"]["latest_scheduler_heartbeat"].is_null());
+    }
+    SECTION("a recent turn is healthy, an old one is not") {
+        daemon.turn_committed(now - std::chrono::seconds(2));
+        CHECK(health_answer(**store, &daemon, now).healthy);
+        auto answer = health_answer(**store, &daemon, now + std::chrono::seconds(40));
+        CHECK_FALSE(answer.healthy);
+        CHECK_THAT(answer.body["scheduler"]["detail"].get<std::string>(), Catch::Contains("over 30 s"));
+    }
+    SECTION("a failed commit and a store problem are shown with their reason") {
+        daemon.turn_committed(now);
+        daemon.turn_failed("disk I/O error");
+        daemon.set_store_problem("the database file x is on a file system that is now read-only");
+        auto answer = health_answer(**store, &daemon, now);
+        CHECK_FALSE(answer.healthy);
+        CHECK(answer.body["scheduler"]["detail"] == "disk I/O error");
+        CHECK(answer.body["metadatabase"]["status"] == "unhealthy");
+        CHECK_THAT(answer.body["metadatabase"]["detail"].get<std::string>(), Catch::Contains("read-only"));
+        daemon.turn_committed(now);
+        daemon.set_store_problem(std::nullopt);
+        CHECK(health_answer(**store, &daemon, now).healthy);
+    }
+    store->reset();
+    std::filesystem::remove_all(folder);
+}
