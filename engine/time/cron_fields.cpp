@@ -153,10 +153,10 @@ class FieldParser {
                 auto weekday = single_weekday(item, item.substr(0, hash), "#");
                 if (!weekday.ok()) return weekday.error();
                 const std::string_view k_text = item.substr(hash + 1);
-                const bool numeric =
-                    !k_text.empty() && k_text.size() <= 3 &&
-                    std::all_of(k_text.begin(), k_text.end(),
-                                [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+                const bool numeric = !k_text.empty() && k_text.size() <= 3 &&
+                                     std::all_of(k_text.begin(), k_text.end(), [](char c) {
+                                         return std::isdigit(static_cast<unsigned char>(c));
+                                     });
                 const int k = numeric ? std::stoi(std::string(k_text)) : 0;
                 if (k < 1 || k > 5) {
                     return fail_at(item,
