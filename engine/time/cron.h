@@ -5,10 +5,10 @@
 //
 // Syntax: minute hour day-of-month month day-of-week; `*`, numbers, ranges `a-b`, steps `*/n`,
 // `a-b/n`, `a/n`, lists `a,b`; JAN-DEC and SUN-SAT in any case (also in ranges, `MON-FRI`); day-of-week
-// 0-7 with 0 and 7 Sunday; `?` for `*` in the day fields; `L` and `L-n` in day-of-month (the last day, n
-// days before it); `nL` (`5L`, `FRIL`: the month's last Friday) and `n#k` (`FRI#2`) in day-of-week.
-// When both day fields are restricted (neither starts with `*` or `?`) a day matches either; otherwise
-// it must match both (Vixie cron).
+// 0-7 with 0 and 7 Sunday; `?` for `*` in the day fields; `L`, `a-L` and `L-n` in day-of-month (the last
+// day, n days before it); `nL` or `Ln` (`5L`, `FRIL`, `L5`: the month's last Friday) and `n#k` (`FRI#2`)
+// in day-of-week. The two day fields combine as Airflow's croniter combines them, not as Vixie cron
+// does (CronFields says how; engine/time/cron_reading.h words the difference for a warning).
 
 #include <optional>
 #include <string>

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <optional>
 #include <string>
@@ -67,6 +68,10 @@ class FieldParser {
         return bits;
     }
 
+    // Whether an item was a bare `*` or `?` (not `*/n`): croniter then calls the field unrestricted
+    // whatever else it lists.
+    bool has_bare_star() const { return bare_star_; }
+
   private:
     Error fail(std::string_view why) const {
         return make_error("{} field \"{}\" {}", spec_.name, field_, why);
@@ -105,7 +110,7 @@ class FieldParser {
         return fail_at(text, fmt::format("is not a number {}-{}", spec_.min, spec_.max));
     }
 
-    Result<std::uint64_t> parse_item(std::string_view item, CronFields& fields) const {
+    Result<std::uint64_t> parse_item(std::string_view item, CronFields& fields) {
         const std::string up = upper(item);
         if (&spec_ == &kDayOfMonth) {
             if (up == "L") {
@@ -135,8 +140,11 @@ class FieldParser {
                                "is ambiguous; write nL for the month's last weekday n, e.g. 5L or FRIL "
                                "for its last Friday");
             }
-            if (up.size() > 1 && up.back() == 'L') {
-                auto weekday = single_weekday(item, item.substr(0, item.size() - 1), "L");
+            // The month's last weekday: mayaflow's `5L`/`FRIL` or croniter's `L5`/`LFRI`.
+            if (up.size() > 1 && (up.back() == 'L' || up.front() == 'L')) {
+                const std::string_view weekday_text =
+                    up.back() == 'L' ? item.substr(0, item.size() - 1) : item.substr(1);
+                auto weekday = single_weekday(item, weekday_text, "L");
                 if (!weekday.ok()) return weekday.error();
                 fields.last_weekdays |= static_cast<std::uint8_t>(1u << *weekday);
                 return std::uint64_t{0};
@@ -144,12 +152,17 @@ class FieldParser {
             if (const size_t hash = item.find('#'); hash != std::string_view::npos) {
                 auto weekday = single_weekday(item, item.substr(0, hash), "#");
                 if (!weekday.ok()) return weekday.error();
-                const std::string_view k = item.substr(hash + 1);
-                if (k.size() != 1 || k[0] < '1' || k[0] > '5') {
+                const std::string_view k_text = item.substr(hash + 1);
+                const bool numeric = !k_text.empty() && k_text.size() <= 3 &&
+                                     std::all_of(k_text.begin(), k_text.end(), [](char c) {
+                                         return std::isdigit(static_cast<unsigned char>(c));
+                                     });
+                const int k = numeric ? std::stoi(std::string(k_text)) : 0;
+                if (k < 1 || k > 5) {
                     return fail_at(item,
                                    "should be w#k with k from 1 to 5 (the k-th weekday w of the month)");
                 }
-                fields.nth_weekdays[*weekday] |= static_cast<std::uint8_t>(1u << (k[0] - '1'));
+                fields.nth_weekdays[*weekday] |= static_cast<std::uint8_t>(1u << (k - 1));
                 return std::uint64_t{0};
             }
         }
@@ -183,13 +196,17 @@ class FieldParser {
         int low = spec_.min;
         int high = spec_.max;
         if (base == "*" || base == "?") {
+            if (!step) bare_star_ = true;
             if (base == "?" && &spec_ != &kDayOfMonth && &spec_ != &kDayOfWeek) {
                 return fail_at(item, "uses ?, which only the day-of-month and day-of-week fields take");
             }
         } else if (const size_t dash = base.find('-'); dash != std::string_view::npos && dash > 0) {
             auto a = value(item, base.substr(0, dash));
             if (!a.ok()) return a.error();
-            auto b = value(item, base.substr(dash + 1));
+            // `10-L`: days 10 to 31 as croniter reads it, which is the 10th to the month's last day.
+            const std::string_view end = base.substr(dash + 1);
+            const bool to_last_day = &spec_ == &kDayOfMonth && (end == "L" || end == "l");
+            auto b = to_last_day ? Result<int>(spec_.max) : value(item, end);
             if (!b.ok()) return b.error();
             low = *a;
             high = *b;
@@ -225,7 +242,25 @@ class FieldParser {
 
     const FieldSpec& spec_;
     std::string_view field_;
+    bool bare_star_ = false;
 };
+
+// croniter calls a field unrestricted when it holds a bare `*` or lists exactly as many distinct values as
+// its range has, `L` being one more value of the day of month (so `2-31,L` is unrestricted and `*/1,L`
+// is not) and each `#`/`L` weekday one of the weekdays.
+void read_day_fields_as_croniter(CronFields& fields, bool day_of_month_star, bool day_of_week_star) {
+    const int month_days = std::popcount(fields.days_of_month) + ((fields.days_before_last & 1u) ? 1 : 0);
+    fields.day_of_month_unrestricted = day_of_month_star || month_days == 31;
+
+    std::uint8_t special = fields.last_weekdays;
+    for (unsigned w = 0; w < 7; ++w) {
+        if (fields.nth_weekdays[w] != 0) special |= static_cast<std::uint8_t>(1u << w);
+    }
+    fields.day_of_week_unrestricted =
+        day_of_week_star || std::popcount(static_cast<unsigned>(fields.weekdays | special)) == 7;
+    fields.plain_weekdays_ignored =
+        special != 0 && (fields.day_of_week_unrestricted || (fields.weekdays & ~special) == 0);
+}
 
 unsigned days_in_month_of(unsigned month, bool leap) {
     static constexpr std::array<unsigned, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -234,22 +269,35 @@ unsigned days_in_month_of(unsigned month, bool leap) {
 
 }  // namespace
 
+bool CronFields::has_nth_or_last_weekdays() const {
+    return last_weekdays != 0 ||
+           std::any_of(nth_weekdays.begin(), nth_weekdays.end(), [](std::uint8_t k) { return k != 0; });
+}
+
 std::uint32_t CronFields::matching_days(unsigned last_day, unsigned first_weekday) const {
     const auto in_month =
         static_cast<std::uint32_t>(((std::uint64_t{1} << (last_day + 1)) - 1) & ~std::uint64_t{1});
-    std::uint32_t by_month_day = days_of_month & in_month;
-    for (unsigned n = 0; n < last_day; ++n) {
-        if (days_before_last & (1u << n)) by_month_day |= 1u << (last_day - n);
+    std::uint32_t by_month_day = in_month;
+    if (!day_of_month_unrestricted) {
+        by_month_day = days_of_month & in_month;
+        for (unsigned n = 0; n < last_day; ++n) {
+            if (days_before_last & (1u << n)) by_month_day |= 1u << (last_day - n);
+        }
     }
-    std::uint32_t by_weekday = 0;
-    for (unsigned day = 1; day <= last_day; ++day) {
-        const unsigned weekday = (first_weekday + day - 1) % 7;
-        const bool nth = nth_weekdays[weekday] & (1u << ((day - 1) / 7));
-        const bool last = (last_weekdays & (1u << weekday)) && day + 7 > last_day;
-        if ((weekdays & (1u << weekday)) || nth || last) by_weekday |= 1u << day;
+    const bool nth_or_last = has_nth_or_last_weekdays();
+    std::uint32_t by_weekday = in_month;
+    if (!day_of_week_unrestricted || nth_or_last) {
+        by_weekday = 0;
+        const std::uint8_t plain = plain_weekdays_ignored ? 0 : weekdays;
+        for (unsigned day = 1; day <= last_day; ++day) {
+            const unsigned weekday = (first_weekday + day - 1) % 7;
+            const bool nth = nth_weekdays[weekday] & (1u << ((day - 1) / 7));
+            const bool last = (last_weekdays & (1u << weekday)) && day + 7 > last_day;
+            if ((plain & (1u << weekday)) || nth || last) by_weekday |= 1u << day;
+        }
     }
-    if (day_of_month_star || day_of_week_star) return by_month_day & by_weekday;
-    return by_month_day | by_weekday;
+    if (day_of_month_unrestricted || day_of_week_unrestricted) return by_month_day & by_weekday;
+    return nth_or_last ? by_weekday : by_month_day | by_weekday;
 }
 
 Result<CronFields> parse_cron_fields(std::string_view text) {
@@ -271,18 +319,20 @@ Result<CronFields> parse_cron_fields(std::string_view text) {
     CronFields fields;
     const std::array<const FieldSpec*, 5> specs = {&kMinute, &kHour, &kDayOfMonth, &kMonth, &kDayOfWeek};
     std::array<std::uint64_t, 5> bits{};
+    std::array<bool, 5> bare_star{};
     for (size_t i = 0; i < 5; ++i) {
-        auto parsed = FieldParser(*specs[i], parts[i]).parse(fields);
+        FieldParser parser(*specs[i], parts[i]);
+        auto parsed = parser.parse(fields);
         if (!parsed.ok()) return make_error("cron \"{}\": {}", text, parsed.error().message);
         bits[i] = *parsed;
+        bare_star[i] = parser.has_bare_star();
     }
     fields.minutes = bits[0];
     fields.hours = static_cast<std::uint32_t>(bits[1]);
     fields.days_of_month = static_cast<std::uint32_t>(bits[2]);
     fields.months = static_cast<std::uint16_t>(bits[3]);
     fields.weekdays = static_cast<std::uint8_t>(bits[4]);
-    fields.day_of_month_star = parts[2][0] == '*' || parts[2][0] == '?';
-    fields.day_of_week_star = parts[4][0] == '*' || parts[4][0] == '?';
+    read_day_fields_as_croniter(fields, bare_star[2], bare_star[4]);
 
     // Every (month, leap year, weekday of the 1st) occurs in the 400-year cycle, so trying each tells
     // whether the expression ever fires.
@@ -299,7 +349,8 @@ Result<CronFields> parse_cron_fields(std::string_view text) {
     }
     return make_error(
         "cron \"{}\" never fires: no day of {} matches day-of-month \"{}\" {} day-of-week \"{}\"", text,
-        months, parts[2], fields.day_of_month_star || fields.day_of_week_star ? "and" : "or", parts[4]);
+        months, parts[2], fields.day_of_month_unrestricted || fields.day_of_week_unrestricted ? "and" : "or",
+        parts[4]);
 }
 
 }  // namespace mayaflow

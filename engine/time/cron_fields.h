@@ -1,7 +1,8 @@
 #pragma once
 // CronFields is what a 5-field cron expression says, as sets of allowed values: which minutes, hours,
 // months, and which days (by day of month and by weekday, with `L` and `#`). It answers "which days of
-// this month match" and leaves searching through time to CronExpression.
+// this month match", the way Airflow's croniter reads the two day fields together, and leaves searching
+// through time to CronExpression.
 
 #include <array>
 #include <cstdint>
@@ -21,12 +22,22 @@ struct CronFields {
     std::uint8_t weekdays = 0;  // bit w: weekday w (0 = Sunday ... 6 = Saturday)
     std::array<std::uint8_t, 7> nth_weekdays{};  // [w] bit k-1: the k-th weekday w of the month (`FRI#2`)
     std::uint8_t last_weekdays = 0;              // bit w: the month's last weekday w (`5L`, `FRIL`)
-    // Vixie cron's rule: when both day fields are restricted (neither starts with `*` or `?`), a day
-    // matches if either field matches; otherwise it must match both.
-    bool day_of_month_star = false;
-    bool day_of_week_star = false;
+    // croniter's reading (and so Airflow's), which is not Vixie cron's: a day field is unrestricted when
+    // it covers its whole range, however it is written (`*`, `?`, `*/1`, `1-31`, `0-6`, `1-7`, a list
+    // holding `*`); `L` counts as one more day of the month and `FRI#2`, `L5` count their weekday.
+    // `*/2` is restricted although it starts with `*`. When both fields are restricted a day matches
+    // either, except that `#` or `L` in the day of week overrides the day of month (croniter applies them
+    // to both halves of its OR); otherwise a day must match both.
+    bool day_of_month_unrestricted = false;
+    bool day_of_week_unrestricted = false;
+    // croniter ignores plain weekdays beside `#` or `L` items of the same weekdays, or when the field is
+    // unrestricted: `5,FRI#2` and `*,FRI#2` mean the second Friday only.
+    bool plain_weekdays_ignored = false;
 
     static constexpr std::uint32_t kAllHours = (1u << 24) - 1;
+
+    // Whether the day of week holds `#` or `L` items (`FRI#2`, `5L`).
+    bool has_nth_or_last_weekdays() const;
 
     // Bit d is set when day d of a month with `last_day` days whose first day falls on weekday
     // `first_weekday` (0 = Sunday) matches both day fields.

@@ -16,30 +16,41 @@ mayaflow adds one rule to Airflow's: a "next" fire time is never at or before th
 naive match. (Airflow's _get_prev can return a time after `current` for an ambiguous or gap time.)
 
 This script reimplements that logic on croniter (Debian's python3-croniter) and the standard zoneinfo
-module, and writes engine/time/testdata/cron_golden.json: for each cron expression, zone and start
-instant, the next NEXT_COUNT fire times and the previous PREV_COUNT, as ISO 8601 strings in the zone.
+module, and writes engine/time/testdata/cron_golden.json: for each cron expression in EXPRESSIONS, zone
+and start instant, the next NEXT_COUNT fire times and the previous PREV_COUNT; then, for RANDOM_EXPRESSIONS
+expressions drawn by tests/oracles/cron_random_expressions.py with RANDOM_SEED, each in two random zones
+from a random start, RANDOM_NEXT_COUNT and RANDOM_PREVIOUS_COUNT; all as ISO 8601 strings in the zone.
 engine/time/cron_golden_test.cpp compares mayaflow's CronExpression against every row.
+
+Where croniter 1.3.5 is plainly wrong the oracle does not copy it: croniter_next takes the days its
+get_next skips, and croniter_previous checks get_prev (wrong around February 29) with croniter_next.
+Drawn expressions croniter fails on are counted in the header and left out.
 
 Run it with Debian's interpreter (the one that sees python3-croniter):
 
     /usr/bin/python3 tests/oracles/cron_oracle.py           # rewrite the golden file
     /usr/bin/python3 tests/oracles/cron_oracle.py --check   # recompute; exit 1 if the file differs
 
-Expressions left out of the golden set, because croniter itself disagrees with Vixie cron semantics
-(which mayaflow follows) or does not accept the syntax, are listed in EXCLUDED with the reason; the
-unit tests in engine/time/cron_test.cpp cover them instead.
+Chosen expressions left out of the golden set, because croniter fails on them or does not accept the
+syntax, or mayaflow rejects them on purpose, are listed in EXCLUDED with the reason; the unit tests in
+engine/time/cron_test.cpp cover them instead, and docs/time.md lists every difference.
 """
 
 import argparse
+import calendar
 import datetime
 import json
 import pathlib
+import random
 import sys
 import zoneinfo
+
+import cron_random_expressions
 
 try:
     import croniter as croniter_module
     from croniter import croniter
+    from croniter.croniter import CroniterBadDateError, CroniterError
 except ImportError:  # pragma: no cover - environment problem, reported plainly
     sys.exit("cron_oracle.py needs croniter: apt-get install python3-croniter, and run /usr/bin/python3")
 
@@ -108,12 +119,26 @@ EXPRESSIONS = [
     "0 0 * JAN,JUL *",
     "0 0 1 jan-mar *",
     "0 0,12 1 */2 *",
-    # Both day fields restricted: a day matches either (Vixie cron, and croniter).
+    # Both day fields restricted: a day matches either. croniter calls a field restricted when it does
+    # not cover its whole range, however it is written: */2 restricts, 1-31 and 0-6 do not.
     "0 0 13 * 5",
     "0 0 1,15 * 1",
     "0 0 1-7 * 1",
     "0 0 1 * MON-FRI",
     "0 0 29 2 1",
+    "0 0 */2 * 1",
+    "0 0 13 * */2",
+    "0 0 */2 * */3",
+    "0 0 1-31 * 1",
+    "0 0 */1 * 1",
+    "0 0 1 * 0-6",
+    "0 0 1 * 1-7",
+    "0 0 L * 1",
+    "0 0 10-L * 1",
+    # croniter's get_next skips the first days of a month after a listed day its previous month lacks.
+    "0 0 1,31 * *",
+    "0 0 */5 * *",
+    "0 0 30,L * *",
     # Last weekday of the month and the k-th weekday.
     "0 0 * * 5L",
     "0 3 * * SUNL",
@@ -121,6 +146,13 @@ EXPRESSIONS = [
     "0 8 * * 1#1",
     "0 12 * * MON#5",
     "0 0 * * 1#1,3#3",
+    "0 0 * * L5",
+    "0 0 * * l0,MON#1",
+    # croniter ignores plain weekdays beside # or L of the same weekday, and a restricted day of month.
+    "0 0 * * 5,FRI#2",
+    "0 0 * * *,FRI#2",
+    "0 0 8 * FRI#2",
+    "0 0 13 * *,FRI#2",
     # Aimed at the DST changes of the zones below.
     "0 2 * 3 0",
     "30 2 * 3,10,11 0",
@@ -132,18 +164,13 @@ EXPRESSIONS = [
 
 # Left out of the golden set, with the reason. mayaflow's behaviour for these is in cron_test.cpp.
 EXCLUDED = {
-    "0 0 */2 * 1": "croniter ORs the day fields because it sees day-of-month */2 as restricted; Vixie cron "
-    "(and mayaflow) AND them because the field starts with *",
-    "0 0 13 * */2": "same as above for a day-of-week starting with * while day-of-month is restricted",
-    "0 0 1-31 * 1": "croniter turns a full range into * and ANDs the day fields; Vixie cron ORs them "
-    "because the field does not start with *",
-    "0 0 1 * 0-6": "same as above for day-of-week 0-6",
     "0 0 ? * MON": "croniter 1.3.5 does not accept ?",
     "0 0 L-2 * *": "croniter 1.3.5 does not accept L-n (it fails with an internal NameError)",
-    "0 0 15 * FRI#2": "croniter applies # to both halves of the day-field OR and fails with 'failed to find "
-    "next date'",
+    "0 0 15 * FRI#2": "croniter looks for a 15th that is a second Friday, finds none and fails with "
+    "'failed to find next date'",
     "0 0 15 * 5L": "same as above for nL (L5 in croniter)",
-    "0 0 * * 1,FRI#2": "croniter rejects plain weekdays mixed with #",
+    "0 0 30 2 MON": "croniter looks for a February 30th before it ORs the day fields, and fails",
+    "0 0 * * 1,FRI#2": "croniter rejects plain weekdays mixed with # of other weekdays",
     "0 22-2 * * *": "mayaflow rejects ranges that wrap around (croniter too); write 22-23,0-2",
     "*/90 * * * *": "mayaflow rejects steps larger than the field's range",
 }
@@ -159,6 +186,30 @@ ZONES_WITH_DST = [
     "America/Santiago",
 ]
 ZONES_WITHOUT_DST = ["UTC", "Asia/Kolkata", "Asia/Kathmandu"]
+
+# Random expressions (tests/oracles/cron_random_expressions.py), each in two zones drawn from these, from
+# starts near DST changes and far from them.
+RANDOM_SEED = 7
+RANDOM_EXPRESSIONS = 3000
+RANDOM_ROWS_PER_EXPRESSION = 2
+RANDOM_NEXT_COUNT = 6
+RANDOM_PREVIOUS_COUNT = 2
+RANDOM_ZONES = ZONES_WITH_DST + ZONES_WITHOUT_DST + [
+    "America/Los_Angeles",
+    "America/Havana",
+    "America/Sao_Paulo",
+    "America/Nuuk",
+    "Europe/Dublin",
+    "Europe/Moscow",
+    "Africa/Casablanca",
+    "Asia/Tehran",
+    "Asia/Jerusalem",
+    "Asia/Beirut",
+    "Asia/Tokyo",
+    "Australia/Adelaide",
+    "Pacific/Auckland",
+    "Pacific/Kiritimati",
+]
 
 GENERIC_STARTS = [
     datetime.datetime(2024, 2, 28, 22, 17, 0, tzinfo=UTC),
@@ -204,42 +255,110 @@ def make_naive(instant, tz):
     return instant.astimezone(tz).replace(tzinfo=None, fold=0)
 
 
-def next_after(expression, current, tz):
-    naive = make_naive(current, tz)
-    cron = croniter(to_croniter_syntax(expression), start_time=naive)
+MINUTE = datetime.timedelta(minutes=1)
+
+
+def month_edges(earlier, later):
+    """Midnight of the first and of the last day of each month from `earlier` on, in order, until `later`."""
+    year, month = earlier.year, earlier.month
     while True:
-        scheduled = cron.get_next(datetime.datetime)
-        if covers_every_hour(cron):
+        last_day = calendar.monthrange(year, month)[1]
+        for day in (1, last_day):
+            edge = datetime.datetime(year, month, day)
+            if edge >= later:
+                return
+            yield edge
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def croniter_next(syntax, naive):
+    """croniter's next naive match after `naive`, without the days its get_next skips.
+
+    croniter 1.3.5 moves from day d to the next listed day-of-month n by adding n - d days even when the
+    month is shorter than n: it then lands inside the next month, past its first days, and passes over
+    the month's last day (`L`), which it lists after the numbers. "0 0 1,31 * *" from 2025-02-15 gives
+    2025-03-31, not 2025-03-01, and "0 0 30,L * *" from 2025-02-10 gives 2025-03-30, not 2025-02-28:
+    Airflow's scheduler skips those runs. Started a minute before the first or the last day of a month
+    croniter finds that day, so the earliest of its answers from `naive` and from those edges in between
+    is the first time croniter itself takes for a match. mayaflow returns that time; docs/time.md lists
+    the difference.
+    """
+    cron = parsed(syntax)
+    answer = cron.get_next(datetime.datetime, start_time=naive)
+    for edge in month_edges(naive, answer):
+        if edge >= answer:
+            break
+        if edge - MINUTE <= naive:
+            continue
+        candidate = cron.get_next(datetime.datetime, start_time=edge - MINUTE)
+        if candidate < answer:
+            croniter_skips.add(syntax)
+            answer = candidate
+    return answer
+
+
+_parsed = {}
+
+
+def parsed(syntax):
+    """One croniter per expression, restarted for each search (parsing is most of croniter's time)."""
+    if syntax not in _parsed:
+        _parsed[syntax] = croniter(syntax)
+    return _parsed[syntax]
+
+
+# The expressions whose answers croniter_next had to correct, for the golden file's header.
+croniter_skips = set()
+
+
+def next_after(syntax, current, tz, covers):
+    naive = make_naive(current, tz)
+    scheduled = naive
+    while True:
+        scheduled = croniter_next(syntax, scheduled)
+        if covers:
             return current + (scheduled - naive)
         fire = make_aware(scheduled, tz).astimezone(UTC)
         if fire > current:
             return fire
 
 
-def croniter_previous(expression, naive):
+def is_previous_match(syntax, candidate, naive):
+    """Whether `candidate` is a match before `naive` with no match between them."""
+    return (candidate < naive and croniter_next(syntax, candidate - MINUTE) == candidate
+            and croniter_next(syntax, candidate) >= naive)
+
+
+def croniter_previous(syntax, naive):
     """The last naive match strictly before `naive`.
 
     croniter 1.3.5's get_prev is wrong around leap days (it skips 2024-02-29 for "0 6 L 2 *" and fails
-    on "0 0 29 2 *"), so the previous match is found with get_next from ever earlier starts.
+    on "0 0 29 2 *"), so its answer is kept only when croniter_next confirms it; otherwise the previous
+    match is found with croniter_next from ever earlier starts.
     """
+    try:
+        cron = parsed(syntax)
+        cron.set_current(naive)
+        guess = cron.get_prev(datetime.datetime)
+        if is_previous_match(syntax, guess, naive):
+            return guess
+    except CroniterBadDateError:
+        pass
     for window in (datetime.timedelta(hours=2), datetime.timedelta(days=3), datetime.timedelta(days=70),
                    datetime.timedelta(days=366 * 5), datetime.timedelta(days=366 * 60)):
-        cron = croniter(expression, start_time=naive - window)
-        last = None
+        match, last = naive - window, None
         while True:
-            match = cron.get_next(datetime.datetime)
+            match = croniter_next(syntax, match)
             if match >= naive:
                 break
             last = match
         if last is not None:
             return last
-    raise RuntimeError("no match in 60 years before %s for %s" % (naive, expression))
+    raise RuntimeError("no match in 60 years before %s for %s" % (naive, syntax))
 
 
-def previous_before(expression, current, tz):
+def previous_before(syntax, current, tz, covers):
     naive = make_naive(current, tz)
-    syntax = to_croniter_syntax(expression)
-    covers = covers_every_hour(croniter(syntax))
     scheduled = naive
     while True:
         scheduled = croniter_previous(syntax, scheduled)
@@ -255,7 +374,7 @@ def transitions(tz, year):
     found = []
     t = datetime.datetime(year, 1, 1, tzinfo=UTC)
     end = datetime.datetime(year + 1, 1, 1, tzinfo=UTC)
-    step = datetime.timedelta(hours=1)
+    step = datetime.timedelta(days=1)  # no zone changes its offset twice within a day
     while t < end:
         if t.astimezone(tz).utcoffset() != (t + step).astimezone(tz).utcoffset():
             low, high = t, t + step
@@ -282,28 +401,71 @@ def starts_for(zone_name):
             transitions(tz, 2026)[0] - 150 * minutes]
 
 
+def random_start(rng, zone_name):
+    """Half the time shortly before one of the zone's DST changes, otherwise any time in 2019-2040."""
+    year = rng.randint(2019, 2040)
+    changes = transitions_cached(zone_name, year)
+    if changes and rng.random() < 0.5:
+        before = rng.choice([datetime.timedelta(minutes=10), datetime.timedelta(minutes=150),
+                             datetime.timedelta(days=1), datetime.timedelta(seconds=rng.randint(1, 3 * 86400))])
+        return rng.choice(changes) - before
+    start = datetime.datetime(year, 1, 1, tzinfo=UTC) + datetime.timedelta(seconds=rng.randint(0, 365 * 86400))
+    return start.replace(microsecond=rng.choice([0, 0, 0, 250000]))
+
+
+_transitions = {}
+
+
+def transitions_cached(zone_name, year):
+    if (zone_name, year) not in _transitions:
+        _transitions[(zone_name, year)] = [] if zone_name == "UTC" else transitions(zone(zone_name), year)
+    return _transitions[(zone_name, year)]
+
+
 def iso(instant, tz):
     return instant.astimezone(tz).isoformat()
+
+
+def row_for(expression, zone_name, start, next_count, previous_count):
+    """The next and previous fire times of `expression` in a zone from `start`, as Airflow finds them."""
+    tz = zone(zone_name)
+    syntax = to_croniter_syntax(expression)
+    covers = covers_every_hour(parsed(syntax))
+    nexts, t = [], start
+    for _ in range(next_count):
+        t = next_after(syntax, t, tz, covers)
+        nexts.append(iso(t, tz))
+    prevs, t = [], start
+    for _ in range(previous_count):
+        t = previous_before(syntax, t, tz, covers)
+        prevs.append(iso(t, tz))
+    return {"cron": expression, "zone": zone_name, "start": iso(start, UTC), "next": nexts, "previous": prevs}
 
 
 def compute_rows():
     rows = []
     for zone_name in ZONES_WITH_DST + ZONES_WITHOUT_DST:
-        tz = zone(zone_name)
-        starts = starts_for(zone_name)
         for expression in EXPRESSIONS:
-            for start in starts:
-                nexts, t = [], start
-                for _ in range(NEXT_COUNT):
-                    t = next_after(expression, t, tz)
-                    nexts.append(iso(t, tz))
-                prevs, t = [], start
-                for _ in range(PREV_COUNT):
-                    t = previous_before(expression, t, tz)
-                    prevs.append(iso(t, tz))
-                rows.append({"cron": expression, "zone": zone_name, "start": iso(start, UTC), "next": nexts,
-                             "previous": prevs})
+            for start in starts_for(zone_name):
+                rows.append(row_for(expression, zone_name, start, NEXT_COUNT, PREV_COUNT))
     return rows
+
+
+def compute_random_rows():
+    """Rows for RANDOM_EXPRESSIONS drawn expressions, each in RANDOM_ROWS_PER_EXPRESSION random zones and
+    starts; an expression croniter fails on is counted and left out."""
+    rng = random.Random(RANDOM_SEED)
+    rows, failed = [], []
+    for _ in range(RANDOM_EXPRESSIONS):
+        expression = cron_random_expressions.expression(rng)
+        cases = [(zone_name, random_start(rng, zone_name))
+                 for zone_name in rng.sample(RANDOM_ZONES, RANDOM_ROWS_PER_EXPRESSION)]
+        try:
+            rows += [row_for(expression, zone_name, start, RANDOM_NEXT_COUNT, RANDOM_PREVIOUS_COUNT)
+                     for zone_name, start in cases]
+        except CroniterError:
+            failed.append(expression)
+    return rows, failed
 
 
 def tzdata_version():
@@ -322,7 +484,7 @@ def croniter_version():
         return getattr(croniter_module, "__version__", "unknown")
 
 
-def render(rows):
+def render(rows, random_rows, random_failed):
     header = {
         "about": "Cron fire times as Airflow 2 computes them (croniter + its DST rules), with mayaflow's "
         "never-at-or-before/after rule. Written by tests/oracles/cron_oracle.py; do not edit by hand.",
@@ -331,7 +493,19 @@ def render(rows):
         "next_count": NEXT_COUNT,
         "previous_count": PREV_COUNT,
         "excluded": EXCLUDED,
+        "random": {
+            "seed": RANDOM_SEED,
+            "expressions": RANDOM_EXPRESSIONS,
+            "rows": len(random_rows),
+            "next_count": RANDOM_NEXT_COUNT,
+            "previous_count": RANDOM_PREVIOUS_COUNT,
+            "zones": RANDOM_ZONES,
+            "croniter_fails_on": len(random_failed),
+            "croniter_fails_on_first": random_failed[:20],
+        },
+        "croniter_skips_corrected": sorted(croniter_skips),
     }
+    rows = rows + random_rows
     lines = ["{", '  "header": ' + json.dumps(header, sort_keys=True) + ",", '  "rows": [']
     lines += ["    " + json.dumps(row) + ("," if i + 1 < len(rows) else "") for i, row in enumerate(rows)]
     lines += ["  ]", "}"]
@@ -344,7 +518,7 @@ def main():
     parser.add_argument("--check", action="store_true", help="recompute and compare with the golden file")
     args = parser.parse_args()
 
-    text = render(compute_rows())
+    text = render(compute_rows(), *compute_random_rows())
     if not args.check:
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(text)
