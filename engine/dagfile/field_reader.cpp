@@ -133,7 +133,6 @@ void FieldReader::finish() {
         size_t more = error_count_ - errors_.size();
         std::string note = fmt::format("... and {} more error{} not listed (a file lists at most {}); fix these first",
                                        more, more == 1 ? "" : "s", kMaxErrorsPerFile);
-        if (error_limit_reached()) note += "; the loader stopped looking after " + std::to_string(error_count_);
         errors_.push_back(LoadError{SourceLocation{file_.string(), 0, 0}, "", std::move(note)});
     }
     if (warnings_left_out_ > 0) {

@@ -94,7 +94,7 @@ size_t for_each_size(const YAML::Node& node) {
     if (!node.IsMap()) return 1;
     size_t total = 1;
     for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node& list = it->second;
+        const YAML::Node list = it->second;  // a copy: it-> gives a temporary
         if (list.Tag() != "!include" && list.IsSequence()) total = saturating_multiply(total, list.size());
     }
     return total;
@@ -109,7 +109,7 @@ void count_tasks_into(const YAML::Node& tasks, int depth, size_t& total, size_t&
             total = std::numeric_limits<size_t>::max();
             return;
         }
-        const YAML::Node& item = tasks[i];
+        const YAML::Node item = tasks[i];
         if (!item.IsMap()) continue;
         size_t copies = item["for_each"] ? for_each_size(item["for_each"]) : 1;
         if (copies == 0) continue;

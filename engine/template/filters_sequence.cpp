@@ -193,8 +193,9 @@ Value sum(Renderer& renderer, const Value& input, const CallArgs& args) {
     if (total.is_string()) throw_runtime("sum() can't sum strings [use ''.join(seq) instead]");
     for (const Value& item : items_of(renderer, input)) {
         total = binary_op(BinaryOp::add, total, lookup_path(item, path));
-        // Adding lists copies the total each time: charge for the copy, or a sum of lists is quadratic.
-        if (total.is_list()) renderer.charge(total.items().size() / 8);
+        // Adding lists copies the total each time: charge for each item copied, or a sum of lists
+        // costs the square of its length.
+        if (total.is_list()) renderer.charge(total.items().size());
     }
     return total;
 }
