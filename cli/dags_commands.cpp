@@ -67,6 +67,7 @@ void validate(const std::vector<std::string>& paths, const std::optional<std::st
             else if (std::filesystem::is_directory(path)) root = path;
             else root = std::filesystem::absolute(file).parent_path();
             auto result = load_dag_file(file, DagLoadOptions{&builtin_operators(), root});
+            for (const auto& warning : result.warnings) std::cerr << "warning: " << warning.to_string() << "\n";
             if (!result.dag) {
                 std::cerr << format_errors(result.errors) << "\n";
                 ++failed;

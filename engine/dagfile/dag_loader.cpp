@@ -3,16 +3,18 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
-#include <regex>
-#include <sstream>
+#include <new>
 
 #include "engine/dagfile/dependency_resolver.h"
 #include "engine/dagfile/field_reader.h"
+#include "engine/dagfile/include_files.h"
+#include "engine/dagfile/names.h"
 #include "engine/dagfile/task_builder.h"
+#include "engine/dagfile/text_encoding.h"
 #include "engine/time/iso8601.h"
 #include "engine/util/hash.h"
 #include "engine/util/text.h"
+#include "engine/util/utf8.h"
 
 namespace mayaflow {
 namespace {
@@ -37,9 +39,32 @@ std::string renamed_field_hint(const std::string& key) {
 class DagFileParser {
   public:
     DagFileParser(const std::filesystem::path& file, const DagLoadOptions& options)
-        : file_(file), options_(options), reader_(file, options.dags_folder, result_.errors) {}
+        : file_(file), options_(options), reader_(file, options.dags_folder, result_.errors, result_.warnings) {}
 
     DagLoadResult parse(std::string_view text) {
+        parse_text(text);
+        reader_.finish();
+        return std::move(result_);
+    }
+
+  private:
+    void parse_text(std::string_view text) {
+        if (!is_valid_utf8(file_.string())) {
+            reader_.error(SourceLocation{file_.string(), 0, 0}, "",
+                          "the file name is not UTF-8: rename the file (mayaflow's names are UTF-8 text)");
+            return;
+        }
+        if (text.size() > kMaxDagFileBytes) {
+            reader_.error(SourceLocation{file_.string(), 0, 0}, "",
+                          fmt::format("file is {} bytes; DAG files may be at most {} bytes", text.size(),
+                                      kMaxDagFileBytes));
+            return;
+        }
+        if (auto bad = find_non_utf8(text)) {
+            reader_.error(SourceLocation{file_.string(), bad->line, bad->column}, "",
+                          fmt::format("the file is not UTF-8 ({}); save it as UTF-8", describe(*bad)));
+            return;
+        }
         YAML::Node root;
         try {
             root = YAML::Load(std::string(text));
@@ -47,29 +72,27 @@ class DagFileParser {
             SourceLocation where{file_.string(), e.mark.line >= 0 ? e.mark.line + 1 : 0,
                                  e.mark.column >= 0 ? e.mark.column + 1 : 0};
             reader_.error(where, "", "YAML syntax error: " + e.msg);
-            return std::move(result_);
+            return;
         }
         if (!root.IsMap()) {
             reader_.error(SourceLocation{file_.string(), 1, 1}, "",
                           "a DAG file must be a mapping with at least 'tasks:' (see docs/dag-format.md)");
-            return std::move(result_);
+            return;
         }
         Dag dag;
         dag.dag_id = file_.stem().string();
         dag.fileloc = std::filesystem::absolute(file_).lexically_normal().string();
         read_fields(root, dag);
         result_.included_files = reader_.included_files();
-        if (!result_.errors.empty()) return std::move(result_);
+        if (reader_.error_count() > 0) return;
         ContentHash hash;
         hash.add(text);
         hash.add(reader_.included_hash().hex());
         dag.source_hash = hash.hex();
         dag.index_tasks();
         result_.dag = std::move(dag);
-        return std::move(result_);
     }
 
-  private:
     void read_fields(const YAML::Node& root, Dag& dag) {
         auto entries = reader_.entries(root, "");
         std::map<std::string, const YamlEntry*> fields;
@@ -77,8 +100,8 @@ class DagFileParser {
             const auto& known = dag_field_names();
             if (std::find(known.begin(), known.end(), entry.key) == known.end()) {
                 reader_.error(entry.key_node, entry.key,
-                              fmt::format("unknown DAG field '{}'{}{}", entry.key, did_you_mean(entry.key, known),
-                                          renamed_field_hint(entry.key)));
+                              fmt::format("unknown DAG field {}{}{}", quote_name(entry.key),
+                                          did_you_mean(entry.key, known), renamed_field_hint(entry.key)));
                 continue;
             }
             fields[entry.key] = &entry;
@@ -91,12 +114,12 @@ class DagFileParser {
         if (auto* n = node("dag_id")) {
             if (auto id = reader_.string(*n, "dag_id")) dag.dag_id = *id;
         }
-        static const std::regex kId("^[A-Za-z0-9_.\\-]+$");
-        if (!std::regex_match(dag.dag_id, kId) || dag.dag_id.size() > 250) {
+        if (dag.dag_id.size() > kMaxIdLength || !is_id_text(dag.dag_id)) {
             SourceLocation where = fields.count("dag_id") ? reader_.where(*node("dag_id")) : SourceLocation{file_.string(), 1, 1};
             reader_.error(where, "dag_id",
-                          fmt::format("dag_id {} may contain only letters, digits, '_', '-' and '.' (at most 250)",
-                                      quote_for_message(dag.dag_id)));
+                          fmt::format("dag_id {} ({} characters) may contain only letters, digits, '_', '-' and '.', "
+                                      "at most {}",
+                                      quote_for_message(dag.dag_id), dag.dag_id.size(), kMaxIdLength));
         }
         if (auto* n = node("description")) dag.description = reader_.string(*n, "description").value_or("");
         if (auto* n = node("doc_md")) dag.doc_md = reader_.string(*n, "doc_md").value_or("");
@@ -198,41 +221,39 @@ class DagFileParser {
 
 }  // namespace
 
+// The loader must never take the daemon down: an exception that escapes it is a bug or an exhausted
+// resource, and becomes this file's error rather than the end of the folder scan.
+DagLoadResult failed_load(const std::filesystem::path& file, std::string message) {
+    DagLoadResult result;
+    result.errors.push_back(LoadError{SourceLocation{file.string(), 0, 0}, "", shorten_message(message, kMaxMessageBytes)});
+    return result;
+}
+
 DagLoadResult load_dag_text(std::string_view text, const std::filesystem::path& file, const DagLoadOptions& options) {
     try {
         DagFileParser parser(file, options);
         return parser.parse(text);
+    } catch (const std::bad_alloc&) {
+        return failed_load(file, "loading the file needed more memory than is available");
     } catch (const std::exception& e) {
-        // The loader must never take the daemon down; an exception here is a bug, reported as an error.
-        DagLoadResult result;
-        result.errors.push_back(LoadError{SourceLocation{file.string(), 0, 0}, "",
-                                          fmt::format("internal error while loading: {}", e.what())});
-        return result;
+        return failed_load(file, fmt::format("internal error while loading: {}", e.what()));
+    } catch (...) {
+        return failed_load(file, "internal error while loading: an unknown exception");
     }
 }
 
 DagLoadResult load_dag_file(const std::filesystem::path& file, const DagLoadOptions& options) {
-    DagLoadResult result;
-    std::error_code ec;
-    auto size = std::filesystem::file_size(file, ec);
-    if (ec) {
-        result.errors.push_back(LoadError{SourceLocation{file.string(), 0, 0}, "", "cannot read file: " + ec.message()});
-        return result;
+    try {
+        auto text = read_file_at_most(file, kMaxDagFileBytes);
+        if (!text) return failed_load(file, text.error().message);
+        return load_dag_text(*text, file, options);
+    } catch (const std::bad_alloc&) {
+        return failed_load(file, "loading the file needed more memory than is available");
+    } catch (const std::exception& e) {
+        return failed_load(file, fmt::format("internal error while loading: {}", e.what()));
+    } catch (...) {
+        return failed_load(file, "internal error while loading: an unknown exception");
     }
-    if (size > kMaxDagFileBytes) {
-        result.errors.push_back(LoadError{SourceLocation{file.string(), 0, 0}, "",
-                                          fmt::format("file is {} bytes; DAG files may be at most {} bytes", size,
-                                                      kMaxDagFileBytes)});
-        return result;
-    }
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        result.errors.push_back(LoadError{SourceLocation{file.string(), 0, 0}, "", "cannot open file for reading"});
-        return result;
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return load_dag_text(buffer.str(), file, options);
 }
 
 }  // namespace mayaflow

@@ -1,6 +1,7 @@
 #pragma once
-// The DAG file loader: YAML text in, a validated Dag (or every error found, each with file, line,
-// column and field) out. It never throws and never crashes on bad input.
+// The DAG file loader: YAML text in, a validated Dag (or the errors found, each with file, line,
+// column and field) out. It never throws and never crashes on bad input, and the limits in
+// load_limits.h bound the time, memory and stack any file can cost it.
 
 #include <filesystem>
 #include <optional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "engine/dagfile/load_error.h"
+#include "engine/dagfile/load_limits.h"
 #include "engine/model/dag.h"
 #include "engine/model/operator_spec.h"
 
@@ -22,11 +24,12 @@ struct DagLoadOptions {
 
 struct DagLoadResult {
     std::optional<Dag> dag;
-    std::vector<LoadError> errors;
+    std::vector<LoadError> errors;  // at most kMaxErrorsPerFile, then a line saying how many more
+    // Things that load but will probably fail or mislead at run time (an Airflow 2 template name
+    // that Airflow 3 removed, for example); a DAG with only warnings loads.
+    std::vector<LoadError> warnings;
     std::vector<std::string> included_files;  // absolute paths of the files the DAG file included
 };
-
-constexpr size_t kMaxDagFileBytes = 4 * 1024 * 1024;
 
 DagLoadResult load_dag_file(const std::filesystem::path& file, const DagLoadOptions& options);
 DagLoadResult load_dag_text(std::string_view text, const std::filesystem::path& file, const DagLoadOptions& options);

@@ -8,6 +8,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "engine/dagfile/load_limits.h"
 #include "engine/util/text.h"
 
 namespace mayaflow {
@@ -34,6 +35,16 @@ class Resolver {
         for (const auto& group : blueprint_.groups) {
             group_parent_[group.group_id] = group.parent_group_id;
             group_where_[group.group_id] = &group;
+            group_children_[group.parent_group_id].push_back(group.group_id);
+        }
+        // Each task is a member of its group and of every group around it.
+        for (size_t i = 0; i < blueprint_.tasks.size(); ++i) {
+            for (std::string group = blueprint_.tasks[i].task.group_id; !group.empty();) {
+                group_members_[group].push_back(i);
+                auto parent = group_parent_.find(group);
+                if (parent == group_parent_.end()) break;
+                group = parent->second;
+            }
         }
     }
 
@@ -41,12 +52,22 @@ class Resolver {
         report_duplicates();
         if (!duplicates_.empty()) return {};
         collect_references();
+        if (reader_.error_limit_reached()) return {};
+        index_references();
         std::set<std::pair<size_t, size_t>> edges;  // (upstream, downstream) task indexes
         for (const auto& ref : references_) {
             for (size_t up : expand(ref.upstream, /*leaves=*/true)) {
                 for (size_t down : expand(ref.downstream, /*leaves=*/false)) {
                     if (up == down) continue;  // reported when collected
                     edges.emplace(up, down);
+                }
+                if (edges.size() > kMaxDependenciesPerDag) {
+                    reader_.error(SourceLocation{reader_.file().string(), 0, 0}, "depends_on",
+                                  fmt::format("the DAG's dependencies stand for more than {} task-to-task "
+                                              "dependencies once groups are expanded (does a group of many tasks "
+                                              "depend on another?); a DAG may have at most {}",
+                                              kMaxDependenciesPerDag, kMaxDependenciesPerDag));
+                    return {};
                 }
             }
         }
@@ -103,7 +124,7 @@ class Resolver {
                 }
                 if (!found.empty()) return found;
             }
-            reader_.error(ref.where, ref.field, fmt::format("the pattern '{}' matches no task", ref.name));
+            reader_.error(ref.where, ref.field, fmt::format("the pattern {} matches no task", quote_name(ref.name)));
             return found;
         }
         for (const auto& scope : scopes) {
@@ -111,12 +132,18 @@ class Resolver {
             if (task_index_.count(candidate)) return {{false, candidate}};
             if (group_parent_.count(candidate)) return {{true, candidate}};
         }
-        std::vector<std::string> known;
-        for (const auto& blueprint : blueprint_.tasks) known.push_back(blueprint.task.task_id);
-        for (const auto& [group, parent] : group_parent_) known.push_back(group);
+        // A suggestion costs a comparison with every name: only for the errors that are listed.
+        std::string suggestion;
+        if (reader_.listing_errors()) {
+            if (known_names_.empty()) {
+                for (const auto& blueprint : blueprint_.tasks) known_names_.push_back(blueprint.task.task_id);
+                for (const auto& [group, parent] : group_parent_) known_names_.push_back(group);
+            }
+            suggestion = did_you_mean(ref.name, known_names_);
+        }
         reader_.error(ref.where, ref.field,
-                      fmt::format("depends on '{}', but there is no task or group with that name{}", ref.name,
-                                  did_you_mean(ref.name, known)));
+                      fmt::format("depends on {}, but there is no task or group with that name{}",
+                                  quote_name(ref.name), suggestion));
         return found;
     }
 
@@ -149,11 +176,35 @@ class Resolver {
     void collect_references() {
         for (const auto& blueprint : blueprint_.tasks) {
             for (const auto& ref : blueprint.depends_on) {
+                if (reader_.error_limit_reached() || references_.size() > kMaxDependenciesPerDag) return;
                 add_reference({false, blueprint.task.task_id}, ref, blueprint.task.group_id);
             }
         }
         for (const auto& group : blueprint_.groups) {
-            for (const auto& ref : group.depends_on) add_reference({true, group.group_id}, ref, group.group_id);
+            for (const auto& ref : group.depends_on) {
+                if (reader_.error_limit_reached() || references_.size() > kMaxDependenciesPerDag) return;
+                add_reference({true, group.group_id}, ref, group.group_id);
+            }
+        }
+    }
+
+    // The innermost group holding both ends of a reference ("" for none): that group and the groups
+    // around it are the ones whose first and last tasks the reference can change.
+    std::string common_group(const Reference& ref) const {
+        std::set<std::string> around_upstream;
+        for (std::string group = group_of(ref.upstream); !group.empty(); group = group_parent_.at(group)) {
+            around_upstream.insert(group);
+        }
+        for (std::string group = group_of(ref.downstream); !group.empty(); group = group_parent_.at(group)) {
+            if (around_upstream.count(group)) return group;
+        }
+        return "";
+    }
+
+    void index_references() {
+        for (size_t i = 0; i < references_.size(); ++i) {
+            std::string group = common_group(references_[i]);
+            if (!group.empty()) references_by_group_[group].push_back(i);
         }
     }
 
@@ -168,18 +219,26 @@ class Resolver {
         if (!endpoint.is_group) return {task_index_.at(endpoint.id)};
         auto& cache = leaves ? leaves_cache_ : roots_cache_;
         if (auto it = cache.find(endpoint.id); it != cache.end()) return it->second;
-        std::vector<size_t> members;
-        for (size_t i = 0; i < blueprint_.tasks.size(); ++i) {
-            if (is_inside(blueprint_.tasks[i].task.group_id, endpoint.id)) members.push_back(i);
-        }
+        const std::vector<size_t>& members = group_members_[endpoint.id];
         std::set<size_t> member_set(members.begin(), members.end());
         std::set<size_t> excluded;  // members with a downstream (leaves) or upstream (roots) inside the group
-        for (const auto& ref : references_) {
-            if (!is_inside(group_of(ref.downstream), endpoint.id) || !is_inside(group_of(ref.upstream), endpoint.id)) continue;
-            if (ref.downstream.is_group && ref.downstream.id == endpoint.id) continue;
-            if (ref.upstream.is_group && ref.upstream.id == endpoint.id) continue;
-            for (size_t index : expand(leaves ? ref.upstream : ref.downstream, leaves)) {
-                if (member_set.count(index)) excluded.insert(index);
+        // The references with both ends inside the group are those indexed under it or a group inside it.
+        std::vector<std::string> pending{endpoint.id};
+        while (!pending.empty()) {
+            std::string group = std::move(pending.back());
+            pending.pop_back();
+            if (auto children = group_children_.find(group); children != group_children_.end()) {
+                pending.insert(pending.end(), children->second.begin(), children->second.end());
+            }
+            auto indexed = references_by_group_.find(group);
+            if (indexed == references_by_group_.end()) continue;
+            for (size_t ref_index : indexed->second) {
+                const Reference& ref = references_[ref_index];
+                if (ref.downstream.is_group && ref.downstream.id == endpoint.id) continue;
+                if (ref.upstream.is_group && ref.upstream.id == endpoint.id) continue;
+                for (size_t index : expand(leaves ? ref.upstream : ref.downstream, leaves)) {
+                    if (member_set.count(index)) excluded.insert(index);
+                }
             }
         }
         std::vector<size_t> result;
@@ -254,6 +313,10 @@ class Resolver {
     std::map<std::string, std::string> group_parent_;
     std::map<std::string, const GroupBlueprint*> group_where_;
     std::vector<Reference> references_;
+    std::map<std::string, std::vector<std::string>> group_children_;  // "" holds the top-level groups
+    std::map<std::string, std::vector<size_t>> group_members_;        // tasks inside, at any depth
+    std::map<std::string, std::vector<size_t>> references_by_group_;  // by common_group()
+    std::vector<std::string> known_names_;
     std::map<std::string, std::vector<size_t>> leaves_cache_;
     std::map<std::string, std::vector<size_t>> roots_cache_;
 };

@@ -3,21 +3,15 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <cmath>
-#include <fstream>
-#include <regex>
-#include <set>
-#include <sstream>
 
 #include "engine/time/duration_text.h"
 #include "engine/util/text.h"
+#include "engine/util/utf8.h"
 
 namespace mayaflow {
 namespace {
 
-constexpr size_t kMaxIncludeBytes = 4 * 1024 * 1024;
-constexpr size_t kMaxConvertedNodes = 200'000;  // guards against alias bombs
-constexpr int kMaxDepth = 64;
+constexpr size_t kMaxFieldBytes = 200;
 
 const char* kind_of(const YAML::Node& node) {
     switch (node.Type()) {
@@ -41,50 +35,63 @@ bool parse_integer(const std::string& text, long long& out) {
     return ec == std::errc() && end == digits.data() + digits.size() && !digits.empty();
 }
 
-}  // namespace
-
-nlohmann::json plain_scalar_to_json(const std::string& text) {
-    static const std::regex kNull("^(~|null|Null|NULL|)$");
-    static const std::regex kTrue("^(true|True|TRUE)$");
-    static const std::regex kFalse("^(false|False|FALSE)$");
-    static const std::regex kInt("^[-+]?[0-9]+$");
-    static const std::regex kHex("^0x[0-9a-fA-F]+$");
-    static const std::regex kFloat(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
-    if (std::regex_match(text, kNull)) return nullptr;
-    if (std::regex_match(text, kTrue)) return true;
-    if (std::regex_match(text, kFalse)) return false;
-    if (std::regex_match(text, kInt)) {
-        long long value = 0;
-        if (parse_integer(text, value)) return value;
-        return text;  // too large for 64 bits: keep the digits
-    }
-    if (std::regex_match(text, kHex)) {
-        long long value = 0;
-        auto [end, ec] = std::from_chars(text.data() + 2, text.data() + text.size(), value, 16);
-        if (ec == std::errc() && end == text.data() + text.size()) return value;
-        return text;
-    }
-    if (std::regex_match(text, kFloat)) {
-        try {
-            return std::stod(text);
-        } catch (const std::exception&) {
-            return text;
+// The deepest nesting of [ and { in JSON text, outside strings; nlohmann's parser does not recurse,
+// but printing and destroying a value do, so depth is checked before parsing.
+size_t json_nesting(std::string_view text) {
+    size_t depth = 0;
+    size_t deepest = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
         }
     }
-    if (text == ".inf" || text == "+.inf" || text == ".Inf") return std::numeric_limits<double>::infinity();
-    if (text == "-.inf" || text == "-.Inf") return -std::numeric_limits<double>::infinity();
-    return text;
+    return deepest;
 }
 
+// The number of values in a JSON value, itself included; iterative, as the value may be large.
+size_t count_nodes(const nlohmann::json& value) {
+    size_t count = 0;
+    std::vector<const nlohmann::json*> pending{&value};
+    while (!pending.empty()) {
+        const nlohmann::json* next = pending.back();
+        pending.pop_back();
+        ++count;
+        if (next->is_structured()) {
+            for (const auto& item : *next) pending.push_back(&item);
+        }
+    }
+    return count;
+}
+
+std::string canonical_or_absolute(const std::filesystem::path& file) {
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(file, ec);
+    if (!ec) return canonical.string();
+    return std::filesystem::absolute(file, ec).lexically_normal().string();
+}
+
+}  // namespace
+
 FieldReader::FieldReader(std::filesystem::path file, std::filesystem::path include_root,
-                         std::vector<LoadError>& errors)
-    : file_(std::move(file)), include_root_(std::move(include_root)), errors_(errors) {
-    base_dir_ = file_.parent_path();
-    if (include_root_.empty()) include_root_ = base_dir_;
+                         std::vector<LoadError>& errors, std::vector<LoadError>& warnings)
+    : file_(std::move(file)),
+      errors_(errors),
+      warnings_(warnings),
+      includes_(file_.parent_path(), include_root.empty() ? file_.parent_path() : include_root) {
+    reading_.push_back(Reading{canonical_or_absolute(file_), file_.string()});
 }
 
 SourceLocation FieldReader::where(const YAML::Node& node) const {
-    SourceLocation location{file_.string(), 0, 0};
+    SourceLocation location{reading_.back().shown_path, 0, 0};
     if (node.IsDefined()) {
         auto mark = node.Mark();
         if (mark.line >= 0) {
@@ -100,7 +107,39 @@ void FieldReader::error(const YAML::Node& node, std::string field, std::string m
 }
 
 void FieldReader::error(SourceLocation location, std::string field, std::string message) {
-    errors_.push_back(LoadError{std::move(location), std::move(field), std::move(message)});
+    ++error_count_;
+    if (errors_.size() >= kMaxErrorsPerFile) return;
+    errors_.push_back(LoadError{std::move(location), shorten_message(field, kMaxFieldBytes),
+                                shorten_message(message, kMaxMessageBytes)});
+}
+
+void FieldReader::warn(SourceLocation location, std::string field, std::string message) {
+    LoadError warning{std::move(location), shorten_message(field, kMaxFieldBytes),
+                      shorten_message(message, kMaxMessageBytes)};
+    // A for_each makes the same warning once per task: say it once.
+    std::string key = fmt::format("{}:{}:{}:{}", warning.where.line, warning.where.column, warning.where.file,
+                                  warning.message);
+    if (warnings_seen_.count(key)) return;
+    if (warnings_.size() >= kMaxErrorsPerFile) {
+        ++warnings_left_out_;
+        return;
+    }
+    warnings_seen_.insert(std::move(key));
+    warnings_.push_back(std::move(warning));
+}
+
+void FieldReader::finish() {
+    if (error_count_ > errors_.size()) {
+        size_t more = error_count_ - errors_.size();
+        std::string note = fmt::format("... and {} more error{} not listed (a file lists at most {}); fix these first",
+                                       more, more == 1 ? "" : "s", kMaxErrorsPerFile);
+        errors_.push_back(LoadError{SourceLocation{file_.string(), 0, 0}, "", std::move(note)});
+    }
+    if (warnings_left_out_ > 0) {
+        warnings_.push_back(LoadError{SourceLocation{file_.string(), 0, 0}, "",
+                                      fmt::format("... and {} more warning{} not listed", warnings_left_out_,
+                                                  warnings_left_out_ == 1 ? "" : "s")});
+    }
 }
 
 std::vector<YamlEntry> FieldReader::entries(const YAML::Node& map, const std::string& field) {
@@ -123,7 +162,7 @@ std::vector<YamlEntry> FieldReader::entries(const YAML::Node& map, const std::st
         }
         if (!seen.insert(key).second) {
             error(it->first, field.empty() ? key : field + "." + key,
-                  fmt::format("duplicate key '{}': each key may appear once", key));
+                  fmt::format("duplicate key {}: each key may appear once", quote_for_message(key)));
             continue;
         }
         YAML::Node value = it->second;
@@ -225,24 +264,40 @@ std::optional<std::vector<std::string>> FieldReader::string_list(const YAML::Nod
 }
 
 std::optional<nlohmann::json> FieldReader::json(const YAML::Node& node, const std::string& field) {
-    nodes_converted_ = 0;
+    nodes_in_value_ = 0;
     return convert(node, field, 0);
 }
 
-std::optional<nlohmann::json> FieldReader::convert(const YAML::Node& node, const std::string& field, int depth) {
-    if (++nodes_converted_ > kMaxConvertedNodes) {
-        if (nodes_converted_ == kMaxConvertedNodes + 1) {
-            error(node, field, fmt::format("value is too large: more than {} items (are aliases nested?)",
-                                           kMaxConvertedNodes));
-        }
-        return std::nullopt;
+bool FieldReader::over_node_budget() const {
+    return nodes_in_value_ > kMaxNodesPerValue || nodes_in_dag_ > kMaxNodesPerDag;
+}
+
+bool FieldReader::charge_nodes(size_t count, const YAML::Node& node, const std::string& field) {
+    const bool was_over = over_node_budget();
+    nodes_in_value_ += count;
+    nodes_in_dag_ += count;
+    if (!over_node_budget()) return true;
+    if (was_over) return false;  // said once already
+    if (nodes_in_value_ > kMaxNodesPerValue) {
+        error(node, field,
+              fmt::format("value is too large: more than {} items (are aliases nested?)", kMaxNodesPerValue));
+    } else {
+        error(node, field,
+              fmt::format("the DAG's values are too large: more than {} items in all (does a for_each copy a "
+                          "large value into many tasks?)",
+                          kMaxNodesPerDag));
     }
-    if (depth > kMaxDepth) {
-        error(node, field, fmt::format("value is nested too deeply (more than {} levels)", kMaxDepth));
+    return false;
+}
+
+std::optional<nlohmann::json> FieldReader::convert(const YAML::Node& node, const std::string& field, int depth) {
+    if (!charge_nodes(1, node, field)) return std::nullopt;
+    if (depth > kMaxValueDepth) {
+        error(node, field, fmt::format("value is nested too deeply (more than {} levels)", kMaxValueDepth));
         return std::nullopt;
     }
     const std::string& tag = node.Tag();
-    if (tag == "!include") return include_as_json(node, field);
+    if (tag == "!include") return include_as_json(node, field, depth);
     switch (node.Type()) {
         case YAML::NodeType::Null: return nlohmann::json(nullptr);
         case YAML::NodeType::Scalar: {
@@ -252,7 +307,8 @@ std::optional<nlohmann::json> FieldReader::convert(const YAML::Node& node, const
                 tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
                 return plain_scalar_to_json(node.Scalar());
             }
-            error(node, field, fmt::format("unsupported tag '{}': mayaflow knows !include and the standard tags", tag));
+            error(node, field,
+                  fmt::format("unsupported tag {}: mayaflow knows !include and the standard tags", quote_for_message(tag)));
             return std::nullopt;
         }
         case YAML::NodeType::Sequence: {
@@ -262,6 +318,7 @@ std::optional<nlohmann::json> FieldReader::convert(const YAML::Node& node, const
                 auto item = convert(node[i], fmt::format("{}[{}]", field, i), depth + 1);
                 if (!item) {
                     ok = false;
+                    if (over_node_budget()) break;
                     continue;
                 }
                 array.push_back(std::move(*item));
@@ -276,6 +333,7 @@ std::optional<nlohmann::json> FieldReader::convert(const YAML::Node& node, const
                 auto value = convert(entry.value, field.empty() ? entry.key : field + "." + entry.key, depth + 1);
                 if (!value) {
                     ok = false;
+                    if (over_node_budget()) break;
                     continue;
                 }
                 object[entry.key] = std::move(*value);
@@ -287,80 +345,104 @@ std::optional<nlohmann::json> FieldReader::convert(const YAML::Node& node, const
     }
 }
 
-std::optional<nlohmann::json> FieldReader::include_as_json(const YAML::Node& node, const std::string& field) {
+std::string FieldReader::include_chain(const std::string& next) const {
+    std::string chain;
+    for (const auto& reading : reading_) chain += escape_invalid_utf8(reading.shown_path) + " -> ";
+    return chain + escape_invalid_utf8(next);
+}
+
+std::optional<nlohmann::json> FieldReader::include_as_json(const YAML::Node& node, const std::string& field,
+                                                           int depth) {
     if (!node.IsScalar() || node.Scalar().empty()) {
         error(node, field, "!include takes a file name, e.g. !include tables.json");
         return std::nullopt;
     }
-    std::string path = node.Scalar();
-    auto text = read_include(path, where(node), field);
-    if (!text) return std::nullopt;
+    const std::string& path = node.Scalar();
     std::string extension = std::filesystem::path(path).extension().string();
-    if (extension == ".json") {
-        auto parsed = nlohmann::json::parse(*text, nullptr, false);
-        if (parsed.is_discarded()) {
-            error(node, field, fmt::format("included file '{}' is not valid JSON", path));
+    bool is_data = extension == ".json" || extension == ".yaml" || extension == ".yml";
+    if (is_data && static_cast<int>(reading_.size()) > kMaxIncludeDepth) {
+        error(node, field,
+              fmt::format("includes are nested too deeply (more than {} files): {}", kMaxIncludeDepth,
+                          include_chain(path)));
+        return std::nullopt;
+    }
+    auto file = includes_.read(path);
+    if (!file) {
+        error(node, field, file.error().message);
+        return std::nullopt;
+    }
+    if (!is_data) return nlohmann::json((*file)->text);
+    for (const auto& reading : reading_) {
+        if (reading.canonical_path == (*file)->path) {
+            error(node, field, fmt::format("include cycle: {}; a file may not include itself, directly or through "
+                                           "other files",
+                                           include_chain((*file)->path)));
             return std::nullopt;
         }
-        return parsed;
     }
-    if (extension == ".yaml" || extension == ".yml") {
+    return parse_included_data(**file, node, field, depth);
+}
+
+std::optional<nlohmann::json> FieldReader::parse_included_data(IncludedFile& file, const YAML::Node& node,
+                                                               const std::string& field, int depth) {
+    if (file.data) {
+        // A copy costs what a conversion would have: a large file copied into many tasks stays bounded.
+        if (!charge_nodes(file.data_nodes, node, field)) return std::nullopt;
+        return file.data;
+    }
+    if (file.data_failed) {
+        error(node, field, fmt::format("included file {} could not be read as data (see the error above)",
+                                       quote_for_message(node.Scalar())));
+        return std::nullopt;
+    }
+    const std::string& path = node.Scalar();
+    std::optional<nlohmann::json> data;
+    if (file.path.ends_with(".json")) {
+        if (static_cast<size_t>(depth) + json_nesting(file.text) > static_cast<size_t>(kMaxValueDepth)) {
+            error(node, field, fmt::format("included file {} is nested too deeply (more than {} levels)",
+                                           quote_for_message(path), kMaxValueDepth));
+        } else {
+            auto parsed = nlohmann::json::parse(file.text, nullptr, false);
+            if (parsed.is_discarded()) {
+                error(node, field, fmt::format("included file {} is not valid JSON", quote_for_message(path)));
+            } else if (charge_nodes(count_nodes(parsed), node, field)) {
+                data = std::move(parsed);
+            }
+        }
+    } else {
+        YAML::Node included;
+        bool parsed = false;
         try {
-            YAML::Node included = YAML::Load(*text);
-            return convert(included, field, 1);
+            included = YAML::Load(file.text);
+            parsed = true;
         } catch (const YAML::Exception& e) {
-            error(node, field, fmt::format("included file '{}' is not valid YAML: line {}: {}", path,
-                                           e.mark.line + 1, e.msg));
-            return std::nullopt;
+            error(SourceLocation{escape_invalid_utf8(file.path), e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                                 e.mark.column >= 0 ? e.mark.column + 1 : 0},
+                  field, fmt::format("included file {} is not valid YAML: {}", quote_for_message(path), e.msg));
+        }
+        if (parsed) {
+            reading_.push_back(Reading{file.path, file.path});
+            data = convert(included, field, depth + 1);
+            reading_.pop_back();
         }
     }
-    return nlohmann::json(*text);
+    if (data) {
+        file.data = data;
+        file.data_nodes = count_nodes(*data);
+    } else {
+        file.data_failed = true;
+    }
+    return data;
 }
 
 std::optional<std::string> FieldReader::read_include(const std::string& relative_path, SourceLocation location,
                                                      const std::string& field) {
-    namespace fs = std::filesystem;
-    fs::path requested(relative_path);
-    if (requested.is_absolute()) {
-        error(location, field, fmt::format("include '{}' must be a path relative to the DAG file", relative_path));
+    auto file = includes_.read(relative_path);
+    if (!file) {
+        error(std::move(location), field, file.error().message);
         return std::nullopt;
     }
-    std::error_code ec;
-    fs::path resolved = fs::weakly_canonical(base_dir_ / requested, ec);
-    fs::path root = fs::weakly_canonical(include_root_, ec);
-    auto [root_end, unused] = std::mismatch(root.begin(), root.end(), resolved.begin(), resolved.end());
-    (void)unused;
-    if (root_end != root.end()) {
-        error(location, field,
-              fmt::format("include '{}' is outside the DAG folder {}; keep included files inside it",
-                          relative_path, root.string()));
-        return std::nullopt;
-    }
-    if (!fs::is_regular_file(resolved, ec)) {
-        error(location, field,
-              fmt::format("cannot read include file '{}': {} does not exist or is not a file", relative_path,
-                          resolved.string()));
-        return std::nullopt;
-    }
-    auto size = fs::file_size(resolved, ec);
-    if (ec || size > kMaxIncludeBytes) {
-        error(location, field,
-              fmt::format("include file '{}' is too large ({} bytes; the limit is {})", relative_path, size,
-                          kMaxIncludeBytes));
-        return std::nullopt;
-    }
-    std::ifstream in(resolved, std::ios::binary);
-    if (!in) {
-        error(location, field, fmt::format("cannot read include file '{}': permission denied?", relative_path));
-        return std::nullopt;
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    included_.push_back(resolved.string());
-    std::string text = buffer.str();
-    included_hash_.add(resolved.string());
-    included_hash_.add(text);
-    return text;
+    return (*file)->text;
 }
 
 }  // namespace mayaflow

@@ -2,7 +2,8 @@
 // FieldReader reads typed values out of a parsed YAML document and records a LoadError, with the
 // file, line, column and field path, for every value that is not what it should be. It also
 // resolves merge keys (<<), rejects duplicate keys, and loads `!include` files relative to the DAG
-// file without letting a path escape the DAG folder.
+// file without letting a path escape the DAG folder or a file include itself. It keeps a file's
+// errors few and short (kMaxErrorsPerFile, kMaxMessageBytes) and counts the rest.
 
 #include <yaml-cpp/yaml.h>
 
@@ -10,10 +11,14 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "engine/dagfile/include_files.h"
 #include "engine/dagfile/load_error.h"
+#include "engine/dagfile/load_limits.h"
+#include "engine/dagfile/plain_scalar.h"
 #include "engine/time/instant.h"
 #include "engine/util/hash.h"
 
@@ -28,13 +33,24 @@ struct YamlEntry {
 
 class FieldReader {
   public:
-    FieldReader(std::filesystem::path file, std::filesystem::path include_root, std::vector<LoadError>& errors);
+    FieldReader(std::filesystem::path file, std::filesystem::path include_root, std::vector<LoadError>& errors,
+                std::vector<LoadError>& warnings);
 
     const std::filesystem::path& file() const { return file_; }
+    // Where a node is: in the DAG file, or in the included file being read when the node is one of its.
     SourceLocation where(const YAML::Node& node) const;
     void error(const YAML::Node& node, std::string field, std::string message);
     void error(SourceLocation where, std::string field, std::string message);
-    size_t error_count() const { return errors_.size(); }
+    // Every error found so far, listed or not.
+    size_t error_count() const { return error_count_; }
+    // True while errors are still listed: costly hints (did you mean ...) are only worth it then.
+    bool listing_errors() const { return errors_.size() < kMaxErrorsPerFile; }
+    // True once a file has many more errors than are listed: loops that make many tasks stop early.
+    bool error_limit_reached() const { return error_count_ >= kErrorsBeforeGivingUp; }
+    // A warning: the DAG loads, but something in it will probably not do what its author meant.
+    void warn(SourceLocation where, std::string field, std::string message);
+    // Adds the "... and N more errors" line when errors were left out; call once, at the end.
+    void finish();
 
     // A mapping's entries in order, with `<<` merges applied (explicit keys win) and duplicate
     // keys reported. A null value takes its key's location.
@@ -52,30 +68,48 @@ class FieldReader {
     std::optional<nlohmann::json> json(const YAML::Node& node, const std::string& field);
 
     // The text of a file named relative to the DAG file; records an error and returns nullopt when
-    // it is missing, unreadable, too big or outside the DAG folder.
+    // it is missing, unreadable, too big, not UTF-8 or outside the DAG folder. Each file is read once.
     std::optional<std::string> read_include(const std::string& relative_path, SourceLocation where,
                                             const std::string& field);
-    // Every file read through read_include, for the DAG's source hash.
-    const std::vector<std::string>& included_files() const { return included_; }
+    // Every file the DAG file included (or tried to: a file refused for its content is listed too, so
+    // that fixing it reloads the DAG), for the DAG processor to watch.
+    const std::vector<std::string>& included_files() const { return includes_.paths(); }
     // A hash of every included file's path and text.
-    const ContentHash& included_hash() const { return included_hash_; }
+    const ContentHash& included_hash() const { return includes_.hash(); }
 
     static bool is_plain(const YAML::Node& node) { return node.Tag() == "?"; }
 
   private:
+    // The first kMaxErrorsPerFile errors are listed; after a few times that many, there is no point
+    // in looking for more.
+    static constexpr size_t kErrorsBeforeGivingUp = 4 * kMaxErrorsPerFile;
+
+    // Counts `count` more YAML nodes turned into values; false (with an error, said once) when that
+    // is more than a value or the DAG may hold.
+    bool charge_nodes(size_t count, const YAML::Node& node, const std::string& field);
+    bool over_node_budget() const;
     std::optional<nlohmann::json> convert(const YAML::Node& node, const std::string& field, int depth);
-    std::optional<nlohmann::json> include_as_json(const YAML::Node& node, const std::string& field);
+    std::optional<nlohmann::json> include_as_json(const YAML::Node& node, const std::string& field, int depth);
+    std::optional<nlohmann::json> parse_included_data(IncludedFile& file, const YAML::Node& node,
+                                                      const std::string& field, int depth);
+    std::string include_chain(const std::string& next) const;
 
     std::filesystem::path file_;
-    std::filesystem::path base_dir_;
-    std::filesystem::path include_root_;
     std::vector<LoadError>& errors_;
-    std::vector<std::string> included_;
-    ContentHash included_hash_;
-    size_t nodes_converted_ = 0;
+    std::vector<LoadError>& warnings_;
+    size_t error_count_ = 0;
+    size_t warnings_left_out_ = 0;
+    std::set<std::string> warnings_seen_;
+    IncludeFiles includes_;
+    // The files whose data is being read, outermost (the DAG file) first: for locations, cycles and
+    // the include depth.
+    struct Reading {
+        std::string canonical_path;
+        std::string shown_path;  // as locations show it
+    };
+    std::vector<Reading> reading_;
+    size_t nodes_in_value_ = 0;
+    size_t nodes_in_dag_ = 0;
 };
-
-// YAML 1.2 core schema for a plain scalar: null, bool, int, float, or the string itself.
-nlohmann::json plain_scalar_to_json(const std::string& text);
 
 }  // namespace mayaflow

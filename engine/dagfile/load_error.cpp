@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/util/utf8.h"
+
 namespace mayaflow {
 
 std::string LoadError::to_string() const {
@@ -10,7 +12,9 @@ std::string LoadError::to_string() const {
     text += ": ";
     if (!field.empty()) text += field + ": ";
     text += message;
-    return text;
+    // Messages end up in JSON answers and the database: whatever bytes a file name or value held,
+    // the text is UTF-8.
+    return escape_invalid_utf8(text);
 }
 
 std::string format_errors(const std::vector<LoadError>& errors) {

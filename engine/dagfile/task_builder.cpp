@@ -2,17 +2,29 @@
 
 #include <fmt/format.h>
 
-#include <regex>
+#include <limits>
 #include <set>
 
+#include "engine/dagfile/names.h"
+#include "engine/template/airflow2_names.h"
 #include "engine/template/template.h"
 #include "engine/util/text.h"
+#include "engine/util/utf8.h"
 
 namespace mayaflow {
 namespace {
 
-constexpr size_t kMaxGeneratedPerBlock = 10'000;
-constexpr size_t kMaxIdLength = 250;
+size_t saturating_multiply(size_t a, size_t b) {
+    size_t product = 0;
+    if (__builtin_mul_overflow(a, b, &product)) return std::numeric_limits<size_t>::max();
+    return product;
+}
+
+size_t saturating_add(size_t a, size_t b) {
+    size_t sum = 0;
+    if (__builtin_add_overflow(a, b, &sum)) return std::numeric_limits<size_t>::max();
+    return sum;
+}
 
 const std::vector<std::string>& group_field_names() {
     static const std::vector<std::string> names = {"group",       "tasks",   "depends_on", "for_each",
@@ -25,18 +37,10 @@ const std::set<std::string>& context_names() {
     static const std::set<std::string> names = {
         "ds",          "ds_nodash",  "ts",     "ts_nodash", "ts_nodash_with_tz", "logical_date",
         "data_interval_start", "data_interval_end", "run_id", "dag_run", "params", "dag", "task", "ti",
-        "task_instance", "macros", "var", "conn", "start_date", "test_mode", "task_instance_key_str", "loop"};
+        "task_instance", "macros", "var", "conn", "start_date", "test_mode", "task_instance_key_str", "loop",
+        "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success",
+        "prev_end_date_success", "inlets", "outlets"};
     return names;
-}
-
-bool is_identifier(const std::string& name) {
-    static const std::regex kIdentifier("^[A-Za-z_][A-Za-z0-9_]*$");
-    return std::regex_match(name, kIdentifier);
-}
-
-bool is_valid_id(const std::string& id) {
-    static const std::regex kId("^[A-Za-z0-9_.\\-]+$");
-    return std::regex_match(id, kId);
 }
 
 bool has_markup(const std::string& text) {
@@ -44,14 +48,79 @@ bool has_markup(const std::string& text) {
            text.find("{#") != std::string::npos;
 }
 
+// " (table=students, day=mon)": which combination a generated task or group came from, for error
+// messages; long values are shortened, as the text is kept with every generated task.
 std::string describe_loop_vars(const nlohmann::json& loop_vars) {
     if (loop_vars.empty()) return "";
     std::string text;
     for (auto& [name, value] : loop_vars.items()) {
         if (!text.empty()) text += ", ";
-        text += name + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+        std::string shown = value.is_string() ? shorten_message(value.get_ref<const std::string&>(), 40)
+                                              : shorten_message(dump_json(value), 40);
+        text += name + "=" + shown;
     }
     return " (" + text + ")";
+}
+
+// A JSON value for an error message: short, and valid UTF-8 whatever it holds.
+std::string shown_json(const nlohmann::json& value) { return shorten_message(dump_json(value), 60); }
+
+// About the bytes a value holds: its strings and keys, and a little for every other item.
+size_t text_size(const nlohmann::json& value) {
+    size_t size = 0;
+    std::vector<const nlohmann::json*> pending{&value};
+    while (!pending.empty()) {
+        const nlohmann::json* next = pending.back();
+        pending.pop_back();
+        size += 8;
+        if (next->is_string()) size += next->get_ref<const std::string&>().size();
+        if (next->is_object()) {
+            for (const auto& [key, item] : next->items()) {
+                size += key.size();
+                pending.push_back(&item);
+            }
+        } else if (next->is_array()) {
+            for (const auto& item : *next) pending.push_back(&item);
+        }
+    }
+    return size;
+}
+
+// The number of tasks a for_each makes, from the lists written in the file; a list from an
+// included file counts as one until it is read.
+size_t for_each_size(const YAML::Node& node) {
+    if (node.Tag() == "!include") return 1;
+    if (node.IsSequence()) return node.size();
+    if (!node.IsMap()) return 1;
+    size_t total = 1;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        const YAML::Node list = it->second;  // a copy: it-> gives a temporary
+        if (list.Tag() != "!include" && list.IsSequence()) total = saturating_multiply(total, list.size());
+    }
+    return total;
+}
+
+// Counts the tasks of `tasks` into `total` and `visited`, stopping once either is past what a DAG
+// may have (aliases can repeat a list many times over without making the file any longer).
+void count_tasks_into(const YAML::Node& tasks, int depth, size_t& total, size_t& visited) {
+    if (!tasks.IsSequence() || depth > kMaxGroupDepth) return;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+        if (total > kMaxTasksPerDag || ++visited > 10 * kMaxTasksPerDag) {
+            total = std::numeric_limits<size_t>::max();
+            return;
+        }
+        const YAML::Node item = tasks[i];
+        if (!item.IsMap()) continue;
+        size_t copies = item["for_each"] ? for_each_size(item["for_each"]) : 1;
+        if (copies == 0) continue;
+        if (!item["group"]) {
+            total = saturating_add(total, copies);
+            continue;
+        }
+        size_t inside = 0;
+        count_tasks_into(item["tasks"], depth + 1, inside, visited);
+        total = saturating_add(total, saturating_multiply(copies, inside));
+    }
 }
 
 nlohmann::json product_of(const std::vector<std::pair<std::string, nlohmann::json>>& lists) {
@@ -84,6 +153,51 @@ const std::vector<std::string>& TaskBuilder::task_field_names() {
 TaskBuilder::TaskBuilder(FieldReader& reader, const OperatorCatalog& operators)
     : reader_(reader), operators_(operators) {}
 
+size_t TaskBuilder::count_tasks(const YAML::Node& tasks) {
+    size_t total = 0;
+    size_t visited = 0;
+    count_tasks_into(tasks, 0, total, visited);
+    return total;
+}
+
+bool TaskBuilder::room_for(size_t more, const YAML::Node& node, const std::string& field, std::string_view what) {
+    if (over_limit_) return false;
+    if (saturating_add(tasks_made_, more) <= kMaxTasksPerDag) return true;
+    over_limit_ = true;
+    std::string count = more > kMaxTasksPerDag ? fmt::format("more than {}", kMaxTasksPerDag)
+                                               : fmt::format("{}", saturating_add(tasks_made_, more));
+    reader_.error(node, field,
+                  fmt::format("{} would bring the DAG to {} tasks (for_each lists multiply through their "
+                              "groups); a DAG may have at most {} tasks: split it into several DAGs",
+                              what, count, kMaxTasksPerDag));
+    return false;
+}
+
+bool TaskBuilder::charge_dependencies(size_t count, const YAML::Node& node, const std::string& field) {
+    if (over_limit_) return false;
+    dependencies_ = saturating_add(dependencies_, count);
+    if (dependencies_ <= kMaxDependenciesPerDag) return true;
+    over_limit_ = true;
+    reader_.error(node, field,
+                  fmt::format("the DAG's tasks and groups name more than {} dependencies in all (for_each copies "
+                              "each depends_on list); a DAG may have at most {}",
+                              kMaxDependenciesPerDag, kMaxDependenciesPerDag));
+    return false;
+}
+
+bool TaskBuilder::charge_text(const nlohmann::json& value, SourceLocation where, const std::string& field) {
+    if (over_limit_) return false;
+    task_text_bytes_ = saturating_add(task_text_bytes_, text_size(value));
+    if (task_text_bytes_ <= kMaxTaskTextBytesPerDag) return true;
+    over_limit_ = true;
+    reader_.error(std::move(where), field,
+                  fmt::format("the DAG's tasks hold more than {} MiB of parameters and for_each values (does a "
+                              "for_each copy a large file or value into many tasks?); make the values smaller, "
+                              "or let the task read the file at run time",
+                              kMaxTaskTextBytesPerDag >> 20));
+    return false;
+}
+
 void TaskBuilder::set_default_args(const YAML::Node& node, const std::string& field) {
     dag_default_args_ = checked_default_args(node, field);
 }
@@ -104,7 +218,7 @@ std::map<std::string, YamlEntry> TaskBuilder::checked_default_args(const YAML::N
     for (auto& entry : reader_.entries(node, field)) {
         if (std::find(known.begin(), known.end(), entry.key) == known.end()) {
             reader_.error(entry.key_node, field + "." + entry.key,
-                          fmt::format("'{}' is not a task field or a parameter of any operator{}", entry.key,
+                          fmt::format("{} is not a task field or a parameter of any operator{}", quote_name(entry.key),
                                       did_you_mean(entry.key, known)));
             continue;
         }
@@ -114,6 +228,9 @@ std::map<std::string, YamlEntry> TaskBuilder::checked_default_args(const YAML::N
 }
 
 void TaskBuilder::add_tasks(const YAML::Node& tasks, const std::string& field) {
+    // Refuse a DAG that would have too many tasks before building any of them: a file of a few
+    // kilobytes can ask for millions.
+    if (!room_for(count_tasks(tasks), tasks, field, "the for_each lists in this file")) return;
     Scope scope;
     scope.default_args = dag_default_args_;
     add_entries(tasks, field, scope);
@@ -125,7 +242,7 @@ void TaskBuilder::add_entries(const YAML::Node& tasks, const std::string& field,
         reader_.error(tasks, field, "expected a list of tasks (each item starting with '- task_id: ...')");
         return;
     }
-    for (size_t i = 0; i < tasks.size(); ++i) {
+    for (size_t i = 0; i < tasks.size() && building(); ++i) {
         const YAML::Node& node = tasks[i];
         std::string item_field = fmt::format("{}[{}]", field, i);
         if (!node.IsMap()) {
@@ -143,10 +260,16 @@ void TaskBuilder::add_entries(const YAML::Node& tasks, const std::string& field,
 std::vector<nlohmann::json> TaskBuilder::expand_for_each(const YAML::Node& node, const std::string& field) {
     // Named lists keep the order they are written in: the first varies slowest.
     std::vector<std::pair<std::string, nlohmann::json>> lists;
+    auto too_many_items = [&](size_t items, const YAML::Node& where, const std::string& list_field) {
+        if (items <= kMaxForEachItems) return false;
+        reader_.error(where, list_field,
+                      fmt::format("the for_each list has {} items; a list may have at most {}", items, kMaxForEachItems));
+        return true;
+    };
     auto add_list = [&](const std::string& name, const nlohmann::json& values, const YAML::Node& where) {
         if (!is_identifier(name)) {
             reader_.error(where, field + "." + name,
-                          fmt::format("'{}' is not a valid variable name (letters, digits and _)", name));
+                          fmt::format("{} is not a valid variable name (letters, digits and _)", quote_name(name)));
             return false;
         }
         if (context_names().count(name)) {
@@ -158,18 +281,24 @@ std::vector<nlohmann::json> TaskBuilder::expand_for_each(const YAML::Node& node,
         }
         if (!values.is_array()) {
             reader_.error(where, field + "." + name,
-                          fmt::format("expected a list of values for '{}', got {}", name, values.dump()));
+                          fmt::format("expected a list of values for '{}', got {}", name, shown_json(values)));
             return false;
         }
+        if (too_many_items(values.size(), where, field + "." + name)) return false;
         lists.emplace_back(name, values);
         return true;
     };
     if (node.IsMap() && node.Tag() != "!include") {
         for (const auto& entry : reader_.entries(node, field)) {
+            // The size is known before the list is read: refuse a huge one without converting it.
+            if (entry.value.IsSequence() && too_many_items(entry.value.size(), entry.value, field + "." + entry.key)) {
+                return {};
+            }
             auto values = reader_.json(entry.value, field + "." + entry.key);
             if (!values || !add_list(entry.key, *values, entry.value)) return {};
         }
     } else {
+        if (node.IsSequence() && too_many_items(node.size(), node, field)) return {};
         auto value = reader_.json(node, field);
         if (!value) return {};
         if (!value->is_array()) {
@@ -177,6 +306,7 @@ std::vector<nlohmann::json> TaskBuilder::expand_for_each(const YAML::Node& node,
                           "expected a list (for_each: [a, b]) or named lists (for_each: {table: [a, b]})");
             return {};
         }
+        if (too_many_items(value->size(), node, field)) return {};
         lists.emplace_back("item", *value);
     }
     size_t total = 1;
@@ -185,11 +315,12 @@ std::vector<nlohmann::json> TaskBuilder::expand_for_each(const YAML::Node& node,
             reader_.error(node, field, fmt::format("the for_each list '{}' is empty: it would make no tasks", name));
             return {};
         }
-        total *= values.size();
-        if (total > kMaxGeneratedPerBlock) {
+        total = saturating_multiply(total, values.size());
+        if (total > kMaxTasksPerDag) {
             reader_.error(node, field,
-                          fmt::format("for_each makes more than {} combinations; split the DAG",
-                                      kMaxGeneratedPerBlock));
+                          fmt::format("for_each makes more than {} combinations; a DAG may have at most {} tasks: "
+                                      "split it into several DAGs",
+                                      kMaxTasksPerDag, kMaxTasksPerDag));
             return {};
         }
     }
@@ -202,40 +333,95 @@ std::vector<nlohmann::json> TaskBuilder::expand_for_each(const YAML::Node& node,
 }
 
 std::optional<std::string> TaskBuilder::render_static(const std::string& text, const nlohmann::json& loop_vars,
-                                                      SourceLocation where, const std::string& field) {
+                                                      SourceLocation where, const std::string& field, bool is_name) {
     if (!has_markup(text)) return text;
-    auto parsed = tmpl::Template::parse(text);
+    if (is_name && text.size() > kMaxStaticTemplateBytes) {
+        reader_.error(where, field,
+                      fmt::format("this name is fixed when the DAG loads, and its template is {} bytes long; the "
+                                  "limit is {}",
+                                  text.size(), kMaxStaticTemplateBytes));
+        return std::nullopt;
+    }
+    // The same text is rendered once per for_each combination: parse it once (short texts, which are
+    // most of them; a long value is parsed each time, and the DAG's text budget bounds that).
+    std::optional<Result<tmpl::Template>> uncached;
+    auto found = static_templates_.find(text);
+    if (found == static_templates_.end() && text.size() <= kMaxStaticTemplateBytes) {
+        found = static_templates_.emplace(text, tmpl::Template::parse(text)).first;
+    } else if (found == static_templates_.end()) {
+        uncached.emplace(tmpl::Template::parse(text));
+    }
+    const auto& parsed = uncached ? *uncached : found->second;
     if (!parsed) {
         reader_.error(where, field, "template syntax error: " + parsed.error().message);
         return std::nullopt;
     }
     tmpl::Context context;
     for (auto& [name, value] : loop_vars.items()) context.set(name, tmpl::Value::from_json(value));
-    auto rendered = parsed->render(context);
+    auto rendered = parsed->render(context, render_budget_);
     if (!rendered) {
         std::vector<std::string> names;
         for (auto& [name, value] : loop_vars.items()) names.push_back(name);
+        std::string budget_note;
+        if (render_budget_.remaining() == 0) {
+            budget_note = fmt::format(" (the values fixed when this DAG loads may do {} steps of template work in "
+                                      "all)",
+                                      kMaxStaticRenderWorkPerDag);
+        }
         reader_.error(where, field,
                       fmt::format("{}: this value is fixed when the DAG loads, so it may use only the "
-                                  "for_each variables{}",
+                                  "for_each variables{}{}",
                                   rendered.error().message,
-                                  names.empty() ? std::string(" (there are none here)") : " (" + join(names) + ")"));
+                                  names.empty() ? std::string(" (there are none here)") : " (" + join(names) + ")",
+                                  budget_note));
         return std::nullopt;
     }
     return *rendered;
 }
 
-void TaskBuilder::check_template_syntax(const nlohmann::json& value, SourceLocation where,
-                                        const std::string& field) {
-    if (value.is_string()) {
-        const auto& text = value.get_ref<const std::string&>();
-        if (!has_markup(text)) return;
+void TaskBuilder::check_template_text(const std::string& text, const nlohmann::json& loop_vars, SourceLocation where,
+                                      const std::string& field) {
+    if (!has_markup(text)) return;
+    auto found = template_checks_.find(text);
+    if (found == template_checks_.end()) {
+        TemplateCheck check;
         auto parsed = tmpl::Template::parse(text);
-        if (!parsed) reader_.error(where, field, "template syntax error: " + parsed.error().message);
+        if (!parsed) {
+            check.syntax_error = parsed.error().message;
+        } else {
+            for (auto& use : parsed->context_names()) {
+                if (tmpl::airflow3_replacement(use.name)) check.removed_names.push_back(std::move(use));
+            }
+        }
+        found = template_checks_.emplace(text, std::move(check)).first;
+    }
+    const TemplateCheck& check = found->second;
+    if (check.syntax_error) {
+        reader_.error(where, field, "template syntax error: " + *check.syntax_error);
+        return;
+    }
+    for (const auto& use : check.removed_names) {
+        if (loop_vars.contains(use.name)) continue;  // a for_each variable of that name is defined
+        std::string position = text.find('\n') == std::string::npos
+                                   ? fmt::format("column {} of the template", use.column)
+                                   : fmt::format("line {}, column {} of the template", use.line, use.column);
+        reader_.warn(where, field,
+                     fmt::format("'{}' ({}) was removed in Airflow 3 and is undefined here: the task would fail "
+                                 "with \"'{}' is undefined\"; use {}",
+                                 use.name, position, use.name, *tmpl::airflow3_replacement(use.name)));
+    }
+}
+
+void TaskBuilder::check_template_syntax(const nlohmann::json& value, const nlohmann::json& loop_vars,
+                                        SourceLocation where, const std::string& field) {
+    if (value.is_string()) {
+        check_template_text(value.get_ref<const std::string&>(), loop_vars, where, field);
     } else if (value.is_array()) {
-        for (size_t i = 0; i < value.size(); ++i) check_template_syntax(value[i], where, fmt::format("{}[{}]", field, i));
+        for (size_t i = 0; i < value.size(); ++i) {
+            check_template_syntax(value[i], loop_vars, where, fmt::format("{}[{}]", field, i));
+        }
     } else if (value.is_object()) {
-        for (auto& [key, item] : value.items()) check_template_syntax(item, where, field + "." + key);
+        for (auto& [key, item] : value.items()) check_template_syntax(item, loop_vars, where, field + "." + key);
     }
 }
 
@@ -261,7 +447,7 @@ void TaskBuilder::add_group(const YAML::Node& node, const std::string& field, co
         else if (entry.key == "tooltip" || entry.key == "description") reader_.string(entry.value, field + "." + entry.key);
         else {
             reader_.error(entry.key_node, field + "." + entry.key,
-                          fmt::format("unknown group field '{}'{}; a group has: {}", entry.key,
+                          fmt::format("unknown group field {}{}; a group has: {}", quote_name(entry.key),
                                       did_you_mean(entry.key, group_field_names()), join(group_field_names())));
         }
     }
@@ -272,18 +458,33 @@ void TaskBuilder::add_group(const YAML::Node& node, const std::string& field, co
         reader_.error(id_entry->key_node, field, "a group needs a non-empty 'tasks' list");
         return;
     }
+    if (scope.depth >= kMaxGroupDepth) {
+        reader_.error(id_entry->key_node, field,
+                      fmt::format("groups are nested more than {} deep; flatten them", kMaxGroupDepth));
+        return;
+    }
     std::vector<nlohmann::json> combinations = {nlohmann::json::object()};
     if (for_each_entry) combinations = expand_for_each(for_each_entry->value, field + ".for_each");
+    // Every combination makes the group's tasks again: count them all before making any.
+    size_t inside = count_tasks(tasks_entry->value);
+    if (!room_for(saturating_multiply(combinations.size(), inside), node, field, "this group's for_each")) return;
     for (const auto& combination : combinations) {
+        if (!building()) return;
         nlohmann::json loop_vars = scope.loop_vars;
         for (auto& [name, value] : combination.items()) loop_vars[name] = value;
         std::string group_field = field + describe_loop_vars(combination);
         auto local_id = render_static(*raw_id, loop_vars, reader_.where(id_entry->value), group_field + ".group");
         if (!local_id) continue;
-        if (local_id->empty() || !is_valid_id(*local_id)) {
+        if (!is_id_text(*local_id)) {
             reader_.error(id_entry->value, group_field + ".group",
                           fmt::format("group id {} may contain only letters, digits, '_', '-' and '.'",
                                       quote_for_message(*local_id)));
+            continue;
+        }
+        if (full_id(scope.group_id, *local_id).size() > kMaxIdLength) {
+            reader_.error(id_entry->value, group_field + ".group",
+                          fmt::format("group id {} makes task ids longer than {} characters",
+                                      quote_for_message(full_id(scope.group_id, *local_id)), kMaxIdLength));
             continue;
         }
         GroupBlueprint group;
@@ -292,7 +493,8 @@ void TaskBuilder::add_group(const YAML::Node& node, const std::string& field, co
         group.where = reader_.where(id_entry->key_node);
         group.field = group_field;
         if (depends_entry) {
-            if (auto names = reader_.string_list(depends_entry->value, group_field + ".depends_on")) {
+            auto names = reader_.string_list(depends_entry->value, group_field + ".depends_on");
+            if (names && charge_dependencies(names->size(), depends_entry->value, group_field + ".depends_on")) {
                 for (const auto& name : *names) {
                     auto rendered = render_static(name, loop_vars, reader_.where(depends_entry->value),
                                                   group_field + ".depends_on");
@@ -308,6 +510,7 @@ void TaskBuilder::add_group(const YAML::Node& node, const std::string& field, co
         inner.group_id = group.group_id;
         inner.loop_vars = loop_vars;
         inner.default_args = scope.default_args;
+        inner.depth = scope.depth + 1;
         if (defaults_entry) {
             for (auto& [key, entry] : checked_default_args(defaults_entry->value, group_field + ".default_args")) {
                 inner.default_args.insert_or_assign(key, entry);
@@ -346,11 +549,13 @@ void TaskBuilder::add_task(const YAML::Node& node, const std::string& field, con
             reader_.error(id_entry->value, field + ".task_id",
                           fmt::format("a task with for_each must use a for_each variable in its task_id, e.g. "
                                       "'{}_{{{{ item }}}}', or every generated task gets the same id",
-                                      raw));
+                                      shorten_message(raw, 60)));
             return;
         }
     }
+    if (!room_for(combinations.size(), node, field, "this task's for_each")) return;
     for (const auto& combination : combinations) {
+        if (!building()) return;
         nlohmann::json loop_vars = scope.loop_vars;
         for (auto& [name, value] : combination.items()) loop_vars[name] = value;
         // Task fields come from the task itself, then its groups' and the DAG's default_args.
@@ -371,6 +576,13 @@ void TaskBuilder::build_task(const std::vector<YamlEntry>& entries, const YamlEn
                              const std::string& field, const Scope& scope, const nlohmann::json& loop_vars,
                              SourceLocation where) {
     size_t errors_before = reader_.error_count();
+    // room_for() counted these tasks in advance; lists read from included files are counted here.
+    if (++tasks_made_ > kMaxTasksPerDag) {
+        --tasks_made_;
+        room_for(1, id_entry->value, field, "this task");
+        return;
+    }
+    if (!charge_text(loop_vars, where, field)) return;
     TaskBlueprint blueprint;
     Task& task = blueprint.task;
     task.defined_at = where;
@@ -383,7 +595,7 @@ void TaskBuilder::build_task(const std::vector<YamlEntry>& entries, const YamlEn
     if (!raw_id) return;
     auto local_id = render_static(*raw_id, loop_vars, reader_.where(id_entry->value), field + ".task_id");
     if (!local_id) return;
-    if (local_id->empty() || !is_valid_id(*local_id)) {
+    if (!is_id_text(*local_id)) {
         reader_.error(id_entry->value, field + ".task_id",
                       fmt::format("task_id {} may contain only letters, digits, '_', '-' and '.'",
                                   quote_for_message(*local_id)));
@@ -407,7 +619,7 @@ void TaskBuilder::build_task(const std::vector<YamlEntry>& entries, const YamlEn
         spec = operators_.find(*name);
         if (!spec) {
             reader_.error(operator_entry->value, field + ".operator",
-                          fmt::format("unknown operator '{}'{}; known operators: {}", *name,
+                          fmt::format("unknown operator {}{}; known operators: {}", quote_name(*name),
                                       did_you_mean(*name, operators_.names()), join(operators_.names())));
             return;
         }
@@ -440,7 +652,7 @@ void TaskBuilder::build_task(const std::vector<YamlEntry>& entries, const YamlEn
         std::vector<std::string> param_names;
         for (const auto& param : spec->params) param_names.push_back(param.name);
         reader_.error(entry.key_node, entry_field,
-                      fmt::format("unknown field '{}' for a {} task{}; {} parameters: {}", entry.key, spec->name,
+                      fmt::format("unknown field {} for a {} task{}; {} parameters: {}", quote_name(entry.key), spec->name,
                                   did_you_mean(entry.key, candidates), spec->name,
                                   param_names.empty() ? std::string("none") : join(param_names)));
     }
@@ -464,7 +676,7 @@ void TaskBuilder::apply_task_field(Task& task, TaskBlueprint& blueprint, const Y
     const auto& value = entry.value;
     if (key == "depends_on") {
         auto names = reader_.string_list(value, field);
-        if (!names) return;
+        if (!names || !charge_dependencies(names->size(), value, field)) return;
         for (const auto& name : *names) {
             auto rendered = render_static(name, loop_vars, reader_.where(value), field);
             if (rendered) blueprint.depends_on.push_back(DependencyRef{*rendered, scope_group, reader_.where(value), field});
@@ -477,8 +689,8 @@ void TaskBuilder::apply_task_field(Task& task, TaskBlueprint& blueprint, const Y
             std::vector<std::string> names;
             for (auto name : trigger_rule_names()) names.emplace_back(name);
             reader_.error(value, field,
-                          fmt::format("unknown trigger rule '{}'{}; the rules are: {}", *text, did_you_mean(*text, names),
-                                      join(names)));
+                          fmt::format("unknown trigger rule {}{}; the rules are: {}", quote_name(*text),
+                                      did_you_mean(*text, names), join(names)));
             return;
         }
         task.trigger_rule = *rule;
@@ -503,8 +715,10 @@ void TaskBuilder::apply_task_field(Task& task, TaskBlueprint& blueprint, const Y
         if (!text) return;
         auto rendered = render_static(*text, loop_vars, reader_.where(value), field);
         if (!rendered) return;
-        if (rendered->empty() || !is_valid_id(*rendered)) {
-            reader_.error(value, field, "a pool name may contain only letters, digits, '_', '-' and '.'");
+        if (rendered->size() > kMaxIdLength || !is_id_text(*rendered)) {
+            reader_.error(value, field,
+                          fmt::format("pool name {} may contain only letters, digits, '_', '-' and '.', at most {}",
+                                      quote_for_message(*rendered), kMaxIdLength));
             return;
         }
         task.pool = *rendered;
@@ -518,7 +732,7 @@ void TaskBuilder::apply_task_field(Task& task, TaskBlueprint& blueprint, const Y
         if (*text == "downstream") task.weight_rule = WeightRule::downstream;
         else if (*text == "upstream") task.weight_rule = WeightRule::upstream;
         else if (*text == "absolute") task.weight_rule = WeightRule::absolute;
-        else reader_.error(value, field, fmt::format("unknown weight_rule '{}'; use downstream, upstream or absolute", *text));
+        else reader_.error(value, field, fmt::format("unknown weight_rule {}; use downstream, upstream or absolute", quote_name(*text)));
     } else if (key == "depends_on_past") {
         if (auto b = reader_.boolean(value, field)) task.depends_on_past = *b;
     } else if (key == "owner") {
@@ -543,14 +757,14 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
         case ParamType::string:
             if (node.IsScalar() && node.Tag() != "!include") result = node.Scalar();
             else if (value->is_string()) result = *value;
-            else return type_error(value->is_null() ? "nothing" : value->dump());
+            else return type_error(value->is_null() ? "nothing" : shown_json(*value));
             break;
         case ParamType::integer:
-            if (!value->is_number_integer()) return type_error(value->dump());
+            if (!value->is_number_integer()) return type_error(shown_json(*value));
             result = *value;
             break;
         case ParamType::number:
-            if (!value->is_number()) return type_error(value->dump());
+            if (!value->is_number()) return type_error(shown_json(*value));
             result = *value;
             break;
         case ParamType::boolean: {
@@ -560,20 +774,20 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
             break;
         }
         case ParamType::list:
-            if (!value->is_array()) return type_error(value->dump());
+            if (!value->is_array()) return type_error(shown_json(*value));
             result = *value;
             break;
         case ParamType::string_list:
             if (value->is_string()) result = nlohmann::json::array({*value});
             else if (value->is_array() && std::all_of(value->begin(), value->end(), [](auto& v) { return v.is_string(); })) result = *value;
-            else return type_error(value->dump());
+            else return type_error(shown_json(*value));
             break;
         case ParamType::map:
-            if (!value->is_object()) return type_error(value->dump());
+            if (!value->is_object()) return type_error(shown_json(*value));
             result = *value;
             break;
         case ParamType::string_map: {
-            if (!value->is_object()) return type_error(value->dump());
+            if (!value->is_object()) return type_error(shown_json(*value));
             result = nlohmann::json::object();
             for (auto& [k, v] : value->items()) {
                 if (v.is_string()) result[k] = v;
@@ -591,7 +805,7 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
         case ParamType::integer_or_list:
             if (value->is_number_integer()) result = nlohmann::json::array({*value});
             else if (value->is_array() && std::all_of(value->begin(), value->end(), [](auto& v) { return v.is_number_integer(); })) result = *value;
-            else return type_error(value->dump());
+            else return type_error(shown_json(*value));
             break;
         case ParamType::any: result = *value; break;
     }
@@ -599,8 +813,8 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
         auto text = result.get<std::string>();
         if (std::find(param.allowed_values.begin(), param.allowed_values.end(), text) == param.allowed_values.end()) {
             reader_.error(where, field,
-                          fmt::format("{} parameter '{}' must be one of {}, got '{}'{}", spec.name, param.name,
-                                      join(param.allowed_values), text, did_you_mean(text, param.allowed_values)));
+                          fmt::format("{} parameter '{}' must be one of {}, got {}{}", spec.name, param.name,
+                                      join(param.allowed_values), quote_name(text), did_you_mean(text, param.allowed_values)));
             return;
         }
     }
@@ -617,16 +831,20 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
                     if (!path) return;
                     auto content = reader_.read_include(*path, where, field);
                     if (!content) return;
-                    result = *content;
+                    result = std::move(*content);
                     break;
                 }
             }
         }
-        check_template_syntax(result, where, field);
-    } else if (result.is_string()) {
-        auto rendered = render_static(result.get<std::string>(), loop_vars, where, field);
-        if (!rendered) return;
-        result = *rendered;
+        if (!charge_text(result, where, field)) return;
+        check_template_syntax(result, loop_vars, where, field);
+    } else {
+        if (!charge_text(result, where, field)) return;
+        if (result.is_string()) {
+            auto rendered = render_static(result.get<std::string>(), loop_vars, where, field, false);
+            if (!rendered) return;
+            result = std::move(*rendered);
+        }
     }
     task.params[param.name] = std::move(result);
 }

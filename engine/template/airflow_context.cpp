@@ -184,6 +184,13 @@ Context make_airflow_context(const RunInfo& run) {
     context.set("data_interval_start", make_pendulum(run.data_interval_start, utc));
     context.set("data_interval_end", make_pendulum(run.data_interval_end, utc));
     context.set("start_date", make_pendulum(run.start_date, utc));
+    auto optional_date = [&](const std::optional<Instant>& instant) {
+        return instant ? make_pendulum(*instant, utc) : Value();
+    };
+    context.set("prev_data_interval_start_success", optional_date(run.prev_data_interval_start_success));
+    context.set("prev_data_interval_end_success", optional_date(run.prev_data_interval_end_success));
+    context.set("prev_start_date_success", optional_date(run.prev_start_date_success));
+    context.set("prev_end_date_success", optional_date(run.prev_end_date_success));
     if (run.logical_date) {
         const DateTime& date = logical_date.as_datetime();
         std::string ds = datetime_strftime(date, "%Y-%m-%d");

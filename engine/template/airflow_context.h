@@ -26,6 +26,13 @@ struct RunInfo {
     Instant data_interval_start;
     Instant data_interval_end;
     Instant start_date;  // when the DAG run started
+    // The DAG's previous successful run, for Airflow's prev_data_interval_start_success,
+    // prev_data_interval_end_success, prev_start_date_success and prev_end_date_success; each is None
+    // in the template when absent (no such run, or the caller does not know it).
+    std::optional<Instant> prev_data_interval_start_success;
+    std::optional<Instant> prev_data_interval_end_success;
+    std::optional<Instant> prev_start_date_success;
+    std::optional<Instant> prev_end_date_success;
     TimeZone dag_timezone = TimeZone::utc();
     nlohmann::json params = nlohmann::json::object();     // the DAG's params
     nlohmann::json conf = nlohmann::json::object();       // the run's conf; its keys override params

@@ -194,6 +194,26 @@ TEST_CASE("Without a logical date the ds names are undefined", "[template][airfl
     CHECK(render("{{ data_interval_start | ds }}", context) == "2024-02-29");
 }
 
+TEST_CASE("The previous successful run's names are None until the caller knows that run", "[template][airflow]") {
+    Context unknown = make_airflow_context(tokyo_run());
+    CHECK(render("{{ prev_data_interval_start_success }} {{ prev_data_interval_end_success }} "
+                 "{{ prev_start_date_success }} {{ prev_end_date_success }}",
+                 unknown) == "None None None None");
+    CHECK(render("{{ prev_data_interval_start_success | default('first run', true) }}", unknown) == "first run");
+
+    RunInfo run = tokyo_run();
+    run.prev_data_interval_start_success = at("2024-02-28T15:00:00Z");
+    run.prev_data_interval_end_success = at("2024-02-29T15:00:00Z");
+    run.prev_start_date_success = at("2024-02-29T15:01:00Z");
+    run.prev_end_date_success = at("2024-02-29T15:09:30Z");
+    Context known = make_airflow_context(run);
+    CHECK(render("{{ prev_data_interval_start_success }}", known) == "2024-02-28T15:00:00+00:00");
+    CHECK(render("{{ prev_data_interval_start_success | ds }}", known) == "2024-02-28");
+    CHECK(render("{{ prev_data_interval_end_success | ts_nodash }}", known) == "20240229T150000");
+    CHECK(render("{{ prev_start_date_success.minute }}", known) == "1");
+    CHECK(render("{{ prev_end_date_success.isoformat() }}", known) == "2024-02-29T15:09:30+00:00");
+}
+
 TEST_CASE("pendulum's calendar arithmetic keeps the wall clock across DST", "[template][airflow]") {
     RunInfo run = tokyo_run();
     run.logical_date = at("2024-03-09T17:00:00Z");  // noon in New York, the day before DST starts

@@ -33,9 +33,6 @@ const BuiltinTable& table() {
     return instance;
 }
 
-// Airflow renders in Jinja's sandbox, which refuses ranges of more than 100000 items.
-constexpr std::int64_t kMaxRange = 100'000;
-
 class Function : public Object {
   public:
     using Fn = Value (*)(const CallArgs& args);

@@ -15,8 +15,8 @@ namespace mayaflow::tmpl {
 
 void Renderer::charge(std::size_t work) {
     work_ += work;
-    if (work_ > kMaxWork) {
-        throw_runtime("the template does too much work (more than {} loop iterations and items processed)", kMaxWork);
+    if (work_ > max_work_) {
+        throw_runtime("the template does too much work (more than {} loop iterations and items processed)", max_work_);
     }
 }
 

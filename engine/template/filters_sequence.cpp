@@ -65,6 +65,7 @@ Value length(Renderer&, const Value& input, const CallArgs& args) {
 Value first(Renderer& renderer, const Value& input, const CallArgs& args) {
     expect_no_arguments("first", args);
     if (input.is_list() && !input.items().empty()) return input.items().front();
+    if (input.is_string() && !input.as_string().empty()) return Value(*py::char_at(input.as_string(), 0));
     std::vector<Value> items = items_of(renderer, input);
     if (items.empty()) return Value::undefined("No first item, sequence was empty.");
     return items.front();
@@ -76,6 +77,8 @@ Value last(Renderer& renderer, const Value& input, const CallArgs& args) {
     if (!input.is_list() && !input.is_dict() && !input.is_string()) {
         throw_runtime("'{}' object is not reversible", input.type_name());
     }
+    if (input.is_list() && !input.items().empty()) return input.items().back();
+    if (input.is_string() && !input.as_string().empty()) return Value(*py::char_at(input.as_string(), -1));
     std::vector<Value> items = items_of(renderer, input);
     if (items.empty()) return Value::undefined("No last item, sequence was empty.");
     return items.back();
@@ -188,7 +191,12 @@ Value sum(Renderer& renderer, const Value& input, const CallArgs& args) {
     std::vector<Value> path = attribute_path(a.get(0, Value()));
     Value total = a.get(1, Value(0));
     if (total.is_string()) throw_runtime("sum() can't sum strings [use ''.join(seq) instead]");
-    for (const Value& item : items_of(renderer, input)) total = binary_op(BinaryOp::add, total, lookup_path(item, path));
+    for (const Value& item : items_of(renderer, input)) {
+        total = binary_op(BinaryOp::add, total, lookup_path(item, path));
+        // Adding lists copies the total each time: charge for each item copied, or a sum of lists
+        // costs the square of its length.
+        if (total.is_list()) renderer.charge(total.items().size());
+    }
     return total;
 }
 
@@ -273,6 +281,12 @@ Value batch(Renderer& renderer, const Value& input, const CallArgs& args) {
     Arguments a("batch", args, {"linecount", "fill_with"}, 1);
     std::int64_t count = a.integer(0, 1);
     if (count <= 0) throw_runtime("batch size must be positive");
+    const bool fills = a.has(1) && !a[1].is_none();
+    // The last row is filled up to `count` items: a row that long must be allowed before it is made.
+    if (fills) {
+        check_list_size(static_cast<std::size_t>(count));
+        renderer.charge(static_cast<std::size_t>(count));
+    }
     std::vector<Value> rows;
     std::vector<Value> row;
     for (const Value& item : items_of(renderer, input)) {
@@ -283,7 +297,7 @@ Value batch(Renderer& renderer, const Value& input, const CallArgs& args) {
         row.push_back(item);
     }
     if (!row.empty()) {
-        if (a.has(1) && !a[1].is_none()) {
+        if (fills) {
             while (static_cast<std::int64_t>(row.size()) < count) row.push_back(a[1]);
         }
         rows.push_back(Value::list(std::move(row)));
@@ -296,6 +310,7 @@ Value slice(Renderer& renderer, const Value& input, const CallArgs& args) {
     std::int64_t slices = a.integer(0, 1);
     if (slices <= 0) throw_runtime("integer division or modulo by zero");
     check_list_size(static_cast<std::size_t>(slices));
+    renderer.charge(static_cast<std::size_t>(slices));
     std::vector<Value> items = items_of(renderer, input);
     auto length = static_cast<std::int64_t>(items.size());
     std::int64_t per_slice = length / slices;

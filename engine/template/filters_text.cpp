@@ -66,15 +66,13 @@ Value trim(Renderer&, const Value& input, const CallArgs& args) {
 
 Value replace(Renderer&, const Value& input, const CallArgs& args) {
     Arguments a("replace", args, {"old", "new", "count"}, 2);
-    std::string result = py::replace(text_of(input), a[0].str(), a[1].str(), a.optional_integer(2).value_or(-1));
-    check_string_size(result.size());
-    return Value(std::move(result));
+    // py::replace refuses a result over the size limit before building it.
+    return Value(py::replace(text_of(input), a[0].str(), a[1].str(), a.optional_integer(2).value_or(-1)));
 }
 
 Value center(Renderer&, const Value& input, const CallArgs& args) {
     Arguments a("center", args, {"width"});
     std::int64_t width = a.integer(0, 80);
-    check_string_size(static_cast<std::size_t>(std::max<std::int64_t>(width, 0)));
     return Value(py::pad(text_of(input), width, " ", '^'));
 }
 
@@ -112,7 +110,7 @@ Value wordcount(Renderer&, const Value& input, const CallArgs& args) {
     return Value(words);
 }
 
-Value indent(Renderer&, const Value& input, const CallArgs& args) {
+Value indent(Renderer& renderer, const Value& input, const CallArgs& args) {
     Arguments a("indent", args, {"width", "first", "blank"});
     if (input.is_undefined()) input.fail_undefined();
     if (!input.is_string()) throw_runtime("unsupported operand type(s) for +=: '{}' and 'str'", input.type_name());
@@ -121,26 +119,34 @@ Value indent(Renderer&, const Value& input, const CallArgs& args) {
         indentation = a[0].as_string();
     } else {
         std::int64_t width = a.integer(0, 4);
-        check_string_size(static_cast<std::size_t>(std::max<std::int64_t>(width, 0)));
         indentation = py::repeat(" ", width);
     }
-    std::vector<std::string> lines = py::splitlines(input.as_string() + "\n");
+    const bool first = a.boolean(1, false);
+    const bool blank = a.boolean(2, false);
+    // Jinja: the text plus "\n", split into lines, joined again with each line but the first (and
+    // blank ones, unless `blank`) indented. The size is added up before anything is built.
+    const std::string text = input.as_string() + "\n";
+    auto indented = [&](std::size_t index, std::string_view line) { return index > 0 && (blank || !line.empty()); };
+    std::size_t lines = 0;
+    std::size_t size = first ? indentation.size() : 0;
+    py::for_each_line(text, false, [&](std::string_view line) {
+        size += line.size() + (lines > 0 ? 1 : 0) + (indented(lines, line) ? indentation.size() : 0);
+        ++lines;
+        return size <= kMaxStringBytes;
+    });
+    check_string_size(size);
+    renderer.charge(lines);
     std::string out;
-    if (a.boolean(2, false)) {
-        for (std::size_t i = 0; i < lines.size(); ++i) {
-            if (i > 0) out += "\n" + indentation;
-            out += lines[i];
-        }
-    } else {
-        out = lines.front();
-        for (std::size_t i = 1; i < lines.size(); ++i) {
-            out += "\n";
-            if (!lines[i].empty()) out += indentation;
-            out += lines[i];
-        }
-    }
-    if (a.boolean(1, false)) out = indentation + out;
-    check_string_size(out.size());
+    out.reserve(size);
+    if (first) out = indentation;
+    std::size_t index = 0;
+    py::for_each_line(text, false, [&](std::string_view line) {
+        if (index > 0) out += "\n";
+        if (indented(index, line)) out += indentation;
+        out += line;
+        ++index;
+        return true;
+    });
     return Value(std::move(out));
 }
 

@@ -190,7 +190,10 @@ class JsonWriter {
             case Value::Kind::boolean: out_ += value.as_bool() ? "true" : "false"; return;
             case Value::Kind::integer: out_ += std::to_string(value.as_int()); return;
             case Value::Kind::floating: out_ += json_float(value.as_double()); return;
-            case Value::Kind::string: append_json_string(out_, value.as_string()); return;
+            case Value::Kind::string:
+                append_json_string(out_, value.as_string());
+                check_string_size(out_.size());  // [big] * 1000 holds the same big string 1000 times
+                return;
             case Value::Kind::list: {
                 SequenceKind kind = value.list_data().kind;
                 if (kind != SequenceKind::list && kind != SequenceKind::tuple) break;
@@ -242,8 +245,11 @@ class JsonWriter {
     }
     void newline(int level) {
         if (!indent_) return;
+        const std::int64_t width = std::max<std::int64_t>(*indent_, 0);
+        check_repeated_size(static_cast<std::size_t>(level), width);
+        check_string_size(out_.size() + 1 + static_cast<std::size_t>(width * level));
         out_ += "\n";
-        out_ += std::string(static_cast<std::size_t>(std::max<std::int64_t>(*indent_, 0) * level), ' ');
+        out_.append(static_cast<std::size_t>(width * level), ' ');
     }
 
     std::optional<std::int64_t> indent_;

@@ -136,13 +136,13 @@ Value float_arithmetic(BinaryOp op, double a, double b) {
 
 Value repeat_sequence(const Value& sequence, std::int64_t times) {
     if (sequence.is_string()) {
-        if (times > 0) check_string_size(sequence.as_string().size() * static_cast<std::size_t>(std::min<std::int64_t>(times, 1 << 30)));
+        check_repeated_size(sequence.as_string().size(), times);
         return Value(py::repeat(sequence.as_string(), times));
     }
     const auto& items = sequence.items();
     std::vector<Value> out;
     if (times > 0 && !items.empty()) {
-        check_list_size(items.size() * static_cast<std::size_t>(std::min<std::int64_t>(times, 1 << 30)));
+        if (static_cast<std::uint64_t>(times) > kMaxListItems / items.size()) check_list_size(kMaxListItems + 1);
         out.reserve(items.size() * static_cast<std::size_t>(times));
         for (std::int64_t i = 0; i < times; ++i) out.insert(out.end(), items.begin(), items.end());
     }
@@ -203,14 +203,6 @@ int order(const char* op, const Value& left, const Value& right) {
 }
 
 }  // namespace
-
-void check_string_size(std::size_t bytes) {
-    if (bytes > kMaxStringBytes) throw_runtime("string too large (the limit is {} MiB)", kMaxStringBytes >> 20);
-}
-
-void check_list_size(std::size_t items) {
-    if (items > kMaxListItems) throw_runtime("list too large (the limit is {} items)", kMaxListItems);
-}
 
 Value binary_op(BinaryOp op, const Value& left, const Value& right) {
     if (left.is_undefined()) left.fail_undefined();
@@ -336,8 +328,10 @@ std::vector<Value> iterate(const Value& iterable) {
             return keys;
         }
         case Value::Kind::string: {
+            std::vector<std::string> pieces = py::chars(iterable.as_string());  // refuses too many first
             std::vector<Value> out;
-            for (auto& piece : py::chars(iterable.as_string())) out.emplace_back(std::move(piece));
+            out.reserve(pieces.size());
+            for (auto& piece : pieces) out.emplace_back(std::move(piece));
             return out;
         }
         default: throw_runtime("'{}' object is not iterable", iterable.type_name());

@@ -6,13 +6,10 @@
 #include <vector>
 
 #include "engine/template/ast.h"
+#include "engine/template/limits.h"
 #include "engine/template/value.h"
 
 namespace mayaflow::tmpl {
-
-// Limits that keep one render from exhausting memory.
-inline constexpr std::size_t kMaxStringBytes = 64u << 20;
-inline constexpr std::size_t kMaxListItems = 1'000'000;
 
 Value binary_op(BinaryOp op, const Value& left, const Value& right);
 Value negate(const Value& value);
@@ -28,8 +25,5 @@ std::vector<Value> iterate(const Value& iterable);
 std::size_t length_of(const Value& value);
 // Python's operator.index(): ints and bools; anything else is a TypeError naming `what`.
 std::int64_t to_index(const Value& value, std::string_view what);
-
-void check_string_size(std::size_t bytes);
-void check_list_size(std::size_t items);
 
 }  // namespace mayaflow::tmpl

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include "engine/template/datetime_value.h"
 #include "engine/template/error.h"
@@ -65,6 +66,7 @@ Spec parse_spec(std::string_view text) {
         return n;
     };
     spec.width = read_number();
+    if (spec.width > 0) check_string_size(static_cast<std::size_t>(spec.width));
     if (i < text.size() && (text[i] == ',' || text[i] == '_')) spec.grouping = text[i++];
     if (i < text.size() && text[i] == '.') {
         ++i;
@@ -314,11 +316,15 @@ std::string percent_format(std::string_view format, const Value& args) {
         spec.width = read_count();
         if (spec.width < -1) {
             left = true;
-            spec.width = -spec.width;
+            spec.width = spec.width == std::numeric_limits<std::int64_t>::min() ? std::numeric_limits<std::int64_t>::max()
+                                                                              : -spec.width;
         }
+        // A width or precision from `*` can be any int: refuse one that makes too long a text.
+        if (spec.width > 0) check_string_size(static_cast<std::size_t>(spec.width));
         if (i < format.size() && format[i] == '.') {
             ++i;
             spec.precision = std::max<std::int64_t>(read_count(), 0);
+            check_string_size(static_cast<std::size_t>(spec.precision));
         }
         while (i < format.size() && (format[i] == 'h' || format[i] == 'l' || format[i] == 'L')) ++i;
         if (i >= format.size()) throw_runtime("incomplete format");

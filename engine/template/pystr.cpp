@@ -4,10 +4,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <system_error>
 #include <limits>
 
 #include "engine/template/error.h"
+#include "engine/template/limits.h"
 #include "engine/template/unicode.h"
 
 namespace mayaflow::tmpl::py {
@@ -145,6 +147,7 @@ SliceRange adjust_slice(std::optional<std::int64_t> start, std::optional<std::in
 }
 
 std::vector<std::string> chars(std::string_view text) {
+    check_list_size(unicode::length(text));
     std::vector<std::string> out;
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -267,41 +270,81 @@ std::string strip(std::string_view text, std::optional<std::string_view> chars, 
 
 namespace {
 
-std::vector<std::string> split_whitespace(std::string_view text, std::int64_t maxsplit, bool from_right) {
-    std::u32string points = unicode::decode(text);
-    std::vector<std::u32string> parts;
-    if (!from_right) {
-        std::size_t i = 0;
-        while (i < points.size()) {
-            while (i < points.size() && unicode::is_space(points[i])) ++i;
-            if (i == points.size()) break;
-            if (maxsplit >= 0 && static_cast<std::int64_t>(parts.size()) == maxsplit) {
-                parts.push_back(points.substr(i));  // Python keeps the rest as it is
-                break;
-            }
-            std::size_t start = i;
-            while (i < points.size() && !unicode::is_space(points[i])) ++i;
-            parts.push_back(points.substr(start, i - start));
-        }
-    } else {
-        std::size_t i = points.size();
-        while (i > 0) {
-            while (i > 0 && unicode::is_space(points[i - 1])) --i;
-            if (i == 0) break;
-            if (maxsplit >= 0 && static_cast<std::int64_t>(parts.size()) == maxsplit) {
-                parts.push_back(points.substr(0, i));
-                break;
-            }
-            std::size_t end = i;
-            while (i > 0 && !unicode::is_space(points[i - 1])) --i;
-            parts.push_back(points.substr(i, end - i));
-        }
-        std::reverse(parts.begin(), parts.end());
+// A run of non-whitespace, as byte offsets.
+struct Word {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+};
+
+// Calls `on_word` for each word of `text` in order, until it returns false.
+template <class OnWord>
+void for_each_word(std::string_view text, OnWord&& on_word) {
+    std::size_t pos = 0;
+    Word word;
+    bool in_word = false;
+    while (pos < text.size()) {
+        std::size_t at = pos;
+        bool space = unicode::is_space(unicode::decode_next(text, pos));
+        if (!space && !in_word) word = Word{at, at};
+        if (!space) word.end = pos;
+        if (space && in_word && !on_word(word)) return;
+        in_word = !space;
     }
+    if (in_word) on_word(word);
+}
+
+// The number of pieces a split into at most `maxsplit` + 1 parts makes from `found` separators.
+std::size_t pieces(std::size_t found, std::int64_t maxsplit) {
+    if (maxsplit >= 0 && found > static_cast<std::size_t>(maxsplit)) return static_cast<std::size_t>(maxsplit);
+    return found;
+}
+
+// Python's split on runs of whitespace. The words are counted first, so that a text of millions of
+// words is refused before any is copied, and only the words that become parts are remembered.
+std::vector<std::string> split_whitespace(std::string_view text, std::int64_t maxsplit, bool from_right) {
+    std::size_t words = 0;
+    for_each_word(text, [&](const Word&) { return ++words <= kMaxListItems || maxsplit >= 0; });
+    const std::size_t parts = maxsplit >= 0 ? std::min(words, static_cast<std::size_t>(maxsplit) + 1) : words;
+    check_list_size(parts);
     std::vector<std::string> out;
-    out.reserve(parts.size());
-    for (const auto& part : parts) out.push_back(unicode::encode(part));
+    out.reserve(parts);
+    if (!from_right) {
+        std::size_t seen = 0;
+        for_each_word(text, [&](const Word& word) {
+            if (maxsplit >= 0 && seen == static_cast<std::size_t>(maxsplit)) {
+                out.emplace_back(text.substr(word.begin));  // Python keeps the rest as it is
+                return false;
+            }
+            out.emplace_back(text.substr(word.begin, word.end - word.begin));
+            ++seen;
+            return true;
+        });
+        return out;
+    }
+    // From the right the last `parts` words are kept; when the split is limited, the first of them
+    // takes everything before it too.
+    const bool limited = words > parts;
+    const std::size_t first_kept = words - parts;
+    std::size_t index = 0;
+    for_each_word(text, [&](const Word& word) {
+        if (index >= first_kept) {
+            if (limited && index == first_kept) out.emplace_back(text.substr(0, word.end));
+            else out.emplace_back(text.substr(word.begin, word.end - word.begin));
+        }
+        ++index;
+        return true;
+    });
     return out;
+}
+
+// Non-overlapping occurrences of `sep`, counted no further than `enough`.
+std::size_t count_occurrences(std::string_view text, std::string_view sep, std::size_t enough) {
+    std::size_t found = 0;
+    for (std::size_t at = text.find(sep); at != std::string_view::npos && found < enough;
+         at = text.find(sep, at + sep.size())) {
+        ++found;
+    }
+    return found;
 }
 
 void require_separator(std::string_view sep) {
@@ -314,6 +357,7 @@ std::vector<std::string> split(std::string_view text, std::optional<std::string_
                                std::int64_t maxsplit) {
     if (!sep) return split_whitespace(text, maxsplit, false);
     require_separator(*sep);
+    check_list_size(pieces(count_occurrences(text, *sep, kMaxListItems), maxsplit) + 1);
     std::vector<std::string> out;
     std::size_t start = 0;
     while (maxsplit < 0 || static_cast<std::int64_t>(out.size()) < maxsplit) {
@@ -330,6 +374,7 @@ std::vector<std::string> rsplit(std::string_view text, std::optional<std::string
                                 std::int64_t maxsplit) {
     if (!sep) return split_whitespace(text, maxsplit, true);
     require_separator(*sep);
+    check_list_size(pieces(count_occurrences(text, *sep, kMaxListItems), maxsplit) + 1);
     std::vector<std::string> out;
     std::size_t end = text.size();
     while (maxsplit < 0 || static_cast<std::int64_t>(out.size()) < maxsplit) {
@@ -344,8 +389,7 @@ std::vector<std::string> rsplit(std::string_view text, std::optional<std::string
     return out;
 }
 
-std::vector<std::string> splitlines(std::string_view text, bool keepends) {
-    std::vector<std::string> out;
+void for_each_line(std::string_view text, bool keepends, const std::function<bool(std::string_view)>& on_line) {
     std::size_t line_start = 0;
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -353,26 +397,45 @@ std::vector<std::string> splitlines(std::string_view text, bool keepends) {
         char32_t cp = unicode::decode_next(text, pos);
         if (!unicode::is_line_break(cp)) continue;
         if (cp == '\r' && pos < text.size() && text[pos] == '\n') ++pos;
-        out.emplace_back(text.substr(line_start, (keepends ? pos : at) - line_start));
+        if (!on_line(text.substr(line_start, (keepends ? pos : at) - line_start))) return;
         line_start = pos;
     }
-    if (line_start < text.size()) out.emplace_back(text.substr(line_start));
+    if (line_start < text.size()) on_line(text.substr(line_start));
+}
+
+std::vector<std::string> splitlines(std::string_view text, bool keepends) {
+    std::size_t lines = 0;
+    for_each_line(text, false, [&](std::string_view) { return ++lines <= kMaxListItems; });
+    check_list_size(lines);
+    std::vector<std::string> out;
+    out.reserve(lines);
+    for_each_line(text, keepends, [&](std::string_view line) {
+        out.emplace_back(line);
+        return true;
+    });
     return out;
 }
 
 std::string replace(std::string_view text, std::string_view old, std::string_view replacement,
                     std::int64_t count) {
+    // The size of the result is known before it is built: refuse a result that would be too large.
+    const std::size_t enough = count < 0 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(count);
+    const std::size_t replaced = old.empty() ? std::min(unicode::length(text) + 1, enough)
+                                             : count_occurrences(text, old, enough);
+    check_repeated_size(replacement.size(), static_cast<std::int64_t>(std::min<std::size_t>(replaced, kMaxStringBytes + 1)));
+    check_string_size(text.size() - replaced * old.size() + replaced * replacement.size());
     std::string out;
     if (old.empty()) {
         // Python inserts the replacement before every code point and at the end.
-        std::vector<std::string> points = chars(text);
         std::int64_t done = 0;
-        for (const auto& point : points) {
+        for (std::size_t pos = 0; pos < text.size();) {
+            std::size_t start = pos;
+            unicode::decode_next(text, pos);
             if (count < 0 || done < count) {
                 out += replacement;
                 ++done;
             }
-            out += point;
+            out.append(text.substr(start, pos - start));
         }
         if (count < 0 || done < count) out += replacement;
         return out;
@@ -418,15 +481,19 @@ std::int64_t count(std::string_view text, std::string_view sub) {
 std::string repeat(std::string_view text, std::int64_t times) {
     std::string out;
     if (times <= 0 || text.empty()) return out;
+    check_repeated_size(text.size(), times);
     out.reserve(text.size() * static_cast<std::size_t>(times));
     for (std::int64_t i = 0; i < times; ++i) out.append(text);
     return out;
 }
 
 std::string pad(std::string_view text, std::int64_t width, std::string_view fill, char align) {
+    if (unicode::length(fill) != 1) throw_runtime("The fill character must be exactly one character long");
     std::int64_t length = static_cast<std::int64_t>(unicode::length(text));
     if (width <= length) return std::string(text);
     std::int64_t margin = width - length;
+    check_repeated_size(fill.size(), margin);
+    check_string_size(text.size() + fill.size() * static_cast<std::size_t>(margin));
     std::int64_t left = 0;
     if (align == '>') left = margin;
     if (align == '^') left = margin / 2 + (margin & width & 1);
@@ -439,6 +506,7 @@ std::string pad(std::string_view text, std::int64_t width, std::string_view fill
 std::string zfill(std::string_view text, std::int64_t width) {
     std::int64_t length = static_cast<std::int64_t>(unicode::length(text));
     if (width <= length) return std::string(text);
+    check_string_size(text.size() + static_cast<std::size_t>(width - length));
     std::string out;
     std::string_view rest = text;
     if (!rest.empty() && (rest.front() == '+' || rest.front() == '-')) {

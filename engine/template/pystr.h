@@ -1,9 +1,12 @@
 #pragma once
 // Python's str and number behaviour on UTF-8 strings: what templates see when they call str methods,
 // slice strings, print floats or convert text to numbers. Indexes count code points, as in Python.
+// Functions that build strings or lists refuse, before building, a result larger than the limits in
+// limits.h (a runtime TemplateError).
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +54,8 @@ std::vector<std::string> split(std::string_view text, std::optional<std::string_
 std::vector<std::string> rsplit(std::string_view text, std::optional<std::string_view> sep,
                                 std::int64_t maxsplit = -1);
 std::vector<std::string> splitlines(std::string_view text, bool keepends = false);
+// Calls `on_line` with each line splitlines() would give, in order, until it returns false.
+void for_each_line(std::string_view text, bool keepends, const std::function<bool(std::string_view)>& on_line);
 
 std::string replace(std::string_view text, std::string_view old, std::string_view replacement,
                     std::int64_t count = -1);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/template/ast.h"
+#include "engine/template/limits.h"
 #include "engine/template/parser.h"
 #include "engine/template/value.h"
 #include "engine/template/work_meter.h"
@@ -20,14 +21,10 @@ namespace mayaflow::tmpl {
 
 class Context;
 
-// Work limits for one render. Work counts loop iterations, items processed by filters and every 64
-// bytes of text built, so neither a loop nor repeated concatenation can run for long.
-inline constexpr std::size_t kMaxWork = 10'000'000;
-inline constexpr std::size_t kMaxOutputBytes = 64u << 20;
-
 class Renderer : public WorkMeter {
   public:
-    Renderer(const ParsedTemplate& parsed, const Context& context) : parsed_(parsed), context_(context) {}
+    Renderer(const ParsedTemplate& parsed, const Context& context, std::size_t max_work = kMaxWork)
+        : parsed_(parsed), context_(context), max_work_(max_work) {}
     Renderer(const Renderer&) = delete;
     Renderer& operator=(const Renderer&) = delete;
 
@@ -39,8 +36,10 @@ class Renderer : public WorkMeter {
     // For filters that apply other filters and tests by name: map('upper'), select('odd').
     Value apply_filter(std::string_view name, const Value& input, const CallArgs& args);
     bool apply_test(std::string_view name, const Value& input, const CallArgs& args);
-    // Counts work done; throws once a render has done more than kMaxWork.
+    // Counts work done; throws once a render has done more than its limit (kMaxWork unless less was
+    // given).
     void charge(std::size_t work) override;
+    std::size_t work_done() const { return work_; }
 
   private:
     // Variables visible at one point: a scope per {% for %} iteration, {% with %} and so on.
@@ -76,6 +75,7 @@ class Renderer : public WorkMeter {
     const Context& context_;
     Scope root_;
     Scope* scope_ = &root_;
+    std::size_t max_work_;
     std::size_t work_ = 0;
 };
 

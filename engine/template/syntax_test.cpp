@@ -135,3 +135,30 @@ TEST_CASE("Plain text has no markup and renders as itself", "[template][syntax]"
 
 }  // namespace
 }  // namespace mayaflow::tmpl
+
+namespace mayaflow::tmpl {
+
+TEST_CASE("context_names lists the names a template reads and does not assign", "[template][syntax]") {
+    auto names = [](std::string_view source) {
+        std::vector<std::string> out;
+        for (const auto& use : Template::parse(source).value().context_names()) out.push_back(use.name);
+        return out;
+    };
+    using Names = std::vector<std::string>;
+    CHECK(names("plain text").empty());
+    CHECK(names("{{ ds }} {{ params.table | upper }} {{ ds }}") == Names{"ds", "params"});
+    CHECK(names("{% set x = 1 %}{{ x }} {{ y }}") == Names{"y"});
+    CHECK(names("{{ x }}{% set x = 1 %}") == Names{});  // assigned anywhere: not from the context
+    CHECK(names("{% for a, b in pairs if a > limit %}{{ loop.index }}{{ a }}{% else %}{{ empty }}{% endfor %}") ==
+          Names{"pairs", "limit", "empty"});
+    CHECK(names("{% with v = w %}{{ v }}{% endwith %}") == Names{"w"});
+    CHECK(names("{% set ns = namespace(n=0) %}{% set ns.n = total %}") == Names{"namespace", "total"});
+    CHECK(names("{{ f(a, key=b)[c] if d else e }}") == Names{"f", "a", "b", "c", "d", "e"});
+    CHECK(names("{% filter upper %}{{ z }}{% endfilter %}{% set t | trim %}{{ u }}{% endset %}") == Names{"z", "u"});
+    auto uses = Template::parse("line one\n  {{ next_ds }}").value().context_names();
+    REQUIRE(uses.size() == 1);
+    CHECK(uses[0].line == 2);
+    CHECK(uses[0].column == 6);
+}
+
+}  // namespace mayaflow::tmpl

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <new>
 
 #include "engine/template/error.h"
@@ -36,14 +37,31 @@ Result<Template> Template::parse(std::string_view source) {
 }
 
 Result<std::string> Template::render(const Context& context) const {
+    std::size_t work_done = 0;
+    return render_with_limit(context, kMaxWork, work_done);
+}
+
+Result<std::string> Template::render(const Context& context, RenderBudget& budget) const {
+    std::size_t work_done = 0;
+    auto rendered = render_with_limit(context, std::min(kMaxWork, budget.remaining_), work_done);
+    budget.remaining_ -= std::min(work_done, budget.remaining_);
+    return rendered;
+}
+
+Result<std::string> Template::render_with_limit(const Context& context, std::size_t max_work,
+                                                std::size_t& work_done) const {
+    Renderer renderer(*parsed_, context, max_work);
     try {
-        Renderer renderer(*parsed_, context);
-        return renderer.render();
+        std::string out = renderer.render();
+        work_done = renderer.work_done();
+        return out;
     } catch (const TemplateError& error) {
+        work_done = renderer.work_done();
         const std::string& source = parsed_->source;
         if (source.find('\n') == std::string::npos || error.offset() == kNoOffset) return Error{error.what()};
         return make_error("line {}: {}", position_of(source, error.offset()).line, error.what());
     } catch (const std::bad_alloc&) {
+        work_done = renderer.work_done();
         return Error{"the template needs more memory than is available"};
     }
 }

@@ -9,6 +9,7 @@
 
 #include "engine/template/datetime_value.h"
 #include "engine/template/error.h"
+#include "engine/template/limits.h"
 #include "engine/template/pystr.h"
 #include "engine/template/work_meter.h"
 
@@ -38,10 +39,14 @@ class DepthGuard {
 
 thread_local int DepthGuard::depth_ = 0;
 
+// A list that holds the same large value many times ([big] * 1000) prints as many copies: the text
+// is checked against the size limit as it grows, and each item costs work.
 void append_repr_items(std::string& out, const std::vector<Value>& items) {
     for (std::size_t i = 0; i < items.size(); ++i) {
+        WorkMeter::charge_current(1);
         if (i > 0) out += ", ";
         out += items[i].repr();
+        check_string_size(out.size());
     }
 }
 
@@ -83,11 +88,13 @@ std::string dict_repr(const DictData& dict) {
     std::string out = "{";
     bool first = true;
     for (const auto& [key, value] : dict.entries()) {
+        WorkMeter::charge_current(1);
         if (!first) out += ", ";
         first = false;
         out += key.repr();
         out += ": ";
         out += value.repr();
+        check_string_size(out.size());
     }
     out += "}";
     return out;
@@ -116,7 +123,9 @@ bool lists_equal(const ListData& a, const ListData& b) {
     bool b_tuple = b.kind == SequenceKind::tuple;
     if (a_tuple != b_tuple) return false;
     if (a.items.size() != b.items.size()) return false;
+    if (&a == &b) return true;  // Python compares items by identity first, too
     DepthGuard guard;
+    WorkMeter::charge_current(a.items.size());
     for (std::size_t i = 0; i < a.items.size(); ++i) {
         if (!equals(a.items[i], b.items[i])) return false;
     }
@@ -125,7 +134,9 @@ bool lists_equal(const ListData& a, const ListData& b) {
 
 bool dicts_equal(const DictData& a, const DictData& b) {
     if (a.size() != b.size()) return false;
+    if (&a == &b) return true;
     DepthGuard guard;
+    WorkMeter::charge_current(a.size());
     for (const auto& [key, value] : a.entries()) {
         const Value* other = b.find(key);
         if (other == nullptr || !equals(value, *other)) return false;
@@ -562,11 +573,13 @@ std::string hash_key(const Value& key) {
             }
             DepthGuard guard;
             std::string out = "T";
+            WorkMeter::charge_current(key.items().size());
             for (const Value& item : key.items()) {
                 std::string part = hash_key(item);
                 out += std::to_string(part.size());
                 out += ':';
                 out += part;
+                check_string_size(out.size());
             }
             return out;
         }

@@ -8,6 +8,8 @@
 #include <limits>
 #include <optional>
 
+#include "engine/util/text.h"
+
 namespace mayaflow {
 
 namespace {
@@ -62,16 +64,19 @@ std::optional<std::int64_t> read_integer(std::string_view text, size_t& pos, boo
     return value;
 }
 
+// A value as error messages show it: quoted, and shortened when long (a pasted megabyte stays short).
+std::string quoted(std::string_view text) { return quote_for_message(text); }
+
 Error too_large(std::string_view raw) {
-    return make_error("invalid duration \"{}\": it is too large (the limit is about 292,000 years)", raw);
+    return make_error("invalid duration {}: it is too large (the limit is about 292,000 years)", quoted(raw));
 }
 
 Result<Duration> parse_iso8601_duration(std::string_view raw, std::string_view text) {
     auto syntax_error = [&] {
         return make_error(
-            "invalid duration \"{}\": ISO 8601 durations look like P1W, P1D, PT15M, P1DT2H30M or "
+            "invalid duration {}: ISO 8601 durations look like P1W, P1D, PT15M, P1DT2H30M or "
             "PT0.5S",
-            raw);
+            quoted(raw));
     };
     size_t pos = 1;  // after the P
     std::int64_t total = 0;
@@ -108,9 +113,9 @@ Result<Duration> parse_iso8601_duration(std::string_view raw, std::string_view t
         const char designator = static_cast<char>(std::toupper(static_cast<unsigned char>(text[pos++])));
         if (!in_time && (designator == 'Y' || designator == 'M')) {
             return make_error(
-                "invalid duration \"{}\": years and months have no fixed length; use a cron "
+                "invalid duration {}: years and months have no fixed length; use a cron "
                 "schedule such as @monthly or @yearly, or count days (P30D)",
-                raw);
+                quoted(raw));
         }
         const size_t at = order.find(designator);
         if (at == std::string_view::npos) return syntax_error();
@@ -148,7 +153,7 @@ Result<Duration> parse_duration(std::string_view raw) {
     const std::string_view text = trim(raw);
     if (text.empty()) return make_error("duration is empty: {}", kAcceptedForms);
     if (text.front() == '-') {
-        return make_error("invalid duration \"{}\": durations cannot be negative; {}", raw, kAcceptedForms);
+        return make_error("invalid duration {}: durations cannot be negative; {}", quoted(raw), kAcceptedForms);
     }
     if (text.front() == 'P' || text.front() == 'p') return parse_iso8601_duration(raw, text);
 
@@ -159,12 +164,12 @@ Result<Duration> parse_duration(std::string_view raw) {
         bool overflow = false;
         auto count = read_integer(text, pos, overflow);
         if (!count) {
-            return make_error("invalid duration \"{}\": expected a number at \"{}\"; {}", raw,
-                              text.substr(pos), kAcceptedForms);
+            return make_error("invalid duration {}: expected a number at {}; {}", quoted(raw),
+                              quoted(text.substr(pos)), kAcceptedForms);
         }
         if (pos < text.size() && text[pos] == '.') {
             return make_error(
-                "invalid duration \"{}\": use whole numbers of a unit (1h30m rather than 1.5h); {}", raw,
+                "invalid duration {}: use whole numbers of a unit (1h30m rather than 1.5h); {}", quoted(raw),
                 kAcceptedForms);
         }
         if (overflow) return too_large(raw);
@@ -176,14 +181,14 @@ Result<Duration> parse_duration(std::string_view raw) {
                 if (!accumulate(total, *count, kSecond)) return too_large(raw);
                 return Duration{total};
             }
-            return make_error("invalid duration \"{}\": \"{}\" needs a unit; {}", raw, *count,
+            return make_error("invalid duration {}: \"{}\" needs a unit; {}", quoted(raw), *count,
                               kAcceptedForms);
         }
         size_t index = 0;
         while (index < kUnits.size() && kUnits[index].name != unit_name) ++index;
         if (index == kUnits.size()) {
             const bool looks_like_month = unit_name == "M" || unit_name == "mo" || unit_name == "mon";
-            return make_error("invalid duration \"{}\": unknown unit \"{}\"{}; {}", raw, unit_name,
+            return make_error("invalid duration {}: unknown unit {}{}; {}", quoted(raw), quoted(unit_name),
                               looks_like_month
                                   ? " (months have no fixed length; use a cron schedule such as @monthly)"
                                   : "",
@@ -191,9 +196,9 @@ Result<Duration> parse_duration(std::string_view raw) {
         }
         if (index < next_unit) {
             return make_error(
-                "invalid duration \"{}\": units must go from largest to smallest, each once "
+                "invalid duration {}: units must go from largest to smallest, each once "
                 "(w, d, h, m, s, ms, us); {}",
-                raw, kAcceptedForms);
+                quoted(raw), kAcceptedForms);
         }
         next_unit = index + 1;
         if (!accumulate(total, *count, kUnits[index].micros)) return too_large(raw);

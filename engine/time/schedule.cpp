@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "engine/time/duration_text.h"
+#include "engine/util/text.h"
 
 namespace mayaflow {
 
@@ -65,12 +66,12 @@ Result<Schedule> Schedule::parse(std::string_view raw) {
         }
         if (name == "@continuous") {
             return make_error(
-                "schedule \"{}\" is not supported by mayaflow: use a short interval such as 1m "
+                "schedule {} is not supported by mayaflow: use a short interval such as 1m "
                 "with max_active_runs: 1",
-                text);
+                quote_for_message(text));
         }
         auto expression = preset_expression(text);
-        if (!expression) return make_error("unknown schedule preset \"{}\": {}", text, kScheduleForms);
+        if (!expression) return make_error("unknown schedule preset {}: {}", quote_for_message(text), kScheduleForms);
         auto cron = CronExpression::parse(*expression);
         if (!cron.ok()) return cron.error();
         schedule.kind_ = Kind::cron;
@@ -88,11 +89,18 @@ Result<Schedule> Schedule::parse(std::string_view raw) {
 
     auto interval = parse_duration(text);
     if (!interval.ok()) {
-        return make_error("schedule \"{}\" is neither a cron expression nor an interval ({}); {}", text,
-                          interval.error().message, kScheduleForms);
+        return make_error("schedule {} is neither a cron expression nor an interval ({}); {}",
+                          quote_for_message(text), interval.error().message, kScheduleForms);
     }
     if (interval->count() <= 0) {
-        return make_error("schedule \"{}\": an interval must be longer than zero", text);
+        return make_error("schedule {}: an interval must be longer than zero", quote_for_message(text));
+    }
+    if (*interval < kMinScheduleInterval) {
+        return make_error(
+            "schedule {} is shorter than the minimum interval of {}: schedules work in whole minutes, as "
+            "Airflow's cron schedules do; use {} or longer (for work that must follow up quickly, use a "
+            "sensor or trigger runs through the API)",
+            quote_for_message(text), format_duration(kMinScheduleInterval), format_duration(kMinScheduleInterval));
     }
     schedule.kind_ = Kind::interval;
     schedule.interval_ = *interval;

@@ -13,6 +13,11 @@
 
 namespace mayaflow {
 
+// The shortest interval a schedule may have. Cron expressions cannot fire more often than once a
+// minute (Airflow's cron timetables are minute-granular too), and a shorter fixed interval with
+// catchup creates runs faster than anything can work through them, filling the database.
+inline constexpr Duration kMinScheduleInterval = std::chrono::minutes(1);
+
 class Schedule {
   public:
     enum class Kind {
@@ -26,7 +31,8 @@ class Schedule {
     Schedule() = default;
     // Reads `@once`; a preset (`@hourly`, `@daily`, `@midnight`, `@weekly`, `@monthly`, `@quarterly`,
     // `@yearly`, `@annually`, in any case); a 5-field cron expression; or a positive duration such as
-    // `30m`, `1h`, `1d` or `PT15M`. Errors name the text and list what a schedule can be.
+    // `30m`, `1h`, `1d` or `PT15M` of at least kMinScheduleInterval. Errors name the text and list what
+    // a schedule can be.
     static Result<Schedule> parse(std::string_view text);
 
     Kind kind() const { return kind_; }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/time/posix_tz_rule.h"
+#include "engine/util/text.h"
 
 namespace mayaflow {
 
@@ -29,9 +30,15 @@ namespace {
 
 constexpr const char* kZoneDirectory = "/usr/share/zoneinfo";
 
+std::string lower_ascii(std::string_view text) {
+    std::string lower(text);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower;
+}
+
 bool is_utc_name(std::string_view name) {
-    std::string lower;
-    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name.size() > 7) return false;
+    const std::string lower = lower_ascii(name);
     return lower == "utc" || lower == "etc/utc";
 }
 
@@ -96,41 +103,29 @@ std::shared_ptr<const TimeZoneTail> tail_for(const std::string& name) {
     return tail;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            const size_t above = row[j];
-            const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                              std::tolower(static_cast<unsigned char>(b[j - 1]));
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
-
 // The zone name nearest to a misspelt one ("Asia/Tokio" -> "Asia/Tokyo", "tokyo" -> "Asia/Tokyo"),
 // or the usual example when nothing is near.
 std::string suggest_zone(std::string_view wrong) {
-    std::string wanted(wrong);
+    const std::string example = "Asia/Tokyo";
+    // No zone name is longer than this; a longer text is not a typo of one, and comparing it with
+    // each of the ~600 names would take long for a pasted megabyte.
+    if (wrong.size() > kMaxSuggestedWordLength) return example;
+    std::string wanted = lower_ascii(wrong);
     std::replace(wanted.begin(), wanted.end(), ' ', '_');
-    std::string best = "Asia/Tokyo";
+    std::string best = example;
     size_t best_distance = std::max<size_t>(3, wanted.size() / 4) + 1;
     try {
         for (const auto& zone : date::get_tzdb().zones) {
-            const std::string_view name = zone.name();
+            const std::string name = lower_ascii(zone.name());
             const size_t slash = name.rfind('/');
-            size_t distance = edit_distance(wanted, name);
-            if (slash != std::string_view::npos) {
-                distance = std::min(distance, edit_distance(wanted, name.substr(slash + 1)));
+            size_t distance = edit_distance_within(wanted, name, best_distance - 1);
+            if (slash != std::string::npos) {
+                distance = std::min(distance,
+                                    edit_distance_within(wanted, std::string_view(name).substr(slash + 1), best_distance - 1));
             }
             if (distance < best_distance) {
                 best_distance = distance;
-                best = std::string(name);
+                best = std::string(zone.name());
             }
         }
     } catch (const std::exception&) {
@@ -168,16 +163,16 @@ Result<TimeZone> TimeZone::find(std::string_view name) {
         date::get_tzdb();
     } catch (const std::exception& e) {
         return make_error(
-            "cannot read the time zone database in {} to look up \"{}\" ({}): install the "
+            "cannot read the time zone database in {} to look up {} ({}): install the "
             "tzdata package",
-            kZoneDirectory, name, e.what());
+            kZoneDirectory, quote_for_message(name), e.what());
     }
     const date::time_zone* zone = nullptr;
     try {
         zone = date::locate_zone(name);
     } catch (const std::exception&) {
-        return make_error("unknown time zone \"{}\": use an IANA name such as \"{}\" or \"UTC\"", name,
-                          suggest_zone(name));
+        return make_error("unknown time zone {}: use an IANA name such as \"{}\" or \"UTC\"",
+                          quote_for_message(name), suggest_zone(name));
     }
     std::string canonical(name);
     return TimeZone(canonical, zone, tail_for(canonical));
