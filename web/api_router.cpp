@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/time/iso8601.h"
+#include "engine/util/utf8.h"
 #include "web/ui_page.h"
 
 namespace mayaflow {
@@ -34,7 +35,7 @@ nlohmann::json dag_json(const DagRecord& dag) {
 }
 
 HttpResponse json_response(const nlohmann::json& body, int status = 200) {
-    return HttpResponse{status, "application/json", body.dump(), {}};
+    return HttpResponse{status, "application/json", dump_json(body), {}};
 }
 
 struct Page {
@@ -55,7 +56,7 @@ std::optional<Page> read_page(const std::map<std::string, std::string>& query, H
         } catch (const std::exception&) {
             error = problem(400, "Bad Request",
                             fmt::format("query parameter '{}' must be a whole number from 0 to 1000000, got '{}'", name,
-                                        it->second));
+                                        escape_invalid_utf8(it->second)));
             return std::nullopt;
         }
     }
@@ -66,41 +67,46 @@ std::optional<Page> read_page(const std::map<std::string, std::string>& query, H
 
 HttpResponse problem(int status, const std::string& title, const std::string& detail) {
     nlohmann::json body = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
-    return HttpResponse{status, "application/problem+json", body.dump(), {}};
+    return HttpResponse{status, "application/problem+json", dump_json(body), {}};
 }
 
 HttpResponse ApiRouter::handle(const HttpRequest& request) {
     auto parsed = boost::urls::parse_origin_form(request.target);
     if (!parsed) return problem(400, "Bad Request", "the request target is not a valid URL path");
     std::string path = parsed->path();
+    if (!is_valid_utf8(path)) {
+        return problem(400, "Bad Request",
+                       fmt::format("the URL path {} is not valid UTF-8 once its %-escapes are decoded; names in "
+                                   "mayaflow are UTF-8",
+                                   escape_invalid_utf8(path)));
+    }
     std::map<std::string, std::string> query;
     for (auto param : parsed->params()) query[param.key] = param.value;
 
-    bool is_get = request.method == "GET" || request.method == "HEAD";
+    // Every route is read-only so far: GET, and HEAD (the same answer without its body).
+    std::function<HttpResponse()> answer;
     if (path == "/" || path == "/home") {
-        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
-        return index_page();
+        answer = [this] { return index_page(); };
+    } else if (path == "/api/v1/health" || path == "/health") {
+        answer = [this] { return health(); };
+    } else if (path == "/api/v1/version") {
+        answer = [this] { return version(); };
+    } else if (path == "/api/v1/dags") {
+        answer = [this, &query] { return list_dags(query); };
+    } else if (path.starts_with("/api/v1/dags/") && path.find('/', 13) == std::string::npos) {
+        answer = [this, &path] { return get_dag(path.substr(13)); };
+    } else if (path == "/api/v1/importErrors") {
+        answer = [this, &query] { return list_import_errors(query); };
+    } else {
+        return problem(404, "Not Found", fmt::format("no resource at {}; the API lives under /api/v1", path));
     }
-    if (path == "/api/v1/health" || path == "/health") {
-        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
-        return health();
+    if (request.method != "GET" && request.method != "HEAD") {
+        auto refusal = problem(405, "Method Not Allowed",
+                               fmt::format("{} answers GET and HEAD, not {}", path, escape_invalid_utf8(request.method)));
+        refusal.headers["Allow"] = "GET, HEAD";
+        return refusal;
     }
-    if (path == "/api/v1/version") {
-        return json_response({{"version", MAYAFLOW_VERSION}, {"git_version", nullptr}});
-    }
-    if (path == "/api/v1/dags") {
-        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
-        return list_dags(query);
-    }
-    if (path.starts_with("/api/v1/dags/") && path.find('/', 13) == std::string::npos) {
-        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
-        return get_dag(path.substr(13));
-    }
-    if (path == "/api/v1/importErrors") {
-        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
-        return list_import_errors(query);
-    }
-    return problem(404, "Not Found", fmt::format("no resource at {}; the API lives under /api/v1", path));
+    return answer();
 }
 
 HttpResponse ApiRouter::list_dags(const std::map<std::string, std::string>& query) {
@@ -117,7 +123,7 @@ HttpResponse ApiRouter::list_dags(const std::map<std::string, std::string>& quer
 HttpResponse ApiRouter::get_dag(const std::string& dag_id) {
     auto dag = store_.find_dag(dag_id);
     if (!dag) return problem(503, "Service Unavailable", dag.error().message);
-    if (!*dag) return problem(404, "Not Found", fmt::format("no DAG with dag_id '{}'", dag_id));
+    if (!*dag) return problem(404, "Not Found", fmt::format("no DAG with dag_id '{}'", escape_invalid_utf8(dag_id)));
     return json_response(dag_json(**dag));
 }
 
@@ -138,10 +144,24 @@ HttpResponse ApiRouter::list_import_errors(const std::map<std::string, std::stri
     return json_response({{"import_errors", items}, {"total_entries", errors->size()}});
 }
 
+HttpResponse ApiRouter::version() {
+    return json_response({{"version", MAYAFLOW_VERSION}, {"git_version", nullptr}});
+}
+
 HttpResponse ApiRouter::health() {
     auto dags = store_.list_dags(false);
     nlohmann::json body = {{"metadatabase", {{"status", dags ? "healthy" : "unhealthy"}}},
                            {"scheduler", {{"status", "healthy"}, {"latest_scheduler_heartbeat", iso(now_instant())}}}};
+    if (dag_folder_status_) {
+        // The port answers before the DAG folder is loaded: say how far it is.
+        DagFolderStatus folder = dag_folder_status_();
+        nlohmann::json part = {{"status", folder.problem.empty() ? "healthy" : "unhealthy"},
+                               {"dag_folder_loaded", !folder.loading},
+                               {"dag_files", folder.dag_files},
+                               {"watching", folder.watching ? "inotify" : "polling"}};
+        if (!folder.problem.empty()) part["detail"] = folder.problem;
+        body["dag_processor"] = part;
+    }
     return json_response(body, dags ? 200 : 503);
 }
 
@@ -150,8 +170,8 @@ HttpResponse ApiRouter::index_page() {
     auto errors = store_.list_import_errors();
     HttpResponse response;
     response.content_type = "text/html; charset=utf-8";
-    response.body = render_index_page(dags ? *dags : std::vector<DagRecord>{},
-                                      errors ? *errors : std::vector<ImportErrorRecord>{});
+    response.body = to_valid_utf8(render_index_page(dags ? *dags : std::vector<DagRecord>{},
+                                                    errors ? *errors : std::vector<ImportErrorRecord>{}));
     return response;
 }
 

@@ -1,8 +1,12 @@
 #pragma once
 // ApiRouter answers the REST API (/api/v1, shaped like Airflow's stable API) and the UI's pages.
-// Errors are RFC 7807 problem JSON that say what was wrong and what to do.
+// Errors are RFC 7807 problem JSON that say what was wrong and what to do. Each route answers
+// only its methods (others get 405 and an Allow header); HEAD is answered wherever GET is.
+
+#include <functional>
 
 #include "engine/store/store.h"
+#include "scheduler/dag_processor.h"
 #include "web/http_types.h"
 
 namespace mayaflow {
@@ -11,16 +15,21 @@ class ApiRouter {
   public:
     explicit ApiRouter(Store& store) : store_(store) {}
 
+    // /health then says whether the DAG folder is still loading, and what it cannot read.
+    void watch_dag_folder(std::function<DagFolderStatus()> status) { dag_folder_status_ = std::move(status); }
+
     HttpResponse handle(const HttpRequest& request);
 
   private:
     HttpResponse list_dags(const std::map<std::string, std::string>& query);
     HttpResponse get_dag(const std::string& dag_id);
     HttpResponse list_import_errors(const std::map<std::string, std::string>& query);
+    HttpResponse version();
     HttpResponse health();
     HttpResponse index_page();
 
     Store& store_;
+    std::function<DagFolderStatus()> dag_folder_status_;
 };
 
 HttpResponse problem(int status, const std::string& title, const std::string& detail);
