@@ -86,6 +86,18 @@ class DaemonDagSink : public DagFileSink {
     SchedulerLoop& loop_;
 };
 
+// The DAG files the store knows of: those of its active DAGs and of its import errors.
+std::vector<std::string> files_in_store(Store& store) {
+    std::vector<std::string> files;
+    if (auto dags = store.list_dags(false)) {
+        for (const auto& dag : *dags) files.push_back(dag.fileloc);
+    }
+    if (auto errors = store.list_import_errors()) {
+        for (const auto& error : *errors) files.push_back(error.filename);
+    }
+    return files;
+}
+
 struct DaemonOptions {
     bool with_web = true;
     std::optional<std::string> dags_folder;
@@ -209,6 +221,7 @@ void run_daemon(const DaemonOptions& options) {
 
     DaemonDagSink sink(*store, loop);
     DagProcessor processor(DagProcessorOptions{settings.dags_folder, settings.dag_scan_interval, &builtin_operators()}, sink);
+    processor.remember_files(files_in_store(*store));
     loop.start();
 
     // The port first, the DAG folder in the background: /health answers at once, however many

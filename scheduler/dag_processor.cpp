@@ -362,7 +362,13 @@ bool DagProcessor::open_watch() {
 }
 
 void DagProcessor::watch_folder(const fs::path& folder) {
-    if (!watch_ || watch_broken_) return;
+    if (!watch_ || watch_broken_ || watch_->watches(folder.string())) return;
+    if (watch_->watch_count() >= options_.max_watched_folders) {
+        spdlog::warn("the DAG folder has more than {} folders to watch; looking at it every {} instead",
+                     options_.max_watched_folders, format_duration(options_.scan_interval));
+        watch_broken_ = true;
+        return;
+    }
     switch (watch_->watch(folder)) {
         case FolderWatch::Outcome::watching:
         case FolderWatch::Outcome::gone:
@@ -397,6 +403,7 @@ void DagProcessor::wait(Duration timeout, bool for_changes) {
 
 void DagProcessor::run() {
     if (options_.use_inotify) open_watch();
+    publish_status(true);
     full_scan();
     if (watch_broken_) watch_.reset();
     if (watch_) spdlog::info("watching the DAG folder {} with inotify", shown(root_));
@@ -435,6 +442,11 @@ void DagProcessor::run() {
         }
         publish_status(false);
     }
+}
+
+void DagProcessor::remember_files(const std::vector<std::string>& files) {
+    // Known with a stamp no file has: found, they are parsed as any new file is.
+    for (const auto& file : files) known_.try_emplace(file);
 }
 
 size_t DagProcessor::scan_once() {

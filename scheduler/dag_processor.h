@@ -48,6 +48,9 @@ struct DagProcessorOptions {
     Duration scan_interval = std::chrono::milliseconds(500);
     const OperatorCatalog* operators = nullptr;
     bool use_inotify = true;
+    // At most this many folders are watched (each watch holds kernel memory); a bigger tree is
+    // looked at every scan interval instead, as when the system's inotify watches run out.
+    size_t max_watched_folders = 100'000;
     // While watching, the whole folder is still listed this often, for what inotify cannot see (a
     // file behind a link to outside the folder, a network file system).
     Duration full_scan_interval = std::chrono::minutes(5);
@@ -67,7 +70,13 @@ class DagProcessor {
     DagProcessor(const DagProcessor&) = delete;
     DagProcessor& operator=(const DagProcessor&) = delete;
 
-    // Looks at the whole folder once on the calling thread; returns how many files were parsed.
+    // Files the store remembers from before (the files of its DAGs and import errors): each that
+    // the first look at the folder does not find is reported gone, so that a file deleted while
+    // the daemon was stopped does not leave its DAG active for ever. Call before the first look.
+    void remember_files(const std::vector<std::string>& files);
+
+    // Looks at the whole folder once on the calling thread (not while started); returns how many
+    // files were parsed.
     size_t scan_once();
     // Looks at the folder on a thread of its own: the whole of it first, then whatever changes.
     void start();

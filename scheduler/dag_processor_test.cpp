@@ -264,5 +264,47 @@ TEST_CASE("the processor follows the folder while it runs, watching or looking",
     processor.stop();
 }
 
+TEST_CASE("a file the store remembers that is not there any more is reported gone", "[dag_processor]") {
+    Folder folder("mayaflow-processor-remembered-");
+    write_file(folder.path / "kept.yaml", dag_text());
+    RecordingSink sink;
+    DagProcessor processor(options_for(folder.path), sink);
+    processor.remember_files({(folder.path / "kept.yaml").string(), (folder.path / "deleted_while_stopped.yaml").string(),
+                              "/somewhere/else/old_folder.yaml"});
+    SECTION("when the folder can be read") {
+        CHECK(processor.scan_once() == 1);
+        CHECK(sink.count("loaded", "/kept.yaml") == 1);
+        CHECK(sink.count("deleted", "/deleted_while_stopped.yaml") == 1);
+        CHECK(sink.count("deleted", "/old_folder.yaml") == 1);
+        CHECK(sink.count("deleted", "/kept.yaml") == 0);
+    }
+    SECTION("not while the folder cannot be read") {
+        fs::rename(folder.path, folder.path.string() + ".away");
+        CHECK(processor.scan_once() == 0);
+        CHECK(sink.count("deleted") == 0);
+        fs::rename(folder.path.string() + ".away", folder.path);
+        CHECK(processor.scan_once() == 1);
+        CHECK(sink.count("deleted") == 2);
+    }
+}
+
+TEST_CASE("a folder tree with more folders than it may watch is looked at instead", "[dag_processor]") {
+    Folder folder("mayaflow-processor-many-folders-");
+    for (const char* team : {"a", "b", "c", "d"}) write_file(folder.path / team / "dag.yaml", dag_text(std::string("dag_") + team));
+    RecordingSink sink;
+    auto options = options_for(folder.path, true);
+    options.max_watched_folders = 3;  // the parent, the folder and one team
+    DagProcessor processor(options, sink);
+    processor.start();
+    REQUIRE(sink.wait_until([&] { return !processor.status().loading; }));
+    CHECK_FALSE(processor.status().watching);
+    CHECK(sink.count("loaded") == 4);
+    write_file(folder.path / "d" / "more.yaml", dag_text());
+    CHECK(sink.wait_until([&] { return sink.count("loaded", "/d/more.yaml") == 1; }));
+    fs::remove(folder.path / "a" / "dag.yaml");
+    CHECK(sink.wait_until([&] { return sink.count("deleted", "/a/dag.yaml") == 1; }));
+    processor.stop();
+}
+
 }  // namespace
 }  // namespace mayaflow

@@ -37,6 +37,7 @@ class FolderWatch {
     void unwatch(const std::string& folder);
     bool watches(const std::string& folder) const { return wd_of_.count(folder) != 0; }
     std::vector<std::string> watched_folders() const;
+    size_t watch_count() const { return watched_.size(); }
 
     int fd() const { return fd_; }  // readable when changes are waiting
     // The changes waiting now (none when there are none); never blocks.

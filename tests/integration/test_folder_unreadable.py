@@ -122,6 +122,14 @@ class FolderUnreadableTest(unittest.TestCase):
         self.daemon.cli("dags", "trigger", "manual", check=True)
         wait_for(lambda: [run["state"] for run in self.daemon.runs("manual")] == ["success"])
 
+    def test_7_a_file_deleted_while_the_daemon_was_stopped_deactivates_its_dag(self):
+        self.assertEqual(self.daemon.stop(), 0)
+        os.remove(os.path.join(self.daemon.dags, "team", "chosen_paused.yaml"))
+        self.daemon.start()
+        wait_for(lambda: not self.states()["chosen_paused"][0])
+        self.assertEqual(self.states(), {"steady": (True, False), "manual": (True, False),
+                                         "chosen_paused": (False, True)})
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
