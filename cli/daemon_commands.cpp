@@ -83,7 +83,7 @@ class DaemonDagSink : public DagFileSink {
                 loop_.post([dag_id](SchedulerCore& core) { core.remove_dag(dag_id); });
             }
         }
-        spdlog::info("DAG file {} is gone: its DAG is paused and kept with its history", filename);
+        spdlog::info("DAG file {} is gone: its DAG is deactivated (its pause state and history are kept)", filename);
     }
 
   private:
@@ -113,6 +113,18 @@ bool check_database(const DatabaseWatch& watch, DaemonHealth& health) {
         ::kill(::getpid(), SIGTERM);
     }
     return false;
+}
+
+// The DAG files the store knows of: those of its active DAGs and of its import errors.
+std::vector<std::string> files_in_store(Store& store) {
+    std::vector<std::string> files;
+    if (auto dags = store.list_dags(false)) {
+        for (const auto& dag : *dags) files.push_back(dag.fileloc);
+    }
+    if (auto errors = store.list_import_errors()) {
+        for (const auto& error : *errors) files.push_back(error.filename);
+    }
+    return files;
 }
 
 struct DaemonOptions {
@@ -254,16 +266,23 @@ void run_daemon(const DaemonOptions& options) {
 
     DaemonDagSink sink(*store, loop);
     DagProcessor processor(DagProcessorOptions{settings.dags_folder, settings.dag_scan_interval, &builtin_operators()}, sink);
-    size_t parsed = processor.scan_once();
+    processor.remember_files(files_in_store(*store));
     loop.start();
 
+    // The port first, the DAG folder in the background: /health answers at once, however many
+    // DAG files there are to load.
     std::unique_ptr<ApiRouter> router;
     std::unique_ptr<HttpServer> server;
     int port = 0;
     if (options.with_web) {
         router = std::make_unique<ApiRouter>(*store, &health);
-        server = std::make_unique<HttpServer>(HttpServerOptions{.host = settings.web_host, .port = settings.web_port},
-                                              [&router](const HttpRequest& request) { return router->handle(request); });
+        router->watch_dag_folder([&processor] { return processor.status(); });
+        server = std::make_unique<HttpServer>(
+            HttpServerOptions{.host = settings.web_host,
+                              .port = settings.web_port,
+                              .max_connections = settings.web_max_connections,
+                              .keep_alive_timeout = settings.web_keep_alive_timeout},
+            [&router](const HttpRequest& request) { return router->handle(request); });
         auto bound = server->start();
         if (!bound) {
             loop.stop();
@@ -272,12 +291,11 @@ void run_daemon(const DaemonOptions& options) {
         }
         port = *bound;
     }
-    health.set_dag_folder_loaded();
     processor.start();
 
-    std::cout << fmt::format("mayaflow {} {} is running\n  DAG folder: {} ({} files loaded)\n  database:   {}\n",
+    std::cout << fmt::format("mayaflow {} {} is running\n  DAG folder: {} (loading in the background)\n  database:   {}\n",
                              MAYAFLOW_VERSION, options.with_web ? "standalone" : "scheduler",
-                             settings.dags_folder.string(), parsed, settings.database.string());
+                             settings.dags_folder.string(), settings.database.string());
     if (options.with_web) std::cout << fmt::format("  web UI:     http://{}:{}/\n", settings.web_host, port);
     std::cout << "Press Ctrl+C to stop.\n" << std::flush;
 

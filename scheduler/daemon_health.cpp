@@ -18,11 +18,6 @@ void DaemonHealth::set_store_problem(std::optional<std::string> problem) {
     state_.store_problem = std::move(problem);
 }
 
-void DaemonHealth::set_dag_folder_loaded() {
-    std::lock_guard lock(mutex_);
-    state_.dag_folder_loaded = true;
-}
-
 DaemonHealth::Snapshot DaemonHealth::snapshot() const {
     std::lock_guard lock(mutex_);
     return state_;

@@ -1,6 +1,6 @@
 #pragma once
 // DaemonHealth is what the daemon knows of its own health, for `/health`: when the scheduler last
-// committed a turn, whether the store can be written, and whether the DAG folder has been loaded.
+// committed a turn and whether the store can be written.
 // Written by the scheduler loop and the daemon's watch; read by the web server's threads.
 
 #include <mutex>
@@ -17,13 +17,11 @@ class DaemonHealth {
         std::optional<Instant> latest_scheduler_heartbeat;  // the last turn whose decisions were committed
         std::optional<std::string> scheduler_problem;         // the last turn failed to commit: why
         std::optional<std::string> store_problem;             // the database cannot be written: why
-        bool dag_folder_loaded = false;
     };
 
     void turn_committed(Instant at);
     void turn_failed(std::string why);
     void set_store_problem(std::optional<std::string> problem);
-    void set_dag_folder_loaded();
     Snapshot snapshot() const;
 
   private:

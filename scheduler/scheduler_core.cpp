@@ -40,8 +40,9 @@ void SchedulerCore::set_dag(std::shared_ptr<const Dag> dag, int version, bool pa
 void SchedulerCore::remove_dag(const std::string& dag_id) {
     auto it = dags_.find(dag_id);
     if (it == dags_.end()) return;
-    it->second.dag.reset();  // runs under way finish with their own version
-    it->second.paused = true;
+    // Deactivated, not paused: no new runs without a DAG, runs under way finish with their own
+    // version, and the pause state its users chose is the one it has when its file comes back.
+    it->second.dag.reset();
 }
 
 Status SchedulerCore::set_paused(const std::string& dag_id, bool paused) {

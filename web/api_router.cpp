@@ -7,6 +7,7 @@
 
 #include "engine/time/iso8601.h"
 #include "web/health_answer.h"
+#include "engine/util/utf8.h"
 #include "web/ui_page.h"
 
 namespace mayaflow {
@@ -35,7 +36,7 @@ nlohmann::json dag_json(const DagRecord& dag) {
 }
 
 HttpResponse json_response(const nlohmann::json& body, int status = 200) {
-    return HttpResponse{status, "application/json", body.dump(), {}};
+    return HttpResponse{status, "application/json", dump_json(body), {}};
 }
 
 struct Page {
@@ -56,7 +57,7 @@ std::optional<Page> read_page(const std::map<std::string, std::string>& query, H
         } catch (const std::exception&) {
             error = problem(400, "Bad Request",
                             fmt::format("query parameter '{}' must be a whole number from 0 to 1000000, got '{}'", name,
-                                        it->second));
+                                        escape_invalid_utf8(it->second)));
             return std::nullopt;
         }
     }
@@ -67,41 +68,46 @@ std::optional<Page> read_page(const std::map<std::string, std::string>& query, H
 
 HttpResponse problem(int status, const std::string& title, const std::string& detail) {
     nlohmann::json body = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
-    return HttpResponse{status, "application/problem+json", body.dump(), {}};
+    return HttpResponse{status, "application/problem+json", dump_json(body), {}};
 }
 
 HttpResponse ApiRouter::handle(const HttpRequest& request) {
     auto parsed = boost::urls::parse_origin_form(request.target);
     if (!parsed) return problem(400, "Bad Request", "the request target is not a valid URL path");
     std::string path = parsed->path();
+    if (!is_valid_utf8(path)) {
+        return problem(400, "Bad Request",
+                       fmt::format("the URL path {} is not valid UTF-8 once its %-escapes are decoded; names in "
+                                   "mayaflow are UTF-8",
+                                   escape_invalid_utf8(path)));
+    }
     std::map<std::string, std::string> query;
     for (auto param : parsed->params()) query[param.key] = param.value;
 
-    bool is_get = request.method == "GET" || request.method == "HEAD";
+    // Every route is read-only so far: GET, and HEAD (the same answer without its body).
+    std::function<HttpResponse()> answer;
     if (path == "/" || path == "/home") {
-        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
-        return index_page();
+        answer = [this] { return index_page(); };
+    } else if (path == "/api/v1/health" || path == "/health") {
+        answer = [this] { return health(); };
+    } else if (path == "/api/v1/version") {
+        answer = [this] { return version(); };
+    } else if (path == "/api/v1/dags") {
+        answer = [this, &query] { return list_dags(query); };
+    } else if (path.starts_with("/api/v1/dags/") && path.find('/', 13) == std::string::npos) {
+        answer = [this, &path] { return get_dag(path.substr(13)); };
+    } else if (path == "/api/v1/importErrors") {
+        answer = [this, &query] { return list_import_errors(query); };
+    } else {
+        return problem(404, "Not Found", fmt::format("no resource at {}; the API lives under /api/v1", path));
     }
-    if (path == "/api/v1/health" || path == "/health") {
-        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
-        return health();
+    if (request.method != "GET" && request.method != "HEAD") {
+        auto refusal = problem(405, "Method Not Allowed",
+                               fmt::format("{} answers GET and HEAD, not {}", path, escape_invalid_utf8(request.method)));
+        refusal.headers["Allow"] = "GET, HEAD";
+        return refusal;
     }
-    if (path == "/api/v1/version") {
-        return json_response({{"version", MAYAFLOW_VERSION}, {"git_version", nullptr}});
-    }
-    if (path == "/api/v1/dags") {
-        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
-        return list_dags(query);
-    }
-    if (path.starts_with("/api/v1/dags/") && path.find('/', 13) == std::string::npos) {
-        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
-        return get_dag(path.substr(13));
-    }
-    if (path == "/api/v1/importErrors") {
-        if (!is_get) return problem(405, "Method Not Allowed", "use GET");
-        return list_import_errors(query);
-    }
-    return problem(404, "Not Found", fmt::format("no resource at {}; the API lives under /api/v1", path));
+    return answer();
 }
 
 HttpResponse ApiRouter::list_dags(const std::map<std::string, std::string>& query) {
@@ -118,7 +124,7 @@ HttpResponse ApiRouter::list_dags(const std::map<std::string, std::string>& quer
 HttpResponse ApiRouter::get_dag(const std::string& dag_id) {
     auto dag = store_.find_dag(dag_id);
     if (!dag) return problem(503, "Service Unavailable", dag.error().message);
-    if (!*dag) return problem(404, "Not Found", fmt::format("no DAG with dag_id '{}'", dag_id));
+    if (!*dag) return problem(404, "Not Found", fmt::format("no DAG with dag_id '{}'", escape_invalid_utf8(dag_id)));
     return json_response(dag_json(**dag));
 }
 
@@ -139,8 +145,14 @@ HttpResponse ApiRouter::list_import_errors(const std::map<std::string, std::stri
     return json_response({{"import_errors", items}, {"total_entries", errors->size()}});
 }
 
+HttpResponse ApiRouter::version() {
+    return json_response({{"version", MAYAFLOW_VERSION}, {"git_version", nullptr}});
+}
+
 HttpResponse ApiRouter::health() {
-    auto answer = health_answer(store_, health_, now_instant());
+    std::optional<DagFolderStatus> folder;
+    if (dag_folder_status_) folder = dag_folder_status_();
+    auto answer = health_answer(store_, health_, folder, now_instant());
     // Airflow answers 200 whatever the status; 503 lets a plain HTTP probe see it too.
     return json_response(answer.body, answer.healthy ? 200 : 503);
 }
@@ -150,8 +162,8 @@ HttpResponse ApiRouter::index_page() {
     auto errors = store_.list_import_errors();
     HttpResponse response;
     response.content_type = "text/html; charset=utf-8";
-    response.body = render_index_page(dags ? *dags : std::vector<DagRecord>{},
-                                      errors ? *errors : std::vector<ImportErrorRecord>{});
+    response.body = to_valid_utf8(render_index_page(dags ? *dags : std::vector<DagRecord>{},
+                                                    errors ? *errors : std::vector<ImportErrorRecord>{}));
     return response;
 }
 

@@ -13,7 +13,8 @@ nlohmann::json status(bool healthy, const std::optional<std::string>& problem) {
 
 }  // namespace
 
-HealthAnswer health_answer(Store& store, const DaemonHealth* daemon, Instant now) {
+HealthAnswer health_answer(Store& store, const DaemonHealth* daemon, const std::optional<DagFolderStatus>& folder,
+                           Instant now) {
     HealthAnswer answer;
     auto readable = store.list_dags(false);
     std::optional<std::string> store_problem;
@@ -23,8 +24,18 @@ HealthAnswer health_answer(Store& store, const DaemonHealth* daemon, Instant now
     if (!store_problem && snapshot.store_problem) store_problem = snapshot.store_problem;
     answer.body["metadatabase"] = status(!store_problem, store_problem);
 
+    bool folder_healthy = true;
+    if (folder) {
+        // The port answers before the DAG folder is loaded: say how far it is.
+        folder_healthy = folder->problem.empty();
+        auto part = status(folder_healthy, folder->problem.empty() ? std::nullopt : std::optional(folder->problem));
+        part["dag_folder_loaded"] = !folder->loading;
+        part["dag_files"] = folder->dag_files;
+        part["watching"] = folder->watching ? "inotify" : "polling";
+        answer.body["dag_processor"] = part;
+    }
     if (!daemon) {
-        answer.healthy = !store_problem;
+        answer.healthy = !store_problem && folder_healthy;
         return answer;
     }
     auto heartbeat = snapshot.latest_scheduler_heartbeat;
@@ -37,8 +48,7 @@ HealthAnswer health_answer(Store& store, const DaemonHealth* daemon, Instant now
     scheduler["latest_scheduler_heartbeat"] =
         heartbeat ? nlohmann::json(format_iso8601(*heartbeat, TimeZone::utc())) : nlohmann::json(nullptr);
     answer.body["scheduler"] = scheduler;
-    answer.body["dag_processor"] = {{"status", "healthy"}, {"dag_folder_loaded", snapshot.dag_folder_loaded}};
-    answer.healthy = !store_problem && !scheduler_problem;
+    answer.healthy = !store_problem && !scheduler_problem && folder_healthy;
     return answer;
 }
 

@@ -18,21 +18,21 @@ TEST_CASE("health tells each part's real state", "[web][health]") {
     Instant now = now_instant();
 
     SECTION("without a scheduler in the process only the database counts") {
-        auto answer = health_answer(**store, nullptr, now);
+        auto answer = health_answer(**store, nullptr, std::nullopt, now);
         CHECK(answer.healthy);
         CHECK(answer.body["metadatabase"]["status"] == "healthy");
         CHECK_FALSE(answer.body.contains("scheduler"));
     }
     SECTION("a scheduler that has not committed yet is not healthy") {
-        auto answer = health_answer(**store, &daemon, now);
+        auto answer = health_answer(**store, &daemon, std::nullopt, now);
         CHECK_FALSE(answer.healthy);
         CHECK(answer.body["scheduler"]["status"] == "unhealthy");
         CHECK(answer.body["scheduler"]["latest_scheduler_heartbeat"].is_null());
     }
     SECTION("a recent turn is healthy, an old one is not") {
         daemon.turn_committed(now - std::chrono::seconds(2));
-        CHECK(health_answer(**store, &daemon, now).healthy);
-        auto answer = health_answer(**store, &daemon, now + std::chrono::seconds(40));
+        CHECK(health_answer(**store, &daemon, std::nullopt, now).healthy);
+        auto answer = health_answer(**store, &daemon, std::nullopt, now + std::chrono::seconds(40));
         CHECK_FALSE(answer.healthy);
         CHECK_THAT(answer.body["scheduler"]["detail"].get<std::string>(), Catch::Contains("over 30 s"));
     }
@@ -40,14 +40,25 @@ TEST_CASE("health tells each part's real state", "[web][health]") {
         daemon.turn_committed(now);
         daemon.turn_failed("disk I/O error");
         daemon.set_store_problem("the database file x is on a file system that is now read-only");
-        auto answer = health_answer(**store, &daemon, now);
+        auto answer = health_answer(**store, &daemon, std::nullopt, now);
         CHECK_FALSE(answer.healthy);
         CHECK(answer.body["scheduler"]["detail"] == "disk I/O error");
         CHECK(answer.body["metadatabase"]["status"] == "unhealthy");
         CHECK_THAT(answer.body["metadatabase"]["detail"].get<std::string>(), Catch::Contains("read-only"));
         daemon.turn_committed(now);
         daemon.set_store_problem(std::nullopt);
-        CHECK(health_answer(**store, &daemon, now).healthy);
+        CHECK(health_answer(**store, &daemon, std::nullopt, now).healthy);
+    }
+    SECTION("a DAG folder that cannot be read is shown with its reason") {
+        daemon.turn_committed(now);
+        DagFolderStatus folder{.loading = false, .dag_files = 3, .watching = true,
+                               .problem = "cannot read the DAG folder /dags: Permission denied"};
+        auto answer = health_answer(**store, &daemon, folder, now);
+        CHECK_FALSE(answer.healthy);
+        CHECK(answer.body["dag_processor"]["status"] == "unhealthy");
+        CHECK(answer.body["dag_processor"]["dag_files"] == 3);
+        folder.problem.clear();
+        CHECK(health_answer(**store, &daemon, folder, now).healthy);
     }
     store->reset();
     std::filesystem::remove_all(folder);

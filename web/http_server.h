@@ -1,11 +1,16 @@
 #pragma once
 // HttpServer serves HTTP/1.1 on one address with a few threads, handing each request to a
-// handler. Keep-alive, a body limit and read timeouts protect it from slow or greedy clients.
+// handler. It protects itself, and the daemon it runs in, from slow, greedy or numerous clients:
+// limits on header and body sizes, timeouts for idle connections and for slow requests, and a cap
+// on connections held open, kept well under the process's descriptor limit so that the
+// scheduler's own files never go without. At the cap, or when descriptors run out anyway, it
+// closes the connections that wait idle, oldest first, and refuses new ones rather than spin.
 
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "engine/time/instant.h"
 #include "engine/util/result.h"
 #include "web/http_types.h"
 
@@ -18,6 +23,13 @@ struct HttpServerOptions {
     int port = 8080;  // 0 picks a free port
     int threads = 2;
     size_t max_body_bytes = 4 * 1024 * 1024;
+    size_t max_header_bytes = 16 * 1024;
+    // Connections open at once; never more than half the process's descriptor limit (RLIMIT_NOFILE).
+    int max_connections = 512;
+    // How long a connection may wait for its next request (or its first one) before it is closed.
+    Duration keep_alive_timeout = std::chrono::seconds(5);
+    // How long reading one request, once it started, and writing its answer may take.
+    Duration request_timeout = std::chrono::seconds(30);
 };
 
 class HttpServer {
@@ -28,6 +40,9 @@ class HttpServer {
     // Binds and starts serving; returns the port it listens on.
     Result<int> start();
     void stop();
+
+    // The connection cap in force: the setting, lowered to half the descriptor limit.
+    int max_connections() const;
 
   private:
     class Impl;

@@ -35,6 +35,20 @@ Status apply(Settings& settings, const std::string& key, const std::string& valu
         } catch (const std::exception&) {
             return make_error("{}: web_port must be a port number from 0 to 65535, got \"{}\"", source, value);
         }
+    } else if (key == "web_max_connections") {
+        try {
+            size_t used = 0;
+            int count = std::stoi(value, &used);
+            if (used != value.size() || count < 1 || count > 1'000'000) throw std::out_of_range("connections");
+            settings.web_max_connections = count;
+        } catch (const std::exception&) {
+            return make_error("{}: web_max_connections must be a whole number from 1 to 1000000, got \"{}\"", source, value);
+        }
+    } else if (key == "web_keep_alive_timeout") {
+        auto duration = parse_duration(value);
+        if (!duration) return make_error("{}: web_keep_alive_timeout: {}", source, duration.error().message);
+        if (duration->count() <= 0) return make_error("{}: web_keep_alive_timeout must be longer than zero", source);
+        settings.web_keep_alive_timeout = *duration;
     } else if (key == "parallelism") {
         try {
             size_t used = 0;
@@ -115,6 +129,8 @@ Result<Settings> load_settings(const std::map<std::string, std::string>& env) {
         {"MAYAFLOW_WEB_PORT", "web_port"},       {"MAYAFLOW_DAG_SCAN_INTERVAL", "dag_scan_interval"},
         {"MAYAFLOW_DURABILITY", "durability"},   {"MAYAFLOW_LOG_LEVEL", "log_level"},
         {"MAYAFLOW_PARALLELISM", "parallelism"}, {"MAYAFLOW_SHUTDOWN_GRACE_PERIOD", "shutdown_grace_period"},
+        {"MAYAFLOW_WEB_MAX_CONNECTIONS", "web_max_connections"},
+        {"MAYAFLOW_WEB_KEEP_ALIVE_TIMEOUT", "web_keep_alive_timeout"},
     };
     for (const auto& [variable, key] : kVariables) {
         auto it = env.find(variable);

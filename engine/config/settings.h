@@ -20,6 +20,11 @@ struct Settings {
     std::filesystem::path logs_folder;  // MAYAFLOW_LOGS_FOLDER, default <home>/logs
     std::string web_host = "127.0.0.1";  // MAYAFLOW_WEB_HOST
     int web_port = 8080;                  // MAYAFLOW_WEB_PORT
+    // MAYAFLOW_WEB_MAX_CONNECTIONS: HTTP connections open at once; never more than half the
+    // process's descriptor limit, so that the scheduler's own files always have room.
+    int web_max_connections = 512;
+    // MAYAFLOW_WEB_KEEP_ALIVE_TIMEOUT: how long an idle keep-alive connection stays open.
+    Duration web_keep_alive_timeout = std::chrono::seconds(5);
     Duration dag_scan_interval = std::chrono::milliseconds(500);  // MAYAFLOW_DAG_SCAN_INTERVAL
     Durability durability = Durability::full;  // MAYAFLOW_DURABILITY: full | normal
     std::string log_level = "info";                                // MAYAFLOW_LOG_LEVEL

@@ -7,24 +7,60 @@
 #include <map>
 
 #include "engine/util/text.h"
+#include "engine/util/utf8.h"
 
 namespace mayaflow {
 namespace {
 
-std::vector<std::string> read_ignore_patterns(const std::filesystem::path& folder) {
-    std::vector<std::string> patterns;
-    std::ifstream in(folder / ".mayaflowignore");
+namespace fs = std::filesystem;
+
+// Whether some part of `relative` names a hidden (".x") or shared ("_x") file or folder.
+bool has_hidden_or_shared_part(std::string_view relative) {
+    size_t start = 0;
+    while (start < relative.size()) {
+        size_t end = relative.find('/', start);
+        if (end == std::string_view::npos) end = relative.size();
+        if (end > start && (relative[start] == '.' || relative[start] == '_')) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+bool has_dag_file_extension(std::string_view name) { return name.ends_with(".yaml") || name.ends_with(".yml"); }
+
+std::string describe(const fs::path& path, const std::error_code& ec) {
+    return fmt::format("{}: {}", escape_invalid_utf8(path.string()), ec.message());
+}
+
+// `path` relative to `folder`, when it lies inside it ("" for the folder itself).
+std::optional<std::string> relative_inside(const fs::path& folder, const fs::path& path) {
+    std::string base = folder.string();
+    std::string text = path.string();
+    while (base.size() > 1 && base.back() == '/') base.pop_back();
+    while (text.size() > 1 && text.back() == '/') text.pop_back();
+    if (text == base) return std::string();
+    if (!text.starts_with(base) || text.size() <= base.size() || (base != "/" && text[base.size()] != '/')) {
+        return std::nullopt;
+    }
+    return text.substr(base == "/" ? 1 : base.size() + 1);
+}
+
+}  // namespace
+
+DagFileRules DagFileRules::read(const fs::path& folder) {
+    DagFileRules rules;
+    std::ifstream in(folder / kIgnoreFile);
     std::string line;
     while (std::getline(in, line)) {
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
         if (line.empty() || line.front() == '#') continue;
-        patterns.push_back(line);
+        rules.ignore_patterns_.push_back(line);
     }
-    return patterns;
+    return rules;
 }
 
-bool ignored(const std::string& relative, const std::vector<std::string>& patterns) {
-    for (const auto& pattern : patterns) {
+bool DagFileRules::ignored(std::string_view relative) const {
+    for (const auto& pattern : ignore_patterns_) {
         if (glob_match(pattern, relative)) return true;
         // A pattern naming a folder ignores everything below it.
         std::string folder_pattern = pattern;
@@ -34,35 +70,77 @@ bool ignored(const std::string& relative, const std::vector<std::string>& patter
     return false;
 }
 
-}  // namespace
-
-std::vector<std::filesystem::path> list_dag_files(const std::filesystem::path& folder) {
-    namespace fs = std::filesystem;
-    std::vector<fs::path> files;
-    std::error_code ec;
-    auto patterns = read_ignore_patterns(folder);
-    fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied, ec);
-    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        const auto& path = it->path();
-        std::string name = path.filename().string();
-        if (name.starts_with(".") || name.starts_with("_")) {
-            if (it->is_directory(ec)) it.disable_recursion_pending();
-            continue;
-        }
-        std::string relative = fs::relative(path, folder, ec).generic_string();
-        if (ignored(relative, patterns)) {
-            if (it->is_directory(ec)) it.disable_recursion_pending();
-            continue;
-        }
-        if (!it->is_regular_file(ec)) continue;
-        auto extension = path.extension().string();
-        if (extension == ".yaml" || extension == ".yml") files.push_back(path);
-    }
-    std::sort(files.begin(), files.end());
-    return files;
+bool DagFileRules::skips_folder(std::string_view relative) const {
+    return has_hidden_or_shared_part(relative) || ignored(relative);
 }
 
-std::vector<FolderLoadResult> load_dag_folder(const std::filesystem::path& folder, const DagLoadOptions& options) {
+bool DagFileRules::is_dag_file(std::string_view relative) const {
+    return has_dag_file_extension(relative) && !has_hidden_or_shared_part(relative) && !ignored(relative);
+}
+
+Result<DagFolderListing> list_dag_folder(const fs::path& folder, const DagFileRules& rules, const fs::path& subfolder,
+                                         const std::function<void(const fs::path&)>& before_reading) {
+    const fs::path& start = subfolder.empty() ? folder : subfolder;
+    auto start_relative = relative_inside(folder, start);
+    if (!start_relative) {
+        return make_error("{} is not inside the DAG folder {}", escape_invalid_utf8(start.string()),
+                          escape_invalid_utf8(folder.string()));
+    }
+    DagFolderListing listing;
+    if (!start_relative->empty() && rules.skips_folder(*start_relative)) return listing;
+
+    // One folder open at a time (a stack of paths, not of open iterators): the walk needs a single
+    // descriptor however deep the tree is.
+    std::vector<std::pair<fs::path, std::string>> pending{{start, *start_relative}};
+    bool is_start = true;
+    for (; !pending.empty(); is_start = false) {
+        auto [directory, relative] = std::move(pending.back());
+        pending.pop_back();
+        if (before_reading) before_reading(directory);
+        std::error_code ec;
+        fs::directory_iterator it(directory, ec);
+        std::vector<std::pair<fs::path, std::string>> subfolders;
+        std::vector<fs::path> files;
+        for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+            const auto& path = it->path();
+            std::string name = path.filename().string();
+            std::string entry_relative = relative.empty() ? name : relative + "/" + name;
+            std::error_code type_ec;
+            auto type = it->symlink_status(type_ec).type();
+            if (type == fs::file_type::directory) {
+                if (!rules.skips_folder(entry_relative)) subfolders.emplace_back(path, std::move(entry_relative));
+                continue;
+            }
+            if (!rules.is_dag_file(entry_relative)) continue;
+            if (type == fs::file_type::symlink) type = it->status(type_ec).type();  // a link to a file counts
+            if (type == fs::file_type::regular) files.push_back(path);
+        }
+        if (ec) {
+            if (is_start) {
+                return make_error("cannot read the DAG folder {}", describe(directory, ec));
+            }
+            listing.unreadable.push_back(directory);
+            listing.problems.push_back(fmt::format("cannot read the folder {}", describe(directory, ec)));
+            continue;
+        }
+        listing.folders.push_back(directory);
+        listing.files.insert(listing.files.end(), files.begin(), files.end());
+        for (auto& subfolder_entry : subfolders) pending.push_back(std::move(subfolder_entry));
+    }
+    std::sort(listing.files.begin(), listing.files.end());
+    return listing;
+}
+
+Result<DagFolderListing> list_dag_folder(const fs::path& folder) {
+    return list_dag_folder(folder, DagFileRules::read(folder));
+}
+
+std::vector<fs::path> list_dag_files(const fs::path& folder) {
+    auto listing = list_dag_folder(folder);
+    return listing ? std::move(listing->files) : std::vector<fs::path>{};
+}
+
+std::vector<FolderLoadResult> load_dag_folder(const fs::path& folder, const DagLoadOptions& options) {
     std::vector<FolderLoadResult> results;
     std::map<std::string, std::string> owner_of_id;
     for (const auto& file : list_dag_files(folder)) {

@@ -210,7 +210,8 @@ Status SqliteStore::record_dag_file_deleted(const std::string& filename) {
         MAYAFLOW_TRY(clear.run());
     }
     {
-        MAYAFLOW_PREPARE(deactivate, db_, "UPDATE dag SET is_active = 0, is_paused = 1 WHERE fileloc = ?");
+        // Airflow deactivates a DAG whose file is gone; its pause state stays the one its users chose.
+        MAYAFLOW_PREPARE(deactivate, db_, "UPDATE dag SET is_active = 0 WHERE fileloc = ?");
         deactivate.bind(1, filename);
         MAYAFLOW_TRY(deactivate.run());
     }

@@ -50,7 +50,7 @@ class Store {
     virtual Status record_dag_file_parsed(const std::string& filename, const Dag& dag, const std::string& serialized,
                                           Instant now) = 0;
     virtual Status record_dag_file_failed(const std::string& filename, const std::string& errors, Instant now) = 0;
-    // The file is gone: its DAGs are deactivated and paused (their history stays), its errors cleared.
+    // The file is gone: its DAGs are deactivated (their pause state and history stay), its errors cleared.
     virtual Status record_dag_file_deleted(const std::string& filename) = 0;
 
     virtual Result<std::vector<DagRecord>> list_dags(bool include_inactive) = 0;

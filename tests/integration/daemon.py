@@ -18,7 +18,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 class Daemon:
     """A `mayaflow standalone` process with its own MAYAFLOW_HOME and DAG folder."""
 
-    def __init__(self, copy_examples=True):
+    def __init__(self, copy_examples=True, preexec_fn=None, env=None):
         self.home = tempfile.mkdtemp(prefix="mayaflow-it-")
         self.dags = os.path.join(self.home, "dags")
         if copy_examples:
@@ -27,11 +27,15 @@ class Daemon:
             os.makedirs(self.dags)
         self.env = dict(os.environ, MAYAFLOW_HOME=self.home, MAYAFLOW_DAG_SCAN_INTERVAL="200ms",
                         MAYAFLOW_SHUTDOWN_GRACE_PERIOD="5s")
+        self.env.update(env or {})
+        self.preexec_fn = preexec_fn  # runs in the child before exec: resource limits
         self.process = None
         self.port = None
         self.log_path = os.path.join(self.home, "daemon.log")
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, wait_for_dags=True):
+        """Starts the daemon; returns once it serves and (unless told not to) has loaded its DAG
+        folder, which it does in the background after binding its port."""
         if self.process and self.process.stdout:
             self.process.stdout.close()
         if hasattr(self, "log"):
@@ -39,7 +43,7 @@ class Daemon:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [MAYAFLOW, "standalone", "--dags-folder", self.dags, "--port", "0"],
-            env=self.env, stdout=subprocess.PIPE, stderr=self.log)
+            env=self.env, stdout=subprocess.PIPE, stderr=self.log, preexec_fn=self.preexec_fn)
         deadline = time.monotonic() + timeout
         banner = b""
         while time.monotonic() < deadline:
@@ -50,8 +54,17 @@ class Daemon:
             match = re.search(rb"http://127\.0\.0\.1:(\d+)/", line)
             if match:
                 self.port = int(match.group(1))
+                if wait_for_dags:
+                    wait_for(self.dag_folder_loaded, timeout=max(1, deadline - time.monotonic()))
                 return self
         raise RuntimeError("daemon did not start: %r\n%s" % (banner, self.read_log()))
+
+    def health(self):
+        status, _, body = self.http("/health")
+        return json.loads(body) if status in (200, 503) else {}
+
+    def dag_folder_loaded(self):
+        return self.health().get("dag_processor", {}).get("dag_folder_loaded", False)
 
     def read_log(self):
         with open(self.log_path, "rb") as f:
@@ -88,22 +101,35 @@ class Daemon:
         result = self.cli("dags", "list", "-o", "json", check=True)
         return sorted(row["dag_id"] for row in json.loads(result.stdout))
 
+    def api_dags(self):
+        """Every DAG the daemon knows, active or not, by dag_id, as the REST API shows it."""
+        status, _, body = self.http("/api/v1/dags?only_active=false&limit=100000")
+        if status != 200:
+            raise AssertionError("GET /api/v1/dags answered %d: %s" % (status, body))
+        return {dag["dag_id"]: dag for dag in json.loads(body)["dags"]}
+
+    def runs(self, dag_id):
+        return json.loads(self.cli("dags", "list-runs", dag_id, "-o", "json", "--limit", "100000", check=True).stdout)
+
     def import_errors(self):
         result = self.cli("dags", "list-import-errors", "-o", "json", check=True)
         return json.loads(result.stdout)
 
-    def http(self, path, method="GET"):
+    def http(self, path, method="GET", timeout=10):
         request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method)
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, response.headers.get("Content-Type"), response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.headers.get("Content-Type"), error.read().decode()
 
     def write_dag(self, name, text):
-        path = os.path.join(self.dags, name)
-        tmp = path + ".tmp-write"
-        with open(tmp, "w") as f:
+        """Writes a file into the DAG folder (text, or bytes as they are); `name` may be bytes."""
+        dags = os.fsencode(self.dags) if isinstance(name, bytes) else self.dags
+        path = os.path.join(dags, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = path + (b".tmp-write" if isinstance(path, bytes) else ".tmp-write")
+        with open(tmp, "wb" if isinstance(text, bytes) else "w") as f:
             f.write(text)
         os.replace(tmp, path)  # atomic, as editors and deploy tools write
         return path

@@ -69,7 +69,7 @@ class DagFolderTest(unittest.TestCase):
         wait_for(lambda: "broken_dag" in self.daemon.dag_ids())
         self.assertEqual(self.daemon.import_errors(), [])
 
-    def test_4_deleted_file_removes_the_dag_from_the_list(self):
+    def test_4_deleted_file_deactivates_the_dag_without_pausing_it(self):
         path = self.daemon.write_dag("short_lived.yaml", GOOD_DAG)
         wait_for(lambda: "short_lived" in self.daemon.dag_ids())
         os.remove(path)
@@ -77,7 +77,8 @@ class DagFolderTest(unittest.TestCase):
         listed = json.loads(self.daemon.cli("dags", "list", "--include-inactive", "-o", "json", check=True).stdout)
         kept = [row for row in listed if row["dag_id"] == "short_lived"]
         self.assertEqual(len(kept), 1)
-        self.assertEqual(kept[0]["is_paused"], "True")
+        self.assertEqual(kept[0]["is_paused"], "False")  # Airflow deactivates; the pause state stays the user's
+        self.assertFalse(self.daemon.api_dags()["short_lived"]["is_active"])
 
     def test_5_editing_an_included_file_reloads_the_dag(self):
         os.makedirs(os.path.join(self.daemon.dags, "sql"), exist_ok=True)

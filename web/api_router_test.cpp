@@ -1,0 +1,135 @@
+#include "web/api_router.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "engine/store/sqlite_store.h"
+#include "engine/util/utf8.h"
+
+namespace mayaflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RouterFixture {
+    fs::path folder = fs::temp_directory_path() / ("mayaflow-router-test-" + std::to_string(::getpid()));
+    std::unique_ptr<SqliteStore> store;
+    std::unique_ptr<ApiRouter> router;
+
+    RouterFixture() {
+        fs::remove_all(folder);
+        fs::create_directories(folder);
+        auto opened = SqliteStore::open(StoreOptions{.path = folder / "test.db"});
+        REQUIRE(opened);
+        store = std::move(*opened);
+        router = std::make_unique<ApiRouter>(*store);
+    }
+    ~RouterFixture() { fs::remove_all(folder); }
+
+    HttpResponse call(const std::string& method, const std::string& target) {
+        return router->handle(HttpRequest{method, target, {}, ""});
+    }
+};
+
+const std::vector<std::string> kRoutes = {"/",        "/home",         "/health",         "/api/v1/health",
+                                          "/api/v1/version", "/api/v1/dags", "/api/v1/dags/some_dag", "/api/v1/importErrors"};
+
+// RFC 7807: the title is the status's reason phrase.
+void check_problem(const HttpResponse& response, int status, const std::string& title) {
+    CHECK(response.status == status);
+    CHECK(response.content_type == "application/problem+json");
+    auto body = nlohmann::json::parse(response.body);
+    CHECK(body["status"] == status);
+    CHECK(body["title"] == title);
+}
+
+TEST_CASE("every route answers GET and HEAD, and other methods get 405 with Allow", "[web]") {
+    RouterFixture fixture;
+    for (const auto& route : kRoutes) {
+        for (const std::string method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "BREW"}) {
+            INFO(method << " " << route);
+            auto response = fixture.call(method, route);
+            check_problem(response, 405, "Method Not Allowed");
+            CHECK(response.headers["Allow"] == "GET, HEAD");
+        }
+        for (const std::string method : {"GET", "HEAD"}) {
+            INFO(method << " " << route);
+            auto response = fixture.call(method, route);
+            CHECK(response.status != 405);
+            CHECK(response.headers.count("Allow") == 0);
+        }
+    }
+    // A path no route has is 404, whatever the method.
+    check_problem(fixture.call("DELETE", "/api/v1/nothing"), 404, "Not Found");
+    check_problem(fixture.call("GET", "/api/v1/dags/some_dag"), 404, "Not Found");
+}
+
+TEST_CASE("answers that hold bytes that are not UTF-8 are still JSON", "[web]") {
+    RouterFixture fixture;
+    REQUIRE(fixture.store->record_dag_file_failed("/dags/caf\xe9.yaml", "/dags/caf\xe9.yaml:2:1: description: caf\xe9 \xff\xfe",
+                                                  now_instant()));
+    Dag dag;
+    dag.dag_id = "latin1";
+    dag.description = "caf\xe9";
+    dag.owner = "ren\xe9";
+    dag.fileloc = "/dags/latin1_\xff.yaml";
+    dag.source_hash = "h";
+    REQUIRE(fixture.store->record_dag_file_parsed("/dags/latin1_\xff.yaml", dag, "{}", now_instant()));
+
+    auto errors = fixture.call("GET", "/api/v1/importErrors");
+    REQUIRE(errors.status == 200);
+    auto body = nlohmann::json::parse(errors.body);
+    CHECK(body["import_errors"][0]["filename"] == "/dags/caf\xEF\xBF\xBD.yaml");
+    CHECK_THAT(body["import_errors"][0]["stack_trace"].get<std::string>(), Catch::Contains("caf\xEF\xBF\xBD"));
+
+    for (const std::string target : {"/api/v1/dags", "/api/v1/dags/latin1", "/api/v1/dags?only_active=false"}) {
+        INFO(target);
+        auto response = fixture.call("GET", target);
+        CHECK(response.status == 200);
+        CHECK(is_valid_utf8(response.body));
+        CHECK_NOTHROW(nlohmann::json::parse(response.body));
+    }
+    auto page = fixture.call("GET", "/");
+    CHECK(page.status == 200);
+    CHECK(is_valid_utf8(page.body));
+}
+
+TEST_CASE("a path or query that is not UTF-8 once decoded is refused with problem JSON", "[web]") {
+    RouterFixture fixture;
+    for (const std::string target : {"/api/v1/dags/%ff", "/api/v1/dags/%C3%28", "/api/v1/dags/a%ED%A0%80b", "/%80",
+                                     "/api/v1/%ff%fe/x", "/api/v1/dags/%F4%90%80%80"}) {
+        INFO(target);
+        auto response = fixture.call("GET", target);
+        check_problem(response, 400, "Bad Request");
+        CHECK_THAT(nlohmann::json::parse(response.body)["detail"].get<std::string>(), Catch::Contains("\\x"));
+    }
+    auto query = fixture.call("GET", "/api/v1/dags?limit=%ff");
+    check_problem(query, 400, "Bad Request");
+    CHECK_THAT(nlohmann::json::parse(query.body)["detail"].get<std::string>(), Catch::Contains("\\xff"));
+}
+
+TEST_CASE("health says whether the DAG folder is still loading", "[web]") {
+    RouterFixture fixture;
+    auto plain = nlohmann::json::parse(fixture.call("GET", "/health").body);
+    CHECK_FALSE(plain.contains("dag_processor"));
+
+    DagFolderStatus folder{.loading = true, .dag_files = 3, .watching = true, .problem = ""};
+    fixture.router->watch_dag_folder([&folder] { return folder; });
+    auto loading = fixture.call("GET", "/health");
+    CHECK(loading.status == 200);
+    auto body = nlohmann::json::parse(loading.body);
+    CHECK(body["dag_processor"]["dag_folder_loaded"] == false);
+    CHECK(body["dag_processor"]["watching"] == "inotify");
+
+    folder.loading = false;
+    folder.problem = "cannot read the DAG folder /x: No such file or directory";
+    body = nlohmann::json::parse(fixture.call("GET", "/health").body);
+    CHECK(body["dag_processor"]["dag_folder_loaded"] == true);
+    CHECK(body["dag_processor"]["status"] == "unhealthy");
+    CHECK(body["dag_processor"]["detail"] == folder.problem);
+}
+
+}  // namespace
+}  // namespace mayaflow
