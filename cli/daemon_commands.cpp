@@ -5,6 +5,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -15,7 +17,7 @@
 #include "engine/exec/task_supervisor.h"
 #include "engine/util/file_lock.h"
 #include "operators/operator_registry.h"
-#include "scheduler/command_handler.h"
+#include "scheduler/command_pump.h"
 #include "scheduler/dag_processor.h"
 #include "scheduler/scheduler_loop.h"
 #include "scheduler/thread_pool_executor.h"
@@ -194,18 +196,11 @@ void run_daemon(const DaemonOptions& options) {
         auto recovered = scheduler.recover();
         if (!recovered) spdlog::error("recovery after restart failed: {}", recovered.error().message);
     });
-    SqliteStore& store_ref = *store;
-    loop.set_idle_hook(
-        [&store_ref](SchedulerCore& scheduler) {
-            auto pending = store_ref.pending_commands();
-            if (!pending) return;
-            for (const auto& command : *pending) {
-                auto result = apply_command(scheduler, store_ref, store_ref, command.kind, command.payload);
-                (void)store_ref.finish_command(command.id, result.ok(),
-                                               result ? *result : nlohmann::json{{"error", result.error().message}});
-            }
-        },
-        std::chrono::milliseconds(100));
+    CommandPump commands(*store, *store, *store);
+    loop.set_idle_hook([&commands](SchedulerCore& scheduler) { commands.pump(scheduler); },
+                       std::chrono::milliseconds(100));
+    // When the scheduler cannot commit at all any more, the daemon stops as on SIGTERM.
+    loop.set_fatal_hook([](const std::string&) { ::kill(::getpid(), SIGTERM); });
 
     DaemonDagSink sink(*store, loop);
     DagProcessor processor(DagProcessorOptions{settings.dags_folder, settings.dag_scan_interval, &builtin_operators()}, sink);
@@ -243,6 +238,7 @@ void run_daemon(const DaemonOptions& options) {
     (void)core.run_turn();  // commits the last reports
     executor.shutdown();
     if (server) server->stop();
+    if (auto fatal = loop.fatal_error()) throw CommandFailed{*fatal};
 }
 
 }  // namespace

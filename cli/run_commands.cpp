@@ -9,6 +9,7 @@
 
 #include "cli/cli_support.h"
 #include "engine/model/log_path.h"
+#include "engine/model/run_id.h"
 #include "engine/time/iso8601.h"
 
 namespace mayaflow::cli {
@@ -78,7 +79,11 @@ void register_run_commands(CLI::App& app) {
             if (!date) throw CommandFailed{"--logical-date: " + date.error().message};
             payload["logical_date"] = format_iso8601(*date, TimeZone::utc());
         }
-        if (trigger_run_id) payload["run_id"] = *trigger_run_id;
+        if (trigger_run_id) {
+            auto checked = check_run_id(*trigger_run_id, RunIdUse::manual);
+            if (!checked) throw CommandFailed{"--run-id: " + checked.error().message};
+            payload["run_id"] = *trigger_run_id;
+        }
         auto answer = send_command("trigger", payload);
         if (answer) std::cout << "Created run " << answer->value("run_id", "") << " of DAG " << trigger_dag << "\n";
     });

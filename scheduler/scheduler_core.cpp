@@ -309,6 +309,7 @@ void SchedulerCore::check_deadlock(LiveRun& run, Instant now) {
 }
 
 void SchedulerCore::on_report(const TaskReport& report) {
+    if (report.kind == TaskReport::Kind::finished) in_flight_.erase(try_id(report.key));
     auto it = runs_.find(report.key.run_pk);
     if (it == runs_.end()) return;
     LiveRun& run = it->second;
@@ -433,7 +434,15 @@ void SchedulerCore::queue_ready_tasks(Instant now) {
     for (const auto& ready : blocked) ready_.push(ready);
 }
 
+void SchedulerCore::answer_command(long long id, bool ok, nlohmann::json result) {
+    batch_.command_answers.push_back(CommandAnswer{id, ok, std::move(result)});
+}
+
 Result<std::optional<Instant>> SchedulerCore::run_turn() {
+    if (needs_rebuild_) {
+        auto rebuilt = rebuild_from_store();
+        if (!rebuilt) return rebuilt.error();
+    }
     auto pk = ensure_next_pk();
     if (!pk) return pk.error();
     Instant now = clock_.now();
@@ -457,15 +466,19 @@ Result<std::optional<Instant>> SchedulerCore::run_turn() {
     }
     auto written = store_.write_batch(batch_);
     if (!written) {
-        // Nothing is dispatched until it is committed; the same batch is written again next turn.
-        batch_.new_runs.clear();
-        batch_.task_changes.clear();
+        // Nothing of the turn is acted on. Its decisions are forgotten and the state is read back
+        // from the store, so that one decision that cannot be written (or a store that failed for a
+        // moment) does not come back in every later batch.
+        (void)rebuild_from_store();
         return written.error();
     }
     batch_ = StateBatch{};
     new_runs_.clear();
     dirty_.clear();
-    for (auto& launch : to_dispatch_) executor_.submit(std::move(launch));
+    for (auto& launch : to_dispatch_) {
+        in_flight_.insert(try_id(launch.key));
+        executor_.submit(std::move(launch));
+    }
     to_dispatch_.clear();
     for (long long finished : finished_runs_) runs_.erase(finished);
     finished_runs_.clear();
