@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/cli_support.h"
+#include "cli/command_checks.h"
 #include "engine/model/log_path.h"
 #include "engine/model/run_id.h"
 #include "engine/time/iso8601.h"
@@ -68,6 +69,7 @@ void register_run_commands(CLI::App& app) {
     trigger->add_option("-l,--logical-date", trigger_date, "The run's logical date (default: now)");
     trigger->add_option("-r,--run-id", trigger_run_id, "The run's id (default: manual__<logical date>)");
     trigger->callback([] {
+        require_dag_takes_runs(trigger_dag);
         nlohmann::json payload = {{"dag_id", trigger_dag}};
         if (trigger_conf) {
             auto conf = nlohmann::json::parse(*trigger_conf, nullptr, false);

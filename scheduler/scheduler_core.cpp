@@ -9,6 +9,7 @@
 
 #include "engine/model/log_path.h"
 #include "engine/time/duration_text.h"
+#include "scheduler/dag_activity.h"
 #include "scheduler/retry_delay.h"
 #include "scheduler/run_state.h"
 
@@ -26,7 +27,17 @@ SchedulerCore::SchedulerCore(Clock& clock, RunStore& store, Executor& executor, 
     : clock_(clock), store_(store), executor_(executor), options_(std::move(options)) {}
 
 void SchedulerCore::set_dag(std::shared_ptr<const Dag> dag, int version, bool paused) {
+    if (!dag->fileloc.empty()) {
+        for (auto& [other_id, other] : dags_) {
+            if (other_id == dag->dag_id || !other.dag || other.dag->fileloc != dag->fileloc) continue;
+            spdlog::warn("DAG '{}' is retired: its file {} now defines '{}'", other_id, dag->fileloc, dag->dag_id);
+            other.dag.reset();  // runs under way finish with their own version
+            other.paused = true;
+            other.inactive_reason = renamed_dag_reason(dag->fileloc, dag->dag_id);
+        }
+    }
     auto& entry = dags_[dag->dag_id];
+    entry.inactive_reason.clear();
     if (entry.version != version || !entry.dag) {
         entry.graph = build_dag_graph(*dag);
         entry.dag = std::move(dag);
@@ -40,6 +51,7 @@ void SchedulerCore::set_dag(std::shared_ptr<const Dag> dag, int version, bool pa
 void SchedulerCore::remove_dag(const std::string& dag_id) {
     auto it = dags_.find(dag_id);
     if (it == dags_.end()) return;
+    if (it->second.dag) it->second.inactive_reason = fmt::format("its file {} is gone", it->second.dag->fileloc);
     it->second.dag.reset();  // runs under way finish with their own version
     it->second.paused = true;
 }

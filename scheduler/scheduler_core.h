@@ -70,8 +70,10 @@ class SchedulerCore {
     SchedulerCore(Clock& clock, RunStore& store, Executor& executor, SchedulerOptions options);
 
     // DAGs as the DAG processor loads them: new runs use the newest version; a run keeps the version
-    // it started with.
+    // it started with. A DAG that another dag_id now comes from the same file as is retired (a
+    // rename): no new runs, no triggers, its queued runs wait; runs under way finish.
     void set_dag(std::shared_ptr<const Dag> dag, int version, bool paused);
+    // The DAG's file is gone: retired in the same way.
     void remove_dag(const std::string& dag_id);
     Status set_paused(const std::string& dag_id, bool paused);
 
@@ -144,6 +146,7 @@ class SchedulerCore {
     };
     struct DagEntry {
         std::shared_ptr<const Dag> dag;  // null when the DAG is gone but runs of it remain
+        std::string inactive_reason;     // why dag is null, for the errors of triggers
         std::shared_ptr<const DagGraph> graph;
         int version = 0;
         bool paused = false;

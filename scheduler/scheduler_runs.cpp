@@ -239,6 +239,9 @@ void SchedulerCore::time_out_run(LiveRun& run, Instant now) {
 
 Result<std::string> SchedulerCore::trigger(const TriggerRequest& request) {
     auto it = dags_.find(request.dag_id);
+    if (it != dags_.end() && !it->second.dag && !it->second.inactive_reason.empty()) {
+        return make_error("DAG '{}' is not active: {}", request.dag_id, it->second.inactive_reason);
+    }
     if (it == dags_.end() || !it->second.dag) return make_error("no DAG with dag_id '{}'", request.dag_id);
     if (!request.conf.is_object()) return make_error("conf must be a JSON object");
     if (request.run_id) {

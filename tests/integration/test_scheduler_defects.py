@@ -166,5 +166,31 @@ class CommitFailureTest(DaemonTest):
         self.assertLess(time.monotonic() - start, 15)
 
 
+class RenamedDagTest(DaemonTest):
+    def test_a_renamed_dag_id_retires_the_old_one(self):
+        path = self.daemon.write_dag("sales.yaml", daily_dag("sales_v1", days_ago(3), self.out, catchup="false"))
+        self.daemon.start()
+        self.wait_for_dag("sales_v1")
+        self.wait_all_finished("sales_v1", 1)
+        self.daemon.write_dag("sales.yaml", daily_dag("sales_v2", days_ago(3), self.out, catchup="false"))
+        wait_for(lambda: self.daemon.dag_ids() == ["sales_v2"])
+        refused = self.cli("dags", "trigger", "sales_v1")
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("DAG 'sales_v1' is not active: its file %s now defines 'sales_v2'" % path, refused.stderr)
+        backfill = self.cli("dags", "backfill", "sales_v1", "--from", days_ago(2), "--to", days_ago(1))
+        self.assertEqual(backfill.returncode, 1)
+        self.assertIn("is not active", backfill.stderr)
+        self.cli("dags", "trigger", "sales_v2", "-r", "v2_by_hand", check=True)
+        wait_for(lambda: "v2_by_hand" in read_text(self.out))
+        # After a restart the old DAG is still retired, and its history is kept.
+        self.daemon.stop()
+        self.daemon.start()
+        self.assertEqual(self.daemon.dag_ids(), ["sales_v2"])
+        self.assertEqual(len(self.runs("sales_v1")), 1)
+        self.assertEqual(self.cli("dags", "trigger", "sales_v1").returncode, 1)
+        listed = json.loads(self.cli("dags", "list", "--include-inactive", "-o", "json", check=True).stdout)
+        self.assertEqual(sorted(r["dag_id"] for r in listed), ["sales_v1", "sales_v2"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
