@@ -8,6 +8,7 @@
 
 #include "cli/cli_dates.h"
 #include "cli/cli_support.h"
+#include "cli/command_checks.h"
 #include "engine/model/dag_json.h"
 #include "engine/time/iso8601.h"
 #include "scheduler/backfill_plan.h"
@@ -84,6 +85,7 @@ void dry_run(const BackfillOptions& options) {
 }
 
 void create(const BackfillOptions& options) {
+    require_dag_takes_runs(options.dag_id);
     if (options.dry_run) return dry_run(options);
     auto answer = send_command("backfill", request_payload(options));
     if (!answer) return;

@@ -19,7 +19,7 @@
 #include "engine/store/database_watch.h"
 #include "engine/util/file_lock.h"
 #include "operators/operator_registry.h"
-#include "scheduler/command_handler.h"
+#include "scheduler/command_pump.h"
 #include "scheduler/daemon_health.h"
 #include "scheduler/dag_processor.h"
 #include "scheduler/scheduler_loop.h"
@@ -246,23 +246,19 @@ void run_daemon(const DaemonOptions& options) {
             health.turn_failed(committed.error().message);
         }
     });
-    SqliteStore& store_ref = *store;
+    CommandPump commands(*store, *store, *store);
     auto next_store_check = std::chrono::steady_clock::now();
     loop.set_idle_hook(
-        [&store_ref, &health, &database_watch, &next_store_check](SchedulerCore& scheduler) {
+        [&commands, &health, &database_watch, &next_store_check](SchedulerCore& scheduler) {
             if (std::chrono::steady_clock::now() >= next_store_check) {
                 next_store_check = std::chrono::steady_clock::now() + kStoreCheckInterval;
                 if (!check_database(*database_watch, health)) return;
             }
-            auto pending = store_ref.pending_commands();
-            if (!pending) return;
-            for (const auto& command : *pending) {
-                auto result = apply_command(scheduler, store_ref, store_ref, command.kind, command.payload);
-                (void)store_ref.finish_command(command.id, result.ok(),
-                                               result ? *result : nlohmann::json{{"error", result.error().message}});
-            }
+            commands.pump(scheduler);
         },
         std::chrono::milliseconds(100));
+    // When the scheduler cannot commit at all any more, the daemon stops as on SIGTERM.
+    loop.set_fatal_hook([](const std::string&) { ::kill(::getpid(), SIGTERM); });
 
     DaemonDagSink sink(*store, loop);
     DagProcessor processor(DagProcessorOptions{settings.dags_folder, settings.dag_scan_interval, &builtin_operators()}, sink);
@@ -312,6 +308,7 @@ void run_daemon(const DaemonOptions& options) {
     executor.shutdown();
     if (server) server->stop();
     if (g_database_lost) throw CommandFailed{"stopped because the database file was lost (see the log above)"};
+    if (auto fatal = loop.fatal_error()) throw CommandFailed{*fatal};
 }
 
 }  // namespace

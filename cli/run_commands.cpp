@@ -9,7 +9,9 @@
 
 #include "cli/cli_dates.h"
 #include "cli/cli_support.h"
+#include "cli/command_checks.h"
 #include "engine/model/log_path.h"
+#include "engine/model/run_id.h"
 #include "engine/time/iso8601.h"
 
 namespace mayaflow::cli {
@@ -68,6 +70,7 @@ void register_run_commands(CLI::App& app) {
     trigger->add_option("-l,--logical-date", trigger_date, "The run's logical date (default: now; without an offset: in the DAG's time zone)");
     trigger->add_option("-r,--run-id", trigger_run_id, "The run's id (default: manual__<logical date>)");
     trigger->callback([] {
+        require_dag_takes_runs(trigger_dag);
         nlohmann::json payload = {{"dag_id", trigger_dag}};
         if (trigger_conf) {
             auto conf = nlohmann::json::parse(*trigger_conf, nullptr, false);
@@ -80,7 +83,11 @@ void register_run_commands(CLI::App& app) {
             echo_resolved_date("--logical-date", *trigger_date, date, zone);
             payload["logical_date"] = format_iso8601(date, TimeZone::utc());
         }
-        if (trigger_run_id) payload["run_id"] = *trigger_run_id;
+        if (trigger_run_id) {
+            auto checked = check_run_id(*trigger_run_id, RunIdUse::manual);
+            if (!checked) throw CommandFailed{"--run-id: " + checked.error().message};
+            payload["run_id"] = *trigger_run_id;
+        }
         auto answer = send_command("trigger", payload);
         if (answer) std::cout << "Created run " << answer->value("run_id", "") << " of DAG " << trigger_dag << "\n";
     });

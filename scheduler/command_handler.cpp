@@ -4,13 +4,16 @@
 
 #include "engine/time/iso8601.h"
 #include "scheduler/command_payload.h"
+#include "scheduler/dag_activity.h"
 
 namespace mayaflow {
 namespace {
 
-Result<nlohmann::json> trigger(SchedulerCore& core, const nlohmann::json& payload) {
+Result<nlohmann::json> trigger(SchedulerCore& core, Store& store, const nlohmann::json& payload) {
     auto dag_id = required_string(payload, "dag_id");
     if (!dag_id) return dag_id.error();
+    auto active = check_dag_takes_runs(store, *dag_id);
+    if (!active) return active.error();
     TriggerRequest request{.dag_id = *dag_id};
     if (payload.contains("conf") && !payload["conf"].is_null()) {
         if (!payload["conf"].is_object()) return make_error("conf must be a JSON object");
@@ -73,9 +76,11 @@ Result<nlohmann::json> mark(SchedulerCore& core, const nlohmann::json& payload) 
     return nlohmann::json{{"task_id", *task_id}, {"state", *state_text}};
 }
 
-Result<nlohmann::json> backfill(SchedulerCore& core, const nlohmann::json& payload) {
+Result<nlohmann::json> backfill(SchedulerCore& core, Store& store, const nlohmann::json& payload) {
     auto request = backfill_request_from_json(payload);
     if (!request) return request.error();
+    auto active = check_dag_takes_runs(store, request->dag_id);
+    if (!active) return active.error();
     auto outcome = core.create_backfill(*request);
     if (!outcome) return outcome.error();
     auto answer = plan_to_json(outcome->plan);
@@ -125,12 +130,12 @@ Result<nlohmann::json> delete_pool(SchedulerCore& core, RunStore& runs, const nl
 Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, RunStore& runs, const std::string& kind,
                                      const nlohmann::json& payload) {
     if (!payload.is_object()) return make_error("a command's payload must be a JSON object");
-    if (kind == "trigger") return trigger(core, payload);
+    if (kind == "trigger") return trigger(core, store, payload);
     if (kind == "pause") return pause(core, store, payload, true);
     if (kind == "unpause") return pause(core, store, payload, false);
     if (kind == "clear") return clear(core, payload);
     if (kind == "mark") return mark(core, payload);
-    if (kind == "backfill") return backfill(core, payload);
+    if (kind == "backfill") return backfill(core, store, payload);
     if (kind == "pool_set") return set_pool(core, runs, payload);
     if (kind == "pool_delete") return delete_pool(core, runs, payload);
     if (kind == "backfill_pause" || kind == "backfill_resume" || kind == "backfill_cancel") {

@@ -15,6 +15,9 @@ namespace mayaflow {
 
 Result<BackfillOutcome> SchedulerCore::create_backfill(const BackfillRequest& request) {
     auto entry_it = dags_.find(request.dag_id);
+    if (entry_it != dags_.end() && !entry_it->second.dag && !entry_it->second.inactive_reason.empty()) {
+        return make_error("DAG '{}' is not active: {}", request.dag_id, entry_it->second.inactive_reason);
+    }
     if (entry_it == dags_.end() || !entry_it->second.dag) return make_error("no DAG with dag_id '{}'", request.dag_id);
     DagEntry& entry = entry_it->second;
     for (const auto& [id, backfill] : backfills_) {

@@ -12,6 +12,49 @@
 
 namespace mayaflow {
 
+// After a failed commit: memory forgets everything the store does not hold and is loaded again
+// from it. The DAGs, pauses and pools stay (they are not in the batch); tries the executor still
+// has stay counted (recover() sees them in in_flight_).
+Status SchedulerCore::rebuild_from_store() {
+    needs_rebuild_ = true;
+    runs_.clear();
+    ready_ = {};
+    timers_ = {};
+    pool_used_.clear();
+    running_ = 0;
+    backfills_.clear();
+    queued_runs_.clear();
+    queued_check_needed_ = true;
+    next_pk_ = 0;
+    next_backfill_id_ = 0;
+    to_evaluate_.clear();
+    past_waiters_.clear();
+    touched_runs_.clear();
+    batch_ = StateBatch{};
+    new_runs_.clear();
+    dirty_.clear();
+    to_dispatch_.clear();
+    finished_runs_.clear();
+    for (auto& [dag_id, entry] : dags_) {
+        entry.timetable_loaded = false;
+        entry.last_automated.reset();
+        entry.active_runs = 0;
+        entry.queued_runs = 0;
+        entry.running_tasks = 0;
+        entry.schedule_known = false;
+        entry.next_due.reset();
+    }
+    auto recovered = recover();
+    if (!recovered) {
+        spdlog::error("scheduler: cannot read its state back from the store: {}", recovered.error().message);
+        return recovered;
+    }
+    needs_rebuild_ = false;
+    spdlog::warn("scheduler: state reloaded from the store; {} unfinished runs, {} tries still with the executor",
+                 runs_.size(), in_flight_.size());
+    return Status::success();
+}
+
 Status SchedulerCore::recover() {
     auto pk = store_.next_run_pk();
     if (!pk) return pk.error();
@@ -56,6 +99,14 @@ Status SchedulerCore::recover() {
                     break;
                 case TaskState::queued:
                 case TaskState::running: {
+                    if (in_flight_.count(try_id(TryKey{live.row.pk, i, task.row.try_number}))) {
+                        // Still with the executor (the state is being reloaded after a failed
+                        // commit): it holds its slot and reports as usual.
+                        ++running_;
+                        pool_used_[definition.pool] += definition.pool_slots;
+                        ++dags_[live.row.dag_id].running_tasks;
+                        break;
+                    }
                     auto log = log_file(live, i, task.row.try_number);
                     if (task.row.state == TaskState::queued && !std::filesystem::exists(log)) {
                         // Queued but never started: the same try goes again, it does not count as failed.
@@ -224,6 +275,7 @@ Status SchedulerCore::mark_task(const std::string& dag_id, const std::string& ru
 void SchedulerCore::start_draining() {
     draining_ = true;
     for (const TryKey& key : executor_.withdraw_unstarted()) {
+        in_flight_.erase(try_id(key));  // withdrawn tries get no report
         auto it = runs_.find(key.run_pk);
         if (it == runs_.end() || key.task_index >= it->second.tasks.size()) continue;
         LiveRun& run = it->second;

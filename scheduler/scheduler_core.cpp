@@ -9,6 +9,7 @@
 
 #include "engine/model/log_path.h"
 #include "engine/time/duration_text.h"
+#include "scheduler/dag_activity.h"
 #include "scheduler/retry_delay.h"
 #include "scheduler/run_state.h"
 
@@ -26,7 +27,17 @@ SchedulerCore::SchedulerCore(Clock& clock, RunStore& store, Executor& executor, 
     : clock_(clock), store_(store), executor_(executor), options_(std::move(options)) {}
 
 void SchedulerCore::set_dag(std::shared_ptr<const Dag> dag, int version, bool paused) {
+    if (!dag->fileloc.empty()) {
+        for (auto& [other_id, other] : dags_) {
+            if (other_id == dag->dag_id || !other.dag || other.dag->fileloc != dag->fileloc) continue;
+            spdlog::warn("DAG '{}' is retired: its file {} now defines '{}'", other_id, dag->fileloc, dag->dag_id);
+            other.dag.reset();  // runs under way finish with their own version
+            other.paused = true;
+            other.inactive_reason = renamed_dag_reason(dag->fileloc, dag->dag_id);
+        }
+    }
     auto& entry = dags_[dag->dag_id];
+    entry.inactive_reason.clear();
     if (entry.version != version || !entry.dag) {
         entry.graph = build_dag_graph(*dag);
         entry.dag = std::move(dag);
@@ -42,6 +53,7 @@ void SchedulerCore::remove_dag(const std::string& dag_id) {
     if (it == dags_.end()) return;
     // Deactivated, not paused: no new runs without a DAG, runs under way finish with their own
     // version, and the pause state its users chose is the one it has when its file comes back.
+    if (it->second.dag) it->second.inactive_reason = fmt::format("its file {} is gone", it->second.dag->fileloc);
     it->second.dag.reset();
 }
 
@@ -310,6 +322,7 @@ void SchedulerCore::check_deadlock(LiveRun& run, Instant now) {
 }
 
 void SchedulerCore::on_report(const TaskReport& report) {
+    if (report.kind == TaskReport::Kind::finished) in_flight_.erase(try_id(report.key));
     auto it = runs_.find(report.key.run_pk);
     if (it == runs_.end()) return;
     LiveRun& run = it->second;
@@ -434,7 +447,15 @@ void SchedulerCore::queue_ready_tasks(Instant now) {
     for (const auto& ready : blocked) ready_.push(ready);
 }
 
+void SchedulerCore::answer_command(long long id, bool ok, nlohmann::json result) {
+    batch_.command_answers.push_back(CommandAnswer{id, ok, std::move(result)});
+}
+
 Result<std::optional<Instant>> SchedulerCore::run_turn() {
+    if (needs_rebuild_) {
+        auto rebuilt = rebuild_from_store();
+        if (!rebuilt) return rebuilt.error();
+    }
     auto pk = ensure_next_pk();
     if (!pk) return pk.error();
     Instant now = clock_.now();
@@ -458,15 +479,19 @@ Result<std::optional<Instant>> SchedulerCore::run_turn() {
     }
     auto written = store_.write_batch(batch_);
     if (!written) {
-        // Nothing is dispatched until it is committed; the same batch is written again next turn.
-        batch_.new_runs.clear();
-        batch_.task_changes.clear();
+        // Nothing of the turn is acted on. Its decisions are forgotten and the state is read back
+        // from the store, so that one decision that cannot be written (or a store that failed for a
+        // moment) does not come back in every later batch.
+        (void)rebuild_from_store();
         return written.error();
     }
     batch_ = StateBatch{};
     new_runs_.clear();
     dirty_.clear();
-    for (auto& launch : to_dispatch_) executor_.submit(std::move(launch));
+    for (auto& launch : to_dispatch_) {
+        in_flight_.insert(try_id(launch.key));
+        executor_.submit(std::move(launch));
+    }
     to_dispatch_.clear();
     for (long long finished : finished_runs_) runs_.erase(finished);
     finished_runs_.clear();

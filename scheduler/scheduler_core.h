@@ -16,6 +16,7 @@
 #include <queue>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/model/dag.h"
@@ -69,12 +70,15 @@ class SchedulerCore {
     SchedulerCore(Clock& clock, RunStore& store, Executor& executor, SchedulerOptions options);
 
     // DAGs as the DAG processor loads them: new runs use the newest version; a run keeps the version
-    // it started with.
+    // it started with. A DAG that another dag_id now comes from the same file as is retired (a
+    // rename): no new runs, no triggers, its queued runs wait; runs under way finish.
     void set_dag(std::shared_ptr<const Dag> dag, int version, bool paused);
+    // The DAG's file is gone: retired in the same way.
     void remove_dag(const std::string& dag_id);
     Status set_paused(const std::string& dag_id, bool paused);
 
     // After a restart: reloads the runs that had not finished and finishes or retries their tries.
+    // Tries the executor still has (after a commit failed, see run_turn) are counted, not started again.
     Status recover();
 
     // Events.
@@ -95,13 +99,18 @@ class SchedulerCore {
     // the executor that have not started go back to `scheduled`, their try number as it was.
     void start_draining();
     // Tries handed to the executor and not finished (queued or running).
-    int running_tries() const { return running_; }
+    int running_tries() const { return static_cast<int>(in_flight_.size()); }
     // After the grace period: ends every running try; each goes back to be tried again after a
     // restart, without using up one of its retries.
     void interrupt_running_tries();
 
     // Decides, commits, dispatches. Returns when the next timer is due (a schedule, a retry), if any.
+    // When the commit fails, nothing of the turn is acted on: the error is returned and the core
+    // forgets the turn's decisions and reloads its state from the store, as after a restart (the
+    // next turn makes them again from there; should the reload fail, the next turn tries it first).
     Result<std::optional<Instant>> run_turn();
+    // The answer to a command from the command queue, written with the next turn's commit.
+    void answer_command(long long id, bool ok, nlohmann::json result);
 
     // For tests and the CLI.
     size_t active_run_count() const { return runs_.size(); }
@@ -128,6 +137,7 @@ class SchedulerCore {
         // Whose max_active_runs this running run counts against: its backfill's, or (nullopt) its
         // DAG's — a run of a backfill that has completed or was cancelled counts as the DAG's.
         std::optional<long long> counted_in_backfill;
+        bool queued_for_dag = false;  // queued, and counted in its DAG's queued_runs
     };
     struct LiveBackfill {
         BackfillRow row;
@@ -136,12 +146,14 @@ class SchedulerCore {
     };
     struct DagEntry {
         std::shared_ptr<const Dag> dag;  // null when the DAG is gone but runs of it remain
+        std::string inactive_reason;     // why dag is null, for the errors of triggers
         std::shared_ptr<const DagGraph> graph;
         int version = 0;
         bool paused = false;
         bool timetable_loaded = false;
         std::optional<DataInterval> last_automated;
         int active_runs = 0;    // running runs other than backfill runs
+        int queued_runs = 0;    // queued runs other than backfill runs: Airflow counts them as active too
         int running_tasks = 0;  // queued or running, over all runs
         bool schedule_known = false;  // next_due is up to date
         std::optional<Instant> next_due;
@@ -162,6 +174,12 @@ class SchedulerCore {
     };
     static constexpr size_t kRunTimeout = static_cast<size_t>(-1);
 
+    using TryId = std::tuple<long long, size_t, int>;  // a TryKey, ordered
+    static TryId try_id(const TryKey& key) { return {key.run_pk, key.task_index, key.try_number}; }
+
+    Status rebuild_from_store();
+    Result<bool> run_exists(const std::string& dag_id, const std::string& run_id, std::optional<Instant> logical_date,
+                            std::string* existing_run_id = nullptr);
     void create_scheduled_runs(Instant now);
     void start_queued_runs(Instant now);
     bool may_start(const LiveRun& run) const;
@@ -228,6 +246,8 @@ class SchedulerCore {
     std::vector<std::unique_ptr<DagRunRow>> new_runs_;  // owned until written
     std::set<std::pair<long long, size_t>> dirty_;
     std::vector<TaskLaunch> to_dispatch_;
+    std::set<TryId> in_flight_;  // handed to the executor, no finished report yet
+    bool needs_rebuild_ = false;  // a commit failed and the reload from the store has not succeeded yet
     std::set<long long> finished_runs_;  // to drop from memory after the commit
 };
 

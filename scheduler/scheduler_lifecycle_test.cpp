@@ -178,7 +178,9 @@ tasks:
     h.turn();
     h.finish_next(TaskOutcome::failed);
     h.turn();
-    auto second = *h.core->trigger(TriggerRequest{.dag_id = "one_at_a_time", .run_id = "second"});
+    // A logical date is unique per DAG: the second run is an hour later.
+    auto second = *h.core->trigger(TriggerRequest{.dag_id = "one_at_a_time", .run_id = "second",
+                                                  .logical_date = at("2024-03-01T01:00:00Z")});
     h.turn();
     REQUIRE(h.executor.launched.size() == 1);
     REQUIRE(h.core->clear(ClearRequest{"one_at_a_time", first, {}, true}));
@@ -203,7 +205,8 @@ TEST_CASE("at shutdown no new tries start, and ended tries go again without usin
     Harness h;
     h.add_dag(kDrainingDag);
     auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "draining"});
-    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "draining", .run_id = "later"}));
+    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "draining", .run_id = "later",
+                                           .logical_date = at("2024-03-01T01:00:00Z")}));
     h.core->start_draining();
     h.turn();
     CHECK(h.executor.launched.empty());  // draining: nothing starts

@@ -1,6 +1,9 @@
 #include "scheduler/scheduler_loop.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "engine/time/duration_text.h"
 
 namespace mayaflow {
 
@@ -33,6 +36,22 @@ void SchedulerLoop::set_turn_observer(std::function<void(const Status&)> observe
     turn_observer_ = std::move(observer);
 }
 
+void SchedulerLoop::set_failure_policy(int max_failed_turns, Duration first_retry_pause) {
+    std::lock_guard lock(mutex_);
+    max_failed_turns_ = std::max(1, max_failed_turns);
+    first_retry_pause_ = first_retry_pause;
+}
+
+void SchedulerLoop::set_fatal_hook(std::function<void(const std::string&)> hook) {
+    std::lock_guard lock(mutex_);
+    fatal_hook_ = std::move(hook);
+}
+
+std::optional<std::string> SchedulerLoop::fatal_error() {
+    std::lock_guard lock(mutex_);
+    return fatal_error_;
+}
+
 void SchedulerLoop::start() {
     if (thread_.joinable()) return;
     stopping_ = false;
@@ -52,7 +71,10 @@ void SchedulerLoop::run() {
     bool has_wake = false;
     Instant wake_at{};
     auto last_idle = std::chrono::steady_clock::now();
-    Duration failure_backoff{0};
+    Duration failure_backoff{0};  // nonzero: the last turn failed; the next waits until retry_at
+    std::chrono::steady_clock::time_point retry_at{};
+    int failed_turns = 0;
+    bool stopped_turning = false;
     // Deferred work has been applied and waits for a turn to commit it, at the latest then.
     bool deferred = false;
     std::chrono::steady_clock::time_point commit_by{};
@@ -71,7 +93,7 @@ void SchedulerLoop::run() {
                     deadline = std::min(deadline, std::chrono::steady_clock::now() + until);
                 }
                 if (deferred) deadline = std::min(deadline, commit_by);
-                if (failure_backoff.count() > 0) deadline = std::chrono::steady_clock::now() + failure_backoff;
+                if (failure_backoff.count() > 0) deadline = retry_at;
                 wake_.wait_until(lock, deadline, has_work);
             }
             if (stopping_) return;
@@ -88,10 +110,12 @@ void SchedulerLoop::run() {
             if (work.empty()) turn_now = true;  // woken by a timer, the idle tick or a failed commit
         }
         for (auto& item : work) item(core_);
+        if (stopped_turning) continue;  // only call() and post() are served, for the shutdown
         if (idle_hook) {
             idle_hook(core_);
             turn_now = true;
         }
+        if (failure_backoff.count() > 0 && std::chrono::steady_clock::now() < retry_at) continue;
         if (!turn_now) {
             if (!deferred) commit_by = std::chrono::steady_clock::now() + kDeferredCommit;
             deferred = true;
@@ -101,12 +125,35 @@ void SchedulerLoop::run() {
         auto next = core_.run_turn();
         if (turn_observer_) turn_observer_(next ? Status::success() : Status(next.error()));
         if (!next) {
-            spdlog::error("scheduler: could not commit its decisions, trying again: {}", next.error().message);
-            failure_backoff = std::min<Duration>(std::max<Duration>(failure_backoff * 2, std::chrono::milliseconds(50)),
-                                                 std::chrono::seconds(5));
+            ++failed_turns;
             has_wake = false;
+            if (failed_turns < max_failed_turns_) {
+                failure_backoff = failure_backoff.count() == 0 ? first_retry_pause_ : failure_backoff * 2;
+                retry_at = std::chrono::steady_clock::now() +
+                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(failure_backoff);
+                spdlog::error("scheduler: could not commit its decisions ({} of {} tries); they are dropped and made "
+                              "again from the database in {}: {}",
+                              failed_turns, max_failed_turns_, format_duration(failure_backoff), next.error().message);
+                continue;
+            }
+            std::string message = fmt::format(
+                "the scheduler stopped: {} turns in a row could not commit their decisions to the database, each "
+                "after reloading its state from it; the last error: {}. Nothing uncommitted was acted on; fix the "
+                "database (`mayaflow db check`) and start the scheduler again",
+                failed_turns, next.error().message);
+            spdlog::critical("{}", message);
+            std::function<void(const std::string&)> hook;
+            {
+                std::lock_guard lock(mutex_);
+                fatal_error_ = message;
+                hook = fatal_hook_;
+            }
+            stopped_turning = true;
+            failure_backoff = Duration{0};
+            if (hook) hook(message);
             continue;
         }
+        failed_turns = 0;
         failure_backoff = Duration{0};
         has_wake = next->has_value();
         if (has_wake) wake_at = **next;

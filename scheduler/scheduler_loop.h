@@ -8,6 +8,8 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "scheduler/scheduler_core.h"
@@ -41,6 +43,15 @@ class SchedulerLoop {
     // Told after every turn whether its decisions were committed (for the daemon's health).
     void set_turn_observer(std::function<void(const Status&)> observer);
 
+    // A turn whose commit fails is dropped and the core reloads its state from the store; the loop
+    // tries again after a pause that doubles each time (first_retry_pause, 2×, 4× …). After
+    // `max_failed_turns` failures in a row it stops running turns (it still answers call() and
+    // post(), so a shutdown can drain) and calls the fatal hook once with a message that says why.
+    void set_failure_policy(int max_failed_turns, Duration first_retry_pause);
+    void set_fatal_hook(std::function<void(const std::string&)> hook);
+    // The message the loop stopped with, if it did.
+    std::optional<std::string> fatal_error();
+
   private:
     void run();
 
@@ -53,6 +64,10 @@ class SchedulerLoop {
     std::function<void(SchedulerCore&)> idle_hook_;
     std::function<void(const Status&)> turn_observer_;
     Duration idle_every_ = std::chrono::milliseconds(250);
+    int max_failed_turns_ = 5;
+    Duration first_retry_pause_ = std::chrono::milliseconds(250);
+    std::function<void(const std::string&)> fatal_hook_;
+    std::optional<std::string> fatal_error_;
     std::thread thread_;
 };
 

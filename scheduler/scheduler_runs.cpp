@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/model/dag_json.h"
+#include "engine/model/run_id.h"
 #include "engine/time/duration_text.h"
 #include "engine/time/iso8601.h"
 #include "scheduler/scheduler_core.h"
@@ -38,6 +39,24 @@ std::optional<Instant> SchedulerCore::next_schedule_time(DagEntry& entry, Instan
     return entry.next_due;
 }
 
+// Whether the DAG already has a run with this run id or at this logical date: among the runs
+// created this turn (not yet in the store), or in the store. Runs never change their id or logical
+// date, so memory holds nothing else the store does not.
+Result<bool> SchedulerCore::run_exists(const std::string& dag_id, const std::string& run_id,
+                                       std::optional<Instant> logical_date, std::string* existing_run_id) {
+    for (const auto& run : new_runs_) {
+        if (run->dag_id != dag_id) continue;
+        if (run->run_id == run_id || (logical_date && run->logical_date == logical_date)) {
+            if (existing_run_id) *existing_run_id = run->run_id;
+            return true;
+        }
+    }
+    auto stored = store_.find_conflicting_run(dag_id, run_id, logical_date);
+    if (!stored) return stored.error();
+    if (*stored && existing_run_id) *existing_run_id = (*stored)->run_id;
+    return stored->has_value();
+}
+
 void SchedulerCore::create_scheduled_runs(Instant now) {
     for (auto& [dag_id, entry] : dags_) {
         if (!entry.dag || entry.paused || entry.dag->schedule.kind() == Schedule::Kind::none) continue;
@@ -49,10 +68,24 @@ void SchedulerCore::create_scheduled_runs(Instant now) {
             auto info = next_dagrun_info(dag.schedule, dag.timezone, entry.last_automated,
                                          TimeRestriction{dag.start_date, dag.end_date, dag.catchup}, now);
             if (!info || info->run_after > now) break;
+            std::string run_id = run_id_for("scheduled", info->logical_date);
+            // As Airflow's scheduler: a logical date that already has a run (manual, backfill,
+            // cleared and taken over...) gets no second one; the timetable moves past it.
+            auto exists = run_exists(dag_id, run_id, info->logical_date);
+            if (!exists) {
+                spdlog::error("DAG '{}': cannot tell whether {} exists, trying again next turn: {}", dag_id, run_id,
+                              exists.error().message);
+                break;
+            }
+            if (*exists) {
+                entry.last_automated = info->interval;
+                if (dag.schedule.kind() == Schedule::Kind::once) break;
+                continue;
+            }
             DagRunRow row;
             row.pk = next_pk_++;
             row.dag_id = dag_id;
-            row.run_id = run_id_for("scheduled", info->logical_date);
+            row.run_id = std::move(run_id);
             row.run_type = "scheduled";
             row.state = RunState::running;
             row.logical_date = info->logical_date;
@@ -206,18 +239,33 @@ void SchedulerCore::time_out_run(LiveRun& run, Instant now) {
 
 Result<std::string> SchedulerCore::trigger(const TriggerRequest& request) {
     auto it = dags_.find(request.dag_id);
+    if (it != dags_.end() && !it->second.dag && !it->second.inactive_reason.empty()) {
+        return make_error("DAG '{}' is not active: {}", request.dag_id, it->second.inactive_reason);
+    }
     if (it == dags_.end() || !it->second.dag) return make_error("no DAG with dag_id '{}'", request.dag_id);
     if (!request.conf.is_object()) return make_error("conf must be a JSON object");
+    if (request.run_id) {
+        auto checked = check_run_id(*request.run_id, RunIdUse::manual);
+        if (!checked) return checked.error();
+    }
     auto pk = ensure_next_pk();
     if (!pk) return pk.error();
     DagEntry& entry = it->second;
     Instant now = clock_.now();
     Instant logical_date = request.logical_date.value_or(now);
     std::string run_id = request.run_id.value_or(run_id_for("manual", logical_date));
-    if (find_run(request.dag_id, run_id)) return make_error("DAG '{}' already has a run '{}'", request.dag_id, run_id);
-    auto existing = store_.find_run(request.dag_id, run_id, false);
-    if (!existing) return existing.error();
-    if (*existing) return make_error("DAG '{}' already has a run '{}'", request.dag_id, run_id);
+    std::string existing_id;
+    auto exists = run_exists(request.dag_id, run_id, logical_date, &existing_id);
+    if (!exists) return exists.error();
+    if (*exists && existing_id == run_id) {
+        return make_error("DAG '{}' already has a run '{}'; choose another --run-id", request.dag_id, run_id);
+    }
+    if (*exists) {
+        // Airflow's DagRunAlreadyExists: a logical date is unique per DAG.
+        return make_error("DAG '{}' already has a run at logical date {}: '{}'; a DAG has one run per logical date "
+                          "(clear that run to run it again, or choose another --logical-date)",
+                          request.dag_id, format_iso8601(logical_date, TimeZone::utc()), existing_id);
+    }
     DataInterval interval = infer_manual_data_interval(entry.dag->schedule, entry.dag->timezone, logical_date);
     DagRunRow row;
     row.pk = next_pk_++;

@@ -40,9 +40,67 @@ class FakeExecutor : public Executor {
 
 inline Instant at(const std::string& text) { return *parse_datetime(text, TimeZone::utc()); }
 
+// A RunStore that passes everything to the real store, except that it can fail commits: the
+// `fail_commit_number`-th call of write_batch from now, or every call while `fail_every_commit`.
+// A failed commit writes nothing (the transaction is never begun), as a rolled-back one.
+class FaultyRunStore : public RunStore {
+  public:
+    explicit FaultyRunStore(SqliteStore& store) : store_(store) {}
+    int commits = 0;  // write_batch calls so far
+    std::optional<int> fail_commit_number;
+    bool fail_every_commit = false;
+    bool fail_loads = false;  // load_unfinished_runs fails (a reload after a failed commit)
+    void fail_nth_commit_from_now(int n) { fail_commit_number = commits + n; }
+
+    Status write_batch(StateBatch& batch) override {
+        ++commits;
+        if (fail_every_commit || (fail_commit_number && commits == *fail_commit_number)) {
+            return make_error("injected failure of commit {}", commits);
+        }
+        return store_.write_batch(batch);
+    }
+    Result<long long> next_run_pk() override { return store_.next_run_pk(); }
+    Result<std::vector<DagRunRow>> load_unfinished_runs() override {
+        if (fail_loads) return make_error("injected failure to load the unfinished runs");
+        return store_.load_unfinished_runs();
+    }
+    Result<std::optional<std::pair<Instant, Instant>>> latest_automated_interval(const std::string& dag_id) override {
+        return store_.latest_automated_interval(dag_id);
+    }
+    Result<std::optional<DagRunRow>> find_conflicting_run(const std::string& dag_id, const std::string& run_id,
+                                                          std::optional<Instant> logical_date) override {
+        return store_.find_conflicting_run(dag_id, run_id, logical_date);
+    }
+    Result<std::vector<DagRunRow>> list_runs(const RunFilter& filter) override { return store_.list_runs(filter); }
+    Result<std::optional<DagRunRow>> find_run(const std::string& dag_id, const std::string& run_id,
+                                              bool with_tasks) override {
+        return store_.find_run(dag_id, run_id, with_tasks);
+    }
+    Result<std::optional<PreviousTaskInstance>> previous_task_instance(const std::string& dag_id, Instant logical_date,
+                                                                       const std::string& task_id,
+                                                                       bool exclude_manual) override {
+        return store_.previous_task_instance(dag_id, logical_date, task_id, exclude_manual);
+    }
+    Result<long long> next_backfill_id() override { return store_.next_backfill_id(); }
+    Result<std::vector<PoolRecord>> list_pools() override { return store_.list_pools(); }
+    Status set_pool(const PoolRecord& pool) override { return store_.set_pool(pool); }
+    Status delete_pool(const std::string& name) override { return store_.delete_pool(name); }
+    Result<std::vector<BackfillRow>> list_backfills(std::optional<std::string> dag_id, bool only_active) override {
+        return store_.list_backfills(std::move(dag_id), only_active);
+    }
+    Result<std::optional<BackfillRow>> find_backfill(long long id) override { return store_.find_backfill(id); }
+    Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) override {
+        return store_.dag_version_json(dag_id, version);
+    }
+
+  private:
+    SqliteStore& store_;
+};
+
 struct Harness {
     std::filesystem::path folder;
     std::unique_ptr<SqliteStore> store;
+    std::unique_ptr<FaultyRunStore> faulty;  // what the core writes through
     ManualClock clock{at("2024-03-01T00:00:00Z")};
     FakeExecutor executor;
     std::unique_ptr<SchedulerCore> core;
@@ -59,24 +117,29 @@ struct Harness {
         auto opened = SqliteStore::open(StoreOptions{.path = folder / "test.db"});
         REQUIRE(opened);
         store = std::move(*opened);
+        faulty = std::make_unique<FaultyRunStore>(*store);
         restart();
     }
     ~Harness() { std::filesystem::remove_all(folder); }
 
     void restart() {
         executor.launched.clear();
-        core = std::make_unique<SchedulerCore>(clock, *store, executor,
+        core = std::make_unique<SchedulerCore>(clock, *faulty, executor,
                                                SchedulerOptions{.parallelism = 32,
                                                                 .logs_folder = folder / "logs",
                                                                 .finish_empty_in_scheduler = empty_in_scheduler});
     }
 
-    std::shared_ptr<const Dag> add_dag(const std::string& yaml, bool paused = false) {
-        auto result = load_dag_text(yaml, folder / "dag.yaml", DagLoadOptions{&builtin_operators(), folder});
+    // `file`: the DAG file's name in the folder; by default one file per dag_id.
+    std::shared_ptr<const Dag> add_dag(const std::string& yaml, bool paused = false, std::string file = "") {
+        auto path = folder / "dag.yaml";
+        auto result = load_dag_text(yaml, path, DagLoadOptions{&builtin_operators(), folder});
         INFO(format_errors(result.errors));
         REQUIRE(result.dag);
+        if (file.empty()) file = result.dag->dag_id + ".yaml";
+        result.dag->fileloc = (folder / file).string();
         auto dag = std::make_shared<const Dag>(std::move(*result.dag));
-        REQUIRE(store->record_dag_file_parsed((folder / "dag.yaml").string(), *dag, to_json(*dag).dump(), clock.now()));
+        REQUIRE(store->record_dag_file_parsed(dag->fileloc, *dag, to_json(*dag).dump(), clock.now()));
         auto record = store->find_dag(dag->dag_id);
         version = (*record)->latest_version;
         core->set_dag(dag, version, paused);

@@ -63,6 +63,16 @@ struct RunStateChange {
     // Set when a backfill takes over an existing run to run it again.
     std::optional<std::string> run_type;
     std::optional<long long> backfill_id;
+    // Set when a cleared run moves to another version of its DAG (the newest, by default).
+    std::optional<int> dag_version;
+};
+
+// The answer to a command from the command queue, written in the same transaction as the command's
+// effects: whoever waits for it reads "done" only once they are committed.
+struct CommandAnswer {
+    long long id = 0;
+    bool ok = true;
+    nlohmann::json result;
 };
 
 enum class ReprocessBehavior { none, failed, completed };
@@ -105,8 +115,10 @@ struct StateBatch {
     std::vector<RunStateChange> run_changes;
     std::vector<TaskInstanceChange> task_changes;
     std::vector<BackfillRow> backfills;  // new or changed, written whole
+    std::vector<CommandAnswer> command_answers;
     bool empty() const {
-        return new_runs.empty() && run_changes.empty() && task_changes.empty() && backfills.empty();
+        return new_runs.empty() && run_changes.empty() && task_changes.empty() && backfills.empty() &&
+               command_answers.empty();
     }
 };
 
@@ -128,9 +140,13 @@ class RunStore {
     virtual Result<long long> next_run_pk() = 0;
     // Runs in state queued or running, each with its task instances.
     virtual Result<std::vector<DagRunRow>> load_unfinished_runs() = 0;
-    // The data interval of the DAG's latest scheduled run, to continue its timetable (backfill and
-    // manual runs do not move it, as in Airflow 3).
+    // The data interval of the DAG's latest automated run — scheduled or backfill, by logical date,
+    // as Airflow's _get_latest_runs_stmt — to continue its timetable. Manual runs do not move it.
     virtual Result<std::optional<std::pair<Instant, Instant>>> latest_automated_interval(const std::string& dag_id) = 0;
+    // A run of the DAG that has this run id or (when given) this logical date: a new run with either
+    // would be a second one. nullopt: none.
+    virtual Result<std::optional<DagRunRow>> find_conflicting_run(const std::string& dag_id, const std::string& run_id,
+                                                                  std::optional<Instant> logical_date) = 0;
     virtual Result<std::vector<DagRunRow>> list_runs(const RunFilter& filter) = 0;
     virtual Result<std::optional<DagRunRow>> find_run(const std::string& dag_id, const std::string& run_id,
                                                       bool with_tasks) = 0;

@@ -94,19 +94,29 @@ Status SqliteStore::write_batch(StateBatch& batch) {
     if (!batch.run_changes.empty()) {
         MAYAFLOW_PREPARE(update_run, db_,
                          "UPDATE dag_run SET state = ?, start_date = COALESCE(?, start_date), end_date = ?, "
-                         "run_type = COALESCE(?, run_type), backfill_id = COALESCE(?, backfill_id) WHERE id = ?");
+                         "run_type = COALESCE(?, run_type), backfill_id = COALESCE(?, backfill_id), "
+                         "dag_version = COALESCE(?, dag_version) WHERE id = ?");
         for (const auto& change : batch.run_changes) {
             update_run.bind(1, to_string(change.state)).bind(2, micros(change.start_date));
             update_run.bind(3, micros(change.end_date));
             if (change.run_type) update_run.bind(4, *change.run_type);
             else update_run.bind_null(4);
             update_run.bind(5, change.backfill_id ? std::optional<std::int64_t>(*change.backfill_id) : std::nullopt);
-            update_run.bind(6, static_cast<std::int64_t>(change.run_pk));
+            update_run.bind(6, change.dag_version);
+            update_run.bind(7, static_cast<std::int64_t>(change.run_pk));
             MAYAFLOW_TRY(update_run.run());
         }
     }
     for (const auto& change : batch.task_changes) MAYAFLOW_TRY(write_task(upsert_task, change.run_pk, change.row));
     for (const auto& backfill : batch.backfills) MAYAFLOW_TRY(write_backfill(backfill));
+    if (!batch.command_answers.empty()) {
+        MAYAFLOW_PREPARE(answer, db_, "UPDATE command SET state = ?, result = ? WHERE id = ?");
+        for (const auto& command : batch.command_answers) {
+            answer.bind(1, command.ok ? "done" : "failed").bind(2, command.result.dump());
+            answer.bind(3, static_cast<std::int64_t>(command.id));
+            MAYAFLOW_TRY(answer.run());
+        }
+    }
     return transaction.commit();
 }
 
@@ -172,13 +182,29 @@ Result<std::optional<std::pair<Instant, Instant>>> SqliteStore::latest_automated
     std::lock_guard lock(mutex_);
     MAYAFLOW_PREPARE(query, db_,
                      "SELECT data_interval_start, data_interval_end FROM dag_run WHERE dag_id = ? AND "
-                     "run_type = 'scheduled' ORDER BY data_interval_end DESC LIMIT 1");
+                     "run_type IN ('scheduled', 'backfill') AND logical_date IS NOT NULL "
+                     "ORDER BY logical_date DESC LIMIT 1");
     query.bind(1, dag_id);
     auto row = query.step();
     if (!row) return row.error();
     if (!*row) return std::optional<std::pair<Instant, Instant>>();
     return std::optional<std::pair<Instant, Instant>>(
         std::pair{instant_of(query.column_int(0)), instant_of(query.column_int(1))});
+}
+
+Result<std::optional<DagRunRow>> SqliteStore::find_conflicting_run(const std::string& dag_id,
+                                                                   const std::string& run_id,
+                                                                   std::optional<Instant> logical_date) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_,
+                     fmt::format("SELECT {} FROM dag_run WHERE dag_id = ?1 AND (run_id = ?2 OR logical_date = ?3) "
+                                 "ORDER BY run_id = ?2 DESC LIMIT 1",
+                                 kRunColumns));
+    query.bind(1, dag_id).bind(2, run_id).bind(3, micros(logical_date));
+    auto row = query.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<DagRunRow>();
+    return std::optional<DagRunRow>(read_run(query));
 }
 
 Result<std::vector<DagRunRow>> SqliteStore::list_runs(const RunFilter& filter) {

@@ -45,6 +45,8 @@ class SqliteStore : public Store, public RunStore, public CommandQueue {
     Result<long long> next_run_pk() override;
     Result<std::vector<DagRunRow>> load_unfinished_runs() override;
     Result<std::optional<std::pair<Instant, Instant>>> latest_automated_interval(const std::string& dag_id) override;
+    Result<std::optional<DagRunRow>> find_conflicting_run(const std::string& dag_id, const std::string& run_id,
+                                                          std::optional<Instant> logical_date) override;
     Result<std::vector<DagRunRow>> list_runs(const RunFilter& filter) override;
     Result<std::optional<DagRunRow>> find_run(const std::string& dag_id, const std::string& run_id,
                                               bool with_tasks) override;

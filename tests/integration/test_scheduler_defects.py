@@ -1,0 +1,196 @@
+"""Issue 15 against the real daemon, as an Airflow user would try it: run-id collisions and commits
+that fail, renamed DAGs, backfills of unfinished intervals, clearing after a fix, pause, max_active_runs,
+next-execution, mark success, and commands given while no daemon runs."""
+
+import datetime
+import json
+import os
+import signal
+import sqlite3
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from daemon import Daemon, read_text, wait_for  # noqa: E402
+
+
+def days_ago(n):
+    return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=n)).strftime("%Y-%m-%d")
+
+
+def daily_dag(dag_id, start, out, catchup="true"):
+    return f"""
+dag_id: {dag_id}
+schedule: "@daily"
+start_date: {start}
+catchup: {catchup}
+tasks:
+  - task_id: work
+    operator: bash
+    bash_command: echo "{{{{ run_id }}}}" >> {out}
+"""
+
+
+MANUAL = """
+dag_id: {dag_id}
+tasks:
+  - task_id: work
+    operator: bash
+    bash_command: echo "{{{{ run_id }}}}" >> {out}
+"""
+
+
+class DaemonTest(unittest.TestCase):
+    def setUp(self):
+        self.daemon = Daemon(copy_examples=False)
+        self.out = os.path.join(self.daemon.home, "out")
+
+    def tearDown(self):
+        self.daemon.cleanup()
+
+    def cli(self, *args, check=False):
+        return self.daemon.cli(*args, check=check)
+
+    def runs(self, dag_id):
+        return json.loads(self.cli("dags", "list-runs", dag_id, "-o", "json", check=True).stdout)
+
+    def wait_for_dag(self, dag_id):
+        wait_for(lambda: dag_id in self.daemon.dag_ids())
+
+    def wait_all_finished(self, dag_id, count, timeout=30):
+        def done():
+            runs = self.runs(dag_id)
+            return runs if len(runs) >= count and all(r["state"] in ("success", "failed") for r in runs) else None
+        return wait_for(done, timeout=timeout)[0]
+
+    def database(self):
+        return sqlite3.connect(os.path.join(self.daemon.home, "mayaflow.db"), timeout=10)
+
+
+class RunIdCollisionTest(DaemonTest):
+    def test_reserved_and_existing_run_ids_are_refused_and_the_scheduler_goes_on(self):
+        self.daemon.write_dag("daily.yaml", daily_dag("daily", days_ago(3), self.out))
+        self.daemon.start()
+        self.wait_for_dag("daily")
+        runs = self.wait_all_finished("daily", 3)
+        next_fire = "scheduled__%sT00:00:00+00:00" % days_ago(0)
+        for run_id in (next_fire, "backfill__2024-01-01T00:00:00+00:00", "asset_triggered__x", "dataset_triggered__y"):
+            refused = self.cli("dags", "trigger", "daily", "-r", run_id)
+            self.assertEqual(refused.returncode, 1, refused.stdout)
+            self.assertIn("reserved for", refused.stderr)
+        bad = self.cli("dags", "trigger", "daily", "-r", "no spaces please")
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("not allowed", bad.stderr)
+        existing = self.cli("dags", "trigger", "daily", "-r", runs[0]["run_id"])
+        self.assertEqual(existing.returncode, 1)
+        self.assertIn("reserved", existing.stderr)  # a scheduled run's id is reserved anyway
+        self.cli("dags", "trigger", "daily", "-r", "mine", check=True)
+        again = self.cli("dags", "trigger", "daily", "-r", "mine")
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("already has a run 'mine'", again.stderr)
+        # The scheduler still commits: another trigger goes through and runs.
+        created = self.cli("dags", "trigger", "daily", "-r", "mine_too", check=True)
+        self.assertIn("Created run mine_too", created.stdout)
+        wait_for(lambda: "mine_too" in read_text(self.out))
+        self.assertNotIn("could not commit", self.daemon.read_log())
+
+    def test_backfill_reprocessing_a_scheduled_run_then_restart_makes_no_second_run(self):
+        self.daemon.write_dag("daily.yaml", daily_dag("daily", days_ago(4), self.out))
+        self.daemon.start()
+        self.wait_for_dag("daily")
+        self.wait_all_finished("daily", 4)
+        # Over the latest scheduled run: once relabelled `backfill`, it used to be made again.
+        result = self.cli("dags", "backfill", "daily", "--from", days_ago(2), "--to", days_ago(1),
+                          "--reprocess-behavior", "completed", check=True)
+        self.assertIn("run again", result.stdout)
+        wait_for(lambda: read_text(self.out).count("scheduled__%sT00:00:00+00:00" % days_ago(1)) == 2)
+        self.wait_all_finished("daily", 4)
+        self.daemon.stop()
+        self.daemon.start()
+        self.cli("dags", "trigger", "daily", "-r", "after_restart", check=True)
+        wait_for(lambda: "after_restart" in read_text(self.out))
+        runs = self.runs("daily")
+        dates = [r["logical_date"] for r in runs]
+        self.assertEqual(len(dates), len(set(dates)), runs)
+        self.assertEqual(len(runs), 5)
+        self.assertNotIn("UNIQUE", self.daemon.read_log())
+        self.assertNotIn("could not commit", self.daemon.read_log())
+
+
+class CommitFailureTest(DaemonTest):
+    """A SQLite trigger makes every insert of a run of DAG 'victim' fail, as a full disk or a
+    constraint would: the one decision that cannot be committed is isolated."""
+
+    def inject_failure(self):
+        with self.database() as db:
+            db.execute("CREATE TRIGGER inject_failure BEFORE INSERT ON dag_run WHEN NEW.dag_id = 'victim' "
+                       "BEGIN SELECT RAISE(ABORT, 'injected failure for victim'); END")
+
+    def test_a_command_that_cannot_be_committed_fails_alone(self):
+        steady_out = os.path.join(self.daemon.home, "steady.out")
+        self.daemon.write_dag("victim.yaml", MANUAL.format(dag_id="victim", out=self.out))
+        self.daemon.write_dag("steady.yaml", MANUAL.format(dag_id="steady", out=steady_out))
+        self.daemon.start()
+        self.wait_for_dag("victim")
+        self.wait_for_dag("steady")
+        self.inject_failure()
+        for attempt in range(3):  # more than once: no wedge, each fails alone
+            failed = self.cli("dags", "trigger", "victim", "-r", "v%d" % attempt)
+            self.assertEqual(failed.returncode, 1, failed.stdout)
+            self.assertIn("injected failure for victim", failed.stderr)
+            self.assertNotIn("Created run", failed.stdout)
+            self.assertEqual(self.runs("victim"), [])
+            created = self.cli("dags", "trigger", "steady", "-r", "s%d" % attempt, check=True)
+            self.assertIn("Created run s%d" % attempt, created.stdout)
+        wait_for(lambda: sorted(read_text(steady_out).split()) == ["s0", "s1", "s2"])
+        self.assertIsNone(self.daemon.process.poll())  # still running
+
+    def test_a_failure_that_repeats_stops_the_daemon_with_a_message(self):
+        self.daemon.start()
+        self.inject_failure()
+        self.daemon.write_dag("victim.yaml", daily_dag("victim", days_ago(2), self.out))
+        code = self.daemon.process.wait(timeout=60)
+        self.assertEqual(code, 1)
+        log = self.daemon.read_log()
+        self.assertIn("the scheduler stopped: 5 turns in a row could not commit", log)
+        self.assertIn("injected failure for victim", log)
+
+    def test_sigterm_stops_the_daemon_while_commits_fail(self):
+        self.daemon.start()
+        self.inject_failure()
+        self.daemon.write_dag("victim.yaml", daily_dag("victim", days_ago(2), self.out))
+        wait_for(lambda: "could not commit its decisions (1 of 5" in self.daemon.read_log())
+        start = time.monotonic()
+        self.assertIn(self.daemon.stop(signal.SIGTERM, timeout=15), (0, 1))  # 1 if the fifth failure came first
+        self.assertLess(time.monotonic() - start, 15)
+
+
+class RenamedDagTest(DaemonTest):
+    def test_a_renamed_dag_id_retires_the_old_one(self):
+        path = self.daemon.write_dag("sales.yaml", daily_dag("sales_v1", days_ago(3), self.out, catchup="false"))
+        self.daemon.start()
+        self.wait_for_dag("sales_v1")
+        self.wait_all_finished("sales_v1", 1)
+        self.daemon.write_dag("sales.yaml", daily_dag("sales_v2", days_ago(3), self.out, catchup="false"))
+        wait_for(lambda: self.daemon.dag_ids() == ["sales_v2"])
+        refused = self.cli("dags", "trigger", "sales_v1")
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("DAG 'sales_v1' is not active: its file %s now defines 'sales_v2'" % path, refused.stderr)
+        backfill = self.cli("dags", "backfill", "sales_v1", "--from", days_ago(2), "--to", days_ago(1))
+        self.assertEqual(backfill.returncode, 1)
+        self.assertIn("is not active", backfill.stderr)
+        self.cli("dags", "trigger", "sales_v2", "-r", "v2_by_hand", check=True)
+        wait_for(lambda: "v2_by_hand" in read_text(self.out))
+        # After a restart the old DAG is still retired, and its history is kept.
+        self.daemon.stop()
+        self.daemon.start()
+        self.assertEqual(self.daemon.dag_ids(), ["sales_v2"])
+        self.assertEqual(len(self.runs("sales_v1")), 1)
+        self.assertEqual(self.cli("dags", "trigger", "sales_v1").returncode, 1)
+        listed = json.loads(self.cli("dags", "list", "--include-inactive", "-o", "json", check=True).stdout)
+        self.assertEqual(sorted(r["dag_id"] for r in listed), ["sales_v1", "sales_v2"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
