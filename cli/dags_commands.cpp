@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <set>
 
 #include "cli/cli_support.h"
 #include "engine/dagfile/dag_folder.h"
@@ -44,6 +45,37 @@ void list_import_errors(OutputFormat format) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& error : *errors) rows.push_back({error.filename, error.stack_trace});
     print_table({"filepath", "error"}, rows, format);
+}
+
+// Warnings about DAGs that load (Airflow's DAG warnings): `list-import-errors` points here.
+void list_warnings(const std::string& dag_id, OutputFormat format) {
+    auto settings = settings_or_fail();
+    auto store = open_store_or_fail(settings, true);
+    auto warnings = store->list_dag_warnings(dag_id);
+    if (!warnings) throw CommandFailed{warnings.error().message};
+    if (format == OutputFormat::table) {
+        if (warnings->empty()) {
+            std::cout << "No data found\n";
+            return;
+        }
+        for (const auto& warning : *warnings) std::cout << warning.dag_id << ": " << warning.message << "\n";
+        return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& warning : *warnings) rows.push_back({warning.dag_id, warning.warning_type, warning.message});
+    print_table({"dag_id", "warning_type", "message"}, rows, format);
+}
+
+// After the import errors: how many DAGs that load have warnings, on stderr.
+void mention_warnings() {
+    auto settings = settings_or_fail();
+    auto store = open_store_or_fail(settings, true);
+    auto warnings = store->list_dag_warnings("");
+    if (!warnings || warnings->empty()) return;
+    std::set<std::string> dags;
+    for (const auto& warning : *warnings) dags.insert(warning.dag_id);
+    std::cerr << fmt::format("note: {} warning(s) about {} DAG(s) that load: `mayaflow dags list-warnings`\n",
+                             warnings->size(), dags.size());
 }
 
 void validate(const std::vector<std::string>& paths, const std::optional<std::string>& dags_folder) {
@@ -131,7 +163,19 @@ void register_dags_commands(CLI::App& app) {
     static OutputFormat errors_format = OutputFormat::table;
     auto* errors = dags->add_subcommand("list-import-errors", "List the DAG files that failed to load, and why");
     add_output_option(*errors, errors_format);
-    errors->callback([] { list_import_errors(errors_format); });
+    errors->callback([] {
+        list_import_errors(errors_format);
+        mention_warnings();
+    });
+
+    static std::string warnings_dag;
+    static OutputFormat warnings_format = OutputFormat::table;
+    auto* warnings = dags->add_subcommand(
+        "list-warnings", "List warnings about DAGs that load (cron fields Airflow and crontab read differently, "
+                         "template names Airflow 3 removed)");
+    warnings->add_option("-d,--dag-id", warnings_dag, "Only this DAG's warnings");
+    add_output_option(*warnings, warnings_format);
+    warnings->callback([] { list_warnings(warnings_dag, warnings_format); });
 
     static std::vector<std::string> validate_paths;
     static std::optional<std::string> validate_root;

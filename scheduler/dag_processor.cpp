@@ -156,7 +156,7 @@ void DagProcessor::parse_and_report(const std::string& file, KnownFile& known) {
         return;
     }
     known.dag_id = result.dag->dag_id;
-    sink_.dag_loaded(shown(file), *result.dag);
+    sink_.dag_loaded(shown(file), *result.dag, result.warnings);
 }
 
 void DagProcessor::report_failed(const std::string& file, KnownFile& known, const std::vector<LoadError>& errors) {

@@ -36,7 +36,8 @@ class FolderWatch;
 class DagFileSink {
   public:
     virtual ~DagFileSink() = default;
-    virtual void dag_loaded(const std::string& filename, const Dag& dag) = 0;
+    // `warnings` are what the load found worth saying about a DAG that loads (dags validate prints them).
+    virtual void dag_loaded(const std::string& filename, const Dag& dag, const std::vector<LoadError>& warnings) = 0;
     virtual void dag_failed(const std::string& filename, const std::vector<LoadError>& errors) = 0;
     virtual void file_deleted(const std::string& filename) = 0;
 };

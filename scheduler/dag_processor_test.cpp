@@ -31,7 +31,7 @@ class RecordingSink : public DagFileSink {
         std::string text;  // the dag_id, or the errors
     };
 
-    void dag_loaded(const std::string& filename, const Dag& dag) override {
+    void dag_loaded(const std::string& filename, const Dag& dag, const std::vector<LoadError>&) override {
         if (dag.dag_id == "sink_throws") throw std::runtime_error("the sink failed on purpose");
         (void)to_json(dag).dump();
         add({"loaded", filename, dag.dag_id});

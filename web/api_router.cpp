@@ -35,6 +35,13 @@ nlohmann::json dag_json(const DagRecord& dag) {
     };
 }
 
+nlohmann::json warning_json(const DagWarningRecord& warning) {
+    return {{"dag_id", warning.dag_id},
+            {"warning_type", warning.warning_type},
+            {"message", warning.message},
+            {"timestamp", iso(warning.timestamp)}};
+}
+
 HttpResponse json_response(const nlohmann::json& body, int status = 200) {
     return HttpResponse{status, "application/json", dump_json(body), {}};
 }
@@ -98,6 +105,8 @@ HttpResponse ApiRouter::handle(const HttpRequest& request) {
         answer = [this, &path] { return get_dag(path.substr(13)); };
     } else if (path == "/api/v1/importErrors") {
         answer = [this, &query] { return list_import_errors(query); };
+    } else if (path == "/api/v1/dagWarnings") {
+        answer = [this, &query] { return list_dag_warnings(query); };
     } else {
         return problem(404, "Not Found", fmt::format("no resource at {}; the API lives under /api/v1", path));
     }
@@ -125,7 +134,29 @@ HttpResponse ApiRouter::get_dag(const std::string& dag_id) {
     auto dag = store_.find_dag(dag_id);
     if (!dag) return problem(503, "Service Unavailable", dag.error().message);
     if (!*dag) return problem(404, "Not Found", fmt::format("no DAG with dag_id '{}'", escape_invalid_utf8(dag_id)));
-    return json_response(dag_json(**dag));
+    auto body = dag_json(**dag);
+    auto warnings = store_.list_dag_warnings(dag_id);
+    if (!warnings) return problem(503, "Service Unavailable", warnings.error().message);
+    body["warnings"] = nlohmann::json::array();
+    for (const auto& warning : *warnings) body["warnings"].push_back(warning_json(warning));
+    return json_response(body);
+}
+
+HttpResponse ApiRouter::list_dag_warnings(const std::map<std::string, std::string>& query) {
+    HttpResponse error;
+    auto page = read_page(query, error);
+    if (!page) return error;
+    auto dag_id = query.count("dag_id") ? query.at("dag_id") : std::string();
+    auto warnings = store_.list_dag_warnings(dag_id);
+    if (!warnings) return problem(503, "Service Unavailable", warnings.error().message);
+    auto type = query.count("warning_type") ? query.at("warning_type") : std::string();
+    auto items = nlohmann::json::array();
+    size_t total = 0;
+    for (const auto& warning : *warnings) {
+        if (!type.empty() && warning.warning_type != type) continue;
+        if (total++ >= page->offset && items.size() < page->limit) items.push_back(warning_json(warning));
+    }
+    return json_response({{"dag_warnings", items}, {"total_entries", total}});
 }
 
 HttpResponse ApiRouter::list_import_errors(const std::map<std::string, std::string>& query) {

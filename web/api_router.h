@@ -26,6 +26,7 @@ class ApiRouter {
     HttpResponse list_dags(const std::map<std::string, std::string>& query);
     HttpResponse get_dag(const std::string& dag_id);
     HttpResponse list_import_errors(const std::map<std::string, std::string>& query);
+    HttpResponse list_dag_warnings(const std::map<std::string, std::string>& query);
     HttpResponse version();
     HttpResponse health();
     HttpResponse index_page();

@@ -11,6 +11,7 @@
 #include "engine/dagfile/names.h"
 #include "engine/dagfile/task_builder.h"
 #include "engine/dagfile/text_encoding.h"
+#include "engine/time/cron_reading.h"
 #include "engine/time/iso8601.h"
 #include "engine/util/hash.h"
 #include "engine/util/text.h"
@@ -135,8 +136,16 @@ class DagFileParser {
             if (!n->IsNull()) {
                 if (auto text = reader_.string(*n, "schedule")) {
                     auto schedule = Schedule::parse(*text);
-                    if (schedule) dag.schedule = *schedule;
-                    else reader_.error(*n, "schedule", schedule.error().message);
+                    if (schedule) {
+                        dag.schedule = *schedule;
+                        if (schedule->kind() == Schedule::Kind::cron) {
+                            if (auto warning = cron_day_fields_warning(schedule->cron())) {
+                                reader_.warn(reader_.where(*n), "schedule", *warning);
+                            }
+                        }
+                    } else {
+                        reader_.error(*n, "schedule", schedule.error().message);
+                    }
                 }
             }
         }

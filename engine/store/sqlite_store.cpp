@@ -281,6 +281,43 @@ Status SqliteStore::set_paused(const std::string& dag_id, bool paused) {
     return Status::success();
 }
 
+Status SqliteStore::record_dag_warnings(const std::string& dag_id, const std::vector<std::string>& messages,
+                                        Instant now) {
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction transaction(db_);
+    MAYAFLOW_TRY(transaction.begin());
+    {
+        MAYAFLOW_PREPARE(clear, db_, "DELETE FROM dag_warning WHERE dag_id = ?");
+        clear.bind(1, dag_id);
+        MAYAFLOW_TRY(clear.run());
+    }
+    for (const auto& message : messages) {
+        MAYAFLOW_PREPARE(insert, db_,
+                         "INSERT INTO dag_warning (dag_id, warning_type, message, timestamp) VALUES (?, 'dag_file', ?, ?)");
+        insert.bind(1, dag_id).bind(2, message).bind(3, to_micros(now));
+        MAYAFLOW_TRY(insert.run());
+    }
+    return transaction.commit();
+}
+
+Result<std::vector<DagWarningRecord>> SqliteStore::list_dag_warnings(const std::string& dag_id) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_,
+                     "SELECT w.dag_id, w.warning_type, w.message, w.timestamp FROM dag_warning w "
+                     "JOIN dag d ON d.dag_id = w.dag_id WHERE d.is_active = 1 AND (? = '' OR w.dag_id = ?) "
+                     "ORDER BY w.dag_id, w.rowid");
+    query.bind(1, dag_id).bind(2, dag_id);
+    std::vector<DagWarningRecord> records;
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        records.push_back(DagWarningRecord{query.column_text(0), query.column_text(1), query.column_text(2),
+                                           from_micros(query.column_int(3))});
+    }
+    return records;
+}
+
 Result<std::vector<std::string>> migrate_database(const std::filesystem::path& path) {
     int before = 0;
     if (std::filesystem::exists(path)) {

@@ -39,6 +39,9 @@ class SqliteStore : public Store, public RunStore, public CommandQueue {
     Result<std::optional<DagVersionRecord>> latest_dag_version(const std::string& dag_id) override;
     Result<std::vector<ImportErrorRecord>> list_import_errors() override;
     Status set_paused(const std::string& dag_id, bool paused) override;
+    Status record_dag_warnings(const std::string& dag_id, const std::vector<std::string>& messages,
+                               Instant now) override;
+    Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) override;
 
     // RunStore, in sqlite_run_store.cpp.
     Status write_batch(StateBatch& batch) override;

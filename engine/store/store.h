@@ -41,6 +41,14 @@ struct ImportErrorRecord {
     std::string stack_trace;  // Airflow's name for it: here, the load errors, one per line
 };
 
+// A warning about a DAG that loads (Airflow's DagWarning).
+struct DagWarningRecord {
+    std::string dag_id;
+    std::string warning_type;
+    std::string message;
+    Instant timestamp;
+};
+
 class Store {
   public:
     virtual ~Store() = default;
@@ -58,6 +66,12 @@ class Store {
     virtual Result<std::optional<DagVersionRecord>> latest_dag_version(const std::string& dag_id) = 0;
     virtual Result<std::vector<ImportErrorRecord>> list_import_errors() = 0;
     virtual Status set_paused(const std::string& dag_id, bool paused) = 0;
+
+    // The load-time warnings of a DAG, replacing those of its previous parse.
+    virtual Status record_dag_warnings(const std::string& dag_id, const std::vector<std::string>& messages,
+                                       Instant now) = 0;
+    // Warnings of one DAG, or of every DAG (empty dag_id), by dag_id.
+    virtual Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) = 0;
 };
 
 }  // namespace mayaflow
