@@ -43,10 +43,13 @@ Result<std::string> read_file_at_most(const std::filesystem::path& file, std::si
 }
 
 IncludeFiles::IncludeFiles(std::filesystem::path base_dir, std::filesystem::path root)
-    : base_dir_(std::move(base_dir)) {
+    : base_dir_(base_dir.empty() ? std::filesystem::path(".") : std::move(base_dir)) {
+    // A DAG file named without a folder ("x.yaml") has an empty parent: that is the current folder,
+    // and an empty root must not let every path through.
+    if (root.empty()) root = ".";
     std::error_code ec;
     root_ = std::filesystem::weakly_canonical(root, ec);
-    if (ec) root_ = std::filesystem::absolute(root, ec).lexically_normal();
+    if (ec || root_.empty()) root_ = std::filesystem::absolute(root, ec).lexically_normal();
 }
 
 Result<IncludedFile*> IncludeFiles::read(std::string_view relative_path) {

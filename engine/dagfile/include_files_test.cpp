@@ -25,6 +25,10 @@ TEST_CASE("each included file is read once per load", "[dagfile][include]") {
     CHECK(includes.paths().size() == 1);
     CHECK_FALSE(includes.read("/etc/passwd").ok());
     CHECK_THAT(includes.read("../outside.sh").error().message, Catch::Contains("is outside the DAG folder"));
+
+    // A DAG file named without a folder: the current folder is the root, not "anything goes".
+    IncludeFiles bare("", "");
+    CHECK_THAT(bare.read("../../../../../../etc/hostname").error().message, Catch::Contains("is outside the DAG folder"));
 }
 
 TEST_CASE("a for_each over an included script copies the text it read once", "[dagfile][include]") {
