@@ -118,9 +118,9 @@ class DagFileParser {
         if (dag.dag_id.size() > kMaxIdLength || !is_id_text(dag.dag_id)) {
             SourceLocation where = fields.count("dag_id") ? reader_.where(*node("dag_id")) : SourceLocation{file_.string(), 1, 1};
             reader_.error(where, "dag_id",
-                          fmt::format("dag_id {} ({} characters) may contain only letters, digits, '_', '-' and '.', "
-                                      "at most {}",
-                                      quote_for_message(dag.dag_id), dag.dag_id.size(), kMaxIdLength));
+                          fmt::format("dag_id {} may contain only letters, digits, '_', '-' and '.', at most {} of "
+                                      "them (it has {})",
+                                      quote_for_message(dag.dag_id), kMaxIdLength, dag.dag_id.size()));
         }
         if (auto* n = node("description")) dag.description = reader_.string(*n, "description").value_or("");
         if (auto* n = node("doc_md")) dag.doc_md = reader_.string(*n, "doc_md").value_or("");

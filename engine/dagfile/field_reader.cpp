@@ -162,7 +162,7 @@ std::vector<YamlEntry> FieldReader::entries(const YAML::Node& map, const std::st
         }
         if (!seen.insert(key).second) {
             error(it->first, field.empty() ? key : field + "." + key,
-                  fmt::format("duplicate key {}: each key may appear once", quote_for_message(key)));
+                  fmt::format("duplicate key {}: each key may appear once", quote_name(key)));
             continue;
         }
         YAML::Node value = it->second;
@@ -181,6 +181,8 @@ std::vector<YamlEntry> FieldReader::entries(const YAML::Node& map, const std::st
                 error(source, field, "'<<' must merge a mapping (or a list of mappings)");
                 continue;
             }
+            // Aliases let a few lines merge the same large mapping many times over: count the keys.
+            if (!charge_nodes(source.size(), source, field)) return result;
             for (auto it = source.begin(); it != source.end(); ++it) {
                 if (!it->first.IsScalar()) continue;
                 std::string key = it->first.Scalar();
@@ -308,7 +310,7 @@ std::optional<nlohmann::json> FieldReader::convert(const YAML::Node& node, const
                 return plain_scalar_to_json(node.Scalar());
             }
             error(node, field,
-                  fmt::format("unsupported tag {}: mayaflow knows !include and the standard tags", quote_for_message(tag)));
+                  fmt::format("unsupported tag {}: mayaflow knows !include and the standard tags", quote_name(tag)));
             return std::nullopt;
         }
         case YAML::NodeType::Sequence: {

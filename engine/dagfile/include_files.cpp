@@ -37,15 +37,19 @@ Result<std::string> read_file_at_most(const std::filesystem::path& file, std::si
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     if (in.bad()) return make_error("cannot read the file: input error");
     text.resize(static_cast<std::size_t>(in.gcount()));
-    if (text.size() > size) return make_error("the file grew while it was being read; the limit is {} bytes", max_bytes);
+    if (text.size() > size)
+        return make_error("the file grew while it was being read; the limit is {} bytes", max_bytes);
     return text;
 }
 
 IncludeFiles::IncludeFiles(std::filesystem::path base_dir, std::filesystem::path root)
-    : base_dir_(std::move(base_dir)) {
+    : base_dir_(base_dir.empty() ? std::filesystem::path(".") : std::move(base_dir)) {
+    // A DAG file named without a folder ("x.yaml") has an empty parent: that is the current folder,
+    // and an empty root must not let every path through.
+    if (root.empty()) root = ".";
     std::error_code ec;
     root_ = std::filesystem::weakly_canonical(root, ec);
-    if (ec) root_ = std::filesystem::absolute(root, ec).lexically_normal();
+    if (ec || root_.empty()) root_ = std::filesystem::absolute(root, ec).lexically_normal();
 }
 
 Result<IncludedFile*> IncludeFiles::read(std::string_view relative_path) {
@@ -69,14 +73,15 @@ Result<IncludedFile*> IncludeFiles::read(std::string_view relative_path) {
     return load(resolved, relative_path);
 }
 
-Result<IncludedFile*> IncludeFiles::load(const std::filesystem::path& resolved, std::string_view relative_path) {
+Result<IncludedFile*> IncludeFiles::load(const std::filesystem::path& resolved,
+                                         std::string_view relative_path) {
     namespace fs = std::filesystem;
     const std::string key = resolved.string();
     const std::string shown_path = escape_invalid_utf8(key);
     std::error_code ec;
     if (!fs::is_regular_file(resolved, ec)) {
-        return make_error("cannot read include file {}: {} does not exist or is not a file", named(relative_path),
-                          shown_path);
+        return make_error("cannot read include file {}: {} does not exist or is not a file",
+                          named(relative_path), shown_path);
     }
     paths_.push_back(key);
     auto refuse = [&](std::string reason) -> Error {
@@ -90,9 +95,10 @@ Result<IncludedFile*> IncludeFiles::load(const std::filesystem::path& resolved, 
         return refuse(fmt::format("is too large ({} bytes; the limit is {})", size, kMaxIncludeFileBytes));
     }
     if (bytes_read_ + size > kMaxIncludedBytesPerDag) {
-        return refuse(fmt::format("would bring the files this DAG includes to {} bytes; the limit is {} bytes "
-                                  "in all",
-                                  bytes_read_ + size, kMaxIncludedBytesPerDag));
+        return refuse(
+            fmt::format("would bring the files this DAG includes to {} bytes; the limit is {} bytes "
+                        "in all",
+                        bytes_read_ + size, kMaxIncludedBytesPerDag));
     }
     auto text = read_file_at_most(resolved, kMaxIncludeFileBytes);
     if (!text) return refuse(fmt::format("cannot be read: {}", text.error().message));

@@ -25,6 +25,10 @@ TEST_CASE("each included file is read once per load", "[dagfile][include]") {
     CHECK(includes.paths().size() == 1);
     CHECK_FALSE(includes.read("/etc/passwd").ok());
     CHECK_THAT(includes.read("../outside.sh").error().message, Catch::Contains("is outside the DAG folder"));
+
+    // A DAG file named without a folder: the current folder is the root, not "anything goes".
+    IncludeFiles bare("", "");
+    CHECK_THAT(bare.read("../../../../../../etc/hostname").error().message, Catch::Contains("is outside the DAG folder"));
 }
 
 TEST_CASE("a for_each over an included script copies the text it read once", "[dagfile][include]") {
@@ -32,8 +36,10 @@ TEST_CASE("a for_each over an included script copies the text it read once", "[d
     folder.write("run.sh", "echo {{ params.x }} " + std::string(10'000, '#') + "\n");
     std::string items;
     for (int i = 0; i < 1000; ++i) items += (i ? ", " : "") + std::to_string(i);
-    folder.write("dag.yaml", "tasks:\n  - task_id: t_{{ item }}\n    operator: bash\n    bash_command: run.sh\n"
-                             "    for_each: [" + items + "]\n");
+    folder.write("dag.yaml",
+                 "tasks:\n  - task_id: t_{{ item }}\n    operator: bash\n    bash_command: run.sh\n"
+                 "    for_each: [" +
+                     items + "]\n");
     auto result = folder.load("dag.yaml");
     INFO(format_errors(result.errors));
     REQUIRE(result.dag);
@@ -44,21 +50,25 @@ TEST_CASE("a for_each over an included script copies the text it read once", "[d
     folder.write("big.sh", "echo {{ ds }}\n" + std::string(4 * 1024 * 1024 - 20, '#'));
     items.clear();
     for (int i = 0; i < 10'000; ++i) items += (i ? ", " : "") + std::to_string(i);
-    folder.write("big.yaml", "tasks:\n  - task_id: t_{{ item }}\n    operator: bash\n    bash_command: big.sh\n"
-                             "    for_each: [" + items + "]\n");
+    folder.write("big.yaml",
+                 "tasks:\n  - task_id: t_{{ item }}\n    operator: bash\n    bash_command: big.sh\n"
+                 "    for_each: [" +
+                     items + "]\n");
     check_refused(folder.load("big.yaml"), "the DAG's tasks hold more than 64 MiB of parameters");
 }
 
 TEST_CASE("include cycles are errors that name the chain of files", "[dagfile][include]") {
     ScratchFolder folder("mayaflow-include-cycle");
-    folder.write("self_dag.yaml", "params: !include self_dag.yaml\ntasks:\n  - task_id: a\n    operator: empty\n");
+    folder.write("self_dag.yaml",
+                 "params: !include self_dag.yaml\ntasks:\n  - task_id: a\n    operator: empty\n");
     check_refused(folder.load("self_dag.yaml"), "include cycle: ");
 
     folder.write("_self.yaml", "x: !include _self.yaml\n");
     folder.write("one.yaml", "params: !include _self.yaml\ntasks:\n  - task_id: a\n    operator: empty\n");
     auto one = folder.load("one.yaml");
     check_refused(one, "_self.yaml -> ");
-    CHECK_THAT(format_errors(one.errors), Catch::Contains("a file may not include itself, directly or through other files"));
+    CHECK_THAT(format_errors(one.errors),
+               Catch::Contains("a file may not include itself, directly or through other files"));
 
     folder.write("_a.yaml", "b: !include _b.yaml\n");
     folder.write("_b.yaml", "- !include _a.yaml\n");
@@ -74,7 +84,8 @@ TEST_CASE("include cycles are errors that name the chain of files", "[dagfile][i
     folder.write("_c2.yaml", "next: !include _c3.yaml\n");
     folder.write("_c3.yaml", "next: !include _c4.yaml\n");
     folder.write("_c4.yaml", "next: [1, 2, !include _c1.yaml]\n");
-    folder.write("four.yaml", "tasks:\n  - task_id: t_{{ item }}\n    operator: empty\n    for_each: !include _c1.yaml\n");
+    folder.write("four.yaml",
+                 "tasks:\n  - task_id: t_{{ item }}\n    operator: empty\n    for_each: !include _c1.yaml\n");
     check_refused(folder.load("four.yaml"), "_c4.yaml -> ");
 
     // The same file included twice, side by side, is not a cycle.
@@ -109,22 +120,26 @@ TEST_CASE("include depth and value depth count across files", "[dagfile][include
         folder.write("_d" + std::to_string(i) + ".yaml",
                      nested(i == 4 ? "1" : "!include _d" + std::to_string(i + 1) + ".yaml"));
     }
-    folder.write("deep.yaml", "params: {x: !include _d0.yaml}\ntasks:\n  - task_id: a\n    operator: empty\n");
+    folder.write("deep.yaml",
+                 "params: {x: !include _d0.yaml}\ntasks:\n  - task_id: a\n    operator: empty\n");
     check_refused(folder.load("deep.yaml"), "value is nested too deeply (more than 64 levels)");
     // JSON too: a file of 100,000 brackets is refused before it is parsed.
     folder.write("deep.json", std::string(100'000, '[') + std::string(100'000, ']'));
-    folder.write("deep_json.yaml", "params: {x: !include deep.json}\ntasks:\n  - task_id: a\n    operator: empty\n");
+    folder.write("deep_json.yaml",
+                 "params: {x: !include deep.json}\ntasks:\n  - task_id: a\n    operator: empty\n");
     check_refused(folder.load("deep_json.yaml"), "is nested too deeply");
 }
 
-TEST_CASE("included files that are not UTF-8 are errors naming the file, line and byte", "[dagfile][include]") {
+TEST_CASE("included files that are not UTF-8 are errors naming the file, line and byte",
+          "[dagfile][include]") {
     ScratchFolder folder("mayaflow-include-utf8");
     folder.write("latin1.sh", "echo ok\necho caf\xe9\n");
     folder.write("script.yaml", "tasks:\n  - task_id: a\n    operator: bash\n    bash_command: latin1.sh\n");
     auto script = folder.load("script.yaml");
     check_refused(script, "include file 'latin1.sh' is not UTF-8: ");
-    CHECK_THAT(format_errors(script.errors), Catch::Contains("latin1.sh:2:9 has byte 0xe9 at offset 16; save it as UTF-8"));
-    CHECK(script.errors[0].where.line == 4);  // and where the DAG file names it
+    CHECK_THAT(format_errors(script.errors),
+               Catch::Contains("latin1.sh:2:9 has byte 0xe9 at offset 16; save it as UTF-8"));
+    CHECK(script.errors[0].where.line == 4);   // and where the DAG file names it
     CHECK(script.included_files.size() == 1);  // watched, so that fixing it reloads the DAG
 
     folder.write("_latin1.yaml", "name: \xe9t\xe9\n");
@@ -132,7 +147,8 @@ TEST_CASE("included files that are not UTF-8 are errors naming the file, line an
     check_refused(folder.load("data.yaml"), "_latin1.yaml:1:7 has byte 0xe9");
 
     folder.write("bad.json", "[\"\xff\"]");
-    folder.write("json.yaml", "tasks:\n  - task_id: t_{{ item }}\n    operator: empty\n    for_each: !include bad.json\n");
+    folder.write("json.yaml",
+                 "tasks:\n  - task_id: t_{{ item }}\n    operator: empty\n    for_each: !include bad.json\n");
     check_refused(folder.load("json.yaml"), "bad.json:1:3 has byte 0xff");
 }
 

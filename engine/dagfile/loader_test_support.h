@@ -20,7 +20,10 @@ class HostileTestCatalog : public OperatorCatalog {
         OperatorSpec shell;
         shell.name = "bash";
         shell.params = {
-            ParamSpec{.name = "bash_command", .type = ParamType::string, .required = true, .templated = true,
+            ParamSpec{.name = "bash_command",
+                      .type = ParamType::string,
+                      .required = true,
+                      .templated = true,
                       .template_ext = {".sh"}},
             ParamSpec{.name = "env", .type = ParamType::string_map, .templated = true},
             ParamSpec{.name = "count", .type = ParamType::integer},

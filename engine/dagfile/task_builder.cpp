@@ -2,29 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <limits>
 #include <set>
 
 #include "engine/dagfile/names.h"
-#include "engine/template/airflow2_names.h"
 #include "engine/template/template.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
 
 namespace mayaflow {
 namespace {
-
-size_t saturating_multiply(size_t a, size_t b) {
-    size_t product = 0;
-    if (__builtin_mul_overflow(a, b, &product)) return std::numeric_limits<size_t>::max();
-    return product;
-}
-
-size_t saturating_add(size_t a, size_t b) {
-    size_t sum = 0;
-    if (__builtin_add_overflow(a, b, &sum)) return std::numeric_limits<size_t>::max();
-    return sum;
-}
 
 const std::vector<std::string>& group_field_names() {
     static const std::vector<std::string> names = {"group",       "tasks",   "depends_on", "for_each",
@@ -43,11 +29,6 @@ const std::set<std::string>& context_names() {
     return names;
 }
 
-bool has_markup(const std::string& text) {
-    return text.find("{{") != std::string::npos || text.find("{%") != std::string::npos ||
-           text.find("{#") != std::string::npos;
-}
-
 // " (table=students, day=mon)": which combination a generated task or group came from, for error
 // messages; long values are shortened, as the text is kept with every generated task.
 std::string describe_loop_vars(const nlohmann::json& loop_vars) {
@@ -64,64 +45,6 @@ std::string describe_loop_vars(const nlohmann::json& loop_vars) {
 
 // A JSON value for an error message: short, and valid UTF-8 whatever it holds.
 std::string shown_json(const nlohmann::json& value) { return shorten_message(dump_json(value), 60); }
-
-// About the bytes a value holds: its strings and keys, and a little for every other item.
-size_t text_size(const nlohmann::json& value) {
-    size_t size = 0;
-    std::vector<const nlohmann::json*> pending{&value};
-    while (!pending.empty()) {
-        const nlohmann::json* next = pending.back();
-        pending.pop_back();
-        size += 8;
-        if (next->is_string()) size += next->get_ref<const std::string&>().size();
-        if (next->is_object()) {
-            for (const auto& [key, item] : next->items()) {
-                size += key.size();
-                pending.push_back(&item);
-            }
-        } else if (next->is_array()) {
-            for (const auto& item : *next) pending.push_back(&item);
-        }
-    }
-    return size;
-}
-
-// The number of tasks a for_each makes, from the lists written in the file; a list from an
-// included file counts as one until it is read.
-size_t for_each_size(const YAML::Node& node) {
-    if (node.Tag() == "!include") return 1;
-    if (node.IsSequence()) return node.size();
-    if (!node.IsMap()) return 1;
-    size_t total = 1;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node list = it->second;  // a copy: it-> gives a temporary
-        if (list.Tag() != "!include" && list.IsSequence()) total = saturating_multiply(total, list.size());
-    }
-    return total;
-}
-
-// Counts the tasks of `tasks` into `total` and `visited`, stopping once either is past what a DAG
-// may have (aliases can repeat a list many times over without making the file any longer).
-void count_tasks_into(const YAML::Node& tasks, int depth, size_t& total, size_t& visited) {
-    if (!tasks.IsSequence() || depth > kMaxGroupDepth) return;
-    for (size_t i = 0; i < tasks.size(); ++i) {
-        if (total > kMaxTasksPerDag || ++visited > 10 * kMaxTasksPerDag) {
-            total = std::numeric_limits<size_t>::max();
-            return;
-        }
-        const YAML::Node item = tasks[i];
-        if (!item.IsMap()) continue;
-        size_t copies = item["for_each"] ? for_each_size(item["for_each"]) : 1;
-        if (copies == 0) continue;
-        if (!item["group"]) {
-            total = saturating_add(total, copies);
-            continue;
-        }
-        size_t inside = 0;
-        count_tasks_into(item["tasks"], depth + 1, inside, visited);
-        total = saturating_add(total, saturating_multiply(copies, inside));
-    }
-}
 
 nlohmann::json product_of(const std::vector<std::pair<std::string, nlohmann::json>>& lists) {
     auto combinations = nlohmann::json::array({nlohmann::json::object()});
@@ -151,52 +74,7 @@ const std::vector<std::string>& TaskBuilder::task_field_names() {
 }
 
 TaskBuilder::TaskBuilder(FieldReader& reader, const OperatorCatalog& operators)
-    : reader_(reader), operators_(operators) {}
-
-size_t TaskBuilder::count_tasks(const YAML::Node& tasks) {
-    size_t total = 0;
-    size_t visited = 0;
-    count_tasks_into(tasks, 0, total, visited);
-    return total;
-}
-
-bool TaskBuilder::room_for(size_t more, const YAML::Node& node, const std::string& field, std::string_view what) {
-    if (over_limit_) return false;
-    if (saturating_add(tasks_made_, more) <= kMaxTasksPerDag) return true;
-    over_limit_ = true;
-    std::string count = more > kMaxTasksPerDag ? fmt::format("more than {}", kMaxTasksPerDag)
-                                               : fmt::format("{}", saturating_add(tasks_made_, more));
-    reader_.error(node, field,
-                  fmt::format("{} would bring the DAG to {} tasks (for_each lists multiply through their "
-                              "groups); a DAG may have at most {} tasks: split it into several DAGs",
-                              what, count, kMaxTasksPerDag));
-    return false;
-}
-
-bool TaskBuilder::charge_dependencies(size_t count, const YAML::Node& node, const std::string& field) {
-    if (over_limit_) return false;
-    dependencies_ = saturating_add(dependencies_, count);
-    if (dependencies_ <= kMaxDependenciesPerDag) return true;
-    over_limit_ = true;
-    reader_.error(node, field,
-                  fmt::format("the DAG's tasks and groups name more than {} dependencies in all (for_each copies "
-                              "each depends_on list); a DAG may have at most {}",
-                              kMaxDependenciesPerDag, kMaxDependenciesPerDag));
-    return false;
-}
-
-bool TaskBuilder::charge_text(const nlohmann::json& value, SourceLocation where, const std::string& field) {
-    if (over_limit_) return false;
-    task_text_bytes_ = saturating_add(task_text_bytes_, text_size(value));
-    if (task_text_bytes_ <= kMaxTaskTextBytesPerDag) return true;
-    over_limit_ = true;
-    reader_.error(std::move(where), field,
-                  fmt::format("the DAG's tasks hold more than {} MiB of parameters and for_each values (does a "
-                              "for_each copy a large file or value into many tasks?); make the values smaller, "
-                              "or let the task read the file at run time",
-                              kMaxTaskTextBytesPerDag >> 20));
-    return false;
-}
+    : reader_(reader), operators_(operators), budget_(reader), templates_(reader) {}
 
 void TaskBuilder::set_default_args(const YAML::Node& node, const std::string& field) {
     dag_default_args_ = checked_default_args(node, field);
@@ -230,7 +108,7 @@ std::map<std::string, YamlEntry> TaskBuilder::checked_default_args(const YAML::N
 void TaskBuilder::add_tasks(const YAML::Node& tasks, const std::string& field) {
     // Refuse a DAG that would have too many tasks before building any of them: a file of a few
     // kilobytes can ask for millions.
-    if (!room_for(count_tasks(tasks), tasks, field, "the for_each lists in this file")) return;
+    if (!budget_.room_for_tasks(DagBudget::count_tasks(tasks), tasks, field, "the for_each lists in this file")) return;
     Scope scope;
     scope.default_args = dag_default_args_;
     add_entries(tasks, field, scope);
@@ -332,99 +210,6 @@ std::vector<nlohmann::json> TaskBuilder::expand_for_each(const YAML::Node& node,
     return std::vector<nlohmann::json>(combinations.begin(), combinations.end());
 }
 
-std::optional<std::string> TaskBuilder::render_static(const std::string& text, const nlohmann::json& loop_vars,
-                                                      SourceLocation where, const std::string& field, bool is_name) {
-    if (!has_markup(text)) return text;
-    if (is_name && text.size() > kMaxStaticTemplateBytes) {
-        reader_.error(where, field,
-                      fmt::format("this name is fixed when the DAG loads, and its template is {} bytes long; the "
-                                  "limit is {}",
-                                  text.size(), kMaxStaticTemplateBytes));
-        return std::nullopt;
-    }
-    // The same text is rendered once per for_each combination: parse it once (short texts, which are
-    // most of them; a long value is parsed each time, and the DAG's text budget bounds that).
-    std::optional<Result<tmpl::Template>> uncached;
-    auto found = static_templates_.find(text);
-    if (found == static_templates_.end() && text.size() <= kMaxStaticTemplateBytes) {
-        found = static_templates_.emplace(text, tmpl::Template::parse(text)).first;
-    } else if (found == static_templates_.end()) {
-        uncached.emplace(tmpl::Template::parse(text));
-    }
-    const auto& parsed = uncached ? *uncached : found->second;
-    if (!parsed) {
-        reader_.error(where, field, "template syntax error: " + parsed.error().message);
-        return std::nullopt;
-    }
-    tmpl::Context context;
-    for (auto& [name, value] : loop_vars.items()) context.set(name, tmpl::Value::from_json(value));
-    auto rendered = parsed->render(context, render_budget_);
-    if (!rendered) {
-        std::vector<std::string> names;
-        for (auto& [name, value] : loop_vars.items()) names.push_back(name);
-        std::string budget_note;
-        if (render_budget_.remaining() == 0) {
-            budget_note = fmt::format(" (the values fixed when this DAG loads may do {} steps of template work in "
-                                      "all)",
-                                      kMaxStaticRenderWorkPerDag);
-        }
-        reader_.error(where, field,
-                      fmt::format("{}: this value is fixed when the DAG loads, so it may use only the "
-                                  "for_each variables{}{}",
-                                  rendered.error().message,
-                                  names.empty() ? std::string(" (there are none here)") : " (" + join(names) + ")",
-                                  budget_note));
-        return std::nullopt;
-    }
-    return *rendered;
-}
-
-void TaskBuilder::check_template_text(const std::string& text, const nlohmann::json& loop_vars, SourceLocation where,
-                                      const std::string& field) {
-    if (!has_markup(text)) return;
-    auto found = template_checks_.find(text);
-    if (found == template_checks_.end()) {
-        TemplateCheck check;
-        auto parsed = tmpl::Template::parse(text);
-        if (!parsed) {
-            check.syntax_error = parsed.error().message;
-        } else {
-            for (auto& use : parsed->context_names()) {
-                if (tmpl::airflow3_replacement(use.name)) check.removed_names.push_back(std::move(use));
-            }
-        }
-        found = template_checks_.emplace(text, std::move(check)).first;
-    }
-    const TemplateCheck& check = found->second;
-    if (check.syntax_error) {
-        reader_.error(where, field, "template syntax error: " + *check.syntax_error);
-        return;
-    }
-    for (const auto& use : check.removed_names) {
-        if (loop_vars.contains(use.name)) continue;  // a for_each variable of that name is defined
-        std::string position = text.find('\n') == std::string::npos
-                                   ? fmt::format("column {} of the template", use.column)
-                                   : fmt::format("line {}, column {} of the template", use.line, use.column);
-        reader_.warn(where, field,
-                     fmt::format("'{}' ({}) was removed in Airflow 3 and is undefined here: the task would fail "
-                                 "with \"'{}' is undefined\"; use {}",
-                                 use.name, position, use.name, *tmpl::airflow3_replacement(use.name)));
-    }
-}
-
-void TaskBuilder::check_template_syntax(const nlohmann::json& value, const nlohmann::json& loop_vars,
-                                        SourceLocation where, const std::string& field) {
-    if (value.is_string()) {
-        check_template_text(value.get_ref<const std::string&>(), loop_vars, where, field);
-    } else if (value.is_array()) {
-        for (size_t i = 0; i < value.size(); ++i) {
-            check_template_syntax(value[i], loop_vars, where, fmt::format("{}[{}]", field, i));
-        }
-    } else if (value.is_object()) {
-        for (auto& [key, item] : value.items()) check_template_syntax(item, loop_vars, where, field + "." + key);
-    }
-}
-
 std::string TaskBuilder::full_id(const std::string& group_id, const std::string& local_id) const {
     return group_id.empty() ? local_id : group_id + "." + local_id;
 }
@@ -466,14 +251,14 @@ void TaskBuilder::add_group(const YAML::Node& node, const std::string& field, co
     std::vector<nlohmann::json> combinations = {nlohmann::json::object()};
     if (for_each_entry) combinations = expand_for_each(for_each_entry->value, field + ".for_each");
     // Every combination makes the group's tasks again: count them all before making any.
-    size_t inside = count_tasks(tasks_entry->value);
-    if (!room_for(saturating_multiply(combinations.size(), inside), node, field, "this group's for_each")) return;
+    size_t inside = DagBudget::count_tasks(tasks_entry->value);
+    if (!budget_.room_for_tasks(saturating_multiply(combinations.size(), inside), node, field, "this group's for_each")) return;
     for (const auto& combination : combinations) {
         if (!building()) return;
         nlohmann::json loop_vars = scope.loop_vars;
         for (auto& [name, value] : combination.items()) loop_vars[name] = value;
         std::string group_field = field + describe_loop_vars(combination);
-        auto local_id = render_static(*raw_id, loop_vars, reader_.where(id_entry->value), group_field + ".group");
+        auto local_id = templates_.render(*raw_id, loop_vars, reader_.where(id_entry->value), group_field + ".group");
         if (!local_id) continue;
         if (!is_id_text(*local_id)) {
             reader_.error(id_entry->value, group_field + ".group",
@@ -494,9 +279,9 @@ void TaskBuilder::add_group(const YAML::Node& node, const std::string& field, co
         group.field = group_field;
         if (depends_entry) {
             auto names = reader_.string_list(depends_entry->value, group_field + ".depends_on");
-            if (names && charge_dependencies(names->size(), depends_entry->value, group_field + ".depends_on")) {
+            if (names && budget_.add_dependencies(names->size(), depends_entry->value, group_field + ".depends_on")) {
                 for (const auto& name : *names) {
-                    auto rendered = render_static(name, loop_vars, reader_.where(depends_entry->value),
+                    auto rendered = templates_.render(name, loop_vars, reader_.where(depends_entry->value),
                                                   group_field + ".depends_on");
                     if (rendered) {
                         group.depends_on.push_back(DependencyRef{*rendered, scope.group_id,
@@ -553,7 +338,7 @@ void TaskBuilder::add_task(const YAML::Node& node, const std::string& field, con
             return;
         }
     }
-    if (!room_for(combinations.size(), node, field, "this task's for_each")) return;
+    if (!budget_.room_for_tasks(combinations.size(), node, field, "this task's for_each")) return;
     for (const auto& combination : combinations) {
         if (!building()) return;
         nlohmann::json loop_vars = scope.loop_vars;
@@ -576,13 +361,8 @@ void TaskBuilder::build_task(const std::vector<YamlEntry>& entries, const YamlEn
                              const std::string& field, const Scope& scope, const nlohmann::json& loop_vars,
                              SourceLocation where) {
     size_t errors_before = reader_.error_count();
-    // room_for() counted these tasks in advance; lists read from included files are counted here.
-    if (++tasks_made_ > kMaxTasksPerDag) {
-        --tasks_made_;
-        room_for(1, id_entry->value, field, "this task");
-        return;
-    }
-    if (!charge_text(loop_vars, where, field)) return;
+    if (!budget_.add_task(id_entry->value, field)) return;
+    if (!budget_.add_text(loop_vars, where, field)) return;
     TaskBlueprint blueprint;
     Task& task = blueprint.task;
     task.defined_at = where;
@@ -593,7 +373,7 @@ void TaskBuilder::build_task(const std::vector<YamlEntry>& entries, const YamlEn
 
     auto raw_id = reader_.string(id_entry->value, field + ".task_id");
     if (!raw_id) return;
-    auto local_id = render_static(*raw_id, loop_vars, reader_.where(id_entry->value), field + ".task_id");
+    auto local_id = templates_.render(*raw_id, loop_vars, reader_.where(id_entry->value), field + ".task_id");
     if (!local_id) return;
     if (!is_id_text(*local_id)) {
         reader_.error(id_entry->value, field + ".task_id",
@@ -676,9 +456,9 @@ void TaskBuilder::apply_task_field(Task& task, TaskBlueprint& blueprint, const Y
     const auto& value = entry.value;
     if (key == "depends_on") {
         auto names = reader_.string_list(value, field);
-        if (!names || !charge_dependencies(names->size(), value, field)) return;
+        if (!names || !budget_.add_dependencies(names->size(), value, field)) return;
         for (const auto& name : *names) {
-            auto rendered = render_static(name, loop_vars, reader_.where(value), field);
+            auto rendered = templates_.render(name, loop_vars, reader_.where(value), field);
             if (rendered) blueprint.depends_on.push_back(DependencyRef{*rendered, scope_group, reader_.where(value), field});
         }
     } else if (key == "trigger_rule") {
@@ -713,7 +493,7 @@ void TaskBuilder::apply_task_field(Task& task, TaskBlueprint& blueprint, const Y
     } else if (key == "pool") {
         auto text = reader_.string(value, field);
         if (!text) return;
-        auto rendered = render_static(*text, loop_vars, reader_.where(value), field);
+        auto rendered = templates_.render(*text, loop_vars, reader_.where(value), field);
         if (!rendered) return;
         if (rendered->size() > kMaxIdLength || !is_id_text(*rendered)) {
             reader_.error(value, field,
@@ -827,7 +607,7 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
             while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
             for (const auto& ext : param.template_ext) {
                 if (trimmed.size() > ext.size() && trimmed.ends_with(ext) && trimmed.find('\n') == std::string::npos) {
-                    auto path = render_static(trimmed, loop_vars, where, field);
+                    auto path = templates_.render(trimmed, loop_vars, where, field);
                     if (!path) return;
                     auto content = reader_.read_include(*path, where, field);
                     if (!content) return;
@@ -836,12 +616,12 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
                 }
             }
         }
-        if (!charge_text(result, where, field)) return;
-        check_template_syntax(result, loop_vars, where, field);
+        if (!budget_.add_text(result, where, field)) return;
+        templates_.check(result, loop_vars, where, field);
     } else {
-        if (!charge_text(result, where, field)) return;
+        if (!budget_.add_text(result, where, field)) return;
         if (result.is_string()) {
-            auto rendered = render_static(result.get<std::string>(), loop_vars, where, field, false);
+            auto rendered = templates_.render(result.get<std::string>(), loop_vars, where, field, false);
             if (!rendered) return;
             result = std::move(*rendered);
         }

@@ -10,12 +10,15 @@ using test::load_text;
 
 namespace {
 
-DagLoadResult with_command(const std::string& command, const std::string& more = "", const std::string& id = "t") {
-    return load_text("tasks:\n  - task_id: \"" + id + "\"\n    operator: bash\n    bash_command: \"" + command + "\"\n" +
-                     more);
+DagLoadResult with_command(const std::string& command, const std::string& more = "",
+                           const std::string& id = "t") {
+    return load_text("tasks:\n  - task_id: \"" + id + "\"\n    operator: bash\n    bash_command: \"" +
+                     command + "\"\n" + more);
 }
 
-std::string warnings_of(const DagLoadResult& result) { return format_errors(result.warnings); }
+std::string warnings_of(const DagLoadResult& result) {
+    return format_errors(result.warnings);
+}
 
 }  // namespace
 
@@ -53,7 +56,8 @@ TEST_CASE("names the template or the DAG defines itself do not warn", "[dagfile]
     for (const std::string& command :
          {std::string("{% set execution_date = 1 %}{{ execution_date }}"),
           std::string("{% for next_ds in [1] %}{{ next_ds }}{% endfor %}"),
-          std::string("{{ data_interval_end | ds }} {{ logical_date }} {{ prev_data_interval_start_success }}"),
+          std::string(
+              "{{ data_interval_end | ds }} {{ logical_date }} {{ prev_data_interval_start_success }}"),
           std::string("{{ dag_run.execution_date }}"), std::string("{{ params.next_ds }}"),
           std::string("next_ds without braces")}) {
         auto result = with_command(command);
@@ -61,7 +65,8 @@ TEST_CASE("names the template or the DAG defines itself do not warn", "[dagfile]
         REQUIRE(result.dag);
         CHECK(result.warnings.empty());
     }
-    auto loop_variable = with_command("{{ next_ds }}", "    for_each: {next_ds: [a, b]}\n", "t_{{ next_ds }}");
+    auto loop_variable =
+        with_command("{{ next_ds }}", "    for_each: {next_ds: [a, b]}\n", "t_{{ next_ds }}");
     INFO(format_errors(loop_variable.errors));
     REQUIRE(loop_variable.dag);
     CHECK(loop_variable.warnings.empty());
@@ -70,7 +75,8 @@ TEST_CASE("names the template or the DAG defines itself do not warn", "[dagfile]
 TEST_CASE("a warning repeated by a for_each is said once", "[dagfile][warnings]") {
     std::string items = "[";
     for (int i = 0; i < 500; ++i) items += (i ? ", " : "") + std::to_string(i);
-    auto result = with_command("echo {{ next_ds }} {{ prev_ds }}", "    for_each: " + items + "]\n", "t_{{ item }}");
+    auto result =
+        with_command("echo {{ next_ds }} {{ prev_ds }}", "    for_each: " + items + "]\n", "t_{{ item }}");
     INFO(format_errors(result.errors));
     REQUIRE(result.dag);
     CHECK(result.dag->tasks.size() == 500);
@@ -78,8 +84,9 @@ TEST_CASE("a warning repeated by a for_each is said once", "[dagfile][warnings]"
 }
 
 TEST_CASE("warnings do not hide errors and errors do not need warnings", "[dagfile][warnings]") {
-    auto result = load_text("tasks:\n  - task_id: t\n    operator: bash\n    bash_command: \"{{ next_ds }}\"\n"
-                            "    retries: many\n");
+    auto result = load_text(
+        "tasks:\n  - task_id: t\n    operator: bash\n    bash_command: \"{{ next_ds }}\"\n"
+        "    retries: many\n");
     CHECK_FALSE(result.dag);
     CHECK(result.errors.size() == 1);
     CHECK(result.warnings.size() == 1);

@@ -10,10 +10,10 @@
 namespace mayaflow {
 
 struct NotUtf8 {
-    int line = 1;             // 1-based
-    int column = 1;           // 1-based, in characters
-    std::size_t offset = 0;   // of the byte, from the start of the text
-    unsigned char byte = 0;   // the first byte that is not UTF-8
+    int line = 1;            // 1-based
+    int column = 1;          // 1-based, in characters
+    std::size_t offset = 0;  // of the byte, from the start of the text
+    unsigned char byte = 0;  // the first byte that is not UTF-8
 };
 
 // nullopt when all of `text` is UTF-8.

@@ -28,7 +28,8 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 13> kRemoved
     {"yesterday_ds_nodash", "{{ (logical_date - macros.timedelta(days=1)) | ds_nodash }}"},
     {"tomorrow_ds", "{{ macros.ds_add(ds, 1) }}"},
     {"tomorrow_ds_nodash", "{{ (logical_date + macros.timedelta(days=1)) | ds_nodash }}"},
-    {"conf", "dag_run.conf for the run's conf (Airflow's configuration object is not available to templates)"},
+    {"conf",
+     "dag_run.conf for the run's conf (Airflow's configuration object is not available to templates)"},
 }};
 
 }  // namespace

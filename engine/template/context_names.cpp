@@ -20,7 +20,8 @@ class NameCollector {
 
     std::vector<NameUse> free_names(const std::string& source) const {
         auto reads = reads_;
-        std::stable_sort(reads.begin(), reads.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+        std::stable_sort(reads.begin(), reads.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; });
         std::vector<NameUse> out;
         std::set<std::string> listed;
         for (const auto& [name, offset] : reads) {
@@ -50,8 +51,11 @@ class NameCollector {
                 assign(stmt.target);
                 break;
             case StmtKind::set:
-            case StmtKind::set_block: assign(stmt.target); break;
-            default: break;
+            case StmtKind::set_block:
+                assign(stmt.target);
+                break;
+            default:
+                break;
         }
         body(stmt.body);
         body(stmt.else_body);
@@ -59,7 +63,9 @@ class NameCollector {
 
     void assign(const Target& target) {
         switch (target.kind) {
-            case Target::Kind::name: assigned_.insert(target.name); return;
+            case Target::Kind::name:
+                assigned_.insert(target.name);
+                return;
             case Target::Kind::tuple:
                 for (const auto& item : target.items) assign(item);
                 return;

@@ -5,7 +5,8 @@
 namespace mayaflow::tmpl {
 
 void check_string_size(std::size_t bytes) {
-    if (bytes > kMaxStringBytes) throw_runtime("string too large (the limit is {} MiB)", kMaxStringBytes >> 20);
+    if (bytes > kMaxStringBytes)
+        throw_runtime("string too large (the limit is {} MiB)", kMaxStringBytes >> 20);
 }
 
 void check_list_size(std::size_t items) {

@@ -28,7 +28,8 @@ void check_fails(const std::vector<std::string>& sources, const std::string& mes
     }
 }
 
-TEST_CASE("sequences built from strings and fills refuse more items than the list limit", "[template][limits]") {
+TEST_CASE("sequences built from strings and fills refuse more items than the list limit",
+          "[template][limits]") {
     check_fails(
         {
             "{{ range(10) | batch(100000000, 'x') | list | length }}",
@@ -56,7 +57,8 @@ TEST_CASE("strings refuse to grow past the size limit before they are built", "[
         {
             "{{ 'x' * 100000000 }}",
             "{{ ('x' * 1000000).replace('x', 'y' * 1000) | length }}",
-            "{{ ('x' * 1000000) | replace('x', 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy') | length }}",
+            "{{ ('x' * 1000000) | replace('x', "
+            "'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy') | length }}",
             "{{ ('x' * 1000000).replace('', '-' * 100) | length }}",
             "{{ x.center(100000000) }}",
             "{{ x.ljust(100000000) }}",
@@ -93,12 +95,15 @@ TEST_CASE("work that copies shared values is charged", "[template][limits]") {
     check_fails(
         {
             "{% set big = range(1000) | list %}{{ ([big] * 1000) | sum(start=[]) | length }}",
-            "{% set a = range(100) | list %}{% set b = [a] * 1000 %}{% set c = [b] * 1000 %}{{ c | string | length }}",
+            "{% set a = range(100) | list %}{% set b = [a] * 1000 %}{% set c = [b] * 1000 %}{{ c | string | "
+            "length }}",
         },
         "too much work");
     // Comparing a list with itself does not walk it, as in Python.
-    CHECK(*run("{% set a = range(1000) | list %}{% set b = [a] * 1000 %}{% set c = [b] * 1000 %}{{ c == c }}") ==
-          "True");
+    CHECK(
+        *run(
+            "{% set a = range(1000) | list %}{% set b = [a] * 1000 %}{% set c = [b] * 1000 %}{{ c == c }}") ==
+        "True");
 }
 
 TEST_CASE("results just inside the limits still work", "[template][limits]") {

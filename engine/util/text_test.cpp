@@ -37,7 +37,8 @@ TEST_CASE("did you mean: long words get no suggestion and short ones still do", 
     // A pasted megabyte against candidates as long as itself: answered without comparing.
     const std::string huge(1'000'000, 'q');
     CHECK(closest_match(huge, {huge, huge + "x"}).empty());
-    CHECK(closest_match(std::string(kMaxSuggestedWordLength, 'a'), {std::string(kMaxSuggestedWordLength, 'a')}) ==
+    CHECK(closest_match(std::string(kMaxSuggestedWordLength, 'a'),
+                        {std::string(kMaxSuggestedWordLength, 'a')}) ==
           std::string(kMaxSuggestedWordLength, 'a'));
 }
 
