@@ -402,8 +402,6 @@ void DagProcessor::wait(Duration timeout, bool for_changes) {
 }
 
 void DagProcessor::run() {
-    if (options_.use_inotify) open_watch();
-    publish_status(true);
     full_scan();
     if (watch_broken_) watch_.reset();
     if (watch_) spdlog::info("watching the DAG folder {} with inotify", shown(root_));
@@ -458,6 +456,7 @@ size_t DagProcessor::scan_once() {
 void DagProcessor::start() {
     if (thread_.joinable()) return;
     stopping_ = false;
+    if (options_.use_inotify && !watch_) open_watch();
     publish_status(true);
     thread_ = std::thread([this] { run(); });
 }
