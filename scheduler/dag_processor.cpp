@@ -108,18 +108,20 @@ bool DagProcessor::process(const std::string& file) {
     try {
         parse_and_report(file, known);
     } catch (const std::exception& e) {
-        report_failed(file, known,
+        report_failed(file,
                       {LoadError{SourceLocation{shown(file), 0, 0}, "",
                                  fmt::format("the file could not be loaded: {}", escape_invalid_utf8(e.what()))}});
     } catch (...) {
-        report_failed(file, known, {LoadError{SourceLocation{shown(file), 0, 0}, "", "the file could not be loaded"}});
+        report_failed(file, {LoadError{SourceLocation{shown(file), 0, 0}, "", "the file could not be loaded"}});
     }
 
     std::string previous_id;
     if (auto it = known_.find(file); it != known_.end()) {
         previous_id = it->second.dag_id;
-        for (const auto& [include, unused] : it->second.includes) includers_[include].erase(file);
+        forget_includes(file, it->second);
     }
+    // A file that fails keeps its last good DAG running, and so its dag_id too.
+    if (known.dag_id.empty()) known.dag_id = previous_id;
     for (const auto& [include, unused] : known.includes) includers_[include].insert(file);
     watch_include_folders(known);
     if (!known.dag_id.empty()) owner_of_dag_id_[known.dag_id] = file;
@@ -129,9 +131,18 @@ bool DagProcessor::process(const std::string& file) {
     return true;
 }
 
+void DagProcessor::forget_includes(const std::string& file, const KnownFile& known) {
+    for (const auto& [include, unused] : known.includes) {
+        auto includers = includers_.find(include);
+        if (includers == includers_.end()) continue;
+        includers->second.erase(file);
+        if (includers->second.empty()) includers_.erase(includers);
+    }
+}
+
 void DagProcessor::parse_and_report(const std::string& file, KnownFile& known) {
     if (auto bad = first_invalid_utf8(file)) {
-        report_failed(file, known,
+        report_failed(file,
                       {LoadError{SourceLocation{shown(file), 0, 0}, "",
                                  fmt::format("the file name is not valid UTF-8 (byte 0x{:02x} at offset {}); DAG file "
                                              "names must be UTF-8: rename the file",
@@ -152,15 +163,14 @@ void DagProcessor::parse_and_report(const std::string& file, KnownFile& known) {
         }
     }
     if (!result.dag) {
-        report_failed(file, known, result.errors);
+        report_failed(file, result.errors);
         return;
     }
-    known.dag_id = result.dag->dag_id;
     sink_.dag_loaded(shown(file), *result.dag, result.warnings);
+    known.dag_id = result.dag->dag_id;
 }
 
-void DagProcessor::report_failed(const std::string& file, KnownFile& known, const std::vector<LoadError>& errors) {
-    known.dag_id.clear();
+void DagProcessor::report_failed(const std::string& file, const std::vector<LoadError>& errors) {
     try {
         sink_.dag_failed(shown(file), errors);
     } catch (const std::exception& e) {
@@ -172,12 +182,7 @@ void DagProcessor::forget(const std::string& file) {
     auto it = known_.find(file);
     if (it == known_.end()) return;
     std::string dag_id = it->second.dag_id;
-    for (const auto& [include, unused] : it->second.includes) {
-        auto includers = includers_.find(include);
-        if (includers == includers_.end()) continue;
-        includers->second.erase(file);
-        if (includers->second.empty()) includers_.erase(includers);
-    }
+    forget_includes(file, it->second);
     known_.erase(it);
     pending_.erase(file);
     try {
@@ -402,8 +407,6 @@ void DagProcessor::wait(Duration timeout, bool for_changes) {
 }
 
 void DagProcessor::run() {
-    if (options_.use_inotify) open_watch();
-    publish_status(true);
     full_scan();
     if (watch_broken_) watch_.reset();
     if (watch_) spdlog::info("watching the DAG folder {} with inotify", shown(root_));
@@ -458,6 +461,7 @@ size_t DagProcessor::scan_once() {
 void DagProcessor::start() {
     if (thread_.joinable()) return;
     stopping_ = false;
+    if (options_.use_inotify && !watch_) open_watch();
     publish_status(true);
     thread_ = std::thread([this] { run(); });
 }

@@ -97,7 +97,7 @@ class DagProcessor {
         FileStamp stamp;
         // Included files and their stamps (none: it did not exist when the DAG was parsed).
         std::map<std::string, std::optional<FileStamp>> includes;
-        std::string dag_id;                // "" when the file failed to load
+        std::string dag_id;                // the DAG it last loaded (kept while it fails); "" when none
         std::string waiting_for_dag_id;    // failed only because another file defines this dag_id
     };
     enum class Presence { present, gone, unknown };
@@ -121,8 +121,9 @@ class DagProcessor {
     // could not be opened for a moment (no descriptors left) and waits to be tried again.
     bool process(const std::string& file);
     void parse_and_report(const std::string& file, KnownFile& known);
-    void report_failed(const std::string& file, KnownFile& known, const std::vector<LoadError>& errors);
+    void report_failed(const std::string& file, const std::vector<LoadError>& errors);
     void forget(const std::string& file);
+    void forget_includes(const std::string& file, const KnownFile& known);
     void release_dag_id(const std::string& dag_id, const std::string& file);
     void note_problem(const std::string& problem);
     void publish_status(bool loading);

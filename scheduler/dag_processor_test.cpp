@@ -217,6 +217,12 @@ TEST_CASE("a file that is gone is reported once, and its dag_id goes to the file
     CHECK(sink.count("loaded", "/a.yaml") == 1);
     CHECK_THAT(sink.text_of("failed", "/b.yaml"), Catch::Contains("dag_id 'shared_id' is already defined in"));
 
+    // A file that breaks keeps its last good DAG, and its dag_id with it.
+    write_file(folder.path / "a.yaml", dag_text("shared_id") + "unknown_field: 1\n");
+    processor.scan_once();
+    CHECK(sink.count("failed", "/a.yaml") == 1);
+    CHECK(sink.count("loaded", "/b.yaml") == 0);
+
     fs::remove(folder.path / "a.yaml");
     processor.scan_once();
     CHECK(sink.count("deleted", "/a.yaml") == 1);
