@@ -166,6 +166,53 @@ class CommitFailureTest(DaemonTest):
         self.assertLess(time.monotonic() - start, 15)
 
 
+class LogicalDateTest(DaemonTest):
+    def test_backfills_leave_out_intervals_that_have_not_ended(self):
+        self.daemon.write_dag("daily.yaml", daily_dag("daily", days_ago(10), self.out, catchup="false"))
+        self.daemon.start()
+        self.wait_for_dag("daily")
+        self.wait_all_finished("daily", 1)  # without catchup: yesterday's run only
+        today = days_ago(0)
+        dry = self.cli("dags", "backfill", "daily", "--from", today, "--to", today, "--dry-run", check=True)
+        self.assertIn("would queue 0 run(s)", dry.stdout)
+        self.assertNotIn("backfill__" + today, dry.stdout)
+        self.assertIn("left alone: %sT00:00:00+00:00  its data interval ends at %sT00:00:00+00:00, which has not "
+                      "passed yet" % (today, (datetime.date.fromisoformat(today) + datetime.timedelta(days=1))),
+                      dry.stdout)
+        wider = self.cli("dags", "backfill", "daily", "--from", days_ago(3), "--to", days_ago(-3), "--dry-run",
+                         check=True).stdout
+        self.assertIn("would queue 2 run(s) and leave 2 date(s) alone", wider)
+        self.assertIn("backfill__%sT00:00:00+00:00" % days_ago(3), wider)
+        self.assertIn("backfill__%sT00:00:00+00:00" % days_ago(2), wider)
+        self.assertIn("left alone: %sT00:00:00+00:00  run scheduled__" % days_ago(1), wider)
+        nothing = self.cli("dags", "backfill", "daily", "--from", today, "--to", today)
+        self.assertEqual(nothing.returncode, 1)
+        self.assertEqual(len(self.runs("daily")), 1)
+
+    def test_a_logical_date_that_has_a_run_takes_no_second_one(self):
+        self.daemon.write_dag("daily.yaml", daily_dag("daily", days_ago(3), self.out))
+        self.daemon.start()
+        self.wait_for_dag("daily")
+        runs = self.wait_all_finished("daily", 3)
+        for run in runs:
+            refused = self.cli("dags", "trigger", "daily", "-l", run["logical_date"])
+            self.assertEqual(refused.returncode, 1)
+            self.assertIn("already has a run at logical date %s: '%s'" % (run["logical_date"], run["run_id"]),
+                          refused.stderr)
+        # A manual run's date is taken too, whatever its run id.
+        self.cli("dags", "trigger", "daily", "-l", "2020-01-01T00:00:00+00:00", "-r", "first", check=True)
+        again = self.cli("dags", "trigger", "daily", "-l", "2020-01-01T00:00:00+00:00", "-r", "second")
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("'first'", again.stderr)
+        self.assertEqual(len(self.runs("daily")), 4)
+        # The database refuses it too, whoever writes.
+        with self.assertRaises(sqlite3.IntegrityError):
+            with self.database() as db:
+                db.execute("INSERT INTO dag_run (dag_id, run_id, run_type, state, dag_version, logical_date, "
+                           "run_after, queued_at) SELECT dag_id, 'copy', run_type, state, dag_version, logical_date, "
+                           "run_after, queued_at FROM dag_run WHERE run_id = 'first'")
+
+
 class RenamedDagTest(DaemonTest):
     def test_a_renamed_dag_id_retires_the_old_one(self):
         path = self.daemon.write_dag("sales.yaml", daily_dag("sales_v1", days_ago(3), self.out, catchup="false"))
