@@ -171,7 +171,8 @@ Result<BackfillRequest> backfill_request_from_json(const nlohmann::json& payload
         }
         request.max_active_runs = value.get<int>();
     }
-    for (auto [name, target] : {std::pair{"run_backwards", &request.run_backwards}, std::pair{"dry_run", &request.dry_run}}) {
+    for (auto [name, target] : {std::pair{"run_backwards", &request.run_backwards}, std::pair{"dry_run", &request.dry_run},
+                                std::pair{"run_on_latest_version", &request.run_on_latest_version}}) {
         if (!payload.contains(name)) continue;
         if (!payload[name].is_boolean()) return make_error("{} must be true or false", name);
         *target = payload[name].get<bool>();

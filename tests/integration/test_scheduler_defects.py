@@ -213,6 +213,61 @@ class LogicalDateTest(DaemonTest):
                            "run_after, queued_at FROM dag_run WHERE run_id = 'first'")
 
 
+VERSIONED = """
+dag_id: fixme
+tasks:
+  - task_id: step
+    operator: bash
+    bash_command: echo "{version} {{{{ run_id }}}}" >> {out}; [ {version} = fixed ]
+"""
+
+
+class ClearVersionTest(DaemonTest):
+    def test_fix_the_file_then_clear_runs_the_fix(self):
+        self.daemon.write_dag("fixme.yaml", VERSIONED.format(version="broken", out=self.out))
+        self.daemon.start()
+        self.wait_for_dag("fixme")
+        self.cli("dags", "trigger", "fixme", "-r", "r1", check=True)
+        self.cli("dags", "trigger", "fixme", "-r", "r2", "-l", "2024-01-01", check=True)
+        self.wait_all_finished("fixme", 2)
+        self.daemon.write_dag("fixme.yaml", VERSIONED.format(version="fixed", out=self.out))
+        wait_for(lambda: json.loads(self.cli("dags", "list", "-o", "json", check=True).stdout)[0]["version"] == "2")
+        cleared = self.cli("tasks", "clear", "fixme", "r1", "-f", check=True)
+        self.assertIn("Cleared 1 task instance(s); they run with DAG version 2 (the newest; the run had version 1)",
+                      cleared.stdout)
+        wait_for(lambda: "fixed r1" in read_text(self.out))
+        self.assertEqual([r["state"] for r in self.runs("fixme") if r["run_id"] == "r1"], ["success"])
+        kept = self.cli("tasks", "clear", "fixme", "r2", "-f", "--keep-run-version", check=True)
+        self.assertIn("they run with DAG version 1 (the run's own; --keep-run-version)", kept.stdout)
+        wait_for(lambda: read_text(self.out).count("broken r2") == 2)
+        self.wait_all_finished("fixme", 2)
+        self.assertEqual(self.cli("tasks", "state", "fixme", "r2", "step", check=True).stdout.strip(), "failed")
+
+    def test_a_backfill_reprocessing_failed_runs_uses_the_newest_version(self):
+        dag = """
+dag_id: fixme
+schedule: "@daily"
+start_date: {start}
+catchup: true
+tasks:
+  - task_id: step
+    operator: bash
+    bash_command: echo "{version} {{{{ ds }}}}" >> {out}; [ {version} = fixed ]
+"""
+        self.daemon.write_dag("fixme.yaml", dag.format(start=days_ago(2), version="broken", out=self.out))
+        self.daemon.start()
+        self.wait_for_dag("fixme")
+        self.wait_all_finished("fixme", 2)
+        self.daemon.write_dag("fixme.yaml", dag.format(start=days_ago(2), version="fixed", out=self.out))
+        wait_for(lambda: json.loads(self.cli("dags", "list", "-o", "json", check=True).stdout)[0]["version"] == "2")
+        result = self.cli("dags", "backfill", "fixme", "--from", days_ago(2), "--to", days_ago(1),
+                          "--reprocess-behavior", "failed", check=True)
+        self.assertIn("Runs run again use the DAG's newest version", result.stdout)
+        runs = self.wait_all_finished("fixme", 2)
+        self.assertEqual([r["state"] for r in runs], ["success", "success"])
+        self.assertIn("fixed %s" % days_ago(2), read_text(self.out))
+
+
 class RenamedDagTest(DaemonTest):
     def test_a_renamed_dag_id_retires_the_old_one(self):
         path = self.daemon.write_dag("sales.yaml", daily_dag("sales_v1", days_ago(3), self.out, catchup="false"))
