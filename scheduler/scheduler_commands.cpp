@@ -35,6 +35,7 @@ Status SchedulerCore::rebuild_from_store() {
     dirty_.clear();
     to_dispatch_.clear();
     finished_runs_.clear();
+    held_by_pause_.clear();
     for (auto& [dag_id, entry] : dags_) {
         entry.timetable_loaded = false;
         entry.last_automated.reset();

@@ -226,6 +226,7 @@ class SchedulerCore {
     void release_slot(LiveRun& run, size_t task_index);
     void update_run_state(LiveRun& run, Instant now);
     void queue_ready_tasks(Instant now);
+    void set_dag_paused(DagEntry& entry, const std::string& dag_id, bool paused);
     void fire_due_timers(Instant now);
     void mark_dirty(LiveRun& run, size_t task_index);
     tmpl::RunInfo run_info(LiveRun& run, size_t task_index) const;
@@ -241,6 +242,9 @@ class SchedulerCore {
     std::map<std::string, DagEntry> dags_;
     std::map<long long, LiveRun> runs_;
     std::priority_queue<ReadyTask> ready_;
+    // Ready tasks of runs of paused DAGs (not of a backfill under way): Airflow queues nothing of a
+    // paused DAG. They go back to ready_ when the DAG is unpaused.
+    std::map<std::string, std::vector<ReadyTask>> held_by_pause_;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     std::map<std::string, int> pool_used_;
     int running_ = 0;

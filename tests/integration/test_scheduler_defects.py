@@ -268,6 +268,35 @@ tasks:
         self.assertIn("fixed %s" % days_ago(2), read_text(self.out))
 
 
+class PauseTest(DaemonTest):
+    def test_pausing_stops_a_running_run_from_queueing_tasks(self):
+        flag = os.path.join(self.daemon.home, "go")
+        self.daemon.write_dag("steps.yaml", f"""
+dag_id: steps
+tasks:
+  - task_id: first
+    operator: bash
+    bash_command: while [ ! -f {flag} ]; do sleep 0.05; done; echo first >> {self.out}
+  - task_id: second
+    operator: bash
+    depends_on: [first]
+    bash_command: echo second >> {self.out}
+""")
+        self.daemon.start()
+        self.wait_for_dag("steps")
+        self.cli("dags", "trigger", "steps", "-r", "r", check=True)
+        wait_for(lambda: self.cli("tasks", "state", "steps", "r", "first", check=True).stdout.strip() == "running")
+        self.cli("dags", "pause", "steps", check=True)
+        open(flag, "w").close()  # the running try finishes
+        wait_for(lambda: self.cli("tasks", "state", "steps", "r", "first", check=True).stdout.strip() == "success")
+        # Committed in the same turn as first's success: second was not queued.
+        self.assertEqual(self.cli("tasks", "state", "steps", "r", "second", check=True).stdout.strip(), "scheduled")
+        self.assertEqual(read_text(self.out).split(), ["first"])
+        self.cli("dags", "unpause", "steps", check=True)
+        wait_for(lambda: read_text(self.out).split() == ["first", "second"])
+        self.assertEqual(self.wait_all_finished("steps", 1)[0]["state"], "success")
+
+
 class RenamedDagTest(DaemonTest):
     def test_a_renamed_dag_id_retires_the_old_one(self):
         path = self.daemon.write_dag("sales.yaml", daily_dag("sales_v1", days_ago(3), self.out, catchup="false"))
