@@ -24,6 +24,7 @@ struct BackfillOptions {
     int max_active_runs = 10;
     bool run_backwards = false;
     bool dry_run = false;
+    bool keep_run_version = false;
     std::optional<std::string> conf;
 };
 
@@ -39,7 +40,8 @@ nlohmann::json request_payload(const BackfillOptions& options) {
                               {"reprocess_behavior", options.reprocess_behavior},
                               {"max_active_runs", options.max_active_runs},
                               {"run_backwards", options.run_backwards},
-                              {"dry_run", options.dry_run}};
+                              {"dry_run", options.dry_run},
+                              {"run_on_latest_version", !options.keep_run_version}};
     if (options.conf) {
         auto conf = nlohmann::json::parse(*options.conf, nullptr, false);
         if (!conf.is_object()) throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'"};
@@ -91,7 +93,8 @@ void create(const BackfillOptions& options) {
     if (!answer) return;
     const auto& backfill = (*answer)["backfill"];
     if (backfill.value("id", 0LL) == 0) {
-        std::cerr << fmt::format("Nothing to backfill for DAG {}: every logical date already has a run\n", options.dag_id);
+        std::cerr << fmt::format("Nothing to backfill for DAG {}: no logical date in the range needs a run\n",
+                                 options.dag_id);
         print_plan(*answer);
         throw CommandFailed{"", 1};
     }
@@ -99,6 +102,13 @@ void create(const BackfillOptions& options) {
                              backfill["id"].get<long long>(), options.dag_id, (*answer)["runs"].size(),
                              backfill["max_active_runs"].get<int>(), (*answer)["skipped"].size());
     print_plan(*answer);
+    bool reruns = false;
+    for (const auto& run : (*answer)["runs"]) reruns = reruns || run.value("rerun", false);
+    if (reruns) {
+        std::cout << (options.keep_run_version ? "Runs run again keep the DAG version they had (--keep-run-version)\n"
+                                               : "Runs run again use the DAG's newest version (--keep-run-version "
+                                                 "keeps theirs)\n");
+    }
 }
 
 std::string run_counts(SqliteStore& store, long long backfill_id) {
@@ -149,6 +159,9 @@ void register_backfill_commands(CLI::App& app) {
         ->check(CLI::Range(1, 10000));
     create_command->add_flag("--run-backwards", options.run_backwards, "Newest logical date first");
     create_command->add_flag("--dry-run", options.dry_run, "Print the runs it would create, create nothing");
+    create_command->add_flag("--keep-run-version", options.keep_run_version,
+                             "Runs run again keep the DAG version they had instead of the newest (Airflow 3's "
+                             "--run-on-latest-version off)");
     create_command->add_option("-c,--conf", options.conf, "Every run's conf, as a JSON object");
     create_command->callback([] { create(options); });
 

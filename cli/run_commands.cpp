@@ -116,7 +116,7 @@ void register_run_commands(CLI::App& app) {
 
     static std::string clear_dag, clear_run;
     static std::vector<std::string> clear_tasks;
-    static bool only_failed = false, downstream = false, upstream = false;
+    static bool only_failed = false, downstream = false, upstream = false, keep_run_version = false;
     auto* clear = tasks->add_subcommand("clear", "Clear task instances of a run so that they run again");
     clear->add_option("dag_id", clear_dag, "The DAG")->required();
     clear->add_option("run_id", clear_run, "The run")->required();
@@ -124,11 +124,22 @@ void register_run_commands(CLI::App& app) {
     clear->add_flag("-f,--only-failed", only_failed, "Only failed and upstream_failed tasks");
     clear->add_flag("-d,--downstream", downstream, "Also the tasks downstream");
     clear->add_flag("-u,--upstream", upstream, "Also the tasks upstream");
+    clear->add_flag("--keep-run-version", keep_run_version,
+                    "Run the cleared tasks with the DAG version the run had, not the newest (Airflow 3's "
+                    "run_on_latest_version: false)");
     clear->callback([] {
         auto answer = send_command("clear", {{"dag_id", clear_dag}, {"run_id", clear_run}, {"task_ids", clear_tasks},
                                              {"only_failed", only_failed}, {"include_downstream", downstream},
-                                             {"include_upstream", upstream}});
-        if (answer) std::cout << "Cleared " << answer->value("cleared", 0) << " task instance(s)\n";
+                                             {"include_upstream", upstream},
+                                             {"run_on_latest_version", !keep_run_version}});
+        if (!answer) return;
+        int cleared = answer->value("cleared", 0);
+        std::cout << "Cleared " << cleared << " task instance(s)";
+        if (cleared > 0) {
+            std::cout << fmt::format("; they run with DAG version {} ({})", answer->value("dag_version", 0),
+                                     answer->value("version_note", std::string()));
+        }
+        std::cout << "\n";
     });
 
     static std::string mark_dag, mark_run, mark_task, mark_state;

@@ -82,8 +82,12 @@ Result<BackfillPlan> plan_backfill(const Dag& dag, const BackfillRequest& reques
     while (auto info = next_dagrun_info(dag.schedule, dag.timezone, last, range, now)) {
         if (last && info->interval.start < last->end) break;  // defensive: the timetable must move forward
         last = info->interval;
-        if (info->logical_date > now) {
-            plan.skipped.push_back({info->logical_date, "", "the logical date is in the future"});
+        if (info->interval.end >= now) {
+            // As Airflow 3: only intervals that have ended are backfilled; the scheduler runs the
+            // others when they end.
+            plan.skipped.push_back({info->logical_date, "",
+                                    fmt::format("its data interval ends at {}, which has not passed yet",
+                                                format_iso8601(info->interval.end, TimeZone::utc()))});
             break;
         }
         auto found = by_date.find(info->logical_date);
@@ -167,7 +171,8 @@ Result<BackfillRequest> backfill_request_from_json(const nlohmann::json& payload
         }
         request.max_active_runs = value.get<int>();
     }
-    for (auto [name, target] : {std::pair{"run_backwards", &request.run_backwards}, std::pair{"dry_run", &request.dry_run}}) {
+    for (auto [name, target] : {std::pair{"run_backwards", &request.run_backwards}, std::pair{"dry_run", &request.dry_run},
+                                std::pair{"run_on_latest_version", &request.run_on_latest_version}}) {
         if (!payload.contains(name)) continue;
         if (!payload[name].is_boolean()) return make_error("{} must be true or false", name);
         *target = payload[name].get<bool>();

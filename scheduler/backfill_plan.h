@@ -25,6 +25,8 @@ struct BackfillRequest {
     bool run_backwards = false;
     nlohmann::json dag_run_conf = nlohmann::json::object();
     bool dry_run = false;
+    // Airflow 3's run_on_latest_version: runs run again (reprocessed) take the DAG's newest version.
+    bool run_on_latest_version = true;
 };
 
 struct PlannedBackfillRun {
@@ -56,7 +58,8 @@ std::string backfill_run_id(Instant logical_date);
 nlohmann::json backfill_to_json(const BackfillRow& backfill);
 nlohmann::json plan_to_json(const BackfillPlan& plan);
 // A backfill request from a command's payload: dag_id, from_date, to_date (ISO 8601; naive times
-// are UTC, as Airflow reads them), reprocess_behavior, max_active_runs, run_backwards, dag_run_conf, dry_run.
+// are UTC, as Airflow reads them), reprocess_behavior, max_active_runs, run_backwards, dag_run_conf, dry_run,
+// run_on_latest_version.
 Result<BackfillRequest> backfill_request_from_json(const nlohmann::json& payload);
 
 }  // namespace mayaflow

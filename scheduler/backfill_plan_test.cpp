@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/time/iso8601.h"
+
 namespace mayaflow {
 
 TEST_CASE("backfill_request_from_json reads a full request", "[backfill_plan]") {
@@ -56,6 +58,61 @@ TEST_CASE("backfill_request_from_json names what is wrong", "[backfill_plan]") {
     CHECK(error_of("dry_run", 1) == "dry_run must be true or false");
     CHECK(error_of("dag_run_conf", nlohmann::json::array()) == "dag_run_conf must be a JSON object");
     CHECK_FALSE(backfill_request_from_json(nlohmann::json::array()));
+}
+
+namespace {
+
+Instant utc(const char* text) { return *parse_datetime(text, TimeZone::utc()); }
+
+Dag scheduled_dag(const char* schedule, const char* zone = "UTC") {
+    Dag dag;
+    dag.dag_id = "d";
+    dag.schedule = *Schedule::parse(schedule);
+    dag.timezone = *TimeZone::find(zone);
+    return dag;
+}
+
+std::vector<std::string> planned(const BackfillPlan& plan) {
+    std::vector<std::string> ids;
+    for (const auto& run : plan.runs) ids.push_back(run.run_id);
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("plan_backfill takes only the intervals that have ended, as Airflow 3", "[backfill_plan]") {
+    BackfillRequest request{.dag_id = "d", .from_date = utc("2024-03-01T00:00:00Z"), .to_date = utc("2024-03-10T00:00:00Z")};
+
+    // Daily at noon on 03-05: the interval of 03-04 ended at midnight, that of 03-05 ends tomorrow.
+    auto daily = plan_backfill(scheduled_dag("@daily"), request, {}, utc("2024-03-05T12:00:00Z"));
+    REQUIRE(daily);
+    CHECK(planned(*daily) == std::vector<std::string>{"backfill__2024-03-01T00:00:00+00:00",
+                                                      "backfill__2024-03-02T00:00:00+00:00",
+                                                      "backfill__2024-03-03T00:00:00+00:00",
+                                                      "backfill__2024-03-04T00:00:00+00:00"});
+    REQUIRE(daily->skipped.size() == 1);
+    CHECK(daily->skipped[0].logical_date == utc("2024-03-05T00:00:00Z"));
+    CHECK(daily->skipped[0].reason == "its data interval ends at 2024-03-06T00:00:00+00:00, which has not passed yet");
+
+    // An interval that ends exactly now has not passed (Airflow: data_interval.end < now).
+    auto at_midnight = plan_backfill(scheduled_dag("@daily"), request, {}, utc("2024-03-05T00:00:00Z"));
+    REQUIRE(at_midnight);
+    CHECK(at_midnight->runs.size() == 3);
+    CHECK(at_midnight->skipped.at(0).logical_date == utc("2024-03-04T00:00:00Z"));
+
+    // Hourly: today's hours up to the last one that ended.
+    BackfillRequest today{.dag_id = "d", .from_date = utc("2024-03-05T00:00:00Z"), .to_date = utc("2024-03-05T23:00:00Z")};
+    auto hourly = plan_backfill(scheduled_dag("@hourly"), today, {}, utc("2024-03-05T03:30:00Z"));
+    REQUIRE(hourly);
+    CHECK(hourly->runs.size() == 3);  // 00:00, 01:00, 02:00; 03:00 ends at 04:00
+    CHECK(hourly->skipped.at(0).logical_date == utc("2024-03-05T03:00:00Z"));
+
+    // Weekly in Tokyo: a week still under way is not backfilled, even when its start is long past.
+    auto weekly = plan_backfill(scheduled_dag("0 0 * * MON", "Asia/Tokyo"), request, {}, utc("2024-03-06T00:00:00Z"));
+    REQUIRE(weekly);
+    CHECK(weekly->runs.empty());  // the week from Monday 03-04 (Tokyo) ends on 03-11
+    REQUIRE(weekly->skipped.size() == 1);
+    CHECK(weekly->skipped[0].logical_date == utc("2024-03-03T15:00:00Z"));
 }
 
 }  // namespace mayaflow

@@ -55,9 +55,12 @@ Result<nlohmann::json> clear(SchedulerCore& core, const nlohmann::json& payload)
     request.only_failed = payload.value("only_failed", false);
     request.include_downstream = payload.value("include_downstream", false);
     request.include_upstream = payload.value("include_upstream", false);
+    request.run_on_latest_version = payload.value("run_on_latest_version", true);
     auto cleared = core.clear(request);
     if (!cleared) return cleared.error();
-    return nlohmann::json{{"cleared", *cleared}};
+    return nlohmann::json{{"cleared", cleared->cleared},
+                          {"dag_version", cleared->dag_version},
+                          {"version_note", cleared->version_note}};
 }
 
 Result<nlohmann::json> mark(SchedulerCore& core, const nlohmann::json& payload) {

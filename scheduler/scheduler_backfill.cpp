@@ -75,6 +75,9 @@ Result<BackfillOutcome> SchedulerCore::create_backfill(const BackfillRequest& re
                 continue;
             }
             LiveRun& run = **brought;
+            std::string version_note;
+            auto target = version_to_run_again(run, request.run_on_latest_version, version_note);
+            if (target != run.dag) move_to_version(run, target);
             for (size_t i = 0; i < run.tasks.size(); ++i) {
                 if (run.tasks[i].row.state != TaskState::none) reset_task(run, i);
             }

@@ -35,6 +35,7 @@ Status SchedulerCore::rebuild_from_store() {
     dirty_.clear();
     to_dispatch_.clear();
     finished_runs_.clear();
+    held_by_pause_.clear();
     for (auto& [dag_id, entry] : dags_) {
         entry.timetable_loaded = false;
         entry.last_automated.reset();
@@ -178,50 +179,122 @@ void SchedulerCore::reset_task(LiveRun& run, size_t task_index) {
     task.row.message.clear();
 }
 
-Result<int> SchedulerCore::clear(const ClearRequest& request) {
+std::shared_ptr<const Dag> SchedulerCore::version_to_run_again(const LiveRun& run, bool latest, std::string& note) {
+    auto entry = dags_.find(run.row.dag_id);
+    bool newest_known = entry != dags_.end() && entry->second.dag;
+    if (newest_known && entry->second.version == run.row.dag_version) {
+        note = "the newest";
+        return run.dag;
+    }
+    if (!latest) {
+        note = "the run's own; --keep-run-version";
+        return run.dag;
+    }
+    if (!newest_known) {
+        note = "the run's own; the DAG is not loaded";
+        return run.dag;
+    }
+    for (const auto& task : run.tasks) {
+        if (is_active(task.row.state)) {
+            note = fmt::format("the run's own; tries of the run are under way, so it cannot move to version {}",
+                               entry->second.version);
+            return run.dag;
+        }
+    }
+    note = fmt::format("the newest; the run had version {}", run.row.dag_version);
+    return entry->second.dag;
+}
+
+// The run's task instances follow the other version: kept by task_id, new tasks added in state
+// none, tasks the version no longer has marked removed (Airflow's verify_integrity).
+void SchedulerCore::move_to_version(LiveRun& run, std::shared_ptr<const Dag> dag) {
+    auto& entry = dags_[run.row.dag_id];
+    std::vector<LiveTask> tasks(dag->tasks.size());
+    std::vector<bool> kept(run.tasks.size(), false);
+    for (size_t i = 0; i < dag->tasks.size(); ++i) {
+        const Task& task = dag->tasks[i];
+        const Task* old = run.dag->find_task(task.task_id);
+        if (old) {
+            size_t old_index = static_cast<size_t>(old - run.dag->tasks.data());
+            tasks[i].row = std::move(run.tasks[old_index].row);
+            kept[old_index] = true;
+        } else {
+            tasks[i].row.task_id = task.task_id;
+            tasks[i].row.max_tries = task.retry.retries + 1;
+        }
+    }
+    for (size_t i = 0; i < run.tasks.size(); ++i) {
+        if (kept[i]) continue;
+        TaskInstanceRow removed = std::move(run.tasks[i].row);
+        removed.state = TaskState::removed;
+        batch_.task_changes.push_back(TaskInstanceChange{run.row.pk, std::move(removed)});
+    }
+    run.dag = std::move(dag);
+    run.graph = entry.graph;
+    run.row.dag_version = entry.version;
+    run.tasks = std::move(tasks);
+    run.results.reset();
+    reset_summaries(run);
+    for (size_t i = 0; i < run.tasks.size(); ++i) mark_dirty(run, i);
+    RunStateChange change{run.row.pk, run.row.state, std::nullopt, run.row.end_date};
+    change.dag_version = run.row.dag_version;
+    batch_.run_changes.push_back(change);
+}
+
+Result<ClearOutcome> SchedulerCore::clear(const ClearRequest& request) {
     auto brought = bring_back(request.dag_id, request.run_id);
     if (!brought) return brought.error();
     LiveRun& run = **brought;
-    const Dag& dag = *run.dag;
     bool was_finished = run.row.state == RunState::success || run.row.state == RunState::failed;
+    ClearOutcome outcome;
+    auto target = version_to_run_again(run, request.run_on_latest_version, outcome.version_note);
+    const Dag& dag = *target;
     std::vector<bool> chosen(dag.tasks.size(), request.task_ids.empty());
     for (const auto& id : request.task_ids) {
         const Task* task = dag.find_task(id);
         if (!task) {
             if (was_finished) finished_runs_.insert(run.row.pk);
-            return make_error("DAG '{}' has no task '{}'", request.dag_id, id);
+            return make_error("DAG '{}' has no task '{}' (in version {}, which the cleared tasks would run with)",
+                              request.dag_id, id, target == run.dag ? run.row.dag_version : dags_[request.dag_id].version);
         }
         chosen[static_cast<size_t>(task - dag.tasks.data())] = true;
     }
     // Widen to downstream and upstream tasks; the tasks are in topological order.
+    std::shared_ptr<const DagGraph> graph = target == run.dag ? run.graph : dags_[request.dag_id].graph;
     if (request.include_downstream) {
         for (size_t i = 0; i < chosen.size(); ++i) {
             if (chosen[i]) {
-                for (size_t down : run.graph->downstream[i]) chosen[down] = true;
+                for (size_t down : graph->downstream[i]) chosen[down] = true;
             }
         }
     }
     if (request.include_upstream) {
         for (size_t i = chosen.size(); i-- > 0;) {
             if (chosen[i]) {
-                for (size_t up : run.graph->upstream[i]) chosen[up] = true;
+                for (size_t up : graph->upstream[i]) chosen[up] = true;
             }
         }
     }
-    int cleared = 0;
+    // A task that never ran counts as cleared too (as in Airflow): a cancelled run whose tasks
+    // never started is queued again by clearing it. A task new in the target version has not run.
+    auto clears = [&](size_t i) {
+        const Task* now = run.dag->find_task(dag.tasks[i].task_id);
+        TaskState state = now ? run.tasks[static_cast<size_t>(now - run.dag->tasks.data())].row.state : TaskState::none;
+        if (!chosen[i] || is_active(state)) return false;
+        return !request.only_failed || state == TaskState::failed || state == TaskState::upstream_failed;
+    };
+    std::vector<size_t> to_clear;
     for (size_t i = 0; i < chosen.size(); ++i) {
-        TaskState state = run.tasks[i].row.state;
-        // A task that never ran counts as cleared too (as in Airflow): a cancelled run whose tasks
-        // never started is queued again by clearing it.
-        if (!chosen[i] || is_active(state)) continue;
-        if (request.only_failed && state != TaskState::failed && state != TaskState::upstream_failed) continue;
-        reset_task(run, i);
-        ++cleared;
+        if (clears(i)) to_clear.push_back(i);
     }
+    if (!to_clear.empty() && target != run.dag) move_to_version(run, target);
+    outcome.dag_version = run.row.dag_version;
+    for (size_t i : to_clear) reset_task(run, i);
+    int cleared = outcome.cleared = static_cast<int>(to_clear.size());
     if (was_finished) {
         if (cleared == 0) {
             finished_runs_.insert(run.row.pk);  // back out of memory after the commit
-            return 0;
+            return outcome;
         }
         // As Airflow's clear: the run is queued again and starts when max_active_runs allows.
         run.row.state = RunState::queued;
@@ -232,7 +305,7 @@ Result<int> SchedulerCore::clear(const ClearRequest& request) {
         for (size_t i = 0; i < run.tasks.size(); ++i) evaluate(run, i);
         touched_runs_.insert(run.row.pk);
     }
-    return cleared;
+    return outcome;
 }
 
 Status SchedulerCore::mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id,

@@ -36,16 +36,26 @@ void SchedulerCore::set_dag(std::shared_ptr<const Dag> dag, int version, bool pa
             other.inactive_reason = renamed_dag_reason(dag->fileloc, dag->dag_id);
         }
     }
-    auto& entry = dags_[dag->dag_id];
+    std::string dag_id = dag->dag_id;
+    auto& entry = dags_[dag_id];
     entry.inactive_reason.clear();
     if (entry.version != version || !entry.dag) {
         entry.graph = build_dag_graph(*dag);
         entry.dag = std::move(dag);
         entry.version = version;
     }
+    set_dag_paused(entry, dag_id, paused);
+}
+
+void SchedulerCore::set_dag_paused(DagEntry& entry, const std::string& dag_id, bool paused) {
     entry.paused = paused;
     entry.schedule_known = false;
     queued_check_needed_ = true;
+    if (paused) return;
+    auto held = held_by_pause_.find(dag_id);
+    if (held == held_by_pause_.end()) return;
+    for (const auto& ready : held->second) ready_.push(ready);
+    held_by_pause_.erase(held);
 }
 
 void SchedulerCore::remove_dag(const std::string& dag_id) {
@@ -60,9 +70,7 @@ void SchedulerCore::remove_dag(const std::string& dag_id) {
 Status SchedulerCore::set_paused(const std::string& dag_id, bool paused) {
     auto it = dags_.find(dag_id);
     if (it == dags_.end() || !it->second.dag) return make_error("no DAG with dag_id '{}'", dag_id);
-    it->second.paused = paused;
-    it->second.schedule_known = false;
-    queued_check_needed_ = true;
+    set_dag_paused(it->second, dag_id, paused);
     return Status::success();
 }
 
@@ -417,6 +425,13 @@ void SchedulerCore::queue_ready_tasks(Instant now) {
         LiveRun& run = it->second;
         auto& task = run.tasks[ready.task_index];
         if (task.row.state != TaskState::scheduled || run.row.state != RunState::running) continue;
+        auto& entry = dags_[run.row.dag_id];
+        // A retired DAG (no dag: renamed, file gone) counts as paused for new runs only; its runs
+        // under way finish.
+        if (entry.paused && entry.dag && !active_backfill(run)) {
+            held_by_pause_[run.row.dag_id].push_back(ready);  // running tries finish; nothing new starts
+            continue;
+        }
         const Task& definition = run.dag->tasks[ready.task_index];
         auto pool = options_.pools.find(definition.pool);
         if (pool == options_.pools.end()) {
@@ -424,7 +439,6 @@ void SchedulerCore::queue_ready_tasks(Instant now) {
             finish_task(run, ready.task_index, TaskState::failed, now);
             continue;
         }
-        auto& entry = dags_[run.row.dag_id];
         if (pool_used_[definition.pool] + definition.pool_slots > pool->second ||
             entry.running_tasks >= run.dag->max_active_tasks) {
             blocked.push_back(ready);

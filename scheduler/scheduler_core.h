@@ -57,6 +57,16 @@ struct ClearRequest {
     bool only_failed = false;
     bool include_downstream = false;
     bool include_upstream = false;
+    // Airflow 3's run_on_latest_version: the cleared tasks run with the DAG's newest version (a
+    // folder that is not a versioned bundle runs the code on disk); false keeps the run's version.
+    bool run_on_latest_version = true;
+};
+
+// What a clear did: how many task instances, and the DAG version they run with, and why that one.
+struct ClearOutcome {
+    int cleared = 0;
+    int dag_version = 0;
+    std::string version_note;  // "the newest", "the run's own (--keep-run-version)", ...
 };
 
 // What a backfill command did: the runs it created or took over, and the dates it left alone.
@@ -86,7 +96,7 @@ class SchedulerCore {
 
     // Commands.
     Result<std::string> trigger(const TriggerRequest& request);
-    Result<int> clear(const ClearRequest& request);
+    Result<ClearOutcome> clear(const ClearRequest& request);
     Status mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id, TaskState state);
     // Pools as the store keeps them; a task whose pool does not exist fails with a message saying so.
     void set_pool(const std::string& name, int slots);
@@ -207,10 +217,16 @@ class SchedulerCore {
     void complete_backfill_if_done(long long backfill_id, Instant now);
     Result<LiveRun*> bring_back(const std::string& dag_id, const std::string& run_id);
     void reset_task(LiveRun& run, size_t task_index);
+    // The version a run that is about to run again takes: the DAG's newest when asked and when no
+    // try of the run is under way (their keys name tasks of the run's version), else its own.
+    // Returns the DAG to use and says why in `note`.
+    std::shared_ptr<const Dag> version_to_run_again(const LiveRun& run, bool latest, std::string& note);
+    void move_to_version(LiveRun& run, std::shared_ptr<const Dag> dag);
     void task_failed(LiveRun& run, size_t task_index, const OperatorResult& result, Instant now);
     void release_slot(LiveRun& run, size_t task_index);
     void update_run_state(LiveRun& run, Instant now);
     void queue_ready_tasks(Instant now);
+    void set_dag_paused(DagEntry& entry, const std::string& dag_id, bool paused);
     void fire_due_timers(Instant now);
     void mark_dirty(LiveRun& run, size_t task_index);
     tmpl::RunInfo run_info(LiveRun& run, size_t task_index) const;
@@ -226,6 +242,9 @@ class SchedulerCore {
     std::map<std::string, DagEntry> dags_;
     std::map<long long, LiveRun> runs_;
     std::priority_queue<ReadyTask> ready_;
+    // Ready tasks of runs of paused DAGs (not of a backfill under way): Airflow queues nothing of a
+    // paused DAG. They go back to ready_ when the DAG is unpaused.
+    std::map<std::string, std::vector<ReadyTask>> held_by_pause_;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     std::map<std::string, int> pool_used_;
     int running_ = 0;

@@ -113,7 +113,7 @@ TEST_CASE("clearing a failed task runs it again and the run can succeed", "[sche
     CHECK((*h.store->find_run("clearme", run_id, false))->state == RunState::failed);
     auto cleared = h.core->clear(ClearRequest{"clearme", run_id, {"a"}, true, true, false});
     REQUIRE(cleared);
-    CHECK(*cleared == 2);
+    CHECK(cleared->cleared == 2);
     h.turn();
     REQUIRE(h.executor.launched.size() == 1);
     CHECK(h.executor.launched[0].key.try_number == 2);

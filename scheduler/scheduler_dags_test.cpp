@@ -100,3 +100,91 @@ TEST_CASE("a DAG whose file is gone takes no triggers and says why", "[scheduler
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+
+TEST_CASE("pausing a DAG stops its running runs from queueing tasks; running tries finish; unpause resumes",
+          "[scheduler_dags]") {
+    Harness h;
+    h.add_dag(R"(
+dag_id: chain
+tasks:
+  - task_id: a
+    operator: bash
+    bash_command: "true"
+  - task_id: b
+    operator: bash
+    bash_command: "true"
+    depends_on: [a]
+    retries: 1
+    retry_delay: 1m
+  - task_id: c
+    operator: empty
+    depends_on: [b]
+)");
+    auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "chain"});
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    REQUIRE(h.core->set_paused("chain", true));
+    h.turn();
+    CHECK(h.executor.cancelled.empty());  // the running try is left to finish
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    h.turn();
+    CHECK(h.executor.launched.empty());  // b is ready but not queued
+    CHECK(h.core->task_state(h.runs("chain").at(0).pk, "b") == TaskState::scheduled);
+    REQUIRE(h.core->set_paused("chain", false));
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    CHECK(h.launched_task() == "b");
+
+    // A retry that comes due while the DAG is paused waits too.
+    h.finish_next(TaskOutcome::failed);
+    h.turn();
+    REQUIRE(h.core->set_paused("chain", true));
+    h.clock.advance(std::chrono::minutes(2));
+    h.turn();
+    CHECK(h.executor.launched.empty());
+    // The pause also survives a reload of the state from the store.
+    h.faulty->fail_nth_commit_from_now(1);
+    CHECK_FALSE(h.core->run_turn());
+    h.turn();
+    CHECK(h.executor.launched.empty());
+    REQUIRE(h.core->set_paused("chain", false));
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    CHECK(h.executor.launched[0].key.try_number == 2);
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    CHECK((*h.store->find_run("chain", run_id, false))->state == RunState::success);
+}
+
+TEST_CASE("a backfill's runs go on while their DAG is paused", "[scheduler_dags]") {
+    Harness h;
+    h.clock.set(at("2024-03-01T00:00:00Z"));
+    h.add_dag(R"(
+dag_id: daily
+schedule: "@daily"
+start_date: 2024-01-01
+tasks:
+  - task_id: a
+    operator: bash
+    bash_command: "true"
+  - task_id: b
+    operator: bash
+    bash_command: "true"
+    depends_on: [a]
+)", /*paused=*/true);
+    REQUIRE(h.core->create_backfill(BackfillRequest{.dag_id = "daily", .from_date = at("2024-01-01T00:00:00Z"),
+                                                    .to_date = at("2024-01-01T00:00:00Z")}));
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    CHECK(h.launched_task() == "b");
+}
+
+}  // namespace mayaflow

@@ -166,6 +166,137 @@ class CommitFailureTest(DaemonTest):
         self.assertLess(time.monotonic() - start, 15)
 
 
+class LogicalDateTest(DaemonTest):
+    def test_backfills_leave_out_intervals_that_have_not_ended(self):
+        self.daemon.write_dag("daily.yaml", daily_dag("daily", days_ago(10), self.out, catchup="false"))
+        self.daemon.start()
+        self.wait_for_dag("daily")
+        self.wait_all_finished("daily", 1)  # without catchup: yesterday's run only
+        today = days_ago(0)
+        dry = self.cli("dags", "backfill", "daily", "--from", today, "--to", today, "--dry-run", check=True)
+        self.assertIn("would queue 0 run(s)", dry.stdout)
+        self.assertNotIn("backfill__" + today, dry.stdout)
+        self.assertIn("left alone: %sT00:00:00+00:00  its data interval ends at %sT00:00:00+00:00, which has not "
+                      "passed yet" % (today, (datetime.date.fromisoformat(today) + datetime.timedelta(days=1))),
+                      dry.stdout)
+        wider = self.cli("dags", "backfill", "daily", "--from", days_ago(3), "--to", days_ago(-3), "--dry-run",
+                         check=True).stdout
+        self.assertIn("would queue 2 run(s) and leave 2 date(s) alone", wider)
+        self.assertIn("backfill__%sT00:00:00+00:00" % days_ago(3), wider)
+        self.assertIn("backfill__%sT00:00:00+00:00" % days_ago(2), wider)
+        self.assertIn("left alone: %sT00:00:00+00:00  run scheduled__" % days_ago(1), wider)
+        nothing = self.cli("dags", "backfill", "daily", "--from", today, "--to", today)
+        self.assertEqual(nothing.returncode, 1)
+        self.assertEqual(len(self.runs("daily")), 1)
+
+    def test_a_logical_date_that_has_a_run_takes_no_second_one(self):
+        self.daemon.write_dag("daily.yaml", daily_dag("daily", days_ago(3), self.out))
+        self.daemon.start()
+        self.wait_for_dag("daily")
+        runs = self.wait_all_finished("daily", 3)
+        for run in runs:
+            refused = self.cli("dags", "trigger", "daily", "-l", run["logical_date"])
+            self.assertEqual(refused.returncode, 1)
+            self.assertIn("already has a run at logical date %s: '%s'" % (run["logical_date"], run["run_id"]),
+                          refused.stderr)
+        # A manual run's date is taken too, whatever its run id.
+        self.cli("dags", "trigger", "daily", "-l", "2020-01-01T00:00:00+00:00", "-r", "first", check=True)
+        again = self.cli("dags", "trigger", "daily", "-l", "2020-01-01T00:00:00+00:00", "-r", "second")
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("'first'", again.stderr)
+        self.assertEqual(len(self.runs("daily")), 4)
+        # The database refuses it too, whoever writes.
+        with self.assertRaises(sqlite3.IntegrityError):
+            with self.database() as db:
+                db.execute("INSERT INTO dag_run (dag_id, run_id, run_type, state, dag_version, logical_date, "
+                           "run_after, queued_at) SELECT dag_id, 'copy', run_type, state, dag_version, logical_date, "
+                           "run_after, queued_at FROM dag_run WHERE run_id = 'first'")
+
+
+VERSIONED = """
+dag_id: fixme
+tasks:
+  - task_id: step
+    operator: bash
+    bash_command: echo "{version} {{{{ run_id }}}}" >> {out}; [ {version} = fixed ]
+"""
+
+
+class ClearVersionTest(DaemonTest):
+    def test_fix_the_file_then_clear_runs_the_fix(self):
+        self.daemon.write_dag("fixme.yaml", VERSIONED.format(version="broken", out=self.out))
+        self.daemon.start()
+        self.wait_for_dag("fixme")
+        self.cli("dags", "trigger", "fixme", "-r", "r1", check=True)
+        self.cli("dags", "trigger", "fixme", "-r", "r2", "-l", "2024-01-01", check=True)
+        self.wait_all_finished("fixme", 2)
+        self.daemon.write_dag("fixme.yaml", VERSIONED.format(version="fixed", out=self.out))
+        wait_for(lambda: json.loads(self.cli("dags", "list", "-o", "json", check=True).stdout)[0]["version"] == "2")
+        cleared = self.cli("tasks", "clear", "fixme", "r1", "-f", check=True)
+        self.assertIn("Cleared 1 task instance(s); they run with DAG version 2 (the newest; the run had version 1)",
+                      cleared.stdout)
+        wait_for(lambda: "fixed r1" in read_text(self.out))
+        self.assertEqual([r["state"] for r in self.runs("fixme") if r["run_id"] == "r1"], ["success"])
+        kept = self.cli("tasks", "clear", "fixme", "r2", "-f", "--keep-run-version", check=True)
+        self.assertIn("they run with DAG version 1 (the run's own; --keep-run-version)", kept.stdout)
+        wait_for(lambda: read_text(self.out).count("broken r2") == 2)
+        self.wait_all_finished("fixme", 2)
+        self.assertEqual(self.cli("tasks", "state", "fixme", "r2", "step", check=True).stdout.strip(), "failed")
+
+    def test_a_backfill_reprocessing_failed_runs_uses_the_newest_version(self):
+        dag = """
+dag_id: fixme
+schedule: "@daily"
+start_date: {start}
+catchup: true
+tasks:
+  - task_id: step
+    operator: bash
+    bash_command: echo "{version} {{{{ ds }}}}" >> {out}; [ {version} = fixed ]
+"""
+        self.daemon.write_dag("fixme.yaml", dag.format(start=days_ago(2), version="broken", out=self.out))
+        self.daemon.start()
+        self.wait_for_dag("fixme")
+        self.wait_all_finished("fixme", 2)
+        self.daemon.write_dag("fixme.yaml", dag.format(start=days_ago(2), version="fixed", out=self.out))
+        wait_for(lambda: json.loads(self.cli("dags", "list", "-o", "json", check=True).stdout)[0]["version"] == "2")
+        result = self.cli("dags", "backfill", "fixme", "--from", days_ago(2), "--to", days_ago(1),
+                          "--reprocess-behavior", "failed", check=True)
+        self.assertIn("Runs run again use the DAG's newest version", result.stdout)
+        runs = self.wait_all_finished("fixme", 2)
+        self.assertEqual([r["state"] for r in runs], ["success", "success"])
+        self.assertIn("fixed %s" % days_ago(2), read_text(self.out))
+
+
+class PauseTest(DaemonTest):
+    def test_pausing_stops_a_running_run_from_queueing_tasks(self):
+        flag = os.path.join(self.daemon.home, "go")
+        self.daemon.write_dag("steps.yaml", f"""
+dag_id: steps
+tasks:
+  - task_id: first
+    operator: bash
+    bash_command: while [ ! -f {flag} ]; do sleep 0.05; done; echo first >> {self.out}
+  - task_id: second
+    operator: bash
+    depends_on: [first]
+    bash_command: echo second >> {self.out}
+""")
+        self.daemon.start()
+        self.wait_for_dag("steps")
+        self.cli("dags", "trigger", "steps", "-r", "r", check=True)
+        wait_for(lambda: self.cli("tasks", "state", "steps", "r", "first", check=True).stdout.strip() == "running")
+        self.cli("dags", "pause", "steps", check=True)
+        open(flag, "w").close()  # the running try finishes
+        wait_for(lambda: self.cli("tasks", "state", "steps", "r", "first", check=True).stdout.strip() == "success")
+        # Committed in the same turn as first's success: second was not queued.
+        self.assertEqual(self.cli("tasks", "state", "steps", "r", "second", check=True).stdout.strip(), "scheduled")
+        self.assertEqual(read_text(self.out).split(), ["first"])
+        self.cli("dags", "unpause", "steps", check=True)
+        wait_for(lambda: read_text(self.out).split() == ["first", "second"])
+        self.assertEqual(self.wait_all_finished("steps", 1)[0]["state"], "success")
+
+
 class RenamedDagTest(DaemonTest):
     def test_a_renamed_dag_id_retires_the_old_one(self):
         path = self.daemon.write_dag("sales.yaml", daily_dag("sales_v1", days_ago(3), self.out, catchup="false"))
