@@ -393,6 +393,21 @@ tmpl::RunInfo SchedulerCore::run_info(LiveRun& run, size_t task_index) const {
     info.loop_vars = run.dag->tasks[task_index].loop_vars;
     info.try_number = run.tasks[task_index].row.try_number;
     info.run_type = run.row.run_type;
+    if (!run.previous_success) {
+        run.previous_success = std::optional<DagRunRow>();
+        if (run.row.logical_date) {
+            auto previous = store_.list_runs(RunFilter{.dag_id = run.row.dag_id, .state = RunState::success,
+                                                       .logical_to = *run.row.logical_date - std::chrono::microseconds(1),
+                                                       .limit = 1});
+            if (previous && !previous->empty()) *run.previous_success = previous->front();
+        }
+    }
+    if (const auto& previous = *run.previous_success) {
+        info.prev_data_interval_start_success = previous->data_interval_start;
+        info.prev_data_interval_end_success = previous->data_interval_end;
+        info.prev_start_date_success = previous->start_date;
+        info.prev_end_date_success = previous->end_date;
+    }
     // ti.xcom_pull reads the results of the run's finished tasks as they stand at dispatch.
     if (!run.results) {
         auto results = std::make_shared<std::map<std::string, nlohmann::json, std::less<>>>();

@@ -148,6 +148,9 @@ class SchedulerCore {
         // DAG's — a run of a backfill that has completed or was cancelled counts as the DAG's.
         std::optional<long long> counted_in_backfill;
         bool queued_for_dag = false;  // queued, and counted in its DAG's queued_runs
+        // The DAG's last successful run before this one (Airflow's prev_*_success template names),
+        // looked up at the first dispatch: outer nullopt until then, inner nullopt when there is none.
+        std::optional<std::optional<DagRunRow>> previous_success;
     };
     struct LiveBackfill {
         BackfillRow row;

@@ -217,3 +217,31 @@ TEST_CASE("a downstream try sees its upstream results for xcom_pull", "[schedule
 }
 
 }  // namespace mayaflow
+
+TEST_CASE("a run's tries see the DAG's last successful run before it (prev_*_success)", "[scheduler]") {
+    Harness h;
+    h.add_dag(kChain);
+    h.turn();
+    // The first two runs have no successful run before them.
+    REQUIRE(h.executor.launched.size() == 2);
+    for (const auto& launch : h.executor.launched) {
+        CHECK_FALSE(launch.run_info.prev_data_interval_start_success);
+        CHECK_FALSE(launch.run_info.prev_start_date_success);
+    }
+    while (!h.executor.launched.empty()) {
+        h.finish_next(TaskOutcome::success);
+        h.turn();
+    }
+    REQUIRE(h.runs("chain").size() == 5);
+    // Cleared, the newest run (02-29) runs again and sees 02-28's interval, the latest success before it.
+    auto cleared = h.core->clear(ClearRequest{"chain", "scheduled__2024-02-29T00:00:00+00:00", {"a"}, false, false, false});
+    REQUIRE(cleared);
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    const auto& info = h.executor.launched.front().run_info;
+    REQUIRE(info.prev_data_interval_start_success);
+    CHECK(*info.prev_data_interval_start_success == at("2024-02-28T00:00:00Z"));
+    CHECK(*info.prev_data_interval_end_success == at("2024-02-29T00:00:00Z"));
+    CHECK(info.prev_start_date_success);
+    CHECK(info.prev_end_date_success);
+}
