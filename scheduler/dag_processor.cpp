@@ -186,7 +186,7 @@ void DagProcessor::forget(const std::string& file) {
     known_.erase(it);
     pending_.erase(file);
     try {
-        sink_.file_deleted(shown(file));
+        sink_.file_deleted(shown(file), dag_id);
     } catch (const std::exception& e) {
         spdlog::error("could not report that {} is gone: {}", shown(file), e.what());
     }

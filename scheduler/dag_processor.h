@@ -38,7 +38,8 @@ class DagFileSink {
     virtual ~DagFileSink() = default;
     virtual void dag_loaded(const std::string& filename, const Dag& dag) = 0;
     virtual void dag_failed(const std::string& filename, const std::vector<LoadError>& errors) = 0;
-    virtual void file_deleted(const std::string& filename) = 0;
+    // `dag_id`: the DAG the file last loaded, "" when it loaded none the processor knows of.
+    virtual void file_deleted(const std::string& filename, const std::string& dag_id) = 0;
 };
 
 struct DagProcessorOptions {
