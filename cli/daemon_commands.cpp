@@ -77,17 +77,20 @@ class DaemonDagSink : public DagFileSink {
         spdlog::warn("broken DAG file {}:\n{}", filename, text);
     }
 
-    void file_deleted(const std::string& filename) override {
-        auto dags = store_.list_dags(false);
-        auto status = store_.record_dag_file_deleted(filename);
-        if (!status) spdlog::error("could not record that {} is gone: {}", filename, status.error().message);
-        if (dags) {
+    void file_deleted(const std::string& filename, const std::string& dag_id) override {
+        // Which DAGs the file defined: the one the processor knows, else (a file from before a
+        // restart) those the store has from it.
+        std::vector<std::string> dag_ids;
+        if (!dag_id.empty()) {
+            dag_ids.push_back(dag_id);
+        } else if (auto dags = store_.list_dags(false)) {
             for (const auto& dag : *dags) {
-                if (dag.fileloc != filename) continue;
-                std::string dag_id = dag.dag_id;
-                loop_.post([dag_id](SchedulerCore& core) { core.remove_dag(dag_id); });
+                if (dag.fileloc == filename) dag_ids.push_back(dag.dag_id);
             }
         }
+        auto status = store_.record_dag_file_deleted(filename);
+        if (!status) spdlog::error("could not record that {} is gone: {}", filename, status.error().message);
+        for (const auto& id : dag_ids) loop_.post([id](SchedulerCore& core) { core.remove_dag(id); });
         spdlog::info("DAG file {} is gone: its DAG is deactivated (its pause state and history are kept)", filename);
     }
 

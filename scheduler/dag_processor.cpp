@@ -186,7 +186,7 @@ void DagProcessor::forget(const std::string& file) {
     known_.erase(it);
     pending_.erase(file);
     try {
-        sink_.file_deleted(shown(file));
+        sink_.file_deleted(shown(file), dag_id);
     } catch (const std::exception& e) {
         spdlog::error("could not report that {} is gone: {}", shown(file), e.what());
     }
@@ -408,7 +408,10 @@ void DagProcessor::wait(Duration timeout, bool for_changes) {
 
 void DagProcessor::run() {
     full_scan();
-    if (watch_broken_) watch_.reset();
+    if (watch_broken_) {
+        watch_.reset();  // looking every scan interval from now on
+        watch_broken_ = false;
+    }
     if (watch_) spdlog::info("watching the DAG folder {} with inotify", shown(root_));
     publish_status(false);
     while (!stopping_) {
@@ -440,8 +443,9 @@ void DagProcessor::run() {
             }
         }
         if (watch_broken_) {
-            watch_.reset();
-            full_scan();  // what changed while the watch was failing
+            watch_.reset();  // looking every scan interval from now on
+            watch_broken_ = false;
+            full_scan();     // what changed while the watch was failing
         }
         publish_status(false);
     }

@@ -39,7 +39,8 @@ class DagFileSink {
     // `warnings` are what the load found worth saying about a DAG that loads (dags validate prints them).
     virtual void dag_loaded(const std::string& filename, const Dag& dag, const std::vector<LoadError>& warnings) = 0;
     virtual void dag_failed(const std::string& filename, const std::vector<LoadError>& errors) = 0;
-    virtual void file_deleted(const std::string& filename) = 0;
+    // `dag_id`: the DAG the file last loaded, "" when it loaded none the processor knows of.
+    virtual void file_deleted(const std::string& filename, const std::string& dag_id) = 0;
 };
 
 struct DagProcessorOptions {

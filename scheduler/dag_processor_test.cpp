@@ -39,7 +39,9 @@ class RecordingSink : public DagFileSink {
     void dag_failed(const std::string& filename, const std::vector<LoadError>& errors) override {
         add({"failed", filename, format_errors(errors)});
     }
-    void file_deleted(const std::string& filename) override { add({"deleted", filename, ""}); }
+    void file_deleted(const std::string& filename, const std::string& dag_id) override {
+        add({"deleted", filename, dag_id});
+    }
 
     size_t count(const std::string& kind, const std::string& file_ending) {
         std::lock_guard lock(mutex_);
