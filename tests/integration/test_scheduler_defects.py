@@ -297,6 +297,33 @@ tasks:
         self.assertEqual(self.wait_all_finished("steps", 1)[0]["state"], "success")
 
 
+class MaxActiveRunsTest(DaemonTest):
+    def test_a_manual_run_goes_next_instead_of_after_the_catchup(self):
+        hold = os.path.join(self.daemon.home, "hold")
+        self.daemon.write_dag("catchup.yaml", f"""
+dag_id: catchup
+schedule: "@daily"
+start_date: {days_ago(15)}
+catchup: true
+max_active_runs: 1
+tasks:
+  - task_id: work
+    operator: bash
+    bash_command: while [ -f {hold} ]; do sleep 0.05; done; echo "{{{{ run_id }}}}" >> {self.out}
+""")
+        open(hold, "w").close()  # the first scheduled run waits until the manual run is queued
+        self.daemon.start()
+        self.wait_for_dag("catchup")
+        wait_for(lambda: any(r["state"] == "running" for r in self.runs("catchup")))
+        self.cli("dags", "trigger", "catchup", "-r", "by_hand", check=True)
+        os.remove(hold)
+        self.wait_all_finished("catchup", 16, timeout=60)
+        order = read_text(self.out).split()
+        self.assertEqual(len(order), 16)
+        self.assertEqual(order[0], "scheduled__%sT00:00:00+00:00" % days_ago(15))
+        self.assertEqual(order[1], "by_hand")  # not after the 15 missed intervals
+
+
 class RenamedDagTest(DaemonTest):
     def test_a_renamed_dag_id_retires_the_old_one(self):
         path = self.daemon.write_dag("sales.yaml", daily_dag("sales_v1", days_ago(3), self.out, catchup="false"))
