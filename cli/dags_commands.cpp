@@ -114,11 +114,14 @@ void validate(const std::vector<std::string>& paths, const std::optional<std::st
     }
 }
 
+// The next runs as the scheduler will create them: after the DAG's latest automated run (scheduled
+// or backfill), skipping logical dates that already have a run.
 void next_execution(const std::string& dag_id, int count, const std::optional<std::string>& subdir, bool with_intervals) {
     Dag dag = load_dag_or_fail(dag_id, subdir);
     auto settings = settings_or_fail();
-    if (!subdir && std::filesystem::exists(settings.database)) {
-        auto store = open_store_or_fail(settings, true);
+    std::unique_ptr<SqliteStore> store;
+    if (std::filesystem::exists(settings.database)) store = open_store_or_fail(settings, true);
+    if (store && !subdir) {
         auto record = store->find_dag(dag_id);
         if (record && *record && (*record)->is_paused) {
             std::cerr << "note: DAG '" << dag_id << "' is paused: these runs happen only after it is unpaused\n";
@@ -130,10 +133,26 @@ void next_execution(const std::string& dag_id, int count, const std::optional<st
     }
     TimeRestriction restriction{dag.start_date, dag.end_date, dag.catchup};
     std::optional<DataInterval> last;
+    if (store) {
+        auto latest = store->latest_automated_interval(dag_id);
+        if (!latest) throw CommandFailed{latest.error().message};
+        if (*latest) last = DataInterval{(*latest)->first, (*latest)->second};
+    }
     Instant now = now_instant();
-    for (int i = 0; i < count; ++i) {
+    for (int i = 0; i < count;) {
         auto info = next_dagrun_info(dag.schedule, dag.timezone, last, restriction, now);
         if (!info) break;
+        if (last && info->interval.start <= last->start) break;  // the timetable must move forward
+        if (store) {
+            auto taken = store->find_conflicting_run(dag_id, "", info->logical_date);
+            if (!taken) throw CommandFailed{taken.error().message};
+            if (*taken) {  // a manual run has this date: the scheduler moves past it too
+                last = info->interval;
+                if (dag.schedule.kind() == Schedule::Kind::once) break;
+                continue;
+            }
+        }
+        ++i;
         if (with_intervals) {
             std::cout << fmt::format("{}\t{}\t{}\t{}\n", format_iso8601(info->logical_date, dag.timezone),
                                      format_iso8601(info->interval.start, dag.timezone),

@@ -140,6 +140,7 @@ Result<BackfillRow> SchedulerCore::cancel_backfill(long long id) {
             ++queued;
             continue;
         }
+        leave_queue(run->second);
         run->second.row.state = RunState::failed;
         run->second.row.end_date = now;
         batch_.run_changes.push_back({run->first, RunState::failed, std::nullopt, now});

@@ -532,7 +532,9 @@ Result<std::optional<Instant>> SchedulerCore::run_turn() {
     if (!timers_.empty()) earlier(timers_.top().at);
     if (!draining_) {
         for (auto& [dag_id, entry] : dags_) {
-            if (!entry.dag || entry.paused || entry.active_runs >= entry.dag->max_active_runs) continue;
+            if (!entry.dag || entry.paused || entry.active_runs + entry.queued_runs >= entry.dag->max_active_runs) {
+                continue;
+            }
             if (auto next = next_schedule_time(entry, now)) earlier(*next);
         }
     }

@@ -214,6 +214,7 @@ class SchedulerCore {
     void check_deadlock(LiveRun& run, Instant now);
     void run_finished(LiveRun& run, Instant now);
     void queue_run(LiveRun& run);
+    void leave_queue(LiveRun& run);  // the run is no longer queued: its counts go down
     LiveBackfill* active_backfill(const LiveRun& run);
     Result<LiveBackfill*> backfill_under_way(long long id);
     void take_run_slot(LiveRun& run);

@@ -188,3 +188,60 @@ tasks:
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+
+TEST_CASE("queued runs count against max_active_runs: a manual run goes next, not after the catchup",
+          "[scheduler_dags]") {
+    Harness h;
+    h.clock.set(at("2024-03-01T00:30:00Z"));
+    h.add_dag(R"(
+dag_id: catching_up
+schedule: "@daily"
+start_date: 2024-02-15
+catchup: true
+max_active_runs: 1
+tasks:
+  - task_id: a
+    operator: bash
+    bash_command: "true"
+)");
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    CHECK(h.executor.launched[0].run_info.run_id == "scheduled__2024-02-15T00:00:00+00:00");
+    auto manual = *h.core->trigger(TriggerRequest{.dag_id = "catching_up", .run_id = std::string("by_hand")});
+    h.turn();
+    CHECK(h.executor.launched.size() == 1);  // the limit holds
+    std::vector<std::string> order;
+    while (!h.executor.launched.empty()) {
+        order.push_back(h.executor.launched[0].run_info.run_id);
+        h.finish_next(TaskOutcome::success);
+        h.turn();
+    }
+    REQUIRE(order.size() == 16);  // 15 missed intervals and the manual run
+    CHECK(order[0] == "scheduled__2024-02-15T00:00:00+00:00");
+    CHECK(order[1] == "by_hand");
+    CHECK(order[2] == "scheduled__2024-02-16T00:00:00+00:00");
+    CHECK(order[15] == "scheduled__2024-02-29T00:00:00+00:00");
+
+    SECTION("with room for two, a queued run still takes one place") {
+        // Nothing is left to catch up; two manual runs and a limit of 1: one at a time, in order.
+        REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "catching_up", .run_id = std::string("m1"),
+                                               .logical_date = at("2023-01-01T00:00:00Z")}));
+        REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "catching_up", .run_id = std::string("m2"),
+                                               .logical_date = at("2023-01-02T00:00:00Z")}));
+        h.clock.set(at("2024-03-02T00:30:00Z"));  // and the 03-01 interval is due
+        h.turn();
+        std::vector<std::string> next;
+        while (!h.executor.launched.empty()) {
+            REQUIRE(h.executor.launched.size() == 1);
+            next.push_back(h.executor.launched[0].run_info.run_id);
+            h.finish_next(TaskOutcome::success);
+            h.turn();
+        }
+        CHECK(next == std::vector<std::string>{"m1", "m2", "scheduled__2024-03-01T00:00:00+00:00"});
+    }
+    (void)manual;
+}
+
+}  // namespace mayaflow

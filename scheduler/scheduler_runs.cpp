@@ -61,10 +61,12 @@ void SchedulerCore::create_scheduled_runs(Instant now) {
     for (auto& [dag_id, entry] : dags_) {
         if (!entry.dag || entry.paused || entry.dag->schedule.kind() == Schedule::Kind::none) continue;
         const Dag& dag = *entry.dag;
-        if (entry.active_runs >= dag.max_active_runs) continue;
+        // As Airflow: queued runs count as active, so a run triggered by hand (or cleared) goes
+        // next instead of waiting behind the whole catchup.
+        if (entry.active_runs + entry.queued_runs >= dag.max_active_runs) continue;
         auto due = next_schedule_time(entry, now);
         if (!due || *due > now) continue;
-        while (entry.active_runs < dag.max_active_runs) {
+        while (entry.active_runs + entry.queued_runs < dag.max_active_runs) {
             auto info = next_dagrun_info(dag.schedule, dag.timezone, entry.last_automated,
                                          TimeRestriction{dag.start_date, dag.end_date, dag.catchup}, now);
             if (!info || info->run_after > now) break;
@@ -136,7 +138,20 @@ void SchedulerCore::take_run_slot(LiveRun& run) {
 void SchedulerCore::queue_run(LiveRun& run) {
     queued_runs_.emplace(queue_order_++, run.row.pk);
     queued_check_needed_ = true;
-    if (LiveBackfill* backfill = active_backfill(run)) ++backfill->queued_runs;
+    if (LiveBackfill* backfill = active_backfill(run)) {
+        ++backfill->queued_runs;
+    } else if (!run.queued_for_dag) {
+        ++dags_[run.row.dag_id].queued_runs;
+        run.queued_for_dag = true;
+    }
+}
+
+void SchedulerCore::leave_queue(LiveRun& run) {
+    if (LiveBackfill* backfill = active_backfill(run)) --backfill->queued_runs;
+    if (run.queued_for_dag) {
+        --dags_[run.row.dag_id].queued_runs;
+        run.queued_for_dag = false;
+    }
 }
 
 // Queued runs start in the order they were queued, as slots allow.
@@ -146,6 +161,7 @@ void SchedulerCore::start_queued_runs(Instant now) {
     for (auto it = queued_runs_.begin(); it != queued_runs_.end();) {
         auto run = runs_.find(it->second);
         if (run == runs_.end() || run->second.row.state != RunState::queued) {
+            if (run != runs_.end()) leave_queue(run->second);
             it = queued_runs_.erase(it);
             continue;
         }
@@ -154,7 +170,7 @@ void SchedulerCore::start_queued_runs(Instant now) {
             continue;
         }
         it = queued_runs_.erase(it);
-        if (LiveBackfill* backfill = active_backfill(run->second)) --backfill->queued_runs;
+        leave_queue(run->second);
         set_running(run->second, now);
     }
 }

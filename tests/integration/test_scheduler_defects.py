@@ -297,6 +297,53 @@ tasks:
         self.assertEqual(self.wait_all_finished("steps", 1)[0]["state"], "success")
 
 
+class MaxActiveRunsTest(DaemonTest):
+    def test_a_manual_run_goes_next_instead_of_after_the_catchup(self):
+        hold = os.path.join(self.daemon.home, "hold")
+        self.daemon.write_dag("catchup.yaml", f"""
+dag_id: catchup
+schedule: "@daily"
+start_date: {days_ago(15)}
+catchup: true
+max_active_runs: 1
+tasks:
+  - task_id: work
+    operator: bash
+    bash_command: while [ -f {hold} ]; do sleep 0.05; done; echo "{{{{ run_id }}}}" >> {self.out}
+""")
+        open(hold, "w").close()  # the first scheduled run waits until the manual run is queued
+        self.daemon.start()
+        self.wait_for_dag("catchup")
+        wait_for(lambda: any(r["state"] == "running" for r in self.runs("catchup")))
+        self.cli("dags", "trigger", "catchup", "-r", "by_hand", check=True)
+        os.remove(hold)
+        self.wait_all_finished("catchup", 16, timeout=60)
+        order = read_text(self.out).split()
+        self.assertEqual(len(order), 16)
+        self.assertEqual(order[0], "scheduled__%sT00:00:00+00:00" % days_ago(15))
+        self.assertEqual(order[1], "by_hand")  # not after the 15 missed intervals
+
+
+class NextExecutionTest(DaemonTest):
+    def test_next_execution_starts_after_the_runs_that_exist(self):
+        self.daemon.write_dag("daily.yaml", daily_dag("daily", days_ago(3), self.out))
+        fresh = self.cli("dags", "next-execution", "daily", "-S", self.daemon.dags, check=True).stdout.split()
+        self.assertEqual(fresh, ["%sT00:00:00+00:00" % days_ago(3)])  # no runs yet: the start date
+        self.daemon.start()
+        self.wait_for_dag("daily")
+        self.wait_all_finished("daily", 3)
+        shown = self.cli("dags", "next-execution", "daily", "-n", "3", check=True).stdout.split()
+        self.assertEqual(shown, ["%sT00:00:00+00:00" % days_ago(n) for n in (0, -1, -2)])
+        # A date a manual run has taken is skipped, as the scheduler skips it.
+        self.cli("dags", "trigger", "daily", "-l", "%sT00:00:00+00:00" % days_ago(-1), "-r", "ahead", check=True)
+        shown = self.cli("dags", "next-execution", "daily", "-n", "2", check=True).stdout.split()
+        self.assertEqual(shown, ["%sT00:00:00+00:00" % days_ago(n) for n in (0, -2)])
+        # After a backfill further back, the latest run decides, not the start date.
+        self.cli("dags", "backfill", "daily", "--from", days_ago(6), "--to", days_ago(5), check=True)
+        shown = self.cli("dags", "next-execution", "daily", check=True).stdout.split()
+        self.assertEqual(shown, ["%sT00:00:00+00:00" % days_ago(0)])
+
+
 class RenamedDagTest(DaemonTest):
     def test_a_renamed_dag_id_retires_the_old_one(self):
         path = self.daemon.write_dag("sales.yaml", daily_dag("sales_v1", days_ago(3), self.out, catchup="false"))
