@@ -216,8 +216,6 @@ TEST_CASE("a downstream try sees its upstream results for xcom_pull", "[schedule
     CHECK_FALSE(h.executor.launched[0].run_info.task_result("b"));
 }
 
-}  // namespace mayaflow
-
 TEST_CASE("a run's tries see the DAG's last successful run before it (prev_*_success)", "[scheduler]") {
     Harness h;
     h.add_dag(kChain);
@@ -245,3 +243,5 @@ TEST_CASE("a run's tries see the DAG's last successful run before it (prev_*_suc
     CHECK(info.prev_start_date_success);
     CHECK(info.prev_end_date_success);
 }
+
+}  // namespace mayaflow
