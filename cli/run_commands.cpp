@@ -149,7 +149,13 @@ void register_run_commands(CLI::App& app) {
     mark->callback([] {
         auto answer = send_command("mark", {{"dag_id", mark_dag}, {"run_id", mark_run}, {"task_id", mark_task},
                                             {"state", mark_state}});
-        if (answer) std::cout << "Marked " << mark_task << " " << mark_state << "\n";
+        if (!answer) return;
+        std::cout << "Marked " << mark_task << " " << mark_state;
+        if (int cleared = answer->value("cleared_downstream", 0); cleared > 0) {
+            std::cout << fmt::format("; cleared {} failed or upstream_failed task(s) downstream, which run again",
+                                     cleared);
+        }
+        std::cout << "\n";
     });
 
     static std::string state_dag, state_run, state_task;

@@ -308,8 +308,8 @@ Result<ClearOutcome> SchedulerCore::clear(const ClearRequest& request) {
     return outcome;
 }
 
-Status SchedulerCore::mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
-                                TaskState state) {
+Result<int> SchedulerCore::mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
+                                     TaskState state) {
     if (state != TaskState::success && state != TaskState::failed && state != TaskState::skipped) {
         return make_error("a task can be marked success, failed or skipped, not {}", to_string(state));
     }
@@ -329,9 +329,28 @@ Status SchedulerCore::mark_task(const std::string& dag_id, const std::string& ru
         release_slot(run, index);
     }
     Instant now = clock_.now();
+    // The failed and upstream_failed tasks downstream, at any depth, run again (cleared first, so
+    // that the run does not end on the mark). The tasks are in topological order.
+    std::vector<bool> below(run.tasks.size(), false);
+    for (size_t down : run.graph->downstream[index]) below[down] = true;
+    int cleared = 0;
+    for (size_t i = index + 1; i < run.tasks.size(); ++i) {
+        if (!below[i]) continue;
+        for (size_t down : run.graph->downstream[i]) below[down] = true;
+        TaskState current = run.tasks[i].row.state;
+        if (current != TaskState::failed && current != TaskState::upstream_failed) continue;
+        reset_task(run, i);
+        ++cleared;
+    }
     ti.row.message = fmt::format("marked {} by hand", to_string(state));
     finish_task(run, index, state, now);
-    if (was_finished) {
+    if (was_finished && cleared > 0) {
+        // As Airflow's clear: the run is queued again and starts when max_active_runs allows.
+        run.row.state = RunState::queued;
+        run.row.end_date.reset();
+        batch_.run_changes.push_back({run.row.pk, RunState::queued, std::nullopt, std::nullopt});
+        queue_run(run);
+    } else if (was_finished) {
         // A finished run's state follows its leaves again.
         std::vector<TaskState> states;
         for (const auto& t : run.tasks) states.push_back(t.row.state);
@@ -341,8 +360,10 @@ Status SchedulerCore::mark_task(const std::string& dag_id, const std::string& ru
             batch_.run_changes.push_back({run.row.pk, *decided, std::nullopt, run.row.end_date.value_or(now)});
         }
         finished_runs_.insert(run.row.pk);
+    } else if (cleared > 0) {
+        touched_runs_.insert(run.row.pk);
     }
-    return Status::success();
+    return cleared;
 }
 
 void SchedulerCore::start_draining() {

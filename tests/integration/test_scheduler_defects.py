@@ -344,6 +344,35 @@ class NextExecutionTest(DaemonTest):
         self.assertEqual(shown, ["%sT00:00:00+00:00" % days_ago(0)])
 
 
+class MarkTest(DaemonTest):
+    def test_marking_a_failed_task_success_runs_its_downstream(self):
+        self.daemon.write_dag("marked.yaml", f"""
+dag_id: marked
+tasks:
+  - task_id: extract
+    operator: bash
+    bash_command: exit 1
+  - task_id: load
+    operator: bash
+    depends_on: [extract]
+    bash_command: echo load >> {self.out}
+  - task_id: report
+    operator: bash
+    depends_on: [load]
+    bash_command: echo report >> {self.out}
+""")
+        self.daemon.start()
+        self.wait_for_dag("marked")
+        self.cli("dags", "trigger", "marked", "-r", "r", check=True)
+        self.assertEqual(self.wait_all_finished("marked", 1)[0]["state"], "failed")
+        self.assertEqual(self.cli("tasks", "state", "marked", "r", "report", check=True).stdout.strip(),
+                         "upstream_failed")
+        marked = self.cli("tasks", "mark", "marked", "r", "extract", "success", check=True)
+        self.assertIn("Marked extract success; cleared 2 failed or upstream_failed task(s) downstream", marked.stdout)
+        wait_for(lambda: read_text(self.out).split() == ["load", "report"])
+        self.assertEqual(self.wait_all_finished("marked", 1)[0]["state"], "success")
+
+
 class RenamedDagTest(DaemonTest):
     def test_a_renamed_dag_id_retires_the_old_one(self):
         path = self.daemon.write_dag("sales.yaml", daily_dag("sales_v1", days_ago(3), self.out, catchup="false"))
