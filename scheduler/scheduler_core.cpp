@@ -267,7 +267,7 @@ void SchedulerCore::task_failed(LiveRun& run, size_t task_index, const OperatorR
         Duration delay = interrupting_ ? Duration{0}
                                        : retry_delay(definition.retry, run.row.dag_id, definition.task_id,
                                                      run.row.logical_date.value_or(run.row.run_after),
-                                                     task.row.try_number + 1);
+                                                     task.row.try_number);
         set_state(run, task_index, TaskState::up_for_retry);
         task.row.end_date = now;
         task.row.next_try_at = now + delay;
