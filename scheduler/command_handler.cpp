@@ -60,7 +60,8 @@ Result<nlohmann::json> clear(SchedulerCore& core, const nlohmann::json& payload)
     if (!cleared) return cleared.error();
     return nlohmann::json{{"cleared", cleared->cleared},
                           {"dag_version", cleared->dag_version},
-                          {"version_note", cleared->version_note}};
+                          {"version_note", cleared->version_note},
+                          {"restarted", cleared->restarted}};
 }
 
 Result<nlohmann::json> mark(SchedulerCore& core, const nlohmann::json& payload) {

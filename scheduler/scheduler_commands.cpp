@@ -277,10 +277,12 @@ Result<ClearOutcome> SchedulerCore::clear(const ClearRequest& request) {
     }
     // A task that never ran counts as cleared too (as in Airflow): a cancelled run whose tasks
     // never started is queued again by clearing it. A task new in the target version has not run.
+    // A task under way (queued or running) is restarted, as Airflow: its try is ended and it runs
+    // again. The run then keeps its version (version_to_run_again), so indexes stay the same.
     auto clears = [&](size_t i) {
         const Task* now = run.dag->find_task(dag.tasks[i].task_id);
         TaskState state = now ? run.tasks[static_cast<size_t>(now - run.dag->tasks.data())].row.state : TaskState::none;
-        if (!chosen[i] || is_active(state)) return false;
+        if (!chosen[i]) return false;
         return !request.only_failed || state == TaskState::failed || state == TaskState::upstream_failed;
     };
     std::vector<size_t> to_clear;
@@ -289,7 +291,15 @@ Result<ClearOutcome> SchedulerCore::clear(const ClearRequest& request) {
     }
     if (!to_clear.empty() && target != run.dag) move_to_version(run, target);
     outcome.dag_version = run.row.dag_version;
-    for (size_t i : to_clear) reset_task(run, i);
+    for (size_t i : to_clear) {
+        auto& task = run.tasks[i];
+        if (is_active(task.row.state)) {
+            executor_.cancel(TryKey{run.row.pk, i, task.row.try_number});  // its late report is ignored
+            release_slot(run, i);
+            outcome.restarted.push_back(task.row.task_id);
+        }
+        reset_task(run, i);
+    }
     int cleared = outcome.cleared = static_cast<int>(to_clear.size());
     if (was_finished) {
         if (cleared == 0) {

@@ -65,6 +65,8 @@ struct ClearRequest {
 // What a clear did: how many task instances, and the DAG version they run with, and why that one.
 struct ClearOutcome {
     int cleared = 0;
+    // Cleared while queued or running: as Airflow, the try is ended and the task runs again.
+    std::vector<std::string> restarted;
     int dag_version = 0;
     std::string version_note;  // "the newest", "the run's own (--keep-run-version)", ...
 };
