@@ -191,6 +191,7 @@ void register_backfill_commands(CLI::App& app) {
         auto* command = backfills->add_subcommand(changes[i].name, changes[i].help);
         command->add_option("id", ids[i], "The backfill's id (`mayaflow backfills list`)")->required();
         command->callback([i] {
+            require_backfill_under_way(ids[i]);
             auto answer = send_command(changes[i].kind, {{"id", ids[i]}});
             if (answer) std::cout << fmt::format("Backfill {} {}\n", ids[i], changes[i].done);
         });

@@ -22,6 +22,7 @@ std::string iso_or_empty(const std::optional<Instant>& instant) {
 }
 
 void list_runs(const std::string& dag_id, const std::optional<std::string>& state, OutputFormat format, int limit) {
+    require_known_dag(dag_id);
     auto settings = settings_or_fail();
     auto store = open_store_or_fail(settings, true);
     RunFilter filter{.dag_id = dag_id, .limit = static_cast<size_t>(limit)};
@@ -88,6 +89,11 @@ void register_run_commands(CLI::App& app) {
             if (!checked) throw CommandFailed{"--run-id: " + checked.error().message};
             payload["run_id"] = *trigger_run_id;
         }
+        // The logical date is fixed when the command is typed, not when a scheduler takes it.
+        if (!payload.contains("logical_date")) payload["logical_date"] = format_iso8601(now_instant(), TimeZone::utc());
+        Instant logical_date = *parse_datetime(payload["logical_date"].get<std::string>(), TimeZone::utc());
+        require_no_run_like(trigger_dag, trigger_run_id.value_or("manual__" + format_iso8601(logical_date, TimeZone::utc())),
+                            logical_date);
         auto answer = send_command("trigger", payload);
         if (answer) std::cout << "Created run " << answer->value("run_id", "") << " of DAG " << trigger_dag << "\n";
     });
@@ -98,6 +104,7 @@ void register_run_commands(CLI::App& app) {
                                              paused ? "Pause a DAG: no new runs start" : "Resume a paused DAG");
         command->add_option("dag_id", pause_dag[paused], "The DAG")->required();
         command->callback([paused] {
+            require_known_dag(pause_dag[paused]);
             auto answer = send_command(paused ? "pause" : "unpause", {{"dag_id", pause_dag[paused]}});
             if (answer) std::cout << "DAG " << pause_dag[paused] << (paused ? " paused\n" : " unpaused\n");
         });
@@ -128,6 +135,7 @@ void register_run_commands(CLI::App& app) {
                     "Run the cleared tasks with the DAG version the run had, not the newest (Airflow 3's "
                     "run_on_latest_version: false)");
     clear->callback([] {
+        require_run(clear_dag, clear_run);
         auto answer = send_command("clear", {{"dag_id", clear_dag}, {"run_id", clear_run}, {"task_ids", clear_tasks},
                                              {"only_failed", only_failed}, {"include_downstream", downstream},
                                              {"include_upstream", upstream},
@@ -140,6 +148,17 @@ void register_run_commands(CLI::App& app) {
                                      answer->value("version_note", std::string()));
         }
         std::cout << "\n";
+        auto restarted = answer->value("restarted", std::vector<std::string>{});
+        if (!restarted.empty()) {
+            std::string names;
+            for (const auto& name : restarted) names += (names.empty() ? "" : ", ") + name;
+            std::cout << fmt::format("{} of them {} running ({}): the try was ended and the task runs again\n",
+                                     restarted.size(), restarted.size() == 1 ? "was" : "were", names);
+        }
+        if (cleared == 0) {
+            std::cout << (only_failed ? "Nothing to clear: no task of the run matched that is failed or upstream_failed\n"
+                                      : "Nothing to clear: no task of the run matched\n");
+        }
     });
 
     static std::string mark_dag, mark_run, mark_task, mark_state;
@@ -149,9 +168,21 @@ void register_run_commands(CLI::App& app) {
     mark->add_option("task_id", mark_task, "The task")->required();
     mark->add_option("state", mark_state, "success, failed or skipped")->required();
     mark->callback([] {
+        auto state = parse_task_state(mark_state);
+        if (!state || (*state != TaskState::success && *state != TaskState::failed && *state != TaskState::skipped)) {
+            throw CommandFailed{fmt::format("a task can be marked success, failed or skipped, not '{}'", mark_state)};
+        }
+        auto run = require_run(mark_dag, mark_run);
+        find_task_row(run, mark_task);
         auto answer = send_command("mark", {{"dag_id", mark_dag}, {"run_id", mark_run}, {"task_id", mark_task},
                                             {"state", mark_state}});
-        if (answer) std::cout << "Marked " << mark_task << " " << mark_state << "\n";
+        if (!answer) return;
+        std::cout << "Marked " << mark_task << " " << mark_state;
+        if (int cleared = answer->value("cleared_downstream", 0); cleared > 0) {
+            std::cout << fmt::format("; cleared {} failed or upstream_failed task(s) downstream, which run again",
+                                     cleared);
+        }
+        std::cout << "\n";
     });
 
     static std::string state_dag, state_run, state_task;

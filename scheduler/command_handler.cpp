@@ -60,7 +60,8 @@ Result<nlohmann::json> clear(SchedulerCore& core, const nlohmann::json& payload)
     if (!cleared) return cleared.error();
     return nlohmann::json{{"cleared", cleared->cleared},
                           {"dag_version", cleared->dag_version},
-                          {"version_note", cleared->version_note}};
+                          {"version_note", cleared->version_note},
+                          {"restarted", cleared->restarted}};
 }
 
 Result<nlohmann::json> mark(SchedulerCore& core, const nlohmann::json& payload) {
@@ -76,7 +77,7 @@ Result<nlohmann::json> mark(SchedulerCore& core, const nlohmann::json& payload) 
     if (!state) return make_error("unknown state '{}'; use success, failed or skipped", *state_text);
     auto marked = core.mark_task(*dag_id, *run_id, *task_id, *state);
     if (!marked) return marked.error();
-    return nlohmann::json{{"task_id", *task_id}, {"state", *state_text}};
+    return nlohmann::json{{"task_id", *task_id}, {"state", *state_text}, {"cleared_downstream", *marked}};
 }
 
 Result<nlohmann::json> backfill(SchedulerCore& core, Store& store, const nlohmann::json& payload) {

@@ -26,10 +26,10 @@ std::int64_t backoff_base_seconds(Duration retry_delay, int try_number) {
     if (delay_us <= 0) return 1;
 
     // base = ceil(delay_us * 2^exponent / 10^6) as an exact fraction. Airflow computes it with a
-    // float and gets the same whole number for every try number from 2 up: the exact value is then
+    // float and gets the same whole number for every try number from 1 up: the exact value is then
     // either a whole number, which the float holds exactly, or at least 10^-6 away from one, far
     // more than the float's error below a day.
-    const std::int64_t exponent = std::int64_t{try_number} - 2;
+    const std::int64_t exponent = std::int64_t{try_number} - 1;
     Wide numerator = static_cast<Wide>(delay_us);
     Wide denominator = kMicrosPerSecond;
     if (exponent >= 0) {

@@ -277,10 +277,12 @@ Result<ClearOutcome> SchedulerCore::clear(const ClearRequest& request) {
     }
     // A task that never ran counts as cleared too (as in Airflow): a cancelled run whose tasks
     // never started is queued again by clearing it. A task new in the target version has not run.
+    // A task under way (queued or running) is restarted, as Airflow: its try is ended and it runs
+    // again. The run then keeps its version (version_to_run_again), so indexes stay the same.
     auto clears = [&](size_t i) {
         const Task* now = run.dag->find_task(dag.tasks[i].task_id);
         TaskState state = now ? run.tasks[static_cast<size_t>(now - run.dag->tasks.data())].row.state : TaskState::none;
-        if (!chosen[i] || is_active(state)) return false;
+        if (!chosen[i]) return false;
         return !request.only_failed || state == TaskState::failed || state == TaskState::upstream_failed;
     };
     std::vector<size_t> to_clear;
@@ -289,7 +291,15 @@ Result<ClearOutcome> SchedulerCore::clear(const ClearRequest& request) {
     }
     if (!to_clear.empty() && target != run.dag) move_to_version(run, target);
     outcome.dag_version = run.row.dag_version;
-    for (size_t i : to_clear) reset_task(run, i);
+    for (size_t i : to_clear) {
+        auto& task = run.tasks[i];
+        if (is_active(task.row.state)) {
+            executor_.cancel(TryKey{run.row.pk, i, task.row.try_number});  // its late report is ignored
+            release_slot(run, i);
+            outcome.restarted.push_back(task.row.task_id);
+        }
+        reset_task(run, i);
+    }
     int cleared = outcome.cleared = static_cast<int>(to_clear.size());
     if (was_finished) {
         if (cleared == 0) {
@@ -308,8 +318,8 @@ Result<ClearOutcome> SchedulerCore::clear(const ClearRequest& request) {
     return outcome;
 }
 
-Status SchedulerCore::mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
-                                TaskState state) {
+Result<int> SchedulerCore::mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
+                                     TaskState state) {
     if (state != TaskState::success && state != TaskState::failed && state != TaskState::skipped) {
         return make_error("a task can be marked success, failed or skipped, not {}", to_string(state));
     }
@@ -329,9 +339,28 @@ Status SchedulerCore::mark_task(const std::string& dag_id, const std::string& ru
         release_slot(run, index);
     }
     Instant now = clock_.now();
+    // The failed and upstream_failed tasks downstream, at any depth, run again (cleared first, so
+    // that the run does not end on the mark). The tasks are in topological order.
+    std::vector<bool> below(run.tasks.size(), false);
+    for (size_t down : run.graph->downstream[index]) below[down] = true;
+    int cleared = 0;
+    for (size_t i = index + 1; i < run.tasks.size(); ++i) {
+        if (!below[i]) continue;
+        for (size_t down : run.graph->downstream[i]) below[down] = true;
+        TaskState current = run.tasks[i].row.state;
+        if (current != TaskState::failed && current != TaskState::upstream_failed) continue;
+        reset_task(run, i);
+        ++cleared;
+    }
     ti.row.message = fmt::format("marked {} by hand", to_string(state));
     finish_task(run, index, state, now);
-    if (was_finished) {
+    if (was_finished && cleared > 0) {
+        // As Airflow's clear: the run is queued again and starts when max_active_runs allows.
+        run.row.state = RunState::queued;
+        run.row.end_date.reset();
+        batch_.run_changes.push_back({run.row.pk, RunState::queued, std::nullopt, std::nullopt});
+        queue_run(run);
+    } else if (was_finished) {
         // A finished run's state follows its leaves again.
         std::vector<TaskState> states;
         for (const auto& t : run.tasks) states.push_back(t.row.state);
@@ -341,8 +370,10 @@ Status SchedulerCore::mark_task(const std::string& dag_id, const std::string& ru
             batch_.run_changes.push_back({run.row.pk, *decided, std::nullopt, run.row.end_date.value_or(now)});
         }
         finished_runs_.insert(run.row.pk);
+    } else if (cleared > 0) {
+        touched_runs_.insert(run.row.pk);
     }
-    return Status::success();
+    return cleared;
 }
 
 void SchedulerCore::start_draining() {

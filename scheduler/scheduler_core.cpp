@@ -36,6 +36,15 @@ void SchedulerCore::set_dag(std::shared_ptr<const Dag> dag, int version, bool pa
             other.inactive_reason = renamed_dag_reason(dag->fileloc, dag->dag_id);
         }
     }
+    for (const auto& task : dag->tasks) {
+        auto pool = options_.pools.find(task.pool);
+        if (pool != options_.pools.end() && task.pool_slots > pool->second) {
+            spdlog::warn("DAG '{}': task '{}' needs {} slots of pool '{}', which has {}: it will wait until the pool "
+                         "has enough (`mayaflow pools set {} {}`)",
+                         dag->dag_id, task.task_id, task.pool_slots, task.pool, pool->second, task.pool,
+                         task.pool_slots);
+        }
+    }
     std::string dag_id = dag->dag_id;
     auto& entry = dags_[dag_id];
     entry.inactive_reason.clear();
@@ -76,6 +85,16 @@ Status SchedulerCore::set_paused(const std::string& dag_id, bool paused) {
 
 void SchedulerCore::set_pool(const std::string& name, int slots) {
     options_.pools[name] = slots;  // applies from this turn on; tries already running keep their slots
+    for (const auto& [dag_id, entry] : dags_) {
+        if (!entry.dag) continue;
+        for (const auto& task : entry.dag->tasks) {
+            if (task.pool == name && task.pool_slots > slots) {
+                spdlog::warn("pool '{}' now has {} slots: task '{}' of DAG '{}' needs {} and will wait until it has "
+                             "enough",
+                             name, slots, task.task_id, dag_id, task.pool_slots);
+            }
+        }
+    }
 }
 
 void SchedulerCore::remove_pool(const std::string& name) { options_.pools.erase(name); }
@@ -268,7 +287,7 @@ void SchedulerCore::task_failed(LiveRun& run, size_t task_index, const OperatorR
         Duration delay = interrupting_ ? Duration{0}
                                        : retry_delay(definition.retry, run.row.dag_id, definition.task_id,
                                                      run.row.logical_date.value_or(run.row.run_after),
-                                                     task.row.try_number + 1);
+                                                     task.row.try_number);
         set_state(run, task_index, TaskState::up_for_retry);
         task.row.end_date = now;
         task.row.next_try_at = now + delay;
@@ -454,6 +473,21 @@ void SchedulerCore::queue_ready_tasks(Instant now) {
             finish_task(run, ready.task_index, TaskState::failed, now);
             continue;
         }
+        if (definition.pool_slots > pool->second) {
+            // As Airflow: the task waits (it starves) until the pool is made big enough.
+            std::string message = fmt::format(
+                "waiting: the task needs {} slots of pool '{}', which has {}; it runs once the pool has enough "
+                "(`mayaflow pools set {} {}`)",
+                definition.pool_slots, definition.pool, pool->second, definition.pool, definition.pool_slots);
+            if (task.row.message != message) {
+                spdlog::warn("task {} of run {} of DAG '{}' {}", definition.task_id, run.row.run_id, run.row.dag_id,
+                             message);
+                task.row.message = std::move(message);
+                mark_dirty(run, ready.task_index);
+            }
+            blocked.push_back(ready);
+            continue;
+        }
         if (pool_used_[definition.pool] + definition.pool_slots > pool->second ||
             entry.running_tasks >= run.dag->max_active_tasks) {
             blocked.push_back(ready);
@@ -463,6 +497,7 @@ void SchedulerCore::queue_ready_tasks(Instant now) {
         pool_used_[definition.pool] += definition.pool_slots;
         ++entry.running_tasks;
         set_state(run, ready.task_index, TaskState::queued);
+        if (task.row.message.starts_with("waiting: ")) task.row.message.clear();
         task.row.try_number += 1;
         task.row.start_date = now;
         task.row.end_date.reset();

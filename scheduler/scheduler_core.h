@@ -65,6 +65,8 @@ struct ClearRequest {
 // What a clear did: how many task instances, and the DAG version they run with, and why that one.
 struct ClearOutcome {
     int cleared = 0;
+    // Cleared while queued or running: as Airflow, the try is ended and the task runs again.
+    std::vector<std::string> restarted;
     int dag_version = 0;
     std::string version_note;  // "the newest", "the run's own (--keep-run-version)", ...
 };
@@ -97,7 +99,11 @@ class SchedulerCore {
     // Commands.
     Result<std::string> trigger(const TriggerRequest& request);
     Result<ClearOutcome> clear(const ClearRequest& request);
-    Status mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id, TaskState state);
+    // Airflow's set_task_instance_state: sets the task's state (a running try is ended), then clears
+    // the failed and upstream_failed tasks downstream of it so that they run; a finished run whose
+    // tasks were cleared is queued again. Returns how many downstream tasks were cleared.
+    Result<int> mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
+                          TaskState state);
     // Pools as the store keeps them; a task whose pool does not exist fails with a message saying so.
     void set_pool(const std::string& name, int slots);
     void remove_pool(const std::string& name);

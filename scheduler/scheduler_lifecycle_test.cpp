@@ -351,3 +351,46 @@ TEST_CASE("queue_ahead hands the executor tries beyond parallelism; a drain take
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+
+TEST_CASE("a task that needs more slots than its pool has waits, and its message says so", "[scheduler_lifecycle]") {
+    Harness h;
+    h.core->set_pool("small", 2);
+    h.add_dag(R"(
+dag_id: big
+tasks:
+  - task_id: huge
+    operator: bash
+    bash_command: "true"
+    pool: small
+    pool_slots: 5
+  - task_id: fits
+    operator: bash
+    bash_command: "true"
+    pool: small
+    pool_slots: 2
+)");
+    auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "big"});
+    h.turn();
+    h.turn();
+    // The other task of the pool is not held up by it.
+    REQUIRE(h.executor.launched.size() == 1);
+    CHECK(h.launched_task() == "fits");
+    auto huge = task_row(stored_run(h, "big", run_id), "huge");
+    CHECK(huge.state == TaskState::scheduled);
+    CHECK(huge.message ==
+          "waiting: the task needs 5 slots of pool 'small', which has 2; it runs once the pool has enough "
+          "(`mayaflow pools set small 5`)");
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    CHECK(h.executor.launched.empty());
+    // Made big enough, the pool lets it run, and the message goes.
+    h.core->set_pool("small", 5);
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    CHECK(h.launched_task() == "huge");
+    CHECK(task_row(stored_run(h, "big", run_id), "huge").message.empty());
+}
+
+}  // namespace mayaflow

@@ -312,8 +312,8 @@ struct RetryRow {
 
 // The run is dag sales_daily, task load, logical date 2024-03-01T00:00:00+00:00: the task instance
 // whose backoff waits retry_delay_test.cpp and docs/scheduling-rules.md give as computed by Python's
-// hashlib with Airflow 2's formula (retry_delay 5m: 341 s before try 2, 720 s before try 3, 2360 s
-// before try 4, 4653 s before try 5; retry_delay 0 s: 1 s before try 2). Capped waits apply
+// hashlib with Airflow 2.10's formula (retry_delay 5m: 411 s after try 1 failed, 941 s after try 2,
+// 1920 s after try 3, 4760 s after try 4; retry_delay 0 s: 1 s after try 1). Capped waits apply
 // min(wait, max_retry_delay) to those values; none is computed with retry_delay() itself.
 const std::vector<RetryRow> kRetryRows = {
     {"a fixed delay, then success",
@@ -331,21 +331,21 @@ const std::vector<RetryRow> kRetryRows = {
      1,
      {"2024-03-01T06:06:00+00:00"},
      TaskState::success},
-    {"exponential backoff with the hash jitter",  // waits 341, 720, 2360 s
+    {"exponential backoff with the hash jitter",  // waits 411, 941, 1920 s
      "retries: 3\nretry_delay: 5m\nretry_exponential_backoff: true\n",
      3,
-     {"2024-03-01T06:06:41+00:00", "2024-03-01T06:19:41+00:00", "2024-03-01T07:00:01+00:00"},
+     {"2024-03-01T06:07:51+00:00", "2024-03-01T06:24:32+00:00", "2024-03-01T06:57:32+00:00"},
      TaskState::success},
-    {"exponential backoff capped at an hour",  // waits 341, 720, 2360, min(4653, 3600) s
+    {"exponential backoff capped at an hour",  // waits 411, 941, 1920, min(4760, 3600) s
      "retries: 4\nretry_delay: 5m\nretry_exponential_backoff: true\nmax_retry_delay: 1h\n",
      5,
-     {"2024-03-01T06:06:41+00:00", "2024-03-01T06:19:41+00:00", "2024-03-01T07:00:01+00:00",
-      "2024-03-01T08:01:01+00:00"},
+     {"2024-03-01T06:07:51+00:00", "2024-03-01T06:24:32+00:00", "2024-03-01T06:57:32+00:00",
+      "2024-03-01T07:58:32+00:00"},
      TaskState::failed},
-    {"exponential backoff capped at ten minutes",  // waits 341, min(720, 600) s
+    {"exponential backoff capped at ten minutes",  // waits 411, min(941, 600) s
      "retries: 2\nretry_delay: 5m\nretry_exponential_backoff: true\nmax_retry_delay: 10m\n",
      2,
-     {"2024-03-01T06:06:41+00:00", "2024-03-01T06:17:41+00:00"},
+     {"2024-03-01T06:07:51+00:00", "2024-03-01T06:18:51+00:00"},
      TaskState::success},
     {"exponential backoff from a zero delay waits a second",
      "retries: 1\nretry_delay: 0s\nretry_exponential_backoff: true\n",
@@ -453,12 +453,12 @@ TEST_CASE("a retry waiting when the scheduler restarts is launched at its stored
     auto wake = h.core->run_turn();
     REQUIRE(wake);
     REQUIRE(*wake);
-    CHECK(utc_text(**wake) == "2024-03-01T06:06:41+00:00");  // 06:01:00 + 341 s, as before the restart
+    CHECK(utc_text(**wake) == "2024-03-01T06:07:51+00:00");  // 06:01:00 + 411 s, as before the restart
     CHECK(h.executor.launched.empty());
-    h.clock.set(at("2024-03-01T06:06:40Z"));
+    h.clock.set(at("2024-03-01T06:07:50Z"));
     h.turn();
     CHECK(h.executor.launched.empty());
-    h.clock.set(at("2024-03-01T06:06:41Z"));
+    h.clock.set(at("2024-03-01T06:07:51Z"));
     h.turn();
     REQUIRE(h.executor.launched.size() == 1);
     CHECK(h.executor.launched[0].key.try_number == 2);

@@ -344,6 +344,136 @@ class NextExecutionTest(DaemonTest):
         self.assertEqual(shown, ["%sT00:00:00+00:00" % days_ago(0)])
 
 
+class MarkTest(DaemonTest):
+    def test_marking_a_failed_task_success_runs_its_downstream(self):
+        self.daemon.write_dag("marked.yaml", f"""
+dag_id: marked
+tasks:
+  - task_id: extract
+    operator: bash
+    bash_command: exit 1
+  - task_id: load
+    operator: bash
+    depends_on: [extract]
+    bash_command: echo load >> {self.out}
+  - task_id: report
+    operator: bash
+    depends_on: [load]
+    bash_command: echo report >> {self.out}
+""")
+        self.daemon.start()
+        self.wait_for_dag("marked")
+        self.cli("dags", "trigger", "marked", "-r", "r", check=True)
+        self.assertEqual(self.wait_all_finished("marked", 1)[0]["state"], "failed")
+        self.assertEqual(self.cli("tasks", "state", "marked", "r", "report", check=True).stdout.strip(),
+                         "upstream_failed")
+        marked = self.cli("tasks", "mark", "marked", "r", "extract", "success", check=True)
+        self.assertIn("Marked extract success; cleared 2 failed or upstream_failed task(s) downstream", marked.stdout)
+        wait_for(lambda: read_text(self.out).split() == ["load", "report"])
+        self.assertEqual(self.wait_all_finished("marked", 1)[0]["state"], "success")
+
+
+class SmallerTest(DaemonTest):
+    def test_list_runs_of_an_unknown_dag_fails(self):
+        nothing = self.cli("dags", "list-runs", "nosuch")  # no database at all yet
+        self.assertEqual(nothing.returncode, 1)
+        self.assertIn("no DAG 'nosuch'", nothing.stderr)
+        self.daemon.write_dag("m.yaml", MANUAL.format(dag_id="m", out=self.out))
+        self.daemon.start()
+        self.wait_for_dag("m")
+        unknown = self.cli("dags", "list-runs", "nosuch")
+        self.assertEqual(unknown.returncode, 1)
+        self.assertIn("no DAG 'nosuch'", unknown.stderr)
+        self.assertEqual(self.runs("m"), [])  # a known DAG without runs is fine
+
+    def test_commands_without_a_daemon_fail_at_once_when_they_can_be_checked(self):
+        self.daemon.write_dag("m.yaml", MANUAL.format(dag_id="m", out=self.out))
+        self.daemon.start()
+        self.wait_for_dag("m")
+        self.cli("dags", "trigger", "m", "-r", "taken", check=True)
+        self.daemon.stop()
+        checks = [
+            (("dags", "trigger", "nosuch"), "no DAG with dag_id 'nosuch'"),
+            (("dags", "trigger", "m", "-c", "{not json"), "--conf must be a JSON object"),
+            (("dags", "trigger", "m", "-r", "scheduled__2024-01-01"), "reserved for scheduled runs"),
+            (("dags", "trigger", "m", "-r", "bad id"), "not allowed"),
+            (("dags", "trigger", "m", "-r", "taken"), "already has a run 'taken'"),
+            (("dags", "pause", "nosuch"), "no DAG 'nosuch'"),
+            (("tasks", "clear", "m", "no_such_run"), "has no run 'no_such_run'"),
+            (("tasks", "mark", "m", "taken", "work", "running"), "success, failed or skipped"),
+            (("tasks", "mark", "m", "taken", "nope", "success"), "has no task 'nope'"),
+            (("dags", "backfill", "nosuch", "--from", "2024-01-01", "--to", "2024-01-02"), "no DAG"),
+            (("backfills", "pause", "42"), "there is no backfill 42"),
+        ]
+        for args, message in checks:
+            result = self.cli(*args)
+            self.assertEqual(result.returncode, 1, (args, result.stdout, result.stderr))
+            self.assertIn(message, result.stderr, args)
+            self.assertNotIn("waits and runs when", result.stderr, args)
+        with self.database() as db:
+            self.assertEqual(db.execute("SELECT COUNT(*) FROM command WHERE state = 'pending'").fetchone()[0], 0)
+
+        # A trigger that passes the checks waits for a scheduler, with the logical date it was typed at.
+        before = datetime.datetime.now(datetime.timezone.utc)
+        queued = self.cli("dags", "trigger", "m", "-r", "later", check=True)
+        self.assertIn("waits and runs when", queued.stderr)
+        typed = datetime.datetime.now(datetime.timezone.utc)
+        time.sleep(1.1)  # a scheduler that starts later must not move it
+        self.daemon.start()
+        wait_for(lambda: "later" in read_text(self.out))
+        run = [r for r in self.runs("m") if r["run_id"] == "later"][0]
+        logical = datetime.datetime.fromisoformat(run["logical_date"])
+        self.assertGreaterEqual(logical, before)
+        self.assertLessEqual(logical, typed)
+
+    def test_clearing_a_running_task_restarts_it_and_says_so(self):
+        self.daemon.write_dag("slow.yaml", f"""
+dag_id: slow
+tasks:
+  - task_id: slow
+    operator: bash
+    bash_command: echo "try {{{{ ti.try_number }}}}" >> {self.out}; [ {{{{ ti.try_number }}}} -gt 1 ] || sleep 60
+""")
+        self.daemon.start()
+        self.wait_for_dag("slow")
+        self.cli("dags", "trigger", "slow", "-r", "r", check=True)
+        wait_for(lambda: "try 1" in read_text(self.out))
+        cleared = self.cli("tasks", "clear", "slow", "r", "-t", "slow", check=True)
+        self.assertIn("Cleared 1 task instance(s)", cleared.stdout)
+        self.assertIn("1 of them was running (slow): the try was ended and the task runs again", cleared.stdout)
+        wait_for(lambda: "try 2" in read_text(self.out))
+        self.assertEqual(self.wait_all_finished("slow", 1)[0]["state"], "success")
+        nothing = self.cli("tasks", "clear", "slow", "r", "-f", check=True)
+        self.assertIn("Nothing to clear", nothing.stdout)
+
+    def test_a_task_bigger_than_its_pool_waits_with_a_message(self):
+        self.daemon.write_dag("big.yaml", f"""
+dag_id: big
+tasks:
+  - task_id: huge
+    operator: bash
+    pool: small
+    pool_slots: 3
+    bash_command: echo huge >> {self.out}
+""")
+        self.daemon.start()
+        self.cli("pools", "set", "small", "1", check=True)
+        self.wait_for_dag("big")
+        self.cli("dags", "trigger", "big", "-r", "r", check=True)
+
+        def message():
+            with self.database() as db:
+                row = db.execute("SELECT t.state, t.message FROM task_instance t JOIN dag_run r ON r.id = t.run_pk "
+                                 "WHERE r.dag_id = 'big'").fetchone()
+            return row if row and row[1] else None
+        state, text = wait_for(message)[0]
+        self.assertEqual(state, "scheduled")
+        self.assertIn("needs 3 slots of pool 'small', which has 1", text)
+        self.assertIn("needs 3 slots of pool 'small', which has 1", self.daemon.read_log())
+        self.cli("pools", "set", "small", "3", check=True)
+        wait_for(lambda: "huge" in read_text(self.out))
+
+
 class RenamedDagTest(DaemonTest):
     def test_a_renamed_dag_id_retires_the_old_one(self):
         path = self.daemon.write_dag("sales.yaml", daily_dag("sales_v1", days_ago(3), self.out, catchup="false"))
