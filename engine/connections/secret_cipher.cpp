@@ -170,6 +170,11 @@ Result<std::string> SecretKeyring::open(std::string_view sealed, std::string_vie
     for (const auto& candidate : keys_) {
         if (candidate.id == parts->key_id) key = &candidate;
     }
+    if (!key && keys_.empty()) {
+        return make_error("it was encrypted with secret key {}, and no secret key is configured: set "
+                          "MAYAFLOW_SECRET_KEY, or put back {}, with the key this database was written with",
+                          parts->key_id, origin_.empty() ? "$MAYAFLOW_HOME/secret.key" : origin_);
+    }
     if (!key) {
         std::vector<std::string> ids;
         for (const auto& candidate : keys_) ids.push_back(candidate.id);
