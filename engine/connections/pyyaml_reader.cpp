@@ -6,7 +6,7 @@
 #include <charconv>
 #include <regex>
 
-#include "engine/connections/pyyaml_writer.h"
+#include <limits>
 
 namespace mayaflow::pyyaml {
 namespace {
