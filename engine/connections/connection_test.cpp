@@ -88,6 +88,9 @@ TEST_CASE("URI errors say why without repeating the URI", "[connections]") {
     REQUIRE_FALSE(refused);
     CHECK_THAT(refused.error().message, !Catch::Contains("hunter2"));
     CHECK_FALSE(connection_from_uri("c", "http://h\xff/db"));
+    auto bad_json = connection_from_json("c", R"({"conn_type": "http", "password": hunter2})");
+    REQUIRE_FALSE(bad_json);
+    CHECK_THAT(bad_json.error().message, Catch::Contains("line 1") && !Catch::Contains("hunter2"));
 }
 
 TEST_CASE("a URI shown to a person hides the password and sensitive extras", "[connections]") {

@@ -168,6 +168,8 @@ Result<Json> loads(std::string_view text) {
         std::string message = e.what();
         // nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without its code.
         if (auto at = message.find("] "); at != std::string::npos) message = message.substr(at + 2);
+        // "…; last read: '<text>'" would repeat the text, which may be a password.
+        if (auto at = message.find("; last read:"); at != std::string::npos) message.resize(at);
         return Error{message};
     }
 }

@@ -14,6 +14,24 @@ Result<pyjson::Json> variable_as_json(VariableSource& source, const std::string&
     return std::move(*parsed);
 }
 
+pyjson::Json connection_template_value(const Connection& connection) {
+    auto text = [](const std::optional<std::string>& value) -> pyjson::Json {
+        return value ? pyjson::Json(*value) : pyjson::Json(nullptr);
+    };
+    pyjson::Json value = pyjson::Json::object();
+    value["conn_id"] = connection.conn_id;
+    value["conn_type"] = connection.conn_type;
+    value["description"] = text(connection.description);
+    value["host"] = text(connection.host);
+    value["login"] = text(connection.login);
+    value["password"] = text(connection.password);
+    value["schema"] = text(connection.schema);
+    value["port"] = connection.port ? pyjson::Json(*connection.port) : pyjson::Json(nullptr);
+    value["extra"] = text(connection.extra);
+    value["extra_dejson"] = connection.parse_extra().value;
+    return value;
+}
+
 Result<std::optional<std::pair<Connection, SecretOrigin>>> SecretsLookup::find_connection_with_origin(
     const std::string& conn_id) {
     using Found = std::optional<std::pair<Connection, SecretOrigin>>;

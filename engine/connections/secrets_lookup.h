@@ -36,6 +36,10 @@ class VariableSource {
 // var.json.<key>: the variable's value parsed as JSON; an error when it is missing or not JSON.
 Result<pyjson::Json> variable_as_json(VariableSource& source, const std::string& key);
 
+// conn.<id> as a template sees it: conn_id, conn_type, description, host, login, password, schema,
+// port (a number or null), extra (text or null) and extra_dejson (the parsed object, {} when none).
+pyjson::Json connection_template_value(const Connection& connection);
+
 // Where a connection or a variable was found, for `connections list` and messages.
 enum class SecretOrigin { environment, database };
 

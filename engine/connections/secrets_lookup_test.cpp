@@ -101,6 +101,12 @@ TEST_CASE("a lookup prefers the environment, falls back to the database, and mas
 
     CHECK(masker.mask("stored-pw at-1 ak-2 seen p") == "*** *** *** seen p");
 
+    auto value = connection_template_value(**found);
+    CHECK(value["login"] == "svc");
+    CHECK(value["port"].is_null());
+    CHECK(value["extra_dejson"]["project"] == "p");
+    CHECK(value["host"].is_null());
+
     SecretsLookup environment_only(EnvironmentSecrets(std::map<std::string, std::string>{{"MAYAFLOW_VAR_X", "1"}}), nullptr, nullptr);
     CHECK(*environment_only.find_variable("x") == std::optional<std::string>("1"));
     CHECK_FALSE(*environment_only.find_connection("bq_main"));
