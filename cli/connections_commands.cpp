@@ -31,7 +31,9 @@ std::string python_list(const std::vector<std::string>& items) {
     return "[" + join(quoted) + "]";
 }
 
-bool given(const std::optional<std::string>& value) { return value && !value->empty(); }
+bool given(const std::optional<std::string>& value) {
+    return value && !value->empty();
+}
 
 Connection connection_to_add(const AddOptions& options) {
     if (auto valid = validate_conn_id(options.conn_id); !valid) {
@@ -44,24 +46,26 @@ Connection connection_to_add(const AddOptions& options) {
     if (has_uri && has_json) throw CommandFailed{"Cannot supply both conn-uri and conn-json"};
     if (has_uri || has_json) {
         std::vector<std::string> clashing;
-        for (auto [name, value] : {std::pair{"conn_type", &options.type}, std::pair{"conn_host", &options.host},
-                                   std::pair{"conn_login", &options.login}, std::pair{"conn_password", &options.password},
-                                   std::pair{"conn_schema", &options.schema}, std::pair{"conn_port", &options.port}}) {
+        for (auto [name, value] :
+             {std::pair{"conn_type", &options.type}, std::pair{"conn_host", &options.host},
+              std::pair{"conn_login", &options.login}, std::pair{"conn_password", &options.password},
+              std::pair{"conn_schema", &options.schema}, std::pair{"conn_port", &options.port}}) {
             if (*value) clashing.push_back(name);
         }
         if (has_json && options.extra) clashing.push_back("--conn-extra");
         if (!clashing.empty()) {
-            throw CommandFailed{fmt::format("The following args are not compatible with the --conn-{} flag: {}",
-                                            has_uri ? "uri" : "json", python_list(clashing))};
+            throw CommandFailed{
+                fmt::format("The following args are not compatible with the --conn-{} flag: {}",
+                            has_uri ? "uri" : "json", python_list(clashing))};
         }
     }
     Connection connection;
     if (has_uri) {
         auto parsed = connection_from_uri(options.conn_id, *options.uri);
         if (!parsed || parsed->conn_type.empty()) {
-            throw CommandFailed{fmt::format("The URI provided to --conn-uri is invalid: {}{}",
-                                            mask_uri_password(*options.uri),
-                                            parsed ? " (it names no connection type)" : " (" + parsed.error().message + ")")};
+            throw CommandFailed{fmt::format(
+                "The URI provided to --conn-uri is invalid: {}{}", mask_uri_password(*options.uri),
+                parsed ? " (it names no connection type)" : " (" + parsed.error().message + ")")};
         }
         connection = std::move(*parsed);
         connection.description = options.description;
@@ -115,7 +119,8 @@ void add_connection(const AddOptions& options) {
     auto written = repository_or_fail(secrets).put_connections({connection}, false);
     if (!written) throw CommandFailed{written.error().message};
     if (!written->front()) {
-        throw CommandFailed{fmt::format("A connection with `conn_id`={} already exists.", connection.conn_id)};
+        throw CommandFailed{
+            fmt::format("A connection with `conn_id`={} already exists.", connection.conn_id)};
     }
     std::cout << fmt::format("Successfully added `conn_id`={} : {}\n", connection.conn_id,
                              added_uri(options, connection));
@@ -134,7 +139,8 @@ pyjson::Json connection_record(const Connection& connection, const std::string& 
     record["host"] = text(connection.host);
     record["schema"] = text(connection.schema);
     record["login"] = text(connection.login);
-    record["password"] = connection.password && !show_secrets ? pyjson::Json("***") : text(connection.password);
+    record["password"] =
+        connection.password && !show_secrets ? pyjson::Json("***") : text(connection.password);
     record["port"] = connection.port ? pyjson::Json(*connection.port) : pyjson::Json(nullptr);
     record["is_encrypted"] = source == "database" && connection.password.has_value();
     record["is_extra_encrypted"] = source == "database" && connection.extra.has_value();
@@ -203,7 +209,8 @@ struct ExportOptions {
 };
 
 void export_connections(const ExportOptions& options) {
-    if (options.format) std::cerr << "warning: Option `--format` is deprecated.  Use `--file-format` instead.\n";
+    if (options.format)
+        std::cerr << "warning: Option `--format` is deprecated.  Use `--file-format` instead.\n";
     if (options.format && options.file_format) {
         throw CommandFailed{"Option `--format` is deprecated.  Use `--file-format` instead."};
     }
@@ -214,7 +221,8 @@ void export_connections(const ExportOptions& options) {
     if (!format && !named && !to_stdout) {
         format = connection_file_format_of(options.file);
         if (!format || std::filesystem::path(options.file).extension() == ".yml") {
-            throw CommandFailed{"Unsupported file format. The file must have the extension .yaml, .json, .env."};
+            throw CommandFailed{
+                "Unsupported file format. The file must have the extension .yaml, .json, .env."};
         }
     }
     if (!format) format = ConnectionFileFormat::json;
@@ -242,8 +250,9 @@ void import_connections(const std::string& file, bool overwrite) {
     auto text = read_input_file(file, "Missing connections file.");
     auto format = connection_file_format_of(file);
     if (!format) {
-        throw CommandFailed{"Unsupported file format. The file must have one of the following extensions: "
-                            ".env .json .yaml .yml"};
+        throw CommandFailed{
+            "Unsupported file format. The file must have one of the following extensions: "
+            ".env .json .yaml .yml"};
     }
     auto connections = parse_connections_file(text, *format, file);
     if (!connections) throw CommandFailed{connections.error().message};
@@ -300,10 +309,11 @@ void rotate_secret_key() {
         SecretsRepository repository(*store, *keyring);
         auto count = repository.reseal_all();
         if (!count) throw CommandFailed{"nothing was re-encrypted: " + count.error().message};
-        std::cout << fmt::format("Re-encrypted {} secret value{} with key {}, the first key of {}. Once every mayaflow "
-                                 "process runs with it, {} may hold that key alone.\n",
-                                 *count, *count == 1 ? "" : "s", keyring->sealing_key().id, kSecretKeyVariable,
-                                 kSecretKeyVariable);
+        std::cout << fmt::format(
+            "Re-encrypted {} secret value{} with key {}, the first key of {}. Once every mayaflow "
+            "process runs with it, {} may hold that key alone.\n",
+            *count, *count == 1 ? "" : "s", keyring->sealing_key().id, kSecretKeyVariable,
+            kSecretKeyVariable);
         return;
     }
     auto path = secret_key_file_path(settings.home);
@@ -311,20 +321,24 @@ void rotate_secret_key() {
     if (!fresh) throw CommandFailed{fresh.error().message};
     std::vector<SecretKey> keys{*fresh};
     keys.insert(keys.end(), keyring->keys().begin(), keyring->keys().end());
-    if (auto written = write_secret_key_file(path, keys); !written) throw CommandFailed{written.error().message};
+    if (auto written = write_secret_key_file(path, keys); !written)
+        throw CommandFailed{written.error().message};
     SecretsRepository repository(*store, SecretKeyring(keys, path.string()));
     auto count = repository.reseal_all();
     if (!count) {
-        throw CommandFailed{fmt::format("nothing was re-encrypted ({}); {} lists the new key first and the old "
-                                        "one{} after it, so every value still opens",
-                                        count.error().message, path.string(), keyring->keys().size() == 1 ? "" : "s")};
+        throw CommandFailed{
+            fmt::format("nothing was re-encrypted ({}); {} lists the new key first and the old "
+                        "one{} after it, so every value still opens",
+                        count.error().message, path.string(), keyring->keys().size() == 1 ? "" : "s")};
     }
-    if (auto written = write_secret_key_file(path, {*fresh}); !written) throw CommandFailed{written.error().message};
+    if (auto written = write_secret_key_file(path, {*fresh}); !written)
+        throw CommandFailed{written.error().message};
     std::vector<std::string> old_ids;
     for (const auto& key : keyring->keys()) old_ids.push_back(key.id);
-    std::cout << fmt::format("Re-encrypted {} secret value{} with the new key {} (was {}), now the only key in {}. "
-                             "Restart running mayaflow processes so that they read it.\n",
-                             *count, *count == 1 ? "" : "s", fresh->id, join(old_ids), path.string());
+    std::cout << fmt::format(
+        "Re-encrypted {} secret value{} with the new key {} (was {}), now the only key in {}. "
+        "Restart running mayaflow processes so that they read it.\n",
+        *count, *count == 1 ? "" : "s", fresh->id, join(old_ids), path.string());
 }
 
 void register_add(CLI::App& connections) {
@@ -332,12 +346,15 @@ void register_add(CLI::App& connections) {
     auto* add = connections.add_subcommand("add", "Add a connection (by URI, by JSON, or field by field)");
     add->add_option("conn_id", options.conn_id, "Connection id, required to get/add/delete/test a connection")
         ->required();
-    add->add_option("--conn-uri", options.uri, "Connection URI, required to add a connection without conn_type");
+    add->add_option("--conn-uri", options.uri,
+                    "Connection URI, required to add a connection without conn_type");
     add->add_option("--conn-json", options.json, "Connection JSON, required to add a connection using JSON");
-    add->add_option("--conn-type", options.type, "Connection type, required to add a connection without conn_uri");
+    add->add_option("--conn-type", options.type,
+                    "Connection type, required to add a connection without conn_uri");
     add->add_option("--conn-host", options.host, "Connection host, optional when adding a connection");
     add->add_option("--conn-login", options.login, "Connection login, optional when adding a connection");
-    add->add_option("--conn-password", options.password, "Connection password, optional when adding a connection");
+    add->add_option("--conn-password", options.password,
+                    "Connection password, optional when adding a connection");
     add->add_option("--conn-schema", options.schema, "Connection schema, optional when adding a connection");
     add->add_option("--conn-port", options.port, "Connection port, optional when adding a connection");
     add->add_option("--conn-extra", options.extra, "Connection extra field (a JSON object)");
@@ -349,7 +366,8 @@ void register_reading(CLI::App& connections) {
     static std::string get_id;
     static RecordFormat get_format = RecordFormat::table;
     static bool get_secrets = false;
-    auto* get = connections.add_subcommand("get", "Get a connection (the environment's first, as a lookup finds it)");
+    auto* get =
+        connections.add_subcommand("get", "Get a connection (the environment's first, as a lookup finds it)");
     get->add_option("conn_id", get_id, "Connection id")->required();
     add_record_format_option(*get, get_format);
     get->add_flag("--show-secrets", get_secrets, "Show the password and sensitive extras instead of ***");
@@ -358,8 +376,10 @@ void register_reading(CLI::App& connections) {
     static std::optional<std::string> list_id;
     static RecordFormat list_format = RecordFormat::table;
     static bool list_secrets = false;
-    auto* list = connections.add_subcommand("list", "List the connections of the database and of the environment");
-    list->add_option("--conn-id", list_id, "If passed, only items with the specified connection ID will be displayed");
+    auto* list =
+        connections.add_subcommand("list", "List the connections of the database and of the environment");
+    list->add_option("--conn-id", list_id,
+                     "If passed, only items with the specified connection ID will be displayed");
     add_record_format_option(*list, list_format);
     list->add_flag("--show-secrets", list_secrets, "Show passwords and sensitive extras instead of ***");
     list->callback([] { list_connections(list_id, list_format, list_secrets); });
@@ -368,21 +388,28 @@ void register_reading(CLI::App& connections) {
 void register_files(CLI::App& connections) {
     static ExportOptions export_options;
     auto* exporter = connections.add_subcommand(
-        "export", "Export all connections to a file (passwords in clear: it is meant to move them elsewhere)");
-    exporter->add_option("file", export_options.file, "Output file: .json, .yaml or .env, or - for standard output")
+        "export",
+        "Export all connections to a file (passwords in clear: it is meant to move them elsewhere)");
+    exporter
+        ->add_option("file", export_options.file,
+                     "Output file: .json, .yaml or .env, or - for standard output")
         ->required();
     auto formats = CLI::IsMember({"json", "yaml", "env"}, CLI::ignore_case);
-    exporter->add_option("--file-format", export_options.file_format, "json, yaml or env (else the file's extension)")
+    exporter
+        ->add_option("--file-format", export_options.file_format,
+                     "json, yaml or env (else the file's extension)")
         ->check(formats);
     exporter->add_option("--format", export_options.format, "Deprecated: use --file-format")->check(formats);
-    exporter->add_option("--serialization-format", export_options.serialization,
-                         "With env: each connection as a uri (the default) or a json object")
+    exporter
+        ->add_option("--serialization-format", export_options.serialization,
+                     "With env: each connection as a uri (the default) or a json object")
         ->check(CLI::IsMember({"uri", "json"}, CLI::ignore_case));
     exporter->callback([] { export_connections(export_options); });
 
     static std::string import_file;
     static bool overwrite = false;
-    auto* importer = connections.add_subcommand("import", "Import connections from a file (.json, .yaml, .yml or .env)");
+    auto* importer =
+        connections.add_subcommand("import", "Import connections from a file (.json, .yaml, .yml or .env)");
     importer->add_option("file", import_file, "Import connections from a file")->required();
     importer->add_flag("--overwrite", overwrite, "Overwrite existing entries if a conflict occurs");
     importer->callback([] { import_connections(import_file, overwrite); });
@@ -391,7 +418,8 @@ void register_files(CLI::App& connections) {
 }  // namespace
 
 void register_connections_commands(CLI::App& app) {
-    auto* connections = app.add_subcommand("connections", "Manage connections (Airflow's verbs, flags and files)");
+    auto* connections =
+        app.add_subcommand("connections", "Manage connections (Airflow's verbs, flags and files)");
     connections->require_subcommand(1);
     register_add(*connections);
     register_reading(*connections);
@@ -407,8 +435,9 @@ void register_connections_commands(CLI::App& app) {
     test->add_option("conn_id", test_id, "Connection id")->required();
     test->callback([] { test_connection_command(test_id); });
 
-    app.add_subcommand("rotate-secret-key",
-                       "Re-encrypt every stored password, extra and variable with a new secret key, in one transaction")
+    app.add_subcommand(
+           "rotate-secret-key",
+           "Re-encrypt every stored password, extra and variable with a new secret key, in one transaction")
         ->callback(rotate_secret_key);
 }
 

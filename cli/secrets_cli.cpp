@@ -30,21 +30,22 @@ Secrets open_secrets(bool for_writing) {
 
 SecretsRepository& repository_or_fail(Secrets& secrets) {
     if (!secrets.repository) {
-        throw CommandFailed{fmt::format("no mayaflow database at {}: start `mayaflow standalone` (or run `mayaflow db "
-                                        "migrate`) first, or set MAYAFLOW_HOME to the folder that holds mayaflow.db",
-                                        secrets.settings.database.string())};
+        throw CommandFailed{
+            fmt::format("no mayaflow database at {}: start `mayaflow standalone` (or run `mayaflow db "
+                        "migrate`) first, or set MAYAFLOW_HOME to the folder that holds mayaflow.db",
+                        secrets.settings.database.string())};
     }
     return *secrets.repository;
 }
 
 void add_record_format_option(CLI::App& command, RecordFormat& format) {
     command.add_option("-o,--output", format, "Output format: table, json, yaml or plain")
-        ->transform(CLI::CheckedTransformer(
-            std::map<std::string, RecordFormat>{{"table", RecordFormat::table},
-                                                {"json", RecordFormat::json},
-                                                {"yaml", RecordFormat::yaml},
-                                                {"plain", RecordFormat::plain}},
-            CLI::ignore_case));
+        ->transform(
+            CLI::CheckedTransformer(std::map<std::string, RecordFormat>{{"table", RecordFormat::table},
+                                                                        {"json", RecordFormat::json},
+                                                                        {"yaml", RecordFormat::yaml},
+                                                                        {"plain", RecordFormat::plain}},
+                                    CLI::ignore_case));
 }
 
 namespace {

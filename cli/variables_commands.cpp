@@ -40,15 +40,16 @@ void get_variable(const std::string& key, bool as_json, const std::optional<std:
     }
     if (as_json) {
         auto parsed = pyjson::loads(*value);
-        if (!parsed) throw CommandFailed{fmt::format("variable {} is not JSON: {}", key, parsed.error().message)};
+        if (!parsed)
+            throw CommandFailed{fmt::format("variable {} is not JSON: {}", key, parsed.error().message)};
         std::cout << pyjson::dumps(*parsed, {.ensure_ascii = false}) << "\n";
         return;
     }
     std::cout << *value << "\n";
 }
 
-void set_variable(const std::string& key, const std::string& value, const std::optional<std::string>& description,
-                  bool serialize_json) {
+void set_variable(const std::string& key, const std::string& value,
+                  const std::optional<std::string>& description, bool serialize_json) {
     check_key(key);
     // Variable.set(serialize_json=True) stores json.dumps(value, indent=2): the text as a JSON string.
     std::string stored = serialize_json ? pyjson::dumps(pyjson::Json(value), {.indent = 2}) : value;
@@ -77,7 +78,8 @@ void list_variables(RecordFormat format) {
         if (!stored) throw CommandFailed{stored.error().message};
         for (const auto& variable : *stored) sources[variable.key] = "database";
     }
-    for (const auto& found : secrets.environment.list_variables()) sources[found.variable.key] = "environment";
+    for (const auto& found : secrets.environment.list_variables())
+        sources[found.variable.key] = "environment";
     std::vector<pyjson::Json> rows;
     for (const auto& [key, source] : sources) {
         pyjson::Json row = pyjson::Json::object();
@@ -101,8 +103,8 @@ void export_variables(const std::string& file) {
         }
     }
     write_output_file(file, pyjson::dumps(all, {.indent = 4, .sort_keys = true}));
-    (file == "-" ? std::cerr : std::cout) << fmt::format("{} variables successfully exported to {}\n", all.size(),
-                                                         file == "-" ? "<stdout>" : file);
+    (file == "-" ? std::cerr : std::cout) << fmt::format("{} variables successfully exported to {}\n",
+                                                         all.size(), file == "-" ? "<stdout>" : file);
 }
 
 void import_variables(const std::string& file, const std::string& action_on_existing) {
@@ -139,18 +141,21 @@ void import_variables(const std::string& file, const std::string& action_on_exis
         std::string value = it->is_string() ? it->get<std::string>() : pyjson::dumps(*it, {.indent = 2});
         variables.push_back(Variable{it.key(), std::move(value), std::nullopt});
     }
-    if (auto written = repository.put_variables(variables); !written) throw CommandFailed{written.error().message};
+    if (auto written = repository.put_variables(variables); !written)
+        throw CommandFailed{written.error().message};
     std::cout << fmt::format("{} of {} variables successfully updated.\n", variables.size(), parsed->size());
     if (!skipped.empty()) {
-        std::cout << fmt::format("The variables with these keys: {} were skipped because they already exists\n",
-                                 python_list(skipped));
+        std::cout << fmt::format(
+            "The variables with these keys: {} were skipped because they already exists\n",
+            python_list(skipped));
     }
 }
 
 }  // namespace
 
 void register_variables_commands(CLI::App& app) {
-    auto* variables = app.add_subcommand("variables", "Manage variables (Airflow's verbs, flags and file format)");
+    auto* variables =
+        app.add_subcommand("variables", "Manage variables (Airflow's verbs, flags and file format)");
     variables->require_subcommand(1);
 
     static std::string get_key;
@@ -168,7 +173,8 @@ void register_variables_commands(CLI::App& app) {
     auto* set = variables->add_subcommand("set", "Set a variable");
     set->add_option("key", set_key, "Variable key")->required();
     set->add_option("VALUE", set_value, "Variable value")->required();
-    set->add_option("--description", set_description, "Variable description, optional when setting a variable");
+    set->add_option("--description", set_description,
+                    "Variable description, optional when setting a variable");
     set->add_flag("-j,--json", set_json, "Serialize JSON variable");
     set->callback([] { set_variable(set_key, set_value, set_description, set_json); });
 
@@ -178,21 +184,26 @@ void register_variables_commands(CLI::App& app) {
     remove->callback([] { delete_variable(delete_key); });
 
     static RecordFormat list_format = RecordFormat::table;
-    auto* list = variables->add_subcommand("list", "List the variables of the database and of the environment");
+    auto* list =
+        variables->add_subcommand("list", "List the variables of the database and of the environment");
     add_record_format_option(*list, list_format);
     list->callback([] { list_variables(list_format); });
 
     static std::string export_file;
-    auto* exporter = variables->add_subcommand("export", "Export all variables to a JSON file (values in clear)");
-    exporter->add_option("file", export_file, "Export all variables to JSON file, or - for standard output")->required();
+    auto* exporter =
+        variables->add_subcommand("export", "Export all variables to a JSON file (values in clear)");
+    exporter->add_option("file", export_file, "Export all variables to JSON file, or - for standard output")
+        ->required();
     exporter->callback([] { export_variables(export_file); });
 
     static std::string import_file;
     static std::string action = "overwrite";
     auto* importer = variables->add_subcommand("import", "Import variables from a JSON file");
     importer->add_option("file", import_file, "Import variables from JSON file")->required();
-    importer->add_option("-a,--action-on-existing-key", action, "Action to take if we encounter a variable key that "
-                                                                 "already exists: overwrite (default), fail or skip")
+    importer
+        ->add_option("-a,--action-on-existing-key", action,
+                     "Action to take if we encounter a variable key that "
+                     "already exists: overwrite (default), fail or skip")
         ->check(CLI::IsMember({"overwrite", "fail", "skip"}));
     importer->callback([] { import_variables(import_file, action); });
 }

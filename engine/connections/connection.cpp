@@ -17,13 +17,15 @@ ParsedExtra Connection::parse_extra() const {
     if (!extra || extra->empty()) return parsed;
     auto value = pyjson::loads(*extra);
     if (!value) {
-        parsed.problem = fmt::format("the extra of connection '{}' is not JSON ({})", conn_id, value.error().message);
+        parsed.problem =
+            fmt::format("the extra of connection '{}' is not JSON ({})", conn_id, value.error().message);
         return parsed;
     }
     if (!value->is_object()) {
-        parsed.problem = fmt::format("the extra of connection '{}' is JSON but not an object; it must be a JSON "
-                                     "object such as {{\"key\": \"value\"}}",
-                                     conn_id);
+        parsed.problem = fmt::format(
+            "the extra of connection '{}' is JSON but not an object; it must be a JSON "
+            "object such as {{\"key\": \"value\"}}",
+            conn_id);
     }
     parsed.value = std::move(*value);
     return parsed;
@@ -48,12 +50,14 @@ Status validate_conn_id(std::string_view conn_id) {
     while (pos < conn_id.size()) {
         std::size_t start = pos;
         char32_t cp = tmpl::unicode::decode_next(conn_id, pos);
-        bool allowed = cp == '_' || cp == '.' || cp == '-' || (cp < 0x80 && std::isalnum(static_cast<int>(cp))) ||
-                       (cp >= 0x80 && cp != 0xFFFD && (tmpl::unicode::is_alpha(cp) || tmpl::unicode::is_digit(cp)));
+        bool allowed =
+            cp == '_' || cp == '.' || cp == '-' || (cp < 0x80 && std::isalnum(static_cast<int>(cp))) ||
+            (cp >= 0x80 && cp != 0xFFFD && (tmpl::unicode::is_alpha(cp) || tmpl::unicode::is_digit(cp)));
         if (!allowed) {
-            return make_error("the conn_id {} has to be made of alphanumeric characters, dashes, dots and underscores "
-                              "exclusively ({} is not)",
-                              quote_for_message(conn_id), quote_for_message(conn_id.substr(start, pos - start)));
+            return make_error(
+                "the conn_id {} has to be made of alphanumeric characters, dashes, dots and underscores "
+                "exclusively ({} is not)",
+                quote_for_message(conn_id), quote_for_message(conn_id.substr(start, pos - start)));
         }
     }
     return Status::success();

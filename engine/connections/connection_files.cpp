@@ -6,9 +6,9 @@
 
 #include "engine/connections/connection_json.h"
 #include "engine/connections/connection_uri.h"
+#include "engine/connections/python_url.h"
 #include "engine/connections/pyyaml_reader.h"
 #include "engine/connections/pyyaml_writer.h"
-#include "engine/connections/python_url.h"
 #include "engine/util/text.h"
 
 namespace mayaflow {
@@ -52,15 +52,17 @@ Result<std::vector<FileEntry>> env_entries(std::string_view text, std::vector<st
         if (line.empty() || trim(line).starts_with('#')) continue;
         auto equals = line.find('=');
         if (equals == std::string_view::npos) {
-            problems.push_back(fmt::format("line {}: invalid line format; the line should contain at least one equal "
-                                           "sign (\"=\")",
-                                           i + 1));
+            problems.push_back(
+                fmt::format("line {}: invalid line format; the line should contain at least one equal "
+                            "sign (\"=\")",
+                            i + 1));
             continue;
         }
         std::string conn_id(line.substr(0, equals));
         auto value = line.substr(equals + 1);
         if (value.empty()) {
-            problems.push_back(fmt::format("line {}: invalid line format; the value of {} is empty", i + 1, conn_id));
+            problems.push_back(
+                fmt::format("line {}: invalid line format; the value of {} is empty", i + 1, conn_id));
             continue;
         }
         if (!seen.insert(conn_id).second) {
@@ -78,7 +80,8 @@ Result<std::vector<FileEntry>> document_entries(std::string_view text, Connectio
     if (!document) return document.error();
     if (!document->is_object()) return make_error("the file should contain an object (conn_id → connection)");
     std::vector<FileEntry> entries;
-    for (auto it = document->begin(); it != document->end(); ++it) entries.push_back({it.key(), it.value(), 0});
+    for (auto it = document->begin(); it != document->end(); ++it)
+        entries.push_back({it.key(), it.value(), 0});
     return entries;
 }
 
@@ -112,7 +115,8 @@ std::string format_connections(const std::vector<Connection>& connections, Conne
         return text;
     }
     pyjson::Json all = pyjson::Json::object();
-    for (const auto& connection : connections) all[connection.conn_id] = connection_to_export_object(connection);
+    for (const auto& connection : connections)
+        all[connection.conn_id] = connection_to_export_object(connection);
     if (format == ConnectionFileFormat::yaml) return pyyaml::dump(all);
     return pyjson::dumps(all, {.indent = 2});
 }
@@ -133,14 +137,16 @@ Result<std::vector<Connection>> parse_connections_file(std::string_view text, Co
     for (auto& entry : *entries) {
         auto where = entry.line ? fmt::format("line {}: ", entry.line) : std::string();
         if (auto valid = validate_conn_id(entry.conn_id); !valid) {
-            problems.push_back(fmt::format("{}could not import connection: {}", where, valid.error().message));
+            problems.push_back(
+                fmt::format("{}could not import connection: {}", where, valid.error().message));
             continue;
         }
         auto connection = format == ConnectionFileFormat::env
                               ? connection_from_env_value(entry.conn_id, entry.value.get<std::string>())
                               : connection_from_file_value(entry.conn_id, entry.value);
         if (!connection) {
-            problems.push_back(fmt::format("{}connection {}: {}", where, entry.conn_id, connection.error().message));
+            problems.push_back(
+                fmt::format("{}connection {}: {}", where, entry.conn_id, connection.error().message));
             continue;
         }
         connections.push_back(std::move(*connection));

@@ -32,9 +32,10 @@ TEST_CASE(".env files hold URIs or JSON objects, one per line", "[connections][f
 }
 
 TEST_CASE("a bad .env file imports nothing and names every bad line", "[connections][files]") {
-    auto parsed = parse_connections_file("ok=http://h\nno equals sign\nempty=\nok=http://again\nbad id=http://h\n"
-                                         "port=http://h:port\n",
-                                         ConnectionFileFormat::env, "c.env");
+    auto parsed = parse_connections_file(
+        "ok=http://h\nno equals sign\nempty=\nok=http://again\nbad id=http://h\n"
+        "port=http://h:port\n",
+        ConnectionFileFormat::env, "c.env");
     REQUIRE_FALSE(parsed);
     const auto& message = parsed.error().message;
     CHECK_THAT(message, Catch::StartsWith("c.env was not imported (nothing was)"));
@@ -42,7 +43,8 @@ TEST_CASE("a bad .env file imports nothing and names every bad line", "[connecti
     CHECK_THAT(message, Catch::Contains("line 3: invalid line format; the value of empty is empty"));
     CHECK_THAT(message, Catch::Contains("line 4: found multiple values for ok"));
     CHECK_THAT(message, Catch::Contains("line 5: could not import connection"));
-    CHECK_THAT(message, Catch::Contains("line 6: connection port: invalid connection URI: Port could not be cast"));
+    CHECK_THAT(message,
+               Catch::Contains("line 6: connection port: invalid connection URI: Port could not be cast"));
 }
 
 TEST_CASE("json and yaml files map conn_ids to objects or URIs", "[connections][files]") {
@@ -53,9 +55,10 @@ TEST_CASE("json and yaml files map conn_ids to objects or URIs", "[connections][
     CHECK((*json)[0].conn_id == "b");  // file order
     CHECK((*json)[1].port == 80);
 
-    auto yaml = parse_connections_file("a:\n  conn_type: http\n  port: '80'\n  password: ''\n  host: ~\n"
-                                       "  extra_dejson: {retries: 3, on: yes}\nb: 'http://h/db'\n",
-                                       ConnectionFileFormat::yaml, "c.yaml");
+    auto yaml = parse_connections_file(
+        "a:\n  conn_type: http\n  port: '80'\n  password: ''\n  host: ~\n"
+        "  extra_dejson: {retries: 3, on: yes}\nb: 'http://h/db'\n",
+        ConnectionFileFormat::yaml, "c.yaml");
     REQUIRE(yaml);
     REQUIRE(yaml->size() == 2);
     CHECK((*yaml)[0].port == 80);
@@ -77,8 +80,9 @@ TEST_CASE("json and yaml files map conn_ids to objects or URIs", "[connections][
 }
 
 TEST_CASE("yaml plain scalars read as YAML 1.1 does, quoted ones stay text", "[connections][files]") {
-    auto value = pyyaml::safe_load("a: 0x1F\nb: 017\nc: 1_000\nd: 1.5\ne: '123'\nf: null\ng: Off\nh: text\n"
-                                   "i: 2024-01-01\nj: -.inf\n");
+    auto value = pyyaml::safe_load(
+        "a: 0x1F\nb: 017\nc: 1_000\nd: 1.5\ne: '123'\nf: null\ng: Off\nh: text\n"
+        "i: 2024-01-01\nj: -.inf\n");
     REQUIRE(value);
     CHECK((*value)["a"] == 31);
     CHECK((*value)["b"] == 15);

@@ -15,7 +15,8 @@ namespace mayaflow {
 namespace {
 
 pyjson::Json load_golden() {
-    const std::string path = std::string(MAYAFLOW_SOURCE_DIR) + "/engine/connections/testdata/connection_golden.json";
+    const std::string path =
+        std::string(MAYAFLOW_SOURCE_DIR) + "/engine/connections/testdata/connection_golden.json";
     std::ifstream in(path);
     INFO("golden file: " << path << " (regenerate with /usr/bin/python3 tests/oracles/connection_oracle.py)");
     REQUIRE(in.good());
@@ -29,7 +30,8 @@ std::optional<std::string> text_field(const pyjson::Json& object, const char* na
 
 Connection connection_of(const pyjson::Json& fields, std::string conn_id = "golden") {
     Connection connection;
-    connection.conn_id = fields.contains("conn_id") ? fields["conn_id"].get<std::string>() : std::move(conn_id);
+    connection.conn_id =
+        fields.contains("conn_id") ? fields["conn_id"].get<std::string>() : std::move(conn_id);
     connection.conn_type = fields["conn_type"].get<std::string>();
     connection.description = text_field(fields, "description");
     connection.host = text_field(fields, "host");
@@ -58,13 +60,16 @@ std::string fields_of(const Connection& connection) {
     return object.dump();
 }
 
-std::string expected_fields(const pyjson::Json& expect) { return expect.is_null() ? "an error" : expect.dump(); }
+std::string expected_fields(const pyjson::Json& expect) {
+    return expect.is_null() ? "an error" : expect.dump();
+}
 
 std::string parsed_fields(const Result<Connection>& parsed) {
     return parsed ? fields_of(*parsed) : "an error (" + parsed.error().message + ")";
 }
 
-TEST_CASE("connection URIs, JSON and exports match the Airflow oracle's golden file", "[connections][golden]") {
+TEST_CASE("connection URIs, JSON and exports match the Airflow oracle's golden file",
+          "[connections][golden]") {
     const auto golden = load_golden();
     const auto& cases = golden["cases"];
     REQUIRE(cases.size() >= 100);
@@ -94,8 +99,8 @@ TEST_CASE("connection URIs, JSON and exports match the Airflow oracle's golden f
             auto want = expected_fields(row["reparsed"]);
             auto got = parsed_fields(reparsed);
             if (want != got && !(row["reparsed"].is_null() && !reparsed)) {
-                mismatches.push_back("reparse " + row["expect"].get<std::string>() + "\n    expected " + want +
-                                     "\n    got      " + got);
+                mismatches.push_back("reparse " + row["expect"].get<std::string>() + "\n    expected " +
+                                     want + "\n    got      " + got);
             }
         } else if (kind == "from_json") {
             ++from_json;
@@ -104,7 +109,8 @@ TEST_CASE("connection URIs, JSON and exports match the Airflow oracle's golden f
             auto want = expected_fields(row["expect"]);
             auto got = parsed_fields(parsed);
             if (want != got && !(row["expect"].is_null() && !parsed)) {
-                mismatches.push_back("from_json " + text + "\n    expected " + want + "\n    got      " + got);
+                mismatches.push_back("from_json " + text + "\n    expected " + want + "\n    got      " +
+                                     got);
             }
         } else if (kind == "export") {
             ++exports;
@@ -112,17 +118,19 @@ TEST_CASE("connection URIs, JSON and exports match the Airflow oracle's golden f
             for (const auto& fields : row["connections"]) connections.push_back(connection_of(fields));
             auto format_name = row["format"].get<std::string>();
             auto file_format = *connection_file_format_named(format_name);
-            auto serialization = row["serialization"].get<std::string>() == "json" ? ConnectionSerialization::json
-                                                                                     : ConnectionSerialization::uri;
+            auto serialization = row["serialization"].get<std::string>() == "json"
+                                     ? ConnectionSerialization::json
+                                     : ConnectionSerialization::uri;
             auto text = format_connections(connections, file_format, serialization);
             if (text != row["expect"].get<std::string>()) {
                 mismatches.push_back("export " + format_name + "/" + row["serialization"].get<std::string>() +
-                                     "\n--- expected\n" + row["expect"].get<std::string>() + "\n--- got\n" + text);
+                                     "\n--- expected\n" + row["expect"].get<std::string>() + "\n--- got\n" +
+                                     text);
             }
         }
     }
-    INFO("compared " << parse << " parses, " << format << " formats, " << from_json << " JSON objects, " << exports
-                     << " exports");
+    INFO("compared " << parse << " parses, " << format << " formats, " << from_json << " JSON objects, "
+                     << exports << " exports");
     for (const auto& mismatch : mismatches) UNSCOPED_INFO(mismatch);
     CHECK(mismatches.empty());
     CHECK(parse >= 60);

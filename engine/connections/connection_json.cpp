@@ -11,8 +11,8 @@
 namespace mayaflow {
 namespace {
 
-constexpr std::string_view kFields[] = {"conn_id", "conn_type", "description", "host", "login",
-                                        "password", "schema",   "port",        "extra", "uri"};
+constexpr std::string_view kFields[] = {"conn_id",  "conn_type", "description", "host",  "login",
+                                        "password", "schema",    "port",        "extra", "uri"};
 
 bool is_field(std::string_view key) {
     for (auto field : kFields) {
@@ -24,13 +24,20 @@ bool is_field(std::string_view key) {
 // Python's truthiness of a JSON value.
 bool truthy(const pyjson::Json& value) {
     switch (value.type()) {
-        case pyjson::Json::value_t::null: return false;
-        case pyjson::Json::value_t::boolean: return value.get<bool>();
-        case pyjson::Json::value_t::number_integer: return value.get<std::int64_t>() != 0;
-        case pyjson::Json::value_t::number_unsigned: return value.get<std::uint64_t>() != 0;
-        case pyjson::Json::value_t::number_float: return value.get<double>() != 0.0;
-        case pyjson::Json::value_t::string: return !value.get_ref<const std::string&>().empty();
-        default: return !value.empty();
+        case pyjson::Json::value_t::null:
+            return false;
+        case pyjson::Json::value_t::boolean:
+            return value.get<bool>();
+        case pyjson::Json::value_t::number_integer:
+            return value.get<std::int64_t>() != 0;
+        case pyjson::Json::value_t::number_unsigned:
+            return value.get<std::uint64_t>() != 0;
+        case pyjson::Json::value_t::number_float:
+            return value.get<double>() != 0.0;
+        case pyjson::Json::value_t::string:
+            return !value.get_ref<const std::string&>().empty();
+        default:
+            return !value.empty();
     }
 }
 
@@ -52,9 +59,10 @@ Result<std::optional<std::string>> optional_text(const pyjson::Json& object, std
 Result<Connection> connection_from_fields(std::string conn_id, const pyjson::Json& fields) {
     for (auto it = fields.begin(); it != fields.end(); ++it) {
         if (!is_field(it.key())) {
-            return make_error("unknown connection field `{}`; the fields are conn_type, description, host, login, "
-                              "password, schema, port, extra (or uri)",
-                              it.key());
+            return make_error(
+                "unknown connection field `{}`; the fields are conn_type, description, host, login, "
+                "password, schema, port, extra (or uri)",
+                it.key());
         }
     }
     Connection connection;
@@ -63,9 +71,10 @@ Result<Connection> connection_from_fields(std::string conn_id, const pyjson::Jso
     if (*uri && !(*uri)->empty()) {
         for (auto field : {"conn_type", "host", "login", "password", "schema", "port", "extra"}) {
             if (fields.contains(field) && truthy(fields[field])) {
-                return make_error("a connection is given either as `uri` or as separate fields, not both (`{}` is "
-                                  "set too)",
-                                  field);
+                return make_error(
+                    "a connection is given either as `uri` or as separate fields, not both (`{}` is "
+                    "set too)",
+                    field);
             }
         }
         auto parsed = connection_from_uri(conn_id, **uri);
@@ -77,8 +86,9 @@ Result<Connection> connection_from_fields(std::string conn_id, const pyjson::Jso
         if (!conn_type) return conn_type.error();
         connection.conn_type = conn_type->value_or("");
         if (connection.conn_type.empty()) return make_error("the connection has no conn_type");
-        for (auto [field, target] : {std::pair{"host", &connection.host}, std::pair{"login", &connection.login},
-                                     std::pair{"schema", &connection.schema}}) {
+        for (auto [field, target] :
+             {std::pair{"host", &connection.host}, std::pair{"login", &connection.login},
+              std::pair{"schema", &connection.schema}}) {
             auto value = optional_text(fields, field);
             if (!value) return value.error();
             *target = std::move(*value);
@@ -136,7 +146,8 @@ Result<int> port_from_json(const pyjson::Json& value) {
     };
     if (value.is_number_integer()) {
         auto number = value.get<std::int64_t>();
-        if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max()) return refuse();
+        if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max())
+            return refuse();
         return static_cast<int>(number);
     }
     if (value.is_number_float()) {
@@ -165,7 +176,8 @@ Result<Connection> connection_from_json(std::string conn_id, std::string_view js
     if (fields.contains("conn_type") && fields["conn_type"].is_string()) {
         fields["conn_type"] = normalize_conn_type(fields["conn_type"].get<std::string>());
     }
-    if (fields.contains("conn_id")) return make_error("unknown connection field `conn_id` in the connection JSON");
+    if (fields.contains("conn_id"))
+        return make_error("unknown connection field `conn_id` in the connection JSON");
     return connection_from_fields(std::move(conn_id), fields);
 }
 

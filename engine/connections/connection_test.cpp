@@ -101,7 +101,8 @@ TEST_CASE("a URI shown to a person hides the password and sensitive extras", "[c
     connection.extra = R"({"project": "p", "api_key": "k-123"})";
     auto shown = connection_to_display_uri(connection);
     CHECK(shown == "google-cloud-platform://svc:***@host/?project=p&api_key=%2A%2A%2A");
-    CHECK(connection_to_uri(connection) == "google-cloud-platform://svc:hunter2@host/?project=p&api_key=k-123");
+    CHECK(connection_to_uri(connection) ==
+          "google-cloud-platform://svc:hunter2@host/?project=p&api_key=k-123");
 
     CHECK(mask_uri_password("postgres://user:p%40ss@db:5432/x") == "postgres://user:******@db:5432/x");
     CHECK(mask_uri_password("http://https://user:pw@host") == "http://https://user:******@host");
@@ -142,8 +143,8 @@ TEST_CASE("export objects keep Airflow's key order", "[connections]") {
     auto object = connection_to_export_object(connection);
     std::vector<std::string> keys;
     for (auto it = object.begin(); it != object.end(); ++it) keys.push_back(it.key());
-    CHECK(keys == std::vector<std::string>{"conn_type", "description", "login", "password", "host", "port", "schema",
-                                           "extra"});
+    CHECK(keys == std::vector<std::string>{"conn_type", "description", "login", "password", "host", "port",
+                                           "schema", "extra"});
 }
 
 }  // namespace

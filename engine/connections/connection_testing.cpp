@@ -26,7 +26,8 @@ ConnectionTestResult test_fs(const Connection& connection) {
 ConnectionTestResult test_sqlite(const Connection& connection) {
     std::string path = connection.host.value_or("");
     if (path.empty()) return {false, "a sqlite connection names the database file as its host"};
-    if (!std::filesystem::exists(path)) return {false, fmt::format("the database file {} does not exist", path)};
+    if (!std::filesystem::exists(path))
+        return {false, fmt::format("the database file {} does not exist", path)};
     auto db = sqlite::Database::open(path, sqlite::Database::Mode::read_only);
     if (!db) return {false, db.error().message};
     auto checked = db->exec("SELECT count(*) FROM sqlite_master");

@@ -13,7 +13,8 @@ constexpr std::string_view kExtraKey = "__extra__";
 
 std::size_t count_occurrences(std::string_view text, std::string_view pattern) {
     std::size_t count = 0;
-    for (auto at = text.find(pattern); at != std::string_view::npos; at = text.find(pattern, at + pattern.size())) {
+    for (auto at = text.find(pattern); at != std::string_view::npos;
+         at = text.find(pattern, at + pattern.size())) {
         ++count;
     }
     return count;
@@ -42,7 +43,9 @@ std::string hostname_from(const pyurl::SplitUrl& parts) {
     return pyurl::unquote(raw);
 }
 
-std::string quote_all(std::string_view text) { return pyurl::quote(text, ""); }
+std::string quote_all(std::string_view text) {
+    return pyurl::quote(text, "");
+}
 
 // The query part of get_uri(): the extras as parameters when they are a flat object of strings
 // (what survives urlencode and parse_qsl unchanged), else the whole extra under __extra__.
@@ -91,7 +94,8 @@ std::string build_uri(const Connection& connection, const std::optional<std::str
     std::string host_block;
     if (host && !host->empty()) host_block += quote_all(*host);
     if (connection.port && *connection.port != 0) {
-        host_block += fmt::format("{}:{}", host_block.empty() && authority.empty() ? "@" : "", *connection.port);
+        host_block +=
+            fmt::format("{}:{}", host_block.empty() && authority.empty() ? "@" : "", *connection.port);
     }
     bool has_schema = connection.schema && !connection.schema->empty();
     if (has_schema) host_block += "/" + quote_all(*connection.schema);
@@ -106,9 +110,10 @@ Result<Connection> connection_from_uri(std::string conn_id, std::string_view uri
     if (!is_valid_utf8(uri)) return make_error("the connection URI is not UTF-8 text");
     auto schemes = count_occurrences(uri, "://");
     if (schemes > 2) {
-        return make_error("invalid connection URI: it holds '://' {} times; Airflow allows two at most (the "
-                          "type, then a protocol inside the host as in http://https://host)",
-                          schemes);
+        return make_error(
+            "invalid connection URI: it holds '://' {} times; Airflow allows two at most (the "
+            "type, then a protocol inside the host as in http://https://host)",
+            schemes);
     }
     bool host_with_protocol = schemes == 2;
     auto first = pyurl::urlsplit(uri);
@@ -118,8 +123,9 @@ Result<Connection> connection_from_uri(std::string conn_id, std::string_view uri
     if (host_with_protocol) {
         std::string_view before = std::string_view(rest).substr(0, rest.find("://"));
         if (before.find('@') != std::string_view::npos || before.find(':') != std::string_view::npos) {
-            return make_error("invalid connection URI: the protocol inside the host (before its '://') cannot "
-                              "hold '@' or ':'");
+            return make_error(
+                "invalid connection URI: the protocol inside the host (before its '://') cannot "
+                "hold '@' or ':'");
         }
     }
     auto parts = pyurl::urlsplit(rest);

@@ -25,7 +25,8 @@ std::optional<std::pair<std::string, std::string>> EnvironmentSecrets::lookup(co
                                                                               const std::string& name) const {
     for (const char* prefix : kPrefixes) {
         std::string variable = fmt::format("{}{}_{}", prefix, kind, python_upper(name));
-        if (auto it = environment_.find(variable); it != environment_.end()) return std::pair{variable, it->second};
+        if (auto it = environment_.find(variable); it != environment_.end())
+            return std::pair{variable, it->second};
     }
     return std::nullopt;
 }
@@ -34,8 +35,9 @@ Result<std::optional<Connection>> EnvironmentSecrets::find_connection(const std:
     auto found = lookup("CONN", conn_id);
     if (!found) return std::optional<Connection>();
     auto connection = connection_from_env_value(conn_id, found->second);
-    if (!connection) return make_error("the environment variable {} does not hold a connection: {}", found->first,
-                                       connection.error().message);
+    if (!connection)
+        return make_error("the environment variable {} does not hold a connection: {}", found->first,
+                          connection.error().message);
     return std::optional<Connection>(std::move(*connection));
 }
 
@@ -50,13 +52,14 @@ std::vector<EnvironmentConnection> EnvironmentSecrets::list_connections() const 
     std::set<std::string> seen;
     for (const char* prefix : kPrefixes) {
         std::string start = std::string(prefix) + "CONN_";
-        for (auto it = environment_.lower_bound(start); it != environment_.end() && it->first.starts_with(start); ++it) {
+        for (auto it = environment_.lower_bound(start);
+             it != environment_.end() && it->first.starts_with(start); ++it) {
             std::string conn_id = pyurl::python_lower(std::string_view(it->first).substr(start.size()));
             if (conn_id.empty() || !seen.insert(conn_id).second) continue;
             auto connection = connection_from_env_value(conn_id, it->second);
             if (!connection) {
-                connection = make_error("the environment variable {} does not hold a connection: {}", it->first,
-                                        connection.error().message);
+                connection = make_error("the environment variable {} does not hold a connection: {}",
+                                        it->first, connection.error().message);
             }
             found.push_back({conn_id, it->first, std::move(connection)});
         }
@@ -70,7 +73,8 @@ std::vector<EnvironmentVariable> EnvironmentSecrets::list_variables() const {
     std::set<std::string> seen;
     for (const char* prefix : kPrefixes) {
         std::string start = std::string(prefix) + "VAR_";
-        for (auto it = environment_.lower_bound(start); it != environment_.end() && it->first.starts_with(start); ++it) {
+        for (auto it = environment_.lower_bound(start);
+             it != environment_.end() && it->first.starts_with(start); ++it) {
             std::string key = pyurl::python_lower(std::string_view(it->first).substr(start.size()));
             if (key.empty() || !seen.insert(key).second) continue;
             found.push_back({it->first, Variable{key, it->second, std::nullopt}});

@@ -42,7 +42,8 @@ class EnvironmentSecrets {
 
   private:
     // The value of MAYAFLOW_<kind>_<NAME> or else AIRFLOW_<kind>_<NAME>, and the name found.
-    std::optional<std::pair<std::string, std::string>> lookup(const std::string& kind, const std::string& name) const;
+    std::optional<std::pair<std::string, std::string>> lookup(const std::string& kind,
+                                                              const std::string& name) const;
 
     std::map<std::string, std::string> environment_;
 };

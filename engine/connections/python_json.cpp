@@ -12,7 +12,9 @@
 namespace mayaflow::pyjson {
 namespace {
 
-void append_u_escape(std::string& out, unsigned value) { out += fmt::format("\\u{:04x}", value); }
+void append_u_escape(std::string& out, unsigned value) {
+    out += fmt::format("\\u{:04x}", value);
+}
 
 void append_string(std::string& out, std::string_view text, bool ensure_ascii) {
     out.push_back('"');
@@ -22,13 +24,27 @@ void append_string(std::string& out, std::string_view text, bool ensure_ascii) {
         if (byte < 0x80) {
             ++pos;
             switch (byte) {
-                case '"': out += "\\\""; break;
-                case '\\': out += "\\\\"; break;
-                case '\n': out += "\\n"; break;
-                case '\r': out += "\\r"; break;
-                case '\t': out += "\\t"; break;
-                case '\b': out += "\\b"; break;
-                case '\f': out += "\\f"; break;
+                case '"':
+                    out += "\\\"";
+                    break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                case '\b':
+                    out += "\\b";
+                    break;
+                case '\f':
+                    out += "\\f";
+                    break;
                 default:
                     if (byte < 0x20 || (ensure_ascii && byte == 0x7F)) {
                         append_u_escape(out, byte);
@@ -64,18 +80,31 @@ void dump(std::string& out, const Json& value, const DumpOptions& options, int d
     };
     const char* item_separator = options.indent >= 0 ? "," : ", ";
     switch (value.type()) {
-        case Json::value_t::null: out += "null"; return;
-        case Json::value_t::boolean: out += value.get<bool>() ? "true" : "false"; return;
-        case Json::value_t::number_integer: out += std::to_string(value.get<std::int64_t>()); return;
-        case Json::value_t::number_unsigned: out += std::to_string(value.get<std::uint64_t>()); return;
+        case Json::value_t::null:
+            out += "null";
+            return;
+        case Json::value_t::boolean:
+            out += value.get<bool>() ? "true" : "false";
+            return;
+        case Json::value_t::number_integer:
+            out += std::to_string(value.get<std::int64_t>());
+            return;
+        case Json::value_t::number_unsigned:
+            out += std::to_string(value.get<std::uint64_t>());
+            return;
         case Json::value_t::number_float: {
             double number = value.get<double>();
-            if (std::isnan(number)) out += "NaN";
-            else if (std::isinf(number)) out += number > 0 ? "Infinity" : "-Infinity";
-            else out += float_repr(number);
+            if (std::isnan(number))
+                out += "NaN";
+            else if (std::isinf(number))
+                out += number > 0 ? "Infinity" : "-Infinity";
+            else
+                out += float_repr(number);
             return;
         }
-        case Json::value_t::string: append_string(out, value.get_ref<const std::string&>(), options.ensure_ascii); return;
+        case Json::value_t::string:
+            append_string(out, value.get_ref<const std::string&>(), options.ensure_ascii);
+            return;
         case Json::value_t::array: {
             if (value.empty()) {
                 out += "[]";
@@ -99,9 +128,11 @@ void dump(std::string& out, const Json& value, const DumpOptions& options, int d
                 return;
             }
             std::vector<std::pair<const std::string*, const Json*>> members;
-            for (auto it = value.begin(); it != value.end(); ++it) members.emplace_back(&it.key(), &it.value());
+            for (auto it = value.begin(); it != value.end(); ++it)
+                members.emplace_back(&it.key(), &it.value());
             if (options.sort_keys) {
-                std::stable_sort(members.begin(), members.end(), [](auto& a, auto& b) { return *a.first < *b.first; });
+                std::stable_sort(members.begin(), members.end(),
+                                 [](auto& a, auto& b) { return *a.first < *b.first; });
             }
             out.push_back('{');
             bool first = true;
@@ -117,7 +148,9 @@ void dump(std::string& out, const Json& value, const DumpOptions& options, int d
             out.push_back('}');
             return;
         }
-        default: out += "null"; return;  // binary and discarded values never come from JSON text
+        default:
+            out += "null";
+            return;  // binary and discarded values never come from JSON text
     }
 }
 
@@ -152,7 +185,8 @@ std::string float_repr(double value) {
     if (static_cast<std::size_t>(point) >= digits.size()) {
         return sign + digits + std::string(static_cast<std::size_t>(point) - digits.size(), '0') + ".0";
     }
-    return sign + digits.substr(0, static_cast<std::size_t>(point)) + "." + digits.substr(static_cast<std::size_t>(point));
+    return sign + digits.substr(0, static_cast<std::size_t>(point)) + "." +
+           digits.substr(static_cast<std::size_t>(point));
 }
 
 std::string dumps(const Json& value, const DumpOptions& options) {
@@ -166,7 +200,8 @@ Result<Json> loads(std::string_view text) {
         return Json::parse(text);
     } catch (const Json::parse_error& e) {
         std::string message = e.what();
-        // nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without its code.
+        // nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without its
+        // code.
         if (auto at = message.find("] "); at != std::string::npos) message = message.substr(at + 2);
         // "…; last read: '<text>'" would repeat the text, which may be a password.
         if (auto at = message.find("; last read:"); at != std::string::npos) message.resize(at);

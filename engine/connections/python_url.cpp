@@ -8,9 +8,15 @@
 namespace mayaflow::pyurl {
 namespace {
 
-bool is_ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex_digit(char c) { return is_ascii_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_ascii_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_ascii_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_hex_digit(char c) {
+    return is_ascii_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 int hex_value(char c) {
     if (is_ascii_digit(c)) return c - '0';
     return (c | 0x20) - 'a' + 10;
@@ -115,8 +121,9 @@ bool is_ipv6(std::string_view text) {
 Status check_bracketed_host(std::string_view host) {
     if (host.starts_with('v')) {
         auto dot = host.find('.');
-        bool valid = dot != std::string_view::npos && dot > 1 && dot + 1 < host.size() &&
-                     std::all_of(host.begin() + 1, host.begin() + static_cast<std::ptrdiff_t>(dot), is_hex_digit);
+        bool valid =
+            dot != std::string_view::npos && dot > 1 && dot + 1 < host.size() &&
+            std::all_of(host.begin() + 1, host.begin() + static_cast<std::ptrdiff_t>(dot), is_hex_digit);
         if (!valid) return make_error("IPvFuture address is invalid");
         return Status::success();
     }
@@ -222,11 +229,15 @@ std::string percent_decode(std::string_view text) {
 
 // Every byte from 0x00 to 0x20 (the literal is sized explicitly because it starts with a NUL).
 constexpr char kWhatwgC0ControlOrSpaceBytes[] =
-    "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b"
+    "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a"
+    "\x1b"
     "\x1c\x1d\x1e\x1f ";
-constexpr std::string_view kWhatwgC0ControlOrSpace(kWhatwgC0ControlOrSpaceBytes, sizeof kWhatwgC0ControlOrSpaceBytes - 1);
+constexpr std::string_view kWhatwgC0ControlOrSpace(kWhatwgC0ControlOrSpaceBytes,
+                                                   sizeof kWhatwgC0ControlOrSpaceBytes - 1);
 
-bool is_scheme_char(char c) { return is_ascii_alpha(c) || is_ascii_digit(c) || c == '+' || c == '-' || c == '.'; }
+bool is_scheme_char(char c) {
+    return is_ascii_alpha(c) || is_ascii_digit(c) || c == '+' || c == '-' || c == '.';
+}
 
 }  // namespace
 

@@ -19,9 +19,12 @@ TEST_CASE("quote keeps only unreserved characters and the safe ones", "[connecti
 TEST_CASE("unquote decodes UTF-8 and replaces what is not", "[connections][url]") {
     CHECK(unquote("p%40ss") == "p@ss");
     CHECK(unquote("%e2%82%ac") == "€");
-    CHECK(unquote("%E2%82") == "\xEF\xBF\xBD");                  // a cut sequence: one replacement
-    CHECK(unquote("%FF%FE") == "\xEF\xBF\xBD\xEF\xBF\xBD");      // two invalid bytes: two
-    CHECK(unquote("%C3é%A9") == "\xEF\xBF\xBD" "é" "\xEF\xBF\xBD");  // runs decode apart
+    CHECK(unquote("%E2%82") == "\xEF\xBF\xBD");              // a cut sequence: one replacement
+    CHECK(unquote("%FF%FE") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // two invalid bytes: two
+    CHECK(unquote("%C3é%A9") ==
+          "\xEF\xBF\xBD"
+          "é"
+          "\xEF\xBF\xBD");  // runs decode apart
     CHECK(unquote("100%") == "100%");
     CHECK(unquote("%%41") == "%A");
     CHECK(unquote_plus("a+b%2B") == "a b+");

@@ -22,9 +22,12 @@ std::optional<pyjson::Json> as_int(std::string text) {
     bool negative = text[0] == '-';
     if (text[0] == '-' || text[0] == '+') text.erase(0, 1);
     int base = 10;
-    if (text.starts_with("0b")) base = 2, text.erase(0, 2);
-    else if (text.starts_with("0x")) base = 16, text.erase(0, 2);
-    else if (text.size() > 1 && text[0] == '0') base = 8, text.erase(0, 1);
+    if (text.starts_with("0b"))
+        base = 2, text.erase(0, 2);
+    else if (text.starts_with("0x"))
+        base = 16, text.erase(0, 2);
+    else if (text.size() > 1 && text[0] == '0')
+        base = 8, text.erase(0, 1);
     std::int64_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
     if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
@@ -37,7 +40,8 @@ std::optional<pyjson::Json> as_float(std::string text) {
                                            : std::numeric_limits<double>::infinity());
     }
     if (matches(text, "\\.(?:nan|NaN|NAN)")) return pyjson::Json(std::numeric_limits<double>::quiet_NaN());
-    if (!matches(text, "[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?|\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?")) {
+    if (!matches(text,
+                 "[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?|\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?")) {
         return std::nullopt;
     }
     text.erase(std::remove(text.begin(), text.end(), '_'), text.end());
@@ -59,7 +63,8 @@ pyjson::Json plain_scalar(const std::string& text) {
 
 pyjson::Json to_json(const YAML::Node& node) {
     switch (node.Type()) {
-        case YAML::NodeType::Null: return nullptr;
+        case YAML::NodeType::Null:
+            return nullptr;
         case YAML::NodeType::Scalar:
             if (node.Tag() == "?") return plain_scalar(node.Scalar());
             return node.Scalar();
@@ -76,7 +81,8 @@ pyjson::Json to_json(const YAML::Node& node) {
             }
             return object;
         }
-        default: return nullptr;
+        default:
+            return nullptr;
     }
 }
 

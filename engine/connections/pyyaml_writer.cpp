@@ -30,13 +30,17 @@ bool is_break_at(std::string_view s, std::size_t i) {
     return c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
            (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9);
 }
-bool is_space_at(std::string_view s, std::size_t i) { return i < s.size() && s[i] == ' '; }
+bool is_space_at(std::string_view s, std::size_t i) {
+    return i < s.size() && s[i] == ' ';
+}
 // Blank, break, or the end of the text (libyaml reads the terminating NUL there).
 bool is_blankz_at(std::string_view s, std::size_t i) {
     return i >= s.size() || s[i] == ' ' || s[i] == '\t' || s[i] == '\0' || is_break_at(s, i);
 }
 // Printable ASCII or a newline; with allow_unicode off every other character must be escaped.
-bool is_plain_ascii(unsigned char c) { return c == '\n' || (c >= 0x20 && c <= 0x7E); }
+bool is_plain_ascii(unsigned char c) {
+    return c == '\n' || (c >= 0x20 && c <= 0x7E);
+}
 
 struct ScalarAnalysis {
     bool empty = false;
@@ -100,14 +104,16 @@ ScalarAnalysis analyze(std::string_view s) {
         }
         preceded_by_whitespace = is_blankz_at(s, i);
         i += width;
-        if (i < s.size()) followed_by_whitespace = is_blankz_at(s, i + char_width(static_cast<unsigned char>(s[i])));
+        if (i < s.size())
+            followed_by_whitespace = is_blankz_at(s, i + char_width(static_cast<unsigned char>(s[i])));
     }
     a.multiline = line_breaks;
     if (leading_space || leading_break || trailing_space || trailing_break) {
         a.flow_plain_allowed = a.block_plain_allowed = false;
     }
     if (break_space) a.flow_plain_allowed = a.block_plain_allowed = a.single_quoted_allowed = false;
-    if (space_break || special) a.flow_plain_allowed = a.block_plain_allowed = a.single_quoted_allowed = false;
+    if (space_break || special)
+        a.flow_plain_allowed = a.block_plain_allowed = a.single_quoted_allowed = false;
     if (line_breaks) a.flow_plain_allowed = a.block_plain_allowed = false;
     if (flow_indicators) a.flow_plain_allowed = false;
     if (block_indicators) a.block_plain_allowed = false;
@@ -144,16 +150,21 @@ class Emitter {
   private:
     static Scalar represent(const pyjson::Json& value) {
         switch (value.type()) {
-            case pyjson::Json::value_t::null: return {"null"};
-            case pyjson::Json::value_t::boolean: return {value.get<bool>() ? "true" : "false"};
-            case pyjson::Json::value_t::number_integer: return {std::to_string(value.get<std::int64_t>())};
-            case pyjson::Json::value_t::number_unsigned: return {std::to_string(value.get<std::uint64_t>())};
+            case pyjson::Json::value_t::null:
+                return {"null"};
+            case pyjson::Json::value_t::boolean:
+                return {value.get<bool>() ? "true" : "false"};
+            case pyjson::Json::value_t::number_integer:
+                return {std::to_string(value.get<std::int64_t>())};
+            case pyjson::Json::value_t::number_unsigned:
+                return {std::to_string(value.get<std::uint64_t>())};
             case pyjson::Json::value_t::number_float: {
                 double number = value.get<double>();
                 if (std::isnan(number)) return {".nan"};
                 if (std::isinf(number)) return {number > 0 ? ".inf" : "-.inf"};
                 std::string text = pyjson::float_repr(number);
-                std::transform(text.begin(), text.end(), text.begin(), [](char c) { return c == 'E' ? 'e' : c; });
+                std::transform(text.begin(), text.end(), text.begin(),
+                               [](char c) { return c == 'E' ? 'e' : c; });
                 if (text.find('.') == std::string::npos && text.find('e') != std::string::npos) {
                     text.replace(text.find('e'), 1, ".0e");
                 }
@@ -163,7 +174,8 @@ class Emitter {
                 const auto& text = value.get_ref<const std::string&>();
                 return {text, !plain_text_resolves_to_non_string(text)};
             }
-            default: return {"null"};
+            default:
+                return {"null"};
         }
     }
 
@@ -201,7 +213,8 @@ class Emitter {
         whitespace_ = true;
         indention_ = true;
     }
-    void write_indicator(std::string_view indicator, bool need_whitespace, bool is_whitespace, bool is_indention) {
+    void write_indicator(std::string_view indicator, bool need_whitespace, bool is_whitespace,
+                         bool is_indention) {
         if (need_whitespace && !whitespace_) put(' ');
         for (char c : indicator) put(c);
         whitespace_ = is_whitespace;
@@ -216,7 +229,8 @@ class Emitter {
         }
         std::vector<std::pair<const std::string*, const pyjson::Json*>> members;
         for (auto it = value.begin(); it != value.end(); ++it) members.emplace_back(&it.key(), &it.value());
-        std::stable_sort(members.begin(), members.end(), [](auto& a, auto& b) { return *a.first < *b.first; });
+        std::stable_sort(members.begin(), members.end(),
+                         [](auto& a, auto& b) { return *a.first < *b.first; });
         increase_indent(false);
         for (const auto& [key, member] : members) {
             write_indent();
@@ -245,8 +259,10 @@ class Emitter {
         // A sequence that is a mapping's value sits at the mapping's own indent ("indentless").
         bool indentless = mapping_context && !indention_;
         indents_.push_back(indent_);
-        if (indent_ < 0) indent_ = 0;
-        else if (!indentless) indent_ += kBestIndent;
+        if (indent_ < 0)
+            indent_ = 0;
+        else if (!indentless)
+            indent_ += kBestIndent;
         for (const auto& item : value) {
             write_indent();
             write_indicator("-", true, false, true);
@@ -268,9 +284,15 @@ class Emitter {
         increase_indent(true);
         bool allow_breaks = !simple_key;
         switch (style) {
-            case Style::plain: write_plain(scalar.text, allow_breaks); break;
-            case Style::single_quoted: write_single_quoted(scalar.text, allow_breaks); break;
-            case Style::double_quoted: write_double_quoted(scalar.text, allow_breaks); break;
+            case Style::plain:
+                write_plain(scalar.text, allow_breaks);
+                break;
+            case Style::single_quoted:
+                write_single_quoted(scalar.text, allow_breaks);
+                break;
+            case Style::double_quoted:
+                write_double_quoted(scalar.text, allow_breaks);
+                break;
         }
         pop_indent();
     }
@@ -342,26 +364,60 @@ class Emitter {
             auto byte = static_cast<unsigned char>(s[i]);
             if (!is_plain_ascii(byte) || byte == '\n' || byte == '"' || byte == '\\') {
                 std::size_t width = std::min(char_width(byte), s.size() - i);
-                unsigned value = width == 1 ? byte : width == 2 ? byte & 0x1Fu : width == 3 ? byte & 0x0Fu : byte & 0x07u;
-                for (std::size_t k = 1; k < width; ++k) value = (value << 6) + (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
+                unsigned value = width == 1   ? byte
+                                 : width == 2 ? byte & 0x1Fu
+                                 : width == 3 ? byte & 0x0Fu
+                                              : byte & 0x07u;
+                for (std::size_t k = 1; k < width; ++k)
+                    value = (value << 6) + (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
                 i += width;
                 put('\\');
                 switch (value) {
-                    case 0x00: put('0'); break;
-                    case 0x07: put('a'); break;
-                    case 0x08: put('b'); break;
-                    case 0x09: put('t'); break;
-                    case 0x0A: put('n'); break;
-                    case 0x0B: put('v'); break;
-                    case 0x0C: put('f'); break;
-                    case 0x0D: put('r'); break;
-                    case 0x1B: put('e'); break;
-                    case 0x22: put('"'); break;
-                    case 0x5C: put('\\'); break;
-                    case 0x85: put('N'); break;
-                    case 0xA0: put('_'); break;
-                    case 0x2028: put('L'); break;
-                    case 0x2029: put('P'); break;
+                    case 0x00:
+                        put('0');
+                        break;
+                    case 0x07:
+                        put('a');
+                        break;
+                    case 0x08:
+                        put('b');
+                        break;
+                    case 0x09:
+                        put('t');
+                        break;
+                    case 0x0A:
+                        put('n');
+                        break;
+                    case 0x0B:
+                        put('v');
+                        break;
+                    case 0x0C:
+                        put('f');
+                        break;
+                    case 0x0D:
+                        put('r');
+                        break;
+                    case 0x1B:
+                        put('e');
+                        break;
+                    case 0x22:
+                        put('"');
+                        break;
+                    case 0x5C:
+                        put('\\');
+                        break;
+                    case 0x85:
+                        put('N');
+                        break;
+                    case 0xA0:
+                        put('_');
+                        break;
+                    case 0x2028:
+                        put('L');
+                        break;
+                    case 0x2029:
+                        put('P');
+                        break;
                     default: {
                         std::string escaped = value <= 0xFF     ? fmt::format("x{:02X}", value)
                                               : value <= 0xFFFF ? fmt::format("u{:04X}", value)

@@ -7,21 +7,30 @@
 namespace mayaflow {
 namespace {
 
-SecretKeyring keyring_of(const SecretKey& key) { return SecretKeyring({key}, "test"); }
+SecretKeyring keyring_of(const SecretKey& key) {
+    return SecretKeyring({key}, "test");
+}
 
 TEST_CASE("a sealed secret opens with its key and context only", "[connections][crypto]") {
     auto key = generate_secret_key();
     REQUIRE(key);
     auto keyring = keyring_of(*key);
-    for (std::string secret : {std::string("hunter2"), std::string(), std::string("\0bin\xff", 5), std::string(5000, 'x')}) {
-        auto sealed = keyring.seal(secret, "connection\x1f" "c\x1fpassword");
+    for (std::string secret :
+         {std::string("hunter2"), std::string(), std::string("\0bin\xff", 5), std::string(5000, 'x')}) {
+        auto sealed = keyring.seal(secret,
+                                   "connection\x1f"
+                                   "c\x1fpassword");
         REQUIRE(sealed);
         CHECK(sealed->starts_with("mf1:" + key->id + ":"));
         if (secret.size() > 3) CHECK(sealed->find(secret) == std::string::npos);
-        auto opened = keyring.open(*sealed, "connection\x1f" "c\x1fpassword");
+        auto opened = keyring.open(*sealed,
+                                   "connection\x1f"
+                                   "c\x1fpassword");
         REQUIRE(opened);
         CHECK(*opened == secret);
-        auto moved = keyring.open(*sealed, "connection\x1f" "other\x1fpassword");
+        auto moved = keyring.open(*sealed,
+                                  "connection\x1f"
+                                  "other\x1fpassword");
         REQUIRE_FALSE(moved);
         CHECK_THAT(moved.error().message, Catch::Contains("does not verify"));
     }

@@ -17,7 +17,9 @@ constexpr const char* kKeyFileHeader =
     "# database. Keep this file private and keep a copy: without it those values cannot be read.\n"
     "# The first key encrypts; any key listed decrypts. See docs/connections.md.\n";
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
 Result<std::vector<SecretKey>> parse_keys(std::string_view text, const std::string& origin, char separator) {
     std::vector<SecretKey> keys;
@@ -51,11 +53,13 @@ Status fsync_folder(const std::filesystem::path& folder) {
 
 Result<SecretKeyring> read_key_file(const std::filesystem::path& path) {
     struct stat info {};
-    if (::stat(path.c_str(), &info) != 0) return make_error("cannot read {}: {}", path.string(), errno_text());
+    if (::stat(path.c_str(), &info) != 0)
+        return make_error("cannot read {}: {}", path.string(), errno_text());
     if ((info.st_mode & 077) != 0) {
-        return make_error("the secret key file {} may be read by other users (mode {:04o}); make it private with "
-                          "`chmod 600 {}`",
-                          path.string(), info.st_mode & 07777, path.string());
+        return make_error(
+            "the secret key file {} may be read by other users (mode {:04o}); make it private with "
+            "`chmod 600 {}`",
+            path.string(), info.st_mode & 07777, path.string());
     }
     std::ifstream file(path);
     if (!file) return make_error("cannot read {}: {}", path.string(), errno_text());
@@ -68,7 +72,9 @@ Result<SecretKeyring> read_key_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-std::filesystem::path secret_key_file_path(const std::filesystem::path& home) { return home / "secret.key"; }
+std::filesystem::path secret_key_file_path(const std::filesystem::path& home) {
+    return home / "secret.key";
+}
 
 namespace {
 
@@ -135,7 +141,8 @@ Status write_secret_key_file(const std::filesystem::path& path, const std::vecto
 
 Result<SecretKeyring> load_secret_keyring(const std::map<std::string, std::string>& environment,
                                           const std::filesystem::path& home, bool create_if_missing) {
-    if (auto variable = environment.find(kSecretKeyVariable); variable != environment.end() && !variable->second.empty()) {
+    if (auto variable = environment.find(kSecretKeyVariable);
+        variable != environment.end() && !variable->second.empty()) {
         auto keys = parse_keys(variable->second, kSecretKeyVariable, ',');
         if (!keys) return keys.error();
         return SecretKeyring(std::move(*keys), kSecretKeyVariable);

@@ -83,7 +83,8 @@ TEST_CASE("a rewritten key file lists the keys in order, comments ignored", "[co
     REQUIRE(keyring);
     REQUIRE(keyring->keys().size() == 2);
     CHECK(keyring->sealing_key().id == second.id);
-    CHECK(std::distance(std::filesystem::directory_iterator(home.path), std::filesystem::directory_iterator()) == 1);
+    CHECK(std::distance(std::filesystem::directory_iterator(home.path),
+                        std::filesystem::directory_iterator()) == 1);
 
     std::ofstream(path) << "# only a comment\n\n";
     auto empty = load_secret_keyring({}, home.path, true);

@@ -26,7 +26,8 @@ struct SecretMasker::Patterns {
             longest = std::max(longest, secret.size());
         }
         for (auto& bucket : by_first_byte) {
-            std::stable_sort(bucket.begin(), bucket.end(), [](auto* a, auto* b) { return a->size() > b->size(); });
+            std::stable_sort(bucket.begin(), bucket.end(),
+                             [](auto* a, auto* b) { return a->size() > b->size(); });
         }
     }
 
@@ -42,7 +43,8 @@ struct SecretMasker::Patterns {
     std::size_t mask_into(std::string& out, std::string_view text, std::size_t scan_end) const {
         std::size_t copied = 0, pos = 0;
         while (pos < scan_end) {
-            std::size_t length = by_first_byte[static_cast<unsigned char>(text[pos])].empty() ? 0 : match_at(text, pos);
+            std::size_t length =
+                by_first_byte[static_cast<unsigned char>(text[pos])].empty() ? 0 : match_at(text, pos);
             if (length == 0) {
                 ++pos;
                 continue;
@@ -85,7 +87,8 @@ void SecretMasker::add_secret(std::string_view secret) {
     bool changed = false;
     for (auto& form : forms_of(secret)) {
         if (form.empty()) continue;
-        if (std::find(updated->secrets.begin(), updated->secrets.end(), form) != updated->secrets.end()) continue;
+        if (std::find(updated->secrets.begin(), updated->secrets.end(), form) != updated->secrets.end())
+            continue;
         updated->secrets.push_back(std::move(form));
         changed = true;
     }
@@ -126,9 +129,13 @@ pyjson::Json SecretMasker::redact(const pyjson::Json& value) const {
     return redacted;
 }
 
-std::size_t SecretMasker::secret_count() const { return snapshot()->secrets.size(); }
+std::size_t SecretMasker::secret_count() const {
+    return snapshot()->secrets.size();
+}
 
-std::size_t SecretMasker::longest_secret() const { return snapshot()->longest; }
+std::size_t SecretMasker::longest_secret() const {
+    return snapshot()->longest;
+}
 
 std::string StreamMasker::write(std::string_view chunk) {
     pending_.append(chunk);
@@ -152,7 +159,8 @@ void mask_connection_secrets(SecretMasker& masker, const Connection& connection)
     if (connection.password) masker.add_secret(*connection.password);
     auto extra = connection.parse_extra();
     if (extra.value.is_object()) {
-        for (auto it = extra.value.begin(); it != extra.value.end(); ++it) masker.add_secrets(it.value(), it.key());
+        for (auto it = extra.value.begin(); it != extra.value.end(); ++it)
+            masker.add_secrets(it.value(), it.key());
     }
 }
 

@@ -29,16 +29,17 @@ TEST_CASE("a secret is also found URL-encoded and JSON-escaped", "[connections][
     const std::string secret = "p@ss w/rd\"\\ü";
     masker.add_secret(secret);
     CHECK(masker.mask("clear " + secret) == "clear ***");
-    CHECK(masker.mask("quote p%40ss%20w/rd%22%5C%C3%BC") == "quote ***");        // quote(secret)
-    CHECK(masker.mask("safe p%40ss%20w%2Frd%22%5C%C3%BC") == "safe ***");        // quote(secret, safe='')
-    CHECK(masker.mask("plus p%40ss+w%2Frd%22%5C%C3%BC") == "plus ***");          // quote_plus(secret)
+    CHECK(masker.mask("quote p%40ss%20w/rd%22%5C%C3%BC") == "quote ***");  // quote(secret)
+    CHECK(masker.mask("safe p%40ss%20w%2Frd%22%5C%C3%BC") == "safe ***");  // quote(secret, safe='')
+    CHECK(masker.mask("plus p%40ss+w%2Frd%22%5C%C3%BC") == "plus ***");    // quote_plus(secret)
     CHECK(masker.mask(R"({"password": "p@ss w/rd\"\\\u00fc"})") == R"({"password": "***"})");  // json, ASCII
     CHECK(masker.mask(R"({"password": "p@ss w/rd\"\\ü"})") == R"({"password": "***"})");       // json, UTF-8
 }
 
 TEST_CASE("extras and variables are registered by their names", "[connections][masker]") {
     SecretMasker masker;
-    auto extra = pyjson::Json::parse(R"({"project": "my-proj", "api_key": "k-123", "nested": {"Client_Secret": "cs-9",
+    auto extra =
+        pyjson::Json::parse(R"({"project": "my-proj", "api_key": "k-123", "nested": {"Client_Secret": "cs-9",
         "tokens": ["t-1", "t-2"], "plain": "visible"}, "keyfile_dict": {"private_key": "pk-7", "type": "service"}})");
     masker.add_secrets(extra);
     CHECK(masker.mask("my-proj k-123 cs-9 t-1 t-2 visible pk-7 service") ==
@@ -111,8 +112,10 @@ TEST_CASE("random chunking gives what masking the whole text gives", "[connectio
         std::string text;
         std::size_t length = random() % 200;
         while (text.size() < length) {
-            if (random() % 5 == 0) text += secrets[random() % secrets.size()];
-            else text += alphabet[random() % alphabet.size()];
+            if (random() % 5 == 0)
+                text += secrets[random() % secrets.size()];
+            else
+                text += alphabet[random() % alphabet.size()];
         }
         StreamMasker stream(masker);
         std::string out;

@@ -53,7 +53,8 @@ class SecretsLookup : public ConnectionSource, public VariableSource {
     Result<std::optional<std::string>> find_variable(const std::string& key) override;
 
     // find_connection, and where it came from.
-    Result<std::optional<std::pair<Connection, SecretOrigin>>> find_connection_with_origin(const std::string& conn_id);
+    Result<std::optional<std::pair<Connection, SecretOrigin>>> find_connection_with_origin(
+        const std::string& conn_id);
 
   private:
     EnvironmentSecrets environment_;

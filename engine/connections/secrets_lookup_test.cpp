@@ -14,14 +14,16 @@
 namespace mayaflow {
 namespace {
 
-TEST_CASE("environment connections are found by upper-cased id, MAYAFLOW_ before AIRFLOW_", "[connections][env]") {
-    EnvironmentSecrets environment({{"AIRFLOW_CONN_MY_DB", "postgres://u:p@airflow-host/db"},
-                                    {"MAYAFLOW_CONN_MY_DB", "postgres://u:p@mayaflow-host/db"},
-                                    {"AIRFLOW_CONN_JSON_ONE", R"( {"conn_type": "http", "host": "h", "port": "8080"})"},
-                                    {"AIRFLOW_CONN_BROKEN", "http://h:port"},
-                                    {"AIRFLOW_VAR_DATASET", "sales"},
-                                    {"MAYAFLOW_VAR_REGION", "eu"},
-                                    {"PATH", "/bin"}});
+TEST_CASE("environment connections are found by upper-cased id, MAYAFLOW_ before AIRFLOW_",
+          "[connections][env]") {
+    EnvironmentSecrets environment(
+        {{"AIRFLOW_CONN_MY_DB", "postgres://u:p@airflow-host/db"},
+         {"MAYAFLOW_CONN_MY_DB", "postgres://u:p@mayaflow-host/db"},
+         {"AIRFLOW_CONN_JSON_ONE", R"( {"conn_type": "http", "host": "h", "port": "8080"})"},
+         {"AIRFLOW_CONN_BROKEN", "http://h:port"},
+         {"AIRFLOW_VAR_DATASET", "sales"},
+         {"MAYAFLOW_VAR_REGION", "eu"},
+         {"PATH", "/bin"}});
     auto found = environment.find_connection("my_db");
     REQUIRE(found);
     REQUIRE(*found);
@@ -72,10 +74,13 @@ TEST_CASE("a lookup prefers the environment, falls back to the database, and mas
     shadowed.host = "database-host";
     REQUIRE(repository.put_connections({stored, shadowed}, false));
     REQUIRE(repository.put_variables({Variable{"config", R"({"key": {"deep": 1}})", std::nullopt},
-                                      Variable{"api_key", "ak-2", std::nullopt}, Variable{"plain", "seen", std::nullopt}}));
+                                      Variable{"api_key", "ak-2", std::nullopt},
+                                      Variable{"plain", "seen", std::nullopt}}));
 
     SecretMasker masker;
-    SecretsLookup lookup(EnvironmentSecrets(std::map<std::string, std::string>{{"AIRFLOW_CONN_SHADOWED", "http://env-host"}}), &repository, &masker);
+    SecretsLookup lookup(
+        EnvironmentSecrets(std::map<std::string, std::string>{{"AIRFLOW_CONN_SHADOWED", "http://env-host"}}),
+        &repository, &masker);
     ConnectionSource& connections = lookup;
     VariableSource& variables = lookup;
 
@@ -107,7 +112,8 @@ TEST_CASE("a lookup prefers the environment, falls back to the database, and mas
     CHECK(value["extra_dejson"]["project"] == "p");
     CHECK(value["host"].is_null());
 
-    SecretsLookup environment_only(EnvironmentSecrets(std::map<std::string, std::string>{{"MAYAFLOW_VAR_X", "1"}}), nullptr, nullptr);
+    SecretsLookup environment_only(
+        EnvironmentSecrets(std::map<std::string, std::string>{{"MAYAFLOW_VAR_X", "1"}}), nullptr, nullptr);
     CHECK(*environment_only.find_variable("x") == std::optional<std::string>("1"));
     CHECK_FALSE(*environment_only.find_connection("bq_main"));
 }

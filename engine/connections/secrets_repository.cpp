@@ -5,7 +5,8 @@
 namespace mayaflow {
 namespace {
 
-Result<std::optional<std::string>> seal_optional(const SecretKeyring& keyring, const std::optional<std::string>& value,
+Result<std::optional<std::string>> seal_optional(const SecretKeyring& keyring,
+                                                 const std::optional<std::string>& value,
                                                  const std::string& context) {
     if (!value) return std::optional<std::string>();
     auto sealed = keyring.seal(*value, context);
@@ -25,15 +26,20 @@ Result<Connection> SecretsRepository::open_connection(const ConnectionRow& row) 
     connection.login = row.login;
     connection.port = row.port;
     if (row.sealed_password) {
-        auto password = keyring_.open(*row.sealed_password, sealed_value_context("connection", row.conn_id, "password"));
+        auto password =
+            keyring_.open(*row.sealed_password, sealed_value_context("connection", row.conn_id, "password"));
         if (!password) {
-            return make_error("cannot decrypt the password of connection '{}': {}", row.conn_id, password.error().message);
+            return make_error("cannot decrypt the password of connection '{}': {}", row.conn_id,
+                              password.error().message);
         }
         connection.set_password(std::move(*password));
     }
     if (row.sealed_extra) {
-        auto extra = keyring_.open(*row.sealed_extra, sealed_value_context("connection", row.conn_id, "extra"));
-        if (!extra) return make_error("cannot decrypt the extra of connection '{}': {}", row.conn_id, extra.error().message);
+        auto extra =
+            keyring_.open(*row.sealed_extra, sealed_value_context("connection", row.conn_id, "extra"));
+        if (!extra)
+            return make_error("cannot decrypt the extra of connection '{}': {}", row.conn_id,
+                              extra.error().message);
         connection.extra = std::move(*extra);
     }
     return connection;
@@ -66,17 +72,19 @@ Result<std::optional<Connection>> SecretsRepository::find_connection(const std::
     return std::optional<Connection>(std::move(*connection));
 }
 
-Result<std::vector<bool>> SecretsRepository::put_connections(const std::vector<Connection>& connections, bool overwrite) {
+Result<std::vector<bool>> SecretsRepository::put_connections(const std::vector<Connection>& connections,
+                                                             bool overwrite) {
     std::vector<ConnectionRow> rows;
     for (const auto& connection : connections) {
-        ConnectionRow row{connection.conn_id, connection.conn_type, connection.description, connection.host,
-                          connection.schema, connection.login, std::nullopt, connection.port, std::nullopt};
+        ConnectionRow row{connection.conn_id, connection.conn_type, connection.description,
+                          connection.host,    connection.schema,    connection.login,
+                          std::nullopt,       connection.port,      std::nullopt};
         auto password = seal_optional(keyring_, connection.password,
                                       sealed_value_context("connection", connection.conn_id, "password"));
         if (!password) return password.error();
         row.sealed_password = std::move(*password);
-        auto extra =
-            seal_optional(keyring_, connection.extra, sealed_value_context("connection", connection.conn_id, "extra"));
+        auto extra = seal_optional(keyring_, connection.extra,
+                                   sealed_value_context("connection", connection.conn_id, "extra"));
         if (!extra) return extra.error();
         row.sealed_extra = std::move(*extra);
         rows.push_back(std::move(row));
@@ -84,7 +92,9 @@ Result<std::vector<bool>> SecretsRepository::put_connections(const std::vector<C
     return store_.put_connections(rows, overwrite);
 }
 
-Result<bool> SecretsRepository::delete_connection(const std::string& conn_id) { return store_.delete_connection(conn_id); }
+Result<bool> SecretsRepository::delete_connection(const std::string& conn_id) {
+    return store_.delete_connection(conn_id);
+}
 
 Result<std::vector<Variable>> SecretsRepository::list_variables() {
     auto rows = store_.list_variables();
@@ -117,14 +127,17 @@ Status SecretsRepository::put_variables(const std::vector<Variable>& variables) 
     return store_.put_variables(rows);
 }
 
-Result<bool> SecretsRepository::delete_variable(const std::string& key) { return store_.delete_variable(key); }
+Result<bool> SecretsRepository::delete_variable(const std::string& key) {
+    return store_.delete_variable(key);
+}
 
 Result<int> SecretsRepository::reseal_all() {
-    return store_.reseal_secrets([this](const std::string& context, const std::string& sealed) -> Result<std::string> {
-        auto plaintext = keyring_.open(sealed, context);
-        if (!plaintext) return plaintext.error();
-        return keyring_.seal(*plaintext, context);
-    });
+    return store_.reseal_secrets(
+        [this](const std::string& context, const std::string& sealed) -> Result<std::string> {
+            auto plaintext = keyring_.open(sealed, context);
+            if (!plaintext) return plaintext.error();
+            return keyring_.seal(*plaintext, context);
+        });
 }
 
 }  // namespace mayaflow

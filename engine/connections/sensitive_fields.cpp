@@ -21,7 +21,8 @@ pyjson::Json redact_all(const pyjson::Json& value, int depth) {
     if (depth > kMaxDepth || value.is_string()) return "***";
     if (value.is_object()) {
         pyjson::Json out = pyjson::Json::object();
-        for (auto it = value.begin(); it != value.end(); ++it) out[it.key()] = redact_all(it.value(), depth + 1);
+        for (auto it = value.begin(); it != value.end(); ++it)
+            out[it.key()] = redact_all(it.value(), depth + 1);
         return out;
     }
     if (value.is_array()) {
@@ -37,7 +38,8 @@ pyjson::Json redact(const pyjson::Json& value, std::string_view name, int depth)
     if (!name.empty() && is_sensitive_name(name)) return redact_all(value, depth);
     if (value.is_object()) {
         pyjson::Json out = pyjson::Json::object();
-        for (auto it = value.begin(); it != value.end(); ++it) out[it.key()] = redact(it.value(), it.key(), depth + 1);
+        for (auto it = value.begin(); it != value.end(); ++it)
+            out[it.key()] = redact(it.value(), it.key(), depth + 1);
         return out;
     }
     if (value.is_array()) {
@@ -58,6 +60,8 @@ bool is_sensitive_name(std::string_view name) {
     return false;
 }
 
-pyjson::Json redact_sensitive_fields(const pyjson::Json& value) { return redact(value, {}, 0); }
+pyjson::Json redact_sensitive_fields(const pyjson::Json& value) {
+    return redact(value, {}, 0);
+}
 
 }  // namespace mayaflow

@@ -10,8 +10,8 @@
 namespace mayaflow {
 
 inline constexpr std::string_view kSensitiveFieldWords[] = {
-    "access_token", "api_key", "apikey", "authorization", "passphrase", "passwd",
-    "password",     "private_key", "secret", "token", "keyfile_dict", "service_account",
+    "access_token", "api_key",     "apikey", "authorization", "passphrase",   "passwd",
+    "password",     "private_key", "secret", "token",         "keyfile_dict", "service_account",
 };
 
 bool is_sensitive_name(std::string_view name);

@@ -33,7 +33,8 @@ struct VariableRow {
 
 // What a sealed value is bound to (its AES-GCM associated data): moving it to another row or
 // column makes it fail to open.
-inline std::string sealed_value_context(std::string_view table, std::string_view name, std::string_view column) {
+inline std::string sealed_value_context(std::string_view table, std::string_view name,
+                                        std::string_view column) {
     return std::string(table) + "\x1f" + std::string(name) + "\x1f" + std::string(column);
 }
 
@@ -51,12 +52,14 @@ class ConnectionStore {
 
     virtual Result<std::vector<VariableRow>> list_variables() = 0;  // by key
     virtual Result<std::optional<VariableRow>> find_variable(const std::string& key) = 0;
-    virtual Status put_variables(const std::vector<VariableRow>& rows) = 0;  // insert or replace, one transaction
+    virtual Status put_variables(
+        const std::vector<VariableRow>& rows) = 0;  // insert or replace, one transaction
     virtual Result<bool> delete_variable(const std::string& key) = 0;
 
     // Calls `reseal(context, sealed)` for every sealed value and stores what it returns, all in one
     // transaction: any error leaves every value as it was. Returns how many values it rewrote.
-    using Resealer = std::function<Result<std::string>(const std::string& context, const std::string& sealed)>;
+    using Resealer =
+        std::function<Result<std::string>(const std::string& context, const std::string& sealed)>;
     virtual Result<int> reseal_secrets(const Resealer& reseal) = 0;
 };
 

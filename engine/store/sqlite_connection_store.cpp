@@ -36,7 +36,8 @@ VariableRow read_variable(const sqlite::Statement& row) {
 
 Result<std::vector<ConnectionRow>> SqliteStore::list_connections() {
     std::lock_guard lock(mutex_);
-    MAYAFLOW_PREPARE(query, db_, fmt::format("SELECT {} FROM connection ORDER BY conn_id", kConnectionColumns));
+    MAYAFLOW_PREPARE(query, db_,
+                     fmt::format("SELECT {} FROM connection ORDER BY conn_id", kConnectionColumns));
     std::vector<ConnectionRow> rows;
     while (true) {
         auto row = query.step();
@@ -49,7 +50,8 @@ Result<std::vector<ConnectionRow>> SqliteStore::list_connections() {
 
 Result<std::optional<ConnectionRow>> SqliteStore::find_connection(const std::string& conn_id) {
     std::lock_guard lock(mutex_);
-    MAYAFLOW_PREPARE(query, db_, fmt::format("SELECT {} FROM connection WHERE conn_id = ?", kConnectionColumns));
+    MAYAFLOW_PREPARE(query, db_,
+                     fmt::format("SELECT {} FROM connection WHERE conn_id = ?", kConnectionColumns));
     query.bind(1, conn_id);
     auto row = query.step();
     if (!row) return row.error();
@@ -57,16 +59,19 @@ Result<std::optional<ConnectionRow>> SqliteStore::find_connection(const std::str
     return std::optional<ConnectionRow>(read_connection(query));
 }
 
-Result<std::vector<bool>> SqliteStore::put_connections(const std::vector<ConnectionRow>& rows, bool replace_existing) {
+Result<std::vector<bool>> SqliteStore::put_connections(const std::vector<ConnectionRow>& rows,
+                                                       bool replace_existing) {
     std::lock_guard lock(mutex_);
     sqlite::Transaction transaction(db_);
     MAYAFLOW_TRY(transaction.begin());
-    std::string sql = fmt::format("INSERT INTO connection ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conn_id) ",
-                                  kConnectionColumns);
-    sql += replace_existing ? "DO UPDATE SET conn_type = excluded.conn_type, description = excluded.description, "
-                              "host = excluded.host, schema = excluded.schema, login = excluded.login, "
-                              "password = excluded.password, port = excluded.port, extra = excluded.extra"
-                            : "DO NOTHING";
+    std::string sql =
+        fmt::format("INSERT INTO connection ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conn_id) ",
+                    kConnectionColumns);
+    sql += replace_existing
+               ? "DO UPDATE SET conn_type = excluded.conn_type, description = excluded.description, "
+                 "host = excluded.host, schema = excluded.schema, login = excluded.login, "
+                 "password = excluded.password, port = excluded.port, extra = excluded.extra"
+               : "DO NOTHING";
     std::vector<bool> written;
     for (const auto& row : rows) {
         MAYAFLOW_PREPARE(insert, db_, sql);
@@ -160,11 +165,12 @@ Result<int> SqliteStore::reseal_secrets(const Resealer& reseal) {
         for (const auto& [name, sealed] : values) {
             auto resealed = reseal(sealed_value_context(target.table, name, target.value_column), sealed);
             if (!resealed) {
-                return make_error("{} '{}', {}: {}", target.table, name, target.value_column, resealed.error().message);
+                return make_error("{} '{}', {}: {}", target.table, name, target.value_column,
+                                  resealed.error().message);
             }
             MAYAFLOW_PREPARE(update, db_,
-                             fmt::format("UPDATE {} SET {} = ? WHERE {} = ?", target.table, target.value_column,
-                                         target.name_column));
+                             fmt::format("UPDATE {} SET {} = ? WHERE {} = ?", target.table,
+                                         target.value_column, target.name_column));
             update.bind(1, *resealed).bind(2, name);
             MAYAFLOW_TRY(update.run());
             ++rewritten;
