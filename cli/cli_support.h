@@ -46,5 +46,7 @@ void register_standalone_command(CLI::App& app);  // standalone and scheduler
 void register_run_commands(CLI::App& app);         // after dags and tasks
 void register_backfill_commands(CLI::App& app);    // after dags
 void register_pool_commands(CLI::App& app);
+void register_connections_commands(CLI::App& app);  // connections …, rotate-secret-key
+void register_variables_commands(CLI::App& app);
 
 }  // namespace mayaflow::cli

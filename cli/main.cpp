@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     mayaflow::cli::register_run_commands(app);
     mayaflow::cli::register_backfill_commands(app);
     mayaflow::cli::register_pool_commands(app);
+    mayaflow::cli::register_connections_commands(app);  // and rotate-secret-key
+    mayaflow::cli::register_variables_commands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

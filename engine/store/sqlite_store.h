@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "engine/store/command_queue.h"
+#include "engine/store/connection_store.h"
 #include "engine/store/run_store.h"
 #include "engine/store/sqlite.h"
 #include "engine/store/store.h"
@@ -25,7 +26,7 @@ struct StoreOptions {
     Durability durability = Durability::full;
 };
 
-class SqliteStore : public Store, public RunStore, public CommandQueue {
+class SqliteStore : public Store, public RunStore, public CommandQueue, public ConnectionStore {
   public:
     static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options);
 
@@ -75,6 +76,17 @@ class SqliteStore : public Store, public RunStore, public CommandQueue {
     Result<int> schema_version();
     // SQLite's integrity check: "ok" or the problems it found.
     Result<std::string> integrity_check();
+
+    // ConnectionStore, in sqlite_connection_store.cpp.
+    Result<std::vector<ConnectionRow>> list_connections() override;
+    Result<std::optional<ConnectionRow>> find_connection(const std::string& conn_id) override;
+    Result<std::vector<bool>> put_connections(const std::vector<ConnectionRow>& rows, bool replace_existing) override;
+    Result<bool> delete_connection(const std::string& conn_id) override;
+    Result<std::vector<VariableRow>> list_variables() override;
+    Result<std::optional<VariableRow>> find_variable(const std::string& key) override;
+    Status put_variables(const std::vector<VariableRow>& rows) override;
+    Result<bool> delete_variable(const std::string& key) override;
+    Result<int> reseal_secrets(const Resealer& reseal) override;
 
   private:
     explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}

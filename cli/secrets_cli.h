@@ -1,0 +1,43 @@
+#pragma once
+// What `connections …`, `variables …` and `rotate-secret-key` share: the store with its secret
+// keys, the environment's connections and variables, and Airflow's four output formats.
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/config/settings.h"
+#include "engine/connections/environment_secrets.h"
+#include "engine/connections/python_json.h"
+#include "engine/connections/secrets_repository.h"
+#include "engine/store/sqlite_store.h"
+
+namespace mayaflow::cli {
+
+// The database's connections and variables with the key to open them, and the environment's.
+struct Secrets {
+    Settings settings;
+    std::unique_ptr<SqliteStore> store;  // null when reading and no database exists yet
+    std::unique_ptr<SecretsRepository> repository;
+    EnvironmentSecrets environment;
+};
+
+// Opens the database (creating it and the key file when `for_writing`) and the environment.
+Secrets open_secrets(bool for_writing);
+SecretsRepository& repository_or_fail(Secrets& secrets);
+
+// Airflow's `-o table|json|yaml|plain`.
+enum class RecordFormat { table, json, yaml, plain };
+void add_record_format_option(CLI::App& command, RecordFormat& format);
+// Prints records (objects with the same keys, in order) as Airflow's AirflowConsole does.
+void print_records(const std::vector<pyjson::Json>& records, RecordFormat format);
+
+// Writes `text` to `file`, or to standard output for "-"; a file holding secrets is made private.
+void write_output_file(const std::string& file, const std::string& text);
+
+// Reads a whole file for an import; fails with `missing_message` when it does not exist.
+std::string read_input_file(const std::string& file, const std::string& missing_message);
+
+}  // namespace mayaflow::cli

@@ -1,0 +1,73 @@
+#pragma once
+// SecretMasker is Airflow's secrets masker: every secret registered with it is replaced by "***"
+// wherever it shows up — a task's log (what a bash command prints included), a rendered template,
+// an error message, the daemon's own log. A secret is also found in the forms it takes inside a
+// URL or a JSON document (percent-encoded, '+' for spaces, JSON-escaped), as Airflow registers a
+// password together with quote(password). Where two secrets start at the same place the longer is
+// masked. Safe to use from many threads: masking reads an immutable snapshot of the secrets.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "engine/connections/python_json.h"
+
+namespace mayaflow {
+
+struct Connection;
+
+class SecretMasker {
+  public:
+    SecretMasker();
+
+    // Registers `secret` and its URL and JSON forms. An empty secret is ignored.
+    void add_secret(std::string_view secret);
+    // Airflow's mask_secret(value, name): a string is registered when `name` is empty or names a
+    // sensitive field; an object's members are registered under their own keys, an array's items
+    // under the array's name.
+    void add_secrets(const pyjson::Json& value, std::string_view name = {});
+
+    // `text` with every registered secret replaced by "***".
+    std::string mask(std::string_view text) const;
+    // Airflow's redact(): strings masked, and everything under a sensitive key replaced by "***".
+    pyjson::Json redact(const pyjson::Json& value) const;
+
+    std::size_t secret_count() const;
+    // The longest registered form, in bytes (a stream must hold back one byte less than this).
+    std::size_t longest_secret() const;
+
+    struct Patterns;  // the secrets, indexed by their first byte
+
+  private:
+    std::shared_ptr<const Patterns> snapshot() const;
+    friend class StreamMasker;
+
+    mutable std::mutex mutex_;  // guards patterns_ (the pointer, not what it points to)
+    std::shared_ptr<const Patterns> patterns_;
+};
+
+// Masks text that arrives in chunks (a child's output): what `write` returns is safe to write out
+// now; up to longest_secret() - 1 bytes are held back in case a secret continues in the next
+// chunk, and come out with the next write or `finish`.
+class StreamMasker {
+  public:
+    explicit StreamMasker(const SecretMasker& masker) : masker_(masker) {}
+    std::string write(std::string_view chunk);
+    std::string finish();
+
+  private:
+    const SecretMasker& masker_;
+    std::string pending_;
+};
+
+// Registers a connection's password and the values of its sensitive extras (Airflow does this
+// when it loads a connection).
+void mask_connection_secrets(SecretMasker& masker, const Connection& connection);
+// Registers a variable's value when its name is sensitive ("api_key", "slack_token", …).
+void mask_variable_secret(SecretMasker& masker, std::string_view key, std::string_view value);
+
+// The masker of this process, for the daemon, its task logs and its API answers.
+SecretMasker& process_secret_masker();
+
+}  // namespace mayaflow

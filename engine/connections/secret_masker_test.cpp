@@ -1,0 +1,151 @@
+// The secrets masker: what it hides, in which forms, and in text that arrives in pieces.
+
+#include "engine/connections/secret_masker.h"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <thread>
+
+#include "engine/connections/connection.h"
+
+namespace mayaflow {
+namespace {
+
+TEST_CASE("registered secrets are replaced by ***", "[connections][masker]") {
+    SecretMasker masker;
+    CHECK(masker.mask("nothing registered") == "nothing registered");
+    masker.add_secret("hunter2");
+    masker.add_secret("");  // ignored
+    CHECK(masker.mask("password=hunter2, again hunter2.") == "password=***, again ***.");
+    CHECK(masker.mask("hunter") == "hunter");
+    CHECK(masker.mask("") == "");
+    masker.add_secret("hunter2-long");
+    CHECK(masker.mask("x hunter2-long y") == "x *** y");  // the longer secret wins where both start
+}
+
+TEST_CASE("a secret is also found URL-encoded and JSON-escaped", "[connections][masker]") {
+    SecretMasker masker;
+    const std::string secret = "p@ss w/rd\"\\ü";
+    masker.add_secret(secret);
+    CHECK(masker.mask("clear " + secret) == "clear ***");
+    CHECK(masker.mask("quote p%40ss%20w/rd%22%5C%C3%BC") == "quote ***");  // quote(secret)
+    CHECK(masker.mask("safe p%40ss%20w%2Frd%22%5C%C3%BC") == "safe ***");  // quote(secret, safe='')
+    CHECK(masker.mask("plus p%40ss+w%2Frd%22%5C%C3%BC") == "plus ***");    // quote_plus(secret)
+    CHECK(masker.mask(R"({"password": "p@ss w/rd\"\\\u00fc"})") == R"({"password": "***"})");  // json, ASCII
+    CHECK(masker.mask(R"({"password": "p@ss w/rd\"\\ü"})") == R"({"password": "***"})");       // json, UTF-8
+}
+
+TEST_CASE("extras and variables are registered by their names", "[connections][masker]") {
+    SecretMasker masker;
+    auto extra =
+        pyjson::Json::parse(R"({"project": "my-proj", "api_key": "k-123", "nested": {"Client_Secret": "cs-9",
+        "tokens": ["t-1", "t-2"], "plain": "visible"}, "keyfile_dict": {"private_key": "pk-7", "type": "service"}})");
+    masker.add_secrets(extra);
+    CHECK(masker.mask("my-proj k-123 cs-9 t-1 t-2 visible pk-7 service") ==
+          "my-proj *** *** *** *** visible *** service");
+
+    SecretMasker variables;
+    mask_variable_secret(variables, "slack_webhook_TOKEN", "https://hooks/abc");
+    mask_variable_secret(variables, "dataset", "sales_raw");
+    CHECK(variables.mask("https://hooks/abc sales_raw") == "*** sales_raw");
+
+    SecretMasker connections;
+    Connection connection{.conn_id = "c", .conn_type = "http"};
+    connection.set_password("pw-1");
+    connection.extra = R"({"refresh_token": "rt-2", "region": "eu"})";
+    mask_connection_secrets(connections, connection);
+    CHECK(connections.mask("pw-1 rt-2 eu") == "*** *** eu");
+}
+
+TEST_CASE("redact hides sensitive fields and registered secrets in a JSON answer", "[connections][masker]") {
+    SecretMasker masker;
+    masker.add_secret("hunter2");
+    auto answer = pyjson::Json::parse(R"({"conn_id": "c", "password": "anything", "log": "said hunter2",
+        "extra": {"auth": {"token": "x", "depth": [{"secret": "y"}]}, "list": ["hunter2"]}})");
+    auto redacted = masker.redact(answer);
+    CHECK(redacted["conn_id"] == "c");
+    CHECK(redacted["password"] == "***");
+    CHECK(redacted["log"] == "said ***");
+    CHECK(redacted["extra"]["auth"]["token"] == "***");
+    CHECK(redacted["extra"]["auth"]["depth"][0]["secret"] == "***");
+    CHECK(redacted["extra"]["list"][0] == "***");
+}
+
+TEST_CASE("a secret split between chunks of a stream is masked", "[connections][masker]") {
+    SecretMasker masker;
+    masker.add_secret("hunter2");
+    masker.add_secret("p@ss word");
+    const std::string text = "start hunter2 middle p%40ss%20word hunter2hunter2 p@ss word end hunter";
+    const std::string whole = masker.mask(text);
+    CHECK(whole == "start *** middle *** ****** *** end hunter");
+    // Every place one cut can fall.
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+        StreamMasker stream(masker);
+        std::string out = stream.write(text.substr(0, cut));
+        out += stream.write(text.substr(cut));
+        out += stream.finish();
+        INFO("cut at " << cut);
+        CHECK(out == whole);
+    }
+    // One byte at a time.
+    StreamMasker stream(masker);
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) out += stream.write(text.substr(i, 1));
+    out += stream.finish();
+    CHECK(out == whole);
+    // Text without secrets comes out as soon as no secret could still be starting in it.
+    REQUIRE(masker.longest_secret() == 13);  // "p%40ss%20word", quote("p@ss word")
+    const std::string digits = "0123456789abcdefghij";
+    StreamMasker plain(masker);
+    CHECK(plain.write(digits) == digits.substr(0, digits.size() - 12));
+    CHECK(plain.finish() == digits.substr(digits.size() - 12));
+}
+
+TEST_CASE("random chunking gives what masking the whole text gives", "[connections][masker]") {
+    std::mt19937 random(20240601);
+    SecretMasker masker;
+    const std::vector<std::string> secrets{"abc", "abcabd", "zz", "x y", "ééé"};
+    for (const auto& secret : secrets) masker.add_secret(secret);
+    const std::string alphabet = "abcdxyz é";
+    for (int round = 0; round < 200; ++round) {
+        std::string text;
+        std::size_t length = random() % 200;
+        while (text.size() < length) {
+            if (random() % 5 == 0)
+                text += secrets[random() % secrets.size()];
+            else
+                text += alphabet[random() % alphabet.size()];
+        }
+        StreamMasker stream(masker);
+        std::string out;
+        for (std::size_t pos = 0; pos < text.size();) {
+            std::size_t step = 1 + random() % 7;
+            out += stream.write(text.substr(pos, step));
+            pos += step;
+        }
+        out += stream.finish();
+        INFO("text: " << text);
+        REQUIRE(out == masker.mask(text));
+        for (const auto& secret : secrets) REQUIRE(out.find(secret) == std::string::npos);
+    }
+}
+
+TEST_CASE("secrets added while other threads mask are picked up", "[connections][masker]") {
+    SecretMasker masker;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&masker, t] {
+            for (int i = 0; i < 200; ++i) {
+                masker.add_secret("secret-" + std::to_string(t) + "-" + std::to_string(i));
+                (void)masker.mask("some secret-0-1 text");
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    CHECK(masker.mask("secret-3-199 and secret-0-0") == "*** and ***");
+    CHECK(masker.secret_count() >= 800);
+}
+
+}  // namespace
+}  // namespace mayaflow

@@ -1,0 +1,72 @@
+#include "engine/connections/secrets_lookup.h"
+
+#include "engine/connections/secret_masker.h"
+#include "engine/connections/secrets_repository.h"
+
+namespace mayaflow {
+
+Result<pyjson::Json> variable_as_json(VariableSource& source, const std::string& key) {
+    auto value = source.find_variable(key);
+    if (!value) return value.error();
+    if (!*value) return make_error("Variable {} does not exist", key);
+    auto parsed = pyjson::loads(**value);
+    if (!parsed) return make_error("variable {} is not JSON: {}", key, parsed.error().message);
+    return std::move(*parsed);
+}
+
+pyjson::Json connection_template_value(const Connection& connection) {
+    auto text = [](const std::optional<std::string>& value) -> pyjson::Json {
+        return value ? pyjson::Json(*value) : pyjson::Json(nullptr);
+    };
+    pyjson::Json value = pyjson::Json::object();
+    value["conn_id"] = connection.conn_id;
+    value["conn_type"] = connection.conn_type;
+    value["description"] = text(connection.description);
+    value["host"] = text(connection.host);
+    value["login"] = text(connection.login);
+    value["password"] = text(connection.password);
+    value["schema"] = text(connection.schema);
+    value["port"] = connection.port ? pyjson::Json(*connection.port) : pyjson::Json(nullptr);
+    value["extra"] = text(connection.extra);
+    value["extra_dejson"] = connection.parse_extra().value;
+    return value;
+}
+
+Result<std::optional<std::pair<Connection, SecretOrigin>>> SecretsLookup::find_connection_with_origin(
+    const std::string& conn_id) {
+    using Found = std::optional<std::pair<Connection, SecretOrigin>>;
+    auto from_environment = environment_.find_connection(conn_id);
+    if (!from_environment) return from_environment.error();
+    Found found;
+    if (*from_environment) {
+        found = std::pair{std::move(**from_environment), SecretOrigin::environment};
+    } else if (repository_) {
+        auto stored = repository_->find_connection(conn_id);
+        if (!stored) return stored.error();
+        if (*stored) found = std::pair{std::move(**stored), SecretOrigin::database};
+    }
+    if (found && masker_) mask_connection_secrets(*masker_, found->first);
+    return found;
+}
+
+Result<std::optional<Connection>> SecretsLookup::find_connection(const std::string& conn_id) {
+    auto found = find_connection_with_origin(conn_id);
+    if (!found) return found.error();
+    if (!*found) return std::optional<Connection>();
+    return std::optional<Connection>(std::move((*found)->first));
+}
+
+Result<std::optional<std::string>> SecretsLookup::find_variable(const std::string& key) {
+    std::optional<std::string> value;
+    if (auto from_environment = environment_.find_variable(key)) {
+        value = std::move(from_environment->value);
+    } else if (repository_) {
+        auto stored = repository_->find_variable(key);
+        if (!stored) return stored.error();
+        if (*stored) value = std::move((*stored)->value);
+    }
+    if (value && masker_) mask_variable_secret(*masker_, key, *value);
+    return value;
+}
+
+}  // namespace mayaflow

@@ -1,0 +1,122 @@
+// Connections and variables looked up by name: the environment first, then the database, every
+// secret handed out registered with the masker.
+
+#include "engine/connections/secrets_lookup.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "engine/connections/secret_masker.h"
+#include "engine/connections/secrets_repository.h"
+#include "engine/store/sqlite_store.h"
+
+namespace mayaflow {
+namespace {
+
+TEST_CASE("environment connections are found by upper-cased id, MAYAFLOW_ before AIRFLOW_",
+          "[connections][env]") {
+    EnvironmentSecrets environment(
+        {{"AIRFLOW_CONN_MY_DB", "postgres://u:p@airflow-host/db"},
+         {"MAYAFLOW_CONN_MY_DB", "postgres://u:p@mayaflow-host/db"},
+         {"AIRFLOW_CONN_JSON_ONE", R"( {"conn_type": "http", "host": "h", "port": "8080"})"},
+         {"AIRFLOW_CONN_BROKEN", "http://h:port"},
+         {"AIRFLOW_VAR_DATASET", "sales"},
+         {"MAYAFLOW_VAR_REGION", "eu"},
+         {"PATH", "/bin"}});
+    auto found = environment.find_connection("my_db");
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->host == "mayaflow-host");
+    CHECK((*found)->conn_id == "my_db");
+    auto json = environment.find_connection("json_one");
+    REQUIRE(json);
+    CHECK((**json).port == 8080);
+    auto broken = environment.find_connection("broken");
+    REQUIRE_FALSE(broken);
+    CHECK_THAT(broken.error().message, Catch::Contains("AIRFLOW_CONN_BROKEN"));
+    CHECK_FALSE(*environment.find_connection("absent"));
+
+    auto listed = environment.list_connections();
+    REQUIRE(listed.size() == 3);
+    CHECK(listed[0].conn_id == "broken");
+    CHECK_FALSE(listed[0].connection);
+    CHECK(listed[2].conn_id == "my_db");
+    CHECK(listed[2].variable_name == "MAYAFLOW_CONN_MY_DB");
+
+    CHECK(environment.find_variable("dataset")->value == "sales");
+    CHECK(environment.find_variable("DataSet")->value == "sales");
+    auto variables = environment.list_variables();
+    REQUIRE(variables.size() == 2);
+    CHECK(variables[1].variable.key == "region");
+}
+
+struct TempFolder {
+    std::filesystem::path path;
+    TempFolder() {
+        char pattern[] = "/tmp/mayaflow_lookup_test_XXXXXX";
+        path = ::mkdtemp(pattern);
+    }
+    ~TempFolder() { std::filesystem::remove_all(path); }
+};
+
+TEST_CASE("a lookup prefers the environment, falls back to the database, and masks what it hands out",
+          "[connections][env]") {
+    TempFolder folder;
+    auto store = SqliteStore::open(StoreOptions{.path = folder.path / "mayaflow.db"});
+    REQUIRE(store);
+    SecretsRepository repository(**store, SecretKeyring({*generate_secret_key()}, "test"));
+    Connection stored{.conn_id = "bq_main", .conn_type = "google_cloud_platform"};
+    stored.login = "svc";
+    stored.set_password("stored-pw");
+    stored.extra = R"({"project": "p", "access_token": "at-1"})";
+    Connection shadowed{.conn_id = "shadowed", .conn_type = "http"};
+    shadowed.host = "database-host";
+    REQUIRE(repository.put_connections({stored, shadowed}, false));
+    REQUIRE(repository.put_variables({Variable{"config", R"({"key": {"deep": 1}})", std::nullopt},
+                                      Variable{"api_key", "ak-2", std::nullopt},
+                                      Variable{"plain", "seen", std::nullopt}}));
+
+    SecretMasker masker;
+    SecretsLookup lookup(
+        EnvironmentSecrets(std::map<std::string, std::string>{{"AIRFLOW_CONN_SHADOWED", "http://env-host"}}),
+        &repository, &masker);
+    ConnectionSource& connections = lookup;
+    VariableSource& variables = lookup;
+
+    auto found = connections.find_connection("bq_main");
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->login == "svc");
+    auto with_origin = lookup.find_connection_with_origin("shadowed");
+    REQUIRE(with_origin);
+    CHECK((*with_origin)->first.host == "env-host");
+    CHECK((*with_origin)->second == SecretOrigin::environment);
+    CHECK_FALSE(*connections.find_connection("absent"));
+
+    CHECK(*variables.find_variable("plain") == std::optional<std::string>("seen"));
+    CHECK(*variables.find_variable("api_key") == std::optional<std::string>("ak-2"));
+    auto config = variable_as_json(variables, "config");
+    REQUIRE(config);
+    CHECK((*config)["key"]["deep"] == 1);
+    auto missing = variable_as_json(variables, "absent");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().message == "Variable absent does not exist");
+    CHECK_FALSE(variable_as_json(variables, "plain"));
+
+    CHECK(masker.mask("stored-pw at-1 ak-2 seen p") == "*** *** *** seen p");
+
+    auto value = connection_template_value(**found);
+    CHECK(value["login"] == "svc");
+    CHECK(value["port"].is_null());
+    CHECK(value["extra_dejson"]["project"] == "p");
+    CHECK(value["host"].is_null());
+
+    SecretsLookup environment_only(
+        EnvironmentSecrets(std::map<std::string, std::string>{{"MAYAFLOW_VAR_X", "1"}}), nullptr, nullptr);
+    CHECK(*environment_only.find_variable("x") == std::optional<std::string>("1"));
+    CHECK_FALSE(*environment_only.find_connection("bq_main"));
+}
+
+}  // namespace
+}  // namespace mayaflow

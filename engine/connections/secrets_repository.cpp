@@ -1,0 +1,143 @@
+#include "engine/connections/secrets_repository.h"
+
+#include <fmt/format.h>
+
+namespace mayaflow {
+namespace {
+
+Result<std::optional<std::string>> seal_optional(const SecretKeyring& keyring,
+                                                 const std::optional<std::string>& value,
+                                                 const std::string& context) {
+    if (!value) return std::optional<std::string>();
+    auto sealed = keyring.seal(*value, context);
+    if (!sealed) return sealed.error();
+    return std::optional<std::string>(std::move(*sealed));
+}
+
+}  // namespace
+
+Result<Connection> SecretsRepository::open_connection(const ConnectionRow& row) const {
+    Connection connection;
+    connection.conn_id = row.conn_id;
+    connection.conn_type = row.conn_type;
+    connection.description = row.description;
+    connection.host = row.host;
+    connection.schema = row.schema;
+    connection.login = row.login;
+    connection.port = row.port;
+    if (row.sealed_password) {
+        auto password =
+            keyring_.open(*row.sealed_password, sealed_value_context("connection", row.conn_id, "password"));
+        if (!password) {
+            return make_error("cannot decrypt the password of connection '{}': {}", row.conn_id,
+                              password.error().message);
+        }
+        connection.set_password(std::move(*password));
+    }
+    if (row.sealed_extra) {
+        auto extra =
+            keyring_.open(*row.sealed_extra, sealed_value_context("connection", row.conn_id, "extra"));
+        if (!extra)
+            return make_error("cannot decrypt the extra of connection '{}': {}", row.conn_id,
+                              extra.error().message);
+        connection.extra = std::move(*extra);
+    }
+    return connection;
+}
+
+Result<Variable> SecretsRepository::open_variable(const VariableRow& row) const {
+    auto value = keyring_.open(row.sealed_value, sealed_value_context("variable", row.key, "val"));
+    if (!value) return make_error("cannot decrypt variable '{}': {}", row.key, value.error().message);
+    return Variable{row.key, std::move(*value), row.description};
+}
+
+Result<std::vector<Connection>> SecretsRepository::list_connections() {
+    auto rows = store_.list_connections();
+    if (!rows) return rows.error();
+    std::vector<Connection> connections;
+    for (const auto& row : *rows) {
+        auto connection = open_connection(row);
+        if (!connection) return connection.error();
+        connections.push_back(std::move(*connection));
+    }
+    return connections;
+}
+
+Result<std::optional<Connection>> SecretsRepository::find_connection(const std::string& conn_id) {
+    auto row = store_.find_connection(conn_id);
+    if (!row) return row.error();
+    if (!*row) return std::optional<Connection>();
+    auto connection = open_connection(**row);
+    if (!connection) return connection.error();
+    return std::optional<Connection>(std::move(*connection));
+}
+
+Result<std::vector<bool>> SecretsRepository::put_connections(const std::vector<Connection>& connections,
+                                                             bool overwrite) {
+    std::vector<ConnectionRow> rows;
+    for (const auto& connection : connections) {
+        ConnectionRow row{connection.conn_id, connection.conn_type, connection.description,
+                          connection.host,    connection.schema,    connection.login,
+                          std::nullopt,       connection.port,      std::nullopt};
+        auto password = seal_optional(keyring_, connection.password,
+                                      sealed_value_context("connection", connection.conn_id, "password"));
+        if (!password) return password.error();
+        row.sealed_password = std::move(*password);
+        auto extra = seal_optional(keyring_, connection.extra,
+                                   sealed_value_context("connection", connection.conn_id, "extra"));
+        if (!extra) return extra.error();
+        row.sealed_extra = std::move(*extra);
+        rows.push_back(std::move(row));
+    }
+    return store_.put_connections(rows, overwrite);
+}
+
+Result<bool> SecretsRepository::delete_connection(const std::string& conn_id) {
+    return store_.delete_connection(conn_id);
+}
+
+Result<std::vector<Variable>> SecretsRepository::list_variables() {
+    auto rows = store_.list_variables();
+    if (!rows) return rows.error();
+    std::vector<Variable> variables;
+    for (const auto& row : *rows) {
+        auto variable = open_variable(row);
+        if (!variable) return variable.error();
+        variables.push_back(std::move(*variable));
+    }
+    return variables;
+}
+
+Result<std::optional<Variable>> SecretsRepository::find_variable(const std::string& key) {
+    auto row = store_.find_variable(key);
+    if (!row) return row.error();
+    if (!*row) return std::optional<Variable>();
+    auto variable = open_variable(**row);
+    if (!variable) return variable.error();
+    return std::optional<Variable>(std::move(*variable));
+}
+
+Status SecretsRepository::put_variables(const std::vector<Variable>& variables) {
+    std::vector<VariableRow> rows;
+    for (const auto& variable : variables) {
+        auto sealed = keyring_.seal(variable.value, sealed_value_context("variable", variable.key, "val"));
+        if (!sealed) return sealed.error();
+        rows.push_back(VariableRow{variable.key, std::move(*sealed), variable.description});
+    }
+    return store_.put_variables(rows);
+}
+
+Result<bool> SecretsRepository::delete_variable(const std::string& key) {
+    return store_.delete_variable(key);
+}
+
+Result<int> SecretsRepository::reseal_all() {
+    return store_.reseal_secrets(
+        [this](const std::string& context, const std::string& sealed) -> Result<std::string> {
+            auto plaintext = keyring_.open(sealed, context);
+            if (!plaintext) return plaintext.error();
+            return keyring_.seal(*plaintext, context);
+        });
+}
+
+}  // namespace mayaflow

@@ -1,0 +1,50 @@
+#pragma once
+// The connections and variables kept in the store, in clear for mayaflow and sealed on disk:
+// SecretsRepository seals passwords, extras and variable values with the keyring on the way in
+// and opens them on the way out. A value sealed with a key the keyring does not hold is an error
+// that names the key, never a guess.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/connections/connection.h"
+#include "engine/connections/secret_cipher.h"
+#include "engine/connections/variable.h"
+#include "engine/store/connection_store.h"
+#include "engine/util/result.h"
+
+namespace mayaflow {
+
+class SecretsRepository {
+  public:
+    SecretsRepository(ConnectionStore& store, SecretKeyring keyring)
+        : store_(store), keyring_(std::move(keyring)) {}
+
+    const SecretKeyring& keyring() const { return keyring_; }
+
+    Result<std::vector<Connection>> list_connections();
+    Result<std::optional<Connection>> find_connection(const std::string& conn_id);
+    // Writes the connections in one transaction; an existing conn_id is replaced when `overwrite`,
+    // else kept. Returns, connection by connection, whether it was written.
+    Result<std::vector<bool>> put_connections(const std::vector<Connection>& connections, bool overwrite);
+    Result<bool> delete_connection(const std::string& conn_id);
+
+    Result<std::vector<Variable>> list_variables();
+    Result<std::optional<Variable>> find_variable(const std::string& key);
+    Status put_variables(const std::vector<Variable>& variables);
+    Result<bool> delete_variable(const std::string& key);
+
+    // Re-encrypts every stored secret with the keyring's first key, in one transaction (values
+    // sealed by any key of the keyring are accepted). Returns how many values were rewritten.
+    Result<int> reseal_all();
+
+  private:
+    Result<Connection> open_connection(const ConnectionRow& row) const;
+    Result<Variable> open_variable(const VariableRow& row) const;
+
+    ConnectionStore& store_;
+    SecretKeyring keyring_;
+};
+
+}  // namespace mayaflow

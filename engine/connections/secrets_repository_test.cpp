@@ -1,0 +1,160 @@
+// Connections and variables through SqliteStore: sealed on disk, opened with the right key only,
+// re-sealed all at once by a rotation.
+
+#include "engine/connections/secrets_repository.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "engine/store/sqlite_store.h"
+
+namespace mayaflow {
+namespace {
+
+struct TempFolder {
+    std::filesystem::path path;
+    TempFolder() {
+        char pattern[] = "/tmp/mayaflow_secrets_test_XXXXXX";
+        path = ::mkdtemp(pattern);
+    }
+    ~TempFolder() { std::filesystem::remove_all(path); }
+};
+
+std::unique_ptr<SqliteStore> open_store(const std::filesystem::path& path) {
+    auto store = SqliteStore::open(StoreOptions{.path = path});
+    REQUIRE(store);
+    return std::move(*store);
+}
+
+// Every byte of the database and its WAL, to look for a secret in clear.
+std::string database_bytes(const std::filesystem::path& path) {
+    std::string all;
+    for (auto suffix : {"", "-wal", "-shm"}) {
+        std::ifstream file(path.string() + suffix, std::ios::binary);
+        std::stringstream bytes;
+        bytes << file.rdbuf();
+        all += bytes.str();
+    }
+    return all;
+}
+
+Connection sample_connection() {
+    Connection connection{.conn_id = "bq_main", .conn_type = "google_cloud_platform"};
+    connection.login = "svc";
+    connection.set_password("Pa55-w0rd-in-clear");
+    connection.host = "";
+    connection.extra = R"({"project": "my-proj", "api_key": "extra-secret-value"})";
+    connection.port = 443;
+    connection.description = "BigQuery";
+    return connection;
+}
+
+TEST_CASE("connections and variables are stored sealed and read back whole", "[connections][store]") {
+    TempFolder folder;
+    auto database = folder.path / "mayaflow.db";
+    auto store = open_store(database);
+    SecretsRepository repository(*store, SecretKeyring({*generate_secret_key()}, "test"));
+
+    auto written = repository.put_connections({sample_connection()}, false);
+    REQUIRE(written);
+    CHECK(*written == std::vector<bool>{true});
+    REQUIRE(repository.put_variables({Variable{"slack_token", "xoxb-variable-secret", "for alerts"}}));
+
+    auto found = repository.find_connection("bq_main");
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK(**found == sample_connection());
+    auto variable = repository.find_variable("slack_token");
+    REQUIRE(variable);
+    CHECK((*variable)->value == "xoxb-variable-secret");
+    CHECK((*variable)->description == "for alerts");
+
+    auto bytes = database_bytes(database);
+    CHECK(bytes.find("bq_main") != std::string::npos);  // the id is not secret: proves we read the right file
+    CHECK(bytes.find("Pa55-w0rd-in-clear") == std::string::npos);
+    CHECK(bytes.find("extra-secret-value") == std::string::npos);
+    CHECK(bytes.find("xoxb-variable-secret") == std::string::npos);
+}
+
+TEST_CASE("an existing conn_id is kept unless overwriting", "[connections][store]") {
+    TempFolder folder;
+    auto store = open_store(folder.path / "mayaflow.db");
+    SecretsRepository repository(*store, SecretKeyring({*generate_secret_key()}, "test"));
+    auto first = sample_connection();
+    REQUIRE(repository.put_connections({first}, false));
+    auto changed = first;
+    changed.host = "changed";
+    auto other = first;
+    other.conn_id = "other";
+    auto kept = repository.put_connections({changed, other}, false);
+    REQUIRE(kept);
+    CHECK(*kept == std::vector<bool>{false, true});
+    CHECK((*repository.find_connection("bq_main"))->host == "");
+    auto replaced = repository.put_connections({changed}, true);
+    REQUIRE(replaced);
+    CHECK(*replaced == std::vector<bool>{true});
+    CHECK((*repository.find_connection("bq_main"))->host == "changed");
+    auto listed = repository.list_connections();
+    REQUIRE(listed);
+    REQUIRE(listed->size() == 2);
+    CHECK((*listed)[0].conn_id == "bq_main");
+    CHECK(*repository.delete_connection("other"));
+    CHECK_FALSE(*repository.delete_connection("other"));
+}
+
+TEST_CASE("a database read with another key is refused with both key ids", "[connections][store]") {
+    TempFolder folder;
+    auto database = folder.path / "mayaflow.db";
+    auto right = *generate_secret_key();
+    auto wrong = *generate_secret_key();
+    {
+        auto store = open_store(database);
+        SecretsRepository repository(*store, SecretKeyring({right}, "test"));
+        REQUIRE(repository.put_connections({sample_connection()}, false));
+        REQUIRE(repository.put_variables({Variable{"v", "value", std::nullopt}}));
+    }
+    auto store = open_store(database);
+    SecretsRepository repository(*store, SecretKeyring({wrong}, "MAYAFLOW_SECRET_KEY"));
+    auto found = repository.find_connection("bq_main");
+    REQUIRE_FALSE(found);
+    CHECK_THAT(found.error().message, Catch::Contains("connection 'bq_main'") && Catch::Contains(right.id) &&
+                                          Catch::Contains(wrong.id));
+    CHECK_FALSE(repository.list_connections());
+    CHECK_FALSE(repository.find_variable("v"));
+}
+
+TEST_CASE("a rotation re-seals every value in one transaction", "[connections][store]") {
+    TempFolder folder;
+    auto database = folder.path / "mayaflow.db";
+    auto old_key = *generate_secret_key();
+    auto new_key = *generate_secret_key();
+    auto store = open_store(database);
+    {
+        SecretsRepository repository(*store, SecretKeyring({old_key}, "test"));
+        REQUIRE(repository.put_connections({sample_connection()}, false));
+        REQUIRE(repository.put_variables({Variable{"v", "value", std::nullopt}}));
+    }
+    SECTION("with the old key still known, everything moves to the new key") {
+        SecretsRepository rotating(*store, SecretKeyring({new_key, old_key}, "test"));
+        auto count = rotating.reseal_all();
+        REQUIRE(count);
+        CHECK(*count == 3);  // password, extra, variable
+        SecretsRepository only_new(*store, SecretKeyring({new_key}, "test"));
+        CHECK(**only_new.find_connection("bq_main") == sample_connection());
+        CHECK((*only_new.find_variable("v"))->value == "value");
+    }
+    SECTION("without the old key nothing changes") {
+        SecretsRepository wrong(*store, SecretKeyring({new_key}, "test"));
+        auto count = wrong.reseal_all();
+        REQUIRE_FALSE(count);
+        CHECK_THAT(count.error().message, Catch::Contains(old_key.id));
+        SecretsRepository old(*store, SecretKeyring({old_key}, "test"));
+        CHECK(**old.find_connection("bq_main") == sample_connection());
+    }
+}
+
+}  // namespace
+}  // namespace mayaflow
