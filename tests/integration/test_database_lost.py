@@ -38,7 +38,9 @@ class DatabaseLockTest(unittest.TestCase):
         self.assertIn("another mayaflow scheduler is running", result.stderr)
 
     def test_health_reports_a_recent_heartbeat(self):
-        status, _, body = self.daemon.http("/health")
+        # Right after start-up the first turn may not have committed yet (then 503, "not committed a turn yet").
+        status, _, body = wait_for(lambda: (lambda answer: answer if answer[0] == 200 else None)(
+            self.daemon.http("/health")))[0]
         answer = json.loads(body)
         self.assertEqual(status, 200, body)
         self.assertEqual(answer["metadatabase"]["status"], "healthy")
