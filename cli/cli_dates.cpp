@@ -10,14 +10,10 @@
 #include "engine/util/utf8.h"
 
 namespace mayaflow::cli {
-namespace {
-
 int year_of(Instant instant) {
     auto days = std::chrono::floor<std::chrono::days>(instant);
     return static_cast<int>(std::chrono::year_month_day(std::chrono::sys_days(days)).year());
 }
-
-}  // namespace
 
 Instant read_cli_date(std::string_view text, std::string_view what, const TimeZone& zone) {
     if (!is_valid_utf8(text)) {

@@ -18,6 +18,9 @@ namespace mayaflow::cli {
 inline constexpr int kFirstYear = 1900;
 inline constexpr int kLastYear = 9999;
 
+// The calendar year of `instant`, in UTC.
+int year_of(Instant instant);
+
 // Reads `text` (`what` names the argument in errors: "--logical-date") with the rule above, and
 // refuses dates outside kFirstYear..kLastYear. Throws CommandFailed with exit code 2 on bad input.
 Instant read_cli_date(std::string_view text, std::string_view what, const TimeZone& zone);

@@ -51,15 +51,13 @@ class DaemonDagSink : public DagFileSink {
     DaemonDagSink(SqliteStore& store, SchedulerLoop& loop) : store_(store), loop_(loop) {}
 
     void dag_loaded(const std::string& filename, const Dag& dag, const std::vector<LoadError>& warnings) override {
-        auto status = store_.record_dag_file_parsed(filename, dag, to_json(dag).dump(), now_instant());
+        std::vector<std::string> messages;
+        for (const auto& warning : warnings) messages.push_back(warning.to_string());
+        auto status = store_.record_dag_file_parsed(filename, dag, to_json(dag).dump(), now_instant(), messages);
         if (!status) {
             spdlog::error("could not record DAG '{}' from {}: {}", dag.dag_id, filename, status.error().message);
             return;
         }
-        std::vector<std::string> messages;
-        for (const auto& warning : warnings) messages.push_back(warning.to_string());
-        status = store_.record_dag_warnings(dag.dag_id, messages, now_instant());
-        if (!status) spdlog::error("could not record the warnings of DAG '{}': {}", dag.dag_id, status.error().message);
         for (const auto& message : messages) spdlog::warn("DAG '{}': {}", dag.dag_id, message);
         auto record = store_.find_dag(dag.dag_id);
         if (!record || !*record) return;

@@ -13,11 +13,6 @@
 namespace mayaflow::cli {
 namespace {
 
-bool within_last_year(Instant instant) {
-    auto days = std::chrono::floor<std::chrono::days>(instant);
-    return std::chrono::year_month_day(std::chrono::sys_days(days)).year() <= std::chrono::year(kLastYear);
-}
-
 void preview(const std::string& expression, const std::string& zone_name, const std::optional<std::string>& from,
              int count) {
     auto zone = TimeZone::find(zone_name);
@@ -35,7 +30,7 @@ void preview(const std::string& expression, const std::string& zone_name, const 
             Instant current = start;
             for (int i = 0; i < count; ++i) {
                 auto next = schedule->cron().next_after(current, *zone);
-                if (!next || !within_last_year(*next)) break;
+                if (!next || year_of(*next) > kLastYear) break;
                 current = *next;
                 std::cout << format_iso8601(current, *zone) << "\n";
                 ++printed;
@@ -46,7 +41,7 @@ void preview(const std::string& expression, const std::string& zone_name, const 
             Instant current = start;
             for (int i = 0; i < count; ++i) {
                 current += schedule->interval();
-                if (!within_last_year(current)) break;
+                if (year_of(current) > kLastYear) break;
                 std::cout << format_iso8601(current, *zone) << "\n";
                 ++printed;
             }

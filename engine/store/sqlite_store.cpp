@@ -125,7 +125,7 @@ Result<std::string> SqliteStore::integrity_check() {
 }
 
 Status SqliteStore::record_dag_file_parsed(const std::string& filename, const Dag& dag, const std::string& serialized,
-                                           Instant now) {
+                                           Instant now, const std::vector<std::string>& warnings) {
     std::lock_guard lock(mutex_);
     sqlite::Transaction transaction(db_);
     MAYAFLOW_TRY(transaction.begin());
@@ -180,6 +180,18 @@ Status SqliteStore::record_dag_file_parsed(const std::string& filename, const Da
                          "AND r.dag_version = dag_version.version_number)");
         prune.bind(1, dag.dag_id).bind(2, version - kUnusedDagVersionsKept);
         MAYAFLOW_TRY(prune.run());
+    }
+    {
+        // The warnings of this parse replace those of the previous one.
+        MAYAFLOW_PREPARE(clear, db_, "DELETE FROM dag_warning WHERE dag_id = ?");
+        clear.bind(1, dag.dag_id);
+        MAYAFLOW_TRY(clear.run());
+    }
+    for (const auto& message : warnings) {
+        MAYAFLOW_PREPARE(insert, db_,
+                         "INSERT INTO dag_warning (dag_id, warning_type, message, timestamp) VALUES (?, 'dag_file', ?, ?)");
+        insert.bind(1, dag.dag_id).bind(2, message).bind(3, to_micros(now));
+        MAYAFLOW_TRY(insert.run());
     }
     {
         // A DAG the file used to define under another dag_id is gone from it.
@@ -279,25 +291,6 @@ Status SqliteStore::set_paused(const std::string& dag_id, bool paused) {
     MAYAFLOW_TRY(update.run());
     if (db_.changes() == 0) return make_error("no DAG with dag_id '{}'", dag_id);
     return Status::success();
-}
-
-Status SqliteStore::record_dag_warnings(const std::string& dag_id, const std::vector<std::string>& messages,
-                                        Instant now) {
-    std::lock_guard lock(mutex_);
-    sqlite::Transaction transaction(db_);
-    MAYAFLOW_TRY(transaction.begin());
-    {
-        MAYAFLOW_PREPARE(clear, db_, "DELETE FROM dag_warning WHERE dag_id = ?");
-        clear.bind(1, dag_id);
-        MAYAFLOW_TRY(clear.run());
-    }
-    for (const auto& message : messages) {
-        MAYAFLOW_PREPARE(insert, db_,
-                         "INSERT INTO dag_warning (dag_id, warning_type, message, timestamp) VALUES (?, 'dag_file', ?, ?)");
-        insert.bind(1, dag_id).bind(2, message).bind(3, to_micros(now));
-        MAYAFLOW_TRY(insert.run());
-    }
-    return transaction.commit();
 }
 
 Result<std::vector<DagWarningRecord>> SqliteStore::list_dag_warnings(const std::string& dag_id) {

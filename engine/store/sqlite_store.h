@@ -31,7 +31,7 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options);
 
     Status record_dag_file_parsed(const std::string& filename, const Dag& dag, const std::string& serialized,
-                                  Instant now) override;
+                                  Instant now, const std::vector<std::string>& warnings = {}) override;
     Status record_dag_file_failed(const std::string& filename, const std::string& errors, Instant now) override;
     Status record_dag_file_deleted(const std::string& filename) override;
 
@@ -40,8 +40,6 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Result<std::optional<DagVersionRecord>> latest_dag_version(const std::string& dag_id) override;
     Result<std::vector<ImportErrorRecord>> list_import_errors() override;
     Status set_paused(const std::string& dag_id, bool paused) override;
-    Status record_dag_warnings(const std::string& dag_id, const std::vector<std::string>& messages,
-                               Instant now) override;
     Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) override;
 
     // RunStore, in sqlite_run_store.cpp.

@@ -54,9 +54,10 @@ class Store {
     virtual ~Store() = default;
 
     // What one parse of one DAG file found: the DAG it defines (a new version when its source
-    // changed), or the errors that kept it from loading. Both clear what the file said before.
+    // changed) with its load-time warnings, or the errors that kept it from loading. Both clear what
+    // the file said before.
     virtual Status record_dag_file_parsed(const std::string& filename, const Dag& dag, const std::string& serialized,
-                                          Instant now) = 0;
+                                          Instant now, const std::vector<std::string>& warnings = {}) = 0;
     virtual Status record_dag_file_failed(const std::string& filename, const std::string& errors, Instant now) = 0;
     // The file is gone: its DAGs are deactivated (their pause state and history stay), its errors cleared.
     virtual Status record_dag_file_deleted(const std::string& filename) = 0;
@@ -67,9 +68,6 @@ class Store {
     virtual Result<std::vector<ImportErrorRecord>> list_import_errors() = 0;
     virtual Status set_paused(const std::string& dag_id, bool paused) = 0;
 
-    // The load-time warnings of a DAG, replacing those of its previous parse.
-    virtual Status record_dag_warnings(const std::string& dag_id, const std::vector<std::string>& messages,
-                                       Instant now) = 0;
     // Warnings of one DAG, or of every DAG (empty dag_id), by dag_id.
     virtual Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) = 0;
 };
