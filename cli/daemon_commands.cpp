@@ -13,6 +13,11 @@
 #include <thread>
 
 #include "cli/cli_support.h"
+#include "engine/connections/masking_log_sink.h"
+#include "engine/connections/secret_key_file.h"
+#include "engine/connections/secret_masker.h"
+#include "engine/connections/secrets_lookup.h"
+#include "engine/connections/secrets_repository.h"
 #include "engine/model/dag_json.h"
 #include "engine/time/duration_text.h"
 #include "engine/exec/task_supervisor.h"
@@ -205,7 +210,10 @@ void run_daemon(const DaemonOptions& options) {
     if (options.dags_folder) settings.dags_folder = std::filesystem::absolute(*options.dags_folder).lexically_normal();
     if (options.host) settings.web_host = *options.host;
     if (options.port) settings.web_port = *options.port;
-    spdlog::set_default_logger(spdlog::stderr_color_mt("mayaflow"));
+    // Every line the daemon logs goes through the secrets masker.
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "mayaflow", std::make_shared<MaskingLogSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(),
+                                                     process_secret_masker())));
     spdlog::set_level(spdlog::level::from_str(settings.log_level));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
 
@@ -227,10 +235,18 @@ void run_daemon(const DaemonOptions& options) {
     auto store = open_store_or_fail(settings, false);
     DaemonHealth health;
 
+    // The secret key is made at first start when neither MAYAFLOW_SECRET_KEY nor the key file has one.
+    auto keyring = load_secret_keyring(process_environment(), settings.home, true);
+    if (!keyring) throw CommandFailed{keyring.error().message};
+    SecretsRepository repository(*store, std::move(*keyring));
+    SecretsLookup secrets(EnvironmentSecrets(process_environment()), &repository, &process_secret_masker());
+    if (Status registered = secrets.register_every_secret(); !registered) spdlog::error("{}", registered.error().message);
+
     SystemClock clock;
     auto supervisor = TaskSupervisor::start(std::filesystem::read_symlink("/proc/self/exe"));
     if (!supervisor) throw CommandFailed{supervisor.error().message};
-    ThreadPoolExecutor executor(builtin_operators(), settings.parallelism, supervisor->get());
+    ThreadPoolExecutor executor(builtin_operators(), settings.parallelism, supervisor->get(),
+                                TaskSecrets{&secrets, &process_secret_masker()});
     // As many tries again wait in the executor, to start the moment a worker frees.
     SchedulerOptions scheduler_options{.parallelism = settings.parallelism,
                                        .queue_ahead = settings.parallelism,

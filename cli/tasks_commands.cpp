@@ -6,9 +6,13 @@
 
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/cli_dates.h"
 #include "cli/cli_support.h"
+#include "cli/secrets_cli.h"
+#include "engine/connections/secret_masker.h"
+#include "engine/connections/secrets_lookup.h"
 #include "engine/template/airflow_context.h"
 #include "engine/template/template.h"
 #include "engine/time/iso8601.h"
@@ -51,6 +55,32 @@ tmpl::RunInfo cli_run_info(const Dag& dag, const Task& task, Instant logical_dat
     return run;
 }
 
+// The connections and variables a task's templates read, from where the daemon's tasks read them, and
+// the masker that hides what they hold in what the command prints.
+class CliTaskSecrets {
+  public:
+    CliTaskSecrets() {
+        try {
+            secrets_ = std::make_unique<Secrets>(open_secrets(false));
+        } catch (const CommandFailed& failed) {
+            std::cerr << "warning: stored connections and variables cannot be read (" << failed.message
+                      << "); only the environment's are used\n";
+            secrets_ = std::make_unique<Secrets>(Secrets{{}, nullptr, nullptr, EnvironmentSecrets(process_environment())});
+        }
+        lookup_ = std::make_unique<SecretsLookup>(secrets_->environment, secrets_->repository.get(), &masker_);
+        if (Status registered = lookup_->register_every_secret(); !registered) {
+            std::cerr << "warning: " << registered.error().message << "\n";
+        }
+    }
+    void connect(tmpl::RunInfo& run) { read_secrets_through(run, *lookup_); }
+    const SecretMasker& masker() const { return masker_; }
+
+  private:
+    std::unique_ptr<Secrets> secrets_;
+    SecretMasker masker_;
+    std::unique_ptr<SecretsLookup> lookup_;
+};
+
 void render(const std::string& dag_id, const std::string& task_id, const std::string& date,
             const std::optional<std::string>& subdir, const std::optional<std::string>& conf) {
     Dag dag = load_dag_or_fail(dag_id, subdir);
@@ -60,13 +90,15 @@ void render(const std::string& dag_id, const std::string& task_id, const std::st
     echo_resolved_date("LOGICAL_DATE", date, logical_date, dag.timezone);
 
     tmpl::RunInfo run = cli_run_info(dag, *task, logical_date, conf);
+    CliTaskSecrets secrets;
+    secrets.connect(run);
     tmpl::Context context = tmpl::make_airflow_context(run);
 
     const OperatorSpec* spec = builtin_operators().find(task->operator_name);
     auto rendered = render_templated_params(*spec, *task, context);
     if (!rendered) {
         throw CommandFailed{fmt::format("cannot render task '{}' ({}): {}", task_id, task->operator_name,
-                                        rendered.error().message)};
+                                        secrets.masker().mask(rendered.error().message))};
     }
     bool any = false;
     for (const auto& param : spec->params) {
@@ -76,7 +108,8 @@ void render(const std::string& dag_id, const std::string& task_id, const std::st
         std::cout << "# ----------------------------------------------------------\n"
                   << "# property: " << param.name << "\n"
                   << "# ----------------------------------------------------------\n"
-                  << (value.is_string() ? value.get<std::string>() : dump_json(value, 2)) << "\n\n";
+                  << secrets.masker().mask(value.is_string() ? value.get<std::string>() : dump_json(value, 2))
+                  << "\n\n";
     }
     if (!any) std::cout << "# task '" << task_id << "' (" << task->operator_name << ") has no templated fields set\n";
 }
@@ -95,19 +128,32 @@ void test_task(const std::string& dag_id, const std::string& task_id, const std:
         echo_resolved_date("LOGICAL_DATE", "(now)", logical_date, dag.timezone);
     }
     tmpl::RunInfo run = cli_run_info(dag, *task, logical_date, conf);
+    CliTaskSecrets secrets;
+    secrets.connect(run);
     auto op = builtin_operators().create(task->operator_name);
     if (!op) throw CommandFailed{fmt::format("operator '{}' cannot run here", task->operator_name)};
     auto folder = std::filesystem::temp_directory_path() / fmt::format("mayaflow-test-{}", getpid());
     auto log = folder / "attempt=1.log";
-    TaskRun task_run{*task, run, 1, log, task->execution_timeout, daemon_environment(), nullptr};
+    TaskRun task_run{.task = *task,
+                     .run_info = run,
+                     .try_number = 1,
+                     .log_file = log,
+                     .execution_timeout = task->execution_timeout,
+                     .base_environment = daemon_environment(),
+                     .masker = &secrets.masker()};
     OperatorResult result = op->execute(task_run);
+    // The log of a try run here is printed once it has ended, masked as the daemon's task logs are.
     std::ifstream in(log);
-    if (in) std::cout << in.rdbuf();
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    std::cout << secrets.masker().mask(text.str());
     std::error_code ec;
     std::filesystem::remove_all(folder, ec);
     std::cout << fmt::format("[mayaflow] task {} {}{}\n", task_id, to_string(result.outcome),
-                             result.message.empty() ? "" : ": " + result.message);
-    if (!result.value.is_null()) std::cout << "[mayaflow] result: " << dump_json(result.value) << "\n";
+                             result.message.empty() ? "" : ": " + mask_secrets(task_run, result.message));
+    if (!result.value.is_null()) {
+        std::cout << "[mayaflow] result: " << secrets.masker().mask(dump_json(result.value)) << "\n";
+    }
     if (result.outcome == TaskOutcome::failed) throw CommandFailed{"", 1};
 }
 

@@ -2,6 +2,11 @@
 
 #include <exception>
 
+#include "engine/connections/secret_key_file.h"
+#include "engine/connections/secret_masker.h"
+#include "engine/connections/secrets_lookup.h"
+#include "engine/template/error.h"
+
 extern char** environ;
 
 namespace mayaflow {
@@ -89,6 +94,24 @@ Result<nlohmann::json> render_templated_params(const OperatorSpec& spec, const T
     return params;
 }
 
+void read_secrets_through(tmpl::RunInfo& info, SecretsLookup& lookup) {
+    info.connection = [&lookup](std::string_view conn_id) -> std::optional<nlohmann::json> {
+        auto found = lookup.find_connection(std::string(conn_id));
+        if (!found) tmpl::throw_runtime("cannot read connection '{}': {}", conn_id, found.error().message);
+        if (!*found) return std::nullopt;
+        return nlohmann::json(connection_template_value(**found));
+    };
+    info.variable = [&lookup](std::string_view key) -> std::optional<std::string> {
+        auto found = lookup.find_variable(std::string(key));
+        if (!found) tmpl::throw_runtime("cannot read variable '{}': {}", key, found.error().message);
+        return *found;
+    };
+}
+
+std::string mask_secrets(const TaskRun& run, std::string_view text) {
+    return run.masker ? run.masker->mask(text) : std::string(text);
+}
+
 std::map<std::string, std::string> daemon_environment() {
     std::map<std::string, std::string> variables;
     for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
@@ -97,6 +120,9 @@ std::map<std::string, std::string> daemon_environment() {
         if (equals == std::string_view::npos || equals == 0) continue;
         variables.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
     }
+    // The key that opens every stored secret is the daemon's alone: a task reads the connections it
+    // needs through its templates.
+    variables.erase(kSecretKeyVariable);
     return variables;
 }
 

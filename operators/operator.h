@@ -24,6 +24,8 @@
 
 namespace mayaflow {
 
+class SecretMasker;
+class SecretsLookup;
 class TaskSupervisor;
 
 // StartedProcess names the process a try started, for the whole boot: what the scheduler records in the
@@ -55,6 +57,9 @@ struct TaskRun {
     // The daemon's task supervisor (engine/exec/task_supervisor.h): when set, processes are started
     // through it and no recording shell is wrapped around them. Null in `tasks test` and unit tests.
     TaskSupervisor* supervisor = nullptr;
+    // The secrets to show as "***" in the try's log, messages and rendered templates (every
+    // connection password, sensitive extra and sensitive variable the daemon knows). Null: none.
+    const SecretMasker* masker = nullptr;
 };
 
 enum class TaskOutcome { success, failed, skipped };
@@ -110,6 +115,14 @@ tmpl::Context make_task_context(const TaskRun& run);
 // and, inside lists and maps, the place: "template error in env.TABLE: 'x' is undefined".
 Result<nlohmann::json> render_templated_params(const OperatorSpec& spec, const Task& task,
                                                const tmpl::Context& context);
+
+// Points the run's {{ conn.<id> }} and {{ var.value.<key> }} at `lookup` (which must outlive the run):
+// a connection or variable that exists but cannot be read (a bad AIRFLOW_CONN_ value, a wrong secret
+// key) is the template's error.
+void read_secrets_through(tmpl::RunInfo& info, SecretsLookup& lookup);
+
+// `text` with the try's secrets masked (as it is when there is no masker).
+std::string mask_secrets(const TaskRun& run, std::string_view text);
 
 // The environment this process runs with, as a map (for TaskRun::base_environment).
 std::map<std::string, std::string> daemon_environment();

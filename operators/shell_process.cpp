@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/connections/secret_masker.h"
 #include "engine/exec/child_process.h"
 #include "engine/exec/direct_command.h"
 #include "engine/exec/exit_file.h"
@@ -157,6 +158,10 @@ Status append_log_line(const fs::path& log_file, std::string_view text) {
     return Status::success();
 }
 
+Status append_log_line(const TaskRun& run, std::string_view text) {
+    return append_log_line(run.log_file, mask_secrets(run, text));
+}
+
 std::optional<std::string> last_output_line(const fs::path& log_file, std::uint64_t from) {
     const int fd = ::open(log_file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
@@ -212,7 +217,7 @@ Result<bool> wait_and_note(int process_fd, const TaskRun& run, Instant started_a
     if (*woke == Woke::ended) return true;
     end.timed_out = *woke == Woke::timed_out;
     end.cancelled = *woke == Woke::cancelled;
-    (void)append_log_line(run.log_file, end.timed_out ? timeout_note(run, kill_grace) : cancel_note(kill_grace));
+    (void)append_log_line(run, end.timed_out ? timeout_note(run, kill_grace) : cancel_note(kill_grace));
     return false;
 }
 
@@ -252,7 +257,8 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
     // Lets a restarted daemon find the process by its environment if its pid was never recorded.
     spec.env.insert_or_assign("MAYAFLOW_EXIT_FILE", exit_file.string());
     Result<SupervisedProcess> started =
-        run.supervisor->spawn(spec, exit_file, std::string(kLogPrefix) + header_for(command.command));
+        run.supervisor->spawn(spec, exit_file, std::string(kLogPrefix) + header_for(command.command),
+                              run.masker ? run.masker->secrets() : std::vector<std::string>{});
     if (!started) return started.error();
     ShellEnd end{.output_start = started->log_size_before};
     const pid_t pid = started->pid;
@@ -283,7 +289,7 @@ Result<ShellEnd> run_shell_command(const ShellCommand& command, const TaskRun& r
     if (Status removed = remove_exit_file(exit_file); !removed) return removed.error();
     // With a supervisor, the supervisor writes the header as it starts the process (see there).
     if (run.supervisor) return run_supervised(command, run, cancel, kill_grace, exit_file);
-    if (Status written = append_log_line(run.log_file, header_for(command.command)); !written) {
+    if (Status written = append_log_line(run, header_for(command.command)); !written) {
         return written.error();
     }
     ShellEnd end{.output_start = file_size_or_zero(run.log_file)};
@@ -339,7 +345,7 @@ Result<ShellEnd> resume_shell_command(const TaskRun& run, const StartedProcess& 
             std::error_code ignored;
             end.adopted_cwd = fs::read_symlink(fmt::format("/proc/{}/cwd", recorded.pid), ignored);
             (void)append_log_line(
-                run.log_file,
+                run,
                 fmt::format("the daemon restarted; waiting again for the task's process {}", recorded.pid));
             const Result<bool> waited =
                 wait_for_live_process(run, recorded.pid, recorded.started_at, **pidfd, cancel, kill_grace, end);

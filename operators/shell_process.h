@@ -83,6 +83,8 @@ inline constexpr std::string_view kLogPrefix = "[mayaflow] ";
 // Appends "[mayaflow] <text>" as a line of its own to the log (on a new line if the log does not end
 // with one), creating the file and its folders when missing.
 Status append_log_line(const std::filesystem::path& log_file, std::string_view text);
+// The same in the try's log, with the try's secrets masked.
+Status append_log_line(const TaskRun& run, std::string_view text);
 
 // The last line of the command's output with trailing whitespace removed, skipping empty lines and
 // mayaflow's own lines: read from `from` on, and stopping at a "[mayaflow] running:" header (where the

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 
+#include "engine/connections/secrets_lookup.h"
+
 namespace mayaflow {
 
-ThreadPoolExecutor::ThreadPoolExecutor(const OperatorRegistry& registry, int workers, TaskSupervisor* supervisor)
-    : registry_(registry), supervisor_(supervisor), environment_(daemon_environment()) {
+ThreadPoolExecutor::ThreadPoolExecutor(const OperatorRegistry& registry, int workers, TaskSupervisor* supervisor,
+                                       TaskSecrets secrets)
+    : registry_(registry), supervisor_(supervisor), secrets_(secrets), environment_(daemon_environment()) {
     for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -100,6 +103,16 @@ void ThreadPoolExecutor::work() {
     }
 }
 
+// Registers every secret known now with the masker: a connection added since the last try is masked too.
+void ThreadPoolExecutor::refresh_secrets() {
+    if (!secrets_.lookup) return;
+    Status registered = secrets_.lookup->register_every_secret();
+    std::lock_guard lock(mutex_);
+    const std::string problem = registered ? std::string() : registered.error().message;
+    if (problem != last_secrets_problem_ && !problem.empty()) spdlog::error("{}", problem);
+    last_secrets_problem_ = problem;
+}
+
 void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
     const Task& task = launch.dag->tasks[launch.key.task_index];
     auto report = [this](TaskReport report) {
@@ -131,18 +144,24 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
         report(TaskReport{TaskReport::Kind::finished, launch.key, {}, result});
         return;
     }
+    refresh_secrets();
+    if (secrets_.lookup && !launch.run_info.connection && !launch.run_info.variable) {
+        read_secrets_through(launch.run_info, *secrets_.lookup);
+    }
     TaskRun run{task, launch.run_info, launch.key.try_number, launch.log_file, task.execution_timeout, environment_,
                 [&](const StartedProcess& process) {
                     report(TaskReport{TaskReport::Kind::started, launch.key, process, {}});
                 },
-                supervisor_};
+                supervisor_, secrets_.masker};
     try {
         result = launch.resume ? op->resume(run, *launch.resume) : op->execute(run);
     } catch (const std::exception& e) {
         result = OperatorResult{};
         result.message = std::string("the operator failed unexpectedly: ") + e.what();
-        spdlog::error("task {} try {}: {}", task.task_id, launch.key.try_number, result.message);
+        spdlog::error("task {} try {}: {}", task.task_id, launch.key.try_number, mask_secrets(run, result.message));
     }
+    // What the UI and the API show of the try: no secret in it.
+    result.message = mask_secrets(run, result.message);
     {
         std::lock_guard lock(mutex_);
         running_.erase(std::remove_if(running_.begin(), running_.end(),

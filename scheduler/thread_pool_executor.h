@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -16,10 +17,23 @@
 
 namespace mayaflow {
 
+class SecretsLookup;
+class SecretMasker;
+
+// Where the tries' templates find connections and variables ({{ conn.x }}, {{ var.value.y }}), and the
+// masker that hides their secrets in the tries' logs and messages. Both may be null.
+struct TaskSecrets {
+    SecretsLookup* lookup = nullptr;
+    SecretMasker* masker = nullptr;
+};
+
 class ThreadPoolExecutor : public Executor {
   public:
-    // `supervisor`, when given, starts the tries' processes (engine/exec/task_supervisor.h).
-    ThreadPoolExecutor(const OperatorRegistry& registry, int workers, TaskSupervisor* supervisor = nullptr);
+    // `supervisor`, when given, starts the tries' processes (engine/exec/task_supervisor.h). Before
+    // each try, every secret `secrets.lookup` knows is registered with `secrets.masker`, so a
+    // connection added a moment ago is masked too.
+    ThreadPoolExecutor(const OperatorRegistry& registry, int workers, TaskSupervisor* supervisor = nullptr,
+                       TaskSecrets secrets = {});
     ~ThreadPoolExecutor() override;
 
     void set_report_sink(ReportSink sink) override;
@@ -37,9 +51,12 @@ class ThreadPoolExecutor : public Executor {
     void work();
     static OperatorResult cancelled_result();
     void run_one(TaskLaunch& launch);
+    void refresh_secrets();
 
     const OperatorRegistry& registry_;
     TaskSupervisor* supervisor_ = nullptr;
+    TaskSecrets secrets_;
+    std::string last_secrets_problem_;  // logged once, not before every try
     std::map<std::string, std::string> environment_;
     ReportSink sink_;
     std::mutex mutex_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 #include <vector>
 
 #include "engine/connections/connection.h"
@@ -13,6 +14,7 @@ namespace mayaflow {
 constexpr std::string_view kMask = "***";
 
 struct SecretMasker::Patterns {
+    std::vector<std::string> originals;  // as registered, without their URL and JSON forms
     std::vector<std::string> secrets;
     // For each first byte, the secrets that start with it, longest first.
     std::array<std::vector<const std::string*>, 256> by_first_byte;
@@ -37,6 +39,19 @@ struct SecretMasker::Patterns {
             if (text.compare(pos, secret->size(), *secret) == 0) return secret->size();
         }
         return 0;
+    }
+
+    // The first position at or after `from` where a secret may start but the text ends before it
+    // could be told apart (text from there is a proper prefix of a secret), or text.size().
+    std::size_t undecided_from(std::string_view text, std::size_t from) const {
+        if (longest > 1 && text.size() >= longest) from = std::max(from, text.size() - (longest - 1));
+        for (std::size_t pos = from; pos < text.size(); ++pos) {
+            const std::string_view rest = text.substr(pos);
+            for (const auto* secret : by_first_byte[static_cast<unsigned char>(text[pos])]) {
+                if (secret->size() > rest.size() && secret->starts_with(rest)) return pos;
+            }
+        }
+        return text.size();
     }
 
     // Masks text[0, scan_end) and returns where masking stopped (≥ scan_end when a match ran past it).
@@ -81,20 +96,32 @@ std::shared_ptr<const SecretMasker::Patterns> SecretMasker::snapshot() const {
 }
 
 void SecretMasker::add_secret(std::string_view secret) {
-    if (secret.empty()) return;
+    add_secret_list({std::string(secret)});
+}
+
+void SecretMasker::add_secret_list(const std::vector<std::string>& secrets) {
     std::lock_guard lock(mutex_);
-    auto updated = std::make_shared<Patterns>(Patterns{patterns_->secrets, {}, 0});
-    bool changed = false;
-    for (auto& form : forms_of(secret)) {
-        if (form.empty()) continue;
-        if (std::find(updated->secrets.begin(), updated->secrets.end(), form) != updated->secrets.end())
-            continue;
-        updated->secrets.push_back(std::move(form));
-        changed = true;
+    std::shared_ptr<Patterns> updated;
+    for (const auto& secret : secrets) {
+        if (secret.empty()) continue;
+        const auto& known = updated ? updated->originals : patterns_->originals;
+        if (std::find(known.begin(), known.end(), secret) != known.end()) continue;
+        if (!updated) updated = std::make_shared<Patterns>(Patterns{patterns_->originals, patterns_->secrets, {}, 0});
+        updated->originals.push_back(secret);
+        for (auto& form : forms_of(secret)) {
+            if (form.empty()) continue;
+            if (std::find(updated->secrets.begin(), updated->secrets.end(), form) != updated->secrets.end())
+                continue;
+            updated->secrets.push_back(std::move(form));
+        }
     }
-    if (!changed) return;
+    if (!updated) return;
     updated->index();
     patterns_ = std::move(updated);
+}
+
+std::vector<std::string> SecretMasker::secrets() const {
+    return snapshot()->originals;
 }
 
 void SecretMasker::add_secrets(const pyjson::Json& value, std::string_view name) {
@@ -140,11 +167,12 @@ std::size_t SecretMasker::longest_secret() const {
 std::string StreamMasker::write(std::string_view chunk) {
     pending_.append(chunk);
     auto patterns = masker_.snapshot();
-    std::size_t hold = patterns->longest > 0 ? patterns->longest - 1 : 0;
-    if (pending_.size() <= hold) return {};
+    if (patterns->secrets.empty()) return std::exchange(pending_, {});
+    // Held back: only what may still turn out to be the start of a secret.
+    const std::size_t undecided = patterns->undecided_from(pending_, 0);
     std::string out;
     out.reserve(pending_.size());
-    std::size_t done = patterns->mask_into(out, pending_, pending_.size() - hold);
+    std::size_t done = std::min(patterns->mask_into(out, pending_, undecided), pending_.size());
     pending_.erase(0, done);
     return out;
 }

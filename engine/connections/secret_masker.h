@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/connections/python_json.h"
 
@@ -23,6 +24,10 @@ class SecretMasker {
 
     // Registers `secret` and its URL and JSON forms. An empty secret is ignored.
     void add_secret(std::string_view secret);
+    // add_secret for each, with one rebuild of the index.
+    void add_secret_list(const std::vector<std::string>& secrets);
+    // Every secret registered, as registered (for handing to another process's masker).
+    std::vector<std::string> secrets() const;
     // Airflow's mask_secret(value, name): a string is registered when `name` is empty or names a
     // sensitive field; an object's members are registered under their own keys, an array's items
     // under the array's name.
@@ -48,8 +53,8 @@ class SecretMasker {
 };
 
 // Masks text that arrives in chunks (a child's output): what `write` returns is safe to write out
-// now; up to longest_secret() - 1 bytes are held back in case a secret continues in the next
-// chunk, and come out with the next write or `finish`.
+// now. Held back is only a tail that may be the start of a secret continuing in the next chunk (at
+// most longest_secret() - 1 bytes); it comes out with the next write or `finish`.
 class StreamMasker {
   public:
     explicit StreamMasker(const SecretMasker& masker) : masker_(masker) {}

@@ -69,4 +69,35 @@ Result<std::optional<std::string>> SecretsLookup::find_variable(const std::strin
     return value;
 }
 
+Status SecretsLookup::register_every_secret() {
+    if (!masker_) return Status::success();
+    std::vector<std::string> problems;
+    for (const auto& found : environment_.list_connections()) {
+        if (found.connection) {
+            mask_connection_secrets(*masker_, *found.connection);
+        } else {
+            problems.push_back(found.connection.error().message);
+        }
+    }
+    for (const auto& found : environment_.list_variables()) {
+        mask_variable_secret(*masker_, found.variable.key, found.variable.value);
+    }
+    if (repository_) {
+        if (auto connections = repository_->list_connections()) {
+            for (const auto& connection : *connections) mask_connection_secrets(*masker_, connection);
+        } else {
+            problems.push_back(connections.error().message);
+        }
+        if (auto variables = repository_->list_variables()) {
+            for (const auto& variable : *variables) mask_variable_secret(*masker_, variable.key, variable.value);
+        } else {
+            problems.push_back(variables.error().message);
+        }
+    }
+    if (problems.empty()) return Status::success();
+    std::string joined;
+    for (const auto& problem : problems) joined += (joined.empty() ? "" : "; ") + problem;
+    return make_error("some secrets could not be read to be masked: {}", joined);
+}
+
 }  // namespace mayaflow

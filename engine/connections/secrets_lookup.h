@@ -52,6 +52,13 @@ class SecretsLookup : public ConnectionSource, public VariableSource {
     Result<std::optional<Connection>> find_connection(const std::string& conn_id) override;
     Result<std::optional<std::string>> find_variable(const std::string& key) override;
 
+    // Registers with the masker every secret the environment and the database hold: each
+    // connection's password and sensitive extras, each sensitive variable's value. A task's log then
+    // masks them whether or not the task looked them up. A value that cannot be read (a connection
+    // variable that does not parse, a value sealed with a key not at hand) is skipped and named in
+    // the error, after the rest are registered. Without a masker, does nothing.
+    Status register_every_secret();
+
     // find_connection, and where it came from.
     Result<std::optional<std::pair<Connection, SecretOrigin>>> find_connection_with_origin(
         const std::string& conn_id);

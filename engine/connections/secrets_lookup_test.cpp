@@ -112,6 +112,19 @@ TEST_CASE("a lookup prefers the environment, falls back to the database, and mas
     CHECK(value["extra_dejson"]["project"] == "p");
     CHECK(value["host"].is_null());
 
+    // Registering everything masks what no lookup has handed out yet.
+    SecretMasker everything;
+    SecretsLookup registering(
+        EnvironmentSecrets(std::map<std::string, std::string>{{"AIRFLOW_CONN_ENV_DB", "postgres://u:env-pw@h/db"},
+                                                              {"MAYAFLOW_VAR_SLACK_TOKEN", "xoxb-1"},
+                                                              {"MAYAFLOW_VAR_REGION", "eu-west"},
+                                                              {"AIRFLOW_CONN_BROKEN", "http://h:port"}}),
+        &repository, &everything);
+    auto registered = registering.register_every_secret();
+    REQUIRE_FALSE(registered);
+    CHECK_THAT(registered.error().message, Catch::Contains("AIRFLOW_CONN_BROKEN"));
+    CHECK(everything.mask("env-pw xoxb-1 eu-west stored-pw at-1 ak-2 seen") == "*** *** eu-west *** *** *** seen");
+
     SecretsLookup environment_only(
         EnvironmentSecrets(std::map<std::string, std::string>{{"MAYAFLOW_VAR_X", "1"}}), nullptr, nullptr);
     CHECK(*environment_only.find_variable("x") == std::optional<std::string>("1"));

@@ -158,6 +158,13 @@ Result<UniqueFd> open_log(const fs::path& log_file) {
     return UniqueFd(moved);
 }
 
+// A copy of a given output descriptor, numbered above 2 (see open_log).
+Result<UniqueFd> duplicate_output(int fd) {
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (copy < 0) return make_error("cannot pass the task's output descriptor on: {}", std::strerror(errno));
+    return UniqueFd(copy);
+}
+
 // Sets up what the child does between its creation and exec. Returns 0, or the error of the step that failed.
 int configure(SpawnSetup& setup, const fs::path& cwd, int log_fd) {
     sigset_t none;
@@ -249,7 +256,7 @@ Result<ChildProcess> ChildProcess::spawn(const ProcessSpec& spec) {
     }
     Result<fs::path> executable = resolve_executable(spec, cwd);
     if (!executable) return std::move(executable).error();
-    Result<UniqueFd> log = open_log(spec.log_file);
+    Result<UniqueFd> log = spec.output_fd >= 0 ? duplicate_output(spec.output_fd) : open_log(spec.log_file);
     if (!log) return std::move(log).error();
 
     std::vector<char*> argv;

@@ -31,6 +31,10 @@ struct ProcessSpec {
     // stdout and stderr are appended here (O_APPEND, so two runs and two streams never overwrite each
     // other); the file and its parent folders are created when missing.
     std::filesystem::path log_file;
+    // When set (≥ 0), stdout and stderr go to this descriptor instead (the write end of a pipe whose
+    // reader masks secrets on their way to log_file, as the task supervisor does); log_file is then
+    // not opened. The descriptor stays the caller's to close.
+    int output_fd = -1;
 };
 
 class ChildProcess {

@@ -14,11 +14,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "engine/connections/secret_masker.h"
 #include "engine/exec/exit_file.h"
 #include "engine/exec/log_file.h"
 #include "engine/exec/process_probe.h"
@@ -82,9 +84,89 @@ void write_exit_file(const std::filesystem::path& path, int status) {
     ::close(fd);
 }
 
+// A supervised process's output on its way to the log when it has secrets to mask: read from a pipe,
+// masked, appended. The pipe stays open while anything the task started holds it.
+class OutputPump {
+  public:
+    OutputPump(int pipe, int log, const std::vector<std::string>& secrets) : pipe_(pipe), log_(log), stream_(masker_) {
+        masker_.add_secret_list(secrets);
+    }
+    ~OutputPump() {
+        ::close(pipe_);
+        ::close(log_);
+    }
+    OutputPump(const OutputPump&) = delete;
+    OutputPump& operator=(const OutputPump&) = delete;
+
+    int fd() const { return pipe_; }
+
+    // Moves what the pipe holds now (up to `limit` bytes) to the log. False once the pipe is at its
+    // end (every writer has closed it) or broken: what was held back is then written too.
+    bool pump(std::size_t limit = std::size_t{1} << 20) {
+        char buffer[65536];
+        std::size_t moved = 0;
+        while (moved < limit) {
+            const ssize_t got = ::read(pipe_, buffer, sizeof buffer);
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0 && errno == EAGAIN) return true;
+            if (got <= 0) {
+                flush();
+                return false;
+            }
+            append(stream_.write(std::string_view(buffer, static_cast<std::size_t>(got))));
+            moved += static_cast<std::size_t>(got);
+        }
+        return true;
+    }
+
+    // Writes what is held back in case a secret continued: when the process has ended, its output
+    // is complete, and its log must be too before its end is recorded.
+    void flush() { append(stream_.finish()); }
+
+  private:
+    void append(const std::string& text) {
+        std::size_t written = 0;
+        while (written < text.size()) {
+            const ssize_t n = ::write(log_, text.data() + written, text.size() - written);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;  // a full disk: the output is lost, as a direct write would lose it
+            written += static_cast<std::size_t>(n);
+        }
+    }
+
+    int pipe_;
+    int log_;
+    SecretMasker masker_;
+    StreamMasker stream_;
+};
+
+// By a number never reused (a descriptor number is, once its pipe is closed).
+using Pumps = std::map<std::uint64_t, std::unique_ptr<OutputPump>>;
+
 struct Supervised {
     std::filesystem::path exit_file;
+    std::uint64_t pump = 0;  // the key of its OutputPump, 0 when its output goes straight to the log
 };
+
+// A pipe for a process's output (its write end for the child, blocking; the read end ours,
+// non-blocking) and the log opened to append to.
+Result<std::unique_ptr<OutputPump>> open_pump(const std::filesystem::path& log_file,
+                                              const std::vector<std::string>& secrets, int& write_end) {
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC) != 0) return make_error("cannot make a pipe for the task's output: {}", std::strerror(errno));
+    (void)::fcntl(ends[0], F_SETFL, ::fcntl(ends[0], F_GETFL) | O_NONBLOCK);
+    (void)::fcntl(ends[0], F_SETPIPE_SZ, 1 << 20);  // fewer stalls of a chatty task; the default 64 KiB if refused
+    const int log = ::open(log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    if (log < 0) {
+        const int error = errno;
+        ::close(ends[0]);
+        ::close(ends[1]);
+        return make_error("cannot open log file \"{}\": {}; check the logs folder's permissions and free space",
+                          log_file.string(), std::strerror(error));
+    }
+    write_end = ends[1];
+    return std::make_unique<OutputPump>(ends[0], log, secrets);
+}
 
 // Whether the daemon has hung up (its requests still queued in the socket are then dropped).
 bool daemon_gone(int socket) {
@@ -92,7 +174,8 @@ bool daemon_gone(int socket) {
     return ::poll(&fd, 1, 0) > 0 && (fd.revents & (POLLHUP | POLLRDHUP | POLLERR));
 }
 
-nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supervised>& running) {
+nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supervised>& running, Pumps& pumps) {
+    static std::uint64_t pumps_made = 0;
     ProcessSpec spec;
     try {
         spec.argv = request.at("argv").get<std::vector<std::string>>();
@@ -100,13 +183,34 @@ nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supe
         spec.cwd = request.at("cwd").get<std::string>();
         spec.log_file = request.at("log_file").get<std::string>();
         auto exit_file = std::filesystem::path(request.at("exit_file").get<std::string>());
-        auto log_size = append_line_to_log(spec.log_file, request.at("log_header").get<std::string>());
+        auto secrets = request.value("secrets", std::vector<std::string>{});
+        std::string header = request.at("log_header").get<std::string>();
+        if (!secrets.empty()) {
+            SecretMasker masker;
+            masker.add_secret_list(secrets);
+            header = masker.mask(header);
+        }
+        auto log_size = append_line_to_log(spec.log_file, header);
         if (!log_size) return {{"error", log_size.error().message}};
+        std::unique_ptr<OutputPump> pump;
+        int write_end = -1;
+        if (!secrets.empty()) {
+            auto opened = open_pump(spec.log_file, secrets, write_end);
+            if (!opened) return {{"error", opened.error().message}};
+            pump = std::move(*opened);
+            spec.output_fd = write_end;
+        }
         auto child = ChildProcess::spawn(spec);
+        if (write_end >= 0) ::close(write_end);  // the child's copy is the only writer now
         if (!child) return {{"error", child.error().message}};
         SupervisedProcess started{child->pid(), child->start_ticks(), child->started_at()};
         child->detach();  // reaped here, by waitid, once its exit file is written
-        running[started.pid] = Supervised{exit_file};
+        Supervised supervised{exit_file};
+        if (pump) {
+            supervised.pump = ++pumps_made;
+            pumps[supervised.pump] = std::move(pump);
+        }
+        running[started.pid] = supervised;
         return {{"pid", started.pid},
                 {"start_ticks", started.start_ticks},
                 {"started_at", started.started_at.time_since_epoch().count()},
@@ -116,8 +220,15 @@ nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supe
     }
 }
 
-// Records and reaps every supervised process that has ended.
-void reap_ended(std::map<pid_t, Supervised>& running) {
+// Moves a pump's output to the log; closes the pump at the pipe's end.
+void run_pump(Pumps& pumps, std::uint64_t key) {
+    auto found = pumps.find(key);
+    if (found != pumps.end() && !found->second->pump()) pumps.erase(found);
+}
+
+// Records and reaps every supervised process that has ended. Its output is in the log first: a
+// reader of the exit file may read the log at once (its last line is the task's result).
+void reap_ended(std::map<pid_t, Supervised>& running, Pumps& pumps) {
     while (true) {
         siginfo_t info{};
         if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
@@ -125,6 +236,14 @@ void reap_ended(std::map<pid_t, Supervised>& running) {
         int status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
         auto found = running.find(pid);
         if (found != running.end()) {
+            if (auto pump = pumps.find(found->second.pump); pump != pumps.end()) {
+                // Everything the process wrote before it ended is in the pipe now.
+                if (pump->second->pump(std::numeric_limits<std::size_t>::max())) {
+                    pump->second->flush();
+                } else {
+                    pumps.erase(pump);
+                }
+            }
             write_exit_file(found->second.exit_file, status);
             running.erase(found);
         }
@@ -150,16 +269,27 @@ int run_task_supervisor(int socket) {
     if (signals < 0) return 1;
     size_buffers(socket);
     std::map<pid_t, Supervised> running;
+    Pumps pumps;
     bool daemon_here = true;
+    std::vector<pollfd> fds;
+    std::vector<std::uint64_t> polled_pumps;
     while (daemon_here || !running.empty()) {
-        pollfd fds[2] = {{signals, POLLIN, 0}, {daemon_here ? socket : -1, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0 && errno != EINTR) return 1;
+        fds.assign({{signals, POLLIN, 0}, {daemon_here ? socket : -1, POLLIN, 0}});
+        polled_pumps.clear();
+        for (const auto& [key, pump] : pumps) {
+            fds.push_back({pump->fd(), POLLIN, 0});
+            polled_pumps.push_back(key);
+        }
+        if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return 1;
+        for (std::size_t i = 2; i < fds.size(); ++i) {
+            if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) run_pump(pumps, polled_pumps[i - 2]);
+        }
         if (fds[0].revents & POLLIN) {
             signalfd_siginfo drained[16];
             while (::read(signals, drained, sizeof drained) > 0) {
             }
         }
-        reap_ended(running);  // also after a start: a process may end before its SIGCHLD is read
+        reap_ended(running, pumps);  // also after a start: a process may end before its SIGCHLD is read
         if (daemon_here && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             // A daemon that has died may have left requests in the socket: they are dropped, not run
             // behind the back of the daemon that restarts (it runs those tries again itself).
@@ -170,9 +300,13 @@ int run_task_supervisor(int socket) {
                 ::close(socket);
                 continue;
             }
-            (void)send_message(socket, start_process(**request, running));
-            reap_ended(running);
+            (void)send_message(socket, start_process(**request, running, pumps));
+            reap_ended(running, pumps);
         }
+    }
+    // What background processes the tasks left have written so far; they lose their reader now.
+    for (auto& [key, pump] : pumps) {
+        if (pump->pump()) pump->flush();
     }
     return 0;
 }
@@ -217,13 +351,14 @@ TaskSupervisor::~TaskSupervisor() {
 }
 
 Result<SupervisedProcess> TaskSupervisor::spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file,
-                                                const std::string& log_header) {
+                                                const std::string& log_header, const std::vector<std::string>& secrets) {
     nlohmann::json request = {{"argv", spec.argv},
                               {"env", spec.env},
                               {"cwd", spec.cwd.string()},
                               {"log_file", spec.log_file.string()},
                               {"exit_file", exit_file.string()},
-                              {"log_header", log_header}};
+                              {"log_header", log_header},
+                              {"secrets", secrets}};
     std::lock_guard lock(mutex_);
     if (auto sent = send_message(socket_, request); !sent) return sent.error();
     auto answer = receive_message(socket_);

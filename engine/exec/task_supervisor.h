@@ -13,6 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "engine/exec/child_process.h"
 #include "engine/time/instant.h"
@@ -41,8 +43,12 @@ class TaskSupervisor {
     // its process has been started, and a restarted daemon that finds no log knows it never was (the
     // supervisor drops requests of a daemon that has died). When the process ends the supervisor
     // writes its status (the exit code, or 128 + the signal) to `exit_file`, then reaps it. Thread-safe.
+    // With `secrets`, the header and everything the process writes reach the log with each secret
+    // (and its URL and JSON forms) shown as "***": the output goes through a pipe that the supervisor
+    // reads, and is all in the log before the exit file is written. The secrets travel over the
+    // supervisor's socket, never on a command line or in an environment.
     Result<SupervisedProcess> spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file,
-                                    const std::string& log_header);
+                                    const std::string& log_header, const std::vector<std::string>& secrets = {});
 
     pid_t pid() const { return pid_; }
 

@@ -50,6 +50,38 @@ TEST_CASE("the task supervisor starts processes and records how each ended", "[e
     CHECK(read_text(dir.path() / "attempt=3.log") == "[mayaflow] running: test\nout\nerr\n");
 }
 
+TEST_CASE("the task supervisor masks secrets in a process's output", "[exec][supervisor][masker]") {
+    Watchdog watchdog(30);
+    TempDir dir;
+    auto supervisor = start_supervisor();
+    const std::vector<std::string> secrets{"hunter2", "p@ss word"};
+    // A secret split between two writes with a pause between, stderr too, a URL-encoded form, and a
+    // last line (the task's result) that must be in the log by the time the end is recorded.
+    ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c",
+                                     "printf 'pw=hun'; sleep 0.2; printf 'ter2\\n'; echo 'p%40ss%20word' >&2; "
+                                     "head -c 300000 /dev/zero | tr '\\0' x; echo; echo last hunter2"});
+    spec.log_file = dir.path() / "attempt=1.log";
+    auto exit_file = exit_file_path(spec.log_file);
+    auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: echo hunter2", secrets);
+    REQUIRE(started);
+    REQUIRE(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 0);
+    const std::string log = read_text(spec.log_file);
+    CHECK(log.starts_with("[mayaflow] running: echo ***\npw=***\n***\nxxx"));
+    CHECK(log.ends_with("xxx\nlast ***\n"));
+    CHECK(log.size() == std::string("[mayaflow] running: echo ***\npw=***\n***\n").size() + 300000 + 1 +
+                            std::string("last ***\n").size());
+    CHECK(log.find("hunter") == std::string::npos);
+    CHECK(log.find("word") == std::string::npos);
+
+    // Without secrets the output goes straight to the log, as before.
+    ProcessSpec plain = spec_in(dir, {"/bin/sh", "-c", "echo hunter2"});
+    plain.log_file = dir.path() / "attempt=2.log";
+    auto plain_started = supervisor->spawn(plain, exit_file_path(plain.log_file), "h");
+    REQUIRE(plain_started);
+    REQUIRE(wait_for_exit_file(exit_file_path(plain.log_file), plain_started->pid, plain_started->start_ticks, 20s) == 0);
+    CHECK(read_text(plain.log_file) == "h\nhunter2\n");
+}
+
 TEST_CASE("the task supervisor says why a process cannot start", "[exec][supervisor]") {
     TempDir dir;
     auto supervisor = start_supervisor();

@@ -97,17 +97,29 @@ Value connection_value(std::string_view conn_id, const nlohmann::json& fields) {
         const auto& field = fields[key];
         return field.is_string() ? Value(field.get<std::string>()) : Value::from_json(field);
     };
-    nlohmann::json extra = fields.contains("extra") && fields["extra"].is_object() ? fields["extra"] : nlohmann::json::object();
+    // `extra` as stored (text) with `extra_dejson` beside it, or `extra` as an object.
+    Value extra_text;
+    nlohmann::json extra_object = nlohmann::json::object();
+    if (auto found = fields.find("extra"); found != fields.end() && found->is_object()) {
+        extra_object = *found;
+        extra_text = Value(extra_object.dump());
+    } else {
+        extra_text = text("extra");
+        if (auto parsed = fields.find("extra_dejson"); parsed != fields.end() && parsed->is_object()) {
+            extra_object = *parsed;
+        }
+    }
     std::map<std::string, Value, std::less<>> attributes{
         {"conn_id", Value(std::string(conn_id))},
         {"conn_type", text("conn_type")},
+        {"description", text("description")},
         {"host", text("host")},
         {"login", text("login")},
         {"password", text("password")},
         {"schema", text("schema")},
         {"port", text("port")},
-        {"extra", Value(extra.dump())},
-        {"extra_dejson", Value::from_json(extra)},
+        {"extra", extra_text},
+        {"extra_dejson", Value::from_json(extra_object)},
     };
     return record("Connection", std::string(conn_id), std::move(attributes));
 }

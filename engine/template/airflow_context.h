@@ -37,9 +37,12 @@ struct RunInfo {
     nlohmann::json params = nlohmann::json::object();     // the DAG's params
     nlohmann::json conf = nlohmann::json::object();       // the run's conf; its keys override params
     nlohmann::json loop_vars = nlohmann::json::object();  // for_each variables, visible by name
-    // Variable lookup for var.value / var.json; nullopt: no such variable.
+    // Variable lookup for var.value / var.json; nullopt: no such variable. May throw TemplateError.
     std::function<std::optional<std::string>(std::string_view)> variable;
-    // Connection lookup for conn.<id>: {conn_type, host, login, password, schema, port, extra (object)}.
+    // Connection lookup for conn.<id>: {conn_type, description, host, login, password, schema, port,
+    // extra, extra_dejson} — extra as stored (text or null) with extra_dejson its parsed object, or
+    // extra an object and no extra_dejson. Nullopt: no such connection. May throw TemplateError (a
+    // connection that cannot be read), which becomes the template's error.
     std::function<std::optional<nlohmann::json>(std::string_view conn_id)> connection;
     // A finished task's return value, for ti.xcom_pull(task_ids='x').
     std::function<std::optional<nlohmann::json>(std::string_view task_id)> task_result;

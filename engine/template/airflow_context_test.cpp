@@ -34,6 +34,10 @@ RunInfo tokyo_run() {
         return std::nullopt;
     };
     run.connection = [](std::string_view id) -> std::optional<nlohmann::json> {
+        if (id == "stored") {
+            return nlohmann::json{{"conn_type", "http"}, {"description", "d"}, {"host", nullptr}, {"port", nullptr},
+                                  {"extra", R"({"b": 2, "a": 1})"}, {"extra_dejson", {{"b", 2}, {"a", 1}}}};
+        }
         if (id != "gcp") return std::nullopt;
         return nlohmann::json{{"conn_type", "google_cloud_platform"}, {"host", "h"}, {"login", "u"}, {"password", "p"},
                               {"schema", "s"}, {"port", 5432}, {"extra", {{"project", "p1"}}}};
@@ -156,6 +160,9 @@ TEST_CASE("Airflow's context names render as in Airflow", "[template][airflow]")
         {"{{ conn.gcp.extra_dejson.project }} {{ conn.gcp.extra }} {{ conn.gcp.conn_type }}",
          "p1 {\"project\":\"p1\"} google_cloud_platform"},
         {"{{ conn.get('nope') }}", "None"},
+        {"{{ conn.stored.extra }} {{ conn.stored.extra_dejson.b }} {{ conn.stored.description }}",
+         "{\"b\": 2, \"a\": 1} 2 d"},
+        {"{{ conn.stored.port }} {{ conn.stored.host }}", "None None"},
         // for_each variables are visible by name.
         {"{{ item }}-{{ table_name }}", "a-t1"},
     };

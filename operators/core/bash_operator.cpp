@@ -287,7 +287,7 @@ OperatorResult result_of(const ShellEnd& end, const TaskRun& run, const OutputRu
 
 // Writes the try's outcome as the log's last line, and returns the result.
 OperatorResult logged(const TaskRun& run, OperatorResult result) {
-    (void)append_log_line(run.log_file, fmt::format("{}: {}", to_string(result.outcome), result.message));
+    (void)append_log_line(run, fmt::format("{}: {}", to_string(result.outcome), result.message));
     return result;
 }
 

@@ -1,6 +1,8 @@
 """The crash test: a DAG of 200 bash tasks that append their id to a file; the daemon is killed with
 SIGKILL at random moments 20 times and restarted. At the end every task is `success`, no task that
-was recorded as succeeded before a kill ran again, and `mayaflow db check` is clean."""
+was recorded as succeeded before a kill ran again, and `mayaflow db check` is clean. A connection's
+password is defined, and every task prints it: each task's output goes through the supervisor's
+masking pipe, and no log holds the password."""
 
 import collections
 import os
@@ -15,6 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from daemon import Daemon, read_text, wait_for  # noqa: E402
 
 CHAINS, LENGTH, KILLS = 20, 10, 20
+PASSWORD = "crash-pw-4417"
 
 
 def crash_dag(out):
@@ -26,7 +29,7 @@ def crash_dag(out):
                       "    operator: bash",
                       "    retries: 3",
                       "    retry_delay: 1s",
-                      "    bash_command: sleep 0.$((RANDOM %% 9)); echo %s >> %s" % (task_id, out)]
+                      "    bash_command: sleep 0.$((RANDOM %% 9)); echo %s >> %s; echo pw=%s" % (task_id, out, PASSWORD)]
             if step:
                 lines.append("    depends_on: [c%02d_s%02d]" % (chain, step - 1))
     return "\n".join(lines) + "\n"
@@ -37,7 +40,7 @@ class CrashTest(unittest.TestCase):
         seed = int(os.environ.get("MAYAFLOW_CRASH_SEED", time.time()))
         print("seed %d" % seed, file=sys.stderr)
         rng = random.Random(seed)
-        daemon = Daemon(copy_examples=False)
+        daemon = Daemon(copy_examples=False, env={"MAYAFLOW_CONN_WAREHOUSE": "postgres://u:%s@h/db" % PASSWORD})
         try:
             out = os.path.join(daemon.home, "appended.txt")
             daemon.write_dag("crash.yaml", crash_dag(out))
@@ -74,6 +77,13 @@ class CrashTest(unittest.TestCase):
             repeated = sorted(t for t, n in counts.items() if n != 1)
             print("%d tasks; %d recorded as succeeded before some kill; %d ran more than once: %s"
                   % (len(states), len(succeeded_before_kill), len(repeated), repeated), file=sys.stderr)
+            logs = [os.path.join(folder, name) for folder, _, names in os.walk(os.path.join(daemon.home, "logs"))
+                    for name in names if name.endswith(".log")]
+            self.assertGreaterEqual(len(logs), CHAINS * LENGTH)
+            leaked = [path for path in logs if PASSWORD in read_text(path)]
+            self.assertEqual(leaked, [], "logs that show the password")
+            # Every task succeeded, so each has a log of a try that printed the password, masked.
+            self.assertGreaterEqual(sum("pw=***" in read_text(path) for path in logs), CHAINS * LENGTH)
             check = daemon.cli("db", "check")
             self.assertEqual(check.returncode, 0, check.stderr)
             self.assertIn("integrity check ok", check.stdout)
