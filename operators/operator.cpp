@@ -1,6 +1,7 @@
 #include "operators/operator.h"
 
 #include <exception>
+#include <future>
 
 #include "engine/connections/secret_key_file.h"
 #include "engine/connections/secret_masker.h"
@@ -67,6 +68,18 @@ std::string_view to_string(TaskOutcome outcome) {
 }
 
 Operator::~Operator() = default;
+
+OperatorResult AsyncOperator::execute(const TaskRun& run) {
+    std::promise<OperatorResult> ended;
+    start(run, [&ended](OperatorResult result) { ended.set_value(std::move(result)); });
+    return ended.get_future().get();
+}
+
+OperatorResult AsyncOperator::resume(const TaskRun& run, const StartedProcess& recorded) {
+    std::promise<OperatorResult> ended;
+    start_resume(run, recorded, [&ended](OperatorResult result) { ended.set_value(std::move(result)); });
+    return ended.get_future().get();
+}
 
 OperatorResult Operator::resume(const TaskRun&, const StartedProcess&) {
     return OperatorResult{.outcome = TaskOutcome::failed, .message = std::string(kEndedWithDaemonMessage)};

@@ -24,6 +24,7 @@
 
 namespace mayaflow {
 
+class ConnectionSource;
 class SecretMasker;
 class SecretsLookup;
 class TaskSupervisor;
@@ -57,6 +58,9 @@ struct TaskRun {
     // The daemon's task supervisor (engine/exec/task_supervisor.h): when set, processes are started
     // through it and no recording shell is wrapped around them. Null in `tasks test` and unit tests.
     TaskSupervisor* supervisor = nullptr;
+    // Where the try finds the connections it uses (gcp_conn_id …): the environment's, then the
+    // database's. Null: none (the operator says so when it needs one).
+    ConnectionSource* connections = nullptr;
     // The secrets to show as "***" in the try's log, messages and rendered templates (every
     // connection password, sensitive extra and sensitive variable the daemon knows). Null: none.
     const SecretMasker* masker = nullptr;
@@ -100,6 +104,28 @@ class Operator {
     // Thread-safe, may be called before, during or after execute(), more than once. Once cancelled, an
     // operator object stays cancelled: make a new one for the next try.
     virtual void cancel() {}
+
+    // Operators whose tries wait on remote work (a BigQuery job, a sensor's next poke) say so here and
+    // override start() and start_resume(): those begin the try and return at once, and `done` is called
+    // exactly once, from any thread, when the try has ended — so a waiting try holds no worker thread
+    // (as Airflow's deferrable operators free their worker). The defaults run execute() and resume().
+    // cancel() of an asynchronous operator must not call `done` on the cancelling thread (the executor
+    // holds its lock while it cancels): it ends the try from its own thread, as its waits do.
+    using Done = std::function<void(OperatorResult)>;
+    virtual bool is_asynchronous() const { return false; }
+    virtual void start(const TaskRun& run, Done done) { done(execute(run)); }
+    virtual void start_resume(const TaskRun& run, const StartedProcess& recorded, Done done) {
+        done(resume(run, recorded));
+    }
+};
+
+// The base of asynchronous operators: execute() and resume() start the try and wait for its end,
+// for callers that have a thread to spend (`tasks test`).
+class AsyncOperator : public Operator {
+  public:
+    bool is_asynchronous() const override { return true; }
+    OperatorResult execute(const TaskRun& run) override;
+    OperatorResult resume(const TaskRun& run, const StartedProcess& recorded) override;
 };
 
 // The message of a try whose process ended with the daemon without recording how it ended.

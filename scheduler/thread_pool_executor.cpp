@@ -86,19 +86,30 @@ void ThreadPoolExecutor::shutdown() {
         if (worker.joinable()) worker.join();
     }
     workers_.clear();
+    // Asynchronous tries were cancelled above; their operators call back from the HTTP client's
+    // thread, so they are waited for (each remote call has its own timeout).
+    std::unique_lock lock(mutex_);
+    while (!asynchronous_ended_.wait_for(lock, std::chrono::seconds(10), [this] { return asynchronous_.empty(); })) {
+        spdlog::warn("waiting for {} asynchronous task tries to end", asynchronous_.size());
+    }
+    retired_.clear();
 }
 
 void ThreadPoolExecutor::work() {
     while (true) {
         TaskLaunch launch;
+        std::vector<std::unique_ptr<Try>> retired;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !retired_.empty(); });
+            retired.swap(retired_);
             if (stopping_) return;
+            if (queue_.empty()) continue;
             launch = std::move(queue_.front());
             queue_.pop_front();
             taken_.push_back(launch.key);
         }
+        retired.clear();
         run_one(launch);
     }
 }
@@ -113,62 +124,114 @@ void ThreadPoolExecutor::refresh_secrets() {
     last_secrets_problem_ = problem;
 }
 
+void ThreadPoolExecutor::report(TaskReport report) {
+    ReportSink sink;
+    {
+        std::lock_guard lock(mutex_);
+        sink = sink_;
+    }
+    if (sink) sink(std::move(report));
+}
+
 void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
-    const Task& task = launch.dag->tasks[launch.key.task_index];
-    auto report = [this](TaskReport report) {
-        ReportSink sink;
-        {
-            std::lock_guard lock(mutex_);
-            sink = sink_;
-        }
-        if (sink) sink(std::move(report));
-    };
+    auto held = std::make_unique<Try>();
+    Try& attempt = *held;
+    attempt.launch = std::move(launch);
+    const TryKey key = attempt.launch.key;
+    const Task& task = attempt.launch.dag->tasks[key.task_index];
     OperatorResult result;
-    auto op = registry_.create(task.operator_name);
+    attempt.op = registry_.create(task.operator_name);
     {
         // Leaves taken_ and enters running_ under one lock, so that a cancel finds it in one of them.
         std::lock_guard lock(mutex_);
-        std::erase(taken_, launch.key);
-        const bool cancel_requested = std::erase(cancel_requested_, launch.key) > 0;
+        std::erase(taken_, key);
+        const bool cancel_requested = std::erase(cancel_requested_, key) > 0;
         if (stopping_) return;
-        if (!op) {
+        if (!attempt.op) {
             result.message = "no operator named '" + task.operator_name + "' in this mayaflow";
             result.retryable = false;
         } else if (cancel_requested) {
             result = cancelled_result();
         } else {
-            running_.push_back(Running{launch.key, op.get()});
+            running_.push_back(Running{key, attempt.op.get()});
         }
     }
     if (!result.message.empty()) {
-        report(TaskReport{TaskReport::Kind::finished, launch.key, {}, result});
+        report(TaskReport{TaskReport::Kind::finished, key, {}, result});
         return;
     }
     refresh_secrets();
-    if (secrets_.lookup && !launch.run_info.connection && !launch.run_info.variable) {
-        read_secrets_through(launch.run_info, *secrets_.lookup);
+    if (secrets_.lookup && !attempt.launch.run_info.connection && !attempt.launch.run_info.variable) {
+        read_secrets_through(attempt.launch.run_info, *secrets_.lookup);
     }
-    TaskRun run{task, launch.run_info, launch.key.try_number, launch.log_file, task.execution_timeout, environment_,
-                [&](const StartedProcess& process) {
-                    report(TaskReport{TaskReport::Kind::started, launch.key, process, {}});
-                },
-                supervisor_, secrets_.masker};
+    attempt.run.emplace(TaskRun{
+        .task = task,
+        .run_info = attempt.launch.run_info,
+        .try_number = key.try_number,
+        .log_file = attempt.launch.log_file,
+        .execution_timeout = task.execution_timeout,
+        .base_environment = environment_,
+        .on_started = [this, key](const StartedProcess& process) {
+            report(TaskReport{TaskReport::Kind::started, key, process, {}});
+        },
+        .supervisor = supervisor_,
+        .connections = secrets_.lookup,
+        .masker = secrets_.masker});
+    Operator& op = *attempt.op;
+    const TaskRun& run = *attempt.run;
+    if (op.is_asynchronous()) {
+        // The try waits without this thread: it is kept here until the operator says it has ended.
+        Try* waiting = held.get();
+        {
+            std::lock_guard lock(mutex_);
+            asynchronous_.push_back(std::move(held));
+        }
+        auto done = [this, waiting](OperatorResult ended) { finish(*waiting, std::move(ended), true); };
+        try {
+            if (waiting->launch.resume) {
+                op.start_resume(run, *waiting->launch.resume, done);
+            } else {
+                op.start(run, done);
+            }
+        } catch (const std::exception& e) {
+            OperatorResult failed;
+            failed.message = std::string("the operator failed unexpectedly: ") + e.what();
+            finish(*waiting, std::move(failed), true);
+        }
+        return;
+    }
     try {
-        result = launch.resume ? op->resume(run, *launch.resume) : op->execute(run);
+        result = attempt.launch.resume ? op.resume(run, *attempt.launch.resume) : op.execute(run);
     } catch (const std::exception& e) {
         result = OperatorResult{};
         result.message = std::string("the operator failed unexpectedly: ") + e.what();
-        spdlog::error("task {} try {}: {}", task.task_id, launch.key.try_number, mask_secrets(run, result.message));
+        spdlog::error("task {} try {}: {}", task.task_id, key.try_number, mask_secrets(run, result.message));
     }
+    finish(attempt, std::move(result), false);
+}
+
+void ThreadPoolExecutor::finish(Try& attempt, OperatorResult result, bool asynchronous) {
+    const TryKey key = attempt.launch.key;
     // What the UI and the API show of the try: no secret in it.
-    result.message = mask_secrets(run, result.message);
+    result.message = mask_secrets(*attempt.run, result.message);
     {
         std::lock_guard lock(mutex_);
-        running_.erase(std::remove_if(running_.begin(), running_.end(),
-                                      [&](const Running& r) { return r.key == launch.key; }),
-                       running_.end());
+        std::erase_if(running_, [&](const Running& r) { return r.key == key; });
+        if (asynchronous) {
+            // Destroyed later by a worker, not here inside the operator's own callback.
+            auto found = std::find_if(asynchronous_.begin(), asynchronous_.end(),
+                                      [&](const std::unique_ptr<Try>& t) { return t.get() == &attempt; });
+            if (found != asynchronous_.end()) {
+                retired_.push_back(std::move(*found));
+                asynchronous_.erase(found);
+            }
+        }
     }
-    report(TaskReport{TaskReport::Kind::finished, launch.key, {}, result});
+    if (asynchronous) {
+        wake_.notify_all();
+        asynchronous_ended_.notify_all();
+    }
+    report(TaskReport{TaskReport::Kind::finished, key, {}, result});
 }
 
 }  // namespace mayaflow

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <mutex>
 #include <string>
@@ -48,9 +49,17 @@ class ThreadPoolExecutor : public Executor {
         TryKey key;
         Operator* op;
     };
+    // One try, from the moment a worker takes it to its end.
+    struct Try {
+        TaskLaunch launch;
+        std::unique_ptr<Operator> op;
+        std::optional<TaskRun> run;
+    };
     void work();
     static OperatorResult cancelled_result();
     void run_one(TaskLaunch& launch);
+    void finish(Try& attempt, OperatorResult result, bool asynchronous);
+    void report(TaskReport report);
     void refresh_secrets();
 
     const OperatorRegistry& registry_;
@@ -65,6 +74,9 @@ class ThreadPoolExecutor : public Executor {
     std::vector<Running> running_;
     std::vector<TryKey> taken_;             // left the queue, not yet registered as running
     std::vector<TryKey> cancel_requested_;  // of taken_: cancelled before it started
+    std::vector<std::unique_ptr<Try>> asynchronous_;  // started, waiting without a worker
+    std::vector<std::unique_ptr<Try>> retired_;       // ended asynchronously, to destroy on a worker
+    std::condition_variable asynchronous_ended_;
     bool stopping_ = false;
     std::vector<std::thread> workers_;
 };

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/connections/secret_masker.h"
+
 namespace mayaflow {
 namespace {
 
@@ -53,6 +55,45 @@ class GateOperator : public Operator {
   private:
     Gate& gate_;
     bool cancelled_ = false;
+};
+
+// Waits without a thread: start() parks its callback with the gate, which the test (or cancel) calls.
+class ParkedOperator : public AsyncOperator {
+  public:
+    struct Parked {
+        std::mutex mutex;
+        std::condition_variable changed;
+        std::vector<Done> waiting;
+        std::vector<std::thread> cancellers;
+        ~Parked() {
+            for (auto& thread : cancellers) thread.join();
+        }
+    };
+    explicit ParkedOperator(Parked& parked) : parked_(parked) {}
+    void start(const TaskRun&, Done done) override {
+        std::lock_guard lock(parked_.mutex);
+        done_ = std::move(done);
+        parked_.waiting.push_back([this](OperatorResult result) { done_(std::move(result)); });
+        parked_.changed.notify_all();
+    }
+    void cancel() override {
+        Done done;
+        {
+            std::lock_guard lock(parked_.mutex);
+            done = std::exchange(done_, nullptr);
+        }
+        // Never on the cancelling thread (operator.h): the executor calls cancel() under its lock.
+        if (done) {
+            std::lock_guard lock(parked_.mutex);
+            parked_.cancellers.emplace_back([done] {
+                done(OperatorResult{.outcome = TaskOutcome::failed, .message = "cancelled hunter2", .cancelled = true});
+            });
+        }
+    }
+
+  private:
+    Parked& parked_;
+    Done done_;
 };
 
 struct ExecutorTest {
@@ -147,6 +188,44 @@ TEST_CASE("cancelling a try: queued, it is reported cancelled at once, running, 
     executor.submit(TaskLaunch{.key = TryKey{1, 0, 2}, .dag = t.dag, .log_file = "unused.log"});
     REQUIRE(t.gate.wait_until([&] { return t.finished.size() == 3; }));
     CHECK(t.finished[2].result.outcome == TaskOutcome::success);
+}
+
+TEST_CASE("asynchronous tries wait without a worker: one worker holds many, each reported once", "[executor]") {
+    ExecutorTest t;
+    ParkedOperator::Parked parked;
+    t.registry.add(OperatorSpec{.name = "parked"}, [&parked] { return std::make_unique<ParkedOperator>(parked); });
+    for (auto& task : t.dag->tasks) task.operator_name = "parked";
+    SecretMasker masker;
+    masker.add_secret("hunter2");
+    ThreadPoolExecutor executor(t.registry, 1, nullptr, TaskSecrets{.masker = &masker});
+    t.sink_into(executor);
+    for (size_t i = 0; i < 6; ++i) executor.submit(t.launch(i));
+    {
+        // All six started on the one worker, none holds it.
+        std::unique_lock lock(parked.mutex);
+        REQUIRE(parked.changed.wait_for(lock, 10s, [&] { return parked.waiting.size() == 6; }));
+    }
+    executor.cancel(TryKey{1, 5, 1});
+    REQUIRE(t.gate.wait_until([&] { return t.finished.size() == 1; }));
+    CHECK(t.finished[0].key.task_index == 5);
+    CHECK(t.finished[0].result.cancelled);
+    CHECK(t.finished[0].result.message == "cancelled ***");  // masked like every try's message
+    std::vector<ParkedOperator::Done> waiting;
+    {
+        std::lock_guard lock(parked.mutex);
+        waiting = parked.waiting;
+    }
+    for (size_t i = 0; i < 5; ++i) waiting[i](OperatorResult{.outcome = TaskOutcome::success});
+    REQUIRE(t.gate.wait_until([&] { return t.finished.size() == 6; }));
+    for (size_t i = 1; i < 6; ++i) CHECK(t.finished[i].result.outcome == TaskOutcome::success);
+    // The pool still runs what comes next, and shuts down with nothing left waiting.
+    executor.submit(TaskLaunch{.key = TryKey{2, 0, 1}, .dag = t.dag, .log_file = "unused.log"});
+    {
+        std::unique_lock lock(parked.mutex);
+        REQUIRE(parked.changed.wait_for(lock, 10s, [&] { return parked.waiting.size() == 7; }));
+    }
+    executor.shutdown();  // cancels the seventh, and waits for its report
+    CHECK(t.finished_count() == 7);
 }
 
 }  // namespace
