@@ -238,7 +238,8 @@ void reap_ended(std::map<pid_t, Supervised>& running, Pumps& pumps) {
         if (found != running.end()) {
             if (auto pump = pumps.find(found->second.pump); pump != pumps.end()) {
                 // Everything the process wrote before it ended is in the pipe now.
-                if (pump->second->pump(std::numeric_limits<std::size_t>::max())) {
+                // Bounded: a background process that keeps writing must not hold up every other task.
+                if (pump->second->pump(std::size_t{4} << 20)) {
                     pump->second->flush();
                 } else {
                     pumps.erase(pump);

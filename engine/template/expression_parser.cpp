@@ -102,7 +102,12 @@ ExprPtr ExpressionParser::parse_condexpr() {
         stream_.advance();
         auto cond = node(ExprKind::conditional, offset);
         ExprPtr test = parse_or();
-        ExprPtr otherwise = stream_.skip_name("else") ? parse_condexpr() : nullptr;
+        ExprPtr otherwise;
+        if (stream_.skip_name("else")) {
+            // `a if b else c if d else …` recurses once per link: bounded like any nesting.
+            TokenStream::NestingGuard guard(stream_, stream_.current().offset);
+            otherwise = parse_condexpr();
+        }
         cond->children.push_back(std::move(test));
         cond->children.push_back(std::move(expr));
         cond->children.push_back(std::move(otherwise));

@@ -30,12 +30,14 @@ TEST_CASE("Nesting up to the limit works and deeper nesting is a syntax error", 
     CHECK(*run("{{ " + repeat("[", 40) + "1" + repeat("]", 40) + " | length }}") == "1");
     CHECK(*run(repeat("{% if true %}", 90) + "deep" + repeat("{% endif %}", 90)) == "deep");
     CHECK(*run("{{ 1" + repeat(" + 1", 90) + " }}") == "91");
+    CHECK(*run("{{ 0" + repeat(" if 0 else 0", 50) + " if 0 else 7 }}") == "7");
 
     const std::string too_deep[] = {
         "{{ " + repeat("(", 150) + "1" + repeat(")", 150) + " }}",
         "{{ " + repeat("[", 150) + "1" + repeat("]", 150) + " }}",
         "{{ " + repeat("{'a': ", 150) + "1" + repeat("}", 150) + " }}",
         "{{ " + repeat("not ", 150) + "x }}",
+        "{{ 1" + repeat(" if 1 else 1", 20000) + " }}",
         "{{ " + repeat("- ", 150) + "1 }}",
         "{{ 1" + repeat(" + 1", 150) + " }}",
         "{{ x" + repeat(" | upper", 150) + " }}",
