@@ -83,8 +83,15 @@ Status SecretsLookup::register_every_secret() {
         mask_variable_secret(*masker_, found.variable.key, found.variable.value);
     }
     if (repository_) {
-        if (auto connections = repository_->list_connections()) {
-            for (const auto& connection : *connections) mask_connection_secrets(*masker_, connection);
+        if (auto connections = repository_->open_each_connection()) {
+            // One connection that cannot be opened does not leave the others unmasked.
+            for (const auto& connection : *connections) {
+                if (connection) {
+                    mask_connection_secrets(*masker_, *connection);
+                } else {
+                    problems.push_back(connection.error().message);
+                }
+            }
         } else {
             problems.push_back(connections.error().message);
         }

@@ -125,6 +125,18 @@ TEST_CASE("a lookup prefers the environment, falls back to the database, and mas
     CHECK_THAT(registered.error().message, Catch::Contains("AIRFLOW_CONN_BROKEN"));
     CHECK(everything.mask("env-pw xoxb-1 eu-west stored-pw at-1 ak-2 seen") == "*** *** eu-west *** *** *** seen");
 
+    // A connection sealed with a key this repository does not hold: the others are still masked.
+    SecretsRepository other_key(**store, SecretKeyring({*generate_secret_key()}, "other"));
+    Connection foreign{.conn_id = "foreign", .conn_type = "http"};
+    foreign.set_password("foreign-pw");
+    REQUIRE(other_key.put_connections({foreign}, false));
+    SecretMasker despite;
+    SecretsLookup tolerant(EnvironmentSecrets(std::map<std::string, std::string>{}), &repository, &despite);
+    auto partly = tolerant.register_every_secret();
+    REQUIRE_FALSE(partly);
+    CHECK_THAT(partly.error().message, Catch::Contains("foreign"));
+    CHECK(despite.mask("stored-pw at-1") == "*** ***");
+
     SecretsLookup environment_only(
         EnvironmentSecrets(std::map<std::string, std::string>{{"MAYAFLOW_VAR_X", "1"}}), nullptr, nullptr);
     CHECK(*environment_only.find_variable("x") == std::optional<std::string>("1"));

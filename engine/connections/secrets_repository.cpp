@@ -63,6 +63,14 @@ Result<std::vector<Connection>> SecretsRepository::list_connections() {
     return connections;
 }
 
+Result<std::vector<Result<Connection>>> SecretsRepository::open_each_connection() {
+    auto rows = store_.list_connections();
+    if (!rows) return rows.error();
+    std::vector<Result<Connection>> connections;
+    for (const auto& row : *rows) connections.push_back(open_connection(row));
+    return connections;
+}
+
 Result<std::optional<Connection>> SecretsRepository::find_connection(const std::string& conn_id) {
     auto row = store_.find_connection(conn_id);
     if (!row) return row.error();

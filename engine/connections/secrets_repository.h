@@ -25,6 +25,9 @@ class SecretsRepository {
 
     Result<std::vector<Connection>> list_connections();
     Result<std::optional<Connection>> find_connection(const std::string& conn_id);
+    // Every stored connection opened on its own: one that cannot be opened (sealed with another key)
+    // is an error in its place, and the others are still there (for masking them all).
+    Result<std::vector<Result<Connection>>> open_each_connection();
     // Writes the connections in one transaction; an existing conn_id is replaced when `overwrite`,
     // else kept. Returns, connection by connection, whether it was written.
     Result<std::vector<bool>> put_connections(const std::vector<Connection>& connections, bool overwrite);
