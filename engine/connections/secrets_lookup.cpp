@@ -2,6 +2,7 @@
 
 #include "engine/connections/secret_masker.h"
 #include "engine/connections/secrets_repository.h"
+#include "engine/util/text.h"
 
 namespace mayaflow {
 
@@ -102,9 +103,7 @@ Status SecretsLookup::register_every_secret() {
         }
     }
     if (problems.empty()) return Status::success();
-    std::string joined;
-    for (const auto& problem : problems) joined += (joined.empty() ? "" : "; ") + problem;
-    return make_error("some secrets could not be read to be masked: {}", joined);
+    return make_error("some secrets could not be read to be masked: {}", join(problems, "; "));
 }
 
 }  // namespace mayaflow

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/util/text.h"
 #include "operators/gcp/jwt_rs256.h"
 
 namespace mayaflow::gcp {
@@ -11,15 +12,6 @@ namespace {
 constexpr auto kRefreshMargin = std::chrono::minutes(5);
 
 Instant now() { return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()); }
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-    std::string out;
-    for (const auto& item : items) {
-        if (!out.empty()) out += separator;
-        out += item;
-    }
-    return out;
-}
 
 }  // namespace
 

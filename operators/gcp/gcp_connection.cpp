@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "engine/util/text.h"
+
 namespace mayaflow::gcp {
 namespace {
 
@@ -41,10 +43,9 @@ std::string emulator_base_url(std::string_view host) {
 }
 
 std::string GcpConnection::cache_key() const {
-    std::string scopes_text;
-    for (const auto& scope : scopes) scopes_text += scope + " ";
     return fmt::format("{}|{}|{}|{}|{}|{}", static_cast<int>(source), key ? key->client_email : "",
-                       key ? key->private_key_id : "", scopes_text, endpoints.token_uri.value_or(""), endpoints.metadata);
+                       key ? key->private_key_id : "", join(scopes, " "), endpoints.token_uri.value_or(""),
+                       endpoints.metadata);
 }
 
 Result<GcpConnection> read_gcp_connection(const Connection& connection,
