@@ -120,8 +120,11 @@ bool DagProcessor::process(const std::string& file) {
         previous_id = it->second.dag_id;
         forget_includes(file, it->second);
     }
-    // A file that fails keeps its last good DAG running, and so its dag_id too.
-    if (known.dag_id.empty()) known.dag_id = previous_id;
+    // A file that fails keeps its last good DAG running, and so its dag_id too — unless it loaded
+    // and now defines another dag_id, one that another file still holds (two files swapped by
+    // `mv`): it no longer defines the old one, so that goes to whichever file waits for it.
+    const bool defines_another = !known.waiting_for_dag_id.empty() && known.waiting_for_dag_id != previous_id;
+    if (known.dag_id.empty() && !defines_another) known.dag_id = previous_id;
     for (const auto& [include, unused] : known.includes) includers_[include].insert(file);
     watch_include_folders(known);
     if (!known.dag_id.empty()) owner_of_dag_id_[known.dag_id] = file;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -232,6 +233,47 @@ TEST_CASE("a file that is gone is reported once, and its dag_id goes to the file
     processor.scan_once();
     CHECK(sink.count("deleted") == 1);
     CHECK(sink.count("loaded") == 2);
+}
+
+TEST_CASE("files that swap their dag_ids all load, in any order of renames", "[dag_processor]") {
+    Folder folder("mayaflow-processor-swap-");
+    const std::vector<std::string> files = {"a.yaml", "b.yaml", "c.yaml"};
+    for (size_t i = 0; i < files.size(); ++i) write_file(folder.path / files[i], dag_text("dag_" + files[i].substr(0, 1)));
+    RecordingSink sink;
+    DagProcessor processor(options_for(folder.path), sink);
+    REQUIRE(processor.scan_once() == 3);
+
+    // Which file now defines which dag_id, for each shuffle.
+    std::map<std::string, std::string> expected;
+    SECTION("two files swapped with mv") {
+        fs::rename(folder.path / "a.yaml", folder.path / "tmp");
+        fs::rename(folder.path / "b.yaml", folder.path / "a.yaml");
+        fs::rename(folder.path / "tmp", folder.path / "b.yaml");
+        expected = {{"a.yaml", "dag_b"}, {"b.yaml", "dag_a"}, {"c.yaml", "dag_c"}};
+    }
+    SECTION("three files rotated") {
+        fs::rename(folder.path / "a.yaml", folder.path / "tmp");
+        fs::rename(folder.path / "c.yaml", folder.path / "a.yaml");
+        fs::rename(folder.path / "b.yaml", folder.path / "c.yaml");
+        fs::rename(folder.path / "tmp", folder.path / "b.yaml");
+        expected = {{"a.yaml", "dag_c"}, {"b.yaml", "dag_a"}, {"c.yaml", "dag_b"}};
+    }
+    SECTION("the contents swapped by editing in place") {
+        write_file(folder.path / "c.yaml", dag_text("dag_a"));
+        write_file(folder.path / "a.yaml", dag_text("dag_c"));
+        expected = {{"a.yaml", "dag_c"}, {"b.yaml", "dag_b"}, {"c.yaml", "dag_a"}};
+    }
+    processor.scan_once();
+    for (const auto& [file, dag_id] : expected) {
+        CHECK(sink.text_of("loaded", "/" + file) == dag_id);
+        // A failure on the way (the id still held) is followed by the load that settles it.
+        CHECK(processor.scan_once() == 0);
+    }
+    CHECK(sink.count("deleted") == 0);
+    // A later edit of either file loads as usual: nothing waits any more.
+    write_file(folder.path / "b.yaml", dag_text(expected["b.yaml"], "echo changed"));
+    CHECK(processor.scan_once() == 1);
+    CHECK(sink.text_of("loaded", "/b.yaml") == expected["b.yaml"]);
 }
 
 TEST_CASE("the processor follows the folder while it runs, watching or looking", "[dag_processor]") {

@@ -23,6 +23,8 @@ const char* kind_of(const YAML::Node& node) {
     }
 }
 
+std::string shown_json(const nlohmann::json& value) { return shorten_message(dump_json(value), 60); }
+
 std::string shown(const YAML::Node& node) {
     if (node.IsScalar()) return quote_for_message(node.Scalar());
     return kind_of(node);
@@ -144,6 +146,7 @@ void FieldReader::finish() {
 
 std::vector<YamlEntry> FieldReader::entries(const YAML::Node& map, const std::string& field) {
     std::vector<YamlEntry> result;
+    if (!untagged(map, field)) return result;
     if (!map.IsMap()) {
         error(map, field, fmt::format("expected a mapping of names to values, got {}", shown(map)));
         return result;
@@ -193,19 +196,58 @@ std::vector<YamlEntry> FieldReader::entries(const YAML::Node& map, const std::st
     return result;
 }
 
-std::optional<std::string> FieldReader::string(const YAML::Node& node, const std::string& field) {
+bool FieldReader::has_standard_tag(const YAML::Node& node) {
+    const std::string& tag = node.Tag();
+    if (tag.empty() || tag == "?" || tag == "!") return true;
+    // YAML's core types; !!binary, !!timestamp, !!set and the like mean nothing to mayaflow.
+    static const std::set<std::string, std::less<>> core = {"str", "int", "float", "bool", "null", "map", "seq"};
+    constexpr std::string_view kYamlTags = "tag:yaml.org,2002:";
+    return tag.starts_with(kYamlTags) && core.count(std::string_view(tag).substr(kYamlTags.size())) > 0;
+}
+
+bool FieldReader::untagged(const YAML::Node& node, const std::string& field) {
+    if (has_standard_tag(node)) return true;
+    if (node.Tag() == "!include") {
+        error(node, field,
+              fmt::format("!include cannot stand for '{}': it reads a value (a parameter, a for_each list, params, "
+                          "a description) from a file; write '{}' in the DAG file itself",
+                          field, field));
+    } else {
+        error(node, field,
+              fmt::format("unsupported tag {}: mayaflow knows !include and the standard tags", quote_name(node.Tag())));
+    }
+    return false;
+}
+
+std::optional<std::string> FieldReader::scalar_text(const YAML::Node& node, const std::string& field,
+                                                    std::string_view expected) {
+    if (node.Tag() == "!include") {
+        auto value = include_as_json(node, field, 0);
+        if (!value) return std::nullopt;
+        if (value->is_string()) return value->get<std::string>();
+        if (value->is_number() || value->is_boolean()) return value->dump();
+        error(node, field, fmt::format("expected {}, but the included file holds {}", expected, shown_json(*value)));
+        return std::nullopt;
+    }
+    if (!untagged(node, field)) return std::nullopt;
     if (!node.IsScalar()) {
-        error(node, field, fmt::format("expected a string, got {}", kind_of(node)));
+        error(node, field, fmt::format("expected {}, got {}", expected, kind_of(node)));
         return std::nullopt;
     }
     return node.Scalar();
 }
 
+std::optional<std::string> FieldReader::string(const YAML::Node& node, const std::string& field) {
+    return scalar_text(node, field, "a string");
+}
+
 std::optional<long long> FieldReader::integer(const YAML::Node& node, const std::string& field, long long min,
                                               long long max) {
+    auto text = scalar_text(node, field, "a whole number");
+    if (!text) return std::nullopt;
     long long value = 0;
-    if (!node.IsScalar() || !parse_integer(node.Scalar(), value)) {
-        error(node, field, fmt::format("expected a whole number, got {}", shown(node)));
+    if (!parse_integer(*text, value)) {
+        error(node, field, fmt::format("expected a whole number, got {}", quote_for_message(*text)));
         return std::nullopt;
     }
     if (value < min || value > max) {
@@ -216,23 +258,20 @@ std::optional<long long> FieldReader::integer(const YAML::Node& node, const std:
 }
 
 std::optional<bool> FieldReader::boolean(const YAML::Node& node, const std::string& field) {
-    if (node.IsScalar()) {
-        auto value = plain_scalar_to_json(node.Scalar());
-        if (value.is_boolean()) return value.get<bool>();
-        const auto& text = node.Scalar();
-        if (text == "yes" || text == "on") return true;
-        if (text == "no" || text == "off") return false;
-    }
-    error(node, field, fmt::format("expected true or false, got {}", shown(node)));
+    auto text = scalar_text(node, field, "true or false");
+    if (!text) return std::nullopt;
+    auto value = plain_scalar_to_json(*text);
+    if (value.is_boolean()) return value.get<bool>();
+    if (*text == "yes" || *text == "on") return true;
+    if (*text == "no" || *text == "off") return false;
+    error(node, field, fmt::format("expected true or false, got {}", quote_for_message(*text)));
     return std::nullopt;
 }
 
 std::optional<Duration> FieldReader::duration(const YAML::Node& node, const std::string& field) {
-    if (!node.IsScalar()) {
-        error(node, field, fmt::format("expected a duration such as 90s, 5m or 1h30m, got {}", kind_of(node)));
-        return std::nullopt;
-    }
-    auto parsed = parse_duration(node.Scalar());
+    auto text = scalar_text(node, field, "a duration such as 90s, 5m or 1h30m");
+    if (!text) return std::nullopt;
+    auto parsed = parse_duration(*text);
     if (!parsed) {
         error(node, field, parsed.error().message);
         return std::nullopt;
@@ -243,6 +282,20 @@ std::optional<Duration> FieldReader::duration(const YAML::Node& node, const std:
 std::optional<std::vector<std::string>> FieldReader::string_list(const YAML::Node& node,
                                                                  const std::string& field) {
     std::vector<std::string> items;
+    if (node.Tag() == "!include") {
+        auto value = include_as_json(node, field, 0);
+        if (!value) return std::nullopt;
+        if (value->is_string()) value = nlohmann::json::array({*value});
+        bool ok = value->is_array();
+        for (size_t i = 0; ok && i < value->size(); ++i) {
+            ok = (*value)[i].is_string();
+            if (ok) items.push_back((*value)[i].get<std::string>());
+        }
+        if (ok) return items;
+        error(node, field, fmt::format("expected a list of strings, but the included file holds {}", shown_json(*value)));
+        return std::nullopt;
+    }
+    if (!untagged(node, field)) return std::nullopt;
     if (node.IsNull()) return items;
     if (node.IsScalar()) {
         items.push_back(node.Scalar());
@@ -254,12 +307,12 @@ std::optional<std::vector<std::string>> FieldReader::string_list(const YAML::Nod
     }
     bool ok = true;
     for (size_t i = 0; i < node.size(); ++i) {
-        if (!node[i].IsScalar()) {
-            error(node[i], fmt::format("{}[{}]", field, i), fmt::format("expected a string, got {}", kind_of(node[i])));
+        auto item = scalar_text(node[i], fmt::format("{}[{}]", field, i), "a string");
+        if (!item) {
             ok = false;
             continue;
         }
-        items.push_back(node[i].Scalar());
+        items.push_back(std::move(*item));
     }
     if (!ok) return std::nullopt;
     return items;

@@ -78,6 +78,15 @@ class FieldReader {
     const ContentHash& included_hash() const { return includes_.hash(); }
 
     static bool is_plain(const YAML::Node& node) { return node.Tag() == "?"; }
+    // No tag, or one of YAML's own (`!!str`, a quoted scalar's `!`).
+    static bool has_standard_tag(const YAML::Node& node);
+    // True when `node` carries no tag mayaflow would have to act on; otherwise reports that a tag
+    // (`!include` included) cannot be used for `field`, which is read as structure.
+    bool untagged(const YAML::Node& node, const std::string& field);
+    // The text of a scalar field: as written, or the included file's text (or its data when that is
+    // a string, number or boolean) for `!include FILE`. Other tags and lists or mappings are errors
+    // that say `expected` was wanted.
+    std::optional<std::string> scalar_text(const YAML::Node& node, const std::string& field, std::string_view expected);
 
   private:
     // The first kMaxErrorsPerFile errors are listed; after a few times that many, there is no point

@@ -152,4 +152,43 @@ TEST_CASE("included files that are not UTF-8 are errors naming the file, line an
     check_refused(folder.load("json.yaml"), "bad.json:1:3 has byte 0xff");
 }
 
+
+TEST_CASE("!include reads any value the DAG file holds as text, and reads it from inside the folder only",
+          "[dagfile][include]") {
+    ScratchFolder folder("mayaflow-include-fields");
+    folder.write("_description.md", "Loads the **sales** tables.\n");
+    folder.write("_retries.json", "3\n");
+    folder.write("_tags.json", "[\"sales\", \"daily\"]\n");
+    folder.write("_schedule.txt", "@daily");
+    folder.write("_timeout.yaml", "1h30m\n");
+    folder.write("dag.yaml",
+                 "description: !include _description.md\n"
+                 "schedule: !include _schedule.txt\n"
+                 "tags: !include _tags.json\n"
+                 "tasks:\n  - task_id: a\n    operator: bash\n    bash_command: echo a\n"
+                 "    count: 1\n"
+                 "    retries: !include _retries.json\n"
+                 "    execution_timeout: !include _timeout.yaml\n");
+    auto result = folder.load("dag.yaml");
+    INFO(format_errors(result.errors));
+    REQUIRE(result.dag);
+    CHECK(result.dag->description == "Loads the **sales** tables.\n");
+    CHECK(result.dag->tags == std::vector<std::string>{"sales", "daily"});
+    CHECK(result.dag->tasks.at(0).retry.retries == 3);
+    CHECK(result.dag->tasks.at(0).execution_timeout == std::chrono::minutes(90));
+    CHECK(result.included_files.size() == 5);
+
+    // The same tags naming files outside the folder, or files that are not there, are load errors.
+    for (std::string field : {"description", "schedule", "owner", "dag_id", "tags"}) {
+        for (std::string target : {"/etc/hostname", "../../../../../../etc/hostname", "_missing.txt"}) {
+            folder.write("bad.yaml", field + ": !include " + target +
+                                         "\ntasks:\n  - task_id: a\n    operator: bash\n    bash_command: echo a\n");
+            INFO(field << " " << target);
+            auto bad = folder.load("bad.yaml");
+            CHECK_FALSE(bad.dag);
+            CHECK_THAT(format_errors(bad.errors), Catch::Contains(field + ": ") && Catch::Contains("include"));
+        }
+    }
+}
+
 }  // namespace mayaflow

@@ -115,6 +115,7 @@ void TaskBuilder::add_tasks(const YAML::Node& tasks, const std::string& field) {
 }
 
 void TaskBuilder::add_entries(const YAML::Node& tasks, const std::string& field, const Scope& scope) {
+    if (!reader_.untagged(tasks, field)) return;
     if (tasks.IsNull()) return;
     if (!tasks.IsSequence()) {
         reader_.error(tasks, field, "expected a list of tasks (each item starting with '- task_id: ...')");

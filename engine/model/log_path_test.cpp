@@ -15,3 +15,31 @@ TEST_CASE("every run id has a log folder of its own", "[log_path]") {
     CHECK(folders.size() == ids.size());
     CHECK(path("..").find("/../") == std::string::npos);
 }
+
+TEST_CASE("long ids get folder names a file system can hold, each its own", "[log_path]") {
+    const std::string long_id(250, 'a');
+    const std::string multibyte = [] {
+        std::string id;
+        for (int i = 0; i < 125; ++i) id += "\xc3\xa9";  // é, two bytes each
+        return id;
+    }();
+    const std::string escapes(250, '/');  // each byte becomes %2F: 750 bytes
+    std::set<std::string> names;
+    for (const std::string& id : {long_id, long_id.substr(0, 249) + "b", multibyte, escapes,
+                                  std::string(249, '/') + "%", std::string(248, 'a')}) {
+        for (const char* prefix : {"dag_id=", "run_id=", "task_id="}) {
+            const std::string name = log_folder_name(prefix, id);
+            CHECK(name.size() <= kMaxFileNameBytes);
+            CHECK(name.rfind(prefix, 0) == 0);
+            names.insert(name);
+        }
+    }
+    CHECK(names.size() == 18);
+    // A short name is left as it is; a shortened one keeps whole characters and whole escapes.
+    CHECK(log_folder_name("dag_id=", std::string(248, 'a')) == "dag_id=" + std::string(248, 'a'));
+    const std::string cut = log_folder_name("run_id=", multibyte);
+    const std::string kept = cut.substr(0, cut.find('~'));
+    CHECK((kept.size() - 7) % 2 == 0);
+    const std::string cut_escapes = log_folder_name("run_id=", escapes);
+    CHECK((cut_escapes.find('~') - 7) % 3 == 0);
+}

@@ -67,8 +67,19 @@ std::optional<std::int64_t> read_integer(std::string_view text, size_t& pos, boo
 // A value as error messages show it: quoted, and shortened when long (a pasted megabyte stays short).
 std::string quoted(std::string_view text) { return quote_for_message(text); }
 
+// The longest duration accepted. Every date mayaflow handles lies within years 1..9999, so adding
+// or subtracting 100 years (or a few multiples, as retry back-off does) never leaves the range an
+// Instant counts in microseconds; no real timeout, delay or interval is longer.
+constexpr std::int64_t kLongestDuration = std::int64_t{36'500} * 86400 * kSecond;
+
 Error too_large(std::string_view raw) {
-    return make_error("invalid duration {}: it is too large (the limit is about 292,000 years)", quoted(raw));
+    return make_error("invalid duration {}: it is too large (the limit is 36500d, about 100 years)",
+                      quoted(raw));
+}
+
+Result<Duration> within_limit(std::string_view raw, std::int64_t total) {
+    if (total > kLongestDuration) return too_large(raw);
+    return Duration{total};
 }
 
 Result<Duration> parse_iso8601_duration(std::string_view raw, std::string_view text) {
@@ -144,7 +155,7 @@ Result<Duration> parse_iso8601_duration(std::string_view raw, std::string_view t
         any = true;
     }
     if (!any) return syntax_error();
-    return Duration{total};
+    return within_limit(raw, total);
 }
 
 }  // namespace
@@ -179,7 +190,7 @@ Result<Duration> parse_duration(std::string_view raw) {
         if (unit_name.empty()) {
             if (next_unit == 0 && pos == text.size()) {  // the whole text is one number: seconds
                 if (!accumulate(total, *count, kSecond)) return too_large(raw);
-                return Duration{total};
+                return within_limit(raw, total);
             }
             return make_error("invalid duration {}: \"{}\" needs a unit; {}", quoted(raw), *count,
                               kAcceptedForms);
@@ -204,7 +215,7 @@ Result<Duration> parse_duration(std::string_view raw) {
         if (!accumulate(total, *count, kUnits[index].micros)) return too_large(raw);
         while (pos < text.size() && text[pos] == ' ') ++pos;
     }
-    return Duration{total};
+    return within_limit(raw, total);
 }
 
 std::string format_duration(Duration duration) {
