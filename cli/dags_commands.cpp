@@ -11,6 +11,7 @@
 #include "engine/dagfile/dag_loader.h"
 #include "engine/time/iso8601.h"
 #include "engine/time/timetable.h"
+#include "engine/util/utf8.h"
 #include "operators/operator_registry.h"
 
 namespace mayaflow::cli {
@@ -83,12 +84,32 @@ void validate(const std::vector<std::string>& paths, const std::optional<std::st
     size_t failed = 0;
     for (const auto& path : paths) {
         std::vector<std::filesystem::path> targets;
-        if (std::filesystem::is_directory(path)) {
-            targets = list_dag_files(path);
-        } else if (std::filesystem::exists(path)) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec)) {
+            auto listing = list_dag_folder(path);
+            if (!listing) {
+                std::cerr << escape_invalid_utf8(path) << ": " << listing.error().message << "\n";
+                ++files;
+                ++failed;
+                continue;
+            }
+            for (const auto& problem : listing->problems) std::cerr << "error: " << problem << "\n";
+            for (const auto& skipped : listing->skipped) std::cerr << "warning: " << skipped << "\n";
+            failed += listing->problems.size();
+            files += listing->problems.size();
+            if (listing->files.empty() && listing->problems.empty()) {
+                std::cerr << fmt::format("{}: no DAG files in this folder (DAG files end in .yaml or .yml; names "
+                                         "starting with '_' or '.' and those in .mayaflowignore are skipped)\n",
+                                         escape_invalid_utf8(path));
+                ++files;
+                ++failed;
+            }
+            targets = std::move(listing->files);
+        } else if (std::filesystem::exists(path, ec)) {
             targets.push_back(path);
         } else {
-            std::cerr << path << ": no such file or folder\n";
+            std::cerr << escape_invalid_utf8(path) << ": no such file or folder\n";
+            ++files;
             ++failed;
             continue;
         }

@@ -7,6 +7,43 @@
 
 #include "cli/cli_support.h"
 #include "engine/exec/task_supervisor.h"
+#include "engine/util/text.h"
+#include "engine/util/utf8.h"
+
+namespace {
+
+// A word where a command is expected that names none (`mayaflow dags lsit`): CLI11 would only say
+// "A subcommand is required". Says which word, and the command it probably meant. Returns false
+// when the words name commands (options and arguments are CLI11's to check).
+bool report_unknown_command(CLI::App& app, int argc, char** argv) {
+    CLI::App* current = &app;
+    std::string path = "mayaflow";
+    for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word.empty() || word.front() == '-') return false;
+        auto subcommands = current->get_subcommands([](CLI::App*) { return true; });
+        if (subcommands.empty()) return false;
+        CLI::App* next = nullptr;
+        std::vector<std::string> names;
+        for (CLI::App* sub : subcommands) {
+            names.push_back(sub->get_name());
+            if (sub->check_name(word)) next = sub;
+        }
+        if (next) {
+            current = next;
+            path += " " + word;
+            continue;
+        }
+        const std::string suggestion = mayaflow::closest_match(word, names);
+        std::cerr << "error: " << path << " has no command '" << mayaflow::escape_invalid_utf8(word) << "'";
+        if (!suggestion.empty()) std::cerr << "; did you mean '" << path << " " << suggestion << "'?";
+        std::cerr << " (`" << path << " --help` lists them)\n";
+        return true;
+    }
+    return false;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     // The daemon's task supervisor (engine/exec/task_supervisor.h), started by the daemon itself.
@@ -24,6 +61,7 @@ int main(int argc, char** argv) {
     mayaflow::cli::register_pool_commands(app);
     mayaflow::cli::register_connections_commands(app);  // and rotate-secret-key
     mayaflow::cli::register_variables_commands(app);
+    if (report_unknown_command(app, argc, argv)) return 2;
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -241,6 +241,12 @@ size_t DagProcessor::full_scan() {
         return 0;
     }
     folder_lost_ = false;
+    // Said once each, not at every look: a FIFO named like a DAG file stays one.
+    std::set<std::string> skipped(listing->skipped.begin(), listing->skipped.end());
+    for (const auto& text : skipped) {
+        if (!skipped_said_.count(text)) spdlog::warn("{}", text);
+    }
+    skipped_said_ = std::move(skipped);
     std::set<std::string> listed;
     for (const auto& file : listing->files) listed.insert(file.string());
     auto under_unreadable_folder = [&](const std::string& file) {

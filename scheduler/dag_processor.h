@@ -137,6 +137,7 @@ class DagProcessor {
     std::map<std::string, std::set<std::string>> includers_;  // included file -> the DAG files that include it
     std::map<std::string, std::string> owner_of_dag_id_;      // dag_id -> the file that defines it
     std::set<std::string> pending_;                           // files to parse again, whatever their stamps
+    std::set<std::string> skipped_said_;  // entries the last full look skipped, already logged
     std::string problem_;                                     // the last problem logged; "" when none
 
     std::unique_ptr<FolderWatch> watch_;  // null: looking every scan interval

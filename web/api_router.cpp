@@ -3,9 +3,12 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <fmt/format.h>
+
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "engine/time/iso8601.h"
+#include "engine/util/text.h"
 #include "web/health_answer.h"
 #include "engine/util/utf8.h"
 #include "web/ui_page.h"
@@ -56,17 +59,18 @@ std::optional<Page> read_page(const std::map<std::string, std::string>& query, H
     for (const auto& [name, field] : {std::pair{"limit", &page.limit}, std::pair{"offset", &page.offset}}) {
         auto it = query.find(name);
         if (it == query.end()) continue;
-        try {
-            size_t used = 0;
-            long long value = std::stoll(it->second, &used);
-            if (used != it->second.size() || value < 0 || value > 1'000'000) throw std::out_of_range(name);
-            *field = static_cast<size_t>(value);
-        } catch (const std::exception&) {
+        // Digits only: no sign, no spaces, no hex (std::stoll took "+5" and " 5").
+        const std::string& text = it->second;
+        long long value = -1;
+        auto [end, failure] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || text.front() == '-' || failure != std::errc() || end != text.data() + text.size() ||
+            value > 1'000'000) {
             error = problem(400, "Bad Request",
-                            fmt::format("query parameter '{}' must be a whole number from 0 to 1000000, got '{}'", name,
-                                        escape_invalid_utf8(it->second)));
+                            fmt::format("query parameter '{}' must be a whole number from 0 to 1000000, got {}", name,
+                                        quote_for_message(text)));
             return std::nullopt;
         }
+        *field = static_cast<size_t>(value);
     }
     return page;
 }

@@ -110,6 +110,24 @@ TEST_CASE("a path or query that is not UTF-8 once decoded is refused with proble
     CHECK_THAT(nlohmann::json::parse(query.body)["detail"].get<std::string>(), Catch::Contains("\\xff"));
 }
 
+TEST_CASE("limit and offset are plain digits from 0 to 1000000", "[web]") {
+    RouterFixture fixture;
+    for (const std::string value : {"%2B5", "+5", "%205", "5%20", "0x10", "-0", "-1", "1e3", "", "1000001", "5.0",
+                                    "99999999999999999999999"}) {
+        for (const std::string name : {"limit", "offset"}) {
+            INFO(name << "=" << value);
+            auto response = fixture.call("GET", "/api/v1/dags?" + name + "=" + value);
+            check_problem(response, 400, "Bad Request");
+            CHECK_THAT(nlohmann::json::parse(response.body)["detail"].get<std::string>(),
+                       Catch::Contains("must be a whole number from 0 to 1000000"));
+        }
+    }
+    for (const std::string value : {"0", "5", "1000000", "007"}) {
+        INFO(value);
+        CHECK(fixture.call("GET", "/api/v1/dags?limit=" + value + "&offset=" + value).status == 200);
+    }
+}
+
 TEST_CASE("health says whether the DAG folder is still loading", "[web]") {
     RouterFixture fixture;
     auto plain = nlohmann::json::parse(fixture.call("GET", "/health").body);

@@ -121,7 +121,34 @@ class Session : public std::enable_shared_from_this<Session> {
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
         parser_->body_limit(options_.max_body_bytes);
+        // The request line and headers first, within the shorter header timeout: a client that
+        // trickles its headers (slowloris) holds a connection for seconds, not half a minute.
+        stream_.expires_after(options_.header_timeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+    }
+
+    void on_header(beast::error_code ec) {
+        if (ec) return on_read(ec);
         stream_.expires_after(options_.request_timeout);
+        if (parser_->is_done()) return on_read(ec);
+        const auto& message = parser_->get();
+        if (message.version() >= 11 && beast::iequals(message[http::field::expect], "100-continue")) {
+            // The client waits for a word before it sends its body: refuse one over the limit now
+            // (it is never sent), else say "go on" (curl would otherwise wait a second for nothing).
+            if (auto length = parser_->content_length(); length && *length > options_.max_body_bytes) {
+                return on_read(http::error::body_limit);
+            }
+            auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            return http::async_write(stream_, *go_on, [self = shared_from_this(), go_on](beast::error_code ec, size_t) {
+                if (ec) return self->close();
+                self->read_body();
+            });
+        }
+        read_body();
+    }
+
+    void read_body() {
         http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
     }

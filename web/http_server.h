@@ -28,7 +28,9 @@ struct HttpServerOptions {
     int max_connections = 512;
     // How long a connection may wait for its next request (or its first one) before it is closed.
     Duration keep_alive_timeout = std::chrono::seconds(5);
-    // How long reading one request, once it started, and writing its answer may take.
+    // How long the request line and headers may take to arrive, once the first byte has.
+    Duration header_timeout = std::chrono::seconds(10);
+    // How long reading one request's body and writing its answer may take.
     Duration request_timeout = std::chrono::seconds(30);
 };
 

@@ -207,6 +207,26 @@ TEST_CASE("idle connections are closed after the keep-alive timeout", "[web][htt
     CHECK(after_a_request.closed_by_server());
 }
 
+TEST_CASE("a client that trickles its headers is closed after the header timeout", "[web][http]") {
+    HttpServer server(HttpServerOptions{.host = "127.0.0.1", .port = 0, .header_timeout = 300ms}, hello);
+    auto port = server.start();
+    REQUIRE(port);
+    // One header line every 100 ms: each byte arrives in time, the headers as a whole do not.
+    Client slow(*port);
+    slow.send("GET / HTTP/1.1\r\n");
+    for (int i = 0; i < 10; ++i) {
+        std::this_thread::sleep_for(100ms);
+        slow.send("X-Slow-" + std::to_string(i) + ": v\r\n");
+    }
+    CHECK(slow.closed_by_server());
+    // A client that sends its request at once is served as before.
+    Client quick(*port);
+    quick.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto answer = quick.answer();
+    REQUIRE(answer);
+    CHECK(answer->body == "hello world");
+}
+
 TEST_CASE("at the connection cap the idle connections are closed, oldest first, and requests go on", "[web][http]") {
     HttpServer server(HttpServerOptions{.host = "127.0.0.1", .port = 0, .max_connections = 4, .keep_alive_timeout = 60s},
                       hello);

@@ -78,6 +78,21 @@ bool DagFileRules::is_dag_file(std::string_view relative) const {
     return has_dag_file_extension(relative) && !has_hidden_or_shared_part(relative) && !ignored(relative);
 }
 
+namespace {
+
+std::string describe_type(fs::file_type type) {
+    switch (type) {
+        case fs::file_type::fifo: return "a FIFO";
+        case fs::file_type::socket: return "a socket";
+        case fs::file_type::block:
+        case fs::file_type::character: return "a device";
+        case fs::file_type::not_found: return "a link to nothing";
+        default: return "neither a file nor a folder";
+    }
+}
+
+}  // namespace
+
 Result<DagFolderListing> list_dag_folder(const fs::path& folder, const DagFileRules& rules, const fs::path& subfolder,
                                          const std::function<void(const fs::path&)>& before_reading) {
     const fs::path& start = subfolder.empty() ? folder : subfolder;
@@ -113,7 +128,12 @@ Result<DagFolderListing> list_dag_folder(const fs::path& folder, const DagFileRu
             }
             if (!rules.is_dag_file(entry_relative)) continue;
             if (type == fs::file_type::symlink) type = it->status(type_ec).type();  // a link to a file counts
-            if (type == fs::file_type::regular) files.push_back(path);
+            if (type == fs::file_type::regular) {
+                files.push_back(path);
+            } else {
+                listing.skipped.push_back(fmt::format("{} is {}, not a file: it is not read",
+                                                      escape_invalid_utf8(path.string()), describe_type(type)));
+            }
         }
         if (ec) {
             if (is_start) {

@@ -41,6 +41,8 @@ struct DagFolderListing {
     // Subfolders that could not be read (their files are neither listed nor gone), and why.
     std::vector<std::filesystem::path> unreadable;
     std::vector<std::string> problems;
+    // Entries named like DAG files that are no files (a FIFO, a device, a link to nothing), and why.
+    std::vector<std::string> skipped;
 };
 
 // Lists the DAG files below `folder`, or only those below `subfolder` (a folder inside it). An error

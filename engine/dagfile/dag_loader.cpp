@@ -1,6 +1,7 @@
 #include "engine/dagfile/dag_loader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <new>
@@ -68,11 +69,27 @@ class DagFileParser {
         }
         YAML::Node root;
         try {
-            root = YAML::Load(std::string(text));
+            std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+            if (documents.size() > 1) {
+                // A second document would be ignored without a word; say so instead.
+                const YAML::Mark mark = documents[1].Mark();
+                reader_.error(SourceLocation{file_.string(), mark.line >= 0 ? mark.line + 1 : 0,
+                                             mark.column >= 0 ? mark.column + 1 : 0},
+                              "",
+                              fmt::format("the file holds {} YAML documents (separated by '---'); a DAG file holds "
+                                          "one DAG: put each DAG in a file of its own",
+                                          documents.size()));
+                return;
+            }
+            if (!documents.empty()) root = documents.front();
+        } catch (const YAML::DeepRecursion& e) {
+            reader_.error(mark_of(e), "",
+                          fmt::format("the YAML is nested too deeply to read (more than 2000 levels of lists and "
+                                      "mappings); flatten it — values may nest at most {} levels",
+                                      kMaxValueDepth));
+            return;
         } catch (const YAML::Exception& e) {
-            SourceLocation where{file_.string(), e.mark.line >= 0 ? e.mark.line + 1 : 0,
-                                 e.mark.column >= 0 ? e.mark.column + 1 : 0};
-            reader_.error(where, "", "YAML syntax error: " + e.msg);
+            reader_.error(mark_of(e), "", "YAML syntax error: " + e.msg);
             return;
         }
         if (!root.IsMap()) {
@@ -92,6 +109,11 @@ class DagFileParser {
         dag.source_hash = hash.hex();
         dag.index_tasks();
         result_.dag = std::move(dag);
+    }
+
+    SourceLocation mark_of(const YAML::Exception& e) const {
+        return SourceLocation{file_.string(), e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                              e.mark.column >= 0 ? e.mark.column + 1 : 0};
     }
 
     void read_fields(const YAML::Node& root, Dag& dag) {

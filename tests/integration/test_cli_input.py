@@ -34,6 +34,45 @@ class UsageErrorsTest(unittest.TestCase):
                 self.assertEqual(result.returncode, 2, (args, result.stderr))
                 self.assertTrue(result.stderr.strip(), args)
 
+    def test_unknown_commands_name_the_word_and_a_likely_one(self):
+        cases = [
+            ((b"dags", b"lsit"), b"mayaflow dags has no command 'lsit'; did you mean 'mayaflow dags list'?"),
+            ((b"dgas", b"list"), b"mayaflow has no command 'dgas'; did you mean 'mayaflow dags'?"),
+            ((b"connections", b"ad", b"x"), b"did you mean 'mayaflow connections add'?"),
+            ((b"variables", b"gett"), b"did you mean 'mayaflow variables get'?"),
+            ((b"zzzzzzzz",), b"mayaflow has no command 'zzzzzzzz' (`mayaflow --help` lists them)"),
+            ((b"dags", b"\xff\xfe"), b"has no command '\\xff\\xfe'"),
+        ]
+        for args, expected in cases:
+            with self.subTest(args=args):
+                result = run(*args)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn(expected, result.stderr)
+
+    def test_validate_fails_on_paths_without_dag_files(self):
+        folder = tempfile.mkdtemp(prefix="mayaflow-validate-")
+        empty = os.path.join(folder, "empty")
+        os.mkdir(empty)
+        result = run("dags", "validate", empty)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(b"no DAG files in this folder", result.stderr)
+        result = run("dags", "validate", os.path.join(folder, "missing.yaml"))
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(b"no such file or folder", result.stderr)
+        self.assertIn(b"1 of 1 DAG file failed", result.stderr)
+        # A FIFO or a dangling link named like a DAG file is a warning, and never blocks the read.
+        with_odd = os.path.join(folder, "odd")
+        os.mkdir(with_odd)
+        os.mkfifo(os.path.join(with_odd, "pipe.yaml"))
+        os.symlink("/nonexistent/target.yaml", os.path.join(with_odd, "dangling.yaml"))
+        with open(os.path.join(with_odd, "good.yaml"), "w") as f:
+            f.write("tasks:\n  - task_id: a\n    operator: empty\n")
+        result = run("dags", "validate", with_odd)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(b"pipe.yaml is a FIFO, not a file", result.stderr)
+        self.assertIn(b"dangling.yaml is a link to nothing", result.stderr)
+        self.assertIn(b"good.yaml: ok", result.stdout)
+
     def test_help_and_version_exit_zero(self):
         self.assertEqual(run("--help").returncode, 0)
         self.assertEqual(run("--version").returncode, 0)

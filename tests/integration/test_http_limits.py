@@ -120,6 +120,39 @@ class HttpProtocolTest(unittest.TestCase):
                 c.close()
         self.assertEqual(self.daemon.http("/health")[0], 200)
 
+    def test_expect_100_continue(self):
+        # Within the limit: "100 Continue" first, then the body is read and the request answered.
+        for path, body in [("/api/v1/dags", b"{}"), ("/api/v1/nothing", b"x" * 1000)]:
+            c = Connection(self.daemon.port)
+            try:
+                c.send(request(path, "POST", b"Expect: 100-continue\r\nContent-Length: %d\r\n" % len(body)))
+                status, _, _ = c.answer(head_request=True)
+                self.assertEqual(status, 100, path)
+                c.send(body)
+                status, _, _ = c.answer()
+                self.assertIn(status, (404, 405), path)
+                c.send(request("/api/v1/version"))  # the connection goes on
+                self.assertEqual(c.answer()[0], 200)
+            finally:
+                c.close()
+        # Over the limit: 413 at once, and the body is never needed.
+        for expect in [b"100-continue", b"100-Continue"]:
+            c = Connection(self.daemon.port)
+            try:
+                c.send(request("/api/v1/dags", "POST", b"Expect: " + expect + b"\r\nContent-Length: 99999999\r\n"))
+                status, _, body = c.answer()
+                self.assertEqual(status, 413)
+                self.assertEqual(json.loads(body)["title"], "Payload Too Large")
+            finally:
+                c.close()
+        # HTTP/1.0 knows no 100 Continue: the body is read as it comes.
+        c = Connection(self.daemon.port)
+        try:
+            c.send(b"POST /api/v1/dags HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}")
+            self.assertEqual(c.answer()[0], 405)
+        finally:
+            c.close()
+
 
 def low_descriptor_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
