@@ -153,10 +153,13 @@ std::optional<nlohmann::json> send_command(const std::string& kind, const nlohma
         throw CommandFailed{fmt::format("the value of {} is not UTF-8 text; names, ids and conf must be UTF-8", *field), 2};
     }
     auto settings = settings_or_fail();
+    // Asked before the store is open: is_held opens and closes the database file, which would drop
+    // the POSIX locks SQLite holds on it in this process.
+    const bool scheduler_running = FileLock::is_held(settings.database);
     auto store = open_store_or_fail(settings, false);
     auto id = store->enqueue_command(kind, payload);
     if (!id) throw CommandFailed{id.error().message};
-    if (!FileLock::is_held(settings.database)) {
+    if (!scheduler_running) {
         std::cerr << "note: no scheduler is running on " << settings.database.string()
                   << "; the command waits and runs when `mayaflow scheduler` or `mayaflow standalone` starts\n";
         return std::nullopt;

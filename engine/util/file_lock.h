@@ -12,7 +12,8 @@ class FileLock {
   public:
     // Takes the lock without waiting; nullopt when another process holds it.
     static std::optional<FileLock> try_acquire(const std::filesystem::path& path);
-    // Whether some process holds the lock on `path` now.
+    // Whether some process holds the lock on `path` now. Opens and closes the file: call it before
+    // this process opens the file with SQLite (closing a descriptor drops the process's POSIX locks).
     static bool is_held(const std::filesystem::path& path);
 
     FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }

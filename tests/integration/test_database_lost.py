@@ -75,6 +75,27 @@ class DatabaseLockTest(unittest.TestCase):
         self.assertNotEqual(code, 0)
         self.assertIn("was replaced by another file", self.daemon.read_log())
 
+    def test_deleted_write_ahead_log_stops_the_daemon_and_keeps_its_commits(self):
+        self.daemon.write_dag("manual.yaml", "dag_id: manual\ntasks:\n  - task_id: a\n    operator: empty\n")
+        wait_for(lambda: "manual" in self.daemon.dag_ids(), timeout=30)
+        # A run triggered just before: it is in the -wal file the daemon still has open.
+        result = self.daemon.cli("dags", "trigger", "manual", "-r", "before_the_wal_went")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        os.remove(self.database + "-wal")
+        code = self.wait_for_exit()
+        self.assertNotEqual(code, 0)
+        self.assertIn("-wal file", self.daemon.read_log())
+        # Stopping, the daemon wrote its changes into the database file: nothing committed is lost.
+        listed = self.daemon.cli("dags", "list-runs", "manual")
+        self.assertIn("before_the_wal_went", listed.stdout, listed.stderr)
+
+    def test_truncated_database_stops_the_daemon(self):
+        with open(self.database, "r+b") as f:
+            f.truncate(0)
+        code = self.wait_for_exit()
+        self.assertNotEqual(code, 0)
+        self.assertIn("truncated or written over", self.daemon.read_log())
+
 
 if __name__ == "__main__":
     unittest.main()
