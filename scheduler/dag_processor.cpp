@@ -36,6 +36,25 @@ std::string shown(const std::string& path) { return escape_invalid_utf8(path); }
 // The ways open() fails for a moment, through no fault of the file: try again later.
 bool is_transient(int error) { return error == EMFILE || error == ENFILE || error == ENOMEM || error == EINTR; }
 
+// The files a link at `file` leads through, up to the file it ends at; none when it is no link.
+// Links to links are followed, at most 8 deep.
+std::vector<std::string> link_targets(const std::string& file) {
+    std::vector<std::string> targets;
+    std::error_code ec;
+    fs::path at = file;
+    for (int hops = 0; hops < 8 && fs::is_symlink(at, ec); ++hops) {
+        fs::path next = fs::read_symlink(at, ec);
+        if (ec) break;
+        at = next.is_absolute() ? next : at.parent_path() / next;
+        targets.push_back(at.lexically_normal().string());
+    }
+    if (!targets.empty()) {
+        fs::path canonical = fs::weakly_canonical(file, ec);
+        if (!ec && canonical.string() != targets.back()) targets.push_back(canonical.string());
+    }
+    return targets;
+}
+
 }  // namespace
 
 DagProcessor::DagProcessor(DagProcessorOptions options, DagFileSink& sink)
@@ -155,6 +174,9 @@ void DagProcessor::parse_and_report(const std::string& file, KnownFile& known) {
     DagLoadResult result = load_dag_file(file, DagLoadOptions{options_.operators, options_.dags_folder});
     // Remembered even when the file failed: editing an include is then what parses it again.
     for (const auto& include : result.included_files) known.includes[include] = stamp_of(include);
+    // A DAG file that is a link: the file it points to is watched as an include is, so that editing
+    // it (often outside the DAG folder) is seen at once rather than at the next full look.
+    for (const auto& target : link_targets(file)) known.includes[target] = stamp_of(target);
     if (result.dag) {
         auto owner = owner_of_dag_id_.find(result.dag->dag_id);
         if (owner != owner_of_dag_id_.end() && owner->second != file) {

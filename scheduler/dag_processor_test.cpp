@@ -314,6 +314,42 @@ TEST_CASE("the processor follows the folder while it runs, watching or looking",
     processor.stop();
 }
 
+TEST_CASE("a DAG file that is a link is reloaded as soon as the file it points to changes", "[dag_processor]") {
+    Folder folder("mayaflow-processor-link-");
+    Folder releases("mayaflow-processor-link-releases-");
+    write_file(releases.path / "v1" / "sales.yaml", dag_text("sales", "echo one"));
+    write_file(releases.path / "v1" / "inside.yaml", dag_text("inside", "echo one"));
+    fs::create_symlink(releases.path / "v1" / "sales.yaml", folder.path / "sales.yaml");  // absolute
+    write_file(folder.path / "_real" / "hop.yaml", dag_text("hop", "echo one"));
+    fs::create_symlink("_real/hop.yaml", folder.path / "_link_to_hop.yaml");              // relative, via a link
+    fs::create_symlink("_link_to_hop.yaml", folder.path / "hop.yaml");
+    auto options = options_for(folder.path, true);
+    options.full_scan_interval = std::chrono::hours(1);  // only the watch can see the change in time
+    RecordingSink sink;
+    DagProcessor processor(options, sink);
+    processor.start();
+    REQUIRE(sink.wait_until([&] { return !processor.status().loading; }));
+    REQUIRE(processor.status().watching);
+    CHECK(sink.count("loaded", "/sales.yaml") == 1);
+    CHECK(sink.count("loaded", "/hop.yaml") == 1);
+
+    // Edited in place, as an editor on the release folder would.
+    std::ofstream(releases.path / "v1" / "sales.yaml") << dag_text("sales", "echo two");
+    CHECK(sink.wait_until([&] { return sink.count("loaded", "/sales.yaml") == 2; }));
+    write_file(folder.path / "_real" / "hop.yaml", dag_text("hop", "echo two"));
+    CHECK(sink.wait_until([&] { return sink.count("loaded", "/hop.yaml") == 2; }));
+    // The link switched to another file: an event in the DAG folder itself.
+    write_file(releases.path / "v2" / "sales.yaml", dag_text("sales", "echo three"));
+    fs::create_symlink(releases.path / "v2" / "sales.yaml", folder.path / ".next");
+    fs::rename(folder.path / ".next", folder.path / "sales.yaml");
+    CHECK(sink.wait_until([&] { return sink.count("loaded", "/sales.yaml") == 3; }));
+    // ...and its new target is the one followed from then on.
+    std::ofstream(releases.path / "v2" / "sales.yaml") << dag_text("sales", "echo four");
+    CHECK(sink.wait_until([&] { return sink.count("loaded", "/sales.yaml") == 4; }));
+    CHECK(sink.count("failed") == 0);
+    processor.stop();
+}
+
 TEST_CASE("a file the store remembers that is not there any more is reported gone", "[dag_processor]") {
     Folder folder("mayaflow-processor-remembered-");
     write_file(folder.path / "kept.yaml", dag_text());
