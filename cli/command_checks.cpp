@@ -4,6 +4,7 @@
 
 #include "cli/cli_support.h"
 #include "engine/time/iso8601.h"
+#include "engine/util/utf8.h"
 #include "scheduler/dag_activity.h"
 
 namespace mayaflow::cli {
@@ -14,7 +15,7 @@ std::unique_ptr<SqliteStore> open_existing_store(const std::string& dag_id) {
     if (!std::filesystem::exists(settings.database)) {
         throw CommandFailed{fmt::format("no DAG '{}': no scheduler has loaded a DAG folder into {} yet; start "
                                         "`mayaflow scheduler` or `mayaflow standalone` first",
-                                        dag_id, settings.database.string())};
+                                        escape_invalid_utf8(dag_id), settings.database.string())};
     }
     return open_store_or_fail(settings, true);
 }
@@ -34,7 +35,7 @@ void require_known_dag(const std::string& dag_id) {
     if (!*record) {
         throw CommandFailed{fmt::format("no DAG '{}' in the database; `mayaflow dags list` shows the DAGs the "
                                         "scheduler has loaded",
-                                        dag_id)};
+                                        escape_invalid_utf8(dag_id))};
     }
 }
 

@@ -12,6 +12,7 @@
 #include "cli/command_checks.h"
 #include "engine/model/log_path.h"
 #include "engine/model/run_id.h"
+#include "engine/util/utf8.h"
 #include "engine/time/iso8601.h"
 
 namespace mayaflow::cli {
@@ -57,6 +58,21 @@ DagRunRow find_run_or_fail(SqliteStore& store, const std::string& dag_id, const 
     return std::move(**run);
 }
 
+// --conf: a JSON object in UTF-8 text; a usage error (exit 2) that says what is wrong otherwise.
+nlohmann::json read_conf_option(const std::string& text) {
+    if (auto bad = first_invalid_utf8(text)) {
+        throw CommandFailed{fmt::format("--conf is not UTF-8 text (byte 0x{:02x} at offset {}); conf must be a JSON "
+                                        "object in UTF-8",
+                                        static_cast<unsigned char>(text[*bad]), *bad),
+                            2};
+    }
+    auto conf = nlohmann::json::parse(text, nullptr, false);
+    if (!conf.is_object()) {
+        throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'", 2};
+    }
+    return conf;
+}
+
 }  // namespace
 
 void register_run_commands(CLI::App& app) {
@@ -71,13 +87,9 @@ void register_run_commands(CLI::App& app) {
     trigger->add_option("-l,--logical-date", trigger_date, "The run's logical date (default: now; without an offset: in the DAG's time zone)");
     trigger->add_option("-r,--run-id", trigger_run_id, "The run's id (default: manual__<logical date>)");
     trigger->callback([] {
-        require_dag_takes_runs(trigger_dag);
         nlohmann::json payload = {{"dag_id", trigger_dag}};
-        if (trigger_conf) {
-            auto conf = nlohmann::json::parse(*trigger_conf, nullptr, false);
-            if (!conf.is_object()) throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'"};
-            payload["conf"] = conf;
-        }
+        if (trigger_conf) payload["conf"] = read_conf_option(*trigger_conf);
+        require_dag_takes_runs(trigger_dag);
         if (trigger_date) {
             TimeZone zone = recorded_time_zone(trigger_dag);
             Instant date = read_cli_date(*trigger_date, "--logical-date", zone);

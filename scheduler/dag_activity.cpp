@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/util/utf8.h"
+
 namespace mayaflow {
 
 std::string renamed_dag_reason(const std::string& fileloc, const std::string& new_dag_id) {
@@ -13,7 +15,7 @@ Status check_dag_takes_runs(Store& store, const std::string& dag_id) {
     if (!record) return record.error();
     if (!*record) {
         return make_error("no DAG with dag_id '{}'; `mayaflow dags list` shows the DAGs the scheduler has loaded",
-                          dag_id);
+                          escape_invalid_utf8(dag_id));
     }
     if ((*record)->is_active) return Status::success();
     const std::string& fileloc = (*record)->fileloc;

@@ -124,6 +124,16 @@ class NotUtf8Test(unittest.TestCase):
                 self.assertNotIn(b"json.exception", result.stderr)
                 self.assertNotIn(b"[json", result.stderr)
                 self.assertIn(b"error:", result.stderr)
+                # Whatever is shown of the bad bytes is escaped: the message itself is UTF-8.
+                result.stderr.decode("utf-8")
+
+    def test_conf_that_is_not_utf8_says_where(self):
+        for conf, offset in [(b'{"k": "\xe9"}', 7), (b"\xff", 0), (b'{"a": 1, "\xc3": 2}', 10)]:
+            with self.subTest(conf=conf):
+                result = run("dags", "trigger", "nosuch", "-c", conf)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn(b"--conf is not UTF-8 text (byte 0x%02x at offset %d)" % (conf[offset], offset),
+                              result.stderr)
 
 
 class TriggerAndTestAgreeTest(unittest.TestCase):
