@@ -164,6 +164,9 @@ class DagFileParser {
                             if (auto warning = cron_day_fields_warning(schedule->cron())) {
                                 reader_.warn(reader_.where(*n), "schedule", *warning);
                             }
+                            if (auto warning = cron_step_warning(schedule->cron().text())) {
+                                reader_.warn(reader_.where(*n), "schedule", *warning);
+                            }
                         }
                     } else {
                         reader_.error(*n, "schedule", schedule.error().message);

@@ -179,19 +179,18 @@ class FieldParser {
         if (const size_t slash = item.find('/'); slash != std::string_view::npos) {
             base = item.substr(0, slash);
             const std::string_view step_text = item.substr(slash + 1);
-            const bool numeric = !step_text.empty() && step_text.size() <= 4 &&
+            const bool numeric = !step_text.empty() &&
                                  std::all_of(step_text.begin(), step_text.end(), [](char c) {
                                      return std::isdigit(static_cast<unsigned char>(c));
                                  });
             if (!numeric) return fail_at(item, "needs a whole number after /");
-            step = std::stoi(std::string(step_text));
-            const int max_step = spec_.max - spec_.min;
-            if (*step < 1 || *step > max_step) {
-                return fail_at(item,
-                               fmt::format("has step {}, which is outside 1-{}; for a fixed interval "
-                                           "that cron cannot express use a duration schedule such as 90m",
-                                           *step, max_step));
-            }
+            // Any step from 1 up, as croniter takes it: one beyond the field's range (`*/90`) keeps
+            // the first value only (cron_step_warning says so). Counted up to 1000: larger ones mean
+            // the same, and a pasted megabyte of digits cannot overflow.
+            int parsed_step = 0;
+            for (char c : step_text) parsed_step = std::min(parsed_step * 10 + (c - '0'), 1000);
+            step = parsed_step;
+            if (*step < 1) return fail_at(item, "has step 0; a step must be 1 or more (*/1 is every value)");
         }
         int low = spec_.min;
         int high = spec_.max;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/time/civil_time.h"
+#include "engine/util/text.h"
 
 namespace mayaflow {
 
@@ -338,6 +339,57 @@ std::optional<std::string> cron_day_fields_warning(const CronExpression& cron) {
     }
     return fmt::format("Airflow runs '{}' {}{}; {} {}. mayaflow follows Airflow.", cron.text(), airflow_words,
                        why, crontab, classic_words);
+}
+
+std::optional<std::string> cron_step_warning(std::string_view expression) {
+    if (!CronExpression::parse(expression).ok()) return std::nullopt;
+    struct Field {
+        const char* name;
+        int first;
+        int last;
+        const char* unit;             // of the step, in words
+        const char* duration_suffix;  // of a duration schedule with that step; "" when none has one
+    };
+    static constexpr Field kFields[] = {{"minute", 0, 59, "minutes", "m"},
+                                        {"hour", 0, 23, "hours", "h"},
+                                        {"day-of-month", 1, 31, "days", "d"},
+                                        {"month", 1, 12, "months", ""},
+                                        {"day-of-week", 0, 6, "weekdays", ""}};
+    size_t field = 0;
+    size_t at = 0;
+    while (field < std::size(kFields)) {
+        while (at < expression.size() && std::isspace(static_cast<unsigned char>(expression[at]))) ++at;
+        if (at == expression.size()) break;
+        size_t end = at;
+        while (end < expression.size() && !std::isspace(static_cast<unsigned char>(expression[end]))) ++end;
+        const std::string_view text = expression.substr(at, end - at);
+        at = end;
+        const Field& spec = kFields[field++];
+        for (size_t item_start = 0; item_start <= text.size();) {
+            size_t comma = text.find(',', item_start);
+            if (comma == std::string_view::npos) comma = text.size();
+            const std::string_view item = text.substr(item_start, comma - item_start);
+            item_start = comma + 1;
+            const size_t slash = item.find('/');
+            if (slash == std::string_view::npos) continue;
+            const std::string_view step = item.substr(slash + 1);  // digits: the expression parsed
+            if (step.size() <= 2 && std::stoi(std::string(step)) <= spec.last - spec.first) continue;
+            // A pasted run of digits is counted, not shown.
+            const bool huge = step.size() > 6;
+            const std::string shown = huge ? fmt::format("of {} digits", step.size()) : std::string(step);
+            const std::string not_every = huge ? "" : fmt::format(", not every {} {}", step, spec.unit);
+            const std::string hint =
+                *spec.duration_suffix && !huge
+                    ? fmt::format("; for a fixed interval use a duration schedule such as {}{}", step,
+                                  spec.duration_suffix)
+                    : "";
+            return fmt::format("{} '{}' has step {}, beyond the {} field's {}-{}: Airflow and mayaflow run it at the "
+                               "field's first value only{}{}",
+                               spec.name, shorten_message(item, 40), shown, spec.name, spec.first, spec.last,
+                               not_every, hint);
+        }
+    }
+    return std::nullopt;
 }
 
 std::optional<std::string> cron_day_fields_warning(std::string_view expression) {

@@ -27,4 +27,12 @@ std::optional<std::string> cron_day_fields_warning(const CronExpression& cron);
 // The same for an expression given as text; nullopt when it does not parse (parsing reports that).
 std::optional<std::string> cron_day_fields_warning(std::string_view expression);
 
+// A warning when a step is beyond its field's range (`*/90` in minutes, `*/40` in days of the month):
+// croniter, and so Airflow and mayaflow, fire it at the field's first value only, which is seldom
+// what was meant:
+//   minute '*/90' has step 90, beyond the minute field's 0-59: Airflow and mayaflow run it at minute 0
+//   only, not every 90 minutes; for a fixed interval use a duration schedule such as 90m.
+// nullopt when every step fits, or the expression does not parse.
+std::optional<std::string> cron_step_warning(std::string_view expression);
+
 }  // namespace mayaflow

@@ -211,5 +211,31 @@ TEST_CASE("cron day-field warning from text: the same, and none for text that do
     CHECK(cron_day_fields_warning(std::string_view("")) == std::nullopt);
 }
 
+TEST_CASE("cron step warning: a step beyond its field's range keeps the first value, and says so",
+          "[cron][cron_reading]") {
+    CHECK(cron_step_warning("*/90 * * * *") ==
+          "minute '*/90' has step 90, beyond the minute field's 0-59: Airflow and mayaflow run it at the field's "
+          "first value only, not every 90 minutes; for a fixed interval use a duration schedule such as 90m");
+    CHECK_THAT(cron_step_warning("0 */30 * * *").value(),
+               Catch::Contains("hour '*/30' has step 30, beyond the hour field's 0-23") &&
+                   Catch::Contains("such as 30h"));
+    CHECK_THAT(cron_step_warning("0 0 1,*/40 * MON").value(), Catch::Contains("day-of-month '*/40' has step 40"));
+    CHECK_THAT(cron_step_warning("0 0 1 */13 *").value(),
+               Catch::Contains("not every 13 months") && !Catch::Contains("duration"));
+    CHECK_THAT(cron_step_warning("0 0 * * 1/7").value(), Catch::Contains("day-of-week '1/7' has step 7"));
+    CHECK_THAT(cron_step_warning("*/" + std::string(5000, '9') + " * * * *").value(),
+               Catch::Contains("has step of 5000 digits, beyond") && Catch::Contains("bytes left out"));
+    // Steps within the range, other fields, and text that does not parse: nothing to say.
+    for (const char* fine : {"*/59 * * * *", "0 */23 * * *", "0 0 */30 * *", "0 0 1 */11 *", "0 0 * * */6",
+                             "0 0 10-20/10 * *", "@daily", "0 25 * * *", "*/0 * * * *", ""}) {
+        INFO(fine);
+        CHECK(cron_step_warning(fine) == std::nullopt);
+    }
+    // What the warning says is what happens: `*/90` fires at minute 0 of every hour.
+    auto every_90 = cron("*/90 * * * *");
+    CHECK(every_90.next_match(wall("2026-01-01 00:30")) == wall("2026-01-01 01:00"));
+    CHECK(every_90.next_match(wall("2026-01-01 01:00")) == wall("2026-01-01 02:00"));
+}
+
 }  // namespace
 }  // namespace mayaflow

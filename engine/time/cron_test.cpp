@@ -46,13 +46,10 @@ TEST_CASE("cron parse errors name the expression, the field and the value", "[cr
          "parts, "
          "e.g. \"5-23,0-2\""},
         {"*/0 * * * *",
-         "cron \"*/0 * * * *\": minute field \"*/0\" has step 0, which is outside 1-59; for a fixed interval "
-         "that "
-         "cron cannot express use a duration schedule such as 90m"},
-        {"*/90 * * * *",
-         "cron \"*/90 * * * *\": minute field \"*/90\" has step 90, which is outside 1-59; for a fixed "
-         "interval "
-         "that cron cannot express use a duration schedule such as 90m"},
+         "cron \"*/0 * * * *\": minute field \"*/0\" has step 0; a step must be 1 or more (*/1 is every value)"},
+        {"0 0 1-5/00 * *",
+         "cron \"0 0 1-5/00 * *\": day-of-month field \"1-5/00\" has step 0; a step must be 1 or more (*/1 is "
+         "every value)"},
         {"*/x * * * *", "cron \"*/x * * * *\": minute field \"*/x\" needs a whole number after /"},
         {"1/ * * * *", "cron \"1/ * * * *\": minute field \"1/\" needs a whole number after /"},
         {"a * * * *", "cron \"a * * * *\": minute field \"a\" is not a number 0-59"},

@@ -63,6 +63,16 @@ PREV_COUNT = 3
 
 # Expressions in mayaflow syntax. Each is checked in every zone.
 EXPRESSIONS = [
+    # Steps beyond their field's range: croniter keeps the field's first value (or the start value).
+    "*/90 * * * *",
+    "*/60 * * * *",
+    "5/70 * * * *",
+    "0 */30 * * *",
+    "0 0 */31 * *",
+    "0 0 */40 * 1",
+    "0 0 1 */13 *",
+    "0 0 * * */7",
+    "0 9 * * 1/9",
     # The hour field allows every hour: Airflow's real-time stepping applies.
     "* * * * *",
     "*/5 * * * *",
@@ -172,7 +182,6 @@ EXCLUDED = {
     "0 0 30 2 MON": "croniter looks for a February 30th before it ORs the day fields, and fails",
     "0 0 * * 1,FRI#2": "croniter rejects plain weekdays mixed with # of other weekdays",
     "0 22-2 * * *": "mayaflow rejects ranges that wrap around (croniter too); write 22-23,0-2",
-    "*/90 * * * *": "mayaflow rejects steps larger than the field's range",
 }
 
 ZONES_WITH_DST = [

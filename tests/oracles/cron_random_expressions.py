@@ -4,8 +4,8 @@ The expressions use only syntax that both croniter 1.3.5 and mayaflow accept: nu
 names in any case, ranges (a day-of-week range may end on SUN), steps on `*`, on ranges and on single
 values, lists, full ranges written out (`1-31`, `0-6`, `*/1`), `L` and `a-L` in the day of month, `w#k` and
 `Lw` in the day of week (alone, together, or beside `*` and the same weekday, which croniter accepts), and
-restricted and unrestricted day fields in every combination. Steps stay within the field's range (mayaflow
-rejects `*/90`; croniter reads it as `0`). A few of the drawn expressions make croniter fail (for example
+restricted and unrestricted day fields in every combination. Steps stay within the field's range here; steps
+beyond it (`*/90`, which croniter and mayaflow read as `0`) are among the oracle's chosen expressions. A few of the drawn expressions make croniter fail (for example
 `0 0 31 2 *`, or `0 0 15 * FRI#2`, where croniter looks for a 15th that is a second Friday); the oracle
 counts and skips those.
 """
