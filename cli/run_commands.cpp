@@ -58,7 +58,8 @@ DagRunRow find_run_or_fail(SqliteStore& store, const std::string& dag_id, const 
     return std::move(**run);
 }
 
-// --conf: a JSON object in UTF-8 text; a usage error (exit 2) that says what is wrong otherwise.
+// --conf: a JSON object in UTF-8 text. Bytes that are not UTF-8 are a usage error (exit 2), as for
+// every argument; text that is no JSON object is a failure that says what is expected.
 nlohmann::json read_conf_option(const std::string& text) {
     if (auto bad = first_invalid_utf8(text)) {
         throw CommandFailed{fmt::format("--conf is not UTF-8 text (byte 0x{:02x} at offset {}); conf must be a JSON "
@@ -68,7 +69,7 @@ nlohmann::json read_conf_option(const std::string& text) {
     }
     auto conf = nlohmann::json::parse(text, nullptr, false);
     if (!conf.is_object()) {
-        throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'", 2};
+        throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'"};
     }
     return conf;
 }
