@@ -300,7 +300,7 @@ void run_daemon(const DaemonOptions& options) {
                               .port = settings.web_port,
                               .max_connections = settings.web_max_connections,
                               .keep_alive_timeout = settings.web_keep_alive_timeout},
-            [&router](const HttpRequest& request) { return router->handle(request); });
+            [&router](const WebRequest& request) { return router->handle(request); });
         auto bound = server->start();
         if (!bound) {
             loop.stop();

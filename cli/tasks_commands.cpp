@@ -74,6 +74,7 @@ class CliTaskSecrets {
     }
     void connect(tmpl::RunInfo& run) { read_secrets_through(run, *lookup_); }
     const SecretMasker& masker() const { return masker_; }
+    ConnectionSource* connections() { return lookup_.get(); }
 
   private:
     std::unique_ptr<Secrets> secrets_;
@@ -140,7 +141,9 @@ void test_task(const std::string& dag_id, const std::string& task_id, const std:
                      .log_file = log,
                      .execution_timeout = task->execution_timeout,
                      .base_environment = daemon_environment(),
-                     .masker = &secrets.masker()};
+                     .connections = secrets.connections(),
+                     .masker = &secrets.masker(),
+                     .fresh_remote_work = true};
     OperatorResult result = op->execute(task_run);
     // The log of a try run here is printed once it has ended, masked as the daemon's task logs are.
     std::ifstream in(log);

@@ -64,6 +64,9 @@ struct TaskRun {
     // The secrets to show as "***" in the try's log, messages and rendered templates (every
     // connection password, sensitive extra and sensitive variable the daemon knows). Null: none.
     const SecretMasker* masker = nullptr;
+    // `tasks test`: remote work (a BigQuery job) is started afresh each time, rather than followed
+    // again under the id the same try used before (what a restarted daemon does).
+    bool fresh_remote_work = false;
 };
 
 enum class TaskOutcome { success, failed, skipped };

@@ -2,6 +2,8 @@
 
 #include "operators/core/bash_operator.h"
 #include "operators/core/empty_operator.h"
+#include "operators/gcp/bigquery_query_operator.h"
+#include "operators/gcp/gcp_services.h"
 
 namespace mayaflow {
 
@@ -32,6 +34,8 @@ const OperatorRegistry& builtin_operators() {
         OperatorRegistry r;
         r.add(bash_operator_spec(), [] { return std::make_unique<BashOperator>(); });
         r.add(empty_operator_spec(), [] { return std::make_unique<EmptyOperator>(); });
+        r.add(gcp::bigquery_query_operator_spec(), [] { return std::make_unique<gcp::BigQueryQueryOperator>(); });
+        gcp::register_gcp_connection_test();
         return r;
     }();
     return registry;

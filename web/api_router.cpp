@@ -45,8 +45,8 @@ nlohmann::json warning_json(const DagWarningRecord& warning) {
             {"timestamp", iso(warning.timestamp)}};
 }
 
-HttpResponse json_response(const nlohmann::json& body, int status = 200) {
-    return HttpResponse{status, "application/json", dump_json(body), {}};
+WebResponse json_response(const nlohmann::json& body, int status = 200) {
+    return WebResponse{status, "application/json", dump_json(body), {}};
 }
 
 struct Page {
@@ -54,7 +54,7 @@ struct Page {
     size_t offset = 0;
 };
 
-std::optional<Page> read_page(const std::map<std::string, std::string>& query, HttpResponse& error) {
+std::optional<Page> read_page(const std::map<std::string, std::string>& query, WebResponse& error) {
     Page page;
     for (const auto& [name, field] : {std::pair{"limit", &page.limit}, std::pair{"offset", &page.offset}}) {
         auto it = query.find(name);
@@ -77,12 +77,12 @@ std::optional<Page> read_page(const std::map<std::string, std::string>& query, H
 
 }  // namespace
 
-HttpResponse problem(int status, const std::string& title, const std::string& detail) {
+WebResponse problem(int status, const std::string& title, const std::string& detail) {
     nlohmann::json body = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
-    return HttpResponse{status, "application/problem+json", dump_json(body), {}};
+    return WebResponse{status, "application/problem+json", dump_json(body), {}};
 }
 
-HttpResponse ApiRouter::handle(const HttpRequest& request) {
+WebResponse ApiRouter::handle(const WebRequest& request) {
     auto parsed = boost::urls::parse_origin_form(request.target);
     if (!parsed) return problem(400, "Bad Request", "the request target is not a valid URL path");
     std::string path = parsed->path();
@@ -96,7 +96,7 @@ HttpResponse ApiRouter::handle(const HttpRequest& request) {
     for (auto param : parsed->params()) query[param.key] = param.value;
 
     // Every route is read-only so far: GET, and HEAD (the same answer without its body).
-    std::function<HttpResponse()> answer;
+    std::function<WebResponse()> answer;
     if (path == "/" || path == "/home") {
         answer = [this] { return index_page(); };
     } else if (path == "/api/v1/health" || path == "/health") {
@@ -123,8 +123,8 @@ HttpResponse ApiRouter::handle(const HttpRequest& request) {
     return answer();
 }
 
-HttpResponse ApiRouter::list_dags(const std::map<std::string, std::string>& query) {
-    HttpResponse error;
+WebResponse ApiRouter::list_dags(const std::map<std::string, std::string>& query) {
+    WebResponse error;
     auto page = read_page(query, error);
     if (!page) return error;
     auto dags = store_.list_dags(query.count("only_active") && query.at("only_active") == "false");
@@ -134,7 +134,7 @@ HttpResponse ApiRouter::list_dags(const std::map<std::string, std::string>& quer
     return json_response({{"dags", items}, {"total_entries", dags->size()}});
 }
 
-HttpResponse ApiRouter::get_dag(const std::string& dag_id) {
+WebResponse ApiRouter::get_dag(const std::string& dag_id) {
     auto dag = store_.find_dag(dag_id);
     if (!dag) return problem(503, "Service Unavailable", dag.error().message);
     if (!*dag) return problem(404, "Not Found", fmt::format("no DAG with dag_id '{}'", escape_invalid_utf8(dag_id)));
@@ -146,8 +146,8 @@ HttpResponse ApiRouter::get_dag(const std::string& dag_id) {
     return json_response(body);
 }
 
-HttpResponse ApiRouter::list_dag_warnings(const std::map<std::string, std::string>& query) {
-    HttpResponse error;
+WebResponse ApiRouter::list_dag_warnings(const std::map<std::string, std::string>& query) {
+    WebResponse error;
     auto page = read_page(query, error);
     if (!page) return error;
     auto dag_id = query.count("dag_id") ? query.at("dag_id") : std::string();
@@ -163,8 +163,8 @@ HttpResponse ApiRouter::list_dag_warnings(const std::map<std::string, std::strin
     return json_response({{"dag_warnings", items}, {"total_entries", total}});
 }
 
-HttpResponse ApiRouter::list_import_errors(const std::map<std::string, std::string>& query) {
-    HttpResponse error;
+WebResponse ApiRouter::list_import_errors(const std::map<std::string, std::string>& query) {
+    WebResponse error;
     auto page = read_page(query, error);
     if (!page) return error;
     auto errors = store_.list_import_errors();
@@ -180,11 +180,11 @@ HttpResponse ApiRouter::list_import_errors(const std::map<std::string, std::stri
     return json_response({{"import_errors", items}, {"total_entries", errors->size()}});
 }
 
-HttpResponse ApiRouter::version() {
+WebResponse ApiRouter::version() {
     return json_response({{"version", MAYAFLOW_VERSION}, {"git_version", nullptr}});
 }
 
-HttpResponse ApiRouter::health() {
+WebResponse ApiRouter::health() {
     std::optional<DagFolderStatus> folder;
     if (dag_folder_status_) folder = dag_folder_status_();
     auto answer = health_answer(store_, health_, folder, now_instant());
@@ -192,10 +192,10 @@ HttpResponse ApiRouter::health() {
     return json_response(answer.body, answer.healthy ? 200 : 503);
 }
 
-HttpResponse ApiRouter::index_page() {
+WebResponse ApiRouter::index_page() {
     auto dags = store_.list_dags(false);
     auto errors = store_.list_import_errors();
-    HttpResponse response;
+    WebResponse response;
     response.content_type = "text/html; charset=utf-8";
     response.body = to_valid_utf8(render_index_page(dags ? *dags : std::vector<DagRecord>{},
                                                     errors ? *errors : std::vector<ImportErrorRecord>{}));

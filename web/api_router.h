@@ -20,22 +20,22 @@ class ApiRouter {
     // /health then says whether the DAG folder is still loading, and what it cannot read.
     void watch_dag_folder(std::function<DagFolderStatus()> status) { dag_folder_status_ = std::move(status); }
 
-    HttpResponse handle(const HttpRequest& request);
+    WebResponse handle(const WebRequest& request);
 
   private:
-    HttpResponse list_dags(const std::map<std::string, std::string>& query);
-    HttpResponse get_dag(const std::string& dag_id);
-    HttpResponse list_import_errors(const std::map<std::string, std::string>& query);
-    HttpResponse list_dag_warnings(const std::map<std::string, std::string>& query);
-    HttpResponse version();
-    HttpResponse health();
-    HttpResponse index_page();
+    WebResponse list_dags(const std::map<std::string, std::string>& query);
+    WebResponse get_dag(const std::string& dag_id);
+    WebResponse list_import_errors(const std::map<std::string, std::string>& query);
+    WebResponse list_dag_warnings(const std::map<std::string, std::string>& query);
+    WebResponse version();
+    WebResponse health();
+    WebResponse index_page();
 
     Store& store_;
     const DaemonHealth* health_;
     std::function<DagFolderStatus()> dag_folder_status_;
 };
 
-HttpResponse problem(int status, const std::string& title, const std::string& detail);
+WebResponse problem(int status, const std::string& title, const std::string& detail);
 
 }  // namespace mayaflow

@@ -28,8 +28,8 @@ struct RouterFixture {
     }
     ~RouterFixture() { fs::remove_all(folder); }
 
-    HttpResponse call(const std::string& method, const std::string& target) {
-        return router->handle(HttpRequest{method, target, {}, ""});
+    WebResponse call(const std::string& method, const std::string& target) {
+        return router->handle(WebRequest{method, target, {}, ""});
     }
 };
 
@@ -37,7 +37,7 @@ const std::vector<std::string> kRoutes = {"/",        "/home",         "/health"
                                           "/api/v1/version", "/api/v1/dags", "/api/v1/dags/some_dag", "/api/v1/importErrors"};
 
 // RFC 7807: the title is the status's reason phrase.
-void check_problem(const HttpResponse& response, int status, const std::string& title) {
+void check_problem(const WebResponse& response, int status, const std::string& title) {
     CHECK(response.status == status);
     CHECK(response.content_type == "application/problem+json");
     auto body = nlohmann::json::parse(response.body);

@@ -169,7 +169,7 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         if (ec) return reply_error(400, "Bad Request", "malformed HTTP request: " + ec.message());
         auto& message = parser_->get();
-        HttpRequest request;
+        WebRequest request;
         request.method = std::string(message.method_string());
         request.target = std::string(message.target());
         for (const auto& field : message) {
@@ -178,13 +178,13 @@ class Session : public std::enable_shared_from_this<Session> {
             request.headers[name] = std::string(field.value());
         }
         request.body = std::move(message.body());
-        HttpResponse response;
+        WebResponse response;
         try {
             response = handler_(request);
         } catch (const std::exception& e) {
             spdlog::error("request {} {} failed: {}", escape_invalid_utf8(request.method),
                           escape_invalid_utf8(request.target), e.what());
-            response = HttpResponse{500, "application/problem+json",
+            response = WebResponse{500, "application/problem+json",
                                     problem_body(500, "Internal Server Error",
                                                  "the server failed to handle this request; see its log"),
                                     {}};
@@ -194,11 +194,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
     // The request could not be read: answer, then close without reading it further.
     void reply_error(int status, const std::string& title, const std::string& detail) {
-        send(HttpResponse{status, "application/problem+json", problem_body(status, title, detail), {}}, false, 11, false);
+        send(WebResponse{status, "application/problem+json", problem_body(status, title, detail), {}}, false, 11, false);
     }
 
     // A HEAD answer has the headers GET would have, Content-Length included, and no body.
-    void send(HttpResponse response, bool keep_alive, unsigned version, bool head) {
+    void send(WebResponse response, bool keep_alive, unsigned version, bool head) {
         auto fill = [&](auto& reply) {
             reply.set(http::field::server, "mayaflow");
             reply.set(http::field::content_type, response.content_type);

@@ -16,7 +16,7 @@
 
 namespace mayaflow {
 
-using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+using HttpHandler = std::function<WebResponse(const WebRequest&)>;
 
 struct HttpServerOptions {
     std::string host = "127.0.0.1";

@@ -112,9 +112,9 @@ class Client {
     bool head_only_ = false;
 };
 
-HttpResponse hello(const HttpRequest& request) {
+WebResponse hello(const WebRequest& request) {
     if (request.target == "/throw") throw std::runtime_error("handler failed");
-    return HttpResponse{200, "text/plain", "hello world", {{"X-Method", request.method}}};
+    return WebResponse{200, "text/plain", "hello world", {{"X-Method", request.method}}};
 }
 
 std::string title_of(const Client::Answer& answer) { return nlohmann::json::parse(answer.body)["title"]; }

@@ -6,14 +6,14 @@
 
 namespace mayaflow {
 
-struct HttpRequest {
+struct WebRequest {
     std::string method;  // "GET", "POST", ...
     std::string target;  // path and query, as sent
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
 };
 
-struct HttpResponse {
+struct WebResponse {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;

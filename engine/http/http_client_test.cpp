@@ -19,8 +19,8 @@ using http_test::ReceivedRequest;
 using http_test::Reply;
 using http_test::TestServer;
 
-RetryPolicy quick_policy() {
-    RetryPolicy policy;
+HttpRetryPolicy quick_policy() {
+    HttpRetryPolicy policy;
     policy.initial_delay = 10ms;
     policy.max_delay = 50ms;
     policy.max_attempts = 4;
@@ -129,7 +129,7 @@ TEST_CASE("Retry-After is read as seconds or as an HTTP date", "[http][retry]") 
 }
 
 TEST_CASE("what is sent again, and after how long", "[http][retry]") {
-    RetryPolicy policy;  // 1 s, ×2, up to 32 s, 5 sends
+    HttpRetryPolicy policy;  // 1 s, ×2, up to 32 s, 5 sends
     std::mt19937_64 random(7);
     const Instant now{};
     HttpRequest get{.url = "https://x/"};

@@ -48,7 +48,7 @@ bool is_retryable(const HttpRequest& request, const HttpResponse& response) {
     return false;
 }
 
-std::optional<Duration> retry_delay(const RetryPolicy& policy, const HttpRequest& request,
+std::optional<Duration> retry_delay(const HttpRetryPolicy& policy, const HttpRequest& request,
                                     const HttpResponse& response, int attempt, Instant now,
                                     std::mt19937_64& random) {
     if (attempt >= policy.max_attempts || !is_retryable(request, response)) return std::nullopt;

@@ -14,7 +14,7 @@
 
 namespace mayaflow {
 
-struct RetryPolicy {
+struct HttpRetryPolicy {
     int max_attempts = 5;  // sends in all, the first included
     Duration initial_delay = std::chrono::seconds(1);
     Duration max_delay = std::chrono::seconds(32);
@@ -36,12 +36,12 @@ bool is_retryable(const HttpRequest& request, const HttpResponse& response);
 // call should end with `response`: not retryable, attempts used up, or a Retry-After past the cap.
 // Without Retry-After: initial_delay × multiplier^(attempt-1), capped at max_delay, then a random
 // part of it (between half and all) so that many clients do not retry in step.
-std::optional<Duration> retry_delay(const RetryPolicy& policy, const HttpRequest& request,
+std::optional<Duration> retry_delay(const HttpRetryPolicy& policy, const HttpRequest& request,
                                     const HttpResponse& response, int attempt, Instant now, std::mt19937_64& random);
 
 class RetryingHttpClient : public HttpClient {
   public:
-    RetryingHttpClient(HttpClient& transport, RetryPolicy policy) : transport_(transport), policy_(policy) {}
+    RetryingHttpClient(HttpClient& transport, HttpRetryPolicy policy) : transport_(transport), policy_(policy) {}
 
     void send(HttpRequest request, Callback done) override;
     void run_after(Duration delay, std::function<void()> action) override {
@@ -53,7 +53,7 @@ class RetryingHttpClient : public HttpClient {
     void attempt(std::shared_ptr<Call> call);
 
     HttpClient& transport_;
-    RetryPolicy policy_;
+    HttpRetryPolicy policy_;
     std::mutex random_mutex_;
     std::mt19937_64 random_{std::random_device{}()};
 };

@@ -1,0 +1,248 @@
+#include "operators/gcp/bigquery_job_operator.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <mutex>
+
+#include "engine/connections/secrets_lookup.h"
+#include "engine/time/duration_text.h"
+#include "operators/gcp/gcp_services.h"
+#include "operators/shell_process.h"
+
+namespace mayaflow::gcp {
+namespace {
+
+// A BigQuery int64 (sent as a string, sometimes as a number); 0 when absent or unreadable.
+long long int64_member(const nlohmann::json& object, const char* name) {
+    if (!object.is_object()) return 0;
+    auto it = object.find(name);
+    if (it == object.end()) return 0;
+    if (it->is_number_integer()) return it->get<long long>();
+    if (!it->is_string()) return 0;
+    const std::string& text = it->get_ref<const std::string&>();
+    long long value = 0;
+    std::from_chars(text.data(), text.data() + text.size(), value);
+    return value;
+}
+
+nlohmann::json member(const nlohmann::json& object, const char* name) {
+    return object.is_object() && object.contains(name) ? object[name] : nlohmann::json();
+}
+
+}  // namespace
+
+std::vector<ParamSpec> gcp_common_params() {
+    return {
+        ParamSpec{.name = "gcp_conn_id",
+                  .type = ParamType::string,
+                  .templated = true,
+                  .default_value = std::string(kDefaultGcpConnId),
+                  .help = "The google_cloud_platform connection to use"},
+        ParamSpec{.name = "project_id",
+                  .type = ParamType::string,
+                  .templated = true,
+                  .help = "The project the job runs in (default: the connection's project)"},
+        ParamSpec{.name = "location",
+                  .type = ParamType::string,
+                  .templated = true,
+                  .help = "Where the job runs: US, EU, asia-northeast1 … (default: where its datasets are)"},
+        ParamSpec{.name = "labels", .type = ParamType::string_map, .templated = true, .help = "Labels put on the job"},
+    };
+}
+
+BigQueryJobCost read_job_cost(const nlohmann::json& job) {
+    BigQueryJobCost cost;
+    const nlohmann::json statistics = member(job, "statistics");
+    const nlohmann::json query = member(statistics, "query");
+    const nlohmann::json load = member(statistics, "load");
+    cost.bytes_processed = int64_member(statistics, "totalBytesProcessed");
+    if (cost.bytes_processed == 0) cost.bytes_processed = int64_member(query, "totalBytesProcessed");
+    cost.bytes_billed = int64_member(query, "totalBytesBilled");
+    cost.slot_ms = int64_member(statistics, "totalSlotMs");
+    if (cost.slot_ms == 0) cost.slot_ms = int64_member(query, "totalSlotMs");
+    const nlohmann::json cache_hit = member(query, "cacheHit");
+    cost.cache_hit = cache_hit.is_boolean() && cache_hit.get<bool>();
+    if (load.is_object()) cost.rows_written = int64_member(load, "outputRows");
+    if (query.is_object() && query.contains("numDmlAffectedRows")) cost.rows_written = int64_member(query, "numDmlAffectedRows");
+    return cost;
+}
+
+struct BigQueryJobOperator::State {
+    std::mutex mutex;
+    const TaskRun* run = nullptr;  // until the try has ended
+    Done done;
+    std::shared_ptr<BigQueryJob> job;
+    bool cancelled = false;
+    bool timed_out = false;
+    Duration timeout{};
+
+    void log(std::string_view line) {
+        std::lock_guard lock(mutex);
+        if (run) (void)append_log_line(*run, line);
+    }
+    void finish(OperatorResult result) {
+        Done ending;
+        std::shared_ptr<BigQueryJob> ended_job;  // the job's callbacks hold this state: let go of it
+        {
+            std::lock_guard lock(mutex);
+            ending.swap(done);
+            ended_job.swap(job);
+            if (ending && run) result.message = mask_secrets(*run, result.message);
+            run = nullptr;
+        }
+        if (ending) ending(std::move(result));
+    }
+    void fail(std::string message) {
+        finish(OperatorResult{.outcome = TaskOutcome::failed, .message = std::move(message)});
+    }
+    // The result of a try cut short by cancel() or the execution timeout.
+    OperatorResult stopped_result() {
+        std::lock_guard lock(mutex);
+        if (timed_out) {
+            return OperatorResult{.outcome = TaskOutcome::failed,
+                                  .message = fmt::format("timed out after {}", format_duration(timeout)),
+                                  .timed_out = true};
+        }
+        return OperatorResult{.outcome = TaskOutcome::failed, .message = "cancelled", .cancelled = true,
+                              .retryable = false};
+    }
+    bool stopping() {
+        std::lock_guard lock(mutex);
+        return cancelled || timed_out;
+    }
+};
+
+void BigQueryJobOperator::cancel() {
+    auto state = state_;
+    if (!state) return;
+    std::shared_ptr<BigQueryJob> job;
+    {
+        std::lock_guard lock(state->mutex);
+        if (state->cancelled) return;
+        state->cancelled = true;
+        job = state->job;
+    }
+    // Never ends the try on this thread (the executor holds its lock): the job's cancel answers on
+    // the I/O thread, and a try with no job yet ends there too.
+    if (job) {
+        job->cancel();
+    } else {
+        GcpServices& services = services_ ? *services_ : GcpServices::shared();
+        services.http().run_after(Duration::zero(), [state] { state->finish(state->stopped_result()); });
+    }
+}
+
+void BigQueryJobOperator::on_succeeded(Finished finished, std::function<void(Result<nlohmann::json>)> done) const {
+    const BigQueryJobCost cost = read_job_cost(finished.job);
+    nlohmann::json value = {{"job_id", finished.job_id},
+                            {"bytes_processed", cost.bytes_processed},
+                            {"bytes_billed", cost.bytes_billed}};
+    if (cost.rows_written) value["rows_written"] = *cost.rows_written;
+    done(value);
+}
+
+void BigQueryJobOperator::start(const TaskRun& run, Done done) {
+    auto state = std::make_shared<State>();
+    state->run = &run;
+    state->done = std::move(done);
+    state_ = state;
+    GcpServices& services = services_ ? *services_ : GcpServices::shared();
+
+    auto params = render_templated_params(spec(), run.task, make_task_context(run));
+    if (!params) return state->fail(params.error().message);
+    const std::string conn_id = params->value("gcp_conn_id", std::string(kDefaultGcpConnId));
+    if (!run.connections) return state->fail(fmt::format("no connections are available to read '{}'", conn_id));
+    auto connection = run.connections->find_connection(conn_id);
+    if (!connection) return state->fail(connection.error().message);
+    if (!*connection) {
+        return state->fail(fmt::format("The conn_id `{}` isn't defined: add it with `mayaflow connections add {} "
+                                       "--conn-type google_cloud_platform …` or AIRFLOW_CONN_{}",
+                                       conn_id, conn_id, [&] {
+                                           std::string upper = conn_id;
+                                           for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                                           return upper;
+                                       }()));
+    }
+    auto gcp = read_gcp_connection(**connection, run.base_environment);
+    if (!gcp) return state->fail(gcp.error().message);
+    auto plan = this->plan(*params, *gcp);
+    if (!plan) return state->fail(plan.error().message);
+
+    const auto& info = run.run_info;
+    const Instant logical_date = info.logical_date.value_or(info.data_interval_start);
+    std::string salt = plan->salt + "|" + info.run_id;
+    if (run.fresh_remote_work) salt += "|" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    const std::string job_id =
+        bigquery_job_id(info.dag_id, run.task.task_id, logical_date, run.try_number, plan->configuration, salt);
+    GoogleApi api = services.api_for(*gcp);
+    const std::string base_url = gcp->endpoints.bigquery;
+    state->log(fmt::format("BigQuery job {} in project {}{} ({}): {}", job_id, plan->project,
+                           plan->location.empty() ? "" : ", location " + plan->location, api.tokens().describe(),
+                           bigquery_console_link(plan->project, plan->location.empty() ? "US" : plan->location, job_id)));
+
+    if (run.execution_timeout) {
+        state->timeout = *run.execution_timeout;
+        services.http().run_after(*run.execution_timeout, [state] {
+            std::shared_ptr<BigQueryJob> job;
+            {
+                std::lock_guard lock(state->mutex);
+                if (!state->done) return;
+                state->timed_out = true;
+                job = state->job;
+            }
+            if (job) job->cancel();
+            else state->finish(state->stopped_result());
+        });
+    }
+
+    auto run_job = [this, state, api, base_url, plan = *plan, job_id, params = *params]() mutable {
+        if (state->stopping()) return state->finish(state->stopped_result());
+        auto job = std::make_shared<BigQueryJob>(api, base_url, plan.project, plan.location, job_id, plan.configuration,
+                                                 [state](const std::string& line) { state->log(line); });
+        {
+            std::lock_guard lock(state->mutex);
+            state->job = job;
+        }
+        job->start([this, state, api, base_url, plan, job_id, params](BigQueryJobEnd end) mutable {
+            if (end.outcome == BigQueryJobEnd::Outcome::cancelled) return state->finish(state->stopped_result());
+            if (end.job.is_object()) {
+                const BigQueryJobCost cost = read_job_cost(end.job);
+                state->log(fmt::format("BigQuery job {} {}: processed {} bytes, billed {} bytes, {} slot ms{}{}",
+                                       job_id, end.outcome == BigQueryJobEnd::Outcome::succeeded ? "done" : "failed",
+                                       cost.bytes_processed, cost.bytes_billed, cost.slot_ms,
+                                       cost.cache_hit ? ", from the cache" : "",
+                                       cost.rows_written ? fmt::format(", {} rows written", *cost.rows_written) : ""));
+            }
+            if (end.outcome == BigQueryJobEnd::Outcome::failed) return state->fail(end.error);
+            on_succeeded(Finished{api, base_url, plan, job_id, end.job, params}, [state](Result<nlohmann::json> value) {
+                if (!value) return state->fail(value.error().message);
+                state->finish(OperatorResult{.outcome = TaskOutcome::success, .value = std::move(*value)});
+            });
+        });
+    };
+
+    if (!plan->estimate_cap) return run_job();
+    // A dry run first: BigQuery says how many bytes the job would process, and costs nothing.
+    nlohmann::json configuration = plan->configuration;
+    configuration["dryRun"] = true;
+    nlohmann::json reference = {{"projectId", plan->project}};
+    if (!plan->location.empty()) reference["location"] = plan->location;
+    const long long cap = *plan->estimate_cap;
+    api.call("POST", fmt::format("{}/bigquery/v2/projects/{}/jobs", base_url, url_encode(plan->project)),
+             nlohmann::json{{"jobReference", reference}, {"configuration", configuration}},
+             "the dry run of BigQuery job " + job_id,
+             [state, cap, run_job = std::move(run_job)](ApiAnswer answer) mutable {
+                 if (!answer.ok()) return state->fail(answer.error);
+                 const long long bytes = read_job_cost(answer.body).bytes_processed;
+                 state->log(fmt::format("dry run: the job would process {} bytes (the cap is {})", bytes, cap));
+                 if (bytes > cap) {
+                     return state->fail(fmt::format("the job would process {} bytes, more than maximum_bytes_billed "
+                                                    "({}); it was not run (raise the cap, or narrow the query)",
+                                                    bytes, cap));
+                 }
+                 run_job();
+             });
+}
+
+}  // namespace mayaflow::gcp

@@ -1,0 +1,77 @@
+#pragma once
+// The base of the operators that run one BigQuery job per try (bigquery_query, gcs_to_bigquery,
+// bigquery_insert_job): it renders the task, reads its google_cloud_platform connection, asks the
+// operator for the job's configuration, runs the job under the try's fixed job id (BigQueryJob:
+// a restart or a lost answer re-attaches), writes the job id, the console link, BigQuery's errors
+// and the job's cost into the try's log, honours the execution timeout and cancel() by cancelling
+// the job, and holds no thread while the job runs.
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/model/operator_spec.h"
+#include "operators/gcp/bigquery_job.h"
+#include "operators/gcp/gcp_connection.h"
+#include "operators/operator.h"
+
+namespace mayaflow::gcp {
+
+class GcpServices;
+
+// The parameters every Google Cloud operator takes, as Airflow names them.
+std::vector<ParamSpec> gcp_common_params();
+
+// The cost of a finished job as BigQuery reports it (statistics), for the log and the result.
+struct BigQueryJobCost {
+    long long bytes_processed = 0;
+    long long bytes_billed = 0;
+    long long slot_ms = 0;
+    bool cache_hit = false;
+    std::optional<long long> rows_written;  // load output rows, or a DML statement's affected rows
+};
+BigQueryJobCost read_job_cost(const nlohmann::json& job);
+
+class BigQueryJobOperator : public AsyncOperator {
+  public:
+    // `services`: null for the process's shared ones.
+    explicit BigQueryJobOperator(GcpServices* services = nullptr) : services_(services) {}
+
+    void start(const TaskRun& run, Done done) override;
+    // The try's job id is fixed, so a try caught by a restart simply follows its job again.
+    void start_resume(const TaskRun& run, const StartedProcess&, Done done) override { start(run, std::move(done)); }
+    void cancel() override;
+
+  protected:
+    struct JobPlan {
+        std::string project;
+        std::string location;  // "" lets BigQuery choose (the dataset's)
+        nlohmann::json configuration;
+        // A dry run first, and no job when it would process more than this many bytes.
+        std::optional<long long> estimate_cap;
+        std::string salt;  // added to the job id's hash (force_rerun)
+    };
+    virtual const OperatorSpec& spec() const = 0;
+    // The job for these rendered parameters; an error fails the try before anything is sent.
+    virtual Result<JobPlan> plan(const nlohmann::json& params, const GcpConnection& connection) const = 0;
+    // The try's result once the job succeeded; the default is the job id and its cost. May call
+    // BigQuery again (the query operator reads the first rows); calls `done` once.
+    struct Finished {
+        GoogleApi api;
+        std::string base_url;
+        JobPlan plan;
+        std::string job_id;
+        nlohmann::json job;
+        nlohmann::json params;
+    };
+    virtual void on_succeeded(Finished finished, std::function<void(Result<nlohmann::json>)> done) const;
+
+  private:
+    struct State;
+    GcpServices* services_;
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace mayaflow::gcp

@@ -1,0 +1,81 @@
+#include "operators/gcp/google_api.h"
+
+#include <fmt/format.h>
+
+#include "engine/util/text.h"
+#include "engine/util/utf8.h"
+
+namespace mayaflow::gcp {
+namespace {
+
+// A body shown in a message: its start, escaped, so an HTML page or binary junk stays one short line.
+std::string body_excerpt(std::string_view body) {
+    std::string flat;
+    for (char c : body.substr(0, 300)) flat += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+    return quote_for_message(escape_invalid_utf8(flat), 160);
+}
+
+std::string string_member(const nlohmann::json& object, const char* name) {
+    if (!object.is_object()) return "";
+    auto it = object.find(name);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+ApiAnswer read_api_answer(const HttpResponse& response, std::string_view what) {
+    ApiAnswer answer;
+    answer.status = response.status;
+    if (!response.answered()) {
+        answer.error = fmt::format("{}: {}", what, response.describe());
+        return answer;
+    }
+    auto body = nlohmann::json::parse(response.body, nullptr, false);
+    if (!response.ok()) {
+        const nlohmann::json* error = body.is_object() && body.contains("error") ? &body["error"] : nullptr;
+        std::string message = error ? string_member(*error, "message") : "";
+        if (error && error->contains("errors") && (*error)["errors"].is_array() && !(*error)["errors"].empty()) {
+            answer.reason = string_member((*error)["errors"][0], "reason");
+        }
+        if (message.empty()) {
+            message = response.body.empty() ? "no body" : "a body that is not Google's error JSON: " + body_excerpt(response.body);
+        }
+        answer.error = fmt::format("{} failed: HTTP {}{}: {}", what, response.status,
+                                   answer.reason.empty() ? "" : " " + answer.reason, message);
+        return answer;
+    }
+    if (body.is_discarded() || !body.is_object()) {
+        answer.error = fmt::format("{} answered HTTP {} with {}, not a JSON object: {}", what, response.status,
+                                   body.is_discarded() ? "a body that is not JSON" : "JSON", body_excerpt(response.body));
+        return answer;
+    }
+    answer.body = std::move(body);
+    return answer;
+}
+
+void GoogleApi::call(std::string method, std::string url, std::optional<nlohmann::json> body, std::string what,
+                     Callback done, bool repeatable, Duration timeout) {
+    tokens_->get([this, method = std::move(method), url = std::move(url), body = std::move(body),
+                  what = std::move(what), done = std::move(done), repeatable, timeout](Result<AccessToken> token) mutable {
+        if (!token) {
+            done(ApiAnswer{.error = fmt::format("{}: {}", what, token.error().message)});
+            return;
+        }
+        HttpRequest request;
+        request.method = std::move(method);
+        request.url = std::move(url);
+        request.headers.emplace_back("Authorization", "Bearer " + token->token);
+        request.headers.emplace_back("Accept", "application/json");
+        if (body) {
+            request.headers.emplace_back("Content-Type", "application/json");
+            request.body = body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        }
+        request.repeatable = repeatable;
+        request.timeout = timeout;
+        http_.send(std::move(request), [what = std::move(what), done = std::move(done)](HttpResponse response) {
+            done(read_api_answer(response, what));
+        });
+    });
+}
+
+}  // namespace mayaflow::gcp

@@ -1,0 +1,163 @@
+"""The BigQuery operators against the Google Cloud stand-ins (tests/fakes): what they send (checked
+by the stand-in against Google's discovery document), what they make of the answers, and faults —
+a lost answer to a job insert re-attaches instead of starting the job twice, 503s with Retry-After
+are waited out, HTML error pages and failed jobs fail the task with words that say why."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from daemon import MAYAFLOW  # noqa: E402
+from gcp_fake import GcpFake  # noqa: E402
+
+QUERY_DAG = """
+dag_id: bq
+tasks:
+  - task_id: typed
+    operator: bigquery_query
+    sql: "SELECT @n AS n, @name AS name, @ok AS ok, @day AS day, 1.5 AS f"
+    query_params: {n: 42, name: "{{ params.who }}", ok: true, day: {type: DATE, value: "{{ ds }}"}}
+    labels: {team: data}
+  - task_id: into_partition
+    operator: bigquery_query
+    sql: _daily.sql
+    destination_dataset_table: "ds.daily${{ ds_nodash }}"
+    write_disposition: WRITE_TRUNCATE
+    time_partitioning: {type: DAY}
+  - task_id: capped
+    operator: bigquery_query
+    sql: "SELECT * FROM ds.daily"
+    maximum_bytes_billed: 1
+    estimate_bytes: true
+  - task_id: broken
+    operator: bigquery_query
+    sql: "SELECT FROM WHERE"
+params: {who: ada}
+"""
+
+
+class BigQueryOperatorTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = GcpFake()
+        cls.home = tempfile.mkdtemp(prefix="mayaflow-gcp-")
+        cls.dags = os.path.join(cls.home, "dags")
+        os.makedirs(cls.dags)
+        with open(os.path.join(cls.dags, "bq.yaml"), "w") as f:
+            f.write(QUERY_DAG)
+        with open(os.path.join(cls.dags, "_daily.sql"), "w") as f:
+            f.write("SELECT '{{ ds }}' AS day, 7 AS amount\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def setUp(self):
+        self.fake.control("/_fake/faults", method="DELETE")
+        self.fake.control("/_fake/requests", method="DELETE")
+
+    def tasks_test(self, task, date="2024-01-02", env=None):
+        environment = dict(os.environ, MAYAFLOW_HOME=self.home, **self.fake.environment())
+        environment.update(env or {})
+        result = subprocess.run([MAYAFLOW, "tasks", "test", "-S", self.dags, "bq", task, date], env=environment,
+                                capture_output=True, text=True, timeout=120)
+        return result
+
+    def result_of(self, output):
+        for line in output.splitlines():
+            if line.startswith("[mayaflow] result: "):
+                return json.loads(line[len("[mayaflow] result: "):])
+        self.fail("no result line in:\n" + output)
+
+    def test_query_with_typed_parameters_returns_typed_rows(self):
+        result = self.tasks_test("typed")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        value = self.result_of(result.stdout)
+        self.assertEqual(value["rows"], [{"n": 42, "name": "ada", "ok": True, "day": "2024-01-02", "f": 1.5}])
+        self.assertEqual(value["total_rows"], 1)
+        self.assertTrue(value["job_id"].startswith("mayaflow_bq_typed_20240102T000000_1_"), value["job_id"])
+        self.assertIn("console.cloud.google.com/bigquery", result.stdout)
+        inserts = self.fake.job_inserts()
+        self.assertEqual(len(inserts), 1)
+        configuration = inserts[0]["json"]["configuration"]
+        query = configuration["query"]
+        self.assertIs(query["useLegacySql"], False)
+        self.assertEqual(query["parameterMode"], "NAMED")
+        types = {p["name"]: p["parameterType"]["type"] for p in query["queryParameters"]}
+        self.assertEqual(types, {"n": "INT64", "name": "STRING", "ok": "BOOL", "day": "DATE"})
+        self.assertEqual(configuration["labels"], {"team": "data"})
+        self.assertEqual(inserts[0]["json"]["jobReference"]["jobId"], value["job_id"])
+
+    def test_query_into_a_partition_replaces_only_that_day(self):
+        for date in ["2024-01-02", "2024-01-03", "2024-01-02"]:
+            result = self.tasks_test("into_partition", date)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        insert = self.fake.job_inserts()[-1]["json"]["configuration"]["query"]
+        self.assertEqual(insert["destinationTable"],
+                         {"projectId": "test-project", "datasetId": "ds", "tableId": "daily$20240102"})
+        self.assertEqual(insert["writeDisposition"], "WRITE_TRUNCATE")
+        rows = self.fake.bigquery("datasets/ds/tables/daily/data").get("rows", [])
+        days = sorted(row["f"][0]["v"] for row in rows)
+        self.assertEqual(days, ["2024-01-02", "2024-01-03"])
+
+    def test_a_lost_answer_to_the_insert_follows_the_job_instead_of_starting_it_twice(self):
+        self.fake.control("/_fake/faults", [{"method": "POST", "path": r"/jobs$", "drop": "after"}])
+        before = self.fake.stats()["jobs"]
+        result = self.tasks_test("typed")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        after = self.fake.stats()["jobs"]
+        self.assertEqual(after["job_inserts_accepted"] - before["job_inserts_accepted"], 1)
+        self.assertEqual(after["job_inserts_duplicate"] - before["job_inserts_duplicate"], 1)
+        self.assertIn("exists already; following it", result.stdout)
+        self.assertEqual(self.result_of(result.stdout)["rows"][0]["n"], 42)
+
+    def test_busy_answers_are_waited_out(self):
+        self.fake.control("/_fake/faults", [
+            {"method": "POST", "path": r"/jobs$", "status": 429, "times": 1},
+            {"method": "GET", "path": r"/jobs/", "status": 503, "retry_after": "1", "times": 2},
+        ])
+        fired = self.fake.stats()["faults_fired"]
+        result = self.tasks_test("typed")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(self.fake.stats()["faults_fired"] - fired, 3)
+
+    def test_an_html_error_page_fails_the_task_with_words(self):
+        self.fake.control("/_fake/faults", [{"method": "POST", "path": r"/jobs$", "status": 502, "body": "html",
+                                             "times": -1}])
+        result = self.tasks_test("typed", env={})
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("HTTP 502", result.stdout)
+        self.assertIn("not Google's error JSON", result.stdout)
+        self.assertNotIn("Traceback", result.stdout + result.stderr)
+
+    def test_a_failed_job_fails_the_task_with_bigquerys_words(self):
+        result = self.tasks_test("broken")
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("task broken failed", result.stdout)
+        self.assertTrue("invalidQuery" in result.stdout or "failed" in result.stdout, result.stdout)
+
+    def test_a_job_over_the_byte_cap_is_not_run(self):
+        self.assertEqual(self.tasks_test("into_partition").returncode, 0)
+        before = self.fake.stats()["jobs"]
+        result = self.tasks_test("capped")
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("more than maximum_bytes_billed (1); it was not run", result.stdout)
+        after = self.fake.stats()["jobs"]
+        self.assertEqual(after["job_inserts_accepted"], before["job_inserts_accepted"])
+        self.assertEqual(after["dry_runs"] - before["dry_runs"], 1)
+
+    def test_no_connection_and_a_bad_connection_say_what_to_do(self):
+        result = self.tasks_test("typed", env={"AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT": ""})
+        self.assertEqual(result.returncode, 1)
+        result = self.tasks_test("typed", env={"AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT": json.dumps(
+            {"conn_type": "google_cloud_platform", "extra": {"key_path": "/nonexistent/key.json"}})})
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("/nonexistent/key.json", result.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
