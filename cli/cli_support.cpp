@@ -21,7 +21,30 @@ Settings settings_or_fail() {
     return *settings;
 }
 
+std::unique_ptr<SqliteStore> open_store_for_daemon(const Settings& settings) {
+    auto store = SqliteStore::open(StoreOptions{.path = settings.database, .read_only = false,
+                                                .durability = settings.durability});
+    if (!store) throw CommandFailed{store.error().message};
+    return std::move(*store);
+}
+
 std::unique_ptr<SqliteStore> open_store_or_fail(const Settings& settings, bool read_only) {
+    // A scheduler runs on the database, yet its write-ahead log or shared-memory index is gone
+    // (deleted by hand or by a clean-up script): opening it now would start a new log beside the one
+    // the scheduler still writes, and the two would overwrite each other's commits. The scheduler
+    // notices within a quarter of a second and stops, writing its commits into the database file.
+    // (Asked before SQLite opens the file: see FileLock::is_held.)
+    if (std::filesystem::exists(settings.database) && FileLock::is_held(settings.database)) {
+        for (const char* suffix : {"-wal", "-shm"}) {
+            if (!std::filesystem::exists(settings.database.string() + suffix)) {
+                throw CommandFailed{fmt::format(
+                    "the database's {} file {}{} is missing while a scheduler runs on it; not opening the "
+                    "database, so that no commit is lost. The scheduler stops on its own when it sees this; "
+                    "run the command again once it has stopped (or restart it)",
+                    suffix, settings.database.string(), suffix)};
+            }
+        }
+    }
     auto store = SqliteStore::open(StoreOptions{.path = settings.database, .read_only = read_only,
                                                 .durability = settings.durability});
     if (!store) throw CommandFailed{store.error().message};

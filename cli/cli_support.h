@@ -23,7 +23,11 @@ struct CommandFailed {
 };
 
 Settings settings_or_fail();
+// The store as a CLI command opens it: refused while a scheduler runs on a database whose -wal or
+// -shm file is missing.
 std::unique_ptr<SqliteStore> open_store_or_fail(const Settings& settings, bool read_only);
+// The store as the daemon opens it, holding the scheduler lock.
+std::unique_ptr<SqliteStore> open_store_for_daemon(const Settings& settings);
 
 // Loads a DAG by id: from the files in `subdir` when given, else from the file the daemon
 // recorded for it, else from the configured DAG folder.

@@ -103,7 +103,7 @@ class DaemonDagSink : public DagFileSink {
 };
 
 // How often the daemon checks that its database file is still the one it opened and can be written.
-constexpr auto kStoreCheckInterval = std::chrono::seconds(1);
+constexpr auto kStoreCheckInterval = std::chrono::milliseconds(250);
 // Set when the database file was deleted or replaced: the daemon stops and exits with an error.
 std::atomic<bool> g_database_lost{false};
 
@@ -232,7 +232,7 @@ void run_daemon(const DaemonOptions& options) {
     }
     auto database_watch = DatabaseWatch::watch(settings.database, lock->fd());
     if (!database_watch) throw CommandFailed{database_watch.error().message};
-    auto store = open_store_or_fail(settings, false);
+    auto store = open_store_for_daemon(settings);
     DaemonHealth health;
 
     // The secret key is made at first start when neither MAYAFLOW_SECRET_KEY nor the key file has one.

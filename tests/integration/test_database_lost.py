@@ -89,6 +89,28 @@ class DatabaseLockTest(unittest.TestCase):
         listed = self.daemon.cli("dags", "list-runs", "manual")
         self.assertIn("before_the_wal_went", listed.stdout, listed.stderr)
 
+    def test_a_cli_command_right_after_the_log_went_loses_nothing(self):
+        self.daemon.write_dag("work.yaml", "dag_id: work\ntasks:\n  - task_id: a\n    operator: bash\n"
+                                           "    bash_command: sleep 0.2\n")
+        wait_for(lambda: "work" in self.daemon.dag_ids(), timeout=30)
+        self.daemon.cli("dags", "trigger", "work", "-r", "finished", check=True)
+        wait_for(lambda: "success" in self.daemon.cli("dags", "list-runs", "work").stdout, timeout=30)
+        # A restart on the same database: what it commits now lives in its log, not yet in the file.
+        self.daemon.stop()
+        self.daemon.start()
+        self.daemon.cli("dags", "trigger", "work", "-r", "committed", check=True)
+        os.remove(self.database + "-wal")
+        os.remove(self.database + "-shm")
+        during = self.daemon.cli("dags", "trigger", "work", "-r", "during")
+        if during.returncode != 0:
+            self.assertTrue("is missing while a scheduler runs" in during.stderr or
+                            "did not answer" not in during.stderr, during.stderr)
+        self.assertNotEqual(self.wait_for_exit(), 0)
+        runs = self.daemon.cli("dags", "list-runs", "work", "-o", "json", check=True).stdout
+        states = {run["run_id"]: run["state"] for run in json.loads(runs)}
+        self.assertEqual(states.get("finished"), "success", runs)
+        self.assertIn("committed", states, runs)
+
     def test_truncated_database_stops_the_daemon(self):
         with open(self.database, "r+b") as f:
             f.truncate(0)
