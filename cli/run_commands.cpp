@@ -36,9 +36,13 @@ void list_runs(const std::string& dag_id, const std::optional<std::string>& stat
     std::vector<std::vector<std::string>> rows;
     for (const auto& run : *runs) {
         rows.push_back({run.dag_id, run.run_id, std::string(to_string(run.state)), iso_or_empty(run.logical_date),
-                        iso_or_empty(run.start_date), iso_or_empty(run.end_date)});
+                        iso_or_empty(run.start_date), iso_or_empty(run.end_date), run.run_type,
+                        format_iso8601(run.data_interval_start, TimeZone::utc()),
+                        format_iso8601(run.data_interval_end, TimeZone::utc())});
     }
-    print_table({"dag_id", "run_id", "state", "logical_date", "start_date", "end_date"}, rows, format);
+    print_table({"dag_id", "run_id", "state", "logical_date", "start_date", "end_date", "run_type",
+                 "data_interval_start", "data_interval_end"},
+                rows, format);
 }
 
 const TaskInstanceRow& find_task_row(const DagRunRow& run, const std::string& task_id) {

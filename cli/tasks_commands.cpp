@@ -24,8 +24,21 @@
 namespace mayaflow::cli {
 namespace {
 
-// The run a CLI command renders or runs a task in: a logical date on the schedule gets the interval
-// its scheduled run would have; any other date the interval a manual run would get.
+// The DAG's run at `logical_date`, when the database has one.
+std::optional<DagRunRow> existing_run_at(const std::string& dag_id, Instant logical_date) {
+    auto settings = settings_or_fail();
+    if (!std::filesystem::exists(settings.database)) return std::nullopt;
+    auto store = open_store_or_fail(settings, true);
+    // No run id is empty: only the logical date can match.
+    auto found = store->find_conflicting_run(dag_id, "", logical_date);
+    if (!found || !*found) return std::nullopt;
+    return std::move(**found);
+}
+
+// The run a CLI command renders or runs a task in, as Airflow's `tasks test` and `tasks render` make
+// it: the DAG's run at that logical date when the database has one (its run id, type, interval and
+// conf), otherwise the run `dags trigger -l` would create — a manual run with the data interval
+// Airflow infers for it (infer_manual_data_interval).
 tmpl::RunInfo cli_run_info(const Dag& dag, const Task& task, Instant logical_date, const std::optional<std::string>& conf) {
     tmpl::RunInfo run;
     run.dag_id = dag.dag_id;
@@ -36,17 +49,18 @@ tmpl::RunInfo cli_run_info(const Dag& dag, const Task& task, Instant logical_dat
     run.dag_timezone = dag.timezone;
     run.start_date = now_instant();
     DataInterval interval = infer_manual_data_interval(dag.schedule, dag.timezone, logical_date);
-    if (auto scheduled = next_dagrun_info(dag.schedule, dag.timezone, std::nullopt,
-                                          TimeRestriction{logical_date, std::nullopt, true}, logical_date);
-        scheduled && scheduled->interval.start == logical_date) {
-        interval = scheduled->interval;
-        run.run_type = "scheduled";
-        run.run_id = "scheduled__" + format_iso8601(logical_date, TimeZone::utc());
+    std::optional<nlohmann::json> existing_conf;
+    if (auto existing = existing_run_at(dag.dag_id, logical_date)) {
+        run.run_id = existing->run_id;
+        run.run_type = existing->run_type;
+        interval = DataInterval{existing->data_interval_start, existing->data_interval_end};
+        if (existing->start_date) run.start_date = *existing->start_date;
+        existing_conf = existing->conf;
     }
     run.data_interval_start = interval.start;
     run.data_interval_end = interval.end;
     run.params = dag.params;
-    run.conf = nlohmann::json::object();
+    run.conf = existing_conf.value_or(nlohmann::json::object());
     if (conf) {
         run.conf = nlohmann::json::parse(*conf, nullptr, false);
         if (!run.conf.is_object()) throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'"};

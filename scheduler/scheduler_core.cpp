@@ -195,8 +195,10 @@ void SchedulerCore::evaluate_pending() {
             case TriggerDecision::wait: break;
             case TriggerDecision::run:
                 if (definition.depends_on_past && !past_allows(run, index)) break;
-                if (options_.finish_empty_in_scheduler && definition.operator_name == "empty") {
-                    // As Airflow does for EmptyOperator: success without a slot or the executor.
+                if (options_.finish_empty_in_scheduler && definition.operator_name == "empty" &&
+                    !held_by_pause(run)) {
+                    // As Airflow does for EmptyOperator: success without a slot or the executor
+                    // (of a paused DAG it waits like any task, and ends so when it is dispatched).
                     task.row.try_number += 1;
                     task.row.start_date = now;
                     finish_task(run, index, TaskState::success, now);
@@ -209,6 +211,13 @@ void SchedulerCore::evaluate_pending() {
             case TriggerDecision::mark_upstream_failed: finish_task(run, index, TaskState::upstream_failed, now); break;
         }
     }
+}
+
+// Whether the run's DAG is paused, so that no task of the run starts. A retired DAG (no dag: renamed,
+// file gone) counts as paused for new runs only: its runs under way finish. A backfill's runs go on.
+bool SchedulerCore::held_by_pause(const LiveRun& run) {
+    auto& entry = dags_[run.row.dag_id];
+    return entry.paused && entry.dag && !active_backfill(run);
 }
 
 // depends_on_past, as Airflow's PrevDagrunDep: the same task in the previous run (by logical date;
@@ -459,14 +468,18 @@ void SchedulerCore::queue_ready_tasks(Instant now) {
         LiveRun& run = it->second;
         auto& task = run.tasks[ready.task_index];
         if (task.row.state != TaskState::scheduled || run.row.state != RunState::running) continue;
-        auto& entry = dags_[run.row.dag_id];
-        // A retired DAG (no dag: renamed, file gone) counts as paused for new runs only; its runs
-        // under way finish.
-        if (entry.paused && entry.dag && !active_backfill(run)) {
+        if (held_by_pause(run)) {
             held_by_pause_[run.row.dag_id].push_back(ready);  // running tries finish; nothing new starts
             continue;
         }
+        auto& entry = dags_[run.row.dag_id];
         const Task& definition = run.dag->tasks[ready.task_index];
+        if (options_.finish_empty_in_scheduler && definition.operator_name == "empty") {
+            task.row.try_number += 1;
+            task.row.start_date = clock_.now();
+            finish_task(run, ready.task_index, TaskState::success, clock_.now());
+            continue;
+        }
         auto pool = options_.pools.find(definition.pool);
         if (pool == options_.pools.end()) {
             task.row.message = fmt::format("pool '{}' does not exist; create it or use default_pool", definition.pool);

@@ -215,6 +215,7 @@ class SchedulerCore {
     void evaluate(LiveRun& run, size_t task_index);
     void evaluate_pending();
     bool past_allows(LiveRun& run, size_t task_index);
+    bool held_by_pause(const LiveRun& run);
     void finish_task(LiveRun& run, size_t task_index, TaskState state, Instant now);
     void time_out_run(LiveRun& run, Instant now);
     void check_deadlock(LiveRun& run, Instant now);

@@ -161,6 +161,46 @@ tasks:
     CHECK((*h.store->find_run("chain", run_id, false))->state == RunState::success);
 }
 
+TEST_CASE("an empty task of a paused DAG waits like any other, and ends at once after unpause", "[scheduler_dags]") {
+    Harness h;
+    h.empty_in_scheduler = true;  // as the daemon runs: empty tasks end in the scheduler
+    h.restart();
+    h.add_dag(R"(
+dag_id: joins
+tasks:
+  - task_id: a
+    operator: bash
+    bash_command: "sleep 1"
+  - task_id: join
+    operator: empty
+    depends_on: [a]
+  - task_id: after
+    operator: bash
+    bash_command: "true"
+    depends_on: [join]
+)");
+    auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "joins"});
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    REQUIRE(h.core->set_paused("joins", true));
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    h.turn();
+    const long long pk = h.runs("joins").at(0).pk;
+    CHECK(h.core->task_state(pk, "join") == TaskState::scheduled);
+    CHECK(h.core->task_state(pk, "after") == TaskState::none);
+    CHECK(h.executor.launched.empty());
+    REQUIRE(h.core->set_paused("joins", false));
+    h.turn();
+    h.turn();
+    CHECK(h.core->task_state(pk, "join") == TaskState::success);
+    REQUIRE(h.executor.launched.size() == 1);  // the empty task needed no executor
+    CHECK(h.launched_task() == "after");
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    CHECK((*h.store->find_run("joins", run_id, false))->state == RunState::success);
+}
+
 TEST_CASE("a backfill's runs go on while their DAG is paused", "[scheduler_dags]") {
     Harness h;
     h.clock.set(at("2024-03-01T00:00:00Z"));

@@ -158,6 +158,34 @@ class TriggerAndTestAgreeTest(unittest.TestCase):
         finally:
             daemon.cleanup()
 
+    def test_render_and_test_show_the_interval_and_run_that_trigger_makes(self):
+        daemon = Daemon(copy_examples=False).start()
+        try:
+            daemon.write_dag("tz.yaml", "dag_id: tz\ntimezone: Europe/Berlin\nschedule: '30 2 * * *'\n"
+                                        "start_date: 2026-01-01\ntasks:\n  - task_id: t\n    operator: bash\n"
+                                        "    bash_command: echo {{ data_interval_start }} {{ data_interval_end }} "
+                                        "{{ run_id }}\n")
+            wait_for(lambda: "tz" in daemon.dag_ids(), timeout=30)
+            daemon.cli("dags", "pause", "tz", check=True)
+            for date in ["2026-10-25T02:30", "2026-03-29T02:30", "2026-06-01T12:00"]:
+                with self.subTest(date=date):
+                    before = daemon.cli("tasks", "render", "tz", "t", date, check=True).stdout
+                    tested = daemon.cli("tasks", "test", "tz", "t", date, check=True).stdout
+                    run_id = "by_hand_" + date.replace(":", "").replace("-", "")
+                    daemon.cli("dags", "trigger", "tz", "-l", date, "-r", run_id, check=True)
+                    runs, _ = wait_for(lambda: [r for r in json.loads(daemon.cli(
+                        "dags", "list-runs", "tz", "-o", "json").stdout) if r["run_id"] == run_id])
+                    start, end = runs[0]["data_interval_start"], runs[0]["data_interval_end"]
+                    after = daemon.cli("tasks", "render", "tz", "t", date, check=True).stdout
+                    from datetime import datetime, timezone
+                    as_utc = lambda text: datetime.fromisoformat(text).astimezone(timezone.utc).isoformat()
+                    words = [w for w in before.split() if w[:2] == "20"]
+                    self.assertEqual([as_utc(w) for w in words[-2:]], [as_utc(start), as_utc(end)], before)
+                    self.assertIn(" ".join(before.split()[-3:-1]), tested)
+                    self.assertIn(run_id, after)  # once it exists, the run itself is shown
+        finally:
+            daemon.cleanup()
+
 
 if __name__ == "__main__":
     unittest.main()
