@@ -160,6 +160,7 @@ void next_execution(const std::string& dag_id, int count, const std::optional<st
         if (*latest) last = DataInterval{(*latest)->first, (*latest)->second};
     }
     Instant now = now_instant();
+    int printed = 0;
     for (int i = 0; i < count;) {
         auto info = next_dagrun_info(dag.schedule, dag.timezone, last, restriction, now);
         if (!info) break;
@@ -174,6 +175,7 @@ void next_execution(const std::string& dag_id, int count, const std::optional<st
             }
         }
         ++i;
+        ++printed;
         if (with_intervals) {
             std::cout << fmt::format("{}\t{}\t{}\t{}\n", format_iso8601(info->logical_date, dag.timezone),
                                      format_iso8601(info->interval.start, dag.timezone),
@@ -185,6 +187,12 @@ void next_execution(const std::string& dag_id, int count, const std::optional<st
         last = info->interval;
         if (dag.schedule.kind() == Schedule::Kind::once) break;
     }
+    if (printed == 0) {
+        throw CommandFailed{fmt::format("DAG '{}' has no run to come: its schedule does not fire again before its "
+                                        "end_date or the end of 9999",
+                                        dag_id)};
+    }
+    if (printed < count) std::cerr << fmt::format("note: only {} of {} runs are still to come\n", printed, count);
 }
 
 }  // namespace

@@ -9,12 +9,20 @@
 #include "engine/time/cron.h"
 #include "engine/time/iso8601.h"
 #include "engine/time/schedule.h"
+#include "engine/util/utf8.h"
 
 namespace mayaflow::cli {
 namespace {
 
 void preview(const std::string& expression, const std::string& zone_name, const std::optional<std::string>& from,
              int count) {
+    for (const auto& [what, text] : {std::pair{"the schedule", &expression}, std::pair{"--timezone", &zone_name}}) {
+        if (auto bad = first_invalid_utf8(*text)) {
+            throw CommandFailed{fmt::format("{} is not UTF-8 text (byte 0x{:02x} at offset {})", what,
+                                            static_cast<unsigned char>((*text)[*bad]), *bad),
+                                2};
+        }
+    }
     auto zone = TimeZone::find(zone_name);
     if (!zone) throw CommandFailed{zone.error().message};
     auto schedule = Schedule::parse(expression);

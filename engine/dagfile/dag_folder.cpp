@@ -87,7 +87,7 @@ std::string describe_type(fs::file_type type) {
         case fs::file_type::block:
         case fs::file_type::character: return "a device";
         case fs::file_type::not_found: return "a link to nothing";
-        default: return "neither a file nor a folder";
+        default: return "something else";
     }
 }
 
@@ -131,8 +131,11 @@ Result<DagFolderListing> list_dag_folder(const fs::path& folder, const DagFileRu
             if (type == fs::file_type::regular) {
                 files.push_back(path);
             } else {
+                const std::string what = type_ec && type != fs::file_type::not_found
+                                             ? fmt::format("a link that cannot be followed ({})", type_ec.message())
+                                             : describe_type(type);
                 listing.skipped.push_back(fmt::format("{} is {}, not a file: it is not read",
-                                                      escape_invalid_utf8(path.string()), describe_type(type)));
+                                                      escape_invalid_utf8(path.string()), what));
             }
         }
         if (ec) {

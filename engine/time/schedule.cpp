@@ -97,10 +97,18 @@ Result<Schedule> Schedule::parse(std::string_view raw) {
     }
     if (*interval < kMinScheduleInterval) {
         return make_error(
-            "schedule {} is shorter than the minimum interval of {}: schedules work in whole minutes, as "
-            "Airflow's cron schedules do; use {} or longer (for work that must follow up quickly, use a "
+            "schedule {} is shorter than the minimum interval of {}: runs are at least a minute apart, as "
+            "with Airflow's cron schedules; use {} or longer (for work that must follow up quickly, use a "
             "sensor or trigger runs through the API)",
             quote_for_message(text), format_duration(kMinScheduleInterval), format_duration(kMinScheduleInterval));
+    }
+    if (*interval % std::chrono::seconds(1) != Duration::zero()) {
+        return make_error("schedule {} has a fraction of a second; an interval schedule counts whole seconds "
+                          "(write {} or {})",
+                          quote_for_message(text),
+                          format_duration(std::chrono::duration_cast<std::chrono::seconds>(*interval)),
+                          format_duration(std::chrono::duration_cast<std::chrono::seconds>(*interval) +
+                                          std::chrono::seconds(1)));
     }
     schedule.kind_ = Kind::interval;
     schedule.interval_ = *interval;

@@ -94,6 +94,12 @@ TEST_CASE("Schedule errors name the text and say what a schedule can be", "[sche
              forms},
         {"0s", "schedule \"0s\": an interval must be longer than zero"},
         {"0", "schedule \"0\": an interval must be longer than zero"},
+        {"PT1M0.000001S",
+         "schedule \"PT1M0.000001S\" has a fraction of a second; an interval schedule counts whole seconds (write "
+         "1m or 1m1s)"},
+        {"1m30s500ms",
+         "schedule \"1m30s500ms\" has a fraction of a second; an interval schedule counts whole seconds (write "
+         "1m30s or 1m31s)"},
     };
     for (const auto& [text, message] : cases) {
         auto parsed = Schedule::parse(text);

@@ -88,6 +88,15 @@ class DatesTest(unittest.TestCase):
                     self.assertEqual(result.returncode, 2, (args, result.stdout, result.stderr))
                     self.assertIn(b"error:", result.stderr)
 
+    def test_next_execution_without_runs_to_come_says_so(self):
+        folder = tempfile.mkdtemp(prefix="mayaflow-next-")
+        with open(os.path.join(folder, "late.yaml"), "w") as f:
+            f.write("dag_id: late\nschedule: '0 0 29 2 1'\nstart_date: 9999-12-30\n"
+                    "tasks:\n  - task_id: a\n    operator: empty\n")
+        result = run("dags", "next-execution", "late", "-S", folder, "-n", "2")
+        self.assertEqual(result.returncode, 1, (result.stdout, result.stderr))
+        self.assertIn(b"has no run to come", result.stderr)
+
     def test_preview_past_the_last_date_says_so(self):
         result = run("schedule", "preview", "@daily", "--from", "9999-12-31T00:00:00")
         self.assertEqual(result.returncode, 1)
@@ -104,8 +113,9 @@ class DatesTest(unittest.TestCase):
                 result = run("tasks", command, "-S", dags, "hello_mayaflow", "print_date", "2024-03-05T03:00")
                 self.assertEqual(result.returncode, 0, result.stderr)
                 self.assertIn(b"2024-03-05T03:00:00+09:00 (Asia/Tokyo) = 2024-03-04T18:00:00+00:00", result.stderr)
-                # On the schedule: the scheduled run's interval, the day before in Tokyo.
-                self.assertIn(b"2024-03-04T18:00:00+00:00 .. ", result.stdout)
+                # No run in the database: the run `dags trigger -l` makes, whose interval (Airflow's
+                # infer_manual_data_interval) ends at the logical date when it is on the schedule.
+                self.assertIn(b"2024-03-03T18:00:00+00:00 .. 2024-03-04T18:00:00+00:00", result.stdout)
                 # An offset names the instant whatever the zone.
                 result = run("tasks", command, "-S", dags, "hello_mayaflow", "print_date", "2024-03-04T18:00:00Z")
                 self.assertIn(b"= 2024-03-04T18:00:00+00:00", result.stderr)
@@ -126,6 +136,14 @@ class NotUtf8Test(unittest.TestCase):
                 self.assertIn(b"error:", result.stderr)
                 # Whatever is shown of the bad bytes is escaped: the message itself is UTF-8.
                 result.stderr.decode("utf-8")
+
+    def test_schedule_preview_input_that_is_not_utf8_is_a_usage_error(self):
+        for args, what in [(("schedule", "preview", b"0 0 * * \xff"), b"the schedule"),
+                           (("schedule", "preview", "@daily", "--timezone", b"Asia/\xff"), b"--timezone")]:
+            with self.subTest(args=args):
+                result = run(*args)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn(what + b" is not UTF-8 text (byte 0xff", result.stderr)
 
     def test_conf_that_is_not_utf8_says_where(self):
         for conf, offset in [(b'{"k": "\xe9"}', 7), (b"\xff", 0), (b'{"a": 1, "\xc3": 2}', 10)]:
