@@ -166,7 +166,8 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
     }
     auto gcp = read_gcp_connection(**connection, run.base_environment);
     if (!gcp) return state->fail(gcp.error().message);
-    auto plan = this->plan(*params, *gcp);
+    GoogleApi api = services.api_for(*gcp);
+    auto plan = this->plan(*params, *gcp, api);
     if (!plan) return state->fail(plan.error().message);
 
     const auto& info = run.run_info;
@@ -175,7 +176,6 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
     if (run.fresh_remote_work) salt += "|" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
     const std::string job_id =
         bigquery_job_id(info.dag_id, run.task.task_id, logical_date, run.try_number, plan->configuration, salt);
-    GoogleApi api = services.api_for(*gcp);
     const std::string base_url = gcp->endpoints.bigquery;
     state->log(fmt::format("BigQuery job {} in project {}{} ({}): {}", job_id, plan->project,
                            plan->location.empty() ? "" : ", location " + plan->location, api.tokens().describe(),

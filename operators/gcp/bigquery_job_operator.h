@@ -54,8 +54,10 @@ class BigQueryJobOperator : public AsyncOperator {
         std::string salt;  // added to the job id's hash (force_rerun)
     };
     virtual const OperatorSpec& spec() const = 0;
-    // The job for these rendered parameters; an error fails the try before anything is sent.
-    virtual Result<JobPlan> plan(const nlohmann::json& params, const GcpConnection& connection) const = 0;
+    // The job for these rendered parameters; an error fails the try before any job is sent. Runs on
+    // the executor's thread, so it may call Google and wait (`api`: a schema file in Cloud Storage).
+    virtual Result<JobPlan> plan(const nlohmann::json& params, const GcpConnection& connection,
+                                 GoogleApi& api) const = 0;
     // The try's result once the job succeeded; the default is the job id and its cost. May call
     // BigQuery again (the query operator reads the first rows); calls `done` once.
     struct Finished {

@@ -127,7 +127,7 @@ const OperatorSpec& BigQueryQueryOperator::spec() const {
 }
 
 Result<BigQueryJobOperator::JobPlan> BigQueryQueryOperator::plan(const nlohmann::json& params,
-                                                                const GcpConnection& connection) const {
+                                                                const GcpConnection& connection, GoogleApi&) const {
     JobPlan plan;
     plan.project = params.value("project_id", std::string());
     if (plan.project.empty()) plan.project = connection.project;

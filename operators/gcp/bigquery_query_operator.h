@@ -22,7 +22,7 @@ class BigQueryQueryOperator : public BigQueryJobOperator {
 
   protected:
     const OperatorSpec& spec() const override;
-    Result<JobPlan> plan(const nlohmann::json& params, const GcpConnection& connection) const override;
+    Result<JobPlan> plan(const nlohmann::json& params, const GcpConnection& connection, GoogleApi& api) const override;
     void on_succeeded(Finished finished, std::function<void(Result<nlohmann::json>)> done) const override;
 };
 

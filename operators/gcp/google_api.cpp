@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <future>
+
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
 
@@ -23,9 +25,10 @@ std::string string_member(const nlohmann::json& object, const char* name) {
 
 }  // namespace
 
-ApiAnswer read_api_answer(const HttpResponse& response, std::string_view what) {
+ApiAnswer read_api_answer(const HttpResponse& response, std::string_view what, bool raw) {
     ApiAnswer answer;
     answer.status = response.status;
+    answer.raw_body = response.body;
     if (!response.answered()) {
         answer.error = fmt::format("{}: {}", what, response.describe());
         return answer;
@@ -44,6 +47,7 @@ ApiAnswer read_api_answer(const HttpResponse& response, std::string_view what) {
                                    answer.reason.empty() ? "" : " " + answer.reason, message);
         return answer;
     }
+    if (raw) return answer;
     if (body.is_discarded() || !body.is_object()) {
         answer.error = fmt::format("{} answered HTTP {} with {}, not a JSON object: {}", what, response.status,
                                    body.is_discarded() ? "a body that is not JSON" : "JSON", body_excerpt(response.body));
@@ -76,6 +80,24 @@ void GoogleApi::call(std::string method, std::string url, std::optional<nlohmann
             done(read_api_answer(response, what));
         });
     });
+}
+
+ApiAnswer GoogleApi::call_and_wait(std::string method, std::string url, std::string what, bool raw) {
+    std::promise<ApiAnswer> answered;
+    tokens_->get([&](Result<AccessToken> token) {
+        if (!token) {
+            answered.set_value(ApiAnswer{.error = fmt::format("{}: {}", what, token.error().message)});
+            return;
+        }
+        HttpRequest request;
+        request.method = method;
+        request.url = url;
+        request.headers.emplace_back("Authorization", "Bearer " + token->token);
+        http_.send(std::move(request), [&](HttpResponse response) {
+            answered.set_value(read_api_answer(response, what, raw));
+        });
+    });
+    return answered.get_future().get();
 }
 
 }  // namespace mayaflow::gcp

@@ -23,11 +23,12 @@ struct ApiAnswer {
     nlohmann::json body;     // the answer's JSON object when ok(); null otherwise
     std::string error;       // what went wrong, in words, when !ok()
     std::string reason;      // Google's errors[0].reason ("notFound", "duplicate", …) when it gave one
+    std::string raw_body;    // the answer as it came (a media download is no JSON object)
     bool ok() const { return error.empty(); }
 };
 
 // Reads an answer of a Google JSON API; `what` names the call in messages ("jobs.get of job x").
-ApiAnswer read_api_answer(const HttpResponse& response, std::string_view what);
+ApiAnswer read_api_answer(const HttpResponse& response, std::string_view what, bool raw = false);
 
 class GoogleApi {
   public:
@@ -39,6 +40,10 @@ class GoogleApi {
     // insert under a fixed job id). `timeout`: of one send.
     void call(std::string method, std::string url, std::optional<nlohmann::json> body, std::string what,
               Callback done, bool repeatable = false, Duration timeout = std::chrono::seconds(60));
+
+    // call() for a thread that may wait (never the HTTP client's I/O thread). `raw`: the answer's body
+    // need not be a JSON object (a media download); ok() then means a 2xx status.
+    ApiAnswer call_and_wait(std::string method, std::string url, std::string what, bool raw = false);
 
     HttpClient& http() { return http_; }
     const AccessTokenSource& tokens() const { return *tokens_; }

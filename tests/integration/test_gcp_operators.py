@@ -39,16 +39,53 @@ tasks:
 params: {who: ada}
 """
 
+LOAD_DAG = """
+dag_id: load
+tasks:
+  - task_id: expenses
+    operator: gcs_to_bigquery
+    bucket: kakeibo
+    source_objects: ["expenses/{{ ds_nodash }}/*.csv"]
+    destination_project_dataset_table: "raw.expenses${{ ds_nodash }}"
+    schema_object: schema.json
+    skip_leading_rows: 1
+    allow_quoted_newlines: true
+    write_disposition: WRITE_TRUNCATE
+    time_partitioning: {type: DAY, field: date}
+  - task_id: misspelled_schema
+    operator: gcs_to_bigquery
+    bucket: kakeibo
+    source_objects: ["expenses/{{ ds_nodash }}/*.csv"]
+    destination_project_dataset_table: "raw.other"
+    schema_fields: [{name: date, type: DATE}, {name: amount, tpye: INTEGER}]
+  - task_id: missing_objects
+    operator: gcs_to_bigquery
+    bucket: kakeibo
+    source_objects: ["nothing/here/*.csv"]
+    destination_project_dataset_table: "raw.other"
+"""
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def csv_rows(day):
+    import csv
+    with open(os.path.join(REPO, "data", "kakeibo", "expenses", day, "expenses.csv"), encoding="utf-8-sig",
+              newline="") as f:
+        return list(csv.reader(f))[1:]
+
 
 class BigQueryOperatorTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.fake = GcpFake()
+        cls.fake = GcpFake(datasets=("ds", "raw"))
         cls.home = tempfile.mkdtemp(prefix="mayaflow-gcp-")
         cls.dags = os.path.join(cls.home, "dags")
         os.makedirs(cls.dags)
         with open(os.path.join(cls.dags, "bq.yaml"), "w") as f:
             f.write(QUERY_DAG)
+        with open(os.path.join(cls.dags, "load.yaml"), "w") as f:
+            f.write(LOAD_DAG)
         with open(os.path.join(cls.dags, "_daily.sql"), "w") as f:
             f.write("SELECT '{{ ds }}' AS day, 7 AS amount\n")
 
@@ -60,10 +97,10 @@ class BigQueryOperatorTest(unittest.TestCase):
         self.fake.control("/_fake/faults", method="DELETE")
         self.fake.control("/_fake/requests", method="DELETE")
 
-    def tasks_test(self, task, date="2024-01-02", env=None):
+    def tasks_test(self, task, date="2024-01-02", env=None, dag="bq"):
         environment = dict(os.environ, MAYAFLOW_HOME=self.home, **self.fake.environment())
         environment.update(env or {})
-        result = subprocess.run([MAYAFLOW, "tasks", "test", "-S", self.dags, "bq", task, date], env=environment,
+        result = subprocess.run([MAYAFLOW, "tasks", "test", "-S", self.dags, dag, task, date], env=environment,
                                 capture_output=True, text=True, timeout=120)
         return result
 
@@ -157,6 +194,35 @@ class BigQueryOperatorTest(unittest.TestCase):
             {"conn_type": "google_cloud_platform", "extra": {"key_path": "/nonexistent/key.json"}})})
         self.assertEqual(result.returncode, 1)
         self.assertIn("/nonexistent/key.json", result.stdout)
+
+    def test_load_replaces_only_the_days_partition_and_loses_no_row(self):
+        for date in ["2024-01-02", "2024-01-03", "2024-01-02"]:
+            result = self.tasks_test("expenses", date, dag="load")
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            expected = len(csv_rows(date.replace("-", "")))
+            self.assertEqual(self.result_of(result.stdout)["rows_written"], expected, result.stdout)
+        load = self.fake.job_inserts()[-1]["json"]["configuration"]["load"]
+        self.assertEqual(load["sourceUris"], ["gs://kakeibo/expenses/20240102/*.csv"])
+        self.assertEqual(load["destinationTable"]["tableId"], "expenses$20240102")
+        self.assertEqual(load["schema"]["fields"][0], {"name": "date", "type": "DATE", "mode": "REQUIRED"})
+        self.assertEqual(load["skipLeadingRows"], 1)
+        data = self.fake.bigquery("datasets/raw/tables/expenses/data?maxResults=1000")
+        days = {}
+        for row in data.get("rows", []):
+            days[row["f"][0]["v"]] = days.get(row["f"][0]["v"], 0) + 1
+        self.assertEqual(days, {"2024-01-02": len(csv_rows("20240102")), "2024-01-03": len(csv_rows("20240103"))})
+
+    def test_a_misspelled_schema_field_fails_before_any_job(self):
+        before = self.fake.stats()["jobs"]["job_inserts_attempted"]
+        result = self.tasks_test("misspelled_schema", dag="load")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("schema_fields[1]: unknown key 'tpye' (did you mean 'type'?)", result.stdout)
+        self.assertEqual(self.fake.stats()["jobs"]["job_inserts_attempted"], before)
+
+    def test_a_load_of_missing_files_fails_with_bigquerys_words(self):
+        result = self.tasks_test("missing_objects", dag="load")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("notFound", result.stdout)
 
 
 if __name__ == "__main__":
