@@ -13,8 +13,13 @@
 namespace mayaflow::gcp {
 namespace {
 
-// A BigQuery int64 (sent as a string, sometimes as a number); 0 when absent or unreadable.
-long long int64_member(const nlohmann::json& object, const char* name) {
+nlohmann::json member(const nlohmann::json& object, const char* name) {
+    return object.is_object() && object.contains(name) ? object[name] : nlohmann::json();
+}
+
+}  // namespace
+
+long long bigquery_int64(const nlohmann::json& object, const char* name) {
     if (!object.is_object()) return 0;
     auto it = object.find(name);
     if (it == object.end()) return 0;
@@ -26,11 +31,27 @@ long long int64_member(const nlohmann::json& object, const char* name) {
     return value;
 }
 
-nlohmann::json member(const nlohmann::json& object, const char* name) {
-    return object.is_object() && object.contains(name) ? object[name] : nlohmann::json();
+void add_table_layout(const nlohmann::json& params, nlohmann::json& configuration) {
+    if (params.contains("time_partitioning") && !params["time_partitioning"].is_null()) {
+        configuration["timePartitioning"] = params["time_partitioning"];
+    }
+    if (params.contains("cluster_fields") && !params["cluster_fields"].empty()) {
+        configuration["clustering"] = {{"fields", params["cluster_fields"]}};
+    }
 }
 
-}  // namespace
+Result<BigQueryJobOperator::JobPlan> BigQueryJobOperator::plan_in_project(const nlohmann::json& params,
+                                                                          const GcpConnection& connection) {
+    JobPlan plan;
+    plan.project = params.value("project_id", std::string());
+    if (plan.project.empty()) plan.project = connection.project;
+    if (plan.project.empty()) {
+        return make_error("no project to run the job in: set project_id, or the extra 'project' of connection '{}'",
+                          connection.conn_id);
+    }
+    plan.location = params.value("location", std::string());
+    return plan;
+}
 
 std::vector<ParamSpec> gcp_common_params() {
     return {
@@ -56,15 +77,15 @@ BigQueryJobCost read_job_cost(const nlohmann::json& job) {
     const nlohmann::json statistics = member(job, "statistics");
     const nlohmann::json query = member(statistics, "query");
     const nlohmann::json load = member(statistics, "load");
-    cost.bytes_processed = int64_member(statistics, "totalBytesProcessed");
-    if (cost.bytes_processed == 0) cost.bytes_processed = int64_member(query, "totalBytesProcessed");
-    cost.bytes_billed = int64_member(query, "totalBytesBilled");
-    cost.slot_ms = int64_member(statistics, "totalSlotMs");
-    if (cost.slot_ms == 0) cost.slot_ms = int64_member(query, "totalSlotMs");
+    cost.bytes_processed = bigquery_int64(statistics, "totalBytesProcessed");
+    if (cost.bytes_processed == 0) cost.bytes_processed = bigquery_int64(query, "totalBytesProcessed");
+    cost.bytes_billed = bigquery_int64(query, "totalBytesBilled");
+    cost.slot_ms = bigquery_int64(statistics, "totalSlotMs");
+    if (cost.slot_ms == 0) cost.slot_ms = bigquery_int64(query, "totalSlotMs");
     const nlohmann::json cache_hit = member(query, "cacheHit");
     cost.cache_hit = cache_hit.is_boolean() && cache_hit.get<bool>();
-    if (load.is_object()) cost.rows_written = int64_member(load, "outputRows");
-    if (query.is_object() && query.contains("numDmlAffectedRows")) cost.rows_written = int64_member(query, "numDmlAffectedRows");
+    if (load.is_object()) cost.rows_written = bigquery_int64(load, "outputRows");
+    if (query.is_object() && query.contains("numDmlAffectedRows")) cost.rows_written = bigquery_int64(query, "numDmlAffectedRows");
     return cost;
 }
 
@@ -169,6 +190,9 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
     GoogleApi api = services.api_for(*gcp);
     auto plan = this->plan(*params, *gcp, api);
     if (!plan) return state->fail(plan.error().message);
+    if (params->contains("labels") && (*params)["labels"].is_object() && !(*params)["labels"].empty()) {
+        plan->configuration["labels"] = (*params)["labels"];
+    }
 
     const auto& info = run.run_info;
     const Instant logical_date = info.logical_date.value_or(info.data_interval_start);

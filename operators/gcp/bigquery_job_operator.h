@@ -24,6 +24,13 @@ class GcpServices;
 // The parameters every Google Cloud operator takes, as Airflow names them.
 std::vector<ParamSpec> gcp_common_params();
 
+// A BigQuery int64 member (sent as a string, sometimes as a number); 0 when absent or unreadable.
+long long bigquery_int64(const nlohmann::json& object, const char* name);
+
+// The destination table's `time_partitioning` and `cluster_fields` parameters, as BigQuery's
+// timePartitioning and clustering in a query or load configuration.
+void add_table_layout(const nlohmann::json& params, nlohmann::json& configuration);
+
 // The cost of a finished job as BigQuery reports it (statistics), for the log and the result.
 struct BigQueryJobCost {
     long long bytes_processed = 0;
@@ -54,6 +61,9 @@ class BigQueryJobOperator : public AsyncOperator {
         std::string salt;  // added to the job id's hash (force_rerun)
     };
     virtual const OperatorSpec& spec() const = 0;
+    // A plan with the job's project (project_id, else the connection's; an error when neither has
+    // one) and location; the operator adds the configuration. The job's labels are added after.
+    static Result<JobPlan> plan_in_project(const nlohmann::json& params, const GcpConnection& connection);
     // The job for these rendered parameters; an error fails the try before any job is sent. Runs on
     // the executor's thread, so it may call Google and wait (`api`: a schema file in Cloud Storage).
     virtual Result<JobPlan> plan(const nlohmann::json& params, const GcpConnection& connection,

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 
 #include "engine/util/text.h"
 #include "operators/gcp/bigquery_rows.h"
@@ -12,18 +11,6 @@ namespace mayaflow::gcp {
 namespace {
 
 constexpr long long kMaxResultRows = 10'000;
-
-// An int64 member sent as a string (as BigQuery sends them); 0 when absent or unreadable.
-long long read_job_cost_int(const nlohmann::json& object, const char* name) {
-    auto it = object.find(name);
-    if (it == object.end()) return 0;
-    if (it->is_number_integer()) return it->get<long long>();
-    if (!it->is_string()) return 0;
-    const std::string& text = it->get_ref<const std::string&>();
-    long long value = 0;
-    std::from_chars(text.data(), text.data() + text.size(), value);
-    return value;
-}
 
 Result<nlohmann::json> scalar_parameter(const std::string& name, const nlohmann::json& value) {
     if (value.is_boolean()) return nlohmann::json{{"type", "BOOL"}, {"value", value.get<bool>() ? "true" : "false"}};
@@ -128,14 +115,9 @@ const OperatorSpec& BigQueryQueryOperator::spec() const {
 
 Result<BigQueryJobOperator::JobPlan> BigQueryQueryOperator::plan(const nlohmann::json& params,
                                                                 const GcpConnection& connection, GoogleApi&) const {
-    JobPlan plan;
-    plan.project = params.value("project_id", std::string());
-    if (plan.project.empty()) plan.project = connection.project;
-    if (plan.project.empty()) {
-        return make_error("no project to run the job in: set project_id, or the extra 'project' of connection '{}'",
-                          connection.conn_id);
-    }
-    plan.location = params.value("location", std::string());
+    auto planned = plan_in_project(params, connection);
+    if (!planned) return planned.error();
+    JobPlan plan = std::move(*planned);
     const std::string sql = params.value("sql", std::string());
     if (sql.find_first_not_of(" \t\r\n") == std::string::npos) return make_error("sql is empty");
 
@@ -158,12 +140,7 @@ Result<BigQueryJobOperator::JobPlan> BigQueryQueryOperator::plan(const nlohmann:
             query["queryParameters"] = *parameters;
         }
     }
-    if (params.contains("time_partitioning") && !params["time_partitioning"].is_null()) {
-        query["timePartitioning"] = params["time_partitioning"];
-    }
-    if (params.contains("cluster_fields") && !params["cluster_fields"].empty()) {
-        query["clustering"] = {{"fields", params["cluster_fields"]}};
-    }
+    add_table_layout(params, query);
     if (params.contains("maximum_bytes_billed") && params["maximum_bytes_billed"].is_number_integer()) {
         const long long cap = params["maximum_bytes_billed"].get<long long>();
         if (cap <= 0) return make_error("maximum_bytes_billed must be more than 0, got {}", cap);
@@ -178,9 +155,6 @@ Result<BigQueryJobOperator::JobPlan> BigQueryQueryOperator::plan(const nlohmann:
     }
     plan.configuration = {{"query", query}};
     if (params.value("dry_run", false)) plan.configuration["dryRun"] = true;
-    if (params.contains("labels") && params["labels"].is_object() && !params["labels"].empty()) {
-        plan.configuration["labels"] = params["labels"];
-    }
     return plan;
 }
 
@@ -203,7 +177,7 @@ void BigQueryQueryOperator::on_succeeded(Finished finished, std::function<void(R
                               if (!rows) return done(make_error("the result of the query: {}", rows.error().message));
                               if (static_cast<long long>(rows->size()) > max_rows) rows->erase(rows->begin() + max_rows, rows->end());
                               value["rows"] = std::move(*rows);
-                              value["total_rows"] = read_job_cost_int(answer.body, "totalRows");
+                              value["total_rows"] = bigquery_int64(answer.body, "totalRows");
                               done(value);
                           });
     });

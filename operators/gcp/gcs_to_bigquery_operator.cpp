@@ -112,14 +112,9 @@ const OperatorSpec& GcsToBigQueryOperator::spec() const {
 
 Result<BigQueryJobOperator::JobPlan> GcsToBigQueryOperator::plan(const nlohmann::json& params,
                                                                 const GcpConnection& connection, GoogleApi& api) const {
-    JobPlan plan;
-    plan.project = params.value("project_id", std::string());
-    if (plan.project.empty()) plan.project = connection.project;
-    if (plan.project.empty()) {
-        return make_error("no project to run the job in: set project_id, or the extra 'project' of connection '{}'",
-                          connection.conn_id);
-    }
-    plan.location = params.value("location", std::string());
+    auto planned = plan_in_project(params, connection);
+    if (!planned) return planned.error();
+    JobPlan plan = std::move(*planned);
     const std::string bucket = params.value("bucket", std::string());
     if (bucket.empty() || bucket.find('/') != std::string::npos) {
         return make_error("bucket {} is not a bucket name (no gs://, no '/')", quote_for_message(bucket));
@@ -184,12 +179,7 @@ Result<BigQueryJobOperator::JobPlan> GcsToBigQueryOperator::plan(const nlohmann:
         load["allowQuotedNewlines"] = params.value("allow_quoted_newlines", false);
         load["allowJaggedRows"] = params.value("allow_jagged_rows", false);
     }
-    if (params.contains("time_partitioning") && !params["time_partitioning"].is_null()) {
-        load["timePartitioning"] = params["time_partitioning"];
-    }
-    if (params.contains("cluster_fields") && !params["cluster_fields"].empty()) {
-        load["clustering"] = {{"fields", params["cluster_fields"]}};
-    }
+    add_table_layout(params, load);
     if (params.contains("schema_update_options") && !params["schema_update_options"].empty()) {
         for (const auto& option : params["schema_update_options"]) {
             if (option != "ALLOW_FIELD_ADDITION" && option != "ALLOW_FIELD_RELAXATION") {
@@ -200,9 +190,6 @@ Result<BigQueryJobOperator::JobPlan> GcsToBigQueryOperator::plan(const nlohmann:
         load["schemaUpdateOptions"] = params["schema_update_options"];
     }
     plan.configuration = {{"load", load}};
-    if (params.contains("labels") && params["labels"].is_object() && !params["labels"].empty()) {
-        plan.configuration["labels"] = params["labels"];
-    }
     return plan;
 }
 
