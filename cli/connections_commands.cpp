@@ -238,6 +238,12 @@ void export_connections(const ExportOptions& options) {
         if (!stored) throw CommandFailed{stored.error().message};
         connections = std::move(*stored);
     }
+    for (const auto& connection : connections) {
+        if (Status text = validate_connection_text(connection); !text) {
+            throw CommandFailed{"nothing was exported: " + text.error().message +
+                                "; add it again with `mayaflow connections add`"};
+        }
+    }
     write_output_file(options.file, format_connections(connections, *format, serialization));
     if (to_stdout) {
         std::cerr << "\nConnections successfully exported.\n";

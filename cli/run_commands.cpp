@@ -10,6 +10,7 @@
 #include "cli/cli_dates.h"
 #include "cli/cli_support.h"
 #include "cli/command_checks.h"
+#include "engine/connections/python_json.h"
 #include "engine/model/log_path.h"
 #include "engine/model/run_id.h"
 #include "engine/time/iso8601.h"
@@ -71,6 +72,10 @@ void register_run_commands(CLI::App& app) {
     trigger->add_option("-l,--logical-date", trigger_date, "The run's logical date (default: now; without an offset: in the DAG's time zone)");
     trigger->add_option("-r,--run-id", trigger_run_id, "The run's id (default: manual__<logical date>)");
     trigger->callback([] {
+        if (trigger_conf) {
+            if (Status shallow = pyjson::check_nesting(*trigger_conf); !shallow)
+                throw CommandFailed{"--conf: " + shallow.error().message};
+        }
         require_dag_takes_runs(trigger_dag);
         nlohmann::json payload = {{"dag_id", trigger_dag}};
         if (trigger_conf) {

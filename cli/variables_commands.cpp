@@ -97,8 +97,20 @@ void export_variables(const std::string& file) {
         auto stored = secrets.repository->list_variables();
         if (!stored) throw CommandFailed{stored.error().message};
         for (const auto& variable : *stored) {
-            // Airflow writes a value that is JSON text as the JSON it holds.
+            if (Status text = validate_variable_text(variable); !text) {
+                throw CommandFailed{"nothing was exported: " + text.error().message +
+                                    "; set it again with `mayaflow variables set`"};
+            }
+            // Airflow writes a value that is JSON text as the JSON it holds. JSON nested too deep to
+            // read (stored before mayaflow refused it) is written as its text: imported again, it is
+            // the same value.
             auto parsed = pyjson::loads(variable.value);
+            if (!parsed && !pyjson::check_nesting(variable.value)) {
+                std::cerr << fmt::format(
+                    "warning: variable {} holds JSON nested deeper than {} levels; it is "
+                    "exported as its text\n",
+                    variable.key, pyjson::kMaxNesting);
+            }
             all[variable.key] = parsed ? std::move(*parsed) : pyjson::Json(variable.value);
         }
     }
@@ -110,7 +122,9 @@ void export_variables(const std::string& file) {
 void import_variables(const std::string& file, const std::string& action_on_existing) {
     auto text = read_input_file(file, "Missing variables file.");
     auto parsed = pyjson::loads(text);
-    if (!parsed || !parsed->is_object()) throw CommandFailed{"Invalid variables file."};
+    if (!parsed) throw CommandFailed{fmt::format("Invalid variables file: {}", parsed.error().message)};
+    if (!parsed->is_object())
+        throw CommandFailed{"Invalid variables file: it should hold one JSON object (key → value)."};
     auto secrets = open_secrets(true);
     auto& repository = repository_or_fail(secrets);
     std::set<std::string> existing;

@@ -106,7 +106,8 @@ void SecretMasker::add_secret_list(const std::vector<std::string>& secrets) {
         if (secret.empty()) continue;
         const auto& known = updated ? updated->originals : patterns_->originals;
         if (std::find(known.begin(), known.end(), secret) != known.end()) continue;
-        if (!updated) updated = std::make_shared<Patterns>(Patterns{patterns_->originals, patterns_->secrets, {}, 0});
+        if (!updated)
+            updated = std::make_shared<Patterns>(Patterns{patterns_->originals, patterns_->secrets, {}, 0});
         updated->originals.push_back(secret);
         for (auto& form : forms_of(secret)) {
             if (form.empty()) continue;
@@ -125,13 +126,9 @@ std::vector<std::string> SecretMasker::secrets() const {
 }
 
 void SecretMasker::add_secrets(const pyjson::Json& value, std::string_view name) {
-    if (value.is_object()) {
-        for (auto it = value.begin(); it != value.end(); ++it) add_secrets(it.value(), it.key());
-    } else if (value.is_array()) {
-        for (const auto& item : value) add_secrets(item, name);
-    } else if (value.is_string()) {
-        if (name.empty() || is_sensitive_name(name)) add_secret(value.get_ref<const std::string&>());
-    }
+    std::vector<std::string> found;
+    collect_secrets(value, name, found);
+    add_secret_list(found);
 }
 
 std::string SecretMasker::mask(std::string_view text) const {
@@ -145,14 +142,16 @@ std::string SecretMasker::mask(std::string_view text) const {
 
 pyjson::Json SecretMasker::redact(const pyjson::Json& value) const {
     pyjson::Json redacted = redact_sensitive_fields(value);
-    auto mask_strings = [&](auto& self, pyjson::Json& node) -> void {
-        if (node.is_string()) {
-            node = mask(node.get_ref<const std::string&>());
-        } else if (node.is_structured()) {
-            for (auto& item : node) self(self, item);
+    std::vector<pyjson::Json*> pending{&redacted};
+    while (!pending.empty()) {
+        pyjson::Json* node = pending.back();
+        pending.pop_back();
+        if (node->is_string()) {
+            *node = mask(node->get_ref<const std::string&>());
+        } else if (node->is_structured()) {
+            for (auto& item : *node) pending.push_back(&item);
         }
-    };
-    mask_strings(mask_strings, redacted);
+    }
     return redacted;
 }
 
@@ -183,17 +182,18 @@ std::string StreamMasker::finish() {
     return out;
 }
 
-void mask_connection_secrets(SecretMasker& masker, const Connection& connection) {
-    if (connection.password) masker.add_secret(*connection.password);
-    auto extra = connection.parse_extra();
-    if (extra.value.is_object()) {
-        for (auto it = extra.value.begin(); it != extra.value.end(); ++it)
-            masker.add_secrets(it.value(), it.key());
-    }
+Status mask_connection_secrets(SecretMasker& masker, const Connection& connection) {
+    std::vector<std::string> found;
+    Status collected = collect_connection_secrets(connection, found);
+    masker.add_secret_list(found);
+    return collected;
 }
 
-void mask_variable_secret(SecretMasker& masker, std::string_view key, std::string_view value) {
-    if (is_sensitive_name(key)) masker.add_secret(value);
+Status mask_variable_secret(SecretMasker& masker, std::string_view key, std::string_view value) {
+    std::vector<std::string> found;
+    Status collected = collect_variable_secrets(key, value, found);
+    masker.add_secret_list(found);
+    return collected;
 }
 
 SecretMasker& process_secret_masker() {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/connections/python_json.h"
+#include "engine/util/result.h"
 
 namespace mayaflow {
 
@@ -28,9 +29,7 @@ class SecretMasker {
     void add_secret_list(const std::vector<std::string>& secrets);
     // Every secret registered, as registered (for handing to another process's masker).
     std::vector<std::string> secrets() const;
-    // Airflow's mask_secret(value, name): a string is registered when `name` is empty or names a
-    // sensitive field; an object's members are registered under their own keys, an array's items
-    // under the array's name.
+    // Airflow's mask_secret(value, name): registers what collect_secrets (sensitive_fields.h) finds.
     void add_secrets(const pyjson::Json& value, std::string_view name = {});
 
     // `text` with every registered secret replaced by "***".
@@ -67,10 +66,11 @@ class StreamMasker {
 };
 
 // Registers a connection's password and the values of its sensitive extras (Airflow does this
-// when it loads a connection).
-void mask_connection_secrets(SecretMasker& masker, const Connection& connection);
-// Registers a variable's value when its name is sensitive ("api_key", "slack_token", …).
-void mask_variable_secret(SecretMasker& masker, std::string_view key, std::string_view value);
+// when it loads a connection); see collect_connection_secrets.
+Status mask_connection_secrets(SecretMasker& masker, const Connection& connection);
+// Registers a variable's value when its name is sensitive ("api_key", "slack_token", …), and the
+// members of a JSON value under sensitive keys; see collect_variable_secrets.
+Status mask_variable_secret(SecretMasker& masker, std::string_view key, std::string_view value);
 
 // The masker of this process, for the daemon, its task logs and its API answers.
 SecretMasker& process_secret_masker();

@@ -2,6 +2,7 @@
 
 #include "engine/connections/secret_masker.h"
 #include "engine/connections/secrets_repository.h"
+#include "engine/connections/sensitive_fields.h"
 #include "engine/util/text.h"
 
 namespace mayaflow {
@@ -46,7 +47,8 @@ Result<std::optional<std::pair<Connection, SecretOrigin>>> SecretsLookup::find_c
         if (!stored) return stored.error();
         if (*stored) found = std::pair{std::move(**stored), SecretOrigin::database};
     }
-    if (found && masker_) mask_connection_secrets(*masker_, found->first);
+    // An extra too deep to read is named by register_every_secret; the connection itself is usable.
+    if (found && masker_) (void)mask_connection_secrets(*masker_, found->first);
     return found;
 }
 
@@ -66,29 +68,33 @@ Result<std::optional<std::string>> SecretsLookup::find_variable(const std::strin
         if (!stored) return stored.error();
         if (*stored) value = std::move((*stored)->value);
     }
-    if (value && masker_) mask_variable_secret(*masker_, key, *value);
+    if (value && masker_) (void)mask_variable_secret(*masker_, key, *value);
     return value;
 }
 
 Status SecretsLookup::register_every_secret() {
     if (!masker_) return Status::success();
+    std::vector<std::string> secrets;
     std::vector<std::string> problems;
+    auto note = [&](Status status) {
+        if (!status) problems.push_back(status.error().message);
+    };
     for (const auto& found : environment_.list_connections()) {
         if (found.connection) {
-            mask_connection_secrets(*masker_, *found.connection);
+            note(collect_connection_secrets(*found.connection, secrets));
         } else {
             problems.push_back(found.connection.error().message);
         }
     }
     for (const auto& found : environment_.list_variables()) {
-        mask_variable_secret(*masker_, found.variable.key, found.variable.value);
+        note(collect_variable_secrets(found.variable.key, found.variable.value, secrets));
     }
     if (repository_) {
         if (auto connections = repository_->open_each_connection()) {
             // One connection that cannot be opened does not leave the others unmasked.
             for (const auto& connection : *connections) {
                 if (connection) {
-                    mask_connection_secrets(*masker_, *connection);
+                    note(collect_connection_secrets(*connection, secrets));
                 } else {
                     problems.push_back(connection.error().message);
                 }
@@ -97,11 +103,13 @@ Status SecretsLookup::register_every_secret() {
             problems.push_back(connections.error().message);
         }
         if (auto variables = repository_->list_variables()) {
-            for (const auto& variable : *variables) mask_variable_secret(*masker_, variable.key, variable.value);
+            for (const auto& variable : *variables)
+                note(collect_variable_secrets(variable.key, variable.value, secrets));
         } else {
             problems.push_back(variables.error().message);
         }
     }
+    masker_->add_secret_list(secrets);
     if (problems.empty()) return Status::success();
     return make_error("some secrets could not be read to be masked: {}", join(problems, "; "));
 }

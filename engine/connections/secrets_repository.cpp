@@ -84,6 +84,7 @@ Result<std::vector<bool>> SecretsRepository::put_connections(const std::vector<C
                                                              bool overwrite) {
     std::vector<ConnectionRow> rows;
     for (const auto& connection : connections) {
+        if (Status valid = validate_connection_for_storage(connection); !valid) return valid.error();
         ConnectionRow row{connection.conn_id, connection.conn_type, connection.description,
                           connection.host,    connection.schema,    connection.login,
                           std::nullopt,       connection.port,      std::nullopt};
@@ -128,6 +129,7 @@ Result<std::optional<Variable>> SecretsRepository::find_variable(const std::stri
 Status SecretsRepository::put_variables(const std::vector<Variable>& variables) {
     std::vector<VariableRow> rows;
     for (const auto& variable : variables) {
+        if (Status valid = validate_variable_for_storage(variable); !valid) return valid.error();
         auto sealed = keyring_.seal(variable.value, sealed_value_context("variable", variable.key, "val"));
         if (!sealed) return sealed.error();
         rows.push_back(VariableRow{variable.key, std::move(*sealed), variable.description});
