@@ -53,8 +53,9 @@ void set_variable(const std::string& key, const std::string& value,
     check_key(key);
     // Variable.set(serialize_json=True) stores json.dumps(value, indent=2): the text as a JSON string.
     std::string stored = serialize_json ? pyjson::dumps(pyjson::Json(value), {.indent = 2}) : value;
-    auto secrets = open_secrets(true);
-    auto written = repository_or_fail(secrets).put_variables({Variable{key, stored, description}});
+    auto written = write_secrets([&](SecretsRepository& repository) {
+        return repository.put_variables({Variable{key, stored, description}});
+    });
     if (!written) throw CommandFailed{written.error().message};
     std::cout << fmt::format("Variable {} created\n", key);
 }
@@ -155,8 +156,8 @@ void import_variables(const std::string& file, const std::string& action_on_exis
         std::string value = it->is_string() ? it->get<std::string>() : pyjson::dumps(*it, {.indent = 2});
         variables.push_back(Variable{it.key(), std::move(value), std::nullopt});
     }
-    if (auto written = repository.put_variables(variables); !written)
-        throw CommandFailed{written.error().message};
+    auto written = write_secrets([&](SecretsRepository& writer) { return writer.put_variables(variables); });
+    if (!written) throw CommandFailed{written.error().message};
     std::cout << fmt::format("{} of {} variables successfully updated.\n", variables.size(), parsed->size());
     if (!skipped.empty()) {
         std::cout << fmt::format(

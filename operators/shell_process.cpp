@@ -258,7 +258,7 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
     spec.env.insert_or_assign("MAYAFLOW_EXIT_FILE", exit_file.string());
     Result<SupervisedProcess> started =
         run.supervisor->spawn(spec, exit_file, std::string(kLogPrefix) + header_for(command.command),
-                              run.masker ? run.masker->secrets() : std::vector<std::string>{});
+                              run.masker ? run.masker->secret_list() : nullptr);
     if (!started) return started.error();
     ShellEnd end{.output_start = started->log_size_before};
     const pid_t pid = started->pid;

@@ -72,44 +72,93 @@ Result<std::optional<std::string>> SecretsLookup::find_variable(const std::strin
     return value;
 }
 
-Status SecretsLookup::register_every_secret() {
-    if (!masker_) return Status::success();
-    std::vector<std::string> secrets;
-    std::vector<std::string> problems;
-    auto note = [&](Status status) {
-        if (!status) problems.push_back(status.error().message);
-    };
+void SecretsLookup::read_environment_secrets() {
+    auto& secrets = registered_.environment_secrets;
+    auto& problems = registered_.environment_problems;
     for (const auto& found : environment_.list_connections()) {
-        if (found.connection) {
-            note(collect_connection_secrets(*found.connection, secrets));
-        } else {
+        if (!found.connection) {
             problems.push_back(found.connection.error().message);
+        } else if (Status collected = collect_connection_secrets(*found.connection, secrets); !collected) {
+            problems.push_back(collected.error().message);
         }
     }
     for (const auto& found : environment_.list_variables()) {
-        note(collect_variable_secrets(found.variable.key, found.variable.value, secrets));
+        if (Status collected = collect_variable_secrets(found.variable.key, found.variable.value, secrets);
+            !collected)
+            problems.push_back(collected.error().message);
+    }
+    registered_.environment_read = true;
+}
+
+void SecretsLookup::read_database_secrets() {
+    auto& secrets = registered_.database_secrets;
+    auto& problems = registered_.database_problems;
+    secrets.clear();
+    problems.clear();
+    // The version before the rows: a change made in between makes the next call read them again.
+    auto version = repository_->version();
+    registered_.database_version.reset();
+    if (version) {
+        registered_.database_version = *version;
+    } else {
+        problems.push_back(version.error().message);
+    }
+    if (auto connections = repository_->open_each_connection()) {
+        // One connection that cannot be opened does not leave the others unmasked.
+        for (const auto& connection : *connections) {
+            if (!connection) {
+                problems.push_back(connection.error().message);
+            } else if (Status collected = collect_connection_secrets(*connection, secrets); !collected) {
+                problems.push_back(collected.error().message);
+            }
+        }
+    } else {
+        problems.push_back(connections.error().message);
+    }
+    if (auto variables = repository_->list_variables()) {
+        for (const auto& variable : *variables) {
+            if (Status collected = collect_variable_secrets(variable.key, variable.value, secrets);
+                !collected)
+                problems.push_back(collected.error().message);
+        }
+    } else {
+        problems.push_back(variables.error().message);
+    }
+}
+
+Status SecretsLookup::register_every_secret() {
+    if (!masker_) return Status::success();
+    std::lock_guard lock(registering_);
+    bool changed = false;
+    if (!registered_.environment_read) {
+        read_environment_secrets();
+        changed = true;
     }
     if (repository_) {
-        if (auto connections = repository_->open_each_connection()) {
-            // One connection that cannot be opened does not leave the others unmasked.
-            for (const auto& connection : *connections) {
-                if (connection) {
-                    note(collect_connection_secrets(*connection, secrets));
-                } else {
-                    problems.push_back(connection.error().message);
-                }
-            }
-        } else {
-            problems.push_back(connections.error().message);
-        }
-        if (auto variables = repository_->list_variables()) {
-            for (const auto& variable : *variables)
-                note(collect_variable_secrets(variable.key, variable.value, secrets));
-        } else {
-            problems.push_back(variables.error().message);
+        auto version = repository_->version();
+        if (!version || !registered_.database_version || *version != *registered_.database_version) {
+            read_database_secrets();
+            changed = true;
         }
     }
-    masker_->add_secret_list(secrets);
+    // Set when something changed, or when the masker was given other secrets since.
+    if (changed || !registered_.handed || masker_->secret_list() != registered_.handed) {
+        std::vector<std::string> secrets = registered_.environment_secrets;
+        secrets.insert(secrets.end(), registered_.database_secrets.begin(),
+                       registered_.database_secrets.end());
+        masker_->set_secrets(std::move(secrets));
+        registered_.handed = masker_->secret_list();
+    }
+    std::vector<std::string> problems = registered_.environment_problems;
+    problems.insert(problems.end(), registered_.database_problems.begin(),
+                    registered_.database_problems.end());
+    if (std::size_t left_out = masker_->left_out_count()) {
+        problems.push_back(
+            fmt::format("{} secret{} past what the masker indexes ({} MiB of their forms) {} not "
+                        "masked",
+                        left_out, left_out == 1 ? "" : "s", SecretMasker::kMaxIndexedBytes >> 20,
+                        left_out == 1 ? "is" : "are"));
+    }
     if (problems.empty()) return Status::success();
     return make_error("some secrets could not be read to be masked: {}", join(problems, "; "));
 }

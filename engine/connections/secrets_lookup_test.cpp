@@ -127,11 +127,21 @@ TEST_CASE("a lookup prefers the environment, falls back to the database, and mas
     CHECK(everything.mask("env-pw xoxb-1 eu-west stored-pw at-1 ak-2 seen") ==
           "*** *** eu-west *** *** *** seen");
 
-    // A connection sealed with a key this repository does not hold: the others are still masked.
-    SecretsRepository other_key(**store, SecretKeyring({*generate_secret_key()}, "other"));
+    // A connection sealed with a key this repository does not hold (the repository of another key
+    // may not write here: the store refuses a keyring without the database's key, so it is written
+    // past it): the others are still masked.
+    SecretKeyring other_key({*generate_secret_key()}, "other");
+    SecretsRepository other(**store, other_key);
     Connection foreign{.conn_id = "foreign", .conn_type = "http"};
     foreign.set_password("foreign-pw");
-    REQUIRE(other_key.put_connections({foreign}, false));
+    auto refused = other.put_connections({foreign}, false);
+    REQUIRE_FALSE(refused);
+    CHECK(is_key_rotated(refused.error()));
+    ConnectionRow foreign_row{.conn_id = "foreign", .conn_type = "http"};
+    foreign_row.sealed_password =
+        *other_key.seal("foreign-pw", sealed_value_context("connection", "foreign", "password"));
+    const auto& own = repository.keyring().sealing_key().id;
+    REQUIRE((*store)->put_connections({foreign_row}, false, SealingKeys{own, {own}}));
     SecretMasker despite;
     SecretsLookup tolerant(EnvironmentSecrets(std::map<std::string, std::string>{}), &repository, &despite);
     auto partly = tolerant.register_every_secret();
@@ -167,12 +177,14 @@ TEST_CASE("stored values nested too deep are named, and every other secret is st
         row.sealed_password =
             *keyring.seal("deep-pw", sealed_value_context("connection", "deep", "password"));
         row.sealed_extra = *keyring.seal(deep_extra, sealed_value_context("connection", "deep", "extra"));
-        REQUIRE((*store)->put_connections({row}, true));
+        const SealingKeys keys{keyring.sealing_key().id, {keyring.sealing_key().id}};
+        REQUIRE((*store)->put_connections({row}, true, keys));
         REQUIRE((*store)->put_variables(
             {VariableRow{"deep_var",
                          *keyring.seal("[" + std::string(depth, '[') + "]",
                                        sealed_value_context("variable", "deep_var", "val")),
-                         std::nullopt}}));
+                         std::nullopt}},
+            keys));
 
         SecretMasker masker;
         SecretsLookup lookup(EnvironmentSecrets(std::map<std::string, std::string>{}), &repository, &masker);
@@ -241,6 +253,50 @@ TEST_CASE("text that is not UTF-8 is refused on the way in, naming the field and
     }
     CHECK((*repository.list_connections()).empty());
     CHECK((*repository.list_variables()).empty());
+}
+
+TEST_CASE(
+    "registering every secret follows the database: deleted ones are forgotten, unchanged ones not read "
+    "again",
+    "[connections][masker]") {
+    TempFolder folder;
+    auto store = SqliteStore::open(StoreOptions{.path = folder.path / "mayaflow.db"});
+    auto writer_store = SqliteStore::open(StoreOptions{.path = folder.path / "mayaflow.db"});
+    REQUIRE(store);
+    REQUIRE(writer_store);
+    SecretKeyring keyring({*generate_secret_key()}, "test");
+    SecretsRepository repository(**store, keyring);
+    SecretsRepository writer(**writer_store, keyring);  // another process: the CLI
+    Connection pg{.conn_id = "pg", .conn_type = "postgres"};
+    pg.set_password("pg-pw-1");
+    REQUIRE(writer.put_connections({pg}, false));
+    REQUIRE(writer.put_variables({Variable{"api_key", "vk-1", std::nullopt}}));
+
+    SecretMasker masker;
+    SecretsLookup lookup(
+        EnvironmentSecrets(std::map<std::string, std::string>{{"MAYAFLOW_VAR_TOKEN", "env-tok"}}),
+        &repository, &masker);
+    REQUIRE(lookup.register_every_secret());
+    CHECK(masker.mask("pg-pw-1 vk-1 env-tok") == "*** *** ***");
+    auto registered = masker.secret_list();
+    REQUIRE(lookup.register_every_secret());
+    CHECK(masker.secret_list() == registered);  // nothing changed: the same list, nothing rebuilt
+
+    // A template's lookup registers what it read; the next registration sets the whole set again.
+    REQUIRE(*lookup.find_connection("pg"));
+    REQUIRE(writer.delete_connection("pg"));
+    pg.set_password("pg-pw-2");
+    Connection other{.conn_id = "other", .conn_type = "http"};
+    other.set_password("other-pw");
+    REQUIRE(writer.put_connections({other}, false));
+    REQUIRE(*writer.delete_variable("api_key"));
+    REQUIRE(lookup.register_every_secret());
+    CHECK(masker.mask("pg-pw-1 vk-1 env-tok other-pw") == "pg-pw-1 vk-1 *** ***");
+
+    // Something else registered in between (a lookup of a secret not in the set): set again too.
+    masker.add_secret("stray");
+    REQUIRE(lookup.register_every_secret());
+    CHECK(masker.mask("stray other-pw") == "stray ***");
 }
 
 }  // namespace

@@ -16,6 +16,13 @@ Result<std::optional<std::string>> seal_optional(const SecretKeyring& keyring,
 
 }  // namespace
 
+Result<SealingKeys> SecretsRepository::sealing_keys() const {
+    if (keyring_.empty()) return make_error("no secret key is configured");
+    SealingKeys keys{keyring_.sealing_key().id, {}};
+    for (const auto& key : keyring_.keys()) keys.known.push_back(key.id);
+    return keys;
+}
+
 Result<Connection> SecretsRepository::open_connection(const ConnectionRow& row) const {
     Connection connection;
     connection.conn_id = row.conn_id;
@@ -98,7 +105,9 @@ Result<std::vector<bool>> SecretsRepository::put_connections(const std::vector<C
         row.sealed_extra = std::move(*extra);
         rows.push_back(std::move(row));
     }
-    return store_.put_connections(rows, overwrite);
+    auto keys = sealing_keys();
+    if (!keys) return keys.error();
+    return store_.put_connections(rows, overwrite, *keys);
 }
 
 Result<bool> SecretsRepository::delete_connection(const std::string& conn_id) {
@@ -134,20 +143,29 @@ Status SecretsRepository::put_variables(const std::vector<Variable>& variables) 
         if (!sealed) return sealed.error();
         rows.push_back(VariableRow{variable.key, std::move(*sealed), variable.description});
     }
-    return store_.put_variables(rows);
+    auto keys = sealing_keys();
+    if (!keys) return keys.error();
+    return store_.put_variables(rows, *keys);
 }
 
 Result<bool> SecretsRepository::delete_variable(const std::string& key) {
     return store_.delete_variable(key);
 }
 
+Result<std::int64_t> SecretsRepository::version() {
+    return store_.secrets_version();
+}
+
 Result<int> SecretsRepository::reseal_all() {
+    auto keys = sealing_keys();
+    if (!keys) return keys.error();
     return store_.reseal_secrets(
         [this](const std::string& context, const std::string& sealed) -> Result<std::string> {
             auto plaintext = keyring_.open(sealed, context);
             if (!plaintext) return plaintext.error();
             return keyring_.seal(*plaintext, context);
-        });
+        },
+        *keys);
 }
 
 }  // namespace mayaflow

@@ -41,10 +41,17 @@ class SecretsRepository {
     Result<bool> delete_variable(const std::string& key);
 
     // Re-encrypts every stored secret with the keyring's first key, in one transaction (values
-    // sealed by any key of the keyring are accepted). Returns how many values were rewritten.
+    // sealed by any key of the keyring are accepted), and records that key as the database's: a
+    // write by a keyring that does not know it (read before the rotation) is then refused with
+    // kSecretKeyRotated rather than sealed with a key that is gone. Returns how many values were
+    // rewritten.
     Result<int> reseal_all();
 
+    // ConnectionStore::secrets_version: what was read is still so while it stays the same.
+    Result<std::int64_t> version();
+
   private:
+    Result<SealingKeys> sealing_keys() const;
     Result<Connection> open_connection(const ConnectionRow& row) const;
     Result<Variable> open_variable(const VariableRow& row) const;
 

@@ -370,5 +370,168 @@ class Utf8Test(AttackTest):
         self.assert_refused(result, "nothing was exported: the value of variable 'legacy' is not UTF-8")
 
 
+
+def finished_run(daemon, dag_id, count=1, timeout=120):
+    def finished():
+        runs = daemon.runs(dag_id)
+        done = [run for run in runs if run["state"] in ("success", "failed")]
+        return sorted(done, key=lambda run: run["run_id"]) if len(done) >= count else None
+    runs, _ = wait_for(finished, timeout=timeout)
+    return runs
+
+
+class DaemonMaskingTest(unittest.TestCase):
+    """Findings 2 and 4: what tasks print is masked — JSON members under sensitive keys, keyfile_dict
+    given as text, numbers, lower-case percent escapes, secrets far past a datagram — and a deleted
+    connection's password is no longer registered."""
+
+    PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIpk-secret-3\n-----END PRIVATE KEY-----\n"
+
+    def setUp(self):
+        self.daemon = Daemon(copy_examples=False)
+
+    def tearDown(self):
+        self.daemon.cleanup()
+
+    def cli(self, *args):
+        return self.daemon.cli(*args, check=True)
+
+    def test_tasks_print_nothing_secret(self):
+        keyfile = {"type": "service_account", "private_key_id": "pkid-4", "private_key": self.PRIVATE_KEY,
+                   "client_email": "svc@p.iam.gserviceaccount.com"}
+        self.cli("connections", "add", "gcp", "--conn-json", json.dumps(
+            {"conn_type": "google_cloud_platform", "extra": {"keyfile_dict": json.dumps(keyfile), "project": "p"}}))
+        self.cli("connections", "add", "num", "--conn-json", json.dumps(
+            {"conn_type": "http", "extra": {"api_key": 987654321, "retries": 12345}}))
+        self.cli("connections", "add", "url", "--conn-type", "http", "--conn-password", "a/b:c?d-5")
+        self.cli("connections", "add", "gone", "--conn-type", "http", "--conn-password", "gone-pw-6")
+        self.cli("variables", "set", "config", json.dumps(
+            {"db": {"password": "vj-pass-1", "host": "db-host"}, "list": [{"token": "vj-tok-2"}], "pin_token": 55501}))
+        # 5 MiB of secrets: past the 4 MiB a datagram to the supervisor holds.
+        blobs = {"secret_blob_%02d" % i: "%02d" % i + os.urandom(64 << 10).hex() for i in range(40)}
+        blob_file = os.path.join(self.daemon.home, "blobs.json")
+        with open(blob_file, "w") as f:
+            json.dump(blobs, f)
+        self.cli("variables", "import", blob_file)
+        printed_blob = os.path.join(self.daemon.home, "blob.txt")
+        with open(printed_blob, "w") as f:
+            f.write(blobs["secret_blob_17"])
+        self.daemon.write_dag("mask.yaml", """
+dag_id: mask
+schedule: null
+tasks:
+  - task_id: show
+    operator: bash
+    bash_command: |
+      echo "db={{ var.json.config.db.password }} host={{ var.json.config.db.host }} tok=vj-tok-2 pin=55501"
+      printf '%%s\\n' 'pk=-----BEGIN PRIVATE KEY-----' 'MIIpk-secret-3' '-----END PRIVATE KEY-----' 'kid=pkid-4'
+      echo "num=987654321 retries=12345"
+      echo "lower=a%%2fb%%3ac%%3fd-5 upper=a%%2Fb%%3Ac%%3Fd-5"
+      echo "gone=gone-pw-6"
+      echo "blob=$(cat %s)"
+""" % printed_blob)
+        self.daemon.start()
+        wait_for(lambda: "mask" in self.daemon.dag_ids())
+        self.cli("dags", "trigger", "mask")
+        first = finished_run(self.daemon, "mask")[0]
+        self.assertEqual(first["state"], "success")
+        log = self.cli("tasks", "logs", "mask", first["run_id"], "show").stdout
+        self.assertIn("db=*** host=db-host tok=*** pin=***", log)
+        self.assertIn("pk=***", log)  # the key's first line is no secret: the whole key is
+        self.assertIn("kid=***", log)
+        self.assertIn("num=*** retries=12345", log)
+        self.assertIn("lower=*** upper=***", log)
+        self.assertIn("gone=***", log)
+        self.assertIn("blob=***", log)
+        for secret in ("vj-pass-1", "vj-tok-2", "55501", "MIIpk-secret-3", "pkid-4", "987654321", "gone-pw-6",
+                       blobs["secret_blob_17"][:40]):
+            self.assertNotIn(secret, log)
+
+        # A deleted connection's password is forgotten by the next try's masker.
+        self.cli("connections", "delete", "gone")
+        self.cli("dags", "trigger", "mask", "--run-id", "manual__after_delete")
+        runs = finished_run(self.daemon, "mask", count=2)
+        after = [run for run in runs if run["run_id"] == "manual__after_delete"][0]
+        self.assertEqual(after["state"], "success")
+        log = self.cli("tasks", "logs", "mask", after["run_id"], "show").stdout
+        self.assertIn("gone=gone-pw-6", log)
+        self.assertIn("db=*** host=db-host", log)
+        self.assertIn("blob=***", log)
+        self.daemon.stop()
+        self.assertNotIn("past what the masker indexes", self.daemon.read_log())
+
+
+class RotationRaceTest(AttackTest):
+    """Finding 3: `rotate-secret-key` racing commands that write secrets: nothing is ever sealed with a
+    key that is gone, and every write succeeds."""
+
+    def test_writes_racing_rotations_stay_readable(self):
+        del self.home.env["MAYAFLOW_SECRET_KEY"]  # the key file, which a rotation rewrites
+        self.home.ok("connections", "add", "first", "--conn-uri", "http://u:first-pw@h")
+        import threading
+        failures = []
+        stop = threading.Event()
+
+        def rotate():
+            rotations = 0
+            while not stop.is_set() or rotations < 3:
+                result = self.home.run("rotate-secret-key")
+                if result.returncode != 0:
+                    failures.append(("rotate", result.stderr))
+                rotations += 1
+
+        def write(worker):
+            for i in range(12):
+                args = (("connections", "add", "c%d_%d" % (worker, i), "--conn-uri", "http://u:pw-%d-%d@h" % (worker, i))
+                        if i % 2 == 0 else ("variables", "set", "api_key_%d_%d" % (worker, i), "v-%d-%d" % (worker, i)))
+                result = self.home.run(*args)
+                if result.returncode != 0:
+                    failures.append((args, result.stderr))
+
+        rotator = threading.Thread(target=rotate)
+        writers = [threading.Thread(target=write, args=(w,)) for w in range(3)]
+        rotator.start()
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            thread.join()
+        stop.set()
+        rotator.join()
+        self.assertEqual(failures, [])
+        # Everything opens with the key file as it is now (the old keys are gone from it).
+        listed = self.home.run("connections", "list", "--show-secrets", "-o", "json")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        passwords = {row["conn_id"]: row["password"] for row in json.loads(listed.stdout)}
+        for worker in range(3):
+            for i in range(0, 12, 2):
+                self.assertEqual(passwords["c%d_%d" % (worker, i)], "pw-%d-%d" % (worker, i))
+            for i in range(1, 12, 2):
+                got = self.home.run("variables", "get", "api_key_%d_%d" % (worker, i))
+                self.assertEqual((got.returncode, got.stdout.strip()), (0, "v-%d-%d" % (worker, i)), got.stderr)
+        key_lines = [line for line in (self.home.path / "secret.key").read_text().splitlines()
+                     if line and not line.startswith("#")]
+        self.assertEqual(len(key_lines), 1)
+
+    def test_two_rotations_at_once_leave_one_key_that_opens_everything(self):
+        del self.home.env["MAYAFLOW_SECRET_KEY"]
+        for i in range(5):
+            self.home.ok("connections", "add", "c%d" % i, "--conn-uri", "http://u:pw-%d@h" % i)
+        for _ in range(4):
+            processes = [subprocess.Popen([MAYAFLOW, "rotate-secret-key"], env=self.home.env, cwd=self.home.path,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+            results = [(p.wait(timeout=120), p.stderr.read().decode()) for p in processes]
+            for process in processes:
+                process.stdout.close()
+                process.stderr.close()
+            self.assertTrue(any(code == 0 for code, _ in results), results)
+            for code, stderr in results:
+                if code != 0:
+                    self.assertIn("another `mayaflow rotate-secret-key` is running", stderr)
+            listed = self.home.run("connections", "list", "--show-secrets", "-o", "json")
+            self.assertEqual(listed.returncode, 0, listed.stderr)
+            self.assertEqual(sorted(row["password"] for row in json.loads(listed.stdout)),
+                             ["pw-%d" % i for i in range(5)])
+
+
 if __name__ == "__main__":
     unittest.main()
