@@ -533,5 +533,34 @@ class RotationRaceTest(AttackTest):
                              ["pw-%d" % i for i in range(5)])
 
 
+class FirstMigrationTest(AttackTest):
+    """Finding 6: commands run at once on a database that does not exist yet all work."""
+
+    def test_commands_at_once_on_a_new_database(self):
+        connections_file = None
+        for round_number in range(6):
+            with self.subTest(round=round_number):
+                self.home.cleanup()
+                self.home = Home()
+                connections_file = self.home.write("c.json", '{"imported": "http://u:p@h"}')
+                commands = [("variables", "set", "a", "1"), ("variables", "set", "b", "2"),
+                            ("connections", "add", "x", "--conn-uri", "http://h"),
+                            ("connections", "add", "y", "--conn-type", "http"),
+                            ("connections", "import", connections_file), ("db", "migrate"),
+                            ("connections", "list"), ("variables", "list")]
+                processes = [subprocess.Popen([MAYAFLOW, *command], env=self.home.env, cwd=self.home.path,
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             for command in commands]
+                for command, process in zip(commands, processes):
+                    code = process.wait(timeout=120)
+                    stderr = process.stderr.read().decode()
+                    process.stdout.close()
+                    process.stderr.close()
+                    self.assertEqual(code, 0, "%s: %s" % (command, stderr))
+                    self.assertNotIn("database error", stderr)
+                self.assertEqual(self.stored_connection_ids(), ["imported", "x", "y"])
+                self.assertEqual(self.stored_variable_keys(), ["a", "b"])
+
+
 if __name__ == "__main__":
     unittest.main()
