@@ -178,6 +178,8 @@ class OutputPump {
 
   private:
     void append(const std::string& text) {
+        if (text.empty()) return;
+        LogLock lock(log_);  // a note the daemon adds (append_line_to_log) goes between two writes
         std::size_t written = 0;
         while (written < text.size()) {
             const ssize_t n = ::write(log_, text.data() + written, text.size() - written);

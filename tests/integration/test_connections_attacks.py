@@ -562,5 +562,62 @@ class FirstMigrationTest(AttackTest):
                 self.assertEqual(self.stored_variable_keys(), ["a", "b"])
 
 
+class RestartNoteTest(unittest.TestCase):
+    """Finding 9: the note a restarted daemon writes into a running task's log is a line of its own,
+    after the line the task was writing — also when the masker holds part of that line back."""
+
+    def test_the_restart_note_does_not_cut_a_line(self):
+        import signal
+        daemon = Daemon(copy_examples=False)
+        try:
+            # "line" may begin this secret: the supervisor's masker holds it back until it knows.
+            daemon.cli("connections", "add", "c", "--conn-uri", "http://u:lineXYZ9@h", check=True)
+            daemon.write_dag("notes.yaml", """
+dag_id: notes
+schedule: null
+tasks:
+  - task_id: plain
+    operator: bash
+    bash_command: "printf 'partial line'; sleep 6; echo ' rest'"
+  - task_id: held_back
+    operator: bash
+    bash_command: "printf 'partial '; printf 'line'; sleep 6; echo ' rest'; echo 'x lineXYZ9 y'"
+  - task_id: never_ends_its_line
+    operator: bash
+    bash_command: "printf 'no end'; sleep 6"
+""")
+            daemon.start()
+            wait_for(lambda: "notes" in daemon.dag_ids())
+            daemon.cli("dags", "trigger", "notes", check=True)
+
+            def all_running():
+                runs = daemon.runs("notes")
+                if not runs:
+                    return None
+                states = [daemon.cli("tasks", "state", "notes", runs[0]["run_id"], task_id, check=True).stdout.strip()
+                          for task_id in ("plain", "held_back", "never_ends_its_line")]
+                return runs[0] if all(state == "running" for state in states) else None
+            run, _ = wait_for(all_running, timeout=60)
+            import time
+            time.sleep(1.5)
+            daemon.stop(sig=signal.SIGKILL)
+            daemon.start()
+            run = finished_run(daemon, "notes")[0]
+            self.assertEqual(run["state"], "success")
+            note = "[mayaflow] the daemon restarted; waiting again for the task's process"
+            for task_id, line in (("plain", "partial line rest"), ("held_back", "partial line rest"),
+                                  ("never_ends_its_line", "no end")):
+                with self.subTest(task=task_id):
+                    log = daemon.cli("tasks", "logs", "notes", run["run_id"], task_id, check=True).stdout
+                    lines = log.splitlines()
+                    self.assertIn(line, lines, log)
+                    notes = [i for i, text in enumerate(lines) if text.startswith(note)]
+                    self.assertEqual(len(notes), 1, log)
+                    self.assertGreater(notes[0], lines.index(line), log)
+                    self.assertNotIn("lineXYZ9", log)
+        finally:
+            daemon.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
