@@ -9,6 +9,7 @@
 #include "cli/cli_dates.h"
 #include "cli/cli_support.h"
 #include "cli/command_checks.h"
+#include "engine/connections/python_json.h"
 #include "engine/model/dag_json.h"
 #include "engine/time/iso8601.h"
 #include "scheduler/backfill_plan.h"
@@ -43,6 +44,8 @@ nlohmann::json request_payload(const BackfillOptions& options) {
                               {"dry_run", options.dry_run},
                               {"run_on_latest_version", !options.keep_run_version}};
     if (options.conf) {
+        if (Status shallow = pyjson::check_nesting(*options.conf); !shallow)
+            throw CommandFailed{"--conf: " + shallow.error().message};
         auto conf = nlohmann::json::parse(*options.conf, nullptr, false);
         if (!conf.is_object()) throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'"};
         payload["dag_run_conf"] = conf;

@@ -14,6 +14,7 @@
 #include "engine/connections/connection_uri.h"
 #include "engine/connections/secret_key_file.h"
 #include "engine/connections/sensitive_fields.h"
+#include "engine/util/file_lock.h"
 #include "engine/util/text.h"
 
 namespace mayaflow::cli {
@@ -115,8 +116,8 @@ std::string added_uri(const AddOptions& options, const Connection& connection) {
 
 void add_connection(const AddOptions& options) {
     auto connection = connection_to_add(options);
-    auto secrets = open_secrets(true);
-    auto written = repository_or_fail(secrets).put_connections({connection}, false);
+    auto written = write_secrets(
+        [&](SecretsRepository& repository) { return repository.put_connections({connection}, false); });
     if (!written) throw CommandFailed{written.error().message};
     if (!written->front()) {
         throw CommandFailed{
@@ -238,6 +239,12 @@ void export_connections(const ExportOptions& options) {
         if (!stored) throw CommandFailed{stored.error().message};
         connections = std::move(*stored);
     }
+    for (const auto& connection : connections) {
+        if (Status text = validate_connection_text(connection); !text) {
+            throw CommandFailed{"nothing was exported: " + text.error().message +
+                                "; add it again with `mayaflow connections add`"};
+        }
+    }
     write_output_file(options.file, format_connections(connections, *format, serialization));
     if (to_stdout) {
         std::cerr << "\nConnections successfully exported.\n";
@@ -257,8 +264,8 @@ void import_connections(const std::string& file, bool overwrite) {
     auto connections = parse_connections_file(text, *format, file);
     if (!connections) throw CommandFailed{connections.error().message};
     for (const auto& connection : *connections) warn_about_extra(connection);
-    auto secrets = open_secrets(true);
-    auto written = repository_or_fail(secrets).put_connections(*connections, overwrite);
+    auto written = write_secrets(
+        [&](SecretsRepository& repository) { return repository.put_connections(*connections, overwrite); });
     if (!written) throw CommandFailed{written.error().message};
     for (std::size_t i = 0; i < connections->size(); ++i) {
         const auto& conn_id = (*connections)[i].conn_id;
@@ -302,6 +309,14 @@ void test_connection_command(const std::string& conn_id) {
 void rotate_secret_key() {
     auto settings = settings_or_fail();
     auto environment = process_environment();
+    // One rotation at a time: two would each write the key file, and the last written need not be
+    // the key the database ends up sealed with. (Writers of secrets need no lock: the store refuses
+    // a write sealed with a key read before a rotation, and the command writes again.)
+    std::error_code ignored;
+    std::filesystem::create_directories(settings.home, ignored);
+    auto rotating = FileLock::try_acquire(settings.home / "rotate-secret-key.lock");
+    if (!rotating)
+        throw CommandFailed{"another `mayaflow rotate-secret-key` is running; nothing was re-encrypted"};
     auto store = open_store_or_fail(settings, false);
     auto keyring = load_secret_keyring(environment, settings.home, true);
     if (!keyring) throw CommandFailed{keyring.error().message};

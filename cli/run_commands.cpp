@@ -10,6 +10,7 @@
 #include "cli/cli_dates.h"
 #include "cli/cli_support.h"
 #include "cli/command_checks.h"
+#include "engine/connections/python_json.h"
 #include "engine/model/log_path.h"
 #include "engine/model/run_id.h"
 #include "engine/util/utf8.h"
@@ -71,6 +72,7 @@ nlohmann::json read_conf_option(const std::string& text) {
                                         static_cast<unsigned char>(text[*bad]), *bad),
                             2};
     }
+    if (Status shallow = pyjson::check_nesting(text); !shallow) throw CommandFailed{"--conf: " + shallow.error().message};
     auto conf = nlohmann::json::parse(text, nullptr, false);
     if (!conf.is_object()) {
         throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'"};

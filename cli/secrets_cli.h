@@ -28,6 +28,19 @@ struct Secrets {
 Secrets open_secrets(bool for_writing);
 SecretsRepository& repository_or_fail(Secrets& secrets);
 
+// Runs `write(repository)` on secrets opened for writing. When `rotate-secret-key` committed between
+// the reading of the key and the write (the store refuses the write: is_key_rotated), opens them
+// again — reading the new key — and writes again, so nothing is ever sealed with a key that is gone.
+template <class Write>
+auto write_secrets(Write&& write) {
+    constexpr int kTries = 5;
+    for (int attempt = 1;; ++attempt) {
+        auto secrets = open_secrets(true);
+        auto result = write(repository_or_fail(secrets));
+        if (result || !is_key_rotated(result.error()) || attempt == kTries) return result;
+    }
+}
+
 // Airflow's `-o table|json|yaml|plain`.
 enum class RecordFormat { table, json, yaml, plain };
 void add_record_format_option(CLI::App& command, RecordFormat& format);

@@ -11,6 +11,7 @@
 #include "cli/cli_dates.h"
 #include "cli/cli_support.h"
 #include "cli/secrets_cli.h"
+#include "engine/connections/python_json.h"
 #include "engine/connections/secret_masker.h"
 #include "engine/connections/secrets_lookup.h"
 #include "engine/template/airflow_context.h"
@@ -62,6 +63,8 @@ tmpl::RunInfo cli_run_info(const Dag& dag, const Task& task, Instant logical_dat
     run.params = dag.params;
     run.conf = existing_conf.value_or(nlohmann::json::object());
     if (conf) {
+        if (Status shallow = pyjson::check_nesting(*conf); !shallow)
+            throw CommandFailed{"--conf: " + shallow.error().message};
         run.conf = nlohmann::json::parse(*conf, nullptr, false);
         if (!run.conf.is_object()) throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'"};
     }

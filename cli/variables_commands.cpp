@@ -53,8 +53,9 @@ void set_variable(const std::string& key, const std::string& value,
     check_key(key);
     // Variable.set(serialize_json=True) stores json.dumps(value, indent=2): the text as a JSON string.
     std::string stored = serialize_json ? pyjson::dumps(pyjson::Json(value), {.indent = 2}) : value;
-    auto secrets = open_secrets(true);
-    auto written = repository_or_fail(secrets).put_variables({Variable{key, stored, description}});
+    auto written = write_secrets([&](SecretsRepository& repository) {
+        return repository.put_variables({Variable{key, stored, description}});
+    });
     if (!written) throw CommandFailed{written.error().message};
     std::cout << fmt::format("Variable {} created\n", key);
 }
@@ -97,8 +98,20 @@ void export_variables(const std::string& file) {
         auto stored = secrets.repository->list_variables();
         if (!stored) throw CommandFailed{stored.error().message};
         for (const auto& variable : *stored) {
-            // Airflow writes a value that is JSON text as the JSON it holds.
+            if (Status text = validate_variable_text(variable); !text) {
+                throw CommandFailed{"nothing was exported: " + text.error().message +
+                                    "; set it again with `mayaflow variables set`"};
+            }
+            // Airflow writes a value that is JSON text as the JSON it holds. JSON nested too deep to
+            // read (stored before mayaflow refused it) is written as its text: imported again, it is
+            // the same value.
             auto parsed = pyjson::loads(variable.value);
+            if (!parsed && !pyjson::check_nesting(variable.value)) {
+                std::cerr << fmt::format(
+                    "warning: variable {} holds JSON nested deeper than {} levels; it is "
+                    "exported as its text\n",
+                    variable.key, pyjson::kMaxNesting);
+            }
             all[variable.key] = parsed ? std::move(*parsed) : pyjson::Json(variable.value);
         }
     }
@@ -110,7 +123,9 @@ void export_variables(const std::string& file) {
 void import_variables(const std::string& file, const std::string& action_on_existing) {
     auto text = read_input_file(file, "Missing variables file.");
     auto parsed = pyjson::loads(text);
-    if (!parsed || !parsed->is_object()) throw CommandFailed{"Invalid variables file."};
+    if (!parsed) throw CommandFailed{fmt::format("Invalid variables file: {}", parsed.error().message)};
+    if (!parsed->is_object())
+        throw CommandFailed{"Invalid variables file: it should hold one JSON object (key → value)."};
     auto secrets = open_secrets(true);
     auto& repository = repository_or_fail(secrets);
     std::set<std::string> existing;
@@ -141,8 +156,8 @@ void import_variables(const std::string& file, const std::string& action_on_exis
         std::string value = it->is_string() ? it->get<std::string>() : pyjson::dumps(*it, {.indent = 2});
         variables.push_back(Variable{it.key(), std::move(value), std::nullopt});
     }
-    if (auto written = repository.put_variables(variables); !written)
-        throw CommandFailed{written.error().message};
+    auto written = write_secrets([&](SecretsRepository& writer) { return writer.put_variables(variables); });
+    if (!written) throw CommandFailed{written.error().message};
     std::cout << fmt::format("{} of {} variables successfully updated.\n", variables.size(), parsed->size());
     if (!skipped.empty()) {
         std::cout << fmt::format(

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "engine/connections/secret_masker.h"
 #include "engine/exec/child_process.h"
@@ -38,11 +39,43 @@ constexpr std::size_t kHeaderCommandLimit = 500;
 
 enum class Woke { ended, cancelled, timed_out };
 
+// How long a note may wait for the task's output to reach a line's end, and how often it looks.
+constexpr auto kNoteWait = std::chrono::seconds(10);
+constexpr auto kNotePollInterval = std::chrono::milliseconds(100);
+
+// A line for the log that waits until the task's output is at a line's end (at most kNoteWait): the
+// note of a restarted daemon must not cut into a line the task is writing — or one the supervisor's
+// masker holds back in part, because it may begin a secret.
+class PendingNote {
+  public:
+    PendingNote(fs::path log_file, std::string line)
+        : log_file_(std::move(log_file)), line_(std::move(line)), until_(SteadyClock::now() + kNoteWait) {}
+    bool pending() const { return !written_; }
+    void try_write() {
+        if (written_) return;
+        if (SteadyClock::now() >= until_) return write_now();
+        auto appended = append_line_at_line_end(log_file_, line_);
+        written_ = !appended || *appended;  // a log that cannot be written is not tried again
+    }
+    void write_now() {
+        if (written_) return;
+        (void)append_line_to_log(log_file_, line_);
+        written_ = true;
+    }
+
+  private:
+    fs::path log_file_;
+    std::string line_;
+    SteadyClock::time_point until_;
+    bool written_ = false;
+};
+
 // Waits until `process_fd` is readable (the process ended), `cancel` is raised or `deadline` passes. An
 // ended process wins over a cancel that came at the same moment: its own status is the truer answer.
 Result<Woke> wait_for(int process_fd, const CancelFlag& cancel,
-                      std::optional<SteadyClock::time_point> deadline) {
+                      std::optional<SteadyClock::time_point> deadline, PendingNote* note = nullptr) {
     for (;;) {
+        if (note) note->try_write();
         int timeout_ms = -1;
         if (deadline) {
             const auto left = *deadline - SteadyClock::now();
@@ -51,6 +84,10 @@ Result<Woke> wait_for(int process_fd, const CancelFlag& cancel,
         }
         if (cancel.fd() < 0) {
             const int slice = static_cast<int>(kCancelPollInterval.count());
+            timeout_ms = timeout_ms < 0 ? slice : std::min(timeout_ms, slice);
+        }
+        if (note && note->pending()) {
+            const int slice = static_cast<int>(kNotePollInterval.count());
             timeout_ms = timeout_ms < 0 ? slice : std::min(timeout_ms, slice);
         }
         pollfd fds[2] = {{process_fd, POLLIN, 0}, {cancel.fd(), POLLIN, 0}};
@@ -211,10 +248,13 @@ constexpr Duration kExitFileWait = std::chrono::seconds(10);
 // Waits until the try's process ends, its execution timeout (counted from `started_at`) passes, or
 // the cancel flag is raised; the latter two are noted in `end` and the log. Whether it ended by itself.
 Result<bool> wait_and_note(int process_fd, const TaskRun& run, Instant started_at, const CancelFlag& cancel,
-                           Duration kill_grace, ShellEnd& end) {
-    const Result<Woke> woke = wait_for(process_fd, cancel, deadline_for(run, started_at));
+                           Duration kill_grace, ShellEnd& end, PendingNote* note = nullptr) {
+    const Result<Woke> woke = wait_for(process_fd, cancel, deadline_for(run, started_at), note);
+    // A process that ended may still have output on its way to the log (the supervisor's pump drains it
+    // before the exit file): the caller writes the note once that is in.
+    if (woke && *woke == Woke::ended) return true;
+    if (note) note->write_now();
     if (!woke) return woke.error();
-    if (*woke == Woke::ended) return true;
     end.timed_out = *woke == Woke::timed_out;
     end.cancelled = *woke == Woke::cancelled;
     (void)append_log_line(run, end.timed_out ? timeout_note(run, kill_grace) : cancel_note(kill_grace));
@@ -224,8 +264,9 @@ Result<bool> wait_and_note(int process_fd, const TaskRun& run, Instant started_a
 // Waits for a live process that is not this daemon's child (started by the task supervisor, or
 // adopted after a restart); on timeout or cancel ends its whole group. Whether it ended by itself.
 Result<bool> wait_for_live_process(const TaskRun& run, pid_t pid, Instant started_at, const Pidfd& pidfd,
-                                   const CancelFlag& cancel, Duration kill_grace, ShellEnd& end) {
-    const Result<bool> ended = wait_and_note(pidfd.fd(), run, started_at, cancel, kill_grace, end);
+                                   const CancelFlag& cancel, Duration kill_grace, ShellEnd& end,
+                                   PendingNote* note = nullptr) {
+    const Result<bool> ended = wait_and_note(pidfd.fd(), run, started_at, cancel, kill_grace, end, note);
     if (!ended) return ended.error();
     // The leader was alive a moment ago and is not reaped before its end is recorded, so the group is
     // still the task's.
@@ -258,7 +299,7 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
     spec.env.insert_or_assign("MAYAFLOW_EXIT_FILE", exit_file.string());
     Result<SupervisedProcess> started =
         run.supervisor->spawn(spec, exit_file, std::string(kLogPrefix) + header_for(command.command),
-                              run.masker ? run.masker->secrets() : std::vector<std::string>{});
+                              run.masker ? run.masker->secret_list() : nullptr);
     if (!started) return started.error();
     ShellEnd end{.output_start = started->log_size_before};
     const pid_t pid = started->pid;
@@ -333,6 +374,7 @@ Result<ShellEnd> resume_shell_command(const TaskRun& run, const StartedProcess& 
     ShellEnd end;
     const bool same_boot = recorded.pid > 0 && !this_boot.empty() && recorded.boot_id == this_boot;
     bool ended_by_itself = false;
+    std::optional<PendingNote> note;
 
     // 1. Still running? Checked before the exit file: the shell writes the file before it exits, so once the
     // process is seen gone the file is final.
@@ -344,12 +386,17 @@ Result<ShellEnd> resume_shell_command(const TaskRun& run, const StartedProcess& 
             end.adopted = true;
             std::error_code ignored;
             end.adopted_cwd = fs::read_symlink(fmt::format("/proc/{}/cwd", recorded.pid), ignored);
-            (void)append_log_line(
-                run,
-                fmt::format("the daemon restarted; waiting again for the task's process {}", recorded.pid));
-            const Result<bool> waited =
-                wait_for_live_process(run, recorded.pid, recorded.started_at, **pidfd, cancel, kill_grace, end);
-            if (!waited) return waited.error();
+            note.emplace(run.log_file,
+                         std::string(kLogPrefix) +
+                             mask_secrets(run, fmt::format("the daemon restarted; waiting again for the "
+                                                           "task's process {}",
+                                                           recorded.pid)));
+            const Result<bool> waited = wait_for_live_process(run, recorded.pid, recorded.started_at, **pidfd,
+                                                              cancel, kill_grace, end, &*note);
+            if (!waited) {
+                note->write_now();
+                return waited.error();
+            }
             ended_by_itself = *waited;
         }
     }
@@ -357,6 +404,10 @@ Result<ShellEnd> resume_shell_command(const TaskRun& run, const StartedProcess& 
     // 2. An exit file: the command finished (a task supervisor writes it just after the end, so give it
     // that moment). 3. Neither: it ended with the daemon.
     read_recorded_end(exit_file, recorded.pid, recorded.start_ticks, same_boot, end);
+    if (note) {
+        note->try_write();  // the supervisor drained the task's output before the exit file
+        note->write_now();  // a last line the task never ended
+    }
     if (ended_by_itself) end_left_behind(recorded.pid, recorded.start_ticks, kill_grace);
     return end;
 }

@@ -4,6 +4,7 @@
 
 #include "engine/template/unicode.h"
 #include "engine/util/text.h"
+#include "engine/util/utf8.h"
 
 namespace mayaflow {
 
@@ -66,6 +67,39 @@ Status validate_conn_id(std::string_view conn_id) {
 Status validate_extra(const Connection& connection) {
     auto parsed = connection.parse_extra();
     if (parsed.problem) return Error{*parsed.problem};
+    return Status::success();
+}
+
+Status validate_connection_text(const Connection& connection) {
+    auto check = [&](std::string_view field, const std::optional<std::string>& value) -> Status {
+        if (!value) return Status::success();
+        if (auto bad = first_invalid_utf8(*value)) {
+            return make_error(
+                "the {} of connection '{}' is not UTF-8 text (an invalid byte at position {}); mayaflow "
+                "keeps "
+                "connections as UTF-8 text so that every export writes them back as they were",
+                field, connection.conn_id, *bad);
+        }
+        return Status::success();
+    };
+    for (auto [field, value] :
+         {std::pair{"conn_type", std::optional<std::string>(connection.conn_type)},
+          std::pair{"description", connection.description}, std::pair{"host", connection.host},
+          std::pair{"login", connection.login}, std::pair{"password", connection.password},
+          std::pair{"schema", connection.schema}, std::pair{"extra", connection.extra}}) {
+        if (Status valid = check(field, value); !valid) return valid;
+    }
+    return Status::success();
+}
+
+Status validate_connection_for_storage(const Connection& connection) {
+    if (Status text = validate_connection_text(connection); !text) return text;
+    if (connection.extra) {
+        if (Status shallow = pyjson::check_nesting(*connection.extra); !shallow) {
+            return make_error("the extra of connection '{}' cannot be stored: {}", connection.conn_id,
+                              shallow.error().message);
+        }
+    }
     return Status::success();
 }
 

@@ -49,4 +49,13 @@ Status validate_conn_id(std::string_view conn_id);
 // The extra must be a JSON object (or absent): refused with the reason otherwise.
 Status validate_extra(const Connection& connection);
 
+// What every connection must be to be stored, wherever it comes from (a flag, a URI, a file): each
+// text field valid UTF-8 (mayaflow keeps text, and its JSON, YAML and URI exports could not write
+// other bytes faithfully), and an extra that does not nest deeper than pyjson::kMaxNesting. The
+// error names the connection and the field, never the value.
+Status validate_connection_for_storage(const Connection& connection);
+// Only the UTF-8 half of it: what an export checks, so that it writes every connection faithfully
+// or refuses (a connection stored before mayaflow checked).
+Status validate_connection_text(const Connection& connection);
+
 }  // namespace mayaflow

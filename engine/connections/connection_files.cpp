@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
 
 #include "engine/connections/connection_json.h"
@@ -74,14 +75,31 @@ Result<std::vector<FileEntry>> env_entries(std::string_view text, std::vector<st
     return entries;
 }
 
-Result<std::vector<FileEntry>> document_entries(std::string_view text, ConnectionFileFormat format) {
+Result<std::vector<FileEntry>> document_entries(std::string_view text, ConnectionFileFormat format,
+                                                std::vector<std::string>& problems) {
     if (text.empty()) return make_error("the file is empty");
-    auto document = format == ConnectionFileFormat::json ? pyjson::loads(text) : pyyaml::safe_load(text);
+    const bool json = format == ConnectionFileFormat::json;
+    auto document = json ? pyjson::loads(text) : pyyaml::safe_load(text);
     if (!document) return document.error();
     if (!document->is_object()) return make_error("the file should contain an object (conn_id → connection)");
+    // json.loads and yaml.safe_load keep the last of two entries with one conn_id; an import that
+    // did so would drop the first without a word.
+    auto places = json ? Result<std::vector<pyjson::KeyPlace>>(pyjson::top_level_keys(text))
+                       : pyyaml::top_level_keys(text);
+    if (!places) return places.error();
+    std::map<std::string, std::size_t> first_line;
+    for (const auto& place : *places) {
+        auto [known, inserted] = first_line.emplace(place.key, place.line);
+        if (!inserted) {
+            problems.push_back(fmt::format("line {}: found multiple values for {} (the first on line {})",
+                                           place.line, place.key, known->second));
+        }
+    }
     std::vector<FileEntry> entries;
-    for (auto it = document->begin(); it != document->end(); ++it)
-        entries.push_back({it.key(), it.value(), 0});
+    for (auto it = document->begin(); it != document->end(); ++it) {
+        auto line = first_line.find(it.key());
+        entries.push_back({it.key(), it.value(), line == first_line.end() ? 0 : line->second});
+    }
     return entries;
 }
 
@@ -130,8 +148,9 @@ Result<Connection> connection_from_env_value(std::string conn_id, std::string_vi
 Result<std::vector<Connection>> parse_connections_file(std::string_view text, ConnectionFileFormat format,
                                                        const std::string& file_name) {
     std::vector<std::string> problems;
-    Result<std::vector<FileEntry>> entries =
-        format == ConnectionFileFormat::env ? env_entries(text, problems) : document_entries(text, format);
+    Result<std::vector<FileEntry>> entries = format == ConnectionFileFormat::env
+                                                 ? env_entries(text, problems)
+                                                 : document_entries(text, format, problems);
     if (!entries) return make_error("{}: {}", file_name, entries.error().message);
     std::vector<Connection> connections;
     for (auto& entry : *entries) {
@@ -147,6 +166,10 @@ Result<std::vector<Connection>> parse_connections_file(std::string_view text, Co
         if (!connection) {
             problems.push_back(
                 fmt::format("{}connection {}: {}", where, entry.conn_id, connection.error().message));
+            continue;
+        }
+        if (Status storable = validate_connection_for_storage(*connection); !storable) {
+            problems.push_back(where + storable.error().message);
             continue;
         }
         connections.push_back(std::move(*connection));

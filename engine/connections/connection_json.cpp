@@ -166,7 +166,7 @@ Result<int> port_from_json(const pyjson::Json& value) {
 
 Result<Connection> connection_from_json(std::string conn_id, std::string_view json_text) {
     auto parsed = pyjson::loads(json_text);
-    if (!parsed) return make_error("the connection JSON is not valid JSON: {}", parsed.error().message);
+    if (!parsed) return make_error("the connection JSON cannot be read: {}", parsed.error().message);
     if (!parsed->is_object()) return make_error("the connection JSON must be an object of fields");
     pyjson::Json fields = *parsed;
     // from_json drops a falsy port, extra or conn_type before the constructor sees them.

@@ -169,6 +169,8 @@ std::string connection_to_display_uri(const Connection& connection) {
     auto parsed = connection.parse_extra();
     if (!parsed.problem && parsed.value.is_object() && !parsed.value.empty()) {
         extra = pyjson::dumps(redact_sensitive_fields(parsed.value));
+    } else if (parsed.problem && parsed.value.is_object()) {
+        extra = "***";  // not JSON (or nested too deep to read): what it holds cannot be told safe
     }
     return build_uri(connection, password, extra);
 }

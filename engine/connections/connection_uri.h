@@ -20,7 +20,8 @@ Result<Connection> connection_from_uri(std::string conn_id, std::string_view uri
 // Connection.get_uri().
 std::string connection_to_uri(const Connection& connection);
 
-// get_uri() for showing to a person: the password as "***", the values of sensitive extras as "***".
+// get_uri() for showing to a person: the password as "***", the values of sensitive extras as "***",
+// and an extra that cannot be read as JSON (so what is secret in it cannot be told) as "***" whole.
 std::string connection_to_display_uri(const Connection& connection);
 
 // The URI as given, with the password in it (if any) replaced by "******", for messages.

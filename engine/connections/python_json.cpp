@@ -73,12 +73,8 @@ void append_string(std::string& out, std::string_view text, bool ensure_ascii) {
     out.push_back('"');
 }
 
-void dump(std::string& out, const Json& value, const DumpOptions& options, int depth) {
-    auto newline = [&](int level) {
-        out.push_back('\n');
-        out.append(static_cast<std::size_t>(options.indent * level), ' ');
-    };
-    const char* item_separator = options.indent >= 0 ? "," : ", ";
+// A scalar, or an empty array or object: what needs no walk.
+void dump_leaf(std::string& out, const Json& value, const DumpOptions& options) {
     switch (value.type()) {
         case Json::value_t::null:
             out += "null";
@@ -105,52 +101,79 @@ void dump(std::string& out, const Json& value, const DumpOptions& options, int d
         case Json::value_t::string:
             append_string(out, value.get_ref<const std::string&>(), options.ensure_ascii);
             return;
-        case Json::value_t::array: {
-            if (value.empty()) {
-                out += "[]";
-                return;
-            }
-            out.push_back('[');
-            bool first = true;
-            for (const auto& item : value) {
-                if (!first) out += item_separator;
-                first = false;
-                if (options.indent >= 0) newline(depth + 1);
-                dump(out, item, options, depth + 1);
-            }
-            if (options.indent >= 0) newline(depth);
-            out.push_back(']');
+        case Json::value_t::array:
+            out += "[]";
             return;
-        }
-        case Json::value_t::object: {
-            if (value.empty()) {
-                out += "{}";
-                return;
-            }
-            std::vector<std::pair<const std::string*, const Json*>> members;
-            for (auto it = value.begin(); it != value.end(); ++it)
-                members.emplace_back(&it.key(), &it.value());
-            if (options.sort_keys) {
-                std::stable_sort(members.begin(), members.end(),
-                                 [](auto& a, auto& b) { return *a.first < *b.first; });
-            }
-            out.push_back('{');
-            bool first = true;
-            for (const auto& [key, member] : members) {
-                if (!first) out += item_separator;
-                first = false;
-                if (options.indent >= 0) newline(depth + 1);
-                append_string(out, *key, options.ensure_ascii);
-                out += ": ";
-                dump(out, *member, options, depth + 1);
-            }
-            if (options.indent >= 0) newline(depth);
-            out.push_back('}');
+        case Json::value_t::object:
+            out += "{}";
             return;
-        }
         default:
             out += "null";
             return;  // binary and discarded values never come from JSON text
+    }
+}
+
+// An array or object being written: its members (objects: keys sorted when asked) and the next one.
+struct OpenContainer {
+    const Json* value;
+    std::vector<std::pair<const std::string*, const Json*>> members;  // objects only
+    std::size_t next = 0;
+    int depth;
+};
+
+OpenContainer open_container(std::string& out, const Json& value, const DumpOptions& options, int depth) {
+    OpenContainer open{&value, {}, 0, depth};
+    if (value.is_object()) {
+        for (auto it = value.begin(); it != value.end(); ++it)
+            open.members.emplace_back(&it.key(), &it.value());
+        if (options.sort_keys) {
+            std::stable_sort(open.members.begin(), open.members.end(),
+                             [](auto& a, auto& b) { return *a.first < *b.first; });
+        }
+    }
+    out.push_back(value.is_object() ? '{' : '[');
+    return open;
+}
+
+void dump(std::string& out, const Json& root, const DumpOptions& options) {
+    if (!root.is_structured() || root.empty()) {
+        dump_leaf(out, root, options);
+        return;
+    }
+    auto newline = [&](int level) {
+        out.push_back('\n');
+        out.append(static_cast<std::size_t>(options.indent * level), ' ');
+    };
+    const char* item_separator = options.indent >= 0 ? "," : ", ";
+    std::vector<OpenContainer> open;
+    open.push_back(open_container(out, root, options, 0));
+    while (!open.empty()) {
+        OpenContainer& top = open.back();
+        const bool object = top.value->is_object();
+        const std::size_t size = object ? top.members.size() : top.value->size();
+        if (top.next == size) {
+            if (options.indent >= 0) newline(top.depth);
+            out.push_back(object ? '}' : ']');
+            open.pop_back();
+            continue;
+        }
+        if (top.next > 0) out += item_separator;
+        if (options.indent >= 0) newline(top.depth + 1);
+        const Json* member;
+        if (object) {
+            append_string(out, *top.members[top.next].first, options.ensure_ascii);
+            out += ": ";
+            member = top.members[top.next].second;
+        } else {
+            member = &(*top.value)[top.next];
+        }
+        ++top.next;
+        const int depth = top.depth + 1;
+        if (member->is_structured() && !member->empty()) {
+            open.push_back(open_container(out, *member, options, depth));  // `top` is no longer valid
+        } else {
+            dump_leaf(out, *member, options);
+        }
     }
 }
 
@@ -191,11 +214,89 @@ std::string float_repr(double value) {
 
 std::string dumps(const Json& value, const DumpOptions& options) {
     std::string out;
-    dump(out, value, options, 0);
+    dump(out, value, options);
     return out;
 }
 
+Status check_nesting(std::string_view text) {
+    int depth = 0;
+    std::size_t line = 1, line_start = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        switch (c) {
+            case '"':
+                in_string = true;
+                break;
+            case '\n':
+                ++line;
+                line_start = i + 1;
+                break;
+            case '[':
+            case '{':
+                if (++depth > kMaxNesting) {
+                    return make_error(
+                        "JSON nested deeper than {} levels (at line {}, column {}); mayaflow reads JSON up "
+                        "to {} "
+                        "levels deep",
+                        kMaxNesting, line, i - line_start + 1, kMaxNesting);
+                }
+                break;
+            case ']':
+            case '}':
+                if (depth > 0) --depth;
+                break;
+            default:
+                break;
+        }
+    }
+    return Status::success();
+}
+
+std::vector<KeyPlace> top_level_keys(std::string_view text) {
+    std::vector<KeyPlace> keys;
+    int depth = 0;
+    std::size_t line = 1;
+    bool expect_key = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '"') {
+            const std::size_t start = i;
+            for (++i; i < text.size() && text[i] != '"'; ++i) {
+                if (text[i] == '\\') ++i;
+            }
+            if (depth == 1 && expect_key) {
+                // The key as json.loads reads it (escapes decoded).
+                auto key = Json::parse(text.substr(start, i + 1 - start), nullptr, false);
+                if (key.is_string()) keys.push_back({key.get<std::string>(), line});
+                expect_key = false;
+            }
+            continue;
+        }
+        if (c == '\n') ++line;
+        if (c == '{' || c == '[') {
+            ++depth;
+            if (depth == 1) expect_key = c == '{';
+        } else if (c == '}' || c == ']') {
+            --depth;
+        } else if (c == ',' && depth == 1) {
+            expect_key = true;
+        }
+    }
+    return keys;
+}
+
 Result<Json> loads(std::string_view text) {
+    // Before nlohmann builds the value: its copies, comparisons and destruction recurse.
+    if (Status shallow = check_nesting(text); !shallow) return shallow.error();
     try {
         return Json::parse(text);
     } catch (const Json::parse_error& e) {

@@ -1,18 +1,39 @@
 #include "engine/connections/pyyaml_reader.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <regex>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <limits>
+#include <map>
+#include <mutex>
 
 namespace mayaflow::pyyaml {
 namespace {
 
+// A plain scalar longer than this is text: no YAML 1.1 null, bool or number a connection file holds
+// is that long, and std::regex recurses once per character it matches (a long run of digits would
+// exhaust the stack).
+constexpr std::size_t kLongestTypedScalar = 64;
+
+// Each pattern compiled once (compiling one costs more than matching it).
 bool matches(const std::string& text, const char* pattern) {
-    return std::regex_match(text, std::regex(pattern));
+    static std::mutex mutex;
+    static std::map<const char*, std::regex> compiled;
+    const std::regex* regex;
+    {
+        std::lock_guard lock(mutex);
+        auto found = compiled.find(pattern);
+        if (found == compiled.end()) found = compiled.emplace(pattern, std::regex(pattern)).first;
+        regex = &found->second;
+    }
+    return std::regex_match(text, *regex);
 }
 
 // YAML 1.1 int: 0b…, 0x…, 0… (octal), decimal, with '_' separators (sexagesimal is left as text).
@@ -54,6 +75,7 @@ std::optional<pyjson::Json> as_float(std::string text) {
 
 pyjson::Json plain_scalar(const std::string& text) {
     if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
+    if (text.size() > kLongestTypedScalar) return text;
     if (matches(text, "yes|Yes|YES|true|True|TRUE|on|On|ON")) return true;
     if (matches(text, "no|No|NO|false|False|FALSE|off|Off|OFF")) return false;
     if (auto number = as_int(text)) return *number;
@@ -61,36 +83,128 @@ pyjson::Json plain_scalar(const std::string& text) {
     return text;  // timestamps and sexagesimal numbers stay text: connection fields are text
 }
 
-pyjson::Json to_json(const YAML::Node& node) {
-    switch (node.Type()) {
-        case YAML::NodeType::Null:
-            return nullptr;
-        case YAML::NodeType::Scalar:
-            if (node.Tag() == "?") return plain_scalar(node.Scalar());
-            return node.Scalar();
-        case YAML::NodeType::Sequence: {
-            pyjson::Json array = pyjson::Json::array();
-            for (const auto& item : node) array.push_back(to_json(item));
-            return array;
-        }
-        case YAML::NodeType::Map: {
-            pyjson::Json object = pyjson::Json::object();
-            for (const auto& item : node) {
-                auto key = to_json(item.first);
-                object[key.is_string() ? key.get<std::string>() : pyjson::dumps(key)] = to_json(item.second);
+// What one document may expand to. An alias is the node it names, not a copy, so a few lines
+// (aliases of aliases, "billion laughs") can stand for more values than memory holds, and an alias
+// inside its own anchor for an endless value: the conversion stops at these bounds instead.
+constexpr std::size_t kMaxValues = 1'000'000;
+constexpr std::size_t kMaxTextBytes = std::size_t{64} << 20;
+
+// YAML nodes into JSON values without recursion on the values' depth (only complex keys recurse,
+// each one level deeper), counting what the aliases expand to.
+class JsonBuilder {
+  public:
+    Result<pyjson::Json> build(const YAML::Node& root, int depth = 0) {
+        pyjson::Json result;
+        struct Pending {
+            YAML::Node node;
+            pyjson::Json* target;
+            int depth;  // how many arrays and objects hold it
+        };
+        std::vector<Pending> pending{{root, &result, depth}};
+        while (!pending.empty()) {
+            Pending next = std::move(pending.back());
+            pending.pop_back();
+            if (++values_ > kMaxValues) {
+                return make_error(
+                    "the document expands to more than {} values (through its aliases); mayaflow "
+                    "reads at most that many",
+                    kMaxValues);
             }
-            return object;
+            const YAML::NodeType::value type = next.node.Type();
+            if (type == YAML::NodeType::Scalar) {
+                if (Status counted = count_text(next.node.Scalar().size()); !counted) return counted.error();
+                *next.target = next.node.Tag() == "?" ? plain_scalar(next.node.Scalar())
+                                                      : pyjson::Json(next.node.Scalar());
+                continue;
+            }
+            if (type != YAML::NodeType::Sequence && type != YAML::NodeType::Map) {
+                *next.target = nullptr;
+                continue;
+            }
+            if (next.depth + 1 > pyjson::kMaxNesting) {
+                return make_error(
+                    "line {}: the document nests deeper than {} levels (or an alias refers to a node "
+                    "that holds it); mayaflow reads at most {} levels",
+                    next.node.Mark().line + 1, pyjson::kMaxNesting, pyjson::kMaxNesting);
+            }
+            // The container gets all its members first: pointers to them stay valid once it stops growing.
+            std::vector<YAML::Node> members;
+            if (type == YAML::NodeType::Sequence) {
+                *next.target = pyjson::Json::array();
+                for (const auto& item : next.node) {
+                    next.target->push_back(nullptr);
+                    members.push_back(item);
+                }
+                for (std::size_t i = 0; i < members.size(); ++i)
+                    pending.push_back({members[i], &(*next.target)[i], next.depth + 1});
+                continue;
+            }
+            *next.target = pyjson::Json::object();
+            std::vector<std::string> keys;
+            std::unordered_map<std::string, std::size_t> place;
+            for (const auto& item : next.node) {
+                auto key = build(item.first, next.depth + 1);
+                if (!key) return key.error();
+                std::string name = key->is_string() ? key->get<std::string>() : pyjson::dumps(*key);
+                // As PyYAML: a key given twice keeps its first place and its last value.
+                if (auto known = place.find(name); known != place.end()) {
+                    members[known->second] = item.second;
+                    continue;
+                }
+                place.emplace(name, keys.size());
+                keys.push_back(std::move(name));
+                members.push_back(item.second);
+            }
+            for (const auto& key : keys) (*next.target)[key] = nullptr;
+            for (std::size_t i = 0; i < keys.size(); ++i)
+                pending.push_back({members[i], &(*next.target)[keys[i]], next.depth + 1});
         }
-        default:
-            return nullptr;
+        return result;
     }
-}
+
+  private:
+    Status count_text(std::size_t bytes) {
+        text_bytes_ += bytes;
+        if (text_bytes_ > kMaxTextBytes) {
+            return make_error(
+                "the document expands to more than {} MiB of text (through its aliases); mayaflow "
+                "reads at most that much",
+                kMaxTextBytes >> 20);
+        }
+        return Status::success();
+    }
+
+    std::size_t values_ = 0;
+    std::size_t text_bytes_ = 0;
+};
 
 }  // namespace
 
+Result<std::vector<pyjson::KeyPlace>> top_level_keys(std::string_view text) {
+    try {
+        const YAML::Node root = YAML::Load(std::string(text));
+        std::vector<pyjson::KeyPlace> keys;
+        if (!root.IsMap()) return keys;
+        JsonBuilder builder;
+        for (const auto& item : root) {
+            auto key = builder.build(item.first, 1);
+            if (!key) return key.error();
+            keys.push_back({key->is_string() ? key->get<std::string>() : pyjson::dumps(*key),
+                            static_cast<std::size_t>(item.first.Mark().line + 1)});
+        }
+        return keys;
+    } catch (const YAML::Exception& e) {
+        return make_error("line {}, column {}: {}", e.mark.line + 1, e.mark.column + 1, e.msg);
+    }
+}
+
 Result<pyjson::Json> safe_load(std::string_view text) {
     try {
-        return to_json(YAML::Load(std::string(text)));
+        return JsonBuilder().build(YAML::Load(std::string(text)));
+    } catch (const YAML::DeepRecursion& e) {
+        return make_error(
+            "line {}, column {}: the document nests deeper than {} levels; mayaflow reads at most {}",
+            e.mark.line + 1, e.mark.column + 1, pyjson::kMaxNesting, pyjson::kMaxNesting);
     } catch (const YAML::Exception& e) {
         return make_error("line {}, column {}: {}", e.mark.line + 1, e.mark.column + 1, e.msg);
     }

@@ -4,6 +4,7 @@
 // give, so an import treats `.yaml` and `.json` files alike.
 
 #include <string_view>
+#include <vector>
 
 #include "engine/connections/python_json.h"
 #include "engine/util/result.h"
@@ -12,5 +13,10 @@ namespace mayaflow::pyyaml {
 
 // The document as JSON; the error names the line and column where the YAML is broken.
 Result<pyjson::Json> safe_load(std::string_view text);
+
+// The keys of the document's top-level mapping, in file order and with their lines, keys given
+// twice included (safe_load keeps the last value of such a key, as PyYAML does). Empty when the
+// document is not a mapping.
+Result<std::vector<pyjson::KeyPlace>> top_level_keys(std::string_view text);
 
 }  // namespace mayaflow::pyyaml

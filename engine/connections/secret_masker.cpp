@@ -1,89 +1,89 @@
 #include "engine/connections/secret_masker.h"
 
 #include <algorithm>
-#include <array>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "engine/connections/connection.h"
 #include "engine/connections/python_url.h"
+#include "engine/connections/secret_matcher.h"
 #include "engine/connections/sensitive_fields.h"
 
 namespace mayaflow {
 
 constexpr std::string_view kMask = "***";
+constexpr std::size_t kLongSecret = 128;
 
 struct SecretMasker::Patterns {
-    std::vector<std::string> originals;  // as registered, without their URL and JSON forms
-    std::vector<std::string> secrets;
-    // For each first byte, the secrets that start with it, longest first.
-    std::array<std::vector<const std::string*>, 256> by_first_byte;
-    std::size_t longest = 0;
-
-    void index() {
-        for (auto& bucket : by_first_byte) bucket.clear();
-        longest = 0;
-        for (const auto& secret : secrets) {
-            by_first_byte[static_cast<unsigned char>(secret[0])].push_back(&secret);
-            longest = std::max(longest, secret.size());
-        }
-        for (auto& bucket : by_first_byte) {
-            std::stable_sort(bucket.begin(), bucket.end(),
-                             [](auto* a, auto* b) { return a->size() > b->size(); });
-        }
-    }
-
-    // The length of the longest secret that starts at `pos`, or 0.
-    std::size_t match_at(std::string_view text, std::size_t pos) const {
-        for (const auto* secret : by_first_byte[static_cast<unsigned char>(text[pos])]) {
-            if (text.compare(pos, secret->size(), *secret) == 0) return secret->size();
-        }
-        return 0;
-    }
-
-    // The first position at or after `from` where a secret may start but the text ends before it
-    // could be told apart (text from there is a proper prefix of a secret), or text.size().
-    std::size_t undecided_from(std::string_view text, std::size_t from) const {
-        if (longest > 1 && text.size() >= longest) from = std::max(from, text.size() - (longest - 1));
-        for (std::size_t pos = from; pos < text.size(); ++pos) {
-            const std::string_view rest = text.substr(pos);
-            for (const auto* secret : by_first_byte[static_cast<unsigned char>(text[pos])]) {
-                if (secret->size() > rest.size() && secret->starts_with(rest)) return pos;
-            }
-        }
-        return text.size();
-    }
-
-    // Masks text[0, scan_end) and returns where masking stopped (≥ scan_end when a match ran past it).
-    std::size_t mask_into(std::string& out, std::string_view text, std::size_t scan_end) const {
-        std::size_t copied = 0, pos = 0;
-        while (pos < scan_end) {
-            std::size_t length =
-                by_first_byte[static_cast<unsigned char>(text[pos])].empty() ? 0 : match_at(text, pos);
-            if (length == 0) {
-                ++pos;
-                continue;
-            }
-            out.append(text.substr(copied, pos - copied)).append(kMask);
-            pos += length;
-            copied = pos;
-        }
-        out.append(text.substr(copied, std::max(pos, scan_end) - copied));
-        return std::max(pos, scan_end);
-    }
+    // As registered, without their URL and JSON forms, in the order they came.
+    std::shared_ptr<const std::vector<std::string>> originals = std::make_shared<std::vector<std::string>>();
+    std::unordered_set<std::string_view> known;  // views of *originals
+    std::size_t form_count = 0;
+    std::size_t left_out = 0;  // secrets past kMaxIndexedBytes
+    SecretMatcher matcher;
 };
 
 namespace {
 
-// The forms a secret takes once written into a URL or a JSON document.
+// quote()'s %XX escapes with lower-case hex digits (%2f for %2F), as other encoders write them.
+std::string lower_case_escapes(std::string text) {
+    for (std::size_t i = 0; i + 2 < text.size(); ++i) {
+        if (text[i] != '%') continue;
+        for (std::size_t digit = i + 1; digit <= i + 2; ++digit) {
+            if (text[digit] >= 'A' && text[digit] <= 'F')
+                text[digit] = static_cast<char>(text[digit] - 'A' + 'a');
+        }
+    }
+    return text;
+}
+
+// The forms a secret takes once written into a URL or a JSON document. A long one (a private key)
+// only as itself and JSON-escaped: such text goes into JSON documents, not URLs, and each form costs
+// the automaton about 18 bytes of memory per byte.
 std::vector<std::string> forms_of(std::string_view secret) {
-    std::vector<std::string> forms{std::string(secret), pyurl::quote(secret), pyurl::quote(secret, ""),
-                                   pyurl::quote_plus(secret)};
+    std::vector<std::string> forms{std::string(secret)};
+    if (secret.size() <= kLongSecret) {
+        forms.insert(forms.end(),
+                     {pyurl::quote(secret), pyurl::quote(secret, ""), pyurl::quote_plus(secret)});
+        for (std::size_t i = 1; i <= 3; ++i) forms.push_back(lower_case_escapes(forms[i]));
+    }
     for (bool ascii : {true, false}) {
         std::string json = pyjson::dumps(pyjson::Json(std::string(secret)), {.ensure_ascii = ascii});
         forms.push_back(json.substr(1, json.size() - 2));
     }
+    std::sort(forms.begin(), forms.end());
+    forms.erase(std::unique(forms.begin(), forms.end()), forms.end());
     return forms;
+}
+
+// A snapshot of `originals` (deduplicated, empty ones dropped, order kept) with its automaton; the
+// secrets whose forms would take the index past kMaxIndexedBytes are left out, and counted.
+std::shared_ptr<const SecretMasker::Patterns> index(std::vector<std::string> originals) {
+    auto patterns = std::make_shared<SecretMasker::Patterns>();
+    std::unordered_set<std::string> seen;
+    std::vector<std::string> unique;
+    std::vector<std::string> forms;
+    std::size_t indexed_bytes = 0;
+    for (auto& secret : originals) {
+        if (secret.empty() || !seen.insert(secret).second) continue;
+        auto secret_forms = forms_of(secret);
+        std::size_t bytes = 0;
+        for (const auto& form : secret_forms) bytes += form.size();
+        if (indexed_bytes + bytes > SecretMasker::kMaxIndexedBytes) {
+            ++patterns->left_out;
+            continue;
+        }
+        indexed_bytes += bytes;
+        for (auto& form : secret_forms) forms.push_back(std::move(form));
+        unique.push_back(std::move(secret));
+    }
+    auto shared = std::make_shared<const std::vector<std::string>>(std::move(unique));
+    for (const auto& secret : *shared) patterns->known.insert(secret);
+    patterns->originals = std::move(shared);
+    patterns->matcher = SecretMatcher(std::move(forms));
+    patterns->form_count = patterns->matcher.pattern_count();
+    return patterns;
 }
 
 }  // namespace
@@ -100,80 +100,98 @@ void SecretMasker::add_secret(std::string_view secret) {
 }
 
 void SecretMasker::add_secret_list(const std::vector<std::string>& secrets) {
-    std::lock_guard lock(mutex_);
-    std::shared_ptr<Patterns> updated;
+    // One writer at a time: two that each add to the same snapshot would lose one's secrets.
+    std::lock_guard writing(writer_mutex_);
+    auto current = snapshot();
+    std::vector<std::string> added;
     for (const auto& secret : secrets) {
-        if (secret.empty()) continue;
-        const auto& known = updated ? updated->originals : patterns_->originals;
-        if (std::find(known.begin(), known.end(), secret) != known.end()) continue;
-        if (!updated) updated = std::make_shared<Patterns>(Patterns{patterns_->originals, patterns_->secrets, {}, 0});
-        updated->originals.push_back(secret);
-        for (auto& form : forms_of(secret)) {
-            if (form.empty()) continue;
-            if (std::find(updated->secrets.begin(), updated->secrets.end(), form) != updated->secrets.end())
-                continue;
-            updated->secrets.push_back(std::move(form));
-        }
+        if (!secret.empty() && !current->known.contains(secret)) added.push_back(secret);
     }
-    if (!updated) return;
-    updated->index();
+    if (added.empty()) return;
+    std::vector<std::string> all(*current->originals);
+    all.insert(all.end(), added.begin(), added.end());
+    auto updated = index(std::move(all));
+    std::lock_guard lock(mutex_);
     patterns_ = std::move(updated);
 }
 
-std::vector<std::string> SecretMasker::secrets() const {
+void SecretMasker::set_secrets(std::vector<std::string> secrets) {
+    std::lock_guard writing(writer_mutex_);
+    auto current = snapshot();
+    // The same secrets (in the same order) keep the automaton in use: nothing to build.
+    std::unordered_set<std::string_view> seen;
+    std::size_t same = 0;
+    bool differ = false;
+    for (const auto& secret : secrets) {
+        if (secret.empty() || !seen.insert(secret).second) continue;
+        if (same >= current->originals->size() || (*current->originals)[same] != secret) {
+            differ = true;
+            break;
+        }
+        ++same;
+    }
+    if (!differ && same == current->originals->size() && current->left_out == 0) return;
+    auto updated = index(std::move(secrets));
+    std::lock_guard lock(mutex_);
+    patterns_ = std::move(updated);
+}
+
+std::shared_ptr<const std::vector<std::string>> SecretMasker::secret_list() const {
     return snapshot()->originals;
 }
 
+std::vector<std::string> SecretMasker::secrets() const {
+    return *snapshot()->originals;
+}
+
 void SecretMasker::add_secrets(const pyjson::Json& value, std::string_view name) {
-    if (value.is_object()) {
-        for (auto it = value.begin(); it != value.end(); ++it) add_secrets(it.value(), it.key());
-    } else if (value.is_array()) {
-        for (const auto& item : value) add_secrets(item, name);
-    } else if (value.is_string()) {
-        if (name.empty() || is_sensitive_name(name)) add_secret(value.get_ref<const std::string&>());
-    }
+    std::vector<std::string> found;
+    collect_secrets(value, name, found);
+    add_secret_list(found);
 }
 
 std::string SecretMasker::mask(std::string_view text) const {
     auto patterns = snapshot();
-    if (patterns->secrets.empty()) return std::string(text);
     std::string out;
     out.reserve(text.size());
-    patterns->mask_into(out, text, text.size());
+    patterns->matcher.mask_into(out, text, kMask, false);
     return out;
 }
 
 pyjson::Json SecretMasker::redact(const pyjson::Json& value) const {
     pyjson::Json redacted = redact_sensitive_fields(value);
-    auto mask_strings = [&](auto& self, pyjson::Json& node) -> void {
-        if (node.is_string()) {
-            node = mask(node.get_ref<const std::string&>());
-        } else if (node.is_structured()) {
-            for (auto& item : node) self(self, item);
+    std::vector<pyjson::Json*> pending{&redacted};
+    while (!pending.empty()) {
+        pyjson::Json* node = pending.back();
+        pending.pop_back();
+        if (node->is_string()) {
+            *node = mask(node->get_ref<const std::string&>());
+        } else if (node->is_structured()) {
+            for (auto& item : *node) pending.push_back(&item);
         }
-    };
-    mask_strings(mask_strings, redacted);
+    }
     return redacted;
 }
 
 std::size_t SecretMasker::secret_count() const {
-    return snapshot()->secrets.size();
+    return snapshot()->form_count;
+}
+
+std::size_t SecretMasker::left_out_count() const {
+    return snapshot()->left_out;
 }
 
 std::size_t SecretMasker::longest_secret() const {
-    return snapshot()->longest;
+    return snapshot()->matcher.longest();
 }
 
 std::string StreamMasker::write(std::string_view chunk) {
     pending_.append(chunk);
     auto patterns = masker_.snapshot();
-    if (patterns->secrets.empty()) return std::exchange(pending_, {});
-    // Held back: only what may still turn out to be the start of a secret.
-    const std::size_t undecided = patterns->undecided_from(pending_, 0);
     std::string out;
     out.reserve(pending_.size());
-    std::size_t done = std::min(patterns->mask_into(out, pending_, undecided), pending_.size());
-    pending_.erase(0, done);
+    // Held back: only what may still turn out to be the start of a secret.
+    pending_.erase(0, patterns->matcher.mask_into(out, pending_, kMask, true));
     return out;
 }
 
@@ -183,17 +201,18 @@ std::string StreamMasker::finish() {
     return out;
 }
 
-void mask_connection_secrets(SecretMasker& masker, const Connection& connection) {
-    if (connection.password) masker.add_secret(*connection.password);
-    auto extra = connection.parse_extra();
-    if (extra.value.is_object()) {
-        for (auto it = extra.value.begin(); it != extra.value.end(); ++it)
-            masker.add_secrets(it.value(), it.key());
-    }
+Status mask_connection_secrets(SecretMasker& masker, const Connection& connection) {
+    std::vector<std::string> found;
+    Status collected = collect_connection_secrets(connection, found);
+    masker.add_secret_list(found);
+    return collected;
 }
 
-void mask_variable_secret(SecretMasker& masker, std::string_view key, std::string_view value) {
-    if (is_sensitive_name(key)) masker.add_secret(value);
+Status mask_variable_secret(SecretMasker& masker, std::string_view key, std::string_view value) {
+    std::vector<std::string> found;
+    Status collected = collect_variable_secrets(key, value, found);
+    masker.add_secret_list(found);
+    return collected;
 }
 
 SecretMasker& process_secret_masker() {

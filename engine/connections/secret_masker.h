@@ -4,7 +4,8 @@
 // an error message, the daemon's own log. A secret is also found in the forms it takes inside a
 // URL or a JSON document (percent-encoded, '+' for spaces, JSON-escaped), as Airflow registers a
 // password together with quote(password). Where two secrets start at the same place the longer is
-// masked. Safe to use from many threads: masking reads an immutable snapshot of the secrets.
+// masked. Safe to use from many threads: masking reads an immutable snapshot of the secrets, and
+// costs the same however many secrets there are (SecretMatcher).
 
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "engine/connections/python_json.h"
+#include "engine/util/result.h"
 
 namespace mayaflow {
 
@@ -24,13 +26,16 @@ class SecretMasker {
 
     // Registers `secret` and its URL and JSON forms. An empty secret is ignored.
     void add_secret(std::string_view secret);
-    // add_secret for each, with one rebuild of the index.
+    // add_secret for each, with one rebuild of the index (none when every one is known already).
     void add_secret_list(const std::vector<std::string>& secrets);
-    // Every secret registered, as registered (for handing to another process's masker).
-    std::vector<std::string> secrets() const;
-    // Airflow's mask_secret(value, name): a string is registered when `name` is empty or names a
-    // sensitive field; an object's members are registered under their own keys, an array's items
-    // under the array's name.
+    // Replaces every registered secret by these: one that is not among them (a deleted connection's
+    // password) is forgotten. Nothing is rebuilt when they are the ones registered.
+    void set_secrets(std::vector<std::string> secrets);
+    // Every secret registered, as registered, in order (for handing to another process's masker):
+    // shared, not copied; a new list whenever the secrets change.
+    std::shared_ptr<const std::vector<std::string>> secret_list() const;
+    std::vector<std::string> secrets() const;  // a copy of *secret_list()
+    // Airflow's mask_secret(value, name): registers what collect_secrets (sensitive_fields.h) finds.
     void add_secrets(const pyjson::Json& value, std::string_view name = {});
 
     // `text` with every registered secret replaced by "***".
@@ -38,16 +43,21 @@ class SecretMasker {
     // Airflow's redact(): strings masked, and everything under a sensitive key replaced by "***".
     pyjson::Json redact(const pyjson::Json& value) const;
 
-    std::size_t secret_count() const;
+    std::size_t secret_count() const;  // the forms indexed (each secret's URL and JSON forms)
+    // How much the forms of the secrets may take, in bytes: the automaton takes about 18 bytes of
+    // memory per byte. Secrets past it (in the order given) are left out, counted here, and not masked.
+    static constexpr std::size_t kMaxIndexedBytes = std::size_t{16} << 20;
+    std::size_t left_out_count() const;
     // The longest registered form, in bytes (a stream must hold back one byte less than this).
     std::size_t longest_secret() const;
 
-    struct Patterns;  // the secrets, indexed by their first byte
+    struct Patterns;  // the secrets and their automaton (secret_matcher.h), never changed once made
 
   private:
     std::shared_ptr<const Patterns> snapshot() const;
     friend class StreamMasker;
 
+    std::mutex writer_mutex_;   // one change at a time (a change reads the snapshot it replaces)
     mutable std::mutex mutex_;  // guards patterns_ (the pointer, not what it points to)
     std::shared_ptr<const Patterns> patterns_;
 };
@@ -67,10 +77,11 @@ class StreamMasker {
 };
 
 // Registers a connection's password and the values of its sensitive extras (Airflow does this
-// when it loads a connection).
-void mask_connection_secrets(SecretMasker& masker, const Connection& connection);
-// Registers a variable's value when its name is sensitive ("api_key", "slack_token", …).
-void mask_variable_secret(SecretMasker& masker, std::string_view key, std::string_view value);
+// when it loads a connection); see collect_connection_secrets.
+Status mask_connection_secrets(SecretMasker& masker, const Connection& connection);
+// Registers a variable's value when its name is sensitive ("api_key", "slack_token", …), and the
+// members of a JSON value under sensitive keys; see collect_variable_secrets.
+Status mask_variable_secret(SecretMasker& masker, std::string_view key, std::string_view value);
 
 // The masker of this process, for the daemon, its task logs and its API answers.
 SecretMasker& process_secret_masker();

@@ -5,9 +5,12 @@
 // store, the environment first (as Airflow's secrets backends are searched), and registers every
 // secret it hands out with the masker so that it shows as "***" in logs.
 
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/connections/connection.h"
 #include "engine/connections/environment_secrets.h"
@@ -52,11 +55,14 @@ class SecretsLookup : public ConnectionSource, public VariableSource {
     Result<std::optional<Connection>> find_connection(const std::string& conn_id) override;
     Result<std::optional<std::string>> find_variable(const std::string& key) override;
 
-    // Registers with the masker every secret the environment and the database hold: each
-    // connection's password and sensitive extras, each sensitive variable's value. A task's log then
-    // masks them whether or not the task looked them up. A value that cannot be read (a connection
-    // variable that does not parse, a value sealed with a key not at hand) is skipped and named in
-    // the error, after the rest are registered. Without a masker, does nothing.
+    // Sets the masker's secrets to every secret the environment and the database hold: each
+    // connection's password and sensitive extras, each sensitive variable's value (and JSON members
+    // under sensitive keys). A task's log then masks them whether or not the task looked them up,
+    // and a secret deleted since the last call is no longer masked. A value that cannot be read (a
+    // connection variable that does not parse, a value sealed with a key not at hand, JSON nested
+    // too deep) is skipped and named in the error, after the rest are registered. Without a masker,
+    // does nothing. Called before every try: the database is read again only when its
+    // secrets_version has moved (the environment only once), so an unchanged set costs one query.
     Status register_every_secret();
 
     // find_connection, and where it came from.
@@ -64,9 +70,22 @@ class SecretsLookup : public ConnectionSource, public VariableSource {
         const std::string& conn_id);
 
   private:
+    // What register_every_secret read last, kept while the database's secrets_version stays.
+    struct Registered {
+        bool environment_read = false;
+        std::vector<std::string> environment_secrets, environment_problems;
+        std::optional<std::int64_t> database_version;
+        std::vector<std::string> database_secrets, database_problems;
+        std::shared_ptr<const std::vector<std::string>> handed;  // the masker's list once set
+    };
+    void read_environment_secrets();
+    void read_database_secrets();
+
     EnvironmentSecrets environment_;
     SecretsRepository* repository_;
     SecretMasker* masker_;
+    std::mutex registering_;  // one register_every_secret at a time (workers call it before each try)
+    Registered registered_;
 };
 
 }  // namespace mayaflow

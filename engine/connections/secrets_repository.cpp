@@ -16,6 +16,13 @@ Result<std::optional<std::string>> seal_optional(const SecretKeyring& keyring,
 
 }  // namespace
 
+Result<SealingKeys> SecretsRepository::sealing_keys() const {
+    if (keyring_.empty()) return make_error("no secret key is configured");
+    SealingKeys keys{keyring_.sealing_key().id, {}};
+    for (const auto& key : keyring_.keys()) keys.known.push_back(key.id);
+    return keys;
+}
+
 Result<Connection> SecretsRepository::open_connection(const ConnectionRow& row) const {
     Connection connection;
     connection.conn_id = row.conn_id;
@@ -84,6 +91,7 @@ Result<std::vector<bool>> SecretsRepository::put_connections(const std::vector<C
                                                              bool overwrite) {
     std::vector<ConnectionRow> rows;
     for (const auto& connection : connections) {
+        if (Status valid = validate_connection_for_storage(connection); !valid) return valid.error();
         ConnectionRow row{connection.conn_id, connection.conn_type, connection.description,
                           connection.host,    connection.schema,    connection.login,
                           std::nullopt,       connection.port,      std::nullopt};
@@ -97,7 +105,9 @@ Result<std::vector<bool>> SecretsRepository::put_connections(const std::vector<C
         row.sealed_extra = std::move(*extra);
         rows.push_back(std::move(row));
     }
-    return store_.put_connections(rows, overwrite);
+    auto keys = sealing_keys();
+    if (!keys) return keys.error();
+    return store_.put_connections(rows, overwrite, *keys);
 }
 
 Result<bool> SecretsRepository::delete_connection(const std::string& conn_id) {
@@ -128,24 +138,34 @@ Result<std::optional<Variable>> SecretsRepository::find_variable(const std::stri
 Status SecretsRepository::put_variables(const std::vector<Variable>& variables) {
     std::vector<VariableRow> rows;
     for (const auto& variable : variables) {
+        if (Status valid = validate_variable_for_storage(variable); !valid) return valid.error();
         auto sealed = keyring_.seal(variable.value, sealed_value_context("variable", variable.key, "val"));
         if (!sealed) return sealed.error();
         rows.push_back(VariableRow{variable.key, std::move(*sealed), variable.description});
     }
-    return store_.put_variables(rows);
+    auto keys = sealing_keys();
+    if (!keys) return keys.error();
+    return store_.put_variables(rows, *keys);
 }
 
 Result<bool> SecretsRepository::delete_variable(const std::string& key) {
     return store_.delete_variable(key);
 }
 
+Result<std::int64_t> SecretsRepository::version() {
+    return store_.secrets_version();
+}
+
 Result<int> SecretsRepository::reseal_all() {
+    auto keys = sealing_keys();
+    if (!keys) return keys.error();
     return store_.reseal_secrets(
         [this](const std::string& context, const std::string& sealed) -> Result<std::string> {
             auto plaintext = keyring_.open(sealed, context);
             if (!plaintext) return plaintext.error();
             return keyring_.seal(*plaintext, context);
-        });
+        },
+        *keys);
 }
 
 }  // namespace mayaflow

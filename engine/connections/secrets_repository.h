@@ -29,20 +29,29 @@ class SecretsRepository {
     // is an error in its place, and the others are still there (for masking them all).
     Result<std::vector<Result<Connection>>> open_each_connection();
     // Writes the connections in one transaction; an existing conn_id is replaced when `overwrite`,
-    // else kept. Returns, connection by connection, whether it was written.
+    // else kept. Returns, connection by connection, whether it was written. A connection that
+    // validate_connection_for_storage refuses (text not UTF-8, an extra nested too deep) writes none.
     Result<std::vector<bool>> put_connections(const std::vector<Connection>& connections, bool overwrite);
     Result<bool> delete_connection(const std::string& conn_id);
 
     Result<std::vector<Variable>> list_variables();
     Result<std::optional<Variable>> find_variable(const std::string& key);
+    // Inserts or replaces, in one transaction; refuses all when one fails validate_variable_for_storage.
     Status put_variables(const std::vector<Variable>& variables);
     Result<bool> delete_variable(const std::string& key);
 
     // Re-encrypts every stored secret with the keyring's first key, in one transaction (values
-    // sealed by any key of the keyring are accepted). Returns how many values were rewritten.
+    // sealed by any key of the keyring are accepted), and records that key as the database's: a
+    // write by a keyring that does not know it (read before the rotation) is then refused with
+    // kSecretKeyRotated rather than sealed with a key that is gone. Returns how many values were
+    // rewritten.
     Result<int> reseal_all();
 
+    // ConnectionStore::secrets_version: what was read is still so while it stays the same.
+    Result<std::int64_t> version();
+
   private:
+    Result<SealingKeys> sealing_keys() const;
     Result<Connection> open_connection(const ConnectionRow& row) const;
     Result<Variable> open_variable(const VariableRow& row) const;
 

@@ -156,5 +156,80 @@ TEST_CASE("a rotation re-seals every value in one transaction", "[connections][s
     }
 }
 
+TEST_CASE("a write with keys read before a rotation is refused, whichever write it is",
+          "[connections][store]") {
+    TempFolder folder;
+    auto database = folder.path / "mayaflow.db";
+    auto old_key = *generate_secret_key();
+    auto new_key = *generate_secret_key();
+    auto store = open_store(database);
+    SecretsRepository before(*store, SecretKeyring({old_key}, "file"));  // read the key file before
+    REQUIRE(before.put_connections({sample_connection()}, false));
+    // A second process: the rotation, committed.
+    auto rotating_store = open_store(database);
+    SecretsRepository rotating(*rotating_store, SecretKeyring({new_key, old_key}, "file"));
+    REQUIRE(rotating.reseal_all());
+
+    Connection late{.conn_id = "late", .conn_type = "http"};
+    late.set_password("late-pw");
+    auto refused = before.put_connections({late}, true);
+    REQUIRE_FALSE(refused);
+    CHECK(is_key_rotated(refused.error()));
+    CHECK_THAT(refused.error().message, Catch::Contains(new_key.id) && Catch::Contains(old_key.id) &&
+                                            Catch::Contains("Run the command again") &&
+                                            !Catch::Contains("late-pw"));
+    auto refused_variable = before.put_variables({Variable{"v", "value", std::nullopt}});
+    REQUIRE_FALSE(refused_variable);
+    CHECK(is_key_rotated(refused_variable.error()));
+    auto refused_rotation = before.reseal_all();  // a rotation that read the old key file, too
+    REQUIRE_FALSE(refused_rotation);
+    CHECK(is_key_rotated(refused_rotation.error()));
+    // Nothing was written: only the new key is needed to open everything.
+    SecretsRepository after(*store, SecretKeyring({new_key}, "file"));
+    auto listed = after.list_connections();
+    REQUIRE(listed);
+    CHECK(listed->size() == 1);
+    CHECK((*after.list_variables()).empty());
+    // With the new key read, the same writes go through; keys listing the recorded one are accepted
+    // (MAYAFLOW_SECRET_KEY=NEW,OLD set before a rotation is run).
+    REQUIRE(after.put_connections({late}, true));
+    auto newer = *generate_secret_key();
+    SecretsRepository ahead(*store, SecretKeyring({newer, new_key}, "MAYAFLOW_SECRET_KEY"));
+    REQUIRE(ahead.put_variables({Variable{"v", "value", std::nullopt}}));
+    CHECK((*ahead.find_variable("v"))->value == "value");
+}
+
+TEST_CASE("the secrets' version moves with every write and delete, from any connection",
+          "[connections][store]") {
+    TempFolder folder;
+    auto database = folder.path / "mayaflow.db";
+    auto key = *generate_secret_key();
+    auto store = open_store(database);
+    auto other = open_store(database);
+    SecretsRepository repository(*store, SecretKeyring({key}, "test"));
+    SecretsRepository elsewhere(*other, SecretKeyring({key}, "test"));
+    std::int64_t seen = *repository.version();
+    auto moved = [&] {
+        const std::int64_t now = *repository.version();
+        const bool changed = now != seen;
+        seen = now;
+        return changed;
+    };
+    CHECK_FALSE(moved());
+    REQUIRE(repository.put_connections({sample_connection()}, false));
+    CHECK(moved());
+    REQUIRE(repository.put_connections({sample_connection()}, false));  // kept as it was: no change
+    CHECK_FALSE(moved());
+    REQUIRE(elsewhere.put_connections({sample_connection()}, true));
+    CHECK(moved());
+    REQUIRE(elsewhere.put_variables({Variable{"v", "1", std::nullopt}}));
+    CHECK(moved());
+    REQUIRE(*elsewhere.delete_variable("v"));
+    CHECK(moved());
+    REQUIRE(*repository.delete_connection("bq_main"));
+    CHECK(moved());
+    CHECK_FALSE(moved());
+}
+
 }  // namespace
 }  // namespace mayaflow

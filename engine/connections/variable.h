@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "engine/util/result.h"
+
 namespace mayaflow {
 
 struct Variable {
@@ -14,5 +16,12 @@ struct Variable {
 
     bool operator==(const Variable&) const = default;
 };
+
+// What every variable must be to be stored: its key, value and description valid UTF-8 text, and a
+// value that is a JSON object or array nested at most pyjson::kMaxNesting deep. The error names the
+// variable and the field, never the value.
+Status validate_variable_for_storage(const Variable& variable);
+// Only the UTF-8 half of it, for an export.
+Status validate_variable_text(const Variable& variable);
 
 }  // namespace mayaflow

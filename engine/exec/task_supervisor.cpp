@@ -31,8 +31,14 @@ namespace mayaflow {
 namespace {
 
 // A request or answer is one datagram; commands and environments are bounded by the kernel's own
-// limit on argv and the environment (2 MiB), so 4 MiB buffers always hold one.
+// limit on argv and the environment (2 MiB), so 4 MiB buffers always hold one. The secrets to mask,
+// which have no such bound, travel apart, in pieces (kSecretsPiece), and only when they change: a
+// datagram starting with kSecretsPieceTag carries the next bytes of the set, one that is
+// kSecretsEndTag alone ends it; each is answered, as a request is.
 constexpr int kSocketBuffer = 4 << 20;
+constexpr std::size_t kSecretsPiece = 128 << 10;
+constexpr char kSecretsPieceTag = 'S';
+constexpr char kSecretsEndTag = 'E';
 
 void size_buffers(int socket) {
     int size = kSocketBuffer;
@@ -40,8 +46,7 @@ void size_buffers(int socket) {
     (void)::setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 }
 
-Status send_message(int socket, const nlohmann::json& message) {
-    std::string text = message.dump();
+Status send_datagram(int socket, std::string_view text) {
     while (true) {
         ssize_t sent = ::send(socket, text.data(), text.size(), MSG_NOSIGNAL);
         if (sent >= 0) return Status::success();
@@ -50,27 +55,76 @@ Status send_message(int socket, const nlohmann::json& message) {
     }
 }
 
-// One datagram; nullopt when the other side hung up.
-Result<std::optional<nlohmann::json>> receive_message(int socket) {
+Status send_message(int socket, const nlohmann::json& message) {
+    return send_datagram(socket, message.dump());
+}
+
+// One datagram as it came; nullopt when the other side hung up.
+Result<std::optional<std::string>> receive_datagram(int socket) {
     std::string buffer;
     while (true) {
         // The datagram's size first (MSG_TRUNC), so that the buffer is as big as the message.
         ssize_t size = ::recv(socket, nullptr, 0, MSG_PEEK | MSG_TRUNC);
         if (size < 0 && errno == EINTR) continue;
-        if (size < 0) return make_error("cannot read from the task supervisor's socket: {}", std::strerror(errno));
+        if (size < 0)
+            return make_error("cannot read from the task supervisor's socket: {}", std::strerror(errno));
         buffer.resize(static_cast<size_t>(size));
         ssize_t got = ::recv(socket, buffer.data(), buffer.size(), 0);
         if (got < 0 && errno == EINTR) continue;
-        if (got < 0) return make_error("cannot read from the task supervisor's socket: {}", std::strerror(errno));
+        if (got < 0)
+            return make_error("cannot read from the task supervisor's socket: {}", std::strerror(errno));
         if (got == 0 && size == 0) {
             // A zero-length read: the other side hung up (we never send empty datagrams).
-            return std::optional<nlohmann::json>();
+            return std::optional<std::string>();
         }
         buffer.resize(static_cast<size_t>(got));
-        auto message = nlohmann::json::parse(buffer, nullptr, false);
-        if (message.is_discarded()) return make_error("the task supervisor's socket carried something not JSON");
-        return std::optional<nlohmann::json>(std::move(message));
+        return std::optional<std::string>(std::move(buffer));
     }
+}
+
+nlohmann::json parse_message(const std::string& datagram, bool& ok) {
+    auto message = nlohmann::json::parse(datagram, nullptr, false);
+    ok = !message.is_discarded();
+    return message;
+}
+
+// One JSON datagram; nullopt when the other side hung up.
+Result<std::optional<nlohmann::json>> receive_message(int socket) {
+    auto datagram = receive_datagram(socket);
+    if (!datagram) return datagram.error();
+    if (!*datagram) return std::optional<nlohmann::json>();
+    bool ok = false;
+    auto message = parse_message(**datagram, ok);
+    if (!ok) return make_error("the task supervisor's socket carried something not JSON");
+    return std::optional<nlohmann::json>(std::move(message));
+}
+
+// The secrets as bytes: each as its length (4 bytes, little-endian) and itself. Any bytes go, not
+// only UTF-8 (JSON could not carry an environment's stray byte).
+std::string encode_secrets(const std::vector<std::string>& secrets) {
+    std::string bytes;
+    for (const auto& secret : secrets) {
+        const auto length = static_cast<std::uint32_t>(secret.size());
+        for (int shift = 0; shift < 32; shift += 8)
+            bytes.push_back(static_cast<char>((length >> shift) & 0xFF));
+        bytes += secret;
+    }
+    return bytes;
+}
+
+std::optional<std::vector<std::string>> decode_secrets(std::string_view bytes) {
+    std::vector<std::string> secrets;
+    while (!bytes.empty()) {
+        if (bytes.size() < 4) return std::nullopt;
+        std::uint32_t length = 0;
+        for (int i = 0; i < 4; ++i)
+            length |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+        bytes.remove_prefix(4);
+        if (bytes.size() < length) return std::nullopt;
+        secrets.emplace_back(bytes.substr(0, length));
+        bytes.remove_prefix(length);
+    }
+    return secrets;
 }
 
 // One write() of a few bytes: a reader sees the whole status or an empty file (read as no status
@@ -88,9 +142,8 @@ void write_exit_file(const std::filesystem::path& path, int status) {
 // masked, appended. The pipe stays open while anything the task started holds it.
 class OutputPump {
   public:
-    OutputPump(int pipe, int log, const std::vector<std::string>& secrets) : pipe_(pipe), log_(log), stream_(masker_) {
-        masker_.add_secret_list(secrets);
-    }
+    OutputPump(int pipe, int log, std::shared_ptr<const SecretMasker> masker)
+        : pipe_(pipe), log_(log), masker_(std::move(masker)), stream_(*masker_) {}
     ~OutputPump() {
         ::close(pipe_);
         ::close(log_);
@@ -125,6 +178,8 @@ class OutputPump {
 
   private:
     void append(const std::string& text) {
+        if (text.empty()) return;
+        LogLock lock(log_);  // a note the daemon adds (append_line_to_log) goes between two writes
         std::size_t written = 0;
         while (written < text.size()) {
             const ssize_t n = ::write(log_, text.data() + written, text.size() - written);
@@ -136,7 +191,7 @@ class OutputPump {
 
     int pipe_;
     int log_;
-    SecretMasker masker_;
+    std::shared_ptr<const SecretMasker> masker_;  // shared by every pump of the same secrets
     StreamMasker stream_;
 };
 
@@ -151,21 +206,24 @@ struct Supervised {
 // A pipe for a process's output (its write end for the child, blocking; the read end ours,
 // non-blocking) and the log opened to append to.
 Result<std::unique_ptr<OutputPump>> open_pump(const std::filesystem::path& log_file,
-                                              const std::vector<std::string>& secrets, int& write_end) {
+                                              std::shared_ptr<const SecretMasker> masker, int& write_end) {
     int ends[2];
-    if (::pipe2(ends, O_CLOEXEC) != 0) return make_error("cannot make a pipe for the task's output: {}", std::strerror(errno));
+    if (::pipe2(ends, O_CLOEXEC) != 0)
+        return make_error("cannot make a pipe for the task's output: {}", std::strerror(errno));
     (void)::fcntl(ends[0], F_SETFL, ::fcntl(ends[0], F_GETFL) | O_NONBLOCK);
-    (void)::fcntl(ends[0], F_SETPIPE_SZ, 1 << 20);  // fewer stalls of a chatty task; the default 64 KiB if refused
+    (void)::fcntl(ends[0], F_SETPIPE_SZ,
+                  1 << 20);  // fewer stalls of a chatty task; the default 64 KiB if refused
     const int log = ::open(log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
     if (log < 0) {
         const int error = errno;
         ::close(ends[0]);
         ::close(ends[1]);
-        return make_error("cannot open log file \"{}\": {}; check the logs folder's permissions and free space",
-                          log_file.string(), std::strerror(error));
+        return make_error(
+            "cannot open log file \"{}\": {}; check the logs folder's permissions and free space",
+            log_file.string(), std::strerror(error));
     }
     write_end = ends[1];
-    return std::make_unique<OutputPump>(ends[0], log, secrets);
+    return std::make_unique<OutputPump>(ends[0], log, std::move(masker));
 }
 
 // Whether the daemon has hung up (its requests still queued in the socket are then dropped).
@@ -174,7 +232,30 @@ bool daemon_gone(int socket) {
     return ::poll(&fd, 1, 0) > 0 && (fd.revents & (POLLHUP | POLLRDHUP | POLLERR));
 }
 
-nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supervised>& running, Pumps& pumps) {
+// The secrets the daemon sent last, and the set it is sending now.
+struct SecretsSet {
+    std::shared_ptr<const SecretMasker> masker;  // null until a set has come
+    std::string incoming;                        // encode_secrets of the set on its way
+};
+
+// A piece of the secrets, or their end: the set replaces the last one once it is whole.
+nlohmann::json receive_secrets(const std::string& datagram, SecretsSet& secrets) {
+    if (datagram[0] == kSecretsPieceTag) {
+        secrets.incoming.append(datagram, 1);
+        return nlohmann::json::object();
+    }
+    auto decoded = decode_secrets(secrets.incoming);
+    secrets.incoming.clear();
+    secrets.incoming.shrink_to_fit();
+    if (!decoded) return {{"error", "the secrets to mask came damaged"}};
+    auto masker = std::make_shared<SecretMasker>();
+    masker->set_secrets(std::move(*decoded));
+    secrets.masker = std::move(masker);
+    return {{"secrets", secrets.masker->secret_list()->size()}};
+}
+
+nlohmann::json start_process(const nlohmann::json& request, const SecretsSet& secrets,
+                             std::map<pid_t, Supervised>& running, Pumps& pumps) {
     static std::uint64_t pumps_made = 0;
     ProcessSpec spec;
     try {
@@ -183,19 +264,20 @@ nlohmann::json start_process(const nlohmann::json& request, std::map<pid_t, Supe
         spec.cwd = request.at("cwd").get<std::string>();
         spec.log_file = request.at("log_file").get<std::string>();
         auto exit_file = std::filesystem::path(request.at("exit_file").get<std::string>());
-        auto secrets = request.value("secrets", std::vector<std::string>{});
-        std::string header = request.at("log_header").get<std::string>();
-        if (!secrets.empty()) {
-            SecretMasker masker;
-            masker.add_secret_list(secrets);
-            header = masker.mask(header);
+        // The output goes through a pipe, masked, when the daemon says so: with the last set it sent.
+        std::shared_ptr<const SecretMasker> masker;
+        if (request.value("masked", false)) {
+            if (!secrets.masker) return {{"error", "a masked process was asked for before any secrets came"}};
+            masker = secrets.masker;
         }
+        std::string header = request.at("log_header").get<std::string>();
+        if (masker) header = masker->mask(header);
         auto log_size = append_line_to_log(spec.log_file, header);
         if (!log_size) return {{"error", log_size.error().message}};
         std::unique_ptr<OutputPump> pump;
         int write_end = -1;
-        if (!secrets.empty()) {
-            auto opened = open_pump(spec.log_file, secrets, write_end);
+        if (masker) {
+            auto opened = open_pump(spec.log_file, masker, write_end);
             if (!opened) return {{"error", opened.error().message}};
             pump = std::move(*opened);
             spec.output_fd = write_end;
@@ -271,6 +353,7 @@ int run_task_supervisor(int socket) {
     size_buffers(socket);
     std::map<pid_t, Supervised> running;
     Pumps pumps;
+    SecretsSet secrets;
     bool daemon_here = true;
     std::vector<pollfd> fds;
     std::vector<std::uint64_t> polled_pumps;
@@ -294,14 +377,24 @@ int run_task_supervisor(int socket) {
         if (daemon_here && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             // A daemon that has died may have left requests in the socket: they are dropped, not run
             // behind the back of the daemon that restarts (it runs those tries again itself).
-            auto request = daemon_gone(socket) ? Result<std::optional<nlohmann::json>>(std::optional<nlohmann::json>())
-                                               : receive_message(socket);
-            if (!request || !*request) {
+            auto datagram = daemon_gone(socket)
+                                ? Result<std::optional<std::string>>(std::optional<std::string>())
+                                : receive_datagram(socket);
+            if (!datagram || !*datagram || (*datagram)->empty()) {
                 daemon_here = false;
                 ::close(socket);
                 continue;
             }
-            (void)send_message(socket, start_process(**request, running, pumps));
+            const std::string& received = **datagram;
+            if (received[0] == kSecretsPieceTag || received[0] == kSecretsEndTag) {
+                (void)send_message(socket, receive_secrets(received, secrets));
+                continue;
+            }
+            bool ok = false;
+            auto request = parse_message(received, ok);
+            (void)send_message(
+                socket, ok ? start_process(request, secrets, running, pumps)
+                           : nlohmann::json{{"error", "a request to the task supervisor that is not JSON"}});
             reap_ended(running, pumps);
         }
     }
@@ -328,7 +421,8 @@ Result<std::unique_ptr<TaskSupervisor>> TaskSupervisor::start(const std::filesys
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attributes, &none);
     posix_spawnattr_setsigdefault(&attributes, &all);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&attributes,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     std::string path = program.string();
     std::string command = "_supervise";
     char* argv[] = {path.data(), command.data(), nullptr};
@@ -351,16 +445,48 @@ TaskSupervisor::~TaskSupervisor() {
     (void)::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG);
 }
 
-Result<SupervisedProcess> TaskSupervisor::spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file,
-                                                const std::string& log_header, const std::vector<std::string>& secrets) {
+Status TaskSupervisor::send_secrets(const std::shared_ptr<const std::vector<std::string>>& secrets) {
+    if (sent_secrets_ && (sent_secrets_ == secrets || *sent_secrets_ == *secrets)) return Status::success();
+    sent_secrets_.reset();  // until the whole set is there
+    const std::string bytes = encode_secrets(*secrets);
+    auto exchange = [&](std::string datagram) -> Status {
+        if (auto sent = send_datagram(socket_, datagram); !sent) return sent;
+        auto answer = receive_message(socket_);
+        if (!answer) return answer.error();
+        if (!*answer) return make_error("the task supervisor has gone; restart the scheduler");
+        if ((**answer).contains("error")) return make_error("{}", (**answer)["error"].get<std::string>());
+        return Status::success();
+    };
+    for (std::size_t at = 0; at < bytes.size(); at += kSecretsPiece) {
+        if (Status sent = exchange(kSecretsPieceTag + bytes.substr(at, kSecretsPiece)); !sent) return sent;
+    }
+    if (Status ended = exchange(std::string(1, kSecretsEndTag)); !ended) return ended;
+    sent_secrets_ = secrets;
+    return Status::success();
+}
+
+Result<SupervisedProcess> TaskSupervisor::spawn(const ProcessSpec& spec,
+                                                const std::filesystem::path& exit_file,
+                                                const std::string& log_header,
+                                                const std::vector<std::string>& secrets) {
+    return spawn(spec, exit_file, log_header, std::make_shared<const std::vector<std::string>>(secrets));
+}
+
+Result<SupervisedProcess> TaskSupervisor::spawn(
+    const ProcessSpec& spec, const std::filesystem::path& exit_file, const std::string& log_header,
+    const std::shared_ptr<const std::vector<std::string>>& secrets) {
+    const bool masked = secrets && !secrets->empty();
     nlohmann::json request = {{"argv", spec.argv},
                               {"env", spec.env},
                               {"cwd", spec.cwd.string()},
                               {"log_file", spec.log_file.string()},
                               {"exit_file", exit_file.string()},
                               {"log_header", log_header},
-                              {"secrets", secrets}};
+                              {"masked", masked}};
     std::lock_guard lock(mutex_);
+    if (masked) {
+        if (Status sent = send_secrets(secrets); !sent) return sent.error();
+    }
     if (auto sent = send_message(socket_, request); !sent) return sent.error();
     auto answer = receive_message(socket_);
     if (!answer) return answer.error();
@@ -423,8 +549,8 @@ class FolderWatch {
 
 }  // namespace
 
-std::optional<int> wait_for_exit_file(const std::filesystem::path& exit_file, pid_t pid, std::uint64_t start_ticks,
-                                      Duration timeout) {
+std::optional<int> wait_for_exit_file(const std::filesystem::path& exit_file, pid_t pid,
+                                      std::uint64_t start_ticks, Duration timeout) {
     if (std::optional<int> status = read_exit_file(exit_file)) return status;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     FolderWatch watch(exit_file.parent_path());

@@ -46,7 +46,12 @@ class TaskSupervisor {
     // With `secrets`, the header and everything the process writes reach the log with each secret
     // (and its URL and JSON forms) shown as "***": the output goes through a pipe that the supervisor
     // reads, and is all in the log before the exit file is written. The secrets travel over the
-    // supervisor's socket, never on a command line or in an environment.
+    // supervisor's socket, never on a command line or in an environment: in pieces, so a set of any
+    // size goes, and only when they differ from the last set sent (SecretMasker::secret_list()
+    // gives the same list until the secrets change).
+    Result<SupervisedProcess> spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file,
+                                    const std::string& log_header,
+                                    const std::shared_ptr<const std::vector<std::string>>& secrets);
     Result<SupervisedProcess> spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file,
                                     const std::string& log_header, const std::vector<std::string>& secrets = {});
 
@@ -54,7 +59,10 @@ class TaskSupervisor {
 
   private:
     TaskSupervisor(int socket, pid_t pid) : socket_(socket), pid_(pid) {}
+    Status send_secrets(const std::shared_ptr<const std::vector<std::string>>& secrets);  // under mutex_
+
     std::mutex mutex_;
+    std::shared_ptr<const std::vector<std::string>> sent_secrets_;  // the set the supervisor masks with
     int socket_ = -1;
     pid_t pid_ = 0;
 };

@@ -1,5 +1,6 @@
 #include "engine/exec/task_supervisor.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <catch2/catch.hpp>
 
@@ -80,6 +81,37 @@ TEST_CASE("the task supervisor masks secrets in a process's output", "[exec][sup
     REQUIRE(plain_started);
     REQUIRE(wait_for_exit_file(exit_file_path(plain.log_file), plain_started->pid, plain_started->start_ticks, 20s) == 0);
     CHECK(read_text(plain.log_file) == "h\nhunter2\n");
+}
+
+TEST_CASE("the task supervisor takes secrets of any size, in pieces, and the set that is current",
+          "[exec][supervisor][masker]") {
+    Watchdog watchdog(120);
+    TempDir dir;
+    auto supervisor = start_supervisor();
+    auto run = [&](int n, const std::shared_ptr<const std::vector<std::string>>& secrets,
+                   const std::string& printf_format) {
+        ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "printf '" + printf_format + "\\n'"});
+        spec.log_file = dir.path() / fmt::format("attempt={}.log", n);
+        auto started = supervisor->spawn(spec, exit_file_path(spec.log_file), "h", secrets);
+        REQUIRE(started);
+        REQUIRE(wait_for_exit_file(exit_file_path(spec.log_file), started->pid, started->start_ticks, 60s) ==
+                0);
+        return read_text(spec.log_file);
+    };
+    // Past the 4 MiB a datagram holds: 3,000 secrets of 2 KiB, one of 5 MiB, and bytes that are not UTF-8.
+    auto big = std::make_shared<std::vector<std::string>>();
+    for (int i = 0; i < 3'000; ++i) big->push_back(fmt::format("{:05d}", i) + std::string(2'043, 'k'));
+    big->push_back(std::string(5 << 20, 'h') + "-end");
+    big->push_back("not-utf8-\xff\xfe");
+    big->push_back("small-secret");
+    std::shared_ptr<const std::vector<std::string>> sent = big;
+    CHECK(run(1, sent, "a small-secret b") == "h\na *** b\n");
+    CHECK(run(2, sent, "x " + (*big)[1234] + " y") == "h\nx *** y\n");
+    CHECK(run(3, sent, "not-utf8-\\377\\376!") == "h\n***!\n");
+    // Another set replaces it: a secret left out is shown again.
+    auto smaller = std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"kept-secret"});
+    CHECK(run(4, smaller, "small-secret kept-secret") == "h\nsmall-secret ***\n");
+    CHECK(run(5, sent, "small-secret kept-secret") == "h\n*** kept-secret\n");
 }
 
 TEST_CASE("the task supervisor says why a process cannot start", "[exec][supervisor]") {

@@ -3,6 +3,7 @@
 // and variable values come in and go out sealed — encrypted by engine/connections before they get
 // here — so the database file never holds them in clear, and the store needs no key.
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -38,6 +39,19 @@ inline std::string sealed_value_context(std::string_view table, std::string_view
     return std::string(table) + "\x1f" + std::string(name) + "\x1f" + std::string(column);
 }
 
+// The keys of the keyring a write seals with: the one it seals with, and every one it can open.
+struct SealingKeys {
+    std::string sealing;
+    std::vector<std::string> known;
+};
+
+// How a write that began before a rotation of the secret key is refused (its keyring does not know
+// the key the database is now sealed with); is_key_rotated tells it from other errors.
+inline constexpr std::string_view kSecretKeyRotated = "the secret key was rotated";
+inline bool is_key_rotated(const Error& error) {
+    return std::string_view(error.message).starts_with(kSecretKeyRotated);
+}
+
 class ConnectionStore {
   public:
     virtual ~ConnectionStore() = default;
@@ -46,21 +60,28 @@ class ConnectionStore {
     virtual Result<std::optional<ConnectionRow>> find_connection(const std::string& conn_id) = 0;
     // Writes the rows in one transaction. A conn_id already stored is replaced when
     // `replace_existing`, else left as it is; the answer says, row by row, which were written.
+    // Refused (kSecretKeyRotated) when `keys` do not include the key the database is sealed with:
+    // checked in the write transaction, so no rotation can come between the check and the write.
     virtual Result<std::vector<bool>> put_connections(const std::vector<ConnectionRow>& rows,
-                                                      bool replace_existing) = 0;
+                                                      bool replace_existing, const SealingKeys& keys) = 0;
     virtual Result<bool> delete_connection(const std::string& conn_id) = 0;  // false: there was none
 
     virtual Result<std::vector<VariableRow>> list_variables() = 0;  // by key
     virtual Result<std::optional<VariableRow>> find_variable(const std::string& key) = 0;
-    virtual Status put_variables(
-        const std::vector<VariableRow>& rows) = 0;  // insert or replace, one transaction
+    // Inserts or replaces, in one transaction; refused as put_connections is.
+    virtual Status put_variables(const std::vector<VariableRow>& rows, const SealingKeys& keys) = 0;
     virtual Result<bool> delete_variable(const std::string& key) = 0;
 
     // Calls `reseal(context, sealed)` for every sealed value and stores what it returns, all in one
-    // transaction: any error leaves every value as it was. Returns how many values it rewrote.
+    // transaction that also records `keys.sealing` as the key the database is sealed with: any error
+    // leaves every value as it was. Returns how many values it rewrote.
     using Resealer =
         std::function<Result<std::string>(const std::string& context, const std::string& sealed)>;
-    virtual Result<int> reseal_secrets(const Resealer& reseal) = 0;
+    virtual Result<int> reseal_secrets(const Resealer& reseal, const SealingKeys& keys) = 0;
+
+    // A number that changes whenever a connection or a variable is written or deleted, by any
+    // process (a trigger counts): what was read at one version is still so while it stays.
+    virtual Result<std::int64_t> secrets_version() = 0;
 };
 
 }  // namespace mayaflow

@@ -3,6 +3,10 @@
 #include "engine/store/sqlite_store.h"
 #include "engine/store/store_macros.h"
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
 namespace mayaflow {
 namespace {
 
@@ -59,11 +63,47 @@ Result<std::optional<ConnectionRow>> SqliteStore::find_connection(const std::str
     return std::optional<ConnectionRow>(read_connection(query));
 }
 
+// The key the stored secrets are sealed with must be one `keys` know: a keyring read before a
+// rotation committed does not, and what it sealed could not be opened once the old key is gone.
+// The first write records its sealing key.
+Status SqliteStore::check_sealing_key(const SealingKeys& keys) {
+    std::optional<std::string> recorded;
+    {
+        MAYAFLOW_PREPARE(query, db_, "SELECT sealing_key_id FROM secrets_state WHERE id = 1");
+        auto row = query.step();
+        if (!row) return row.error();
+        if (*row && !query.column_is_null(0)) recorded = query.column_text(0);
+    }
+    if (!recorded) {
+        MAYAFLOW_PREPARE(record, db_, "UPDATE secrets_state SET sealing_key_id = ? WHERE id = 1");
+        record.bind(1, keys.sealing);
+        return record.run();
+    }
+    if (std::find(keys.known.begin(), keys.known.end(), *recorded) != keys.known.end())
+        return Status::success();
+    return make_error(
+        "{} while this command ran: the database's secrets are now sealed with key {}, which this process's "
+        "key{} ({}) do{} not include; nothing was written. Run the command again (a running daemon must be "
+        "restarted to read the new key)",
+        kSecretKeyRotated, *recorded, keys.known.size() == 1 ? "" : "s", fmt::join(keys.known, ", "),
+        keys.known.size() == 1 ? "es" : "");
+}
+
+Result<std::int64_t> SqliteStore::secrets_version() {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_, "SELECT version FROM secrets_state WHERE id = 1");
+    auto row = query.step();
+    if (!row) return row.error();
+    if (!*row) return make_error("the database has no secrets_state row (migration 0006)");
+    return query.column_int(0);
+}
+
 Result<std::vector<bool>> SqliteStore::put_connections(const std::vector<ConnectionRow>& rows,
-                                                       bool replace_existing) {
+                                                       bool replace_existing, const SealingKeys& keys) {
     std::lock_guard lock(mutex_);
     sqlite::Transaction transaction(db_);
     MAYAFLOW_TRY(transaction.begin());
+    MAYAFLOW_TRY(check_sealing_key(keys));
     std::string sql =
         fmt::format("INSERT INTO connection ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conn_id) ",
                     kConnectionColumns);
@@ -116,10 +156,11 @@ Result<std::optional<VariableRow>> SqliteStore::find_variable(const std::string&
     return std::optional<VariableRow>(read_variable(query));
 }
 
-Status SqliteStore::put_variables(const std::vector<VariableRow>& rows) {
+Status SqliteStore::put_variables(const std::vector<VariableRow>& rows, const SealingKeys& keys) {
     std::lock_guard lock(mutex_);
     sqlite::Transaction transaction(db_);
     MAYAFLOW_TRY(transaction.begin());
+    MAYAFLOW_TRY(check_sealing_key(keys));
     for (const auto& row : rows) {
         MAYAFLOW_PREPARE(upsert, db_,
                          "INSERT INTO variable (key, val, description) VALUES (?, ?, ?) ON CONFLICT (key) "
@@ -138,10 +179,11 @@ Result<bool> SqliteStore::delete_variable(const std::string& key) {
     return db_.changes() > 0;
 }
 
-Result<int> SqliteStore::reseal_secrets(const Resealer& reseal) {
+Result<int> SqliteStore::reseal_secrets(const Resealer& reseal, const SealingKeys& keys) {
     std::lock_guard lock(mutex_);
     sqlite::Transaction transaction(db_);
     MAYAFLOW_TRY(transaction.begin());
+    MAYAFLOW_TRY(check_sealing_key(keys));
     struct Target {
         const char* table;
         const char* name_column;
@@ -175,6 +217,11 @@ Result<int> SqliteStore::reseal_secrets(const Resealer& reseal) {
             MAYAFLOW_TRY(update.run());
             ++rewritten;
         }
+    }
+    {
+        MAYAFLOW_PREPARE(record, db_, "UPDATE secrets_state SET sealing_key_id = ? WHERE id = 1");
+        record.bind(1, keys.sealing);
+        MAYAFLOW_TRY(record.run());
     }
     MAYAFLOW_TRY(transaction.commit());
     return rewritten;

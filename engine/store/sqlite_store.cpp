@@ -92,6 +92,15 @@ Status SqliteStore::migrate() {
         if (migration.version <= current) continue;
         sqlite::Transaction transaction(db_);
         MAYAFLOW_TRY(transaction.begin());
+        {
+            // Read again under the write lock: another process opening a new database at the same time
+            // (two commands at once) may have applied it while this one waited for the lock.
+            MAYAFLOW_PREPARE(query, db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+            auto row = query.step();
+            if (!row) return row.error();
+            current = static_cast<int>(query.column_int(0));
+        }
+        if (migration.version <= current) continue;  // the transaction ends unused
         auto applied = db_.exec(migration.sql);
         if (!applied) return make_error("migration {} failed: {}", migration.name, applied.error().message);
         MAYAFLOW_PREPARE(record, db_, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");

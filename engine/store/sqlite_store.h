@@ -78,19 +78,22 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     // ConnectionStore, in sqlite_connection_store.cpp.
     Result<std::vector<ConnectionRow>> list_connections() override;
     Result<std::optional<ConnectionRow>> find_connection(const std::string& conn_id) override;
-    Result<std::vector<bool>> put_connections(const std::vector<ConnectionRow>& rows, bool replace_existing) override;
+    Result<std::vector<bool>> put_connections(const std::vector<ConnectionRow>& rows, bool replace_existing,
+                                              const SealingKeys& keys) override;
     Result<bool> delete_connection(const std::string& conn_id) override;
     Result<std::vector<VariableRow>> list_variables() override;
     Result<std::optional<VariableRow>> find_variable(const std::string& key) override;
-    Status put_variables(const std::vector<VariableRow>& rows) override;
+    Status put_variables(const std::vector<VariableRow>& rows, const SealingKeys& keys) override;
     Result<bool> delete_variable(const std::string& key) override;
-    Result<int> reseal_secrets(const Resealer& reseal) override;
+    Result<int> reseal_secrets(const Resealer& reseal, const SealingKeys& keys) override;
+    Result<std::int64_t> secrets_version() override;
 
   private:
     explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}
     Status migrate();
     Result<std::vector<TaskInstanceRow>> load_task_instances(long long run_pk);
     Status write_backfill(const BackfillRow& backfill);  // inside write_batch's transaction
+    Status check_sealing_key(const SealingKeys& keys);   // inside a write transaction of secrets
 
     std::mutex mutex_;  // one connection, used by one thread at a time
     sqlite::Database db_;
