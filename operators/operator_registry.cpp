@@ -2,6 +2,7 @@
 
 #include "operators/core/bash_operator.h"
 #include "operators/core/empty_operator.h"
+#include "operators/gcp/bigquery_insert_job_operator.h"
 #include "operators/gcp/bigquery_query_operator.h"
 #include "operators/gcp/gcp_services.h"
 #include "operators/gcp/gcs_to_bigquery_operator.h"
@@ -35,6 +36,8 @@ const OperatorRegistry& builtin_operators() {
         OperatorRegistry r;
         r.add(bash_operator_spec(), [] { return std::make_unique<BashOperator>(); });
         r.add(empty_operator_spec(), [] { return std::make_unique<EmptyOperator>(); });
+        r.add(gcp::bigquery_insert_job_operator_spec(),
+              [] { return std::make_unique<gcp::BigQueryInsertJobOperator>(); });
         r.add(gcp::bigquery_query_operator_spec(), [] { return std::make_unique<gcp::BigQueryQueryOperator>(); });
         r.add(gcp::gcs_to_bigquery_operator_spec(), [] { return std::make_unique<gcp::GcsToBigQueryOperator>(); });
         gcp::register_gcp_connection_test();

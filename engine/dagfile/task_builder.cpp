@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <set>
 
 #include "engine/dagfile/names.h"
@@ -60,6 +61,26 @@ nlohmann::json product_of(const std::vector<std::pair<std::string, nlohmann::jso
         combinations = std::move(next);
     }
     return combinations;
+}
+
+// The node `path` (keys and list indexes) leads to inside `node`, as far as the YAML has it; a
+// step it cannot follow (a key from a merge or an included file) stops at the node before.
+YAML::Node node_at(YAML::Node node, const std::vector<nlohmann::json>& path) {
+    for (const auto& step : path) {
+        std::optional<YAML::Node> next;
+        if (step.is_number_unsigned() && node.IsSequence() && step.get<std::size_t>() < node.size()) {
+            next = node[step.get<std::size_t>()];
+        } else if (step.is_string() && node.IsMap()) {
+            for (const auto& entry : node) {
+                if (entry.first.IsScalar() && entry.first.Scalar() == step.get_ref<const std::string&>()) {
+                    next = entry.second.IsNull() ? entry.first : entry.second;
+                }
+            }
+        }
+        if (!next) break;
+        node = *next;
+    }
+    return node;
 }
 
 }  // namespace
@@ -599,6 +620,14 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
             return;
         }
     }
+    if (param.check && !result.is_string()) {
+        if (auto problem = param.check(result)) {
+            const YAML::Node inner = node_at(node, problem->path);
+            reader_.error(reader_.where(inner.IsNull() ? node : inner), param_path_text(field, problem->path),
+                          problem->message);
+            return;
+        }
+    }
     if (param.templated) {
         // A string naming a file with one of the operator's template extensions is replaced by the
         // file's text (the file name itself may use for_each variables).
@@ -615,6 +644,13 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
                     result = std::move(*content);
                     break;
                 }
+            }
+        }
+        if (param.check && result.is_string()) {
+            // A value given as text (a .json file's): the check reads it, and has no lines to point at.
+            if (auto problem = param.check(result)) {
+                reader_.error(where, param_path_text(field, problem->path), problem->message);
+                return;
             }
         }
         if (!budget_.add_text(result, where, field)) return;

@@ -19,6 +19,15 @@ std::string_view to_string(ParamType type) {
     return "a value";
 }
 
+std::string param_path_text(std::string_view param, const std::vector<nlohmann::json>& path) {
+    std::string text(param);
+    for (const auto& step : path) {
+        if (step.is_number()) text += "[" + step.dump() + "]";
+        else text += "." + (step.is_string() ? step.get<std::string>() : step.dump());
+    }
+    return text;
+}
+
 const ParamSpec* OperatorSpec::find_param(std::string_view param_name) const {
     for (const auto& param : params) {
         if (param.name == param_name) return &param;

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +30,17 @@ enum class ParamType {
 
 std::string_view to_string(ParamType type);
 
+// What a parameter's own check (ParamSpec::check) finds wrong in a value: where inside it (the keys
+// and list indexes from the parameter down, as JSON strings and numbers) and what.
+struct ParamProblem {
+    std::vector<nlohmann::json> path;
+    std::string message;
+};
+using ParamCheck = std::function<std::optional<ParamProblem>(const nlohmann::json& value)>;
+
+// "configuration.query.useLegacySQL", "checks[2].name": `path` under `param`, for messages.
+std::string param_path_text(std::string_view param, const std::vector<nlohmann::json>& path);
+
 struct ParamSpec {
     std::string name;
     ParamType type = ParamType::string;
@@ -42,6 +55,9 @@ struct ParamSpec {
     nlohmann::json default_value;
     // When not empty, the only values a string parameter may take.
     std::vector<std::string> allowed_values;
+    // When set, checks the value as the DAG loads (after the type check; template text is still
+    // unrendered there), so that a mistake inside a structured value is a load error with its line.
+    ParamCheck check;
     std::string help;
 };
 

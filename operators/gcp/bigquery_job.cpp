@@ -32,7 +32,7 @@ std::string string_member(const nlohmann::json& object, const char* name) {
 
 }  // namespace
 
-std::string bigquery_job_id(std::string_view dag_id, std::string_view task_id, Instant logical_date, int try_number,
+std::string bigquery_job_id(std::string_view head, Instant logical_date, std::optional<int> try_number,
                             const nlohmann::json& configuration, std::string_view salt) {
     ContentHash hash;
     hash.add(configuration.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -40,11 +40,18 @@ std::string bigquery_job_id(std::string_view dag_id, std::string_view task_id, I
     // 20240101T000000 (the logical date in UTC, as ts_nodash without the zone)
     std::string date = format_iso8601(logical_date, TimeZone::utc()).substr(0, 19);
     date.erase(std::remove_if(date.begin(), date.end(), [](char c) { return c == '-' || c == ':'; }), date.end());
-    const std::string tail = fmt::format("_{}_{}_{}", date, try_number, hash.hex());
-    std::string head = job_id_text(fmt::format("mayaflow_{}_{}", dag_id, task_id));
+    const std::string tail =
+        try_number ? fmt::format("_{}_{}_{}", date, *try_number, hash.hex()) : fmt::format("_{}_{}", date, hash.hex());
+    std::string text = job_id_text(head);
     // Ids of 250 characters each fit; longer heads are cut so the whole stays within BigQuery's limit.
-    if (head.size() + tail.size() > kMaxJobIdLength) head.resize(kMaxJobIdLength - tail.size());
-    return head + tail;
+    if (text.size() + tail.size() > kMaxJobIdLength) text.resize(kMaxJobIdLength - tail.size());
+    return text + tail;
+}
+
+std::string bigquery_job_id(std::string_view dag_id, std::string_view task_id, Instant logical_date, int try_number,
+                            const nlohmann::json& configuration, std::string_view salt) {
+    return bigquery_job_id(fmt::format("mayaflow_{}_{}", dag_id, task_id), logical_date, try_number, configuration,
+                           salt);
 }
 
 std::string bigquery_console_link(std::string_view project, std::string_view location, std::string_view job_id) {
@@ -101,8 +108,19 @@ void BigQueryJob::on_inserted(ApiAnswer answer) {
     if (!answer.ok() && answer.status == 409 && answer.reason == "duplicate") {
         // Inserted before: by an earlier send of this call whose answer was lost, or by this try
         // before the daemon restarted. Follow that job.
-        log_(fmt::format("BigQuery job {} exists already; following it", job_id_));
-        return poll();
+        if (!adopt_) {
+            log_(fmt::format("BigQuery job {} exists already; following it", job_id_));
+            return poll();
+        }
+        auto self = shared_from_this();
+        return fetch([self](ApiAnswer found) {
+            if (!found.ok()) return self->finish(BigQueryJobEnd{.error = found.error});
+            if (std::string refused = self->adopt_(found.body); !refused.empty()) {
+                return self->finish(BigQueryJobEnd{.error = std::move(refused)});  // not this try's job, nor its cost
+            }
+            self->log_(fmt::format("BigQuery job {} exists already; following it", self->job_id_));
+            self->on_polled(std::move(found));
+        });
     }
     if (!answer.ok()) return finish(BigQueryJobEnd{.error = answer.error});
     if (string_member(answer.body.value("status", nlohmann::json::object()), "state") == "DONE") {
@@ -120,11 +138,14 @@ void BigQueryJob::schedule_poll() {
 
 void BigQueryJob::poll() {
     if (finished()) return;
+    auto self = shared_from_this();
+    fetch([self](ApiAnswer answer) { self->on_polled(std::move(answer)); });
+}
+
+void BigQueryJob::fetch(std::function<void(ApiAnswer)> then) {
     std::string url = fmt::format("{}/{}", jobs_url(), url_encode(job_id_));
     if (!location_.empty()) url += "?location=" + url_encode(location_);
-    auto self = shared_from_this();
-    api_.call("GET", url, std::nullopt, fmt::format("jobs.get of BigQuery job {}", job_id_),
-              [self](ApiAnswer answer) { self->on_polled(std::move(answer)); });
+    api_.call("GET", url, std::nullopt, fmt::format("jobs.get of BigQuery job {}", job_id_), std::move(then));
 }
 
 void BigQueryJob::on_polled(ApiAnswer answer) {

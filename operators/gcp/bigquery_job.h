@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "engine/time/instant.h"
@@ -25,6 +26,10 @@ namespace mayaflow::gcp {
 // randomness).
 std::string bigquery_job_id(std::string_view dag_id, std::string_view task_id, Instant logical_date,
                             int try_number, const nlohmann::json& configuration, std::string_view salt = "");
+// The same with another head than mayaflow_<dag>_<task> (bigquery_insert_job's job_id), and without
+// the try number when `try_number` is empty (force_rerun: false — every try the same job).
+std::string bigquery_job_id(std::string_view head, Instant logical_date, std::optional<int> try_number,
+                            const nlohmann::json& configuration, std::string_view salt = "");
 
 // The job in the Google Cloud console.
 std::string bigquery_console_link(std::string_view project, std::string_view location, std::string_view job_id);
@@ -52,6 +57,12 @@ class BigQueryJob : public std::enable_shared_from_this<BigQueryJob> {
     BigQueryJob(GoogleApi api, std::string base_url, std::string project, std::string location, std::string job_id,
                 nlohmann::json configuration, Log log, BigQueryPolling polling = BigQueryPolling());
 
+    // Whether to follow a job found under this id when the insert answers 409: "" to follow it, else
+    // why not (the try then fails with that, and the job is left alone). Without one, every job
+    // found is followed (the id is the try's own). Set before start().
+    using Adopt = std::function<std::string(const nlohmann::json& job)>;
+    void set_adopt_check(Adopt adopt) { adopt_ = std::move(adopt); }
+
     // Inserts the job, or re-attaches to it when it exists, and calls `done` once when it ends.
     void start(Done done);
     // Asks BigQuery to cancel the job; the job then ends `cancelled`. Any thread, any time, repeatable.
@@ -63,6 +74,7 @@ class BigQueryJob : public std::enable_shared_from_this<BigQueryJob> {
     std::string jobs_url() const;
     void on_inserted(ApiAnswer answer);
     void poll();
+    void fetch(std::function<void(ApiAnswer)> then);  // jobs.get
     void on_polled(ApiAnswer answer);
     void schedule_poll();
     void finish(BigQueryJobEnd end);
@@ -75,6 +87,7 @@ class BigQueryJob : public std::enable_shared_from_this<BigQueryJob> {
     std::string job_id_;
     nlohmann::json configuration_;
     Log log_;
+    Adopt adopt_;
     BigQueryPolling polling_;
     Duration next_poll_;
     std::atomic<bool> cancel_requested_{false};

@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <mutex>
 
 #include "engine/connections/secrets_lookup.h"
 #include "engine/time/duration_text.h"
+#include "engine/util/hash.h"
 #include "operators/gcp/gcp_services.h"
 #include "operators/shell_process.h"
 
@@ -15,6 +17,40 @@ namespace {
 
 nlohmann::json member(const nlohmann::json& object, const char* name) {
     return object.is_object() && object.contains(name) ? object[name] : nlohmann::json();
+}
+
+// The label every job carries with the try that inserted it (label values: at most 63 of
+// [a-z0-9_-]), so a try knows its own job from an earlier try's under the same id.
+constexpr const char* kTryLabel = "mayaflow_try";
+
+std::string try_label(std::string_view dag_id, std::string_view run_id, std::string_view task_id, int try_number) {
+    ContentHash hash;
+    hash.add(dag_id);
+    hash.add(run_id);
+    hash.add(task_id);
+    hash.add(std::to_string(try_number));
+    return hash.hex();
+}
+
+// force_rerun: false — a job found under the id is followed when it is this try's own (a lost
+// answer, a restart), or an earlier try's in one of `reattach_states`; otherwise the try fails with
+// Airflow's words.
+BigQueryJob::Adopt earlier_job_check(std::string try_mark, std::vector<std::string> reattach_states) {
+    return [try_mark = std::move(try_mark), reattach_states = std::move(reattach_states)](const nlohmann::json& job) {
+        const nlohmann::json labels = member(member(job, "configuration"), "labels");
+        if (member(labels, kTryLabel) == try_mark) return std::string();
+        const nlohmann::json state = member(member(job, "status"), "state");
+        const std::string state_text = state.is_string() ? state.get<std::string>() : "an unknown";
+        if (std::find(reattach_states.begin(), reattach_states.end(), state_text) != reattach_states.end()) {
+            return std::string();
+        }
+        const nlohmann::json reference = member(job, "jobReference");
+        const nlohmann::json id = member(reference, "jobId");
+        return fmt::format("Job with id: {} already exists and is in {} state. If you want to force rerun it consider "
+                           "setting `force_rerun: true`. Or, if you want to reattach in this scenario add {} to "
+                           "`reattach_states`",
+                           id.is_string() ? id.get<std::string>() : "(unknown)", state_text, state_text);
+    };
 }
 
 }  // namespace
@@ -197,9 +233,17 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
     const auto& info = run.run_info;
     const Instant logical_date = info.logical_date.value_or(info.data_interval_start);
     std::string salt = plan->salt + "|" + info.run_id;
-    if (run.fresh_remote_work) salt += "|" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
-    const std::string job_id =
-        bigquery_job_id(info.dag_id, run.task.task_id, logical_date, run.try_number, plan->configuration, salt);
+    // `tasks test`: a job of its own each time — unless force_rerun: false asks for one job per
+    // configuration, which then finds the earlier test's job as a later try would.
+    const std::string fresh =
+        run.fresh_remote_work ? std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) : "";
+    if (plan->job_per_try) salt += "|" + fresh;
+    const std::string job_id = bigquery_job_id(
+        plan->job_id_prefix.empty() ? fmt::format("mayaflow_{}_{}", info.dag_id, run.task.task_id) : plan->job_id_prefix,
+        logical_date, plan->job_per_try ? std::optional<int>(run.try_number) : std::nullopt, plan->configuration, salt);
+    // The try's mark on its job: a job found under the id is this try's own when it carries it.
+    const std::string try_mark = try_label(info.dag_id, info.run_id + fresh, run.task.task_id, run.try_number);
+    plan->configuration["labels"][kTryLabel] = try_mark;
     const std::string base_url = gcp->endpoints.bigquery;
     state->log(fmt::format("BigQuery job {} in project {}{} ({}): {}", job_id, plan->project,
                            plan->location.empty() ? "" : ", location " + plan->location, api.tokens().describe(),
@@ -220,10 +264,11 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
         });
     }
 
-    auto run_job = [this, state, api, base_url, plan = *plan, job_id, params = *params]() mutable {
+    auto run_job = [this, state, api, base_url, plan = *plan, job_id, try_mark, params = *params]() mutable {
         if (state->stopping()) return state->finish(state->stopped_result());
         auto job = std::make_shared<BigQueryJob>(api, base_url, plan.project, plan.location, job_id, plan.configuration,
                                                  [state](const std::string& line) { state->log(line); });
+        if (!plan.job_per_try) job->set_adopt_check(earlier_job_check(try_mark, plan.reattach_states));
         {
             std::lock_guard lock(state->mutex);
             state->job = job;

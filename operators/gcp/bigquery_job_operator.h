@@ -58,7 +58,14 @@ class BigQueryJobOperator : public AsyncOperator {
         nlohmann::json configuration;
         // A dry run first, and no job when it would process more than this many bytes.
         std::optional<long long> estimate_cap;
-        std::string salt;  // added to the job id's hash (force_rerun)
+        std::string salt;  // added to the job id's hash
+        // bigquery_insert_job's job_id: the id's head instead of mayaflow_<dag>_<task>.
+        std::string job_id_prefix;
+        // false (force_rerun: false): the try number is left out of the id, so a later try with the
+        // same configuration finds the job an earlier one ran; it follows it when the job's state is
+        // in `reattach_states`, and fails otherwise (as Airflow). A try always follows its own job.
+        bool job_per_try = true;
+        std::vector<std::string> reattach_states;
     };
     virtual const OperatorSpec& spec() const = 0;
     // A plan with the job's project (project_id, else the connection's; an error when neither has

@@ -126,7 +126,8 @@ class BigQueryOperatorTest(unittest.TestCase):
         self.assertEqual(query["parameterMode"], "NAMED")
         types = {p["name"]: p["parameterType"]["type"] for p in query["queryParameters"]}
         self.assertEqual(types, {"n": "INT64", "name": "STRING", "ok": "BOOL", "day": "DATE"})
-        self.assertEqual(configuration["labels"], {"team": "data"})
+        self.assertEqual(configuration["labels"]["team"], "data")
+        self.assertRegex(configuration["labels"]["mayaflow_try"], r"^[0-9a-f]{16}$")  # the try's mark on its job
         self.assertEqual(inserts[0]["json"]["jobReference"]["jobId"], value["job_id"])
 
     def test_query_into_a_partition_replaces_only_that_day(self):
