@@ -63,6 +63,8 @@ std::string_view to_string(TaskOutcome outcome) {
             return "failed";
         case TaskOutcome::skipped:
             return "skipped";
+        case TaskOutcome::rescheduled:
+            return "up_for_reschedule";
     }
     return "failed";
 }

@@ -38,6 +38,15 @@ struct StartedProcess {
     Instant started_at{};           // when the try's process started; the execution timeout counts from here
 };
 
+// Where a sensor's try in reschedule mode stands between two pokes (Airflow's task_reschedule rows):
+// when its first poke started (its timeout counts from there), how many pokes it has had, and when
+// it pokes next.
+struct PokeSchedule {
+    Instant first_poke_at{};
+    int pokes = 0;
+    Instant next_poke_at{};
+};
+
 // TaskRun is everything one try of a task needs.
 struct TaskRun {
     const Task& task;
@@ -67,9 +76,13 @@ struct TaskRun {
     // `tasks test`: remote work (a BigQuery job) is started afresh each time, rather than followed
     // again under the id the same try used before (what a restarted daemon does).
     bool fresh_remote_work = false;
+    // A sensor's try that was rescheduled: its pokes so far. Unset for the try's first poke.
+    std::optional<PokeSchedule> earlier_pokes;
 };
 
-enum class TaskOutcome { success, failed, skipped };
+// rescheduled: a sensor in reschedule mode has not found what it waits for; the try gives its slot
+// back and pokes again later (OperatorResult::reschedule), as the same try.
+enum class TaskOutcome { success, failed, skipped, rescheduled };
 std::string_view to_string(TaskOutcome outcome);
 
 struct OperatorResult {
@@ -88,6 +101,8 @@ struct OperatorResult {
     // Whether a retry could help. True for every failure (as in Airflow, which retries template errors
     // too), except a cancelled try.
     bool retryable = true;
+    // rescheduled: when to poke again, and the pokes so far.
+    std::optional<PokeSchedule> reschedule;
 };
 
 class Operator {

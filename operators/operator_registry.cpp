@@ -5,6 +5,7 @@
 #include "operators/gcp/bigquery_insert_job_operator.h"
 #include "operators/gcp/bigquery_query_operator.h"
 #include "operators/gcp/gcp_services.h"
+#include "operators/gcp/gcs_sensors.h"
 #include "operators/gcp/gcs_to_bigquery_operator.h"
 
 namespace mayaflow {
@@ -40,6 +41,8 @@ const OperatorRegistry& builtin_operators() {
               [] { return std::make_unique<gcp::BigQueryInsertJobOperator>(); });
         r.add(gcp::bigquery_query_operator_spec(), [] { return std::make_unique<gcp::BigQueryQueryOperator>(); });
         r.add(gcp::gcs_to_bigquery_operator_spec(), [] { return std::make_unique<gcp::GcsToBigQueryOperator>(); });
+        r.add(gcp::gcs_object_sensor_spec(), [] { return std::make_unique<gcp::GcsObjectSensor>(); });
+        r.add(gcp::gcs_object_update_sensor_spec(), [] { return std::make_unique<gcp::GcsObjectUpdateSensor>(); });
         gcp::register_gcp_connection_test();
         return r;
     }();

@@ -27,6 +27,8 @@ struct TaskLaunch {
     std::filesystem::path log_file;
     // Set after a restart: the try was started by an earlier daemon; finish it instead of starting it.
     std::optional<StartedProcess> resume;
+    // A sensor's try that was rescheduled: its pokes so far.
+    std::optional<PokeSchedule> earlier_pokes;
 };
 
 struct TaskReport {

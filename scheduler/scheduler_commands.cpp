@@ -96,6 +96,7 @@ Status SchedulerCore::recover() {
                     push_ready(live, i);
                     break;
                 case TaskState::up_for_retry:
+                case TaskState::up_for_reschedule:
                     timers_.push(Timer{task.row.next_try_at.value_or(now), live.row.pk, i, task.row.try_number});
                     break;
                 case TaskState::queued:
@@ -112,7 +113,7 @@ Status SchedulerCore::recover() {
                     if (task.row.state == TaskState::queued && !std::filesystem::exists(log)) {
                         // Queued but never started: the same try goes again, it does not count as failed.
                         set_state(live, i, TaskState::scheduled);
-                        task.row.try_number -= 1;
+                        take_back_try(task);
                         push_ready(live, i);
                         break;
                     }
@@ -126,7 +127,7 @@ Status SchedulerCore::recover() {
                     recorded.boot_id = task.row.boot_id;
                     recorded.started_at = task.row.start_date.value_or(now);
                     to_dispatch_.push_back(TaskLaunch{TryKey{live.row.pk, i, task.row.try_number}, live.dag,
-                                                      run_info(live, i), log, recorded});
+                                                      run_info(live, i), log, recorded, earlier_pokes(task.row)});
                     break;
                 }
                 default: break;
@@ -386,8 +387,7 @@ void SchedulerCore::start_draining() {
         auto& task = run.tasks[key.task_index];
         if (task.row.state != TaskState::queued || task.row.try_number != key.try_number) continue;
         release_slot(run, key.task_index);
-        task.row.try_number -= 1;
-        task.row.start_date.reset();
+        take_back_try(task);
         set_state(run, key.task_index, TaskState::scheduled);
         push_ready(run, key.task_index);
     }

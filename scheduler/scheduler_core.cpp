@@ -149,12 +149,41 @@ Status SchedulerCore::ensure_next_pk() {
     return Status::success();
 }
 
+// The states a rescheduled sensor's try passes through until its next poke ends it: any other
+// state ends the try, and with it its pokes.
+static bool continues_rescheduled_try(TaskState state) {
+    return state == TaskState::up_for_reschedule || state == TaskState::scheduled || is_active(state);
+}
+
+// A try handed to the executor: a rescheduled sensor's next poke is the same try, started when its
+// first poke started (as Airflow keeps the try number and start date of a rescheduled task).
+void SchedulerCore::begin_try(LiveTask& task, Instant now) {
+    if (!task.row.first_poke_at) task.row.try_number += 1;
+    task.row.start_date = task.row.first_poke_at.value_or(now);
+}
+
+// A try taken back before it started: it goes again as the same try.
+void SchedulerCore::take_back_try(LiveTask& task) {
+    if (task.row.first_poke_at) return;
+    task.row.try_number -= 1;
+    task.row.start_date.reset();
+}
+
+std::optional<PokeSchedule> SchedulerCore::earlier_pokes(const TaskInstanceRow& row) {
+    if (!row.first_poke_at) return std::nullopt;
+    return PokeSchedule{*row.first_poke_at, row.pokes, row.next_try_at.value_or(*row.first_poke_at)};
+}
+
 // Every change of a task's state goes through here, so that the run's counts and its downstream
 // tasks' upstream summaries stay right.
 void SchedulerCore::set_state(LiveRun& run, size_t task_index, TaskState state) {
     auto& task = run.tasks[task_index];
     TaskState previous = task.row.state;
     mark_dirty(run, task_index);
+    if (!continues_rescheduled_try(state)) {
+        task.row.first_poke_at.reset();
+        task.row.pokes = 0;
+    }
     if (previous == state) return;
     if (!is_finished(previous) && is_finished(state)) --run.unfinished;
     if (is_finished(previous) && !is_finished(state)) ++run.unfinished;
@@ -306,6 +335,22 @@ void SchedulerCore::task_failed(LiveRun& run, size_t task_index, const OperatorR
     finish_task(run, task_index, TaskState::failed, now);
 }
 
+// A sensor in reschedule mode found nothing yet: its slot is free until its next poke, which is
+// the same try (Airflow's up_for_reschedule).
+void SchedulerCore::task_rescheduled(LiveRun& run, size_t task_index, const OperatorResult& result, Instant now) {
+    auto& task = run.tasks[task_index];
+    if (!result.reschedule) {
+        task_failed(run, task_index, OperatorResult{.message = "the operator asked to be rescheduled without a time"}, now);
+        return;
+    }
+    set_state(run, task_index, TaskState::up_for_reschedule);
+    task.row.first_poke_at = result.reschedule->first_poke_at;
+    task.row.pokes = result.reschedule->pokes;
+    task.row.next_try_at = result.reschedule->next_poke_at;
+    task.row.end_date = now;
+    timers_.push(Timer{result.reschedule->next_poke_at, run.row.pk, task_index, task.row.try_number});
+}
+
 void SchedulerCore::update_run_state(LiveRun& run, Instant now) {
     if (run.unfinished > 0 || run.row.state != RunState::running) return;
     std::vector<TaskState> states;
@@ -384,6 +429,7 @@ void SchedulerCore::on_report(const TaskReport& report) {
         case TaskOutcome::success: finish_task(run, report.key.task_index, TaskState::success, now); break;
         case TaskOutcome::skipped: finish_task(run, report.key.task_index, TaskState::skipped, now); break;
         case TaskOutcome::failed: task_failed(run, report.key.task_index, result, now); break;
+        case TaskOutcome::rescheduled: task_rescheduled(run, report.key.task_index, result, now); break;
     }
 }
 
@@ -399,7 +445,8 @@ void SchedulerCore::fire_due_timers(Instant now) {
             continue;
         }
         auto& task = run.tasks[timer.task_index];
-        if (task.row.state != TaskState::up_for_retry || task.row.try_number != timer.try_number) continue;
+        const bool waits = task.row.state == TaskState::up_for_retry || task.row.state == TaskState::up_for_reschedule;
+        if (!waits || task.row.try_number != timer.try_number) continue;
         set_state(run, timer.task_index, TaskState::scheduled);
         task.row.next_try_at.reset();
         push_ready(run, timer.task_index);
@@ -511,15 +558,15 @@ void SchedulerCore::queue_ready_tasks(Instant now) {
         ++entry.running_tasks;
         set_state(run, ready.task_index, TaskState::queued);
         if (task.row.message.starts_with("waiting: ")) task.row.message.clear();
-        task.row.try_number += 1;
-        task.row.start_date = now;
+        begin_try(task, now);
         task.row.end_date.reset();
         task.row.pid.reset();
         task.row.start_ticks.reset();
         task.row.boot_id.clear();
         to_dispatch_.push_back(TaskLaunch{TryKey{run.row.pk, ready.task_index, task.row.try_number}, run.dag,
                                           run_info(run, ready.task_index),
-                                          log_file(run, ready.task_index, task.row.try_number), std::nullopt});
+                                          log_file(run, ready.task_index, task.row.try_number), std::nullopt,
+                                          earlier_pokes(task.row)});
     }
     for (const auto& ready : blocked) ready_.push(ready);
 }

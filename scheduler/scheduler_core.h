@@ -234,6 +234,10 @@ class SchedulerCore {
     std::shared_ptr<const Dag> version_to_run_again(const LiveRun& run, bool latest, std::string& note);
     void move_to_version(LiveRun& run, std::shared_ptr<const Dag> dag);
     void task_failed(LiveRun& run, size_t task_index, const OperatorResult& result, Instant now);
+    void task_rescheduled(LiveRun& run, size_t task_index, const OperatorResult& result, Instant now);
+    static void begin_try(LiveTask& task, Instant now);
+    static void take_back_try(LiveTask& task);
+    static std::optional<PokeSchedule> earlier_pokes(const TaskInstanceRow& row);
     void release_slot(LiveRun& run, size_t task_index);
     void update_run_state(LiveRun& run, Instant now);
     void queue_ready_tasks(Instant now);

@@ -176,7 +176,8 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
         },
         .supervisor = supervisor_,
         .connections = secrets_.lookup,
-        .masker = secrets_.masker});
+        .masker = secrets_.masker,
+        .earlier_pokes = attempt.launch.earlier_pokes});
     Operator& op = *attempt.op;
     const TaskRun& run = *attempt.run;
     if (op.is_asynchronous()) {

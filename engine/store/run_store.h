@@ -22,7 +22,12 @@ struct TaskInstanceRow {
     int max_tries = 0;   // retries + 1
     std::optional<Instant> start_date;
     std::optional<Instant> end_date;
-    std::optional<Instant> next_try_at;
+    std::optional<Instant> next_try_at;  // up_for_retry: the next try; up_for_reschedule: the next poke
+    // A sensor's try that was rescheduled (Airflow's task_reschedule rows): when its first poke
+    // started (its timeout counts from there) and how many pokes it has had. Its next poke is the
+    // same try: the try number stays.
+    std::optional<Instant> first_poke_at;
+    int pokes = 0;
     std::optional<long long> pid;
     std::optional<long long> start_ticks;
     std::string boot_id;

@@ -56,6 +56,7 @@ Status write_task(sqlite::Statement& upsert, long long run_pk, const TaskInstanc
     if (ti.result.is_null()) upsert.bind_null(12);
     else upsert.bind(12, ti.result.dump());
     upsert.bind(13, ti.message);
+    upsert.bind(14, micros(ti.first_poke_at)).bind(15, ti.pokes);
     return upsert.run();
 }
 
@@ -68,12 +69,14 @@ Status SqliteStore::write_batch(StateBatch& batch) {
     MAYAFLOW_TRY(transaction.begin());
     MAYAFLOW_PREPARE(upsert_task, db_,
                      "INSERT INTO task_instance (run_pk, task_id, state, try_number, max_tries, start_date, end_date, "
-                     "next_try_at, pid, start_ticks, boot_id, result, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                     "next_try_at, pid, start_ticks, boot_id, result, message, first_poke_at, pokes) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                      "ON CONFLICT (run_pk, task_id) DO UPDATE SET state = excluded.state, "
                      "try_number = excluded.try_number, max_tries = excluded.max_tries, "
                      "start_date = excluded.start_date, end_date = excluded.end_date, "
                      "next_try_at = excluded.next_try_at, pid = excluded.pid, start_ticks = excluded.start_ticks, "
-                     "boot_id = excluded.boot_id, result = excluded.result, message = excluded.message");
+                     "boot_id = excluded.boot_id, result = excluded.result, message = excluded.message, "
+                     "first_poke_at = excluded.first_poke_at, pokes = excluded.pokes");
     if (!batch.new_runs.empty()) {
         MAYAFLOW_PREPARE(insert_run, db_,
                          "INSERT INTO dag_run (id, dag_id, run_id, run_type, state, dag_version, logical_date, "
@@ -131,7 +134,7 @@ Result<long long> SqliteStore::next_run_pk() {
 Result<std::vector<TaskInstanceRow>> SqliteStore::load_task_instances(long long run_pk) {
     MAYAFLOW_PREPARE(query, db_,
                      "SELECT task_id, state, try_number, max_tries, start_date, end_date, next_try_at, pid, "
-                     "start_ticks, boot_id, result, message FROM task_instance WHERE run_pk = ?");
+                     "start_ticks, boot_id, result, message, first_poke_at, pokes FROM task_instance WHERE run_pk = ?");
     query.bind(1, static_cast<std::int64_t>(run_pk));
     std::vector<TaskInstanceRow> rows;
     while (true) {
@@ -152,6 +155,8 @@ Result<std::vector<TaskInstanceRow>> SqliteStore::load_task_instances(long long 
         if (!query.column_is_null(10)) ti.result = nlohmann::json::parse(query.column_text(10), nullptr, false);
         if (ti.result.is_discarded()) ti.result = nullptr;
         ti.message = query.column_text(11);
+        ti.first_poke_at = optional_instant(query, 12);
+        ti.pokes = static_cast<int>(query.column_int(13));
         rows.push_back(std::move(ti));
     }
     return rows;

@@ -9,6 +9,7 @@
 #include "engine/connections/secrets_lookup.h"
 #include "engine/time/duration_text.h"
 #include "engine/util/hash.h"
+#include "operators/async_try.h"
 #include "operators/gcp/gcp_services.h"
 #include "operators/shell_process.h"
 
@@ -108,6 +109,21 @@ std::vector<ParamSpec> gcp_common_params() {
     };
 }
 
+Result<GcpConnection> gcp_connection_of(const TaskRun& run, const nlohmann::json& params) {
+    const std::string conn_id = params.value("gcp_conn_id", std::string(kDefaultGcpConnId));
+    if (!run.connections) return make_error("no connections are available to read '{}'", conn_id);
+    auto connection = run.connections->find_connection(conn_id);
+    if (!connection) return connection.error();
+    if (!*connection) {
+        std::string upper = conn_id;
+        for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return make_error("The conn_id `{}` isn't defined: add it with `mayaflow connections add {} "
+                          "--conn-type google_cloud_platform …` or AIRFLOW_CONN_{}",
+                          conn_id, conn_id, upper);
+    }
+    return read_gcp_connection(**connection, run.base_environment);
+}
+
 BigQueryJobCost read_job_cost(const nlohmann::json& job) {
     BigQueryJobCost cost;
     const nlohmann::json statistics = member(job, "statistics");
@@ -125,59 +141,20 @@ BigQueryJobCost read_job_cost(const nlohmann::json& job) {
     return cost;
 }
 
-struct BigQueryJobOperator::State {
-    std::mutex mutex;
-    const TaskRun* run = nullptr;  // until the try has ended
-    Done done;
+struct BigQueryJobOperator::State : AsyncTry {
     std::shared_ptr<BigQueryJob> job;
-    bool cancelled = false;
-    bool timed_out = false;
-    Duration timeout{};
 
-    void log(std::string_view line) {
-        std::lock_guard lock(mutex);
-        if (run) (void)append_log_line(*run, line);
-    }
-    void finish(OperatorResult result) {
-        Done ending;
-        std::shared_ptr<BigQueryJob> ended_job;  // the job's callbacks hold this state: let go of it
-        {
-            std::lock_guard lock(mutex);
-            ending.swap(done);
-            ended_job.swap(job);
-            if (ending && run) result.message = mask_secrets(*run, result.message);
-            run = nullptr;
-        }
-        if (ending) ending(std::move(result));
-    }
-    void fail(std::string message) {
-        finish(OperatorResult{.outcome = TaskOutcome::failed, .message = std::move(message)});
-    }
-    // The result of a try cut short by cancel() or the execution timeout.
-    OperatorResult stopped_result() {
-        std::lock_guard lock(mutex);
-        if (timed_out) {
-            return OperatorResult{.outcome = TaskOutcome::failed,
-                                  .message = fmt::format("timed out after {}", format_duration(timeout)),
-                                  .timed_out = true};
-        }
-        return OperatorResult{.outcome = TaskOutcome::failed, .message = "cancelled", .cancelled = true,
-                              .retryable = false};
-    }
-    bool stopping() {
-        std::lock_guard lock(mutex);
-        return cancelled || timed_out;
-    }
+  protected:
+    void release() override { job.reset(); }  // the job's callbacks hold this state: let go of it
 };
 
 void BigQueryJobOperator::cancel() {
     auto state = state_;
     if (!state) return;
+    if (!state->cancel()) return;
     std::shared_ptr<BigQueryJob> job;
     {
         std::lock_guard lock(state->mutex);
-        if (state->cancelled) return;
-        state->cancelled = true;
         job = state->job;
     }
     // Never ends the try on this thread (the executor holds its lock): the job's cancel answers on
@@ -208,20 +185,7 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
 
     auto params = render_templated_params(spec(), run.task, make_task_context(run));
     if (!params) return state->fail(params.error().message);
-    const std::string conn_id = params->value("gcp_conn_id", std::string(kDefaultGcpConnId));
-    if (!run.connections) return state->fail(fmt::format("no connections are available to read '{}'", conn_id));
-    auto connection = run.connections->find_connection(conn_id);
-    if (!connection) return state->fail(connection.error().message);
-    if (!*connection) {
-        return state->fail(fmt::format("The conn_id `{}` isn't defined: add it with `mayaflow connections add {} "
-                                       "--conn-type google_cloud_platform …` or AIRFLOW_CONN_{}",
-                                       conn_id, conn_id, [&] {
-                                           std::string upper = conn_id;
-                                           for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-                                           return upper;
-                                       }()));
-    }
-    auto gcp = read_gcp_connection(**connection, run.base_environment);
+    auto gcp = gcp_connection_of(run, *params);
     if (!gcp) return state->fail(gcp.error().message);
     GoogleApi api = services.api_for(*gcp);
     auto plan = this->plan(*params, *gcp, api);
@@ -252,11 +216,10 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
     if (run.execution_timeout) {
         state->timeout = *run.execution_timeout;
         services.http().run_after(*run.execution_timeout, [state] {
+            if (!state->time_out()) return;
             std::shared_ptr<BigQueryJob> job;
             {
                 std::lock_guard lock(state->mutex);
-                if (!state->done) return;
-                state->timed_out = true;
                 job = state->job;
             }
             if (job) job->cancel();

@@ -24,6 +24,10 @@ class GcpServices;
 // The parameters every Google Cloud operator takes, as Airflow names them.
 std::vector<ParamSpec> gcp_common_params();
 
+// The google_cloud_platform connection the try's rendered `gcp_conn_id` names, read for its
+// credentials and endpoints; an error says how to add a connection that is missing.
+Result<GcpConnection> gcp_connection_of(const TaskRun& run, const nlohmann::json& params);
+
 // A BigQuery int64 member (sent as a string, sometimes as a number); 0 when absent or unreadable.
 long long bigquery_int64(const nlohmann::json& object, const char* name);
 

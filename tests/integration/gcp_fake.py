@@ -10,9 +10,10 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 class GcpFake:
-    def __init__(self, datasets=("ds",)):
+    def __init__(self, datasets=("ds",), data=None):
+        """`data`: the folder whose subfolders are the buckets (default: the repository's data/)."""
         self.state = tempfile.mkdtemp(prefix="mayaflow-gcp-fake-")
-        args = [os.path.join(REPO, "tests", "fakes", "serve"), "--port", "0", "--data", os.path.join(REPO, "data"),
+        args = [os.path.join(REPO, "tests", "fakes", "serve"), "--port", "0", "--data", data or os.path.join(REPO, "data"),
                 "--state", self.state, "--project", "test-project", "--static-token", "fake-test-token"]
         for dataset in datasets:
             args += ["--dataset", dataset]
