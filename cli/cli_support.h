@@ -52,5 +52,6 @@ void register_backfill_commands(CLI::App& app);    // after dags
 void register_pool_commands(CLI::App& app);
 void register_connections_commands(CLI::App& app);  // connections …, rotate-secret-key
 void register_variables_commands(CLI::App& app);
+void register_stats_commands(CLI::App& app);  // after tasks
 
 }  // namespace mayaflow::cli

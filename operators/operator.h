@@ -18,6 +18,7 @@
 
 #include "engine/model/dag.h"
 #include "engine/model/operator_spec.h"
+#include "engine/model/work_cost.h"
 #include "engine/template/airflow_context.h"
 #include "engine/time/instant.h"
 #include "engine/util/result.h"
@@ -103,6 +104,9 @@ struct OperatorResult {
     bool retryable = true;
     // rescheduled: when to poke again, and the pokes so far.
     std::optional<PokeSchedule> reschedule;
+    // What the try's remote work cost (a BigQuery job's bytes and slots), whatever the outcome; the
+    // scheduler keeps it per try.
+    std::optional<WorkCost> cost;
 };
 
 class Operator {

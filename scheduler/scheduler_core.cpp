@@ -425,6 +425,10 @@ void SchedulerCore::on_report(const TaskReport& report) {
     if (!result.value.is_null() || !task.row.result.is_null()) run.results.reset();
     task.row.result = result.value;
     task.row.message = result.message;
+    if (result.cost) {
+        batch_.task_costs.push_back(
+            TaskCostRow{run.row.pk, task.row.task_id, report.key.try_number, *result.cost, now});
+    }
     switch (result.outcome) {
         case TaskOutcome::success: finish_task(run, report.key.task_index, TaskState::success, now); break;
         case TaskOutcome::skipped: finish_task(run, report.key.task_index, TaskState::skipped, now); break;

@@ -92,6 +92,9 @@ class FaultyRunStore : public RunStore {
     Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) override {
         return store_.dag_version_json(dag_id, version);
     }
+    Result<std::vector<TaskCostTotal>> task_cost_totals(const std::string& dag_id, Instant from, Instant to) override {
+        return store_.task_cost_totals(dag_id, from, to);
+    }
 
   private:
     SqliteStore& store_;

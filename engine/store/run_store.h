@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/model/states.h"
+#include "engine/model/work_cost.h"
 #include "engine/time/instant.h"
 #include "engine/util/result.h"
 
@@ -121,9 +122,10 @@ struct StateBatch {
     std::vector<TaskInstanceChange> task_changes;
     std::vector<BackfillRow> backfills;  // new or changed, written whole
     std::vector<CommandAnswer> command_answers;
+    std::vector<TaskCostRow> task_costs;  // of tries that ended
     bool empty() const {
         return new_runs.empty() && run_changes.empty() && task_changes.empty() && backfills.empty() &&
-               command_answers.empty();
+               command_answers.empty() && task_costs.empty();
     }
 };
 
@@ -169,6 +171,8 @@ class RunStore {
     virtual Result<std::vector<BackfillRow>> list_backfills(std::optional<std::string> dag_id, bool only_active) = 0;
     virtual Result<std::optional<BackfillRow>> find_backfill(long long id) = 0;
     // The serialized DAG of one version, as the DAG processor stored it.
+    // The cost of a DAG's tries that ended in [from, to), summed per task and UTC day.
+    virtual Result<std::vector<TaskCostTotal>> task_cost_totals(const std::string& dag_id, Instant from, Instant to) = 0;
     virtual Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) = 0;
 };
 

@@ -112,6 +112,20 @@ Status SqliteStore::write_batch(StateBatch& batch) {
     }
     for (const auto& change : batch.task_changes) MAYAFLOW_TRY(write_task(upsert_task, change.run_pk, change.row));
     for (const auto& backfill : batch.backfills) MAYAFLOW_TRY(write_backfill(backfill));
+    if (!batch.task_costs.empty()) {
+        MAYAFLOW_PREPARE(cost_row, db_,
+                         "INSERT OR REPLACE INTO task_cost (run_pk, task_id, try_number, job_id, bytes_processed, "
+                         "bytes_billed, slot_ms, cache_hit, rows_written, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)");
+        for (const auto& row : batch.task_costs) {
+            cost_row.bind(1, static_cast<std::int64_t>(row.run_pk)).bind(2, row.task_id).bind(3, row.try_number);
+            cost_row.bind(4, row.cost.job_id).bind(5, static_cast<std::int64_t>(row.cost.bytes_processed));
+            cost_row.bind(6, static_cast<std::int64_t>(row.cost.bytes_billed));
+            cost_row.bind(7, static_cast<std::int64_t>(row.cost.slot_ms)).bind(8, row.cost.cache_hit ? 1 : 0);
+            cost_row.bind(9, row.cost.rows_written ? std::optional<std::int64_t>(*row.cost.rows_written) : std::nullopt);
+            cost_row.bind(10, micros(row.recorded_at));
+            MAYAFLOW_TRY(cost_row.run());
+        }
+    }
     if (!batch.command_answers.empty()) {
         MAYAFLOW_PREPARE(answer, db_, "UPDATE command SET state = ?, result = ? WHERE id = ?");
         for (const auto& command : batch.command_answers) {
@@ -121,6 +135,32 @@ Status SqliteStore::write_batch(StateBatch& batch) {
         }
     }
     return transaction.commit();
+}
+
+Result<std::vector<TaskCostTotal>> SqliteStore::task_cost_totals(const std::string& dag_id, Instant from, Instant to) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_,
+                     "SELECT c.task_id, date(c.recorded_at / 1000000, 'unixepoch') AS day, COUNT(*), "
+                     "SUM(c.bytes_processed), SUM(c.bytes_billed), SUM(c.slot_ms), SUM(c.cache_hit), "
+                     "COALESCE(SUM(c.rows_written), 0) FROM task_cost c JOIN dag_run r ON r.id = c.run_pk "
+                     "WHERE r.dag_id = ? AND c.recorded_at >= ? AND c.recorded_at < ? "
+                     "GROUP BY c.task_id, day ORDER BY day, c.task_id");
+    query.bind(1, dag_id).bind(2, micros(from)).bind(3, micros(to));
+    std::vector<TaskCostTotal> totals;
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        totals.push_back(TaskCostTotal{.task_id = query.column_text(0),
+                                       .day = query.column_text(1),
+                                       .tries = query.column_int(2),
+                                       .bytes_processed = query.column_int(3),
+                                       .bytes_billed = query.column_int(4),
+                                       .slot_ms = query.column_int(5),
+                                       .cache_hits = query.column_int(6),
+                                       .rows_written = query.column_int(7)});
+    }
+    return totals;
 }
 
 Result<long long> SqliteStore::next_run_pk() {

@@ -52,6 +52,7 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Result<std::vector<DagRunRow>> list_runs(const RunFilter& filter) override;
     Result<std::optional<DagRunRow>> find_run(const std::string& dag_id, const std::string& run_id,
                                               bool with_tasks) override;
+    Result<std::vector<TaskCostTotal>> task_cost_totals(const std::string& dag_id, Instant from, Instant to) override;
     Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) override;
     Result<std::optional<PreviousTaskInstance>> previous_task_instance(const std::string& dag_id, Instant logical_date,
                                                                        const std::string& task_id,

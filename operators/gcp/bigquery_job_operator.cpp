@@ -126,6 +126,8 @@ Result<GcpConnection> gcp_connection_of(const TaskRun& run, const nlohmann::json
 
 BigQueryJobCost read_job_cost(const nlohmann::json& job) {
     BigQueryJobCost cost;
+    const nlohmann::json id = member(member(job, "jobReference"), "jobId");
+    if (id.is_string()) cost.job_id = id.get<std::string>();
     const nlohmann::json statistics = member(job, "statistics");
     const nlohmann::json query = member(statistics, "query");
     const nlohmann::json load = member(statistics, "load");
@@ -143,9 +145,11 @@ BigQueryJobCost read_job_cost(const nlohmann::json& job) {
 
 struct BigQueryJobOperator::State : AsyncTry {
     std::shared_ptr<BigQueryJob> job;
+    std::optional<WorkCost> cost;  // once the job has ended, as BigQuery reported it
 
   protected:
     void release() override { job.reset(); }  // the job's callbacks hold this state: let go of it
+    void on_finish(OperatorResult& result) override { result.cost = cost; }
 };
 
 void BigQueryJobOperator::cancel() {
@@ -237,16 +241,24 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
             state->job = job;
         }
         job->start([this, state, api, base_url, plan, job_id, params](BigQueryJobEnd end) mutable {
-            if (end.outcome == BigQueryJobEnd::Outcome::cancelled) return state->finish(state->stopped_result());
+            using Outcome = BigQueryJobEnd::Outcome;
             if (end.job.is_object()) {
                 const BigQueryJobCost cost = read_job_cost(end.job);
+                {
+                    std::lock_guard lock(state->mutex);
+                    state->cost = cost;
+                }
                 state->log(fmt::format("BigQuery job {} {}: processed {} bytes, billed {} bytes, {} slot ms{}{}",
-                                       job_id, end.outcome == BigQueryJobEnd::Outcome::succeeded ? "done" : "failed",
+                                       job_id,
+                                       end.outcome == Outcome::succeeded   ? "done"
+                                       : end.outcome == Outcome::cancelled ? "cancelled"
+                                                                           : "failed",
                                        cost.bytes_processed, cost.bytes_billed, cost.slot_ms,
                                        cost.cache_hit ? ", from the cache" : "",
                                        cost.rows_written ? fmt::format(", {} rows written", *cost.rows_written) : ""));
             }
-            if (end.outcome == BigQueryJobEnd::Outcome::failed) return state->fail(end.error);
+            if (end.outcome == Outcome::cancelled) return state->finish(state->stopped_result());
+            if (end.outcome == Outcome::failed) return state->fail(end.error);
             on_succeeded(Finished{api, base_url, plan, job_id, end.job, params}, [state](Result<nlohmann::json> value) {
                 if (!value) return state->fail(value.error().message);
                 state->finish(OperatorResult{.outcome = TaskOutcome::success, .value = std::move(*value)});

@@ -36,13 +36,7 @@ long long bigquery_int64(const nlohmann::json& object, const char* name);
 void add_table_layout(const nlohmann::json& params, nlohmann::json& configuration);
 
 // The cost of a finished job as BigQuery reports it (statistics), for the log and the result.
-struct BigQueryJobCost {
-    long long bytes_processed = 0;
-    long long bytes_billed = 0;
-    long long slot_ms = 0;
-    bool cache_hit = false;
-    std::optional<long long> rows_written;  // load output rows, or a DML statement's affected rows
-};
+using BigQueryJobCost = WorkCost;
 BigQueryJobCost read_job_cost(const nlohmann::json& job);
 
 class BigQueryJobOperator : public AsyncOperator {

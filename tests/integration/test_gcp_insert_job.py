@@ -11,7 +11,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemon import MAYAFLOW  # noqa: E402
+from daemon import MAYAFLOW, Daemon, wait_for  # noqa: E402
 from gcp_fake import GcpFake  # noqa: E402
 
 DAG = """
@@ -114,6 +114,65 @@ class InsertJobTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn("bad.yaml:13:", result.stdout + result.stderr)
         self.assertIn("did you mean 'writeDisposition'", result.stdout + result.stderr)
+
+
+COST_DAG = """
+dag_id: costs
+schedule: null
+tasks:
+  - task_id: fill
+    operator: bigquery_insert_job
+    configuration:
+      query:
+        query: "SELECT 1 AS a UNION ALL SELECT 2 UNION ALL SELECT 3"
+        useLegacySql: false
+        destinationTable: {projectId: test-project, datasetId: ds, tableId: costs}
+        writeDisposition: WRITE_TRUNCATE
+  - task_id: read
+    operator: bigquery_query
+    sql: "SELECT SUM(a) AS total FROM ds.costs"
+    depends_on: [fill]
+"""
+
+
+class CostTest(unittest.TestCase):
+    """Each try's cost (bytes billed and processed, slot ms, rows written) is kept in the store and
+    summed per task and day by `mayaflow tasks stats`."""
+
+    def test_tries_costs_are_recorded_and_summed(self):
+        fake = GcpFake(datasets=("ds",))
+        daemon = Daemon(copy_examples=False, env=fake.environment())
+        try:
+            daemon.write_dag("costs.yaml", COST_DAG)
+            daemon.start()
+            for day in ("2024-01-01", "2024-01-02"):
+                daemon.cli("dags", "trigger", "costs", "-l", day, check=True)
+
+            def finished():
+                runs = daemon.runs("costs")
+                done = [run for run in runs if run["state"] in ("success", "failed")]
+                return done if len(done) == 2 else None
+            runs, _ = wait_for(finished, timeout=90)
+            self.assertEqual([run["state"] for run in runs], ["success", "success"])
+            stats = json.loads(daemon.cli("tasks", "stats", "costs", "--output", "json", check=True).stdout)
+            by_task = {row["task_id"]: row for row in stats}
+            self.assertEqual(set(by_task), {"fill", "read"})
+            self.assertEqual(len(stats), 2)  # one day
+            self.assertEqual(by_task["read"]["tries"], 2)
+            self.assertEqual(by_task["fill"]["rows_written"], 0)  # a query into a table reports no DML rows
+            self.assertGreater(by_task["read"]["bytes_processed"], 0)
+            # BigQuery bills at least 10 MiB per query: two tries of a small one are 20 MiB.
+            self.assertEqual(by_task["read"]["bytes_billed"], 2 * max(by_task["read"]["bytes_processed"] // 2, 10 << 20))
+            table = daemon.cli("tasks", "stats", "costs", check=True).stdout
+            self.assertIn("20.0 MiB", table)
+            empty = daemon.cli("tasks", "stats", "costs", "--from", "2020-01-01", "--to", "2020-01-31")
+            self.assertEqual(empty.returncode, 0)
+            self.assertIn("no tries of DAG 'costs'", empty.stderr)
+            bad = daemon.cli("tasks", "stats", "costs", "--from", "2024-02-01", "--to", "2024-01-01")
+            self.assertEqual(bad.returncode, 2)
+        finally:
+            daemon.cleanup()
+            fake.stop()
 
 
 if __name__ == "__main__":
