@@ -2,6 +2,7 @@
 
 #include "operators/core/bash_operator.h"
 #include "operators/core/empty_operator.h"
+#include "operators/gcp/bigquery_check_operators.h"
 #include "operators/gcp/bigquery_query_operator.h"
 #include "operators/gcp/gcp_services.h"
 #include "operators/gcp/gcs_to_bigquery_operator.h"
@@ -37,6 +38,10 @@ const OperatorRegistry& builtin_operators() {
         r.add(empty_operator_spec(), [] { return std::make_unique<EmptyOperator>(); });
         r.add(gcp::bigquery_query_operator_spec(), [] { return std::make_unique<gcp::BigQueryQueryOperator>(); });
         r.add(gcp::gcs_to_bigquery_operator_spec(), [] { return std::make_unique<gcp::GcsToBigQueryOperator>(); });
+        r.add(gcp::bigquery_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryCheckOperator>(); });
+        r.add(gcp::bigquery_value_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryValueCheckOperator>(); });
+        r.add(gcp::bigquery_column_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryColumnCheckOperator>(); });
+        r.add(gcp::bigquery_table_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryTableCheckOperator>(); });
         gcp::register_gcp_connection_test();
         return r;
     }();
