@@ -210,17 +210,17 @@ Result<TableCheckPlan> plan_column_checks(const nlohmann::json& params, std::str
     auto unique = quoted_columns(params.value("unique", nlohmann::json()), "unique");
     if (!unique) return unique.error();
     for (const auto& [name, column] : *unique) {
-        plan.checks.push_back(count_check(fmt::format("unique({})", name),
-                                          plan.query.add_aggregate(fmt::format("COUNT({0}) - COUNT(DISTINCT {0})", column)),
-                                          plan.query.add_sample(column, column + " IS NOT NULL", true),
-                                          "repeat a value"));
+        std::string repeats = plan.query.add_aggregate(fmt::format("COUNT({0}) - COUNT(DISTINCT {0})", column));
+        std::string sample = plan.query.add_sample(column, column + " IS NOT NULL", true);
+        plan.checks.push_back(count_check(fmt::format("unique({})", name), std::move(repeats), std::move(sample),
+                                          "with a repeated value"));
     }
     auto not_null = quoted_columns(params.value("not_null", nlohmann::json()), "not_null");
     if (!not_null) return not_null.error();
     for (const auto& [name, column] : *not_null) {
         plan.checks.push_back(count_check(fmt::format("not_null({})", name),
                                           plan.query.add_aggregate(fmt::format("COUNTIF({} IS NULL)", column)), "",
-                                          "hold NULL"));
+                                          "with NULL"));
     }
     const nlohmann::json accepted = params.value("accepted_values", nlohmann::json());
     if (!accepted.is_null() && !accepted.is_object()) return make_error("accepted_values must map columns to lists of values");
@@ -235,9 +235,10 @@ Result<TableCheckPlan> plan_column_checks(const nlohmann::json& params, std::str
             literals.push_back(std::move(*literal));
         }
         const std::string outside = fmt::format("{} NOT IN ({})", *column, join(literals));
-        plan.checks.push_back(count_check(fmt::format("accepted_values({})", name),
-                                          plan.query.add_aggregate(fmt::format("COUNTIF({})", outside)),
-                                          plan.query.add_sample(*column, outside, false), "hold other values"));
+        std::string others = plan.query.add_aggregate(fmt::format("COUNTIF({})", outside));
+        std::string sample = plan.query.add_sample(*column, outside, false);
+        plan.checks.push_back(count_check(fmt::format("accepted_values({})", name), std::move(others), std::move(sample),
+                                          "with other values"));
     }
     if (plan.checks.empty()) return make_error("no checks: give column_mapping, unique, not_null or accepted_values");
     return plan;
@@ -262,7 +263,7 @@ Result<TableCheckPlan> plan_table_checks(const nlohmann::json& params, std::stri
             "SELECT COUNTIF(passed = 0) FROM (SELECT CASE WHEN ({}) THEN 1 ELSE 0 END AS passed FROM checked_rows)",
             statement));
         plan.checks.push_back(count_check(fmt::format("{} ({})", name, quote_for_message(statement)), failing, "",
-                                          "fail it"));
+                                          "failing it"));
     }
     for (const auto& [param, is_min] : {std::pair{"min_rows", true}, std::pair{"max_rows", false}}) {
         if (!params.contains(param) || params[param].is_null()) continue;

@@ -332,9 +332,9 @@ class BigQueryOperatorTest(unittest.TestCase):
         self.assertEqual(self.fake.stats()["jobs"]["job_inserts_accepted"] - before, 1)
         self.assertIn("raw.expenses 4 of 4 checks failed: ", output)
         self.assertIn("amount.unique_check: found 1, expected equal_to 0 (values: \"540\")", output)
-        self.assertIn("unique(item): 2 rows repeat a value (values: \"映画\")", output)
-        self.assertIn("not_null(note): 5 rows hold NULL", output)
-        self.assertIn("accepted_values(category): 4 rows hold other values (values: \"光熱費\", \"娯楽\")", output)
+        self.assertIn("unique(item): 2 rows with a repeated value (values: \"映画\")", output)
+        self.assertIn("not_null(note): 5 rows with NULL", output)
+        self.assertIn("accepted_values(category): 4 rows with other values (values: \"光熱費\", \"娯楽\")", output)
 
     def test_bigquery_column_check_refuses_a_column_name_that_is_not_one(self):
         before = self.fake.stats()["jobs"]["job_inserts_attempted"]
@@ -345,7 +345,7 @@ class BigQueryOperatorTest(unittest.TestCase):
     def test_bigquery_table_check_names_the_failed_checks(self):
         self.check("table_pass", True)
         output = self.check("table_fail", False)
-        self.assertIn("raw.expenses 2 of 3 checks failed: small (\"amount < 1000\"): 2 rows fail it; "
+        self.assertIn("raw.expenses 2 of 3 checks failed: small (\"amount < 1000\"): 2 rows failing it; "
                       "min_rows 10: the table has 6 rows, fewer than 10", output)
 
 
