@@ -59,58 +59,59 @@ std::vector<ParamSpec> table_check_params() {
     return params;
 }
 
+OperatorSpec check_spec(std::string name, std::string description, std::vector<ParamSpec> params,
+                        std::vector<ParamSpec> own_params) {
+    OperatorSpec spec{.name = std::move(name), .description = std::move(description), .params = std::move(params)};
+    for (auto& param : own_params) spec.params.push_back(std::move(param));
+    return spec;
+}
+
 }  // namespace
 
 OperatorSpec bigquery_check_operator_spec() {
-    OperatorSpec spec;
-    spec.name = "bigquery_check";
-    spec.description = "Fails when the first row of a query's result has a false value (0, false, '', NULL) or there "
-                       "is no row, as Airflow's BigQueryCheckOperator.";
-    spec.params = sql_check_params();
-    return spec;
+    return check_spec("bigquery_check",
+                      "Fails when the first row of a query's result has a false value (0, false, '', NULL) or there "
+                      "is no row, as Airflow's BigQueryCheckOperator.",
+                      sql_check_params(), {});
 }
 
 OperatorSpec bigquery_value_check_operator_spec() {
-    OperatorSpec spec;
-    spec.name = "bigquery_value_check";
-    spec.description = "Fails unless every value of the first row of a query's result equals pass_value (within "
-                       "tolerance), as Airflow's BigQueryValueCheckOperator.";
-    spec.params = sql_check_params();
-    spec.params.push_back({.name = "pass_value", .type = ParamType::any, .required = true, .templated = true,
-                           .help = "The value expected: a number (compared as a number) or text"});
-    spec.params.push_back({.name = "tolerance", .type = ParamType::number,
-                           .help = "With a numeric pass_value, the fraction a value may be off: 0.1 is ±10%"});
-    return spec;
+    return check_spec(
+        "bigquery_value_check",
+        "Fails unless every value of the first row of a query's result equals pass_value (within tolerance), as "
+        "Airflow's BigQueryValueCheckOperator.",
+        sql_check_params(),
+        {{.name = "pass_value", .type = ParamType::any, .required = true, .templated = true,
+          .help = "The value expected: a number (compared as a number) or text"},
+         {.name = "tolerance", .type = ParamType::number,
+          .help = "With a numeric pass_value, the fraction a value may be off: 0.1 is ±10%"}});
 }
 
 OperatorSpec bigquery_column_check_operator_spec() {
-    OperatorSpec spec;
-    spec.name = "bigquery_column_check";
-    spec.description = "Checks columns of a table (nulls, distinct and unique values, min, max, accepted values) in "
-                       "one query, as Airflow's BigQueryColumnCheckOperator.";
-    spec.params = table_check_params();
-    spec.params.push_back({.name = "column_mapping", .type = ParamType::map,
-                           .help = "{column: {null_check|distinct_check|unique_check|min|max: {equal_to, greater_than, "
-                                   "geq_to, less_than, leq_to, tolerance}}}"});
-    spec.params.push_back({.name = "unique", .type = ParamType::string_list, .help = "Columns whose values must not repeat"});
-    spec.params.push_back({.name = "not_null", .type = ParamType::string_list, .help = "Columns that must not hold NULL"});
-    spec.params.push_back({.name = "accepted_values", .type = ParamType::map,
-                           .help = "{column: [values]}: the only values a column may hold (NULL aside)"});
-    return spec;
+    return check_spec(
+        "bigquery_column_check",
+        "Checks columns of a table (nulls, distinct and unique values, min, max, accepted values) in one query, as "
+        "Airflow's BigQueryColumnCheckOperator.",
+        table_check_params(),
+        {{.name = "column_mapping", .type = ParamType::map,
+          .help = "{column: {null_check|distinct_check|unique_check|min|max: {equal_to, greater_than, geq_to, "
+                  "less_than, leq_to, tolerance}}}"},
+         {.name = "unique", .type = ParamType::string_list, .help = "Columns whose values must not repeat"},
+         {.name = "not_null", .type = ParamType::string_list, .help = "Columns that must not hold NULL"},
+         {.name = "accepted_values", .type = ParamType::map,
+          .help = "{column: [values]}: the only values a column may hold (NULL aside)"}});
 }
 
 OperatorSpec bigquery_table_check_operator_spec() {
-    OperatorSpec spec;
-    spec.name = "bigquery_table_check";
-    spec.description = "Checks conditions on a table's rows and its row count in one query, as Airflow's "
-                       "BigQueryTableCheckOperator.";
-    spec.params = table_check_params();
-    spec.params.push_back({.name = "checks", .type = ParamType::map,
-                           .help = "{name: {check_statement: \"amount > 0\"}}: a condition every row must meet, or an "
-                                   "aggregate condition (COUNT(*) > 0)"});
-    spec.params.push_back({.name = "min_rows", .type = ParamType::integer, .help = "The fewest rows the table may have"});
-    spec.params.push_back({.name = "max_rows", .type = ParamType::integer, .help = "The most rows the table may have"});
-    return spec;
+    return check_spec("bigquery_table_check",
+                      "Checks conditions on a table's rows and its row count in one query, as Airflow's "
+                      "BigQueryTableCheckOperator.",
+                      table_check_params(),
+                      {{.name = "checks", .type = ParamType::map,
+                        .help = "{name: {check_statement: \"amount > 0\"}}: a condition every row must meet, or an "
+                                "aggregate condition (COUNT(*) > 0)"},
+                       {.name = "min_rows", .type = ParamType::integer, .help = "The fewest rows the table may have"},
+                       {.name = "max_rows", .type = ParamType::integer, .help = "The most rows the table may have"}});
 }
 
 Result<BigQueryJobOperator::JobPlan> BigQueryCheckJobOperator::plan(const nlohmann::json& params,
