@@ -3,6 +3,7 @@
 #include "operators/core/bash_operator.h"
 #include "operators/core/empty_operator.h"
 #include "operators/gcp/bigquery_insert_job_operator.h"
+#include "operators/gcp/bigquery_check_operators.h"
 #include "operators/gcp/bigquery_query_operator.h"
 #include "operators/gcp/gcp_services.h"
 #include "operators/gcp/gcs_sensors.h"
@@ -43,6 +44,10 @@ const OperatorRegistry& builtin_operators() {
         r.add(gcp::gcs_to_bigquery_operator_spec(), [] { return std::make_unique<gcp::GcsToBigQueryOperator>(); });
         r.add(gcp::gcs_object_sensor_spec(), [] { return std::make_unique<gcp::GcsObjectSensor>(); });
         r.add(gcp::gcs_object_update_sensor_spec(), [] { return std::make_unique<gcp::GcsObjectUpdateSensor>(); });
+        r.add(gcp::bigquery_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryCheckOperator>(); });
+        r.add(gcp::bigquery_value_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryValueCheckOperator>(); });
+        r.add(gcp::bigquery_column_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryColumnCheckOperator>(); });
+        r.add(gcp::bigquery_table_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryTableCheckOperator>(); });
         gcp::register_gcp_connection_test();
         return r;
     }();

@@ -126,7 +126,9 @@ TEST_CASE("OperatorRegistry keeps specs and factories", "[operator][registry]") 
     CHECK(registry.create("missing") == nullptr);
 
     const OperatorRegistry& builtin = builtin_operators();
-    CHECK(builtin.names() == std::vector<std::string>{"bash", "bigquery_query", "empty", "gcs_object_sensor",
+    CHECK(builtin.names() == std::vector<std::string>{"bash", "bigquery_check", "bigquery_column_check",
+                                                     "bigquery_insert_job", "bigquery_query", "bigquery_table_check",
+                                                     "bigquery_value_check", "empty", "gcs_object_sensor",
                                                      "gcs_object_update_sensor", "gcs_to_bigquery"});
     REQUIRE(builtin.find("bash"));
     CHECK(builtin.find("bash")->find_param("skip_on_exit_code")->default_value ==

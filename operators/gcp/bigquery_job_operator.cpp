@@ -10,6 +10,7 @@
 #include "engine/time/duration_text.h"
 #include "engine/util/hash.h"
 #include "operators/async_try.h"
+#include "operators/gcp/bigquery_rows.h"
 #include "operators/gcp/gcp_services.h"
 #include "operators/shell_process.h"
 
@@ -178,6 +179,28 @@ void BigQueryJobOperator::on_succeeded(Finished finished, std::function<void(Res
                             {"bytes_billed", cost.bytes_billed}};
     if (cost.rows_written) value["rows_written"] = *cost.rows_written;
     done(value);
+}
+
+void BigQueryJobOperator::read_query_results(const Finished& finished, long long max_rows,
+                                             std::function<void(Result<QueryResults>)> done) {
+    std::string url = fmt::format("{}/bigquery/v2/projects/{}/queries/{}?maxResults={}&timeoutMs=10000"
+                                  "&formatOptions.useInt64Timestamp=true",
+                                  finished.base_url, url_encode(finished.plan.project), url_encode(finished.job_id),
+                                  max_rows);
+    if (!finished.plan.location.empty()) url += "&location=" + url_encode(finished.plan.location);
+    GoogleApi api = finished.api;
+    api.call("GET", url, std::nullopt, "getQueryResults of BigQuery job " + finished.job_id,
+             [max_rows, done = std::move(done)](ApiAnswer answer) {
+                 if (!answer.ok()) return done(make_error("{}", answer.error));
+                 QueryResults results;
+                 results.schema = answer.body.value("schema", nlohmann::json());
+                 auto rows = decode_bigquery_rows(results.schema, answer.body.value("rows", nlohmann::json()));
+                 if (!rows) return done(make_error("the result of the query: {}", rows.error().message));
+                 if (static_cast<long long>(rows->size()) > max_rows) rows->erase(rows->begin() + max_rows, rows->end());
+                 results.rows = std::move(*rows);
+                 results.total_rows = bigquery_int64(answer.body, "totalRows");
+                 done(std::move(results));
+             });
 }
 
 void BigQueryJobOperator::start(const TaskRun& run, Done done) {

@@ -49,6 +49,13 @@ class BigQueryJobOperator : public AsyncOperator {
     void start_resume(const TaskRun& run, const StartedProcess&, Done done) override { start(run, std::move(done)); }
     void cancel() override;
 
+    // What a finished query job gave back (read_query_results).
+    struct QueryResults {
+        nlohmann::json schema;  // {"fields": [...]}, in the columns' order
+        nlohmann::json rows;    // [{column: value}]
+        long long total_rows = 0;
+    };
+
   protected:
     struct JobPlan {
         std::string project;
@@ -84,6 +91,10 @@ class BigQueryJobOperator : public AsyncOperator {
         nlohmann::json params;
     };
     virtual void on_succeeded(Finished finished, std::function<void(Result<nlohmann::json>)> done) const;
+
+    // The first `max_rows` rows of a finished query job (getQueryResults), decoded (bigquery_rows.h).
+    static void read_query_results(const Finished& finished, long long max_rows,
+                                   std::function<void(Result<QueryResults>)> done);
 
   private:
     struct State;

@@ -4,7 +4,6 @@
 
 
 #include "engine/util/text.h"
-#include "operators/gcp/bigquery_rows.h"
 #include "operators/gcp/bigquery_table_ref.h"
 
 namespace mayaflow::gcp {
@@ -73,6 +72,17 @@ Result<nlohmann::json> bigquery_query_parameters(const nlohmann::json& query_par
     return parameters;
 }
 
+Status add_query_parameters(const nlohmann::json& params, nlohmann::json& query) {
+    if (!params.contains("query_params")) return Status::success();
+    auto parameters = bigquery_query_parameters(params["query_params"]);
+    if (!parameters) return parameters.error();
+    if (!parameters->empty()) {
+        query["parameterMode"] = "NAMED";
+        query["queryParameters"] = *parameters;
+    }
+    return Status::success();
+}
+
 OperatorSpec bigquery_query_operator_spec() {
     OperatorSpec spec;
     spec.name = "bigquery_query";
@@ -132,14 +142,7 @@ Result<BigQueryJobOperator::JobPlan> BigQueryQueryOperator::plan(const nlohmann:
                                        std::pair{"create_disposition", "createDisposition"}}) {
         if (auto value = params.value(param, std::string()); !value.empty()) query[field] = value;
     }
-    if (params.contains("query_params")) {
-        auto parameters = bigquery_query_parameters(params["query_params"]);
-        if (!parameters) return parameters.error();
-        if (!parameters->empty()) {
-            query["parameterMode"] = "NAMED";
-            query["queryParameters"] = *parameters;
-        }
-    }
+    if (auto status = add_query_parameters(params, query); !status) return status.error();
     add_table_layout(params, query);
     if (params.contains("maximum_bytes_billed") && params["maximum_bytes_billed"].is_number_integer()) {
         const long long cap = params["maximum_bytes_billed"].get<long long>();
@@ -164,22 +167,12 @@ void BigQueryQueryOperator::on_succeeded(Finished finished, std::function<void(R
         nlohmann::json value = std::move(*base);
         const long long max_rows = finished.params.value("max_result_rows", 100LL);
         if (finished.plan.configuration.value("dryRun", false) || max_rows == 0) return done(value);
-        std::string url = fmt::format("{}/bigquery/v2/projects/{}/queries/{}?maxResults={}&timeoutMs=10000"
-                                      "&formatOptions.useInt64Timestamp=true",
-                                      finished.base_url, url_encode(finished.plan.project),
-                                      url_encode(finished.job_id), max_rows);
-        if (!finished.plan.location.empty()) url += "&location=" + url_encode(finished.plan.location);
-        finished.api.call("GET", url, std::nullopt, "getQueryResults of BigQuery job " + finished.job_id,
-                          [value = std::move(value), max_rows, done](ApiAnswer answer) mutable {
-                              if (!answer.ok()) return done(make_error("{}", answer.error));
-                              auto rows = decode_bigquery_rows(answer.body.value("schema", nlohmann::json()),
-                                                               answer.body.value("rows", nlohmann::json()));
-                              if (!rows) return done(make_error("the result of the query: {}", rows.error().message));
-                              if (static_cast<long long>(rows->size()) > max_rows) rows->erase(rows->begin() + max_rows, rows->end());
-                              value["rows"] = std::move(*rows);
-                              value["total_rows"] = bigquery_int64(answer.body, "totalRows");
-                              done(value);
-                          });
+        read_query_results(finished, max_rows, [value = std::move(value), done](Result<QueryResults> results) mutable {
+            if (!results) return done(results.error());
+            value["rows"] = std::move(results->rows);
+            value["total_rows"] = results->total_rows;
+            done(value);
+        });
     });
 }
 

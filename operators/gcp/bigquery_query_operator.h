@@ -16,6 +16,9 @@ OperatorSpec bigquery_query_operator_spec();
 // STRING, a list → ARRAY of its items' type) or given as {type: DATE, value: "2024-01-01"}.
 Result<nlohmann::json> bigquery_query_parameters(const nlohmann::json& query_params);
 
+// The task's query_params, when it has some, into a query configuration (parameterMode NAMED).
+Status add_query_parameters(const nlohmann::json& params, nlohmann::json& query);
+
 class BigQueryQueryOperator : public BigQueryJobOperator {
   public:
     using BigQueryJobOperator::BigQueryJobOperator;

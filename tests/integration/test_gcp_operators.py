@@ -65,6 +65,74 @@ tasks:
     destination_project_dataset_table: "raw.other"
 """
 
+CHECKS_DAG = """
+dag_id: checks
+tasks:
+  - task_id: check_pass
+    operator: bigquery_check
+    sql: "SELECT COUNT(*) AS n, LOGICAL_AND(amount > 0) AS positive FROM raw.expenses WHERE date = '{{ ds }}'"
+  - task_id: check_fail
+    operator: bigquery_check
+    sql: "SELECT COUNT(*) AS n, COUNTIF(amount > 100000) AS huge, '' AS label FROM raw.expenses WHERE date = @day"
+    query_params: {day: {type: DATE, value: "{{ ds }}"}}
+  - task_id: check_no_rows
+    operator: bigquery_check
+    sql: "SELECT amount FROM raw.expenses WHERE amount < 0"
+  - task_id: value_pass
+    operator: bigquery_value_check
+    sql: "SELECT COUNT(*) AS n, SUM(amount) / 17582 AS about_five FROM raw.expenses WHERE date = '{{ ds }}'"
+    pass_value: 5
+    tolerance: 0.2
+  - task_id: value_fail
+    operator: bigquery_value_check
+    sql: "SELECT COUNT(*) AS n, COUNT(DISTINCT category) AS categories FROM raw.expenses WHERE date = '{{ ds }}'"
+    pass_value: "{{ params.expected }}"
+  - task_id: value_text
+    operator: bigquery_value_check
+    sql: "SELECT MAX(member) AS member FROM raw.expenses WHERE date = '{{ ds }}'"
+    pass_value: yuki
+  - task_id: column_pass
+    operator: bigquery_column_check
+    table: raw.expenses
+    partition_clause: "date = '{{ ds }}'"
+    column_mapping:
+      amount: {null_check: {equal_to: 0}, min: {geq_to: 200}, max: {leq_to: 100000}}
+      category: {distinct_check: {geq_to: 3}}
+    not_null: [category, amount]
+    accepted_values: {payment: [現金, カード]}
+  - task_id: column_fail
+    operator: bigquery_column_check
+    table: raw.expenses
+    partition_clause: "date = '{{ ds }}'"
+    column_mapping:
+      amount: {unique_check: {equal_to: 0}}
+    unique: [item]
+    not_null: [note]
+    accepted_values: {category: [住居費, 医療]}
+  - task_id: column_injection
+    operator: bigquery_column_check
+    table: raw.expenses
+    not_null: ["amount) FROM x; --"]
+  - task_id: table_pass
+    operator: bigquery_table_check
+    table: raw.expenses
+    partition_clause: "date = '{{ ds }}'"
+    checks:
+      positive: {check_statement: "amount > 0"}
+      some_rows: {check_statement: "COUNT(*) >= 1"}
+    min_rows: 1
+    max_rows: 100
+  - task_id: table_fail
+    operator: bigquery_table_check
+    table: raw.expenses
+    partition_clause: "date = '{{ ds }}'"
+    checks:
+      small: {check_statement: "amount < 1000"}
+      positive: {check_statement: "amount > 0"}
+    min_rows: 10
+params: {expected: 6}
+"""
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -86,6 +154,8 @@ class BigQueryOperatorTest(unittest.TestCase):
             f.write(QUERY_DAG)
         with open(os.path.join(cls.dags, "load.yaml"), "w") as f:
             f.write(LOAD_DAG)
+        with open(os.path.join(cls.dags, "checks.yaml"), "w") as f:
+            f.write(CHECKS_DAG)
         with open(os.path.join(cls.dags, "_daily.sql"), "w") as f:
             f.write("SELECT '{{ ds }}' AS day, 7 AS amount\n")
 
@@ -224,6 +294,60 @@ class BigQueryOperatorTest(unittest.TestCase):
         result = self.tasks_test("missing_objects", dag="load")
         self.assertEqual(result.returncode, 1, result.stdout)
         self.assertIn("notFound", result.stdout)
+
+
+    def check(self, task, passes):
+        """Runs a check task of the checks DAG over the loaded 2024-01-02 expenses; returns its output."""
+        if not getattr(type(self), "expenses_loaded", False):
+            result = self.tasks_test("expenses", "2024-01-02", dag="load")
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            type(self).expenses_loaded = True
+        result = self.tasks_test(task, "2024-01-02", dag="checks")
+        self.assertEqual(result.returncode, 0 if passes else 1, result.stdout + result.stderr)
+        self.assertNotIn("Traceback", result.stdout + result.stderr)
+        return result.stdout
+
+    def test_bigquery_check_passes_on_true_values_and_fails_naming_the_false_ones(self):
+        output = self.check("check_pass", True)
+        self.assertEqual(self.result_of(output)["row"], {"n": 6, "positive": True})
+        query = self.fake.job_inserts()[-1]["json"]["configuration"]["query"]
+        self.assertIs(query["useLegacySql"], False)
+        output = self.check("check_fail", False)
+        self.assertIn("check failed: 2 of 3 values of the first row are false (0, false, '', NULL): huge = 0, "
+                      "label = \"\"", output)
+        output = self.check("check_no_rows", False)
+        self.assertIn('check failed: the query returned no rows: "SELECT amount FROM raw.expenses WHERE amount < 0"',
+                      output)
+
+    def test_bigquery_value_check_compares_numbers_with_tolerance_and_text_as_text(self):
+        self.check("value_pass", True)
+        self.check("value_text", True)
+        output = self.check("value_fail", False)
+        self.assertIn("value check failed: 1 of 2 values of the first row differ from pass_value 6: categories = 4",
+                      output)
+
+    def test_bigquery_column_check_runs_every_check_in_one_query(self):
+        self.check("column_pass", True)
+        before = self.fake.stats()["jobs"]["job_inserts_accepted"]
+        output = self.check("column_fail", False)
+        self.assertEqual(self.fake.stats()["jobs"]["job_inserts_accepted"] - before, 1)
+        self.assertIn("raw.expenses 4 of 4 checks failed: ", output)
+        self.assertIn("amount.unique_check: found 1, expected equal_to 0 (values: \"540\")", output)
+        self.assertIn("unique(item): 2 rows with a repeated value (values: \"映画\")", output)
+        self.assertIn("not_null(note): 5 rows with NULL", output)
+        self.assertIn("accepted_values(category): 4 rows with other values (values: \"光熱費\", \"娯楽\")", output)
+
+    def test_bigquery_column_check_refuses_a_column_name_that_is_not_one(self):
+        before = self.fake.stats()["jobs"]["job_inserts_attempted"]
+        output = self.check("column_injection", False)
+        self.assertIn('not_null: "amount) FROM x; --" is not a column name', output)
+        self.assertEqual(self.fake.stats()["jobs"]["job_inserts_attempted"], before)
+
+    def test_bigquery_table_check_names_the_failed_checks(self):
+        self.check("table_pass", True)
+        output = self.check("table_fail", False)
+        self.assertIn("raw.expenses 2 of 3 checks failed: small (\"amount < 1000\"): 2 rows failing it; "
+                      "min_rows 10: the table has 6 rows, fewer than 10", output)
 
 
 if __name__ == "__main__":
