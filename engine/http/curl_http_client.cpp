@@ -134,12 +134,21 @@ struct CurlHttpClient::Impl {
         }
         curl_multi_wakeup(multi);
         thread.join();
+        // The calls still in flight are ended with "stopped". Their callbacks may send again (a job
+        // cancelled as its try ends): send() answers those at once, so nothing is added to the lists
+        // taken here.
+        std::vector<std::unique_ptr<Transfer>> stopped;
         for (auto& [easy, transfer] : running) {
             curl_multi_remove_handle(multi, easy);
-            finish_stopped(*transfer);
+            stopped.push_back(std::move(transfer));
         }
         running.clear();
-        for (auto& transfer : incoming) finish_stopped(*transfer);
+        {
+            std::lock_guard lock(mutex);
+            for (auto& transfer : incoming) stopped.push_back(std::move(transfer));
+            incoming.clear();
+        }
+        for (auto& transfer : stopped) finish_stopped(*transfer);
         curl_multi_cleanup(multi);
     }
 
@@ -265,11 +274,14 @@ void CurlHttpClient::send(HttpRequest request, Callback done) {
     auto transfer = std::make_unique<Transfer>();
     transfer->request = std::move(request);
     transfer->done = std::move(done);
-    ++impl_->in_flight;
     {
         std::lock_guard lock(impl_->mutex);
-        impl_->incoming.push_back(std::move(transfer));
+        if (!impl_->stopping) {
+            ++impl_->in_flight;
+            impl_->incoming.push_back(std::move(transfer));
+        }
     }
+    if (transfer) return Impl::finish_stopped(*transfer);  // the client is being destroyed
     curl_multi_wakeup(impl_->multi);
 }
 

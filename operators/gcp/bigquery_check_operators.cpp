@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/util/text.h"
+#include "engine/util/utf8.h"
 #include "operators/gcp/bigquery_check_rules.h"
 #include "operators/gcp/bigquery_query_operator.h"
 
@@ -138,7 +139,17 @@ void BigQueryCheckJobOperator::on_succeeded(Finished finished,
         read_query_results(finished, 1, [this, finished, value = std::move(*base), done](Result<QueryResults> results) mutable {
             if (!results) return done(results.error());
             if (auto verdict = judge(finished.params, finished.plan.project, *results); !verdict) {
-                return done(verdict.error());
+                const std::string rows_sql = failing_rows_sql(finished.params, finished.plan.project, *results);
+                if (rows_sql.empty()) return done(verdict.error());
+                // The failing rows, when the query of them runs (a statement that is an aggregate does not).
+                return run_followup_query(finished, "failing_rows", rows_sql, 10,
+                                          [message = verdict.error().message, done](Result<QueryResults> rows) {
+                                              if (!rows || rows->rows.empty()) return done(make_error("{}", message));
+                                              std::vector<std::string> shown;
+                                              for (const auto& row : rows->rows) shown.push_back(dump_json(row));
+                                              done(make_error("{}; the first rows failing it: {}", message,
+                                                              join(shown, ", ")));
+                                          });
             }
             value["row"] = results->rows.empty() ? nlohmann::json() : results->rows[0];
             done(std::move(value));
@@ -214,6 +225,13 @@ Status BigQueryTableChecksOperator::judge(const nlohmann::json& params, const st
     auto verdict = judge_table_checks(plan->checks, results.rows[0]);
     if (!verdict) return make_error("{} {}", params.value("table", std::string()), verdict.error().message);
     return Status::success();
+}
+
+std::string BigQueryTableChecksOperator::failing_rows_sql(const nlohmann::json& params, const std::string& project,
+                                                          const QueryResults& results) const {
+    auto plan = table_checks(params, project);
+    if (!plan || results.rows.empty()) return "";
+    return first_failing_rows_sql(plan->checks, results.rows[0]);
 }
 
 const OperatorSpec& BigQueryColumnCheckOperator::spec() const {

@@ -30,6 +30,11 @@ class BigQueryCheckJobOperator : public BigQueryJobOperator {
     // The verdict on the query's first rows: an error is the failed check's message.
     virtual Status judge(const nlohmann::json& params, const std::string& project,
                          const QueryResults& results) const = 0;
+    // When the verdict is a failure: a query of the rows that make it fail, to show the first ten of
+    // them in the message (run as one more job); "" when there is none to run.
+    virtual std::string failing_rows_sql(const nlohmann::json&, const std::string&, const QueryResults&) const {
+        return "";
+    }
 
     Result<JobPlan> plan(const nlohmann::json& params, const GcpConnection& connection, GoogleApi& api) const final;
     void on_succeeded(Finished finished, std::function<void(Result<nlohmann::json>)> done) const final;
@@ -64,6 +69,8 @@ class BigQueryTableChecksOperator : public BigQueryCheckJobOperator {
     virtual Result<TableCheckPlan> table_checks(const nlohmann::json& params, std::string_view project) const = 0;
     Result<std::string> check_sql(const nlohmann::json& params, const std::string& project) const final;
     Status judge(const nlohmann::json& params, const std::string& project, const QueryResults& results) const final;
+    std::string failing_rows_sql(const nlohmann::json& params, const std::string& project,
+                                 const QueryResults& results) const final;
 };
 
 class BigQueryColumnCheckOperator : public BigQueryTableChecksOperator {

@@ -187,6 +187,12 @@ std::string TableCheckQuery::sql() const {
     return sql + "\nFROM measures";
 }
 
+std::string TableCheckQuery::rows_failing(const std::string& condition) const {
+    const bool filtered = partition_clause_.find_first_not_of(" \t\r\n") != std::string::npos;
+    return fmt::format("SELECT * FROM {} WHERE {}NOT COALESCE(({}), FALSE) LIMIT 10", table_,
+                       filtered ? "(" + partition_clause_ + ") AND " : "", condition);
+}
+
 std::vector<std::string> sample_values(const nlohmann::json& cell) {
     std::vector<std::string> values;
     if (!cell.is_string()) return values;
@@ -264,6 +270,7 @@ Result<TableCheckPlan> plan_table_checks(const nlohmann::json& params, std::stri
             statement));
         plan.checks.push_back(count_check(fmt::format("{} ({})", name, quote_for_message(statement)), failing, "",
                                           "failing it"));
+        plan.checks.back().failing_rows_sql = plan.query.rows_failing(statement);
     }
     for (const auto& [param, is_min] : {std::pair{"min_rows", true}, std::pair{"max_rows", false}}) {
         if (!params.contains(param) || params[param].is_null()) continue;
@@ -296,6 +303,14 @@ Status judge_table_checks(const std::vector<TableCheck>& checks, const nlohmann:
     }
     if (failures.empty()) return Status::success();
     return make_error("{} of {} checks failed: {}", failures.size(), checks.size(), join(failures, "; "));
+}
+
+std::string first_failing_rows_sql(const std::vector<TableCheck>& checks, const nlohmann::json& row) {
+    for (const auto& check : checks) {
+        if (check.failing_rows_sql.empty()) continue;
+        if (check.failure(row.value(check.measure, nlohmann::json()))) return check.failing_rows_sql;
+    }
+    return "";
 }
 
 }  // namespace mayaflow::gcp

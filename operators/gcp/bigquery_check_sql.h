@@ -49,6 +49,8 @@ class TableCheckQuery {
     // only when they occur more than once with `repeated_only`; read them with sample_values().
     std::string add_sample(const std::string& column, const std::string& condition, bool repeated_only);
     std::string sql() const;
+    // A query of the first ten checked rows where `condition` is not true (false or NULL).
+    std::string rows_failing(const std::string& condition) const;
 
   private:
     std::string next_column();
@@ -69,6 +71,9 @@ struct TableCheck {
     std::string sample;   // the result column of the offending values, or ""
     // What was found when the check fails (e.g. "3 rows are NULL"); nullopt when it passes.
     std::function<std::optional<std::string>(const nlohmann::json& measured)> failure;
+    // For a check of each row (check_statement): a query of the first rows failing it, run when it
+    // fails so that the message can show them. "" for the others.
+    std::string failing_rows_sql;
 };
 
 struct TableCheckPlan {
@@ -84,5 +89,8 @@ Result<TableCheckPlan> plan_table_checks(const nlohmann::json& params, std::stri
 // The verdict on the query's row: an error names every failed check with what it found and the
 // offending values (the first ten).
 Status judge_table_checks(const std::vector<TableCheck>& checks, const nlohmann::json& row);
+
+// The failing_rows_sql of the first check that fails on the query's row and has one, or "".
+std::string first_failing_rows_sql(const std::vector<TableCheck>& checks, const nlohmann::json& row);
 
 }  // namespace mayaflow::gcp

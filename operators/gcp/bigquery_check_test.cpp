@@ -167,6 +167,16 @@ TEST_CASE("table checks take a row condition or an aggregate one, and row-count 
     CHECK_THAT(plan->query.sql(), Catch::Contains("(SELECT COUNTIF(passed = 0) FROM (SELECT CASE WHEN (amount > 0) THEN "
                                                   "1 ELSE 0 END AS passed FROM checked_rows)) AS m1"));
     CHECK_THAT(plan->query.sql(), Catch::Contains("FROM `p-1.raw.t`),"));  // no partition clause, no WHERE
+    // A failing per-row check is followed by a query of the first rows failing it (NULL counts as failing).
+    CHECK(first_failing_rows_sql(plan->checks, json{{"row_count", 3}, {"m1", 0}}).empty());
+    CHECK(first_failing_rows_sql(plan->checks, json{{"row_count", 3}, {"m1", 2}}) ==
+          "SELECT * FROM `p-1.raw.t` WHERE NOT COALESCE((amount > 0), FALSE) LIMIT 10");
+    auto partitioned = plan_table_checks(
+        json{{"table", "raw.t"}, {"partition_clause", "day = '2024-01-01'"}, {"checks", {{"c", {{"check_statement", "x"}}}}}},
+        "p");
+    REQUIRE(partitioned);
+    CHECK(first_failing_rows_sql(partitioned->checks, json{{"m1", 1}}) ==
+          "SELECT * FROM `p.raw.t` WHERE (day = '2024-01-01') AND NOT COALESCE((x), FALSE) LIMIT 10");
     CHECK_FALSE(plan_table_checks(json{{"table", "raw.t"}, {"checks", {{"x", {{"statement", "a"}}}}}}, "p"));
     CHECK_FALSE(plan_table_checks(json{{"table", "raw.t"}, {"min_rows", -1}}, "p"));
 }

@@ -149,7 +149,10 @@ void BigQueryJob::fetch(std::function<void(ApiAnswer)> then) {
 }
 
 void BigQueryJob::on_polled(ApiAnswer answer) {
-    if (!answer.ok()) return finish(BigQueryJobEnd{.error = answer.error});
+    if (!answer.ok()) {
+        abandon();
+        return finish(BigQueryJobEnd{.error = answer.error});
+    }
     const nlohmann::json status = answer.body.value("status", nlohmann::json::object());
     const std::string state = string_member(status, "state");
     if (state != "DONE") {
@@ -205,6 +208,27 @@ void BigQueryJob::cancel() {
                                      .job = answer.ok() ? answer.body.value("job", nlohmann::json()) : nlohmann::json(),
                                      .error = fmt::format("BigQuery job {} was cancelled", self->job_id_)};
                   self->finish(std::move(end));
+              },
+              true);
+}
+
+void BigQueryJob::abandon() {
+    {
+        std::lock_guard lock(mutex_);
+        if (cancel_sent_ || !done_) return;
+        cancel_sent_ = true;
+    }
+    // The try ends without knowing how the job ends: BigQuery is asked to stop it, so that the next
+    // try cannot find the work done twice (a load appended twice).
+    log_(fmt::format("cancelling BigQuery job {}: its state cannot be read, and the next try must not run the work "
+                     "twice",
+                     job_id_));
+    std::string url = fmt::format("{}/{}/cancel", jobs_url(), url_encode(job_id_));
+    if (!location_.empty()) url += "?location=" + url_encode(location_);
+    auto self = shared_from_this();
+    api_.call("POST", url, std::nullopt, fmt::format("jobs.cancel of BigQuery job {}", job_id_),
+              [self](ApiAnswer answer) {
+                  if (!answer.ok()) self->log_(answer.error);
               },
               true);
 }

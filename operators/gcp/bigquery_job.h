@@ -75,6 +75,7 @@ class BigQueryJob : public std::enable_shared_from_this<BigQueryJob> {
     void on_inserted(ApiAnswer answer);
     void poll();
     void fetch(std::function<void(ApiAnswer)> then);  // jobs.get
+    void abandon();  // jobs.cancel, without waiting: the try ends anyway
     void on_polled(ApiAnswer answer);
     void schedule_poll();
     void finish(BigQueryJobEnd end);

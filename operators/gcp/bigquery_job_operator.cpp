@@ -203,6 +203,21 @@ void BigQueryJobOperator::read_query_results(const Finished& finished, long long
              });
 }
 
+void BigQueryJobOperator::run_followup_query(const Finished& finished, const std::string& suffix, const std::string& sql,
+                                             long long max_rows, std::function<void(Result<QueryResults>)> done) {
+    nlohmann::json configuration = {{"query", {{"query", sql}, {"useLegacySql", false}}}};
+    if (finished.plan.configuration.contains("labels")) configuration["labels"] = finished.plan.configuration["labels"];
+    Finished followup = finished;
+    followup.job_id = finished.job_id.substr(0, 1000) + "_" + suffix;
+    auto job = std::make_shared<BigQueryJob>(finished.api, finished.base_url, finished.plan.project,
+                                             finished.plan.location, followup.job_id, configuration,
+                                             [](const std::string&) {});
+    job->start([followup = std::move(followup), max_rows, done = std::move(done)](BigQueryJobEnd end) mutable {
+        if (end.outcome != BigQueryJobEnd::Outcome::succeeded) return done(make_error("{}", end.error));
+        read_query_results(followup, max_rows, std::move(done));
+    });
+}
+
 void BigQueryJobOperator::start(const TaskRun& run, Done done) {
     auto state = std::make_shared<State>();
     state->run = &run;
@@ -218,7 +233,8 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
     auto plan = this->plan(*params, *gcp, api);
     if (!plan) return state->fail(plan.error().message);
     if (params->contains("labels") && (*params)["labels"].is_object() && !(*params)["labels"].empty()) {
-        plan->configuration["labels"] = (*params)["labels"];
+        // Added to the configuration's own (bigquery_insert_job's), the task's winning on the same key.
+        for (const auto& [key, value] : (*params)["labels"].items()) plan->configuration["labels"][key] = value;
     }
 
     const auto& info = run.run_info;

@@ -95,6 +95,10 @@ class BigQueryJobOperator : public AsyncOperator {
     // The first `max_rows` rows of a finished query job (getQueryResults), decoded (bigquery_rows.h).
     static void read_query_results(const Finished& finished, long long max_rows,
                                    std::function<void(Result<QueryResults>)> done);
+    // One more GoogleSQL query job after the try's (its id: the try's + "_" + `suffix`, so a
+    // restart re-attaches to it too), and its first `max_rows` rows.
+    static void run_followup_query(const Finished& finished, const std::string& suffix, const std::string& sql,
+                                   long long max_rows, std::function<void(Result<QueryResults>)> done);
 
   private:
     struct State;

@@ -18,7 +18,7 @@ GcpServices& GcpServices::shared() {
 }
 
 GcpServices::GcpServices(std::shared_ptr<HttpClient> transport, HttpRetryPolicy retry)
-    : transport_(std::move(transport)), retry_(retry) {}
+    : retry_(retry), transport_(std::move(transport)) {}
 
 HttpClient& GcpServices::http(int num_retries) {
     std::lock_guard lock(mutex_);

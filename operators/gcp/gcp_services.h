@@ -36,11 +36,13 @@ class GcpServices {
     }
 
   private:
-    std::shared_ptr<HttpClient> transport_;
     HttpRetryPolicy retry_;
     std::mutex mutex_;
     std::map<int, std::unique_ptr<RetryingHttpClient>> retrying_;  // by num_retries
     std::map<std::string, std::shared_ptr<AccessTokenSource>> token_sources_;
+    // Declared last, so destroyed first: the calls it ends as it stops call back into the retrying
+    // clients and token sources above, which must still be there.
+    std::shared_ptr<HttpClient> transport_;
 };
 
 // Registers `connections test` for google_cloud_platform connections: fetches a token and says for

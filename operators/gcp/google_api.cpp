@@ -59,15 +59,27 @@ ApiAnswer read_api_answer(const HttpResponse& response, std::string_view what, b
 
 void GoogleApi::call(std::string method, std::string url, std::optional<nlohmann::json> body, std::string what,
                      Callback done, bool repeatable, Duration timeout) {
-    tokens_->get([this, method = std::move(method), url = std::move(url), body = std::move(body),
-                  what = std::move(what), done = std::move(done), repeatable, timeout](Result<AccessToken> token) mutable {
+    send(std::move(method), std::move(url), std::move(body), std::move(what), std::move(done), repeatable, timeout, 0);
+}
+
+namespace {
+constexpr int kUnreadableRetries = 3;
+}  // namespace
+
+void GoogleApi::send(std::string method, std::string url, std::optional<nlohmann::json> body, std::string what,
+                     Callback done, bool repeatable, Duration timeout, int attempt) {
+    // The callbacks run after this call returns: they hold copies of the client and the token
+    // source, not this object.
+    tokens_->get([api = *this, method = std::move(method), url = std::move(url), body = std::move(body),
+                  what = std::move(what), done = std::move(done), repeatable, timeout,
+                  attempt](Result<AccessToken> token) mutable {
         if (!token) {
             done(ApiAnswer{.error = fmt::format("{}: {}", what, token.error().message)});
             return;
         }
         HttpRequest request;
-        request.method = std::move(method);
-        request.url = std::move(url);
+        request.method = method;
+        request.url = url;
         request.headers.emplace_back("Authorization", "Bearer " + token->token);
         request.headers.emplace_back("Accept", "application/json");
         if (body) {
@@ -76,8 +88,20 @@ void GoogleApi::call(std::string method, std::string url, std::optional<nlohmann
         }
         request.repeatable = repeatable;
         request.timeout = timeout;
-        http_.send(std::move(request), [what = std::move(what), done = std::move(done)](HttpResponse response) {
-            done(read_api_answer(response, what));
+        HttpClient& http = api.http_;
+        http.send(std::move(request), [api, method, url, body, what, done = std::move(done), repeatable, timeout,
+                                       attempt](HttpResponse response) mutable {
+            ApiAnswer answer = read_api_answer(response, what);
+            const bool unreadable = !answer.ok() && answer.status >= 200 && answer.status < 300;
+            if (unreadable && (method == "GET" || repeatable) && attempt < kUnreadableRetries) {
+                HttpClient& client = api.http_;
+                client.run_after(std::chrono::milliseconds(500) * (attempt + 1),
+                                 [api, method, url, body, what, done, repeatable, timeout, attempt]() mutable {
+                                     api.send(method, url, body, what, done, repeatable, timeout, attempt + 1);
+                                 });
+                return;
+            }
+            done(std::move(answer));
         });
     });
 }

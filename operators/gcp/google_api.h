@@ -49,6 +49,12 @@ class GoogleApi {
     const AccessTokenSource& tokens() const { return *tokens_; }
 
   private:
+    // One send of call(); an answer of 2xx whose body is not a JSON object (cut short on the way) is
+    // asked again, up to kUnreadableRetries times, when the call may be repeated (a GET, or a
+    // repeatable POST).
+    void send(std::string method, std::string url, std::optional<nlohmann::json> body, std::string what,
+              Callback done, bool repeatable, Duration timeout, int attempt);
+
     HttpClient& http_;
     std::shared_ptr<AccessTokenSource> tokens_;
 };

@@ -22,6 +22,7 @@ tasks:
     job_id: "daily_{{ params.team }}"
     labels: {team: "{{ params.team }}"}
     configuration:
+      labels: {source: kakeibo, team: overridden}
       query:
         query: "SELECT '{{ ds }}' AS day, 3 AS n"
         useLegacySql: false
@@ -77,7 +78,8 @@ class InsertJobTest(unittest.TestCase):
         sent = self.inserted_configurations()[-1]
         self.assertEqual(sent["query"]["query"], "SELECT '2024-01-02' AS day, 3 AS n")
         self.assertEqual(sent["query"]["destinationTable"]["tableId"], "ij_20240102")
-        self.assertEqual(sent["labels"]["team"], "kakeibo")
+        self.assertEqual(sent["labels"]["team"], "kakeibo")  # the task's labels win on the same key
+        self.assertEqual(sent["labels"]["source"], "kakeibo")  # and are added to the configuration's
         self.assertRegex(sent["labels"]["mayaflow_try"], r"^[0-9a-f]{16}$")
         rows = self.fake.bigquery("datasets/ds/tables/ij_20240102/data")
         self.assertEqual(rows["totalRows"], "1")
@@ -112,7 +114,7 @@ class InsertJobTest(unittest.TestCase):
             f.write(DAG.replace("writeDisposition", "writeDispositon"))
         result = self.run_cli("dags", "validate", bad)
         self.assertEqual(result.returncode, 1)
-        self.assertIn("bad.yaml:13:", result.stdout + result.stderr)
+        self.assertIn("bad.yaml:14:", result.stdout + result.stderr)
         self.assertIn("did you mean 'writeDisposition'", result.stdout + result.stderr)
 
 

@@ -348,6 +348,11 @@ class BigQueryOperatorTest(unittest.TestCase):
         output = self.check("table_fail", False)
         self.assertIn("raw.expenses 2 of 3 checks failed: small (\"amount < 1000\"): 2 rows failing it; "
                       "min_rows 10: the table has 6 rows, fewer than 10", output)
+        # The rows failing the first per-row check, from one more query job.
+        shown = output.split("the first rows failing it: ", 1)[1].splitlines()[0]
+        failing = [json.loads(text) for text in shown.replace("}, {", "}\n{").splitlines()]
+        self.assertEqual(len(failing), 2, output)
+        self.assertTrue(all(int(row["amount"]) >= 1000 for row in failing), output)
 
 
 if __name__ == "__main__":
