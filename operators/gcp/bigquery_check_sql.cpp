@@ -9,6 +9,14 @@
 namespace mayaflow::gcp {
 namespace {
 
+// The task's own SQL (partition_clause, check_statement) as it goes inside mayaflow's parentheses:
+// one that may end in a line comment (-- or #) gets a line break, so the comment cannot swallow the
+// closing parenthesis.
+std::string own_sql(const std::string& text) {
+    const bool may_comment = text.find("--") != std::string::npos || text.find('#') != std::string::npos;
+    return may_comment ? text + "\n" : text;
+}
+
 constexpr char kSampleSeparator = '\x1f';  // the unit separator: never in a value worth showing
 constexpr size_t kMaxIdentifier = 300;      // BigQuery's limit on column names
 
@@ -179,7 +187,7 @@ std::string TableCheckQuery::add_sample(const std::string& column, const std::st
 std::string TableCheckQuery::sql() const {
     const bool filtered = partition_clause_.find_first_not_of(" \t\r\n") != std::string::npos;
     std::string sql = fmt::format("WITH checked_rows AS (SELECT * FROM {}{}),\n", table_,
-                                  filtered ? " WHERE (" + partition_clause_ + ")" : "");
+                                  filtered ? " WHERE (" + own_sql(partition_clause_) + ")" : "");
     sql += fmt::format("measures AS (SELECT COUNT(*) AS {}", kRowCount);
     for (const auto& aggregate : aggregates_) sql += ",\n  " + aggregate;
     sql += " FROM checked_rows)\nSELECT *";
@@ -190,7 +198,7 @@ std::string TableCheckQuery::sql() const {
 std::string TableCheckQuery::rows_failing(const std::string& condition) const {
     const bool filtered = partition_clause_.find_first_not_of(" \t\r\n") != std::string::npos;
     return fmt::format("SELECT * FROM {} WHERE {}NOT COALESCE(({}), FALSE) LIMIT 10", table_,
-                       filtered ? "(" + partition_clause_ + ") AND " : "", condition);
+                       filtered ? "(" + own_sql(partition_clause_) + ") AND " : "", own_sql(condition));
 }
 
 std::vector<std::string> sample_values(const nlohmann::json& cell) {
@@ -267,7 +275,7 @@ Result<TableCheckPlan> plan_table_checks(const nlohmann::json& params, std::stri
         // Airflow's form: the statement is judged per row, or once when it is an aggregate (COUNT(*) > 0).
         const std::string failing = plan.query.add_subquery(fmt::format(
             "SELECT COUNTIF(passed = 0) FROM (SELECT CASE WHEN ({}) THEN 1 ELSE 0 END AS passed FROM checked_rows)",
-            statement));
+            own_sql(statement)));
         plan.checks.push_back(count_check(fmt::format("{} ({})", name, quote_for_message(statement)), failing, "",
                                           "failing it"));
         plan.checks.back().failing_rows_sql = plan.query.rows_failing(statement);

@@ -177,6 +177,13 @@ TEST_CASE("table checks take a row condition or an aggregate one, and row-count 
     REQUIRE(partitioned);
     CHECK(first_failing_rows_sql(partitioned->checks, json{{"m1", 1}}) ==
           "SELECT * FROM `p.raw.t` WHERE (day = '2024-01-01') AND NOT COALESCE((x), FALSE) LIMIT 10");
+    // A line comment at the end of the task's own SQL cannot swallow mayaflow's closing parenthesis.
+    auto commented = plan_table_checks(json{{"table", "raw.t"}, {"partition_clause", "day = '2024-01-01' -- today"},
+                                            {"checks", {{"c", {{"check_statement", "x > 0 # positive"}}}}}},
+                                       "p");
+    REQUIRE(commented);
+    CHECK_THAT(commented->query.sql(), Catch::Contains("WHERE (day = '2024-01-01' -- today\n)"));
+    CHECK_THAT(commented->query.sql(), Catch::Contains("CASE WHEN (x > 0 # positive\n) THEN"));
     CHECK_FALSE(plan_table_checks(json{{"table", "raw.t"}, {"checks", {{"x", {{"statement", "a"}}}}}}, "p"));
     CHECK_FALSE(plan_table_checks(json{{"table", "raw.t"}, {"min_rows", -1}}, "p"));
 }
