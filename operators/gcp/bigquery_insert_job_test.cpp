@@ -107,3 +107,25 @@ tasks:
     CHECK(result.errors[1].where.line == 12);
     CHECK_THAT(result.errors[1].message, Catch::Contains("did you mean 'DONE'"));
 }
+
+TEST_CASE("label keys BigQuery refuses and result row bounds are DAG errors with their line") {
+    const std::string yaml = R"(dag_id: lb
+schedule: null
+tasks:
+  - task_id: q
+    operator: bigquery_query
+    sql: "SELECT 1"
+    labels: {team: data, Team Name: x, 日本: ok}
+  - task_id: r
+    operator: bigquery_query
+    sql: "SELECT 1"
+    max_result_rows: 100000000
+)";
+    auto result = load_dag_text(yaml, "/tmp/lb.yaml", DagLoadOptions{&builtin_operators(), "/tmp"});
+    REQUIRE(result.errors.size() == 2);
+    CHECK(result.errors[0].field == "tasks[0].labels.Team Name");
+    CHECK(result.errors[0].where.line == 7);
+    CHECK_THAT(result.errors[0].message, Catch::Contains("lowercase"));
+    CHECK(result.errors[1].field == "tasks[1].max_result_rows");
+    CHECK_THAT(result.errors[1].message, Catch::Contains("from 0 to 10000"));
+}

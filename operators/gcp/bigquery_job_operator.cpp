@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <mutex>
 
 #include "engine/connections/secrets_lookup.h"
 #include "engine/time/duration_text.h"
 #include "engine/util/hash.h"
+#include "engine/util/text.h"
 #include "operators/async_try.h"
 #include "operators/gcp/bigquery_rows.h"
 #include "operators/gcp/gcp_services.h"
@@ -53,6 +55,26 @@ BigQueryJob::Adopt earlier_job_check(std::string try_mark, std::vector<std::stri
                            "`reattach_states`",
                            id.is_string() ? id.get<std::string>() : "(unknown)", state_text, state_text);
     };
+}
+
+// BigQuery's rule for label keys: 1 to 63 characters, lowercase letters (international ones too),
+// digits, '_' and '-', starting with a letter. Checked at load, where Google would refuse the job.
+std::optional<ParamProblem> check_label_keys(const nlohmann::json& labels) {
+    if (!labels.is_object()) return std::nullopt;
+    for (const auto& [key, value] : labels.items()) {
+        const auto first = static_cast<unsigned char>(key.empty() ? 0 : key[0]);
+        bool fine = !key.empty() && key.size() <= 63 && (first >= 0x80 || (first >= 'a' && first <= 'z'));
+        for (unsigned char c : key) {
+            if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) fine = false;
+        }
+        if (!fine) {
+            return ParamProblem{.path = {key},
+                                .message = fmt::format("label key {} is not one BigQuery takes: 1 to 63 lowercase "
+                                                       "letters, digits, '_' and '-', starting with a letter",
+                                                       quote_name(key))};
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -106,7 +128,11 @@ std::vector<ParamSpec> gcp_common_params() {
                   .type = ParamType::string,
                   .templated = true,
                   .help = "Where the job runs: US, EU, asia-northeast1 … (default: where its datasets are)"},
-        ParamSpec{.name = "labels", .type = ParamType::string_map, .templated = true, .help = "Labels put on the job"},
+        ParamSpec{.name = "labels",
+                  .type = ParamType::string_map,
+                  .templated = true,
+                  .check = check_label_keys,
+                  .help = "Labels put on the job"},
     };
 }
 

@@ -114,6 +114,12 @@ OperatorSpec bigquery_query_operator_spec() {
     add({.name = "dry_run", .type = ParamType::boolean, .default_value = false,
          .help = "Only validate the query and estimate its bytes"});
     add({.name = "max_result_rows", .type = ParamType::integer, .default_value = 100,
+         .check = [](const nlohmann::json& rows) -> std::optional<ParamProblem> {
+             if (rows.is_number_integer() && rows.get<long long>() >= 0 && rows.get<long long>() <= kMaxResultRows) {
+                 return std::nullopt;
+             }
+             return ParamProblem{.message = fmt::format("must be from 0 to {}, got {}", kMaxResultRows, rows.dump())};
+         },
          .help = "How many rows of the result become the task's result (0 to 10000)"});
     return spec;
 }
