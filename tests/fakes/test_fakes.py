@@ -545,6 +545,46 @@ class TestBigQueryQuery(FakeTestCase):
                               maximumBytesBilled="1000")
         self.assertEqual(job["status"]["errorResult"]["reason"], "bytesBilledLimitExceeded")
 
+    def test_unknown_backticked_column_is_unrecognized_name(self):
+        # SQLite would read a double-quoted unknown name as a string; BigQuery refuses it.
+        self.assertNotIn("errorResult", self.fake.run_job(kakeibo_load("20240104"), "load_0104")["status"])
+        cases = [
+            ("SELECT `no_such_col` FROM `test-project.ds.expenses`", "Unrecognized name: no_such_col at [1:8]"),
+            ("SELECT amount FROM `test-project.ds.expenses` WHERE `nope` = 'x'", "Unrecognized name: nope at [1:53]"),
+            ("SELECT amount\nFROM ds.expenses AS e\nWHERE e.amount > 0 AND `Nope` IS NULL",
+             "Unrecognized name: Nope at [3:24]"),
+        ]
+        for i, (sql, message) in enumerate(cases):
+            job = self.fake.query(sql, "q_unknown_%d" % i)
+            err = job["status"].get("errorResult")
+            self.assertEqual((err or {}).get("reason"), "invalidQuery", (sql, job["status"]))
+            self.assertEqual(err["message"], message)
+            st, body = self.fake.results("q_unknown_%d" % i)
+            self.assertEqual((st, body["error"]["errors"][0]["reason"]), (400, "invalidQuery"))
+        st, body = self.fake.call("POST", "/bigquery/v2/projects/test-project/queries", {
+            "query": cases[0][0], "useLegacySql": False})
+        self.assertEqual((st, body["error"]["message"]), (400, cases[0][1]))
+        st, body = self.fake.insert_job({"dryRun": True, "query": {"query": cases[0][0], "useLegacySql": False}})
+        self.assertEqual((st, body["error"]["message"]), (400, cases[0][1]))
+        # Backticked tables, columns and aliases still resolve; '...' and "..." are both STRING literals, even when
+        # the text is a column's name.
+        n = len(csv_rows(os.path.join(DATA, "kakeibo", "expenses", "20240104", "expenses.csv")))
+        sql = ("SELECT \"amount\" AS a, \"it's\" AS b, 'say \"hi\"' AS c, `e`.`amount` AS `order`, `category` "
+               "FROM `test-project.ds.expenses` AS `e` WHERE `e`.`item` != \"item\" ORDER BY `order` LIMIT 1")
+        job = self.fake.query(sql, "q_quoting")
+        self.assertNotIn("errorResult", job["status"], job["status"])
+        st, r = self.fake.results("q_quoting")
+        self.assertEqual([(f["name"], f["type"]) for f in r["schema"]["fields"]],
+                         [("a", "STRING"), ("b", "STRING"), ("c", "STRING"), ("order", "INTEGER"),
+                          ("category", "STRING")])
+        row = [c["v"] for c in r["rows"][0]["f"]]
+        self.assertEqual(row[:3], ["amount", "it's", 'say "hi"'])
+        self.assertRegex(row[3], r"^\d+$")
+        job = self.fake.query("SELECT COUNT(*) AS n FROM `test-project.ds.expenses` WHERE category != \"category\"",
+                              "q_dq_string")
+        st, r = self.fake.results("q_dq_string")
+        self.assertEqual(r["rows"][0]["f"][0]["v"], str(n))
+
     def test_jobs_query_sync_and_dry_run(self):
         self._load_kakeibo_jan()
         st, r = self.fake.call("POST", "/bigquery/v2/projects/test-project/queries", {
@@ -643,6 +683,29 @@ class TestBigQueryValidation(FakeTestCase):
         st, body = self.fake.call("GET", "/bigquery/v2/projects/test-project/queries/v4?maxresults=1")
         self.assertEqual(st, 400)
         self.assertIn("Cannot bind query parameter", body["error"]["message"])
+
+    def test_query_longer_than_1024000_characters_is_refused(self):
+        too_large = ("The query is too large. The maximum standard SQL query length is 1024.00K characters, including "
+                     "comments and white space characters.")
+        head = "SELECT 1 AS x -- "
+        at_limit = head + "あ" * (1024000 - len(head))  # the limit counts characters, not UTF-8 bytes
+        over = at_limit + " "
+        st, body = self.fake.insert_job({"query": {"query": over, "useLegacySql": False}}, "too_large")
+        self.assertEqual(st, 400, "jobs.insert accepted the over-long query")  # (the body would echo 1M characters)
+        self.assertEqual((body["error"]["message"], body["error"]["errors"][0]["reason"]), (too_large, "invalid"))
+        st, _ = self.fake.call("GET", "/bigquery/v2/projects/test-project/jobs/too_large")
+        self.assertEqual(st, 404)  # refused before the job was created
+        st, body = self.fake.insert_job({"dryRun": True, "query": {"query": over, "useLegacySql": False}})
+        self.assertEqual((st, body["error"]["message"]), (400, too_large))
+        st, body = self.fake.call("POST", "/bigquery/v2/projects/test-project/queries",
+                                  {"query": over, "useLegacySql": False})
+        self.assertEqual((st, body["error"]["errors"][0]["reason"], body["error"]["message"]),
+                         (400, "invalid", too_large))
+        stats = self.fake.ctl("GET", "stats")["jobs"]
+        self.assertEqual((stats["job_inserts_accepted"], stats["queries_sync"]), (0, 0))
+        # exactly 1,024,000 characters is allowed
+        job = self.fake.query(at_limit, "at_limit")
+        self.assertNotIn("errorResult", job["status"], job["status"])
 
     def test_duplicate_job_id(self):
         cfg = {"query": {"query": "SELECT 1 AS x", "useLegacySql": False}}

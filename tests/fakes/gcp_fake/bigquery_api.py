@@ -23,10 +23,21 @@ REASON_HTTP = {"invalidQuery": 400, "invalid": 400, "notFound": 404, "duplicate"
                "jobInternalError": 400, "timeout": 400}
 LEGACY_HELP = "[Try using standard SQL (https://cloud.google.com/bigquery/docs/reference/standard-sql/enabling-standard-sql)]"
 MB = 1024 * 1024
+# BigQuery's limit on the GoogleSQL query text. It is checked on the request: a longer query is refused with
+# 400 and no job is created, so a caller cannot treat it as a job that failed.
+MAX_QUERY_CHARS = 1024000
+QUERY_TOO_LARGE = ("The query is too large. The maximum standard SQL query length is 1024.00K characters, including "
+                   "comments and white space characters.")
 
 
 def _bad(msg, reason="invalid"):
     return GoogleError(400, msg, reason)
+
+
+def _check_query_length(text):
+    # Characters, not bytes: the limit counts characters, so a query in Japanese is not refused sooner.
+    if len(text) > MAX_QUERY_CHARS:
+        raise _bad(QUERY_TOO_LARGE)
 
 
 class Job:
@@ -353,6 +364,7 @@ class BigQuery:
             q = cfg["query"]
             if not q.get("query"):
                 raise _bad("Required parameter is missing: query", "required")
+            _check_query_length(q["query"])
             self._enum(q, "writeDisposition", WRITE_DISPOSITIONS, "query")
             self._enum(q, "createDisposition", CREATE_DISPOSITIONS, "query")
             self._enum(q, "priority", ("INTERACTIVE", "BATCH"), "query")
@@ -569,6 +581,7 @@ class BigQuery:
         req = self._json(body, "QueryRequest", "query_request")
         if not req.get("query"):
             raise _bad("Required parameter is missing: query", "required")
+        _check_query_length(req["query"])
         self.counters["queries_sync"] += 1
         qcfg = {k: req[k] for k in ("query", "useLegacySql", "queryParameters", "parameterMode", "defaultDataset",
                                     "maximumBytesBilled", "useQueryCache", "connectionProperties", "createSession")

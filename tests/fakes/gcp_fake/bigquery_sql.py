@@ -239,7 +239,10 @@ def _lit(s):
 
 
 def _q(name):
-    return '"' + name.replace('"', '""') + '"'
+    # Backticks, not double quotes: SQLite reads a double-quoted name that resolves to no column as a string
+    # literal (its DQS fallback), so `no_such_col` would quietly select the text 'no_such_col' where BigQuery
+    # answers "Unrecognized name". A backticked name in SQLite is always an identifier.
+    return "`" + name.replace("`", "``") + "`"
 
 
 def _split_commas(items):
@@ -963,14 +966,42 @@ def _param_scalar(typ, v, name):
         raise JobError("invalid", "Invalid value for query parameter %s of type %s: %s" % (name, typ, v))
 
 
-def _map_sqlite_error(e, sql):
+def _unrecognized(name, toks, query):
+    """BigQuery's "Unrecognized name: x at [l:c]" for a column SQLite did not find (name as SQLite reports it)."""
+    parts = name.split(".")
+    msg = "Unrecognized name: %s" % parts[-1].strip('"`')
+    if len(parts) == 1:
+        at = _name_pos(parts[0].strip('"`'), toks)
+        if at is not None:
+            msg += " at [%s]" % _loc(query, at)
+    return JobError("invalidQuery", msg, location="query")
+
+
+def _name_pos(name, toks):
+    """Where the first standalone reference to name starts in the query text (the backtick, if quoted), or None.
+
+    SQLite names only the column, not where it stood; a name right after AS is an alias and one next to a "."
+    is part of a path, so neither is the reference BigQuery points at.
+    """
+    for k, t in enumerate(toks):
+        if t.kind not in ("id", "qid") or (t.value if t.kind == "qid" else t.text).lower() != name.lower():
+            continue
+        prev = toks[k - 1] if k > 0 else None
+        nxt = toks[k + 1] if k + 1 < len(toks) else None
+        if (prev is not None and (prev.up() == "AS" or prev.text == ".")) or (nxt is not None and nxt.text == "."):
+            continue
+        return t.pos
+    return None
+
+
+def _map_sqlite_error(e, toks, query):
     msg = bq_functions.LAST_ERROR.__dict__.pop("msg", None)
     if msg:
         return JobError("invalidQuery", msg, location="query")
     s = str(e)
     m = re.match(r"no such column: (.+)", s)
     if m:
-        return JobError("invalidQuery", "Unrecognized name: %s" % m.group(1).split(".")[-1].strip('"'), location="query")
+        return _unrecognized(m.group(1), toks, query)
     m = re.match(r"ambiguous column name: (.+)", s)
     if m:
         return JobError("invalidQuery", "Column name %s is ambiguous" % m.group(1), location="query")
@@ -988,6 +1019,15 @@ def _map_sqlite_error(e, sql):
                         "aggregated (%s)" % s, location="query")
     return JobError("invalidQuery", "The BigQuery stand-in failed to run the rewritten query: %s" % s,
                     location="query")
+
+
+def _prepare(conn, sql, bind, toks, query):
+    # A dry run resolves names without reading rows, as BigQuery's does: EXPLAIN compiles the statement (so an
+    # unknown column fails here) but runs none of it.
+    try:
+        conn.execute("EXPLAIN " + sql, bind).fetchall()
+    except sqlite3.Error as e:
+        raise _map_sqlite_error(e, toks, query)
 
 
 def run_query(store, query, cfg, project, dry_run=False):
@@ -1013,18 +1053,19 @@ def run_query(store, query, cfg, project, dry_run=False):
             names = [(alias, rw.hint(expr)) for alias, expr in names]
         sql = rw.emit(items)
         total_bytes = sum(store.table_bytes(m["project"], m["dataset"], m["table"]) for m in rw.tables)
-        if dry_run:
-            return {"schema": None, "rows": [], "bytes": total_bytes, "tables": rw.tables, "sql": sql}
         bind = {"p_" + re.sub(r"\W", "_", k): v for k, v in rw.used_params.items()}
         if isinstance(params, list):
             bind = [v for _, v in params[:rw.positional]]
         bq_functions.LAST_ERROR.__dict__.pop("msg", None)
+        if dry_run:
+            _prepare(store.conn, sql, bind, toks, query)
+            return {"schema": None, "rows": [], "bytes": total_bytes, "tables": rw.tables, "sql": sql}
         try:
             cur = store.conn.execute(sql, bind)
             raw = cur.fetchall()
             desc = [d[0] for d in cur.description]
         except sqlite3.Error as e:
-            raise _map_sqlite_error(e, sql)
+            raise _map_sqlite_error(e, toks, query)
     schema = infer_schema(rw, names, desc, raw)
     rows = [[_storage(f, v) for f, v in zip(schema, r)] for r in raw]
     return {"schema": schema, "rows": rows, "bytes": total_bytes, "tables": rw.tables, "sql": sql}
