@@ -1,0 +1,1 @@
+"""Local stand-in for the Firebase Realtime Database REST API, for mayaflow tests. See ../FIREBASE-SLACK.md."""
