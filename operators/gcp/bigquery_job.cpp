@@ -86,6 +86,12 @@ std::string BigQueryJob::jobs_url() const {
     return fmt::format("{}/bigquery/v2/projects/{}/jobs", base_url_, url_encode(project_));
 }
 
+std::string BigQueryJob::job_url(std::string_view action) const {
+    std::string url = fmt::format("{}/{}{}", jobs_url(), url_encode(job_id_), action);
+    if (!location_.empty()) url += "?location=" + url_encode(location_);
+    return url;
+}
+
 void BigQueryJob::start(Done done) {
     {
         std::lock_guard lock(mutex_);
@@ -143,9 +149,7 @@ void BigQueryJob::poll() {
 }
 
 void BigQueryJob::fetch(std::function<void(ApiAnswer)> then) {
-    std::string url = fmt::format("{}/{}", jobs_url(), url_encode(job_id_));
-    if (!location_.empty()) url += "?location=" + url_encode(location_);
-    api_.call("GET", url, std::nullopt, fmt::format("jobs.get of BigQuery job {}", job_id_), std::move(then));
+    api_.call("GET", job_url(""), std::nullopt, fmt::format("jobs.get of BigQuery job {}", job_id_), std::move(then));
 }
 
 void BigQueryJob::on_polled(ApiAnswer answer) {
@@ -190,47 +194,39 @@ void BigQueryJob::on_polled(ApiAnswer answer) {
 
 void BigQueryJob::cancel() {
     cancel_requested_ = true;
-    {
-        std::lock_guard lock(mutex_);
-        if (cancel_sent_ || !done_) return;
-        cancel_sent_ = true;
-    }
-    std::string url = fmt::format("{}/{}/cancel", jobs_url(), url_encode(job_id_));
-    if (!location_.empty()) url += "?location=" + url_encode(location_);
     auto self = shared_from_this();
-    log_(fmt::format("cancelling BigQuery job {}", job_id_));
-    api_.call("POST", url, std::nullopt, fmt::format("jobs.cancel of BigQuery job {}", job_id_),
-              [self](ApiAnswer answer) {
-                  if (!answer.ok()) self->log_(answer.error);
-                  // Whatever BigQuery did with the request, the try ends now: a job that could
-                  // not be cancelled is said so in the log, and nothing waits on it.
-                  BigQueryJobEnd end{.outcome = BigQueryJobEnd::Outcome::cancelled,
-                                     .job = answer.ok() ? answer.body.value("job", nlohmann::json()) : nlohmann::json(),
-                                     .error = fmt::format("BigQuery job {} was cancelled", self->job_id_)};
-                  self->finish(std::move(end));
-              },
-              true);
+    send_cancel(fmt::format("cancelling BigQuery job {}", job_id_), [self](ApiAnswer answer) {
+        if (!answer.ok()) self->log_(answer.error);
+        // Whatever BigQuery did with the request, the try ends now: a job that could not be
+        // cancelled is said so in the log, and nothing waits on it.
+        BigQueryJobEnd end{.outcome = BigQueryJobEnd::Outcome::cancelled,
+                           .job = answer.ok() ? answer.body.value("job", nlohmann::json()) : nlohmann::json(),
+                           .error = fmt::format("BigQuery job {} was cancelled", self->job_id_)};
+        self->finish(std::move(end));
+    });
 }
 
 void BigQueryJob::abandon() {
+    // The try ends without knowing how the job ends: BigQuery is asked to stop it, so that the next
+    // try cannot find the work done twice (a load appended twice).
+    auto self = shared_from_this();
+    send_cancel(fmt::format("cancelling BigQuery job {}: its state cannot be read, and the next try must not run "
+                            "the work twice",
+                            job_id_),
+                [self](ApiAnswer answer) {
+                    if (!answer.ok()) self->log_(answer.error);
+                });
+}
+
+void BigQueryJob::send_cancel(const std::string& line, std::function<void(ApiAnswer)> then) {
     {
         std::lock_guard lock(mutex_);
         if (cancel_sent_ || !done_) return;
         cancel_sent_ = true;
     }
-    // The try ends without knowing how the job ends: BigQuery is asked to stop it, so that the next
-    // try cannot find the work done twice (a load appended twice).
-    log_(fmt::format("cancelling BigQuery job {}: its state cannot be read, and the next try must not run the work "
-                     "twice",
-                     job_id_));
-    std::string url = fmt::format("{}/{}/cancel", jobs_url(), url_encode(job_id_));
-    if (!location_.empty()) url += "?location=" + url_encode(location_);
-    auto self = shared_from_this();
-    api_.call("POST", url, std::nullopt, fmt::format("jobs.cancel of BigQuery job {}", job_id_),
-              [self](ApiAnswer answer) {
-                  if (!answer.ok()) self->log_(answer.error);
-              },
-              true);
+    log_(line);
+    api_.call("POST", job_url("/cancel"), std::nullopt, fmt::format("jobs.cancel of BigQuery job {}", job_id_),
+              std::move(then), true);
 }
 
 bool BigQueryJob::finished() const {

@@ -76,6 +76,10 @@ class BigQueryJob : public std::enable_shared_from_this<BigQueryJob> {
     void poll();
     void fetch(std::function<void(ApiAnswer)> then);  // jobs.get
     void abandon();  // jobs.cancel, without waiting: the try ends anyway
+    // jobs.cancel, once per job whoever asks (cancel() or abandon()), and only while it runs; `line`
+    // goes to the log first.
+    void send_cancel(const std::string& line, std::function<void(ApiAnswer)> then);
+    std::string job_url(std::string_view action) const;  // the job's own URL: "" or "/cancel"
     void on_polled(ApiAnswer answer);
     void schedule_poll();
     void finish(BigQueryJobEnd end);
