@@ -2,12 +2,14 @@
 """Prints what many BigQuery jobs waiting at once cost the daemon: tasks/s, and the peak thread
 count and RSS of the daemon process while they wait, beside the same figures at idle.
 
-    bench/gcp.py [--tasks 1000] [--job-seconds 2] [--parallelism N] [--mayaflow build/mayaflow]
+    bench/gcp.py [--tasks 1000] [--job-seconds 2] [--parallelism N] [--runs K] [--mayaflow build/mayaflow]
 
 It starts the Google Cloud stand-in (tests/fakes/serve) with every BigQuery job taking
 --job-seconds to finish, and `mayaflow scheduler` on a temp home with one DAG of N `bigquery_query`
-tasks (`for_each`), `max_active_tasks` N and `default_pool` resized to N, so that only
-`parallelism` limits how many jobs wait at once. /proc/<pid>/status of the daemon is read every
+tasks (`for_each`) and `default_pool` resized to N. A try waiting for its job is deferred, so neither
+`parallelism` (mayaflow's default unless --parallelism) nor `max_active_tasks` limits how many jobs
+wait at once. With --runs K the DAG is triggered K times, one run after the other, and the daemon's
+RSS is printed after each (what stays after a run). /proc/<pid>/status of the daemon is read every
 50 ms. Figures only, no assertions (docs/benchmarks.md)."""
 
 import argparse
@@ -27,7 +29,6 @@ from gcp_fake import GcpFake  # noqa: E402
 DAG_ID = "bench_bigquery"
 DAG = """dag_id: {dag_id}
 schedule: null
-max_active_tasks: {tasks}
 tasks:
   - task_id: "query_{{{{ item }}}}"
     operator: bigquery_query
@@ -104,16 +105,44 @@ def dag_loaded(home):
         return False  # not created yet
 
 
-def task_states(db):
+def task_states(db, run_id):
     rows = db.execute("SELECT ti.state, count(*) FROM task_instance ti JOIN dag_run r ON r.id = ti.run_pk "
-                      "WHERE r.dag_id = ? GROUP BY ti.state", (DAG_ID,)).fetchall()
+                      "WHERE r.dag_id = ? AND r.run_id = ? GROUP BY ti.state", (DAG_ID, run_id)).fetchall()
     return dict(rows)
 
 
-def run_times(db):
+def run_times(db, run_id):
     """(run queued, run started, first task started, last task ended), in µs since the epoch."""
     return db.execute("SELECT r.queued_at, r.start_date, min(ti.start_date), max(ti.end_date) FROM dag_run r "
-                      "JOIN task_instance ti ON ti.run_pk = r.id WHERE r.dag_id = ?", (DAG_ID,)).fetchone()
+                      "JOIN task_instance ti ON ti.run_pk = r.id WHERE r.dag_id = ? AND r.run_id = ?",
+                      (DAG_ID, run_id)).fetchone()
+
+
+FINISHED = ("success", "failed", "upstream_failed", "skipped")
+
+
+def run_once(args, env, home, run_id, deadline, process):
+    """Triggers one run and waits for its tasks: (states, most waiting at once, most deferred, times,
+    first failure), or None when the trigger failed."""
+    triggered = mayaflow(args, env, "dags", "trigger", DAG_ID, "--run-id", run_id)
+    if triggered.returncode != 0:
+        print("mayaflow dags trigger failed: " + triggered.stderr)
+        return None
+    most_waiting = most_deferred = 0
+    states = {}
+    with open_store(home) as db:
+        while time.monotonic() < deadline and process.poll() is None:
+            states = task_states(db, run_id)
+            most_deferred = max(most_deferred, states.get("deferred", 0))
+            most_waiting = max(most_waiting, sum(states.get(s, 0) for s in ("queued", "running", "deferred")))
+            if sum(states.get(s, 0) for s in FINISHED) >= args.tasks:
+                break
+            time.sleep(0.2)
+        times = run_times(db, run_id)
+        first_failure = db.execute("SELECT ti.task_id, ti.message FROM task_instance ti JOIN dag_run r "
+                                   "ON r.id = ti.run_pk WHERE r.dag_id = ? AND r.run_id = ? AND ti.state = 'failed' "
+                                   "LIMIT 1", (DAG_ID, run_id)).fetchone()
+    return states, most_waiting, most_deferred, times, first_failure
 
 
 def mayaflow(args, env, *command):
@@ -128,13 +157,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--job-seconds", type=float, default=2, help="how long each BigQuery job runs")
-    parser.add_argument("--parallelism", type=int,
-                        help="the daemon's parallelism (default: --tasks, at most 4096, so that every job can wait at once)")
+    parser.add_argument("--parallelism", type=int, help="the daemon's parallelism (default: mayaflow's)")
+    parser.add_argument("--runs", type=int, default=1, help="runs of the DAG, one after the other")
     parser.add_argument("--mayaflow", default=os.environ.get("MAYAFLOW_BIN", "build/mayaflow"))
     parser.add_argument("--idle-seconds", type=float, default=2)
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
-    parallelism = args.parallelism or min(args.tasks, 4096)
     deadline = time.monotonic() + args.timeout
 
     home = tempfile.mkdtemp(prefix="mayaflow-bench-gcp-")
@@ -146,8 +174,9 @@ def main():
     fake = GcpFake(datasets=("ds",))
     fake.control("/_fake/config", {"job_duration_s": args.job_seconds})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAYAFLOW_", "AIRFLOW_"))}
-    env.update(fake.environment(), MAYAFLOW_HOME=home, MAYAFLOW_PARALLELISM=str(parallelism),
-               MAYAFLOW_SHUTDOWN_GRACE_PERIOD="5s")
+    env.update(fake.environment(), MAYAFLOW_HOME=home, MAYAFLOW_SHUTDOWN_GRACE_PERIOD="5s")
+    if args.parallelism:
+        env["MAYAFLOW_PARALLELISM"] = str(args.parallelism)
     log = open(os.path.join(home, "daemon.log"), "wb")
     process = subprocess.Popen([args.mayaflow, "scheduler", "--dags-folder", dags], env=env,
                                stdout=subprocess.DEVNULL, stderr=log)
@@ -171,43 +200,39 @@ def main():
         daemon_cpu_before, fake_cpu_before = cpu_seconds(process.pid), cpu_seconds(fake.process.pid)
         loaded = StatusSampler(process.pid)
         loaded.start()
-        triggered = mayaflow(args, env, "dags", "trigger", DAG_ID)
-        if triggered.returncode != 0:
-            print("mayaflow dags trigger failed: " + triggered.stderr)
-            return 1
-        most_running = 0
-        states = {}
-        with open_store(home) as db:
-            while time.monotonic() < deadline and process.poll() is None:
-                states = task_states(db)
-                most_running = max(most_running, states.get("running", 0) + states.get("queued", 0))
-                if sum(states.get(s, 0) for s in ("success", "failed", "upstream_failed", "skipped")) >= args.tasks:
-                    break
-                time.sleep(0.2)
-            times = run_times(db)
-            first_failure = db.execute("SELECT ti.task_id, ti.message FROM task_instance ti JOIN dag_run r "
-                                       "ON r.id = ti.run_pk WHERE r.dag_id = ? AND ti.state = 'failed' LIMIT 1",
-                                       (DAG_ID,)).fetchone()
+        after_runs = []
+        for number in range(1, args.runs + 1):
+            measured = run_once(args, env, home, "bench_%d" % number, deadline, process)
+            if measured is None:
+                return 1
+            states, most_waiting, most_deferred, times, first_failure = measured
+            finished = sum(states.get(s, 0) for s in FINISHED)
+            if finished < args.tasks:
+                print("only %d of %d tasks of run %d finished within %.0f s (daemon exit status %s): %s"
+                      % (finished, args.tasks, number, args.timeout, process.poll(), states))
+                return 1
+            if args.runs > 1:
+                time.sleep(1)  # the run's last turns settle
+                after_runs.append((number, sample_for(process.pid, 0.2).last["VmRSS"]))
         loaded.stop()
-        finished = sum(states.get(s, 0) for s in ("success", "failed", "upstream_failed", "skipped"))
-        if finished < args.tasks:
-            print("only %d of %d tasks finished within %.0f s (daemon exit status %s): %s"
-                  % (finished, args.tasks, args.timeout, process.poll(), states))
-            return 1
         daemon_user, daemon_system = (now - before for now, before in zip(cpu_seconds(process.pid), daemon_cpu_before))
         fake_cpu = sum(cpu_seconds(fake.process.pid)) - sum(fake_cpu_before)
         fake_stats = fake.stats()["jobs"]
 
         queued_at, _, first_start, last_end = times
         seconds = (last_end - queued_at) / 1e6
-        print("mayaflow: %s (scheduler, parallelism %d)" % (args.mayaflow, parallelism))
+        parallelism = args.parallelism or "mayaflow's default"
+        print("mayaflow: %s (scheduler, parallelism %s)" % (args.mayaflow, parallelism))
+        if args.runs > 1:
+            print("runs: %d, one after the other; the figures below are of the last" % args.runs)
         print("tasks: %d bigquery_query, each job %.1f s in the stand-in; succeeded %d, failed %d"
               % (args.tasks, args.job_seconds, states.get("success", 0), states.get("failed", 0)))
         if first_failure:
             print("  first failure: %s: %s" % first_failure)
         print("jobs inserted in the stand-in:   %d (completed %d)"
               % (fake_stats["job_inserts_accepted"], fake_stats["jobs_completed"]))
-        print("most tasks queued or running:    %d (seen every 0.2 s)" % most_running)
+        print("most tasks waiting at once:      %d queued, running or deferred, %d deferred (seen every 0.2 s)"
+              % (most_waiting, most_deferred))
         print("run queued to last task ended:   %.2f s (first task started after %.2f s)"
               % (seconds, (first_start - queued_at) / 1e6))
         print("tasks/s:                         %.1f" % (args.tasks / seconds))
@@ -220,6 +245,8 @@ def main():
         print("%-30s %12s %12s" % ("VmHWM at the end", mib(idle_hwm_kib), mib(loaded.last["VmHWM"])))
         print("(/proc/%d/status read every 50 ms: %d samples idle, %d loaded)"
               % (process.pid, idle.samples, loaded.samples))
+        for number, rss_kib in after_runs:
+            print("VmRSS after run %-14d %12s" % (number, mib(rss_kib)))
         return 0 if states.get("success", 0) == args.tasks else 1  # failed queries measure nothing
     finally:
         process.terminate()

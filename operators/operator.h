@@ -135,6 +135,10 @@ class Operator {
     // holds its lock while it cancels): it ends the try from its own thread, as its waits do.
     using Done = std::function<void(OperatorResult)>;
     virtual bool is_asynchronous() const { return false; }
+    // Whether a try that waits without a worker is deferred, as Airflow's deferrable operators are:
+    // it shows as `deferred` and gives its place in parallelism and max_active_tasks back (not its pool
+    // slots) while its remote work runs. Sensors are not: in poke mode a try keeps its slot, as in Airflow.
+    virtual bool defers_while_waiting() const { return is_asynchronous(); }
     virtual void start(const TaskRun& run, Done done) { done(execute(run)); }
     virtual void start_resume(const TaskRun& run, const StartedProcess& recorded, Done done) {
         done(resume(run, recorded));

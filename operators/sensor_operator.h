@@ -66,6 +66,7 @@ class SensorOperator : public AsyncOperator {
     // A sensor caught by a restart pokes again; its timeout counts from the try's first poke.
     void start_resume(const TaskRun& run, const StartedProcess& recorded, Done done) override;
     void cancel() override;
+    bool defers_while_waiting() const override { return false; }  // poke mode keeps the slot
 
   protected:
     virtual const OperatorSpec& spec() const = 0;

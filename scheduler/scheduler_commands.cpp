@@ -100,13 +100,16 @@ Status SchedulerCore::recover() {
                     timers_.push(Timer{task.row.next_try_at.value_or(now), live.row.pk, i, task.row.try_number});
                     break;
                 case TaskState::queued:
-                case TaskState::running: {
+                case TaskState::running:
+                case TaskState::deferred: {
                     if (in_flight_.count(try_id(TryKey{live.row.pk, i, task.row.try_number}))) {
                         // Still with the executor (the state is being reloaded after a failed
                         // commit): it holds its slot and reports as usual.
-                        ++running_;
                         pool_used_[definition.pool] += definition.pool_slots;
-                        ++dags_[live.row.dag_id].running_tasks;
+                        if (!deferred_.count(try_id(TryKey{live.row.pk, i, task.row.try_number}))) {
+                            ++running_;
+                            ++dags_[live.row.dag_id].running_tasks;
+                        }
                         break;
                     }
                     auto log = log_file(live, i, task.row.try_number);

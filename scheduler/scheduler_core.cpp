@@ -305,8 +305,19 @@ void SchedulerCore::finish_task(LiveRun& run, size_t task_index, TaskState state
 
 void SchedulerCore::release_slot(LiveRun& run, size_t task_index) {
     const Task& task = run.dag->tasks[task_index];
-    --running_;
     pool_used_[task.pool] -= task.pool_slots;
+    // A deferred try gave its place in parallelism and max_active_tasks back when it was deferred.
+    if (deferred_.erase(try_id(TryKey{run.row.pk, task_index, run.tasks[task_index].row.try_number})) > 0) return;
+    --running_;
+    auto entry = dags_.find(run.row.dag_id);
+    if (entry != dags_.end()) --entry->second.running_tasks;
+}
+
+void SchedulerCore::try_deferred(LiveRun& run, size_t task_index) {
+    const TryId id = try_id(TryKey{run.row.pk, task_index, run.tasks[task_index].row.try_number});
+    if (!in_flight_.count(id) || !deferred_.insert(id).second) return;
+    set_state(run, task_index, TaskState::deferred);
+    --running_;
     auto entry = dags_.find(run.row.dag_id);
     if (entry != dags_.end()) --entry->second.running_tasks;
 }
@@ -403,14 +414,19 @@ void SchedulerCore::check_deadlock(LiveRun& run, Instant now) {
 }
 
 void SchedulerCore::on_report(const TaskReport& report) {
-    if (report.kind == TaskReport::Kind::finished) in_flight_.erase(try_id(report.key));
+    const bool finished = report.kind == TaskReport::Kind::finished;
+    if (finished) in_flight_.erase(try_id(report.key));
+    // A late report: the try's slot was given back when its task was cleared, marked or timed out.
+    auto ignore = [&] {
+        if (finished) deferred_.erase(try_id(report.key));
+    };
     auto it = runs_.find(report.key.run_pk);
-    if (it == runs_.end()) return;
+    if (it == runs_.end()) return ignore();
     LiveRun& run = it->second;
-    if (report.key.task_index >= run.tasks.size()) return;
+    if (report.key.task_index >= run.tasks.size()) return ignore();
     auto& task = run.tasks[report.key.task_index];
     // A report about an older try, or a try the user has since marked, changes nothing.
-    if (task.row.try_number != report.key.try_number || !is_active(task.row.state)) return;
+    if (task.row.try_number != report.key.try_number || !is_active(task.row.state)) return ignore();
     Instant now = clock_.now();
     if (report.kind == TaskReport::Kind::started) {
         set_state(run, report.key.task_index, TaskState::running);
@@ -418,6 +434,10 @@ void SchedulerCore::on_report(const TaskReport& report) {
         task.row.start_ticks = static_cast<long long>(report.process.start_ticks);
         task.row.boot_id = report.process.boot_id;
         if (report.process.started_at != Instant{}) task.row.start_date = report.process.started_at;
+        return;
+    }
+    if (report.kind == TaskReport::Kind::deferred) {
+        try_deferred(run, report.key.task_index);
         return;
     }
     release_slot(run, report.key.task_index);

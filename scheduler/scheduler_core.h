@@ -116,6 +116,7 @@ class SchedulerCore {
     void start_draining();
     // Tries handed to the executor and not finished (queued or running).
     int running_tries() const { return static_cast<int>(in_flight_.size()); }
+    int deferred_tries() const { return static_cast<int>(deferred_.size()); }
     // After the grace period: ends every running try; each goes back to be tried again after a
     // restart, without using up one of its retries.
     void interrupt_running_tries();
@@ -239,6 +240,7 @@ class SchedulerCore {
     static void take_back_try(LiveTask& task);
     static std::optional<PokeSchedule> earlier_pokes(const TaskInstanceRow& row);
     void release_slot(LiveRun& run, size_t task_index);
+    void try_deferred(LiveRun& run, size_t task_index);  // its executor reported it deferred
     void update_run_state(LiveRun& run, Instant now);
     void queue_ready_tasks(Instant now);
     void set_dag_paused(DagEntry& entry, const std::string& dag_id, bool paused);
@@ -281,6 +283,9 @@ class SchedulerCore {
     std::set<std::pair<long long, size_t>> dirty_;
     std::vector<TaskLaunch> to_dispatch_;
     std::set<TryId> in_flight_;  // handed to the executor, no finished report yet
+    // Of in_flight_: waiting on remote work without a worker (a deferred report). They hold their
+    // pool slots but not a place in parallelism or max_active_tasks, as in Airflow.
+    std::set<TryId> deferred_;
     bool needs_rebuild_ = false;  // a commit failed and the reload from the store has not succeeded yet
     std::set<long long> finished_runs_;  // to drop from memory after the commit
 };

@@ -181,7 +181,9 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
     Operator& op = *attempt.op;
     const TaskRun& run = *attempt.run;
     if (op.is_asynchronous()) {
-        // The try waits without this thread: it is kept here until the operator says it has ended.
+        // The try waits without this thread: it is kept here until the operator says it has ended
+        // (and may be destroyed by another worker from then on).
+        const bool defers = op.defers_while_waiting();
         Try* waiting = held.get();
         {
             std::lock_guard lock(mutex_);
@@ -198,7 +200,18 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
             OperatorResult failed;
             failed.message = std::string("the operator failed unexpectedly: ") + e.what();
             finish(*waiting, std::move(failed), true);
+            return;
         }
+        bool still_waiting = false;
+        {
+            std::lock_guard lock(mutex_);
+            still_waiting = std::any_of(asynchronous_.begin(), asynchronous_.end(),
+                                        [&](const std::unique_ptr<Try>& t) { return t.get() == waiting; });
+        }
+        // A try that ended at once is not deferred. One that ends after this check may report
+        // finished before this report arrives: the scheduler ignores a deferred report of a try it has
+        // seen end.
+        if (still_waiting && defers) report(TaskReport{TaskReport::Kind::deferred, key, {}, {}});
         return;
     }
     try {
@@ -229,7 +242,7 @@ void ThreadPoolExecutor::finish(Try& attempt, OperatorResult result, bool asynch
         }
     }
     if (asynchronous) {
-        wake_.notify_all();
+        wake_.notify_one();  // one worker destroys the retired try; waking them all costs CPU per try
         asynchronous_ended_.notify_all();
     }
     report(TaskReport{TaskReport::Kind::finished, key, {}, result});

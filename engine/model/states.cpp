@@ -5,9 +5,9 @@
 namespace mayaflow {
 namespace {
 
-constexpr std::array<std::string_view, 11> kTaskStates = {
-    "none",   "scheduled",    "queued",            "running",         "success", "failed",
-    "up_for_retry", "up_for_reschedule", "upstream_failed", "skipped", "removed"};
+constexpr std::array<std::string_view, 12> kTaskStates = {
+    "none",         "scheduled",         "queued",          "running", "success", "failed",
+    "up_for_retry", "up_for_reschedule", "upstream_failed", "skipped", "removed", "deferred"};
 constexpr std::array<std::string_view, 4> kRunStates = {"queued", "running", "success", "failed"};
 
 }  // namespace

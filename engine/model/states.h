@@ -19,6 +19,7 @@ enum class TaskState {
     upstream_failed,
     skipped,
     removed,            // no longer in the DAG version the run uses
+    deferred,           // waits on remote work (a BigQuery job) without a worker or a place in parallelism
 };
 
 enum class RunState { queued, running, success, failed };
@@ -31,6 +32,8 @@ std::optional<RunState> parse_run_state(std::string_view text);
 // success, failed, skipped, upstream_failed, removed: the task will not run again unless cleared.
 bool is_finished(TaskState state);
 // queued or running: the try holds a slot and the executor has it.
-inline bool is_active(TaskState state) { return state == TaskState::queued || state == TaskState::running; }
+inline bool is_active(TaskState state) {
+    return state == TaskState::queued || state == TaskState::running || state == TaskState::deferred;
+}
 
 }  // namespace mayaflow

@@ -1,0 +1,140 @@
+// Deferred tries (Airflow's deferrable operators): a try that waits on remote work without a worker
+// gives back its place in parallelism and max_active_tasks, keeps its pool slots, and shows as
+// `deferred` until it ends.
+
+#include "scheduler/scheduler_test_harness.h"
+
+namespace mayaflow {
+using namespace mayaflow::testing;
+
+namespace {
+
+constexpr const char* kWide = R"(
+dag_id: wide
+max_active_tasks: 3
+tasks:
+  - task_id: "t{{ item }}"
+    for_each: [1, 2, 3, 4, 5, 6, 7, 8]
+    operator: empty
+)";
+
+void make_core(Harness& h, int parallelism) {
+    h.core = std::make_unique<SchedulerCore>(h.clock, *h.faulty, h.executor,
+                                             SchedulerOptions{.parallelism = parallelism,
+                                                              .logs_folder = h.folder / "logs",
+                                                              .finish_empty_in_scheduler = false});
+}
+
+void defer(Harness& h, const TaskLaunch& launch) {
+    h.core->on_report(TaskReport{TaskReport::Kind::deferred, launch.key, {}, {}});
+}
+
+}  // namespace
+
+TEST_CASE("a deferred try frees its place in parallelism for the next task", "[scheduler_deferred]") {
+    Harness h;
+    make_core(h, 2);
+    h.add_dag("dag_id: flat\ntasks:\n  - task_id: \"t{{ item }}\"\n    for_each: [1, 2, 3, 4, 5]\n"
+              "    operator: empty\n");
+    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "flat"}));
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 2);
+    defer(h, h.executor.launched[0]);
+    defer(h, h.executor.launched[0]);  // a second report of the same try frees nothing more
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 3);
+    CHECK(h.core->running_tries() == 3);
+    CHECK(h.core->deferred_tries() == 1);
+    auto pk = h.core->active_run_pks("flat").at(0);
+    CHECK(h.core->task_state(pk, h.launched_task(0)) == TaskState::deferred);
+
+    // The deferred try ends: no place is given back twice, so still only two run undeferred.
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    CHECK(h.executor.launched.size() == 2);
+    CHECK(h.core->deferred_tries() == 0);
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    CHECK(h.executor.launched.size() == 2);
+}
+
+TEST_CASE("deferred tries do not count against max_active_tasks, but keep their pool slots", "[scheduler_deferred]") {
+    Harness h;
+    h.core->set_pool("narrow", 4);
+    h.add_dag(std::string(kWide) + "    pool: narrow\n");
+    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "wide"}));
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 3);  // max_active_tasks
+    for (const auto& launch : h.executor.launched) defer(h, launch);
+    h.turn();
+    // max_active_tasks would allow three more; the pool (four slots, three held) one.
+    CHECK(h.executor.launched.size() == 4);
+    h.finish_next(TaskOutcome::success);  // a deferred try ends: its pool slot comes back
+    h.turn();
+    CHECK(h.executor.launched.size() == 4);
+}
+
+TEST_CASE("clearing or marking a deferred task gives back only what it held", "[scheduler_deferred]") {
+    Harness h;
+    make_core(h, 2);
+    h.add_dag(kWide);
+    auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "wide"});
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 2);
+    defer(h, h.executor.launched[0]);
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 3);
+    const std::string deferred_task = h.launched_task(0);
+    const TryKey deferred_key = h.executor.launched[0].key;
+
+    SECTION("cleared") {
+        auto cleared = h.core->clear(ClearRequest{.dag_id = "wide", .run_id = run_id, .task_ids = {deferred_task}});
+        REQUIRE(cleared);
+        CHECK(cleared->restarted == std::vector<std::string>{deferred_task});
+    }
+    SECTION("marked success") {
+        REQUIRE(h.core->mark_task("wide", run_id, deferred_task, TaskState::success));
+    }
+    CHECK(h.executor.cancelled == std::vector<TryKey>{deferred_key});
+    CHECK(h.core->deferred_tries() == 0);
+    // Its late report changes nothing, and two undeferred tries still hold parallelism.
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    CHECK(h.core->running_tries() == 2);
+    CHECK(h.executor.launched.size() == 2);
+}
+
+TEST_CASE("a deferred report after the try's end is ignored", "[scheduler_deferred]") {
+    Harness h;
+    make_core(h, 1);
+    h.add_dag(kWide);
+    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "wide"}));
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    TaskLaunch ended = h.finish_next(TaskOutcome::success);
+    defer(h, ended);  // the executor's report raced the operator's end
+    h.turn();
+    CHECK(h.core->deferred_tries() == 0);
+    CHECK(h.executor.launched.size() == 1);  // parallelism 1 still holds
+}
+
+TEST_CASE("a failed commit keeps deferred tries deferred when the state is read back", "[scheduler_deferred]") {
+    Harness h;
+    make_core(h, 2);
+    h.add_dag(kWide);
+    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "wide"}));
+    h.turn();
+    defer(h, h.executor.launched[0]);
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 3);
+    h.faulty->fail_nth_commit_from_now(1);
+    REQUIRE_FALSE(h.core->run_turn());
+    h.turn();
+    CHECK(h.executor.launched.size() == 3);  // nothing new: two undeferred tries hold parallelism
+    CHECK(h.core->deferred_tries() == 1);
+    h.finish_next(TaskOutcome::success);  // the deferred one
+    h.turn();
+    CHECK(h.executor.launched.size() == 2);
+}
+
+}  // namespace mayaflow
