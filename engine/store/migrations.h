@@ -1,6 +1,7 @@
 #pragma once
 // Numbered schema migrations (migrations/NNNN_name.sql), embedded in the binary and applied in
-// order, each in its own transaction, recorded in the schema_migrations table.
+// order, all pending ones in one transaction, recorded in the schema_migrations table. A version
+// missing below the newest applied one is applied too.
 
 #include <string>
 #include <vector>

@@ -86,7 +86,7 @@ Result<Database> Database::open(const std::filesystem::path& path, Mode mode) {
         if (db) sqlite3_close(db);
         return make_error("cannot open database {}: {}", path.string(), message);
     }
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_timeout(db, static_cast<int>(kDefaultBusyTimeout.count()));
     sqlite3_extended_result_codes(db, 1);
     return Database(db, path);
 }
@@ -143,6 +143,10 @@ Status Database::exec(std::string_view sql) {
         return make_error("database error: {}", error);
     }
     return Status::success();
+}
+
+void Database::set_busy_timeout(std::chrono::milliseconds timeout) {
+    sqlite3_busy_timeout(db_, static_cast<int>(timeout.count()));
 }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

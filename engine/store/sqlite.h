@@ -3,6 +3,7 @@
 // and columns. Errors are Results that carry SQLite's own message and the statement that failed.
 
 #include <cstdint>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -77,6 +78,9 @@ class Database {
     std::int64_t last_insert_rowid() const;
     int changes() const;
     const std::filesystem::path& path() const { return path_; }
+    // How long a statement waits for another connection's lock before it fails as busy.
+    void set_busy_timeout(std::chrono::milliseconds timeout);
+    static constexpr std::chrono::milliseconds kDefaultBusyTimeout{5000};
 
   private:
     Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}

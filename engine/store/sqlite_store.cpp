@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "engine/store/migrations.h"
 #include "engine/store/store_macros.h"
 
@@ -70,45 +72,68 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     return store;
 }
 
+namespace {
+
+// The versions recorded in schema_migrations.
+Result<std::set<int>> applied_migrations(sqlite::Database& db) {
+    MAYAFLOW_PREPARE(query, db, "SELECT version FROM schema_migrations");
+    std::set<int> versions;
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) return versions;
+        versions.insert(static_cast<int>(query.column_int(0)));
+    }
+}
+
+// A first migration under load (several commands at once on a new database, each waiting for the
+// one before) may take longer than a statement's usual wait.
+constexpr std::chrono::milliseconds kMigrationBusyTimeout{60000};
+
+}  // namespace
+
 Status SqliteStore::migrate() {
     std::lock_guard lock(mutex_);
+    db_.set_busy_timeout(kMigrationBusyTimeout);
+    struct RestoreTimeout {
+        sqlite::Database& db;
+        ~RestoreTimeout() { db.set_busy_timeout(sqlite::Database::kDefaultBusyTimeout); }
+    } restore{db_};
     MAYAFLOW_TRY(db_.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
         "applied_at INTEGER NOT NULL)"));
-    int current = 0;
-    {
-        MAYAFLOW_PREPARE(query, db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-        auto row = query.step();
-        if (!row) return row.error();
-        current = static_cast<int>(query.column_int(0));
-    }
     const auto& migrations = embedded_migrations();
-    if (!migrations.empty() && current > migrations.back().version) {
+    auto missing = [&](const std::set<int>& applied) {
+        std::vector<const Migration*> pending;
+        for (const auto& migration : migrations) {
+            if (!applied.count(migration.version)) pending.push_back(&migration);
+        }
+        return pending;
+    };
+    auto applied = applied_migrations(db_);
+    if (!applied) return applied.error();
+    if (!migrations.empty() && !applied->empty() && *applied->rbegin() > migrations.back().version) {
         return make_error("the database {} has schema version {}, newer than this mayaflow knows ({}); "
                           "use a newer mayaflow binary",
-                          db_.path().string(), current, migrations.back().version);
+                          db_.path().string(), *applied->rbegin(), migrations.back().version);
     }
-    for (const auto& migration : migrations) {
-        if (migration.version <= current) continue;
-        sqlite::Transaction transaction(db_);
-        MAYAFLOW_TRY(transaction.begin());
-        {
-            // Read again under the write lock: another process opening a new database at the same time
-            // (two commands at once) may have applied it while this one waited for the lock.
-            MAYAFLOW_PREPARE(query, db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-            auto row = query.step();
-            if (!row) return row.error();
-            current = static_cast<int>(query.column_int(0));
-        }
-        if (migration.version <= current) continue;  // the transaction ends unused
-        auto applied = db_.exec(migration.sql);
-        if (!applied) return make_error("migration {} failed: {}", migration.name, applied.error().message);
+    if (missing(*applied).empty()) return Status::success();  // no write lock taken
+    // Every pending migration in one transaction, under the write lock: another process opening the
+    // same new database at the same time waits once for all of them, then finds them applied. A
+    // version missing below the newest applied one (a database migrated by a build that lacked it)
+    // is applied too.
+    sqlite::Transaction transaction(db_);
+    MAYAFLOW_TRY(transaction.begin());
+    applied = applied_migrations(db_);  // read again under the lock
+    if (!applied) return applied.error();
+    for (const Migration* migration : missing(*applied)) {
+        auto done = db_.exec(migration->sql);
+        if (!done) return make_error("migration {} failed: {}", migration->name, done.error().message);
         MAYAFLOW_PREPARE(record, db_, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
-        record.bind(1, migration.version).bind(2, migration.name).bind(3, to_micros(now_instant()));
+        record.bind(1, migration->version).bind(2, migration->name).bind(3, to_micros(now_instant()));
         MAYAFLOW_TRY(record.run());
-        MAYAFLOW_TRY(transaction.commit());
     }
-    return Status::success();
+    return transaction.commit();
 }
 
 Result<int> SqliteStore::schema_version() {

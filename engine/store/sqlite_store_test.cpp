@@ -1,9 +1,12 @@
 #include "engine/store/sqlite_store.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+
+#include "engine/store/migrations.h"
 
 using namespace mayaflow;
 
@@ -72,4 +75,35 @@ TEST_CASE("versions of a DAG that no run uses are pruned past the newest ten", "
     REQUIRE(latest);
     REQUIRE(*latest);
     CHECK((*latest)->version_number == 40);
+}
+
+TEST_CASE("a migration missing below the newest applied one is applied; a newer database is refused",
+          "[store][migrations]") {
+    TempFolder folder;
+    const auto path = folder.path / "gap.db";
+    REQUIRE(SqliteStore::open(StoreOptions{.path = path}));
+    const int newest = embedded_migrations().back().version;
+    auto exec = [&](const char* sql) {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+        char* error = nullptr;
+        const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+        INFO((error ? error : ""));
+        sqlite3_free(error);
+        sqlite3_close(db);
+        REQUIRE(rc == SQLITE_OK);
+    };
+    // As a database migrated by a build that lacked 0007: its table and its record are not there.
+    exec("DROP TABLE task_cost; DELETE FROM schema_migrations WHERE version = 7");
+    auto reopened = SqliteStore::open(StoreOptions{.path = path});
+    REQUIRE(reopened);
+    auto totals = (*reopened)->task_cost_totals("any", Instant{}, now_instant());
+    CHECK(totals);  // the table is back
+    CHECK(*(*reopened)->schema_version() == newest);
+    reopened->reset();
+
+    exec(fmt::format("INSERT INTO schema_migrations VALUES ({}, 'future', 0)", newest + 1).c_str());
+    auto refused = SqliteStore::open(StoreOptions{.path = path});
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("newer than this mayaflow knows"));
 }
