@@ -39,6 +39,7 @@ class SecretMatcher {
 
     std::uint32_t child(std::uint32_t node, unsigned char byte) const;
     std::uint32_t step(std::uint32_t node, unsigned char byte) const;
+    void link_failures();
 
     // The trie in depth-first order (sorted patterns make it so): a node's first child is the next
     // node, its next sibling (in byte order) is next_sibling_; 0 means none. The root's 256
