@@ -60,6 +60,37 @@ std::vector<ParamSpec> table_check_params() {
     return params;
 }
 
+// A load-time check of one parameter of the table checks: the plan is made of that parameter alone
+// (template text unrendered: it sits only in SQL conditions, which are the task's own), so that a
+// misspelled check, a bad bound or a column name that is not one is a DAG error with its line.
+ParamCheck plan_check(std::string param, Result<TableCheckPlan> (*planner)(const nlohmann::json&, std::string_view)) {
+    return [param = std::move(param), planner](const nlohmann::json& value) -> std::optional<ParamProblem> {
+        if (value.empty()) return std::nullopt;  // the run says "no checks" when none is given at all
+        auto planned = planner(nlohmann::json{{"table", "dataset.table"}, {param, value}}, "project");
+        if (planned) return std::nullopt;
+        // "column_mapping.amount.min: …", "checks.x must be …" → the path [amount, min] (for the
+        // line) and the rest of the message.
+        const std::string& message = planned.error().message;
+        std::vector<nlohmann::json> path;
+        std::string_view rest = message;
+        if (rest.starts_with(param)) {
+            rest.remove_prefix(param.size());
+            while (rest.starts_with('.')) {
+                rest.remove_prefix(1);
+                const size_t end = std::min(rest.find_first_of(".: "), rest.size());
+                path.emplace_back(std::string(rest.substr(0, end)));
+                rest.remove_prefix(end);
+            }
+            if (rest.starts_with(": ")) rest.remove_prefix(2);
+            else if (rest.starts_with(' ')) rest.remove_prefix(1);
+            else rest = message, path.clear();
+        } else {
+            rest = message;
+        }
+        return ParamProblem{.path = std::move(path), .message = std::string(rest)};
+    };
+}
+
 OperatorSpec check_spec(std::string name, std::string description, std::vector<ParamSpec> params,
                         std::vector<ParamSpec> own_params) {
     OperatorSpec spec{.name = std::move(name), .description = std::move(description), .params = std::move(params)};
@@ -94,12 +125,16 @@ OperatorSpec bigquery_column_check_operator_spec() {
         "Checks columns of a table (nulls, distinct and unique values, min, max, accepted values) in one query, as "
         "Airflow's BigQueryColumnCheckOperator.",
         table_check_params(),
-        {{.name = "column_mapping", .type = ParamType::map,
+        {{.name = "column_mapping", .type = ParamType::map, .templated = true,
+          .check = plan_check("column_mapping", plan_column_checks),
           .help = "{column: {null_check|distinct_check|unique_check|min|max: {equal_to, greater_than, geq_to, "
-                  "less_than, leq_to, tolerance}}}"},
-         {.name = "unique", .type = ParamType::string_list, .help = "Columns whose values must not repeat"},
-         {.name = "not_null", .type = ParamType::string_list, .help = "Columns that must not hold NULL"},
+                  "less_than, leq_to, tolerance, partition_clause}}}"},
+         {.name = "unique", .type = ParamType::string_list, .check = plan_check("unique", plan_column_checks),
+          .help = "Columns whose values must not repeat"},
+         {.name = "not_null", .type = ParamType::string_list, .check = plan_check("not_null", plan_column_checks),
+          .help = "Columns that must not hold NULL"},
          {.name = "accepted_values", .type = ParamType::map,
+          .check = plan_check("accepted_values", plan_column_checks),
           .help = "{column: [values]}: the only values a column may hold (NULL aside)"}});
 }
 
@@ -108,9 +143,10 @@ OperatorSpec bigquery_table_check_operator_spec() {
                       "Checks conditions on a table's rows and its row count in one query, as Airflow's "
                       "BigQueryTableCheckOperator.",
                       table_check_params(),
-                      {{.name = "checks", .type = ParamType::map,
-                        .help = "{name: {check_statement: \"amount > 0\"}}: a condition every row must meet, or an "
-                                "aggregate condition (COUNT(*) > 0)"},
+                      {{.name = "checks", .type = ParamType::map, .templated = true,
+                        .check = plan_check("checks", plan_table_checks),
+                        .help = "{name: {check_statement: \"amount > 0\", partition_clause: ...}}: a condition every "
+                                "row must meet, or an aggregate condition (COUNT(*) > 0)"},
                        {.name = "min_rows", .type = ParamType::integer, .help = "The fewest rows the table may have"},
                        {.name = "max_rows", .type = ParamType::integer, .help = "The most rows the table may have"}});
 }
@@ -201,6 +237,14 @@ Status BigQueryValueCheckOperator::judge(const nlohmann::json& params, const std
     const auto cells = first_row(results);
     std::vector<std::string> differing;
     for (const auto& cell : cells) {
+        // A date or time is no number (in Airflow, float() of it raises): said plainly, with the fix.
+        const bool temporal = cell.type == "TIMESTAMP" || cell.type == "DATETIME" || cell.type == "DATE" ||
+                              cell.type == "TIME";
+        if (check->pass_number && temporal && !cell.value.is_null()) {
+            return make_error("value check failed: {} is a {}, which cannot be compared with the number {}; select a "
+                              "number instead (UNIX_SECONDS({}), DATE_DIFF(...)) or give pass_value as text",
+                              cell.column, cell.type, check->pass_value, cell.column);
+        }
         auto matches = check->matches(cell.value);
         if (!matches) return make_error("value check failed: {}: {}", cell.column, matches.error().message);
         if (!*matches) differing.push_back(cell.column + " = " + show_value(cell.value));

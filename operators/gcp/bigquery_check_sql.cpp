@@ -59,6 +59,23 @@ Result<std::vector<std::pair<std::string, std::string>>> quoted_columns(const nl
     return columns;
 }
 
+bool has_sql(const std::string& text) { return text.find_first_not_of(" \t\r\n") != std::string::npos; }
+
+// A check's own partition_clause (Airflow's, per check): narrows the rows of that check only, within
+// the task's partition_clause. "" when the check has none.
+Result<std::string> check_partition_clause(const nlohmann::json& check, std::string_view where) {
+    if (!check.is_object() || !check.contains("partition_clause")) return std::string();
+    const nlohmann::json& clause = check["partition_clause"];
+    if (!clause.is_string()) return make_error("{}.partition_clause must be SQL text (a condition), got {}", where, clause.dump());
+    return clause.get<std::string>();
+}
+
+// `aggregate` over the checked rows, or over those where the check's own clause holds too.
+std::string add_measure(TableCheckQuery& query, const std::string& aggregate, const std::string& clause) {
+    if (!has_sql(clause)) return query.add_aggregate(aggregate);
+    return query.add_subquery(fmt::format("SELECT {} FROM checked_rows WHERE ({})", aggregate, own_sql(clause)));
+}
+
 long long measured_count(const nlohmann::json& measured) { return python_float(measured).value_or(0); }
 
 // A check that fails when its measure (a count of offending rows) is not 0.
@@ -105,11 +122,18 @@ Status add_column_mapping(const nlohmann::json& mapping, TableCheckPlan& plan) {
                 return make_error("column_mapping.{}: unknown check {}{}; the checks are {}", column, quote_name(check),
                                   did_you_mean(check, names), join(names));
             }
-            auto bounds = CheckBounds::read(spec, fmt::format("column_mapping.{}.{}", column, check));
+            const std::string where = fmt::format("column_mapping.{}.{}", column, check);
+            auto clause = check_partition_clause(spec, where);
+            if (!clause) return clause.error();
+            nlohmann::json bounds_spec = spec;
+            if (bounds_spec.is_object()) bounds_spec.erase("partition_clause");
+            auto bounds = CheckBounds::read(bounds_spec, where);
             if (!bounds) return bounds.error();
-            const std::string result_column = plan.query.add_aggregate(fmt::format(fmt::runtime(measure->second), *quoted));
+            const std::string result_column =
+                add_measure(plan.query, fmt::format(fmt::runtime(measure->second), *quoted), *clause);
+            const std::string in_clause = has_sql(*clause) ? " AND (" + own_sql(*clause) + ")" : "";
             const std::string sample =
-                check == "unique_check" ? plan.query.add_sample(*quoted, *quoted + " IS NOT NULL", true) : "";
+                check == "unique_check" ? plan.query.add_sample(*quoted, *quoted + " IS NOT NULL" + in_clause, true) : "";
             plan.checks.push_back(TableCheck{
                 fmt::format("{}.{}", column, check), result_column, sample,
                 [bounds = *bounds](const nlohmann::json& measured) -> std::optional<std::string> {
@@ -185,7 +209,7 @@ std::string TableCheckQuery::add_sample(const std::string& column, const std::st
 }
 
 std::string TableCheckQuery::sql() const {
-    const bool filtered = partition_clause_.find_first_not_of(" \t\r\n") != std::string::npos;
+    const bool filtered = has_sql(partition_clause_);
     std::string sql = fmt::format("WITH checked_rows AS (SELECT * FROM {}{}),\n", table_,
                                   filtered ? " WHERE (" + own_sql(partition_clause_) + ")" : "");
     sql += fmt::format("measures AS (SELECT COUNT(*) AS {}", kRowCount);
@@ -195,10 +219,12 @@ std::string TableCheckQuery::sql() const {
     return sql + "\nFROM measures";
 }
 
-std::string TableCheckQuery::rows_failing(const std::string& condition) const {
-    const bool filtered = partition_clause_.find_first_not_of(" \t\r\n") != std::string::npos;
-    return fmt::format("SELECT * FROM {} WHERE {}NOT COALESCE(({}), FALSE) LIMIT 10", table_,
-                       filtered ? "(" + own_sql(partition_clause_) + ") AND " : "", own_sql(condition));
+std::string TableCheckQuery::rows_failing(const std::string& condition, const std::string& check_clause) const {
+    std::string filters;
+    for (const std::string* clause : {&partition_clause_, &check_clause}) {
+        if (has_sql(*clause)) filters += "(" + own_sql(*clause) + ") AND ";
+    }
+    return fmt::format("SELECT * FROM {} WHERE {}NOT COALESCE(({}), FALSE) LIMIT 10", table_, filters, own_sql(condition));
 }
 
 std::vector<std::string> sample_values(const nlohmann::json& cell) {
@@ -269,16 +295,21 @@ Result<TableCheckPlan> plan_table_checks(const nlohmann::json& params, std::stri
             return make_error("checks.{} must be {{check_statement: \"<a condition>\"}}", name);
         }
         for (const auto& [key, _] : check.items()) {
-            if (key != "check_statement") return make_error("checks.{}: unknown key {}; a check takes check_statement", name, quote_name(key));
+            if (key != "check_statement" && key != "partition_clause") {
+                return make_error("checks.{}: unknown key {}; a check takes check_statement and partition_clause", name,
+                                  quote_name(key));
+            }
         }
+        auto clause = check_partition_clause(check, "checks." + name);
+        if (!clause) return clause.error();
         const std::string statement = check["check_statement"];
         // Airflow's form: the statement is judged per row, or once when it is an aggregate (COUNT(*) > 0).
         const std::string failing = plan.query.add_subquery(fmt::format(
-            "SELECT COUNTIF(passed = 0) FROM (SELECT CASE WHEN ({}) THEN 1 ELSE 0 END AS passed FROM checked_rows)",
-            own_sql(statement)));
+            "SELECT COUNTIF(passed = 0) FROM (SELECT CASE WHEN ({}) THEN 1 ELSE 0 END AS passed FROM checked_rows{})",
+            own_sql(statement), has_sql(*clause) ? " WHERE (" + own_sql(*clause) + ")" : ""));
         plan.checks.push_back(count_check(fmt::format("{} ({})", name, quote_for_message(statement)), failing, "",
                                           "failing it"));
-        plan.checks.back().failing_rows_sql = plan.query.rows_failing(statement);
+        plan.checks.back().failing_rows_sql = plan.query.rows_failing(statement, *clause);
     }
     for (const auto& [param, is_min] : {std::pair{"min_rows", true}, std::pair{"max_rows", false}}) {
         if (!params.contains(param) || params[param].is_null()) continue;

@@ -8,7 +8,9 @@
 //        measures AS (SELECT COUNT(*) AS row_count, COUNTIF(`amount` IS NULL) AS m1 FROM checked_rows)
 //   SELECT *, (SELECT STRING_AGG(v, '\x1f') FROM (… LIMIT 10)) AS m2 FROM measures
 //
-// partition_clause and check_statement are SQL by design (as in Airflow): they are the task's own.
+// partition_clause and check_statement are SQL by design (as in Airflow): they are the task's own. A
+// check may have its own partition_clause too (Airflow's), which narrows that check's rows within the
+// task's: its measure is then a subquery over checked_rows.
 
 #include <nlohmann/json.hpp>
 
@@ -49,8 +51,9 @@ class TableCheckQuery {
     // only when they occur more than once with `repeated_only`; read them with sample_values().
     std::string add_sample(const std::string& column, const std::string& condition, bool repeated_only);
     std::string sql() const;
-    // A query of the first ten checked rows where `condition` is not true (false or NULL).
-    std::string rows_failing(const std::string& condition) const;
+    // A query of the first ten checked rows (narrowed by a check's own `check_clause`, when not "")
+    // where `condition` is not true (false or NULL).
+    std::string rows_failing(const std::string& condition, const std::string& check_clause = "") const;
 
   private:
     std::string next_column();

@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/dagfile/dag_loader.h"
 #include "operators/gcp/bigquery_check_rules.h"
 #include "operators/gcp/bigquery_check_sql.h"
+#include "operators/operator_registry.h"
 
 namespace mayaflow::gcp {
 namespace {
@@ -188,6 +190,44 @@ TEST_CASE("table checks take a row condition or an aggregate one, and row-count 
     CHECK_FALSE(plan_table_checks(json{{"table", "raw.t"}, {"min_rows", -1}}, "p"));
 }
 
+TEST_CASE("a check's own partition_clause narrows that check within the task's, as Airflow's") {
+    json columns = {{"table", "raw.t"},
+                    {"partition_clause", "day = '2024-01-01'"},
+                    {"column_mapping",
+                     {{"amount",
+                       {{"null_check", {{"equal_to", 0}}},
+                        {"unique_check", {{"equal_to", 0}, {"partition_clause", "kind = 'card'"}}}}}}}};
+    auto plan = plan_column_checks(columns, "p");
+    REQUIRE(plan);
+    const std::string sql = plan->query.sql();
+    CHECK_THAT(sql, Catch::Contains("COUNTIF(`amount` IS NULL) AS m1 FROM checked_rows)"));  // the task's rows
+    CHECK_THAT(sql, Catch::Contains("(SELECT COUNT(`amount`) - COUNT(DISTINCT `amount`) FROM checked_rows WHERE "
+                                    "(kind = 'card')) AS m2"));
+    CHECK_THAT(sql, Catch::Contains("WHERE `amount` IS NOT NULL AND (kind = 'card') GROUP BY `amount`"));
+    // The check's bounds are read without its partition_clause.
+    REQUIRE(plan->checks.size() == 2);
+    CHECK(plan->checks[1].failure(json(0)) == std::nullopt);
+
+    json table = {{"table", "raw.t"},
+                  {"partition_clause", "day = '2024-01-01'"},
+                  {"checks", {{"big", {{"check_statement", "amount < 1000"}, {"partition_clause", "kind = 'card'"}}}}}};
+    auto checks = plan_table_checks(table, "p");
+    REQUIRE(checks);
+    CHECK_THAT(checks->query.sql(), Catch::Contains("THEN 1 ELSE 0 END AS passed FROM checked_rows WHERE (kind = 'card'))"));
+    CHECK(first_failing_rows_sql(checks->checks, json{{"m1", 1}}) ==
+          "SELECT * FROM `p.raw.t` WHERE (day = '2024-01-01') AND (kind = 'card') AND NOT COALESCE((amount < 1000), "
+          "FALSE) LIMIT 10");
+
+    auto not_text = plan_table_checks(
+        json{{"table", "raw.t"}, {"checks", {{"c", {{"check_statement", "x"}, {"partition_clause", 3}}}}}}, "p");
+    REQUIRE_FALSE(not_text);
+    CHECK_THAT(not_text.error().message, Catch::Contains("checks.c.partition_clause must be SQL text"));
+    auto mapping_not_text = plan_column_checks(
+        json{{"table", "raw.t"}, {"column_mapping", {{"a", {{"min", {{"geq_to", 0}, {"partition_clause", true}}}}}}}}, "p");
+    REQUIRE_FALSE(mapping_not_text);
+    CHECK_THAT(mapping_not_text.error().message, Catch::Contains("column_mapping.a.min.partition_clause must be SQL text"));
+}
+
 TEST_CASE("the verdict names every failed check and shows the offending values") {
     json params = {{"table", "raw.t"}, {"unique", {"id"}}, {"not_null", {"note"}}};
     auto plan = plan_column_checks(params, "p");
@@ -220,4 +260,38 @@ TEST_CASE("messages show the first ten values and how many more there were") {
 }
 
 }  // namespace
+}  // namespace mayaflow::gcp
+
+namespace mayaflow::gcp {
+
+TEST_CASE("mistakes inside column_mapping, checks and the column lists are DAG errors with their line") {
+    const std::string yaml = R"(dag_id: checks_at_load
+tasks:
+  - task_id: columns
+    operator: bigquery_column_check
+    table: raw.t
+    column_mapping:
+      amount:
+        null_check: {equal_to: 0}
+        min: {geq_to: 0, lt: 5}
+    unique: [id, "bad name"]
+  - task_id: table
+    operator: bigquery_table_check
+    table: raw.t
+    checks:
+      positive: {check_statement: "amount > 0", partition_clause: "day = '{{ ds }}'"}
+      typo: {check_statment: "x"}
+)";
+    auto result = load_dag_text(yaml, "/tmp/cl.yaml", DagLoadOptions{&builtin_operators(), "/tmp"});
+    REQUIRE(result.errors.size() == 3);
+    CHECK(result.errors[0].field == "tasks[0].column_mapping.amount.min");
+    CHECK(result.errors[0].where.line == 9);
+    CHECK_THAT(result.errors[0].message, Catch::Contains("unknown key 'lt'"));
+    CHECK(result.errors[1].field == "tasks[0].unique");
+    CHECK_THAT(result.errors[1].message, Catch::Contains("\"bad name\" is not a column name"));
+    CHECK(result.errors[2].field == "tasks[1].checks.typo");
+    CHECK(result.errors[2].where.line == 16);
+    CHECK_THAT(result.errors[2].message, Catch::Contains("must be {check_statement:"));
+}
+
 }  // namespace mayaflow::gcp

@@ -19,6 +19,34 @@
 namespace mayaflow::gcp {
 namespace {
 
+// BigQuery's limit on a GoogleSQL query's text, comments and white space included.
+constexpr size_t kMaxQueryCharacters = 1024 * 1000;
+
+// Characters, not bytes: UTF-8 continuation bytes are not counted.
+size_t character_count(std::string_view text) {
+    return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+}
+
+}  // namespace
+
+Status check_query_length(const nlohmann::json& configuration) {
+    const nlohmann::json* query = nullptr;
+    if (configuration.contains("query") && configuration["query"].is_object() &&
+        configuration["query"].contains("query") && configuration["query"]["query"].is_string()) {
+        query = &configuration["query"]["query"];
+    }
+    if (!query) return Status::success();
+    const size_t characters = character_count(query->get_ref<const std::string&>());
+    if (characters <= kMaxQueryCharacters) return Status::success();
+    return make_error("the query has {} characters; BigQuery takes at most {} (1024.00K), comments and white space "
+                      "included: move data into a table and join it instead of writing it into the query",
+                      characters, kMaxQueryCharacters);
+}
+
+namespace {
+
 nlohmann::json member(const nlohmann::json& object, const char* name) {
     return object.is_object() && object.contains(name) ? object[name] : nlohmann::json();
 }
@@ -207,26 +235,78 @@ void BigQueryJobOperator::on_succeeded(Finished finished, std::function<void(Res
     done(value);
 }
 
+namespace {
+
+// The pages of one getQueryResults read: rows are gathered until max_rows, the result's end, or a
+// page that is broken.
+struct ResultPages {
+    std::string url;  // without pageToken
+    std::string job_id;
+    long long max_rows = 0;
+    GoogleApi api;
+    BigQueryJobOperator::QueryResults results;
+    std::function<void(Result<BigQueryJobOperator::QueryResults>)> done;
+    int pages = 0;
+};
+
+constexpr int kMaxResultPages = 1000;  // a page holds one row at least: max_rows (≤ 10,000) bounds it sooner
+
+void read_result_page(std::shared_ptr<ResultPages> read, const std::string& page_token) {
+    std::string url = read->url;
+    if (!page_token.empty()) url += "&pageToken=" + url_encode(page_token);
+    GoogleApi api = read->api;
+    api.call("GET", url, std::nullopt, "getQueryResults of BigQuery job " + read->job_id, [read](ApiAnswer answer) {
+        if (!answer.ok()) return read->done(make_error("{}", answer.error));
+        const nlohmann::json& body = answer.body;
+        if (body.contains("jobComplete") && body["jobComplete"] == false) {
+            return read->done(make_error("getQueryResults of BigQuery job {} answered that the job is not complete, "
+                                         "although jobs.get said DONE; the task's next try reads the result again",
+                                         read->job_id));
+        }
+        auto& results = read->results;
+        if (++read->pages == 1) {
+            results.schema = body.value("schema", nlohmann::json());
+            results.total_rows = bigquery_int64(body, "totalRows");
+        }
+        auto rows = decode_bigquery_rows(results.schema, body.value("rows", nlohmann::json()));
+        if (!rows) return read->done(make_error("the result of the query: {}", rows.error().message));
+        for (auto& row : *rows) {
+            if (static_cast<long long>(results.rows.size()) >= read->max_rows) break;
+            results.rows.push_back(std::move(row));
+        }
+        const long long expected = std::min(results.total_rows, read->max_rows);
+        const long long have = static_cast<long long>(results.rows.size());
+        if (have >= expected) return read->done(std::move(results));
+        // BigQuery ends a page early when it is large (about 10 MB): the rest comes with pageToken.
+        const std::string next = body.contains("pageToken") && body["pageToken"].is_string()
+                                     ? body["pageToken"].get<std::string>()
+                                     : std::string();
+        if (next.empty() || rows->empty() || read->pages >= kMaxResultPages) {
+            // N rows said, fewer sent and no way to the rest: a broken answer, not a smaller result
+            // (a check must not pass on it).
+            return read->done(make_error("getQueryResults of BigQuery job {} sent {} rows of a result of {} rows "
+                                         "(asked for {}) and no page token for the rest; the answer is incomplete",
+                                         read->job_id, have, results.total_rows, read->max_rows));
+        }
+        read_result_page(read, next);
+    });
+}
+
+}  // namespace
+
 void BigQueryJobOperator::read_query_results(const Finished& finished, long long max_rows,
                                              std::function<void(Result<QueryResults>)> done) {
-    std::string url = fmt::format("{}/bigquery/v2/projects/{}/queries/{}?maxResults={}&timeoutMs=10000"
-                                  "&formatOptions.useInt64Timestamp=true",
-                                  finished.base_url, url_encode(finished.plan.project), url_encode(finished.job_id),
-                                  max_rows);
-    if (!finished.plan.location.empty()) url += "&location=" + url_encode(finished.plan.location);
-    GoogleApi api = finished.api;
-    api.call("GET", url, std::nullopt, "getQueryResults of BigQuery job " + finished.job_id,
-             [max_rows, done = std::move(done)](ApiAnswer answer) {
-                 if (!answer.ok()) return done(make_error("{}", answer.error));
-                 QueryResults results;
-                 results.schema = answer.body.value("schema", nlohmann::json());
-                 auto rows = decode_bigquery_rows(results.schema, answer.body.value("rows", nlohmann::json()));
-                 if (!rows) return done(make_error("the result of the query: {}", rows.error().message));
-                 if (static_cast<long long>(rows->size()) > max_rows) rows->erase(rows->begin() + max_rows, rows->end());
-                 results.rows = std::move(*rows);
-                 results.total_rows = bigquery_int64(answer.body, "totalRows");
-                 done(std::move(results));
-             });
+    auto read = std::make_shared<ResultPages>(ResultPages{
+        .url = fmt::format("{}/bigquery/v2/projects/{}/queries/{}?maxResults={}&timeoutMs=10000"
+                           "&formatOptions.useInt64Timestamp=true",
+                           finished.base_url, url_encode(finished.plan.project), url_encode(finished.job_id), max_rows),
+        .job_id = finished.job_id,
+        .max_rows = max_rows,
+        .api = finished.api,
+        .results = {},
+        .done = std::move(done)});
+    if (!finished.plan.location.empty()) read->url += "&location=" + url_encode(finished.plan.location);
+    read_result_page(std::move(read), "");
 }
 
 void BigQueryJobOperator::run_followup_query(const Finished& finished, const std::string& suffix, const std::string& sql,
@@ -258,6 +338,7 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
     GoogleApi api = services.api_for(*gcp);
     auto plan = this->plan(*params, *gcp, api);
     if (!plan) return state->fail(plan.error().message);
+    if (auto too_long = check_query_length(plan->configuration); !too_long) return state->fail(too_long.error().message);
     if (params->contains("labels") && (*params)["labels"].is_object() && !(*params)["labels"].empty()) {
         // Added to the configuration's own (bigquery_insert_job's), the task's winning on the same key.
         for (const auto& [key, value] : (*params)["labels"].items()) plan->configuration["labels"][key] = value;

@@ -39,6 +39,9 @@ void add_table_layout(const nlohmann::json& params, nlohmann::json& configuratio
 using BigQueryJobCost = WorkCost;
 BigQueryJobCost read_job_cost(const nlohmann::json& job);
 
+// A query job's text over BigQuery's 1,024,000-character limit is refused before any job is sent.
+Status check_query_length(const nlohmann::json& configuration);
+
 class BigQueryJobOperator : public AsyncOperator {
   public:
     // `services`: null for the process's shared ones.

@@ -109,10 +109,6 @@ tasks:
     unique: [item]
     not_null: [note]
     accepted_values: {category: [住居費, 医療]}
-  - task_id: column_injection
-    operator: bigquery_column_check
-    table: raw.expenses
-    not_null: ["amount) FROM x; --"]
   - task_id: table_pass
     operator: bigquery_table_check
     table: raw.expenses
@@ -131,6 +127,17 @@ tasks:
       positive: {check_statement: "amount > 0"}
     min_rows: 10
 params: {expected: 6}
+"""
+
+# A column name that would carry SQL: the DAG does not load, so no job is ever sent.
+INJECTION_DAG = """
+dag_id: injection
+schedule: null
+tasks:
+  - task_id: column_injection
+    operator: bigquery_column_check
+    table: raw.expenses
+    not_null: ["amount) FROM x; --"]
 """
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -156,6 +163,8 @@ class BigQueryOperatorTest(unittest.TestCase):
             f.write(LOAD_DAG)
         with open(os.path.join(cls.dags, "checks.yaml"), "w") as f:
             f.write(CHECKS_DAG)
+        with open(os.path.join(cls.dags, "injection.yaml"), "w") as f:
+            f.write(INJECTION_DAG)
         with open(os.path.join(cls.dags, "_daily.sql"), "w") as f:
             f.write("SELECT '{{ ds }}' AS day, 7 AS amount\n")
 
@@ -339,8 +348,10 @@ class BigQueryOperatorTest(unittest.TestCase):
 
     def test_bigquery_column_check_refuses_a_column_name_that_is_not_one(self):
         before = self.fake.stats()["jobs"]["job_inserts_attempted"]
-        output = self.check("column_injection", False)
-        self.assertIn('not_null: "amount) FROM x; --" is not a column name', output)
+        result = self.tasks_test("column_injection", dag="injection")
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn('injection.yaml:8:15: tasks[0].not_null: "amount) FROM x; --" is not a column name',
+                      result.stdout + result.stderr)
         self.assertEqual(self.fake.stats()["jobs"]["job_inserts_attempted"], before)
 
     def test_bigquery_table_check_names_the_failed_checks(self):
