@@ -33,8 +33,8 @@ struct TaskLaunch {
 
 struct TaskReport {
     // started: the try's process is up (its pid is recorded). deferred: the try now waits on remote
-    // work (a BigQuery job, a sensor's next poke) without a worker, as Airflow's deferrable operators
-    // do, so it no longer counts against parallelism or max_active_tasks. finished: it ended.
+    // work (a BigQuery job) without a worker, as Airflow's deferrable operators do, so it no longer
+    // counts against parallelism or max_active_tasks. finished: it ended.
     enum class Kind { started, deferred, finished };
     Kind kind = Kind::finished;
     TryKey key;

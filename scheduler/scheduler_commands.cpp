@@ -109,6 +109,10 @@ Status SchedulerCore::recover() {
                         if (!deferred_.count(try_id(TryKey{live.row.pk, i, task.row.try_number}))) {
                             ++running_;
                             ++dags_[live.row.dag_id].running_tasks;
+                        } else if (task.row.state != TaskState::deferred) {
+                            // Deferred in the turn whose commit failed: said again (the executor
+                            // reports it once).
+                            set_state(live, i, TaskState::deferred);
                         }
                         break;
                     }

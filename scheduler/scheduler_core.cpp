@@ -429,7 +429,7 @@ void SchedulerCore::on_report(const TaskReport& report) {
     if (task.row.try_number != report.key.try_number || !is_active(task.row.state)) return ignore();
     Instant now = clock_.now();
     if (report.kind == TaskReport::Kind::started) {
-        set_state(run, report.key.task_index, TaskState::running);
+        if (task.row.state != TaskState::deferred) set_state(run, report.key.task_index, TaskState::running);
         task.row.pid = report.process.pid;
         task.row.start_ticks = static_cast<long long>(report.process.start_ticks);
         task.row.boot_id = report.process.boot_id;

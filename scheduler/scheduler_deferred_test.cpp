@@ -138,3 +138,29 @@ TEST_CASE("a failed commit keeps deferred tries deferred when the state is read 
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+using namespace mayaflow::testing;
+
+TEST_CASE("a deferred state lost with a failed commit is said again when the state is read back",
+          "[scheduler_deferred]") {
+    Harness h;
+    h.add_dag(kWide);
+    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "wide"}));
+    h.turn();
+    REQUIRE_FALSE(h.executor.launched.empty());
+    const TaskLaunch first = h.executor.launched.front();
+    const std::string task = h.launched_task(0);
+    h.core->on_report(TaskReport{TaskReport::Kind::deferred, first.key, {}, {}});
+    h.faulty->fail_nth_commit_from_now(1);  // the turn that records `deferred`
+    REQUIRE_FALSE(h.core->run_turn());
+    h.turn();
+    auto pk = h.core->active_run_pks("wide").at(0);
+    CHECK(h.core->task_state(pk, task) == TaskState::deferred);
+    CHECK(h.core->deferred_tries() == 1);
+    // A started report after the deferred one does not hide it.
+    h.core->on_report(TaskReport{TaskReport::Kind::started, first.key, {}, {}});
+    CHECK(h.core->task_state(pk, task) == TaskState::deferred);
+}
+
+}  // namespace mayaflow

@@ -231,21 +231,24 @@ void ThreadPoolExecutor::finish(Try& attempt, OperatorResult result, bool asynch
     {
         std::lock_guard lock(mutex_);
         std::erase_if(running_, [&](const Running& r) { return r.key == key; });
-        if (asynchronous) {
-            // Destroyed later by a worker, not here inside the operator's own callback.
-            auto found = std::find_if(asynchronous_.begin(), asynchronous_.end(),
-                                      [&](const std::unique_ptr<Try>& t) { return t.get() == &attempt; });
-            if (found != asynchronous_.end()) {
-                retired_.push_back(std::move(*found));
-                asynchronous_.erase(found);
-            }
-        }
     }
-    if (asynchronous) {
+    // Reported while the try is still among the asynchronous ones: shutdown() waits for those, so
+    // the executor outlives this call.
+    report(TaskReport{TaskReport::Kind::finished, key, {}, result});
+    if (!asynchronous) return;
+    {
+        std::lock_guard lock(mutex_);
+        // Destroyed later by a worker, not here inside the operator's own callback.
+        auto found = std::find_if(asynchronous_.begin(), asynchronous_.end(),
+                                  [&](const std::unique_ptr<Try>& t) { return t.get() == &attempt; });
+        if (found != asynchronous_.end()) {
+            retired_.push_back(std::move(*found));
+            asynchronous_.erase(found);
+        }
+        // Notified under the lock: once it is released, shutdown() may return and destroy this.
         wake_.notify_one();  // one worker destroys the retired try; waking them all costs CPU per try
         asynchronous_ended_.notify_all();
     }
-    report(TaskReport{TaskReport::Kind::finished, key, {}, result});
 }
 
 }  // namespace mayaflow

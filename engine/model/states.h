@@ -31,7 +31,7 @@ std::optional<RunState> parse_run_state(std::string_view text);
 
 // success, failed, skipped, upstream_failed, removed: the task will not run again unless cleared.
 bool is_finished(TaskState state);
-// queued or running: the try holds a slot and the executor has it.
+// queued, running or deferred: the executor has the try (a deferred one holds only its pool slots).
 inline bool is_active(TaskState state) {
     return state == TaskState::queued || state == TaskState::running || state == TaskState::deferred;
 }
