@@ -102,11 +102,11 @@ Status SchedulerCore::recover() {
                 case TaskState::queued:
                 case TaskState::running:
                 case TaskState::deferred: {
-                    if (in_flight_.count(try_id(TryKey{live.row.pk, i, task.row.try_number}))) {
+                    if (in_flight_.count(current_try(live, i))) {
                         // Still with the executor (the state is being reloaded after a failed
                         // commit): it holds its slot and reports as usual.
                         pool_used_[definition.pool] += definition.pool_slots;
-                        if (!deferred_.count(try_id(TryKey{live.row.pk, i, task.row.try_number}))) {
+                        if (!deferred_.count(current_try(live, i))) {
                             ++running_;
                             ++dags_[live.row.dag_id].running_tasks;
                         } else if (task.row.state != TaskState::deferred) {

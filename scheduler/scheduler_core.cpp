@@ -307,19 +307,21 @@ void SchedulerCore::release_slot(LiveRun& run, size_t task_index) {
     const Task& task = run.dag->tasks[task_index];
     pool_used_[task.pool] -= task.pool_slots;
     // A deferred try gave its place in parallelism and max_active_tasks back when it was deferred.
-    if (deferred_.erase(try_id(TryKey{run.row.pk, task_index, run.tasks[task_index].row.try_number})) > 0) return;
+    if (deferred_.erase(current_try(run, task_index)) > 0) return;
+    leave_parallelism(run);
+}
+
+void SchedulerCore::leave_parallelism(const LiveRun& run) {
     --running_;
     auto entry = dags_.find(run.row.dag_id);
     if (entry != dags_.end()) --entry->second.running_tasks;
 }
 
 void SchedulerCore::try_deferred(LiveRun& run, size_t task_index) {
-    const TryId id = try_id(TryKey{run.row.pk, task_index, run.tasks[task_index].row.try_number});
+    const TryId id = current_try(run, task_index);
     if (!in_flight_.count(id) || !deferred_.insert(id).second) return;
     set_state(run, task_index, TaskState::deferred);
-    --running_;
-    auto entry = dags_.find(run.row.dag_id);
-    if (entry != dags_.end()) --entry->second.running_tasks;
+    leave_parallelism(run);
 }
 
 void SchedulerCore::task_failed(LiveRun& run, size_t task_index, const OperatorResult& result, Instant now) {

@@ -196,6 +196,9 @@ class SchedulerCore {
 
     using TryId = std::tuple<long long, size_t, int>;  // a TryKey, ordered
     static TryId try_id(const TryKey& key) { return {key.run_pk, key.task_index, key.try_number}; }
+    static TryId current_try(const LiveRun& run, size_t task_index) {
+        return {run.row.pk, task_index, run.tasks[task_index].row.try_number};
+    }
 
     Status rebuild_from_store();
     Result<bool> run_exists(const std::string& dag_id, const std::string& run_id, std::optional<Instant> logical_date,
@@ -241,6 +244,8 @@ class SchedulerCore {
     static std::optional<PokeSchedule> earlier_pokes(const TaskInstanceRow& row);
     void release_slot(LiveRun& run, size_t task_index);
     void try_deferred(LiveRun& run, size_t task_index);  // its executor reported it deferred
+    // Gives back a try's place in parallelism and in its DAG's max_active_tasks.
+    void leave_parallelism(const LiveRun& run);
     void update_run_state(LiveRun& run, Instant now);
     void queue_ready_tasks(Instant now);
     void set_dag_paused(DagEntry& entry, const std::string& dag_id, bool paused);

@@ -61,6 +61,12 @@ Result<std::vector<std::pair<std::string, std::string>>> quoted_columns(const nl
 
 bool has_sql(const std::string& text) { return text.find_first_not_of(" \t\r\n") != std::string::npos; }
 
+// `joiner` and the task's own condition in parentheses (" WHERE (x)", " AND (x)"), or "" when there is
+// no condition.
+std::string condition_after(std::string_view joiner, const std::string& condition) {
+    return has_sql(condition) ? fmt::format("{}({})", joiner, own_sql(condition)) : std::string();
+}
+
 // A check's own partition_clause (Airflow's, per check): narrows the rows of that check only, within
 // the task's partition_clause. "" when the check has none.
 Result<std::string> check_partition_clause(const nlohmann::json& check, std::string_view where) {
@@ -73,7 +79,7 @@ Result<std::string> check_partition_clause(const nlohmann::json& check, std::str
 // `aggregate` over the checked rows, or over those where the check's own clause holds too.
 std::string add_measure(TableCheckQuery& query, const std::string& aggregate, const std::string& clause) {
     if (!has_sql(clause)) return query.add_aggregate(aggregate);
-    return query.add_subquery(fmt::format("SELECT {} FROM checked_rows WHERE ({})", aggregate, own_sql(clause)));
+    return query.add_subquery(fmt::format("SELECT {} FROM checked_rows{}", aggregate, condition_after(" WHERE ", clause)));
 }
 
 long long measured_count(const nlohmann::json& measured) { return python_float(measured).value_or(0); }
@@ -131,9 +137,10 @@ Status add_column_mapping(const nlohmann::json& mapping, TableCheckPlan& plan) {
             if (!bounds) return bounds.error();
             const std::string result_column =
                 add_measure(plan.query, fmt::format(fmt::runtime(measure->second), *quoted), *clause);
-            const std::string in_clause = has_sql(*clause) ? " AND (" + own_sql(*clause) + ")" : "";
             const std::string sample =
-                check == "unique_check" ? plan.query.add_sample(*quoted, *quoted + " IS NOT NULL" + in_clause, true) : "";
+                check == "unique_check"
+                    ? plan.query.add_sample(*quoted, *quoted + " IS NOT NULL" + condition_after(" AND ", *clause), true)
+                    : "";
             plan.checks.push_back(TableCheck{
                 fmt::format("{}.{}", column, check), result_column, sample,
                 [bounds = *bounds](const nlohmann::json& measured) -> std::optional<std::string> {
@@ -209,9 +216,8 @@ std::string TableCheckQuery::add_sample(const std::string& column, const std::st
 }
 
 std::string TableCheckQuery::sql() const {
-    const bool filtered = has_sql(partition_clause_);
     std::string sql = fmt::format("WITH checked_rows AS (SELECT * FROM {}{}),\n", table_,
-                                  filtered ? " WHERE (" + own_sql(partition_clause_) + ")" : "");
+                                  condition_after(" WHERE ", partition_clause_));
     sql += fmt::format("measures AS (SELECT COUNT(*) AS {}", kRowCount);
     for (const auto& aggregate : aggregates_) sql += ",\n  " + aggregate;
     sql += " FROM checked_rows)\nSELECT *";
@@ -306,7 +312,7 @@ Result<TableCheckPlan> plan_table_checks(const nlohmann::json& params, std::stri
         // Airflow's form: the statement is judged per row, or once when it is an aggregate (COUNT(*) > 0).
         const std::string failing = plan.query.add_subquery(fmt::format(
             "SELECT COUNTIF(passed = 0) FROM (SELECT CASE WHEN ({}) THEN 1 ELSE 0 END AS passed FROM checked_rows{})",
-            own_sql(statement), has_sql(*clause) ? " WHERE (" + own_sql(*clause) + ")" : ""));
+            own_sql(statement), condition_after(" WHERE ", *clause)));
         plan.checks.push_back(count_check(fmt::format("{} ({})", name, quote_for_message(statement)), failing, "",
                                           "failing it"));
         plan.checks.back().failing_rows_sql = plan.query.rows_failing(statement, *clause);
