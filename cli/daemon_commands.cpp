@@ -166,13 +166,16 @@ int wait_for_stop_signal(std::optional<std::chrono::steady_clock::time_point> de
 
 // SIGTERM drains: no new tries start; running ones get the grace period to finish; then they are
 // ended and go back to be tried again after a restart (without using up a retry). A second
-// signal ends the grace period at once.
+// signal ends the grace period at once. Deferred tries are not waited for: their remote work (a
+// BigQuery job) goes on without the daemon, and the next daemon follows it again.
 void drain(SchedulerLoop& loop, Duration grace_period) {
     loop.call<bool>([](SchedulerCore& core) {
         core.start_draining();
         return true;
     });
-    auto running = [&loop] { return loop.call<int>([](SchedulerCore& core) { return core.running_tries(); }); };
+    auto running = [&loop] {
+        return loop.call<int>([](SchedulerCore& core) { return core.running_tries() - core.deferred_tries(); });
+    };
     int left = running();
     if (left > 0) {
         spdlog::info("waiting up to {} for {} running task tries to finish (a second Ctrl+C or SIGTERM stops them now)",
@@ -184,16 +187,23 @@ void drain(SchedulerLoop& loop, Duration grace_period) {
         if (wait_for_stop_signal(step) != 0) break;
         left = running();
     }
-    if (left == 0) return;
-    spdlog::warn("ending {} task tries still running; they run again when the scheduler starts", left);
-    loop.call<bool>([](SchedulerCore& core) {
-        core.interrupt_running_tries();
-        return true;
-    });
-    // Ending a try sends SIGTERM to its process group, then SIGKILL; its report comes back as it ends.
-    auto stop_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (running() > 0 && std::chrono::steady_clock::now() < stop_by) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (left > 0) {
+        spdlog::warn("ending {} task tries still running; they run again when the scheduler starts", left);
+        loop.call<bool>([](SchedulerCore& core) {
+            core.interrupt_running_tries();
+            return true;
+        });
+        // Ending a try sends SIGTERM to its process group, then SIGKILL; its report comes back as it ends.
+        auto stop_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (running() > 0 && std::chrono::steady_clock::now() < stop_by) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    const int deferred = loop.call<int>([](SchedulerCore& core) { return core.deferred_tries(); });
+    if (deferred > 0) {
+        spdlog::info("leaving {} deferred task tries to their remote work; they are followed again when the scheduler "
+                     "starts",
+                     deferred);
     }
 }
 

@@ -38,6 +38,12 @@ void AsyncTry::fail(std::string message) {
 
 OperatorResult AsyncTry::stopped_result() {
     std::lock_guard lock(mutex);
+    if (detached) {
+        return OperatorResult{.outcome = TaskOutcome::failed,
+                              .message = "left to its remote work as the daemon stopped",
+                              .detached = true,
+                              .retryable = false};
+    }
     if (timed_out) {
         return OperatorResult{.outcome = TaskOutcome::failed,
                               .message = fmt::format("timed out after {}", format_duration(timeout)),
@@ -49,13 +55,20 @@ OperatorResult AsyncTry::stopped_result() {
 
 bool AsyncTry::stopping() {
     std::lock_guard lock(mutex);
-    return cancelled || timed_out;
+    return cancelled || timed_out || detached;
 }
 
 bool AsyncTry::cancel() {
     std::lock_guard lock(mutex);
     if (cancelled) return false;
     cancelled = true;
+    return true;
+}
+
+bool AsyncTry::detach() {
+    std::lock_guard lock(mutex);
+    if (!done || cancelled || detached) return false;
+    detached = true;
     return true;
 }
 

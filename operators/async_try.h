@@ -20,6 +20,7 @@ struct AsyncTry {
     Operator::Done done;
     bool cancelled = false;
     bool timed_out = false;
+    bool detached = false;
     Duration timeout{};  // the execution timeout, once it is armed
 
     // A line in the try's log (nothing once the try has ended).
@@ -28,11 +29,13 @@ struct AsyncTry {
     // Ends the try with `result` (its message masked), unless it has ended already.
     void finish(OperatorResult result);
     void fail(std::string message);
-    // The result of a try cut short by cancel() or the execution timeout.
+    // The result of a try cut short by cancel(), detach() or the execution timeout.
     OperatorResult stopped_result();
     bool stopping();
     // Marks the try cancelled; false when it was already.
     bool cancel();
+    // Marks the try let go (Operator::detach()); false when it has ended, was cancelled or let go.
+    bool detach();
     // The execution timeout has passed: marks the try timed out; false when it has ended already.
     bool time_out();
 

@@ -99,6 +99,9 @@ struct OperatorResult {
     bool timed_out = false;
     // The try was ended by cancel(); the scheduler decides what state that means.
     bool cancelled = false;
+    // The try was let go by detach(): its remote work goes on, and the next daemon follows it again.
+    // Nothing is to be recorded of it.
+    bool detached = false;
     // Whether a retry could help. True for every failure (as in Airflow, which retries template errors
     // too), except a cancelled try.
     bool retryable = true;
@@ -139,6 +142,11 @@ class Operator {
     // it shows as `deferred` and gives its place in parallelism and max_active_tasks back (not its pool
     // slots) while its remote work runs. Sensors are not: in poke mode a try keeps its slot, as in Airflow.
     virtual bool defers_while_waiting() const { return is_asynchronous(); }
+    // The daemon stops while a deferred try waits: stop following its remote work without ending
+    // that work (no jobs.cancel), and end the try with a `detached` result — a restarted daemon
+    // follows the work again (start_resume), as after a crash. The rules of cancel() apply (any
+    // thread, never `done` on the calling thread). The default cancels.
+    virtual void detach() { cancel(); }
     virtual void start(const TaskRun& run, Done done) { done(execute(run)); }
     virtual void start_resume(const TaskRun& run, const StartedProcess& recorded, Done done) {
         done(resume(run, recorded));

@@ -405,7 +405,11 @@ void SchedulerCore::interrupt_running_tries() {
     interrupting_ = true;
     for (auto& [pk, run] : runs_) {
         for (size_t i = 0; i < run.tasks.size(); ++i) {
-            if (is_active(run.tasks[i].row.state)) executor_.cancel(TryKey{pk, i, run.tasks[i].row.try_number});
+            // A deferred try's remote work goes on without the daemon: the executor's shutdown lets
+            // go of it, and the next daemon follows it again.
+            if (is_active(run.tasks[i].row.state) && !deferred_.count(current_try(run, i))) {
+                executor_.cancel(TryKey{pk, i, run.tasks[i].row.try_number});
+            }
         }
     }
 }

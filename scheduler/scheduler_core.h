@@ -114,11 +114,13 @@ class SchedulerCore {
     // Shutdown: no new tries start (runs are still created and tries still finish). Tries queued in
     // the executor that have not started go back to `scheduled`, their try number as it was.
     void start_draining();
-    // Tries handed to the executor and not finished (queued or running).
+    // Tries handed to the executor and not finished (queued, running or deferred).
     int running_tries() const { return static_cast<int>(in_flight_.size()); }
+    // Of those, the deferred ones (waiting on remote work without a worker).
     int deferred_tries() const { return static_cast<int>(deferred_.size()); }
-    // After the grace period: ends every running try; each goes back to be tried again after a
-    // restart, without using up one of its retries.
+    // After the grace period: ends every running try that is not deferred; each goes back to be
+    // tried again after a restart, without using up one of its retries. Deferred tries are left to
+    // their remote work (the executor's shutdown lets go of them; the next daemon follows them).
     void interrupt_running_tries();
 
     // Decides, commits, dispatches. Returns when the next timer is due (a schedule, a retry), if any.

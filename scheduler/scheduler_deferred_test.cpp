@@ -164,3 +164,60 @@ TEST_CASE("a deferred state lost with a failed commit is said again when the sta
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+using namespace mayaflow::testing;
+
+TEST_CASE("a graceful stop leaves deferred tries deferred, and the next scheduler follows them again",
+          "[scheduler_deferred]") {
+    Harness h;
+    h.add_dag(kWide);
+    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "wide"}));
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 3);
+    const TaskLaunch first = h.executor.launched[0];
+    const TaskLaunch second = h.executor.launched[1];
+    h.core->on_report(TaskReport{TaskReport::Kind::deferred, first.key, {}, {}});
+    h.core->on_report(TaskReport{TaskReport::Kind::deferred, second.key, {}, {}});
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 5);  // two more in the places the deferred ones gave back
+    h.executor.launched.pop_front();
+    h.executor.launched.pop_front();
+
+    h.core->start_draining();
+    h.core->interrupt_running_tries();
+    // Only the three undeferred tries are ended; the deferred ones' remote work goes on.
+    REQUIRE(h.executor.cancelled.size() == 3);
+    for (const auto& key : h.executor.cancelled) {
+        CHECK_FALSE(key == first.key);
+        CHECK_FALSE(key == second.key);
+    }
+    while (!h.executor.launched.empty()) h.finish_next(TaskOutcome::failed, "killed");
+    h.turn();
+    CHECK(h.core->running_tries() == 2);
+    CHECK(h.core->deferred_tries() == 2);
+    const auto pk = first.key.run_pk;
+    const std::string first_task = first.dag->tasks[first.key.task_index].task_id;
+    const std::string second_task = second.dag->tasks[second.key.task_index].task_id;
+
+    h.restart();
+    h.add_dag(kWide);
+    REQUIRE(h.core->recover());
+    CHECK(h.core->task_state(pk, first_task) == TaskState::deferred);
+    h.turn();
+    int followed = 0;
+    for (const auto& launch : h.executor.launched) {
+        if (launch.key == first.key || launch.key == second.key) {
+            ++followed;
+            CHECK(launch.resume.has_value());  // the same try, resumed: its operator re-attaches
+        }
+    }
+    REQUIRE(followed == 2);
+    h.core->on_report(TaskReport{TaskReport::Kind::deferred, first.key, {}, {}});
+    h.core->on_report(TaskReport{TaskReport::Kind::deferred, second.key, {}, {}});
+    h.turn();
+    CHECK(h.core->deferred_tries() == 2);
+    CHECK(h.core->task_state(pk, second_task) == TaskState::deferred);
+}
+
+}  // namespace mayaflow

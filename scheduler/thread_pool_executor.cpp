@@ -79,15 +79,23 @@ void ThreadPoolExecutor::shutdown() {
         if (stopping_ && workers_.empty()) return;
         stopping_ = true;
         queue_.clear();
-        for (const auto& running : running_) running.op->cancel();
+        // A try whose remote work goes on without the daemon (a BigQuery job) is let go, not
+        // cancelled: it stays deferred in the store and the next daemon follows its work again.
+        for (const auto& running : running_) {
+            if (running.op->is_asynchronous() && running.op->defers_while_waiting()) {
+                running.op->detach();
+            } else {
+                running.op->cancel();
+            }
+        }
     }
     wake_.notify_all();
     for (auto& worker : workers_) {
         if (worker.joinable()) worker.join();
     }
     workers_.clear();
-    // Asynchronous tries were cancelled above; their operators call back from the HTTP client's
-    // thread, so they are waited for (each remote call has its own timeout).
+    // Asynchronous tries were cancelled or let go above; their operators call back from the HTTP
+    // client's thread, so they are waited for (each remote call has its own timeout).
     std::unique_lock lock(mutex_);
     while (!asynchronous_ended_.wait_for(lock, std::chrono::seconds(10), [this] { return asynchronous_.empty(); })) {
         spdlog::warn("waiting for {} asynchronous task tries to end", asynchronous_.size());
@@ -206,7 +214,7 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
         {
             std::lock_guard lock(mutex_);
             still_waiting = std::any_of(asynchronous_.begin(), asynchronous_.end(),
-                                        [&](const std::unique_ptr<Try>& t) { return t.get() == waiting; });
+                                        [&](const std::unique_ptr<Try>& t) { return t.get() == waiting && !t->ended; });
         }
         // A try that ended at once is not deferred. One that ends after this check may report
         // finished before this report arrives: the scheduler ignores a deferred report of a try it has
@@ -225,16 +233,25 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
 }
 
 void ThreadPoolExecutor::finish(Try& attempt, OperatorResult result, bool asynchronous) {
+    {
+        std::lock_guard lock(mutex_);
+        if (asynchronous) {
+            // An asynchronous try ends once: an operator that calls `done` and then throws from
+            // start() (or calls it twice) is not reported twice. Found by address only: a try that
+            // has ended may be destroyed already.
+            auto found = std::find_if(asynchronous_.begin(), asynchronous_.end(),
+                                      [&](const std::unique_ptr<Try>& t) { return t.get() == &attempt; });
+            if (found == asynchronous_.end() || (*found)->ended) return;
+            (*found)->ended = true;
+        }
+        std::erase_if(running_, [&](const Running& r) { return r.key == attempt.launch.key; });
+    }
     const TryKey key = attempt.launch.key;
     // What the UI and the API show of the try: no secret in it.
     result.message = mask_secrets(*attempt.run, result.message);
-    {
-        std::lock_guard lock(mutex_);
-        std::erase_if(running_, [&](const Running& r) { return r.key == key; });
-    }
     // Reported while the try is still among the asynchronous ones: shutdown() waits for those, so
-    // the executor outlives this call.
-    report(TaskReport{TaskReport::Kind::finished, key, {}, result});
+    // the executor outlives this call. A try let go by shutdown() is not reported: it has not ended.
+    if (!result.detached) report(TaskReport{TaskReport::Kind::finished, key, {}, result});
     if (!asynchronous) return;
     {
         std::lock_guard lock(mutex_);

@@ -41,7 +41,8 @@ class ThreadPoolExecutor : public Executor {
     void submit(TaskLaunch launch) override;
     void cancel(const TryKey& key) override;
     std::vector<TryKey> withdraw_unstarted() override;
-    // Stops taking work, cancels every running try and waits for the workers.
+    // Stops taking work, cancels every running try — but lets go of the deferred ones, whose remote
+    // work goes on (Operator::detach()) — and waits for the workers.
     void shutdown();
 
   private:
@@ -54,6 +55,7 @@ class ThreadPoolExecutor : public Executor {
         TaskLaunch launch;
         std::unique_ptr<Operator> op;
         std::optional<TaskRun> run;
+        bool ended = false;  // asynchronous: finish() has begun (guarded by mutex_)
     };
     void work();
     static OperatorResult cancelled_result();

@@ -2,9 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "engine/connections/secret_masker.h"
@@ -69,7 +71,8 @@ class ParkedOperator : public AsyncOperator {
             for (auto& thread : cancellers) thread.join();
         }
     };
-    explicit ParkedOperator(Parked& parked) : parked_(parked) {}
+    explicit ParkedOperator(Parked& parked, bool defers = true) : parked_(parked), defers_(defers) {}
+    bool defers_while_waiting() const override { return defers_; }
     void start(const TaskRun&, Done done) override {
         std::lock_guard lock(parked_.mutex);
         done_ = std::move(done);
@@ -77,23 +80,32 @@ class ParkedOperator : public AsyncOperator {
         parked_.changed.notify_all();
     }
     void cancel() override {
-        Done done;
-        {
-            std::lock_guard lock(parked_.mutex);
-            done = std::exchange(done_, nullptr);
-        }
-        // Never on the cancelling thread (operator.h): the executor calls cancel() under its lock.
-        if (done) {
-            std::lock_guard lock(parked_.mutex);
-            parked_.cancellers.emplace_back([done] {
-                done(OperatorResult{.outcome = TaskOutcome::failed, .message = "cancelled hunter2", .cancelled = true});
-            });
-        }
+        end_elsewhere(OperatorResult{.outcome = TaskOutcome::failed, .message = "cancelled hunter2", .cancelled = true});
+    }
+    void detach() override {
+        end_elsewhere(OperatorResult{.outcome = TaskOutcome::failed, .message = "let go", .detached = true});
     }
 
   private:
+    // Never on the cancelling thread (operator.h): the executor calls cancel() under its lock.
+    void end_elsewhere(OperatorResult result) {
+        std::lock_guard lock(parked_.mutex);
+        Done done = std::exchange(done_, nullptr);
+        if (done) parked_.cancellers.emplace_back([done, result] { done(result); });
+    }
+
     Parked& parked_;
+    bool defers_;
     Done done_;
+};
+
+// Breaks the rules of start(): ends the try, then throws.
+class EndsThenThrowsOperator : public AsyncOperator {
+  public:
+    void start(const TaskRun&, Done done) override {
+        done(OperatorResult{.outcome = TaskOutcome::success});
+        throw std::runtime_error("thrown after the end");
+    }
 };
 
 struct ExecutorTest {
@@ -193,7 +205,8 @@ TEST_CASE("cancelling a try: queued, it is reported cancelled at once, running, 
 TEST_CASE("asynchronous tries wait without a worker: one worker holds many, each reported once", "[executor]") {
     ExecutorTest t;
     ParkedOperator::Parked parked;
-    t.registry.add(OperatorSpec{.name = "parked"}, [&parked] { return std::make_unique<ParkedOperator>(parked); });
+    // Not deferring (a sensor's way): shutdown cancels them rather than letting them go.
+    t.registry.add(OperatorSpec{.name = "parked"}, [&parked] { return std::make_unique<ParkedOperator>(parked, false); });
     for (auto& task : t.dag->tasks) task.operator_name = "parked";
     SecretMasker masker;
     masker.add_secret("hunter2");
@@ -226,6 +239,62 @@ TEST_CASE("asynchronous tries wait without a worker: one worker holds many, each
     }
     executor.shutdown();  // cancels the seventh, and waits for its report
     CHECK(t.finished_count() == 7);
+}
+
+TEST_CASE("a deferring try is reported deferred, a sensor's is not; shutdown lets go of the deferred ones and "
+          "cancels the others",
+          "[executor]") {
+    ExecutorTest t;
+    ParkedOperator::Parked parked;
+    t.registry.add(OperatorSpec{.name = "job"}, [&parked] { return std::make_unique<ParkedOperator>(parked); });
+    t.registry.add(OperatorSpec{.name = "sensor"}, [&parked] { return std::make_unique<ParkedOperator>(parked, false); });
+    t.dag->tasks[0].operator_name = "job";
+    t.dag->tasks[1].operator_name = "job";
+    t.dag->tasks[2].operator_name = "sensor";
+    std::vector<TaskReport> reports;  // guarded by t.gate.mutex
+    {
+        ThreadPoolExecutor executor(t.registry, 1);
+        executor.set_report_sink([&](TaskReport report) {
+            std::lock_guard lock(t.gate.mutex);
+            reports.push_back(std::move(report));
+            t.gate.changed.notify_all();
+        });
+        for (size_t i = 0; i < 3; ++i) executor.submit(t.launch(i));
+        auto count = [&](TaskReport::Kind kind) {
+            return std::count_if(reports.begin(), reports.end(), [&](const TaskReport& r) { return r.kind == kind; });
+        };
+        REQUIRE(t.gate.wait_until([&] { return count(TaskReport::Kind::deferred) == 2; }));
+        {
+            std::unique_lock lock(parked.mutex);
+            REQUIRE(parked.changed.wait_for(lock, 10s, [&] { return parked.waiting.size() == 3; }));
+        }
+        executor.shutdown();
+        std::lock_guard lock(t.gate.mutex);
+        std::vector<size_t> deferred, finished;
+        for (const auto& report : reports) {
+            if (report.kind == TaskReport::Kind::deferred) deferred.push_back(report.key.task_index);
+            if (report.kind == TaskReport::Kind::finished) finished.push_back(report.key.task_index);
+        }
+        std::sort(deferred.begin(), deferred.end());
+        CHECK(deferred == std::vector<size_t>{0, 1});
+        // Only the sensor's try ended (cancelled); the jobs' tries were let go, unreported.
+        REQUIRE(finished == std::vector<size_t>{2});
+        CHECK(reports.back().result.cancelled);
+    }
+}
+
+TEST_CASE("an asynchronous try is reported finished once, even when its operator ends it and then throws",
+          "[executor]") {
+    ExecutorTest t;
+    t.registry.add(OperatorSpec{.name = "throws"}, [] { return std::make_unique<EndsThenThrowsOperator>(); });
+    for (auto& task : t.dag->tasks) task.operator_name = "throws";
+    ThreadPoolExecutor executor(t.registry, 2);
+    t.sink_into(executor);
+    for (size_t i = 0; i < 6; ++i) executor.submit(t.launch(i));
+    REQUIRE(t.gate.wait_until([&] { return t.finished.size() == 6; }));
+    executor.shutdown();
+    CHECK(t.finished_count() == 6);
+    for (const auto& report : t.finished) CHECK(report.result.outcome == TaskOutcome::success);
 }
 
 }  // namespace

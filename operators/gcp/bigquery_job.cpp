@@ -206,6 +206,14 @@ void BigQueryJob::cancel() {
     });
 }
 
+void BigQueryJob::stop_following() {
+    Done dropped;
+    {
+        std::lock_guard lock(mutex_);
+        dropped.swap(done_);
+    }
+}
+
 void BigQueryJob::abandon() {
     // The try ends without knowing how the job ends: BigQuery is asked to stop it, so that the next
     // try cannot find the work done twice (a load appended twice).

@@ -67,6 +67,8 @@ class BigQueryJob : public std::enable_shared_from_this<BigQueryJob> {
     void start(Done done);
     // Asks BigQuery to cancel the job; the job then ends `cancelled`. Any thread, any time, repeatable.
     void cancel();
+    // Stops following the job, leaving it to run: `done` is not called, nothing more is sent.
+    void stop_following();
 
     const std::string& job_id() const { return job_id_; }
 

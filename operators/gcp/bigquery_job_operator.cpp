@@ -226,6 +226,25 @@ void BigQueryJobOperator::cancel() {
     }
 }
 
+void BigQueryJobOperator::detach() {
+    auto state = state_;
+    if (!state || !state->detach()) return;
+    std::shared_ptr<BigQueryJob> job;
+    {
+        std::lock_guard lock(state->mutex);
+        job = state->job;
+    }
+    if (job) {
+        job->stop_following();
+        state->log(fmt::format("the daemon is stopping: BigQuery job {} goes on, and is followed again when the daemon "
+                               "starts",
+                               job->job_id()));
+    }
+    // Ended on the I/O thread, never on this one (the executor holds its lock).
+    GcpServices& services = services_ ? *services_ : GcpServices::shared();
+    services.http().run_after(Duration::zero(), [state] { state->finish(state->stopped_result()); });
+}
+
 void BigQueryJobOperator::on_succeeded(Finished finished, std::function<void(Result<nlohmann::json>)> done) const {
     const BigQueryJobCost cost = read_job_cost(finished.job);
     nlohmann::json value = {{"job_id", finished.job_id},

@@ -51,6 +51,8 @@ class BigQueryJobOperator : public AsyncOperator {
     // The try's job id is fixed, so a try caught by a restart simply follows its job again.
     void start_resume(const TaskRun& run, const StartedProcess&, Done done) override { start(run, std::move(done)); }
     void cancel() override;
+    // Leaves the job running: the restarted daemon follows it under the same id.
+    void detach() override;
 
     // What a finished query job gave back (read_query_results).
     struct QueryResults {
