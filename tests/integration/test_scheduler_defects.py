@@ -420,7 +420,7 @@ class SmallerTest(DaemonTest):
         typed = datetime.datetime.now(datetime.timezone.utc)
         time.sleep(1.1)  # a scheduler that starts later must not move it
         self.daemon.start()
-        wait_for(lambda: "later" in read_text(self.out))
+        wait_for(lambda: "later" in read_text(self.out), timeout=60)  # the daemon starts slower under a loaded ctest -j
         run = [r for r in self.runs("m") if r["run_id"] == "later"][0]
         logical = datetime.datetime.fromisoformat(run["logical_date"])
         self.assertGreaterEqual(logical, before)
