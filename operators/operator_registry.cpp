@@ -2,6 +2,7 @@
 
 #include "operators/core/bash_operator.h"
 #include "operators/core/empty_operator.h"
+#include "operators/firebase/firebase_export_operator.h"
 #include "operators/gcp/bigquery_insert_job_operator.h"
 #include "operators/gcp/bigquery_check_operators.h"
 #include "operators/gcp/bigquery_query_operator.h"
@@ -48,6 +49,8 @@ const OperatorRegistry& builtin_operators() {
         r.add(gcp::bigquery_value_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryValueCheckOperator>(); });
         r.add(gcp::bigquery_column_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryColumnCheckOperator>(); });
         r.add(gcp::bigquery_table_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryTableCheckOperator>(); });
+        r.add(firebase::firebase_export_operator_spec(),
+              [] { return std::make_unique<firebase::FirebaseExportOperator>(); });
         gcp::register_gcp_connection_test();
         return r;
     }();
