@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli/cli_support.h"
+#include "scheduler/notification_service.h"
 #include "engine/connections/masking_log_sink.h"
 #include "engine/connections/secret_key_file.h"
 #include "engine/connections/secret_masker.h"
@@ -104,6 +105,8 @@ class DaemonDagSink : public DagFileSink {
 
 // How often the daemon checks that its database file is still the one it opened and can be written.
 constexpr auto kStoreCheckInterval = std::chrono::milliseconds(250);
+// On stop, how long notifications already decided may go on being sent.
+constexpr auto kNotificationGrace = std::chrono::seconds(5);
 // Set when the database file was deleted or replaced: the daemon stops and exits with an error.
 std::atomic<bool> g_database_lost{false};
 
@@ -266,6 +269,12 @@ void run_daemon(const DaemonOptions& options) {
     scheduler_options.pools.clear();
     for (const auto& pool : *pools) scheduler_options.pools[pool.name] = pool.slots;
     SchedulerCore core(clock, *store, executor, scheduler_options);
+    NotificationService notifications(NotificationServiceOptions{
+        .base_url = settings.base_url.empty() ? fmt::format("http://{}:{}", settings.web_host, settings.web_port)
+                                              : settings.base_url,
+        .secrets = &secrets,
+        .masker = &process_secret_masker()});
+    core.set_notification_sink(&notifications);
     SchedulerLoop loop(core, executor);
     loop.post([](SchedulerCore& scheduler) {
         auto recovered = scheduler.recover();
@@ -318,6 +327,7 @@ void run_daemon(const DaemonOptions& options) {
             throw CommandFailed{bound.error().message};
         }
         port = *bound;
+        if (settings.base_url.empty()) notifications.set_base_url(fmt::format("http://{}:{}", settings.web_host, port));
     }
     processor.start();
 
@@ -338,6 +348,7 @@ void run_daemon(const DaemonOptions& options) {
     loop.stop();
     (void)core.run_turn();  // commits the last reports
     executor.shutdown();
+    notifications.stop(kNotificationGrace);
     if (server) server->stop();
     if (g_database_lost) throw CommandFailed{"stopped because the database file was lost (see the log above)"};
     if (auto fatal = loop.fatal_error()) throw CommandFailed{*fatal};

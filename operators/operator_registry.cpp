@@ -9,6 +9,8 @@
 #include "operators/gcp/gcp_services.h"
 #include "operators/gcp/gcs_sensors.h"
 #include "operators/gcp/gcs_to_bigquery_operator.h"
+#include "operators/notify/notifier_specs.h"
+#include "operators/notify/slack_webhook_operator.h"
 
 namespace mayaflow {
 
@@ -35,6 +37,22 @@ std::unique_ptr<Operator> OperatorRegistry::create(std::string_view operator_nam
 }
 
 const OperatorRegistry& builtin_operators() {
+void OperatorRegistry::add_notifier(OperatorSpec spec) {
+    std::string name = spec.name;
+    notifiers_.insert_or_assign(std::move(name), std::move(spec));
+}
+
+const OperatorSpec* OperatorRegistry::find_notifier(std::string_view notifier_name) const {
+    auto it = notifiers_.find(notifier_name);
+    return it == notifiers_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> OperatorRegistry::notifier_names() const {
+    std::vector<std::string> result;
+    for (const auto& [name, spec] : notifiers_) result.push_back(name);
+    return result;
+}
+
     static const OperatorRegistry registry = [] {
         OperatorRegistry r;
         r.add(bash_operator_spec(), [] { return std::make_unique<BashOperator>(); });
@@ -50,6 +68,9 @@ const OperatorRegistry& builtin_operators() {
         r.add(gcp::bigquery_column_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryColumnCheckOperator>(); });
         r.add(gcp::bigquery_table_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryTableCheckOperator>(); });
         r.add(firebase::firebase_export_operator_spec(),
+        r.add(slack_webhook_operator_spec(), [] { return std::make_unique<SlackWebhookOperator>(); });
+        r.add_notifier(notify::slack_notifier_spec());
+        r.add_notifier(notify::webhook_notifier_spec());
               [] { return std::make_unique<firebase::FirebaseExportOperator>(); });
         gcp::register_gcp_connection_test();
         return r;

@@ -28,12 +28,18 @@ class OperatorRegistry : public OperatorCatalog {
     // A new operator of that name; nullptr when there is no such operator or it cannot run.
     std::unique_ptr<Operator> create(std::string_view operator_name) const;
 
+    // Registers (or replaces) a notifier that on_*_callback may name (operators/notify).
+    void add_notifier(OperatorSpec spec);
+    const OperatorSpec* find_notifier(std::string_view notifier_name) const override;
+    std::vector<std::string> notifier_names() const override;
+
   private:
     struct Entry {
         OperatorSpec spec;
         OperatorFactory factory;
     };
     std::map<std::string, Entry, std::less<>> entries_;
+    std::map<std::string, OperatorSpec, std::less<>> notifiers_;
 };
 
 // The registry of the operators built into mayaflow.

@@ -343,8 +343,11 @@ void SchedulerCore::task_failed(LiveRun& run, size_t task_index, const OperatorR
         task.row.end_date = now;
         task.row.next_try_at = now + delay;
         timers_.push(Timer{now + delay, run.row.pk, task_index, task.row.try_number});
+        if (!interrupting_) notify_task(run, task_index, NotificationKind::task_retry, task.row.message);
         return;
     }
+    // Said before finish_task, which may end the run: the task's event comes before the run's.
+    notify_task(run, task_index, NotificationKind::task_failure, task.row.message);
     finish_task(run, task_index, TaskState::failed, now);
 }
 
@@ -375,6 +378,49 @@ void SchedulerCore::update_run_state(LiveRun& run, Instant now) {
     run.row.end_date = now;
     batch_.run_changes.push_back({run.row.pk, *decided, std::nullopt, now});
     run_finished(run, now);
+    notify_run(run, *decided == RunState::success ? "success" : "task_failure");
+}
+
+void SchedulerCore::notify_task(LiveRun& run, size_t task_index, NotificationKind kind, const std::string& message) {
+    const Task& definition = run.dag->tasks[task_index];
+    const auto& callbacks = definition.callbacks;
+    const auto& calls = kind == NotificationKind::task_failure ? callbacks.on_failure
+                        : kind == NotificationKind::task_retry ? callbacks.on_retry
+                                                               : callbacks.on_success;
+    if (!notifications_ || calls.empty()) return;
+    const auto& row = run.tasks[task_index].row;
+    NotificationEvent event{.kind = kind,
+                            .calls = calls,
+                            .dag_id = run.row.dag_id,
+                            .run_id = run.row.run_id,
+                            .task_id = definition.task_id,
+                            .try_number = row.try_number,
+                            .max_tries = row.max_tries,
+                            .message = message,
+                            .log_file = log_file(run, task_index, row.try_number),
+                            .next_try_at = kind == NotificationKind::task_retry ? row.next_try_at : std::nullopt,
+                            .run_info = run_info(run, task_index)};
+    pending_notifications_.push_back(std::move(event));
+}
+
+void SchedulerCore::notify_run(LiveRun& run, std::string reason) {
+    const auto& calls = run.row.state == RunState::success ? run.dag->callbacks.on_success : run.dag->callbacks.on_failure;
+    if (!notifications_ || calls.empty()) return;
+    NotificationEvent event{.kind = run.row.state == RunState::success ? NotificationKind::run_success
+                                                                       : NotificationKind::run_failure,
+                            .calls = calls,
+                            .dag_id = run.row.dag_id,
+                            .run_id = run.row.run_id,
+                            .message = std::move(reason)};
+    for (const auto& task : run.tasks) {
+        if (task.row.state == TaskState::failed) event.failed_tasks.push_back(task.row.task_id);
+    }
+    if (!run.tasks.empty()) {
+        event.run_info = run_info(run, 0);
+        event.run_info.task_id.clear();
+        event.run_info.loop_vars = nlohmann::json::object();
+    }
+    pending_notifications_.push_back(std::move(event));
 }
 
 // A run that was running has ended (success, failed, timed out, deadlocked): its slot is free.
@@ -413,6 +459,7 @@ void SchedulerCore::check_deadlock(LiveRun& run, Instant now) {
     run.row.end_date = now;
     batch_.run_changes.push_back({run.row.pk, RunState::failed, std::nullopt, now});
     run_finished(run, now);
+    notify_run(run, "all_tasks_deadlocked");
 }
 
 void SchedulerCore::on_report(const TaskReport& report) {
@@ -452,7 +499,10 @@ void SchedulerCore::on_report(const TaskReport& report) {
             TaskCostRow{run.row.pk, task.row.task_id, report.key.try_number, *result.cost, now});
     }
     switch (result.outcome) {
-        case TaskOutcome::success: finish_task(run, report.key.task_index, TaskState::success, now); break;
+        case TaskOutcome::success:
+            notify_task(run, report.key.task_index, NotificationKind::task_success, task.row.message);
+            finish_task(run, report.key.task_index, TaskState::success, now);
+            break;
         case TaskOutcome::skipped: finish_task(run, report.key.task_index, TaskState::skipped, now); break;
         case TaskOutcome::failed: task_failed(run, report.key.task_index, result, now); break;
         case TaskOutcome::rescheduled: task_rescheduled(run, report.key.task_index, result, now); break;
@@ -633,6 +683,7 @@ Result<std::optional<Instant>> SchedulerCore::run_turn() {
         // from the store, so that one decision that cannot be written (or a store that failed for a
         // moment) does not come back in every later batch.
         (void)rebuild_from_store();
+        pending_notifications_.clear();  // the transitions they report were not written
         return written.error();
     }
     batch_ = StateBatch{};
@@ -643,6 +694,8 @@ Result<std::optional<Instant>> SchedulerCore::run_turn() {
         executor_.submit(std::move(launch));
     }
     to_dispatch_.clear();
+    for (auto& event : pending_notifications_) notifications_->notify(std::move(event));
+    pending_notifications_.clear();
     for (long long finished : finished_runs_) runs_.erase(finished);
     finished_runs_.clear();
 

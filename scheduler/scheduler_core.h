@@ -26,6 +26,7 @@
 #include "scheduler/clock.h"
 #include "scheduler/dag_graph.h"
 #include "scheduler/executor.h"
+#include "scheduler/notifications.h"
 #include "scheduler/trigger_rules.h"
 
 namespace mayaflow {
@@ -92,6 +93,10 @@ class SchedulerCore {
     // After a restart: reloads the runs that had not finished and finishes or retries their tries.
     // Tries the executor still has (after a commit failed, see run_turn) are counted, not started again.
     Status recover();
+
+    // Where the events of on_*_callback go, each after the commit of the transition it reports
+    // (scheduler/notifications.h). Null (the default): none are made.
+    void set_notification_sink(NotificationSink* sink) { notifications_ = sink; }
 
     // Events.
     void on_report(const TaskReport& report);
@@ -252,6 +257,9 @@ class SchedulerCore {
     void queue_ready_tasks(Instant now);
     void set_dag_paused(DagEntry& entry, const std::string& dag_id, bool paused);
     void fire_due_timers(Instant now);
+    // Queues the task's or the run's callbacks of that kind, if it has any, for after the commit.
+    void notify_task(LiveRun& run, size_t task_index, NotificationKind kind, const std::string& message);
+    void notify_run(LiveRun& run, std::string reason);
     void mark_dirty(LiveRun& run, size_t task_index);
     tmpl::RunInfo run_info(LiveRun& run, size_t task_index) const;
     std::filesystem::path log_file(const LiveRun& run, size_t task_index, int try_number) const;
@@ -298,3 +306,5 @@ class SchedulerCore {
 };
 
 }  // namespace mayaflow
+    NotificationSink* notifications_ = nullptr;
+    std::vector<NotificationEvent> pending_notifications_;  // handed to notifications_ after the commit

@@ -251,6 +251,7 @@ void SchedulerCore::time_out_run(LiveRun& run, Instant now) {
         task.row.message = message;
     }
     run_finished(run, now);
+    notify_run(run, "timed_out");
 }
 
 Result<std::string> SchedulerCore::trigger(const TriggerRequest& request) {

@@ -26,6 +26,12 @@ Status apply(Settings& settings, const std::string& key, const std::string& valu
     else if (key == "database") settings.database = expand_home(value, env);
     else if (key == "logs_folder") settings.logs_folder = expand_home(value, env);
     else if (key == "web_host") settings.web_host = value;
+    else if (key == "base_url") {
+        if (value.find("://") == std::string::npos) {
+            return make_error("{}: base_url must be a URL such as https://mayaflow.example.com, got \"{}\"", source, value);
+        }
+        settings.base_url = value;
+    }
     else if (key == "web_port") {
         try {
             size_t used = 0;
@@ -131,6 +137,7 @@ Result<Settings> load_settings(const std::map<std::string, std::string>& env) {
         {"MAYAFLOW_PARALLELISM", "parallelism"}, {"MAYAFLOW_SHUTDOWN_GRACE_PERIOD", "shutdown_grace_period"},
         {"MAYAFLOW_WEB_MAX_CONNECTIONS", "web_max_connections"},
         {"MAYAFLOW_WEB_KEEP_ALIVE_TIMEOUT", "web_keep_alive_timeout"},
+        {"MAYAFLOW_BASE_URL", "base_url"},
     };
     for (const auto& [variable, key] : kVariables) {
         auto it = env.find(variable);

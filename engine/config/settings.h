@@ -20,6 +20,9 @@ struct Settings {
     std::filesystem::path logs_folder;  // MAYAFLOW_LOGS_FOLDER, default <home>/logs
     std::string web_host = "127.0.0.1";  // MAYAFLOW_WEB_HOST
     int web_port = 8080;                  // MAYAFLOW_WEB_PORT
+    // MAYAFLOW_BASE_URL: the web UI's address as its users reach it (Airflow's [webserver] base_url),
+    // for the links in notifications; empty: http://<web_host>:<the port it listens on>.
+    std::string base_url;
     // MAYAFLOW_WEB_MAX_CONNECTIONS: HTTP connections open at once; never more than half the
     // process's descriptor limit, so that the scheduler's own files always have room.
     int web_max_connections = 512;

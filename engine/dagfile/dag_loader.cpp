@@ -26,7 +26,7 @@ const std::vector<std::string>& dag_field_names() {
         "dag_id",          "description",      "doc_md",         "schedule",   "timezone",
         "start_date",      "end_date",         "catchup",        "max_active_runs",
         "max_active_tasks", "dagrun_timeout",  "tags",           "params",     "default_args",
-        "owner",           "is_paused_upon_creation", "tasks"};
+        "owner",           "is_paused_upon_creation", "tasks", "on_failure_callback", "on_success_callback"};
     return names;
 }
 
@@ -35,6 +35,7 @@ std::string renamed_field_hint(const std::string& key) {
     if (key == "schedule_interval") return "; Airflow 2.4 renamed it: use 'schedule'";
     if (key == "concurrency") return "; use 'max_active_tasks'";
     if (key == "dependencies") return "; use 'depends_on'";
+    if (key == "on_retry_callback") return "; a DAG run is not retried: set it on tasks or in default_args";
     return "";
 }
 
@@ -224,6 +225,12 @@ class DagFileParser {
         }
         if (dag.owner.empty()) dag.owner = default_owner.empty() ? "airflow" : default_owner;
         builder.set_dag_owner(dag.owner);
+        if (auto* n = node("on_failure_callback")) {
+            dag.callbacks.on_failure = builder.read_callbacks(*n, "on_failure_callback", nlohmann::json::object());
+        }
+        if (auto* n = node("on_success_callback")) {
+            dag.callbacks.on_success = builder.read_callbacks(*n, "on_success_callback", nlohmann::json::object());
+        }
         auto* tasks = node("tasks");
         if (!tasks) {
             reader_.error(SourceLocation{file_.string(), 1, 1}, "tasks", "a DAG file needs a 'tasks:' list");

@@ -90,7 +90,7 @@ const std::vector<std::string>& TaskBuilder::task_field_names() {
         "task_id",   "operator",          "depends_on",  "trigger_rule",    "retries",
         "retry_delay", "retry_exponential_backoff", "max_retry_delay", "execution_timeout", "pool",
         "pool_slots", "priority_weight",  "weight_rule", "depends_on_past", "owner",
-        "doc_md",    "for_each"};
+        "doc_md",    "for_each",          "on_failure_callback", "on_retry_callback", "on_success_callback"};
     return names;
 }
 
@@ -541,6 +541,12 @@ void TaskBuilder::apply_task_field(Task& task, TaskBlueprint& blueprint, const Y
         if (auto text = reader_.string(value, field)) task.owner = *text;
     } else if (key == "doc_md") {
         if (auto text = reader_.string(value, field)) task.doc_md = *text;
+    } else if (key == "on_failure_callback") {
+        task.callbacks.on_failure = read_callbacks(value, field, loop_vars);
+    } else if (key == "on_retry_callback") {
+        task.callbacks.on_retry = read_callbacks(value, field, loop_vars);
+    } else if (key == "on_success_callback") {
+        task.callbacks.on_success = read_callbacks(value, field, loop_vars);
     }
 }
 

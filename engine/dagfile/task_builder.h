@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ class TaskBuilder {
     void set_dag_owner(std::string owner) { dag_owner_ = std::move(owner); }
 
     void add_tasks(const YAML::Node& tasks, const std::string& field);
+    // An on_*_callback's value: one notifier ({notifier: slack, text: ...}) or a list of them, each
+    // checked against the notifier's declared parameters (task_callbacks.cpp).
+    std::vector<NotifierCall> read_callbacks(const YAML::Node& node, const std::string& field,
+                                             const nlohmann::json& loop_vars);
     DagBlueprint take() { return std::move(blueprint_); }
 
     static const std::vector<std::string>& task_field_names();
@@ -49,6 +54,8 @@ class TaskBuilder {
     void apply_param(Task& task, const OperatorSpec& spec, const ParamSpec& param, const YamlEntry& entry,
                      const std::string& field, const nlohmann::json& loop_vars);
 
+    std::optional<NotifierCall> read_callback(const YAML::Node& node, const std::string& field,
+                                              const nlohmann::json& loop_vars);
     std::map<std::string, YamlEntry> checked_default_args(const YAML::Node& node, const std::string& field);
     // Each combination of the for_each lists, as an object of variables; one empty object when the
     // block has no for_each; nothing when for_each is wrong.

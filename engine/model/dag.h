@@ -34,6 +34,24 @@ struct RetryPolicy {
     std::optional<Duration> max_retry_delay;
 };
 
+// One notifier that an on_failure_callback, on_retry_callback or on_success_callback names: "slack"
+// or "webhook", with its parameters after defaults, templated strings kept as template text until
+// the event (docs/notifications.md).
+struct NotifierCall {
+    std::string notifier;
+    nlohmann::json params = nlohmann::json::object();
+    SourceLocation defined_at;
+};
+
+// A task's callbacks fire for its tries; a DAG's on_failure and on_success for its runs (as in
+// Airflow; a DAG has no on_retry).
+struct Callbacks {
+    std::vector<NotifierCall> on_failure;
+    std::vector<NotifierCall> on_retry;
+    std::vector<NotifierCall> on_success;
+    bool empty() const { return on_failure.empty() && on_retry.empty() && on_success.empty(); }
+};
+
 struct Task {
     std::string task_id;        // the full id, with its groups' prefixes ("raw.load_sales")
     std::string operator_name;  // "bash", "empty", ...
@@ -52,6 +70,7 @@ struct Task {
     std::string doc_md;
     nlohmann::json params = nlohmann::json::object();     // operator parameters after defaults
     nlohmann::json loop_vars = nlohmann::json::object();  // the for_each variables that made it
+    Callbacks callbacks;
     SourceLocation defined_at;
 };
 
@@ -73,6 +92,7 @@ struct Dag {
     bool is_paused_upon_creation = false;
     std::vector<std::string> tags;
     nlohmann::json params = nlohmann::json::object();
+    Callbacks callbacks;  // for the DAG's runs
     std::vector<Task> tasks;  // in a topological order: every task after all its upstream tasks
 
     const Task* find_task(std::string_view task_id) const;

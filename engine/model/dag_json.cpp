@@ -16,10 +16,28 @@ nlohmann::json optional_instant(const std::optional<Instant>& instant) {
     return instant ? nlohmann::json(format_iso8601(*instant, TimeZone::utc())) : nlohmann::json(nullptr);
 }
 
+nlohmann::json calls_json(const std::vector<NotifierCall>& calls) {
+    auto list = nlohmann::json::array();
+    for (const auto& call : calls) {
+        list.push_back({{"notifier", call.notifier},
+                        {"params", call.params},
+                        {"defined_at", {{"file", call.defined_at.file}, {"line", call.defined_at.line}}}});
+    }
+    return list;
+}
+
+// Written only when there are callbacks, so DAGs without them store and show what they did before.
+void add_callbacks(nlohmann::json& json, const Callbacks& callbacks) {
+    if (callbacks.empty()) return;
+    if (!callbacks.on_failure.empty()) json["on_failure_callback"] = calls_json(callbacks.on_failure);
+    if (!callbacks.on_retry.empty()) json["on_retry_callback"] = calls_json(callbacks.on_retry);
+    if (!callbacks.on_success.empty()) json["on_success_callback"] = calls_json(callbacks.on_success);
+}
+
 }  // namespace
 
 nlohmann::json to_json(const Task& task) {
-    return {
+    nlohmann::json json = {
         {"task_id", task.task_id},
         {"operator", task.operator_name},
         {"group_id", task.group_id},
@@ -42,12 +60,14 @@ nlohmann::json to_json(const Task& task) {
         {"loop_vars", task.loop_vars},
         {"defined_at", {{"file", task.defined_at.file}, {"line", task.defined_at.line}}},
     };
+    add_callbacks(json, task.callbacks);
+    return json;
 }
 
 nlohmann::json to_json(const Dag& dag) {
     auto tasks = nlohmann::json::array();
     for (const auto& task : dag.tasks) tasks.push_back(to_json(task));
-    return {
+    nlohmann::json json = {
         {"dag_id", dag.dag_id},
         {"description", dag.description},
         {"doc_md", dag.doc_md},
@@ -68,6 +88,8 @@ nlohmann::json to_json(const Dag& dag) {
         {"params", dag.params},
         {"tasks", tasks},
     };
+    add_callbacks(json, dag.callbacks);
+    return json;
 }
 
 namespace {
@@ -86,6 +108,28 @@ Result<std::optional<Instant>> optional_instant_from(const nlohmann::json& value
     auto parsed = parse_datetime(value.get<std::string>(), TimeZone::utc());
     if (!parsed) return parsed.error();
     return std::optional<Instant>(*parsed);
+}
+
+std::vector<NotifierCall> calls_from_json(const nlohmann::json& json, const char* key) {
+    std::vector<NotifierCall> calls;
+    if (!json.contains(key)) return calls;
+    for (const auto& item : json.at(key)) {
+        NotifierCall call;
+        call.notifier = item.at("notifier").get<std::string>();
+        call.params = item.at("params");
+        if (item.contains("defined_at")) {
+            call.defined_at.file = item["defined_at"].value("file", "");
+            call.defined_at.line = item["defined_at"].value("line", 0);
+        }
+        calls.push_back(std::move(call));
+    }
+    return calls;
+}
+
+Callbacks callbacks_from_json(const nlohmann::json& json) {
+    return Callbacks{.on_failure = calls_from_json(json, "on_failure_callback"),
+                     .on_retry = calls_from_json(json, "on_retry_callback"),
+                     .on_success = calls_from_json(json, "on_success_callback")};
 }
 
 Task task_from_json(const nlohmann::json& json) {
@@ -111,6 +155,7 @@ Task task_from_json(const nlohmann::json& json) {
     task.doc_md = json.value("doc_md", "");
     task.params = json.at("params");
     task.loop_vars = json.at("loop_vars");
+    task.callbacks = callbacks_from_json(json);
     if (json.contains("defined_at")) {
         task.defined_at.file = json["defined_at"].value("file", "");
         task.defined_at.line = json["defined_at"].value("line", 0);
@@ -150,6 +195,7 @@ Result<Dag> dag_from_json(const nlohmann::json& json) {
         dag.is_paused_upon_creation = json.value("is_paused_upon_creation", false);
         dag.tags = json.at("tags").get<std::vector<std::string>>();
         dag.params = json.at("params");
+        dag.callbacks = callbacks_from_json(json);
         for (const auto& task : json.at("tasks")) dag.tasks.push_back(task_from_json(task));
         dag.index_tasks();
         return dag;

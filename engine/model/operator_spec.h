@@ -75,6 +75,9 @@ class OperatorCatalog {
     virtual ~OperatorCatalog() = default;
     virtual const OperatorSpec* find(std::string_view operator_name) const = 0;
     virtual std::vector<std::string> names() const = 0;
+    // The notifiers an on_*_callback may name ("slack", "webhook"), declared as operators are.
+    virtual const OperatorSpec* find_notifier(std::string_view) const { return nullptr; }
+    virtual std::vector<std::string> notifier_names() const { return {}; }
 };
 
 }  // namespace mayaflow
