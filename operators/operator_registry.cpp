@@ -9,6 +9,7 @@
 #include "operators/gcp/gcp_services.h"
 #include "operators/gcp/gcs_sensors.h"
 #include "operators/gcp/gcs_to_bigquery_operator.h"
+#include "operators/notebook/notebook_operator.h"
 #include "operators/notify/notifier_specs.h"
 #include "operators/notify/slack_webhook_operator.h"
 
@@ -36,7 +37,6 @@ std::unique_ptr<Operator> OperatorRegistry::create(std::string_view operator_nam
     return it->second.factory();
 }
 
-const OperatorRegistry& builtin_operators() {
 void OperatorRegistry::add_notifier(OperatorSpec spec) {
     std::string name = spec.name;
     notifiers_.insert_or_assign(std::move(name), std::move(spec));
@@ -53,6 +53,7 @@ std::vector<std::string> OperatorRegistry::notifier_names() const {
     return result;
 }
 
+const OperatorRegistry& builtin_operators() {
     static const OperatorRegistry registry = [] {
         OperatorRegistry r;
         r.add(bash_operator_spec(), [] { return std::make_unique<BashOperator>(); });
@@ -67,11 +68,12 @@ std::vector<std::string> OperatorRegistry::notifier_names() const {
         r.add(gcp::bigquery_value_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryValueCheckOperator>(); });
         r.add(gcp::bigquery_column_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryColumnCheckOperator>(); });
         r.add(gcp::bigquery_table_check_operator_spec(), [] { return std::make_unique<gcp::BigQueryTableCheckOperator>(); });
-        r.add(firebase::firebase_export_operator_spec(),
         r.add(slack_webhook_operator_spec(), [] { return std::make_unique<SlackWebhookOperator>(); });
         r.add_notifier(notify::slack_notifier_spec());
         r.add_notifier(notify::webhook_notifier_spec());
+        r.add(firebase::firebase_export_operator_spec(),
               [] { return std::make_unique<firebase::FirebaseExportOperator>(); });
+        r.add(notebook_operator_spec(), [] { return std::make_unique<NotebookOperator>(); });
         gcp::register_gcp_connection_test();
         return r;
     }();
