@@ -128,8 +128,9 @@ TEST_CASE("OperatorRegistry keeps specs and factories", "[operator][registry]") 
     const OperatorRegistry& builtin = builtin_operators();
     CHECK(builtin.names() == std::vector<std::string>{"bash", "bigquery_check", "bigquery_column_check",
                                                      "bigquery_insert_job", "bigquery_query", "bigquery_table_check",
-                                                     "bigquery_value_check", "empty", "gcs_object_sensor",
-                                                     "gcs_object_update_sensor", "gcs_to_bigquery"});
+                                                     "bigquery_value_check", "empty", "firebase_export",
+                                                     "gcs_object_sensor", "gcs_object_update_sensor",
+                                                     "gcs_to_bigquery", "notebook", "slack_webhook"});
     REQUIRE(builtin.find("bash"));
     CHECK(builtin.find("bash")->find_param("skip_on_exit_code")->default_value ==
           nlohmann::json::array({99}));

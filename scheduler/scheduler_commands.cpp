@@ -34,6 +34,7 @@ Status SchedulerCore::rebuild_from_store() {
     new_runs_.clear();
     dirty_.clear();
     to_dispatch_.clear();
+    cancel_after_dispatch_.clear();
     finished_runs_.clear();
     held_by_pause_.clear();
     for (auto& [dag_id, entry] : dags_) {
@@ -302,7 +303,7 @@ Result<ClearOutcome> SchedulerCore::clear(const ClearRequest& request) {
     for (size_t i : to_clear) {
         auto& task = run.tasks[i];
         if (is_active(task.row.state)) {
-            executor_.cancel(TryKey{run.row.pk, i, task.row.try_number});  // its late report is ignored
+            cancel_try(TryKey{run.row.pk, i, task.row.try_number});  // its late report is ignored
             release_slot(run, i);
             outcome.restarted.push_back(task.row.task_id);
         }
@@ -343,7 +344,7 @@ Result<int> SchedulerCore::mark_task(const std::string& dag_id, const std::strin
     size_t index = static_cast<size_t>(task - run.dag->tasks.data());
     auto& ti = run.tasks[index];
     if (is_active(ti.row.state)) {
-        executor_.cancel(TryKey{run.row.pk, index, ti.row.try_number});
+        cancel_try(TryKey{run.row.pk, index, ti.row.try_number});
         release_slot(run, index);
     }
     Instant now = clock_.now();
@@ -408,7 +409,7 @@ void SchedulerCore::interrupt_running_tries() {
             // A deferred try's remote work goes on without the daemon: the executor's shutdown lets
             // go of it, and the next daemon follows it again.
             if (is_active(run.tasks[i].row.state) && !deferred_.count(current_try(run, i))) {
-                executor_.cancel(TryKey{pk, i, run.tasks[i].row.try_number});
+                cancel_try(TryKey{pk, i, run.tasks[i].row.try_number});
             }
         }
     }

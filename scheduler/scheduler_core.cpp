@@ -317,6 +317,16 @@ void SchedulerCore::leave_parallelism(const LiveRun& run) {
     if (entry != dags_.end()) --entry->second.running_tasks;
 }
 
+void SchedulerCore::cancel_try(const TryKey& key) {
+    const bool handing_over = std::any_of(to_dispatch_.begin(), to_dispatch_.end(),
+                                          [&](const TaskLaunch& launch) { return launch.key == key; });
+    if (handing_over) {
+        cancel_after_dispatch_.push_back(key);
+    } else {
+        executor_.cancel(key);
+    }
+}
+
 void SchedulerCore::try_deferred(LiveRun& run, size_t task_index) {
     const TryId id = current_try(run, task_index);
     if (!in_flight_.count(id) || !deferred_.insert(id).second) return;
@@ -694,6 +704,10 @@ Result<std::optional<Instant>> SchedulerCore::run_turn() {
         executor_.submit(std::move(launch));
     }
     to_dispatch_.clear();
+    // A resumed try ended in this turn is handed over and then ended, so that its operator ends
+    // what the try left running (a BigQuery job, a process).
+    for (const auto& key : cancel_after_dispatch_) executor_.cancel(key);
+    cancel_after_dispatch_.clear();
     for (auto& event : pending_notifications_) notifications_->notify(std::move(event));
     pending_notifications_.clear();
     for (long long finished : finished_runs_) runs_.erase(finished);

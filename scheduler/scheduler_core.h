@@ -253,13 +253,16 @@ class SchedulerCore {
     void try_deferred(LiveRun& run, size_t task_index);  // its executor reported it deferred
     // Gives back a try's place in parallelism and in its DAG's max_active_tasks.
     void leave_parallelism(const LiveRun& run);
+    // Ends a try: now when the executor has it; after this turn's dispatch when the try is about to
+    // be handed over (a try resumed after a restart, ended by a command or a timeout in the same turn).
+    void cancel_try(const TryKey& key);
     void update_run_state(LiveRun& run, Instant now);
-    void queue_ready_tasks(Instant now);
-    void set_dag_paused(DagEntry& entry, const std::string& dag_id, bool paused);
-    void fire_due_timers(Instant now);
     // Queues the task's or the run's callbacks of that kind, if it has any, for after the commit.
     void notify_task(LiveRun& run, size_t task_index, NotificationKind kind, const std::string& message);
     void notify_run(LiveRun& run, std::string reason);
+    void queue_ready_tasks(Instant now);
+    void set_dag_paused(DagEntry& entry, const std::string& dag_id, bool paused);
+    void fire_due_timers(Instant now);
     void mark_dirty(LiveRun& run, size_t task_index);
     tmpl::RunInfo run_info(LiveRun& run, size_t task_index) const;
     std::filesystem::path log_file(const LiveRun& run, size_t task_index, int try_number) const;
@@ -297,14 +300,15 @@ class SchedulerCore {
     std::vector<std::unique_ptr<DagRunRow>> new_runs_;  // owned until written
     std::set<std::pair<long long, size_t>> dirty_;
     std::vector<TaskLaunch> to_dispatch_;
+    std::vector<TryKey> cancel_after_dispatch_;  // of to_dispatch_: ended before they were handed over
     std::set<TryId> in_flight_;  // handed to the executor, no finished report yet
     // Of in_flight_: waiting on remote work without a worker (a deferred report). They hold their
     // pool slots but not a place in parallelism or max_active_tasks, as in Airflow.
     std::set<TryId> deferred_;
     bool needs_rebuild_ = false;  // a commit failed and the reload from the store has not succeeded yet
     std::set<long long> finished_runs_;  // to drop from memory after the commit
+    NotificationSink* notifications_ = nullptr;
+    std::vector<NotificationEvent> pending_notifications_;  // handed to notifications_ after the commit
 };
 
 }  // namespace mayaflow
-    NotificationSink* notifications_ = nullptr;
-    std::vector<NotificationEvent> pending_notifications_;  // handed to notifications_ after the commit

@@ -221,3 +221,77 @@ TEST_CASE("a graceful stop leaves deferred tries deferred, and the next schedule
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+using namespace mayaflow::testing;
+
+TEST_CASE("dagrun_timeout ends a deferred try, and its place is not given back twice", "[scheduler_deferred]") {
+    Harness h;
+    make_core(h, 1);
+    h.add_dag(R"(
+dag_id: slow_job
+dagrun_timeout: 30m
+tasks:
+  - task_id: job
+    operator: empty
+)");
+    h.add_dag("dag_id: other\ntasks:\n  - task_id: \"t{{ item }}\"\n    for_each: [1, 2]\n    operator: empty\n");
+    auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "slow_job"});
+    h.turn();
+    REQUIRE(h.executor.launched.size() == 1);
+    const TaskLaunch job = h.executor.launched.front();
+    defer(h, job);
+    h.turn();
+    h.clock.advance(std::chrono::minutes(30));
+    h.turn();
+    REQUIRE(h.executor.cancelled.size() == 1);
+    CHECK(h.executor.cancelled[0] == job.key);  // its job is cancelled by the operator
+    REQUIRE(h.runs("slow_job").size() == 1);
+    CHECK(h.runs("slow_job")[0].state == RunState::failed);
+    CHECK(h.runs("slow_job")[0].run_id == run_id);
+    h.finish_next(TaskOutcome::failed);
+    h.turn();
+    CHECK(h.core->deferred_tries() == 0);
+    CHECK(h.core->running_tries() == 0);
+    // parallelism 1 still holds: the other DAG's two tasks run one at a time.
+    REQUIRE(h.core->trigger(TriggerRequest{.dag_id = "other"}));
+    h.turn();
+    CHECK(h.executor.launched.size() == 1);
+    h.finish_next(TaskOutcome::success);
+    h.turn();
+    CHECK(h.executor.launched.size() == 1);
+}
+
+}  // namespace mayaflow
+
+namespace mayaflow {
+using namespace mayaflow::testing;
+
+TEST_CASE("a deferred try marked while the daemon was down is followed again and then ended, so its job is "
+          "cancelled",
+          "[scheduler_deferred]") {
+    Harness h;
+    h.add_dag(kWide);
+    auto run_id = *h.core->trigger(TriggerRequest{.dag_id = "wide"});
+    h.turn();
+    const TaskLaunch first = h.executor.launched.front();
+    const std::string task = first.dag->tasks[first.key.task_index].task_id;
+    h.core->on_report(TaskReport{TaskReport::Kind::deferred, first.key, {}, {}});
+    h.turn();
+
+    h.restart();
+    h.add_dag(kWide);
+    REQUIRE(h.core->recover());
+    // The mark waiting in the queue is applied in the first turn, before the resumed try is handed over.
+    REQUIRE(h.core->mark_task("wide", run_id, task, TaskState::success));
+    CHECK(h.executor.cancelled.empty());
+    h.turn();
+    REQUIRE(h.executor.cancelled.size() == 1);
+    CHECK(h.executor.cancelled[0] == first.key);
+    bool handed_over = false;
+    for (const auto& launch : h.executor.launched) handed_over = handed_over || launch.key == first.key;
+    CHECK(handed_over);  // handed over first: the operator can only cancel the job it follows
+    CHECK(h.core->task_state(first.key.run_pk, task) == TaskState::success);
+}
+
+}  // namespace mayaflow

@@ -242,7 +242,7 @@ void SchedulerCore::time_out_run(LiveRun& run, Instant now) {
         auto& task = run.tasks[i];
         if (is_finished(task.row.state)) continue;
         if (is_active(task.row.state)) {
-            executor_.cancel(TryKey{run.row.pk, i, task.row.try_number});
+            cancel_try(TryKey{run.row.pk, i, task.row.try_number});
             release_slot(run, i);
         }
         set_state(run, i, TaskState::skipped);

@@ -43,7 +43,12 @@ void ThreadPoolExecutor::cancel(const TryKey& key) {
     {
         std::lock_guard lock(mutex_);
         auto queued = std::find_if(queue_.begin(), queue_.end(), [&](const TaskLaunch& l) { return l.key == key; });
-        if (queued != queue_.end()) {
+        if (queued != queue_.end() && queued->resume) {
+            // A try resumed after a restart left work running: it starts, and is cancelled at once.
+            if (std::find(cancel_on_start_.begin(), cancel_on_start_.end(), key) == cancel_on_start_.end()) {
+                cancel_on_start_.push_back(key);
+            }
+        } else if (queued != queue_.end()) {
             never_started = std::move(*queued);
             queue_.erase(queued);
             sink = sink_;
@@ -60,6 +65,8 @@ void ThreadPoolExecutor::cancel(const TryKey& key) {
             if (!found && std::find(taken_.begin(), taken_.end(), key) != taken_.end()) {
                 cancel_requested_.push_back(key);
             }
+            // (A resumed try taken but not registered yet is cancelled on start by cancel_on_start_
+            // when it was asked before; asked now, cancel_requested_ ends it without starting it.)
         }
     }
     // Every submitted try gets exactly one finished report, a try cancelled in the queue too.
@@ -79,6 +86,7 @@ void ThreadPoolExecutor::shutdown() {
         if (stopping_ && workers_.empty()) return;
         stopping_ = true;
         queue_.clear();
+        cancel_on_start_.clear();
         // A try whose remote work goes on without the daemon (a BigQuery job) is let go, not
         // cancelled: it stays deferred in the store and the next daemon follows its work again.
         for (const auto& running : running_) {
@@ -149,11 +157,13 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
     const Task& task = attempt.launch.dag->tasks[key.task_index];
     OperatorResult result;
     attempt.op = registry_.create(task.operator_name);
+    bool cancel_on_start = false;
     {
         // Leaves taken_ and enters running_ under one lock, so that a cancel finds it in one of them.
         std::lock_guard lock(mutex_);
         std::erase(taken_, key);
-        const bool cancel_requested = std::erase(cancel_requested_, key) > 0;
+        cancel_on_start = std::erase(cancel_on_start_, key) > 0;
+        const bool cancel_requested = std::erase(cancel_requested_, key) > 0 && !cancel_on_start;
         if (stopping_) return;
         if (!attempt.op) {
             result.message = "no operator named '" + task.operator_name + "' in this mayaflow";
@@ -195,6 +205,9 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
         Try* waiting = held.get();
         {
             std::lock_guard lock(mutex_);
+            // Not destroyed before start() returns, even when the try ends meanwhile (a cancel
+            // answered on the I/O thread while start() still reads the run).
+            waiting->starting = true;
             asynchronous_.push_back(std::move(held));
         }
         auto done = [this, waiting](OperatorResult ended) { finish(*waiting, std::move(ended), true); };
@@ -204,17 +217,18 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
             } else {
                 op.start(run, done);
             }
+            if (cancel_on_start) op.cancel();
         } catch (const std::exception& e) {
             OperatorResult failed;
             failed.message = std::string("the operator failed unexpectedly: ") + e.what();
             finish(*waiting, std::move(failed), true);
-            return;
         }
         bool still_waiting = false;
         {
             std::lock_guard lock(mutex_);
-            still_waiting = std::any_of(asynchronous_.begin(), asynchronous_.end(),
-                                        [&](const std::unique_ptr<Try>& t) { return t.get() == waiting && !t->ended; });
+            waiting->starting = false;
+            still_waiting = !waiting->ended;
+            if (waiting->ended) retire(waiting);
         }
         // A try that ended at once is not deferred. One that ends after this check may report
         // finished before this report arrives: the scheduler ignores a deferred report of a try it has
@@ -222,6 +236,8 @@ void ThreadPoolExecutor::run_one(TaskLaunch& launch) {
         if (still_waiting && defers) report(TaskReport{TaskReport::Kind::deferred, key, {}, {}});
         return;
     }
+    // A resumed process is adopted and ended (the operator is cancelled before it waits).
+    if (cancel_on_start) op.cancel();
     try {
         result = attempt.launch.resume ? op.resume(run, *attempt.launch.resume) : op.execute(run);
     } catch (const std::exception& e) {
@@ -253,19 +269,22 @@ void ThreadPoolExecutor::finish(Try& attempt, OperatorResult result, bool asynch
     // the executor outlives this call. A try let go by shutdown() is not reported: it has not ended.
     if (!result.detached) report(TaskReport{TaskReport::Kind::finished, key, {}, result});
     if (!asynchronous) return;
-    {
-        std::lock_guard lock(mutex_);
-        // Destroyed later by a worker, not here inside the operator's own callback.
-        auto found = std::find_if(asynchronous_.begin(), asynchronous_.end(),
-                                  [&](const std::unique_ptr<Try>& t) { return t.get() == &attempt; });
-        if (found != asynchronous_.end()) {
-            retired_.push_back(std::move(*found));
-            asynchronous_.erase(found);
-        }
-        // Notified under the lock: once it is released, shutdown() may return and destroy this.
-        wake_.notify_one();  // one worker destroys the retired try; waking them all costs CPU per try
-        asynchronous_ended_.notify_all();
+    std::lock_guard lock(mutex_);
+    // A try whose start() has not returned is retired by run_one() once it has.
+    if (!attempt.starting) retire(&attempt);
+}
+
+void ThreadPoolExecutor::retire(const Try* attempt) {
+    // Destroyed later by a worker, not here inside the operator's own callback.
+    auto found = std::find_if(asynchronous_.begin(), asynchronous_.end(),
+                              [&](const std::unique_ptr<Try>& t) { return t.get() == attempt; });
+    if (found != asynchronous_.end()) {
+        retired_.push_back(std::move(*found));
+        asynchronous_.erase(found);
     }
+    // Notified under the lock: once it is released, shutdown() may return and destroy this.
+    wake_.notify_one();  // one worker destroys the retired try; waking them all costs CPU per try
+    asynchronous_ended_.notify_all();
 }
 
 }  // namespace mayaflow

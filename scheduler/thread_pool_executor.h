@@ -55,12 +55,15 @@ class ThreadPoolExecutor : public Executor {
         TaskLaunch launch;
         std::unique_ptr<Operator> op;
         std::optional<TaskRun> run;
-        bool ended = false;  // asynchronous: finish() has begun (guarded by mutex_)
+        bool ended = false;     // asynchronous: finish() has begun (guarded by mutex_)
+        bool starting = false;  // asynchronous: start() has not returned; not destroyed before (mutex_)
     };
     void work();
     static OperatorResult cancelled_result();
     void run_one(TaskLaunch& launch);
     void finish(Try& attempt, OperatorResult result, bool asynchronous);
+    // Moves an asynchronous try that has ended to retired_ (under mutex_).
+    void retire(const Try* attempt);
     void report(TaskReport report);
     void refresh_secrets();
 
@@ -76,6 +79,9 @@ class ThreadPoolExecutor : public Executor {
     std::vector<Running> running_;
     std::vector<TryKey> taken_;             // left the queue, not yet registered as running
     std::vector<TryKey> cancel_requested_;  // of taken_: cancelled before it started
+    // Resumed tries cancelled before they started: they start, so that their operator ends what the
+    // try left running (its process, its BigQuery job), and are cancelled at once.
+    std::vector<TryKey> cancel_on_start_;
     std::vector<std::unique_ptr<Try>> asynchronous_;  // started, waiting without a worker
     std::vector<std::unique_ptr<Try>> retired_;       // ended asynchronously, to destroy on a worker
     std::condition_variable asynchronous_ended_;

@@ -73,6 +73,7 @@ class ParkedOperator : public AsyncOperator {
     };
     explicit ParkedOperator(Parked& parked, bool defers = true) : parked_(parked), defers_(defers) {}
     bool defers_while_waiting() const override { return defers_; }
+    void start_resume(const TaskRun& run, const StartedProcess&, Done done) override { start(run, std::move(done)); }
     void start(const TaskRun&, Done done) override {
         std::lock_guard lock(parked_.mutex);
         done_ = std::move(done);
@@ -106,6 +107,24 @@ class EndsThenThrowsOperator : public AsyncOperator {
         done(OperatorResult{.outcome = TaskOutcome::success});
         throw std::runtime_error("thrown after the end");
     }
+};
+
+// Ends its try from another thread at once, while start() still reads the run (as a cancel answered on
+// the I/O thread may).
+class EndsElsewhereOperator : public AsyncOperator {
+  public:
+    ~EndsElsewhereOperator() override {
+        if (ender_.joinable()) ender_.join();
+    }
+    void start(const TaskRun& run, Done done) override {
+        ender_ = std::thread([done] { done(OperatorResult{.outcome = TaskOutcome::success}); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        read_ += run.task.task_id.size() + run.log_file.string().size();  // the Try must still be there
+    }
+
+  private:
+    std::thread ender_;
+    size_t read_ = 0;
 };
 
 struct ExecutorTest {
@@ -295,6 +314,52 @@ TEST_CASE("an asynchronous try is reported finished once, even when its operator
     executor.shutdown();
     CHECK(t.finished_count() == 6);
     for (const auto& report : t.finished) CHECK(report.result.outcome == TaskOutcome::success);
+}
+
+TEST_CASE("an asynchronous try that ends while start() runs is not destroyed under it", "[executor]") {
+    ExecutorTest t;
+    t.registry.add(OperatorSpec{.name = "elsewhere"}, [] { return std::make_unique<EndsElsewhereOperator>(); });
+    for (auto& task : t.dag->tasks) task.operator_name = "elsewhere";
+    ThreadPoolExecutor executor(t.registry, 2);
+    t.sink_into(executor);
+    for (size_t i = 0; i < 6; ++i) executor.submit(t.launch(i));
+    REQUIRE(t.gate.wait_until([&] { return t.finished.size() == 6; }));
+    executor.shutdown();
+    CHECK(t.finished_count() == 6);
+}
+
+TEST_CASE("a resumed try cancelled while queued starts, so that its operator ends its remote work, and is "
+          "cancelled at once",
+          "[executor]") {
+    ExecutorTest t;
+    ParkedOperator::Parked parked;
+    t.registry.add(OperatorSpec{.name = "parked"}, [&parked] { return std::make_unique<ParkedOperator>(parked); });
+    t.dag->tasks[1].operator_name = "parked";
+    t.dag->tasks[2].operator_name = "parked";
+    ThreadPoolExecutor executor(t.registry, 1);
+    t.sink_into(executor);
+    executor.submit(t.launch(0));  // the gate holds the one worker
+    REQUIRE(t.gate.wait_until([&] { return t.gate.running == 1; }));
+    TaskLaunch resumed = t.launch(1);
+    resumed.resume = StartedProcess{};
+    executor.submit(resumed);
+    executor.submit(t.launch(2));  // not resumed: cancelled in the queue, never started
+    executor.cancel(resumed.key);
+    executor.cancel(t.launch(2).key);
+    REQUIRE(t.gate.wait_until([&] { return t.finished.size() == 1; }));
+    CHECK(t.finished[0].key.task_index == 2);
+    CHECK(t.finished[0].result.message == "cancelled before it started");
+    t.open();
+    REQUIRE(t.gate.wait_until([&] { return t.finished.size() == 3; }));
+    {
+        std::lock_guard lock(parked.mutex);
+        CHECK(parked.waiting.size() == 1);  // the resumed try was started, then cancelled
+    }
+    const auto& cancelled = t.finished[2].key.task_index == 1 ? t.finished[2] : t.finished[1];
+    CHECK(cancelled.key.task_index == 1);
+    CHECK(cancelled.result.cancelled);
+    CHECK(cancelled.result.message == "cancelled hunter2");
+    executor.shutdown();
 }
 
 }  // namespace

@@ -154,6 +154,7 @@ void BigQueryJob::fetch(std::function<void(ApiAnswer)> then) {
 
 void BigQueryJob::on_polled(ApiAnswer answer) {
     if (!answer.ok()) {
+        log_(answer.error);
         abandon();
         return finish(BigQueryJobEnd{.error = answer.error});
     }
@@ -161,8 +162,10 @@ void BigQueryJob::on_polled(ApiAnswer answer) {
     const std::string state = string_member(status, "state");
     if (state != "DONE") {
         if (state != "PENDING" && state != "RUNNING") {
+            // The job's state cannot be read: as with an unreadable answer, it is cancelled so that
+            // the next try cannot run the work twice.
+            abandon();
             return finish(BigQueryJobEnd{
-                .job = answer.body,
                 .error = fmt::format("BigQuery described job {} with an unknown state {}", job_id_,
                                      status.contains("state") ? status["state"].dump() : "(none)")});
         }

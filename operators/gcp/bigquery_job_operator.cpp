@@ -105,6 +105,23 @@ std::optional<ParamProblem> check_label_keys(const nlohmann::json& labels) {
     return std::nullopt;
 }
 
+// BigQuery's rule for label values: at most 63 characters of lowercase letters (international ones
+// too), digits, '_' and '-', or empty. Checked once rendered, before any job: "" when fine.
+std::string label_value_problem(const std::string& key, const nlohmann::json& value) {
+    if (!value.is_string()) return fmt::format("label {} must be a string, not {}", quote_name(key), value.type_name());
+    const std::string& text = value.get_ref<const std::string&>();
+    size_t characters = 0;
+    bool fine = true;
+    for (unsigned char c : text) {
+        if ((c & 0xC0) != 0x80) ++characters;  // a UTF-8 sequence's first byte
+        if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) fine = false;
+    }
+    if (fine && characters <= 63) return "";
+    return fmt::format("label {} has the value {}, which BigQuery would refuse: at most 63 lowercase letters, digits, "
+                       "'_' and '-'",
+                       quote_name(key), quote_name(text.size() > 80 ? text.substr(0, 80) + "..." : text));
+}
+
 }  // namespace
 
 long long bigquery_int64(const nlohmann::json& object, const char* name) {
@@ -360,7 +377,10 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
     if (auto too_long = check_query_length(plan->configuration); !too_long) return state->fail(too_long.error().message);
     if (params->contains("labels") && (*params)["labels"].is_object() && !(*params)["labels"].empty()) {
         // Added to the configuration's own (bigquery_insert_job's), the task's winning on the same key.
-        for (const auto& [key, value] : (*params)["labels"].items()) plan->configuration["labels"][key] = value;
+        for (const auto& [key, value] : (*params)["labels"].items()) {
+            if (std::string problem = label_value_problem(key, value); !problem.empty()) return state->fail(problem);
+            plan->configuration["labels"][key] = value;
+        }
     }
 
     const auto& info = run.run_info;
@@ -384,7 +404,12 @@ void BigQueryJobOperator::start(const TaskRun& run, Done done) {
 
     if (run.execution_timeout) {
         state->timeout = *run.execution_timeout;
-        services.http().run_after(*run.execution_timeout, [state] {
+        Duration left = *run.execution_timeout;
+        if (try_started_at_ && *try_started_at_ != Instant{}) {
+            const auto now = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+            left = std::max(Duration::zero(), left - (now - *try_started_at_));
+        }
+        services.http().run_after(left, [state] {
             if (!state->time_out()) return;
             std::shared_ptr<BigQueryJob> job;
             {

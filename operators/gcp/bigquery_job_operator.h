@@ -48,8 +48,12 @@ class BigQueryJobOperator : public AsyncOperator {
     explicit BigQueryJobOperator(GcpServices* services = nullptr) : services_(services) {}
 
     void start(const TaskRun& run, Done done) override;
-    // The try's job id is fixed, so a try caught by a restart simply follows its job again.
-    void start_resume(const TaskRun& run, const StartedProcess&, Done done) override { start(run, std::move(done)); }
+    // The try's job id is fixed, so a try caught by a restart simply follows its job again; its
+    // execution timeout counts from the try's start, not from the restart.
+    void start_resume(const TaskRun& run, const StartedProcess& recorded, Done done) override {
+        try_started_at_ = recorded.started_at;
+        start(run, std::move(done));
+    }
     void cancel() override;
     // Leaves the job running: the restarted daemon follows it under the same id.
     void detach() override;
@@ -109,6 +113,7 @@ class BigQueryJobOperator : public AsyncOperator {
     struct State;
     GcpServices* services_;
     std::shared_ptr<State> state_;
+    std::optional<Instant> try_started_at_;  // of a resumed try
 };
 
 }  // namespace mayaflow::gcp

@@ -36,6 +36,10 @@ tasks:
   - task_id: broken
     operator: bigquery_query
     sql: "SELECT FROM WHERE"
+  - task_id: bad_label_value
+    operator: bigquery_query
+    sql: "SELECT 1"
+    labels: {owner: "{{ params.who }} Lovelace"}
 params: {who: ada}
 """
 
@@ -266,6 +270,13 @@ class BigQueryOperatorTest(unittest.TestCase):
         after = self.fake.stats()["jobs"]
         self.assertEqual(after["job_inserts_accepted"], before["job_inserts_accepted"])
         self.assertEqual(after["dry_runs"] - before["dry_runs"], 1)
+
+    def test_a_rendered_label_value_bigquery_would_refuse_fails_before_any_job(self):
+        before = self.fake.stats()["jobs"]
+        result = self.tasks_test("bad_label_value")
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("label 'owner' has the value 'ada Lovelace', which BigQuery would refuse", result.stdout)
+        self.assertEqual(self.fake.stats()["jobs"]["job_inserts_attempted"], before["job_inserts_attempted"])
 
     def test_no_connection_and_a_bad_connection_say_what_to_do(self):
         result = self.tasks_test("typed", env={"AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT": ""})
