@@ -81,11 +81,11 @@ class RenderTest(unittest.TestCase):
 
 class TaskTestTest(unittest.TestCase):
     def test_runs_one_task_and_prints_its_log(self):
-        result = run("tasks", "test", "kakeibo_daily", "build_monthly_mart", "2024-02-10",
+        result = run("tasks", "test", "hello_mayaflow", "print_date", "2024-02-10",
                      "--subdir", os.path.join(REPO, "dags"))
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn("mart for 2024-02", result.stdout)
-        self.assertIn("[mayaflow] task build_monthly_mart success", result.stdout)
+        self.assertIn("logical date (UTC): 2024-02-09", result.stdout)
+        self.assertIn("[mayaflow] task print_date success", result.stdout)
 
     def test_failing_task_exits_one(self):
         folder = tempfile.mkdtemp(prefix="mayaflow-cli-dags-")

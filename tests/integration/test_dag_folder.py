@@ -138,9 +138,8 @@ class DagFolderTest(unittest.TestCase):
         for line in lines:
             self.assertRegex(line, r"^\d{4}-\d\d-\d\dT03:00:00\+09:00$")
         result = self.daemon.cli("tasks", "render", "kakeibo_daily", "build_monthly_mart", "2024-02-10", check=True)
-        self.assertIn("# property: bash_command", result.stdout)
-        # Airflow's ds is the logical date in UTC: midnight in Tokyo is the day before in UTC.
-        self.assertIn("mart for 2024-02", result.stdout)
+        self.assertIn("# property: sql", result.stdout)
+        self.assertIn("DATE '2024-02-10' AS day", result.stdout)
 
 
 class StopTest(unittest.TestCase):
