@@ -68,9 +68,10 @@ class RenderTest(unittest.TestCase):
         result = run("tasks", "render", "education_layers", "students.load_raw", "2024-04-08",
                      "--subdir", os.path.join(REPO, "dags"))
         self.assertEqual(result.returncode, 0, result.stderr)
-        # A naive logical date is in the DAG's time zone (Tokyo), so ds (UTC) is the day before.
-        self.assertIn("gs://edu-app/students/20240407/students.csv", result.stdout)
-        self.assertIn("edu-analytics.raw.students$20240407", result.stdout)
+        # The group's templates see their loop item (app.table, app.columns) beside ds.
+        self.assertIn("app/students/20240408/students.csv", result.stdout)
+        self.assertIn("raw.students$20240408", result.stdout)
+        self.assertIn("school_id", result.stdout)
 
     def test_render_unknown_task(self):
         result = run("tasks", "render", "education_layers", "nope", "2024-04-08",
