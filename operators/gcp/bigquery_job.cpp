@@ -162,13 +162,19 @@ void BigQueryJob::on_polled(ApiAnswer answer) {
     const std::string state = string_member(status, "state");
     if (state != "DONE") {
         if (state != "PENDING" && state != "RUNNING") {
-            // The job's state cannot be read: as with an unreadable answer, it is cancelled so that
-            // the next try cannot run the work twice.
+            const std::string problem = fmt::format("BigQuery described job {} with an unknown state {}", job_id_,
+                                                    status.contains("state") ? status["state"].dump() : "(none)");
+            // One garbled answer is asked again (jobs.get may be repeated); after a few, the job's
+            // state cannot be read: as with an unreadable answer, it is cancelled so that the next
+            // try cannot run the work twice.
+            if (++unreadable_answers_ <= kUnreadableAnswersAskedAgain) {
+                log_(problem + "; asking again");
+                return schedule_poll();
+            }
             abandon();
-            return finish(BigQueryJobEnd{
-                .error = fmt::format("BigQuery described job {} with an unknown state {}", job_id_,
-                                     status.contains("state") ? status["state"].dump() : "(none)")});
+            return finish(BigQueryJobEnd{.error = problem});
         }
+        unreadable_answers_ = 0;
         return schedule_poll();
     }
     if (status.contains("errors") && status["errors"].is_array()) {

@@ -97,6 +97,8 @@ class BigQueryJob : public std::enable_shared_from_this<BigQueryJob> {
     Adopt adopt_;
     BigQueryPolling polling_;
     Duration next_poll_;
+    static constexpr int kUnreadableAnswersAskedAgain = 3;
+    int unreadable_answers_ = 0;  // answers in a row without a state this reads (I/O thread only)
     std::atomic<bool> cancel_requested_{false};
     mutable std::mutex mutex_;
     Done done_;
