@@ -37,13 +37,15 @@ namespace mayaflow::cli {
 namespace {
 
 // The scheduler's copy of a DAG leaves out what only people read (docs, where each task was
-// written): with a thousand DAGs in memory it is a third of the daemon's heap.
+// written): with a thousand DAGs in memory it is a third of the daemon's heap. A notebook task
+// keeps its file: its relative input_nb and output_nb start from that file's folder when it runs.
 Dag lean_copy(const Dag& dag) {
     Dag copy = dag;
     copy.doc_md.clear();
     copy.description.clear();
     for (auto& task : copy.tasks) {
         task.doc_md.clear();
+        if (task.operator_name == "notebook") continue;
         task.defined_at.file.clear();
         task.defined_at.file.shrink_to_fit();
     }
