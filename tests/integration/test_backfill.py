@@ -40,7 +40,7 @@ dag_id: drain
 tasks:
   - task_id: short
     operator: bash
-    bash_command: sleep 1; echo short >> {out}
+    bash_command: sleep 3; echo short >> {out}  # long enough to be seen running by two slow CLI calls
   - task_id: long
     operator: bash
     bash_command: |
