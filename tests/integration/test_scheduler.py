@@ -53,7 +53,7 @@ tasks:
   - task_id: slow
     operator: bash
     depends_on: [first]
-    bash_command: sleep 3; echo slow >> {out}
+    bash_command: sleep 8; echo slow >> {out}  # long enough to be seen running on a loaded machine
   - task_id: last
     operator: bash
     depends_on: [slow]
@@ -163,7 +163,7 @@ class SchedulerTest(unittest.TestCase):
         self.daemon.start()
         self.daemon.cli("dags", "trigger", "slow", check=True)
         run_id = self.runs("slow")[0]["run_id"]
-        wait_for(lambda: self.state("slow", run_id, "slow") == "running")
+        wait_for(lambda: self.state("slow", run_id, "slow") == "running", timeout=60)
         self.daemon.process.send_signal(signal.SIGKILL)
         self.daemon.process.wait()
         time.sleep(0.5)
