@@ -31,7 +31,8 @@ Result<nlohmann::json> decode_scalar(const nlohmann::json& field, const nlohmann
             return make_error("{}: {} is not an INTEGER", where, value.dump());
         }
         // Beyond 2^53 a JSON number loses digits in most readers: kept as text.
-        if (std::llabs(number) > (1LL << 53)) return nlohmann::json(text);
+        // (Compared without std::llabs, which is undefined for INT64's smallest value.)
+        if (number > (1LL << 53) || number < -(1LL << 53)) return nlohmann::json(text);
         return nlohmann::json(number);
     }
     if (type == "FLOAT" || type == "FLOAT64") {
