@@ -143,8 +143,17 @@ Result<FirebaseTarget> read_firebase_target(const Connection& connection, const 
 
 Result<std::vector<std::string>> split_database_path(std::string_view path) {
     std::vector<std::string> segments;
-    for (const std::string& segment : split(path, '/')) {
-        if (segment.empty()) continue;
+    std::string_view inner = path;
+    if (inner.starts_with('/')) inner.remove_prefix(1);
+    if (inner.ends_with('/')) inner.remove_suffix(1);
+    if (inner.empty()) return segments;
+    for (const std::string& segment : split(inner, '/')) {
+        if (segment.empty()) {
+            // "/reports//x" is most often a template that rendered to nothing: refusing it keeps a put
+            // from replacing the parent ("/reports") instead of the child it was meant for.
+            return make_error("path {} has an empty key between two '/' (did a template in it render to nothing?)",
+                              quote_name(escape_invalid_utf8(path), 200));
+        }
         if (auto problem = key_problem(segment)) {
             return make_error("path {}: the key {} {}", quote_name(escape_invalid_utf8(path), 200),
                               quote_name(escape_invalid_utf8(segment)), *problem);

@@ -53,7 +53,8 @@ struct FirebaseTarget {
 Result<FirebaseTarget> read_firebase_target(const Connection& connection, const std::string& database_url,
                                             const std::map<std::string, std::string>& environment);
 
-// "/reports/20240101" → {"reports", "20240101"}: empty segments dropped, each checked as a key.
+// "/reports/20240101" → {"reports", "20240101"}, each checked as a key; the leading and one trailing
+// '/' are optional, an empty segment inside ("/reports//x") is an error; "/" is the root: {}.
 Result<std::vector<std::string>> split_database_path(std::string_view path);
 std::string join_database_path(const std::vector<std::string>& segments);  // "/a/b", "/" for none
 

@@ -107,6 +107,17 @@ Result<nlohmann::json> convert_field(const nlohmann::json& field, nlohmann::json
     return one(std::move(value), where);
 }
 
+// Deeper than this, a value is refused before Firebase's depth is even counted: it bounds the
+// recursion below, whatever nesting of NULLs a result holds.
+constexpr int kMaxNesting = 1000;
+
+// Whether a cleaned container at `depth` puts its members deeper than Firebase's 32 levels. Checked
+// after cleaning, so NULLs and empty containers, which Firebase drops, do not count.
+Status too_deep(const nlohmann::json& value, int depth, const std::string& where) {
+    if (value.is_null() || depth + 1 <= kMaxDepth) return Status::success();
+    return make_error("{} nests deeper than Firebase's {} levels (the path's keys included)", where, kMaxDepth);
+}
+
 // Firebase's view of a value, checked: keys inside it (per `mode`), depth, string sizes; NULLs and
 // empty objects and lists become null (dropped by the caller). `depth`: the value's own depth.
 Status clean_value(nlohmann::json& value, int depth, const std::string& where, InvalidKeys mode, ExportTree& out) {
@@ -121,10 +132,10 @@ Status clean_value(nlohmann::json& value, int depth, const std::string& where, I
     if (value.is_number_float() && !std::isfinite(value.get<double>())) {
         return make_error("{} is not a finite number", where);
     }
+    if ((value.is_array() || value.is_object()) && depth > kMaxNesting) {
+        return make_error("{} nests more than {} levels deep", where, kMaxNesting);
+    }
     if (value.is_array()) {
-        if (depth + 1 > kMaxDepth && !value.empty()) {
-            return make_error("{} nests deeper than Firebase's {} levels (the path's keys included)", where, kMaxDepth);
-        }
         bool any = false;
         for (std::size_t i = 0; i < value.size(); ++i) {
             if (auto status = clean_value(value[i], depth + 1, fmt::format("{}[{}]", where, i), mode, out); !status) {
@@ -133,12 +144,9 @@ Status clean_value(nlohmann::json& value, int depth, const std::string& where, I
             any = any || !value[i].is_null();
         }
         if (!any) value = nullptr;
-        return Status::success();
+        return too_deep(value, depth, where);
     }
     if (!value.is_object()) return Status::success();
-    if (depth + 1 > kMaxDepth && !value.empty()) {
-        return make_error("{} nests deeper than Firebase's {} levels (the path's keys included)", where, kMaxDepth);
-    }
     nlohmann::json cleaned = nlohmann::json::object();
     std::map<std::string, std::string> originals;  // cleaned key → the key it came from
     for (auto& [key, member] : value.items()) {
@@ -168,7 +176,7 @@ Status clean_value(nlohmann::json& value, int depth, const std::string& where, I
         if (!member.is_null()) cleaned[final_key] = std::move(member);
     }
     value = cleaned.empty() ? nlohmann::json(nullptr) : std::move(cleaned);
-    return Status::success();
+    return too_deep(value, depth, where);
 }
 
 // The key a row's key column gives, or why it gives none.
@@ -233,29 +241,31 @@ Result<ExportTree> build_export_tree(const nlohmann::json& rows, const ExportOpt
         std::optional<std::string> problem;
         if (!key) problem = key.error().message;
         else problem = key_problem(*key);
-        const std::string shown = key ? quote_name(escape_invalid_utf8(*key), 800) : "NULL";
+        // What the row's key is, in messages: the key, or the column's value that gives none.
+        const std::string shown = key ? fmt::format("the key {} ({})", quote_name(escape_invalid_utf8(*key), 800), column)
+                                      : fmt::format("the key column {}", quote_name(column));
         std::string final_key = key ? *key : "";
         if (problem) {
             switch (options.invalid_keys) {
                 case InvalidKeys::fail:
-                    return make_error("row {}: the key {} ({}) {}; Firebase refuses it as a key (invalid_keys: "
-                                      "sanitize or skip)",
-                                      number, shown, column, *problem);
+                    return make_error("row {}: {} {}; Firebase refuses it as a key (invalid_keys: sanitize or skip)",
+                                      number, shown, *problem);
                 case InvalidKeys::skip:
                     ++out.rows_skipped;
-                    out.notes.push_back(fmt::format("skipped row {}: the key {} {}", number, shown, *problem));
+                    out.notes.push_back(fmt::format("skipped row {}: {} {}", number, shown, *problem));
                     continue;
                 case InvalidKeys::sanitize: {
                     auto sanitized = key ? sanitize_key(*key) : std::nullopt;
                     if (!sanitized) {
-                        return make_error("row {}: the key ({}) {}, which cannot be sanitized: filter such rows out, "
+                        return make_error("row {}: {} {}, which cannot be sanitized: filter such rows out, "
                                           "or use invalid_keys: skip",
-                                          number, column, *problem);
+                                          number, shown, *problem);
                     }
                     final_key = *sanitized;
                     ++out.keys_sanitized;
-                    out.notes.push_back(
-                        fmt::format("sanitized key of row {}: {} → {}", number, shown, quote_name(final_key, 800)));
+                    out.notes.push_back(fmt::format("sanitized key of row {}: {} → {}", number,
+                                                    quote_name(escape_invalid_utf8(*key), 800),
+                                                    quote_name(final_key, 800)));
                     break;
                 }
             }
@@ -263,11 +273,11 @@ Result<ExportTree> build_export_tree(const nlohmann::json& rows, const ExportOpt
         if (auto [it, inserted] = owners.emplace(final_key, Owner{number, key ? *key : ""}); !inserted) {
             if (it->second.original == (key ? *key : "")) {
                 return make_error("rows {} and {} have the same key {} ({}); each key can be written once", it->second.row,
-                                  number, shown, column);
+                                  number, quote_name(escape_invalid_utf8(*key), 800), column);
             }
             return make_error("rows {} and {} have the keys {} and {}, which are both {} once sanitized", it->second.row,
-                              number, quote_name(escape_invalid_utf8(it->second.original), 800), shown,
-                              quote_name(final_key, 800));
+                              number, quote_name(escape_invalid_utf8(it->second.original), 800),
+                              quote_name(escape_invalid_utf8(key ? *key : ""), 800), quote_name(final_key, 800));
         }
         nlohmann::json value = row;
         value.erase(column);

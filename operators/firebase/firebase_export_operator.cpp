@@ -30,12 +30,18 @@ std::optional<ParamProblem> in_range(const nlohmann::json& value, long long low,
     return ParamProblem{.message = fmt::format("must be from {} to {}, got {}", low, high, value.dump())};
 }
 
+std::string root_path_problem() {
+    return "is the database's root: a put there would replace the whole database and a patch would mix the rows "
+           "with its top-level keys; name a path below it, e.g. /reports/{{ ds_nodash }}";
+}
+
 std::optional<ParamProblem> check_path(const nlohmann::json& value) {
     if (!value.is_string()) return std::nullopt;
     const std::string& path = value.get_ref<const std::string&>();
     if (path.find("{{") != std::string::npos || path.find("{%") != std::string::npos) return std::nullopt;
     auto segments = split_database_path(path);
     if (!segments) return ParamProblem{.message = segments.error().message};
+    if (segments->empty()) return ParamProblem{.message = root_path_problem()};
     return std::nullopt;
 }
 
@@ -142,6 +148,7 @@ Result<std::shared_ptr<Export>> prepare_export(const TaskRun& run, const nlohman
     ex->try_number = run.try_number;
     auto path = split_database_path(params.value("path", std::string()));
     if (!path) return path.error();
+    if (path->empty()) return make_error("path {}", root_path_problem());
     ex->path = std::move(*path);
     ex->options.key_column = params.value("key_column", std::string());
     if (ex->options.key_column.empty()) return make_error("key_column is empty");

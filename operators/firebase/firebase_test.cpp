@@ -131,7 +131,7 @@ TEST_CASE("Firebase export tree: invalid keys fail, are sanitized with a mapping
     auto unsanitizable =
         build_export_tree(rows, ExportOptions{.key_column = "user_id", .invalid_keys = InvalidKeys::sanitize});
     REQUIRE_FALSE(unsanitizable);
-    CHECK(unsanitizable.error().message.find("row 4: the key (user_id) is NULL, which cannot be sanitized") !=
+    CHECK(unsanitizable.error().message.find("row 4: the key column 'user_id' is NULL, which cannot be sanitized") !=
           std::string::npos);
 
     json without_null = rows;
@@ -175,6 +175,36 @@ TEST_CASE("Firebase export tree: depth counts the path, the key and every level 
     REQUIRE_FALSE(too_deep);
     CHECK(too_deep.error().message.find("deeper than Firebase's 32 levels") != std::string::npos);
     CHECK_FALSE(build_export_tree(json::array(), ExportOptions{.key_column = "k", .path_depth = 32}));
+
+    // Firebase drops NULLs and empty objects, so they do not count: 29 levels of objects ending in a
+    // NULL (or in empty lists and objects) store nothing at the 33rd level.
+    json nulls = json{{"z", nullptr}};
+    for (int i = 0; i < 28; ++i) nulls = json{{"a", nulls}, {"b", i}};
+    auto with_nulls = build_export_tree(json::array({{{"k", "r"}, {"v", nulls}}}),
+                                        ExportOptions{.key_column = "k", .path_depth = 2});
+    REQUIRE(with_nulls);
+    CHECK(with_nulls->tree["r"]["v"]["a"]["b"] == 26);
+    json empties = json::array({json::array(), json::object()});
+    for (int i = 0; i < 30; ++i) empties = json{{"a", empties}, {"b", i}};
+    CHECK(build_export_tree(json::array({{{"k", "r"}, {"v", empties}}}), ExportOptions{.key_column = "k"}));
+
+    // Nesting without end is refused before the recursion gets deep, whatever it holds.
+    json endless = nullptr;
+    for (int i = 0; i < 5000; ++i) endless = json::array({endless});
+    auto refused = build_export_tree(json::array({{{"k", "r"}, {"v", endless}}}), ExportOptions{.key_column = "k"});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message.find("nests more than 1000 levels") != std::string::npos);
+}
+
+TEST_CASE("Firebase export tree: a key column that gives no key is named with its value", "[firebase]") {
+    auto float_key = build_export_tree(json::parse(R"([{"id":1.5,"v":1}])"), ExportOptions{.key_column = "id"});
+    REQUIRE_FALSE(float_key);
+    CHECK(float_key.error().message ==
+          "row 1: the key column 'id' is 1.5, not text or a whole number; Firebase refuses it as a key "
+          "(invalid_keys: sanitize or skip)");
+    auto bad_key = build_export_tree(json::parse(R"([{"id":"a/b","v":1}])"), ExportOptions{.key_column = "id"});
+    REQUIRE_FALSE(bad_key);
+    CHECK(bad_key.error().message.find("row 1: the key 'a/b' (id) contains '/'") == 0);
 }
 
 TEST_CASE("Firebase chunks: rows and bytes bound each chunk, merged they are the whole tree", "[firebase]") {
@@ -223,7 +253,16 @@ TEST_CASE("Firebase connections: database URL, secret, Google credentials, emula
     CHECK_FALSE(read_firebase_target(google, "", {}));  // no database URL
     CHECK_FALSE(read_firebase_target(Connection{.conn_id = "x", .conn_type = "http"}, "https://a.firebaseio.com", {}));
 
-    CHECK(*split_database_path("/reports//20240101/") == std::vector<std::string>{"reports", "20240101"});
+    CHECK(*split_database_path("/reports/20240101/") == std::vector<std::string>{"reports", "20240101"});
+    CHECK(*split_database_path("reports/20240101") == std::vector<std::string>{"reports", "20240101"});
     CHECK(split_database_path("/").value().empty());
+    CHECK(split_database_path("").value().empty());
+    // An empty key inside is a template that rendered to nothing: it would write to the parent.
+    for (const char* path : {"/reports//20240101", "/reports//", "///", "/reports///", "/a//b/"}) {
+        INFO(path);
+        auto segments = split_database_path(path);
+        REQUIRE_FALSE(segments);
+        CHECK_THAT(segments.error().message, Catch::Matchers::Contains("empty key"));
+    }
     CHECK_FALSE(split_database_path("/reports/a.b"));
 }

@@ -61,7 +61,7 @@ class BigQueryJobOperator : public AsyncOperator {
     // What a finished query job gave back (read_query_results).
     struct QueryResults {
         nlohmann::json schema;  // {"fields": [...]}, in the columns' order
-        nlohmann::json rows;    // [{column: value}]
+        nlohmann::json rows = nlohmann::json::array();  // [{column: value}]
         long long total_rows = 0;
     };
 

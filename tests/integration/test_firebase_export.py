@@ -105,6 +105,7 @@ QUERY = (
 DAG = """
 dag_id: fb
 schedule: null
+params: {day: ""}
 tasks:
   - task_id: from_query
     operator: firebase_export
@@ -163,6 +164,27 @@ tasks:
     key_column: id
     firebase_conn_id: firebase_emulated
     path: /emulated
+  - task_id: empty_query
+    operator: firebase_export
+    sql: "SELECT 'a' AS id, 1 AS v FROM (SELECT 1 AS x) WHERE x = 2"
+    key_column: id
+    allow_empty: true
+    path: /emptied
+  - task_id: empty_query_refused
+    operator: firebase_export
+    sql: "SELECT 'a' AS id, 1 AS v FROM (SELECT 1 AS x) WHERE x = 2"
+    key_column: id
+    path: /emptied
+  - task_id: rendered_gap
+    operator: firebase_export
+    rows: [{id: "a", v: 1}]
+    key_column: id
+    path: "/reports/{{ params.day }}/x"
+  - task_id: rendered_root
+    operator: firebase_export
+    rows: [{id: "a", v: 1}]
+    key_column: id
+    path: "/{{ params.day }}"
 """ % {"query": QUERY, "bad": rows_yaml(BAD_ROWS), "bad_with_null": rows_yaml(BAD_ROWS + [{"id": None, "v": 12}]),
        "ten": rows_yaml(TEN_ROWS)}
 
@@ -230,6 +252,28 @@ class FirebaseExportTest(unittest.TestCase):
             self.assertEqual(write["query"].get("print"), "silent", write)
             self.assertEqual(write["status"], 204, write)
 
+    def test_a_query_without_rows_empties_the_path_only_when_allowed(self):
+        self.firebase.seed("/emptied", {"old": {"v": 1}})
+        refused = self.tasks_test("empty_query_refused")
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("no rows to write to /emptied (0 read", refused.stdout)
+        self.assertEqual(self.firebase.tree("/emptied"), {"old": {"v": 1}})
+        allowed = self.tasks_test("empty_query")
+        self.assert_ok(allowed)
+        self.assertEqual(self.result_of(allowed.stdout)["rows_written"], 0)
+        self.assertIsNone(self.firebase.tree("/emptied"))
+
+    def test_a_path_rendered_with_a_gap_or_to_the_root_writes_nothing(self):
+        self.firebase.seed("/reports", {"20240101": {"u1": {"v": 1}}})
+        gap = self.tasks_test("rendered_gap")
+        self.assertNotEqual(gap.returncode, 0)
+        self.assertIn("path '/reports//x' has an empty key between two '/'", gap.stdout)
+        root = self.tasks_test("rendered_root")
+        self.assertNotEqual(root.returncode, 0)
+        self.assertIn("path is the database's root", root.stdout)
+        self.assertEqual(self.firebase.writes(), [])
+        self.assertEqual(self.firebase.tree("/reports"), {"20240101": {"u1": {"v": 1}}})
+
     def test_invalid_keys_fail_before_anything_is_written(self):
         result = self.tasks_test("keys_fail")
         self.assertEqual(result.returncode, 1, result.stdout)
@@ -261,8 +305,8 @@ class FirebaseExportTest(unittest.TestCase):
         self.assertEqual(self.firebase.tree("/keys/skip"), {"ok": {"v": 1}, "ユーザー": {"v": 9}, "100%": {"v": 11}})
         value = self.result_of(result.stdout)
         self.assertEqual((value["rows_read"], value["rows_skipped"], value["rows_written"]), (12, 9, 3))
-        self.assertIn("skipped row 2: the key 'a.b' contains '.'", result.stdout)
-        self.assertIn("skipped row 12: the key NULL is NULL", result.stdout)
+        self.assertIn("skipped row 2: the key 'a.b' (id) contains '.'", result.stdout)
+        self.assertIn("skipped row 12: the key column 'id' is NULL", result.stdout)
 
     def test_keys_that_collide_once_sanitized_fail(self):
         result = self.tasks_test("keys_collide")
