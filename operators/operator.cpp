@@ -20,6 +20,9 @@ Result<nlohmann::json> render_leaves(const nlohmann::json& value, const std::str
     if (value.is_string()) {
         auto parsed = tmpl::Template::parse(value.get_ref<const std::string&>());
         if (!parsed) return make_error("template error in {}: {}", where, parsed.error().message);
+        // Text with no markup is the value as written: rendering would only drop one trailing newline and
+        // turn \r into \n, as Jinja does to a template's own text (docs/templates.md).
+        if (!parsed->has_markup()) return value;
         Result<std::string> rendered = [&]() -> Result<std::string> {
             // Lookups (variables, connections, results) are callbacks given by the scheduler; whatever they
             // throw is this parameter's failure, not the daemon's.

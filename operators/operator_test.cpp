@@ -59,6 +59,36 @@ TEST_CASE("render_templated_params renders templated strings and the string leav
     CHECK(task.params["query"] == "SELECT * FROM {{ params.table }} WHERE day = '{{ ds }}'");
 }
 
+TEST_CASE("render_templated_params passes text without markup byte for byte; rendered values keep theirs",
+          "[operator]") {
+    tmpl::RunInfo info;
+    info.dag_id = "d";
+    info.variable = [](std::string_view name) -> std::optional<std::string> {
+        if (name == "crlf") return std::string("a\r\nb\rc\n\n");
+        return std::nullopt;
+    };
+    const tmpl::Context context = tmpl::make_airflow_context(info);
+    const std::string plain[] = {"line\r\n", "cr\ronly", "two\n\n",      "ends\n",
+                                 "\r",       "\n",       "a } b { c %}", "{ {x} }"};
+    for (const std::string& text : plain) {
+        Task task;
+        task.params = {{"query", text}, {"labels", {{"k", text}}}, {"files", {text}}};
+        const Result<nlohmann::json> rendered = render_templated_params(sample_spec(), task, context);
+        REQUIRE(rendered);
+        CHECK((*rendered)["query"] == text);
+        CHECK((*rendered)["labels"]["k"] == text);
+        CHECK((*rendered)["files"][0] == text);
+    }
+    Task task;
+    task.params = {{"query", "{{ var.value.crlf }}"}, {"labels", {{"k", "x={{ 'd' }}\r\n"}}}};
+    const Result<nlohmann::json> rendered = render_templated_params(sample_spec(), task, context);
+    REQUIRE(rendered);
+    // What a template prints is kept as it is; the template's own text is Jinja's (one trailing newline
+    // dropped, \r\n read as \n).
+    CHECK((*rendered)["query"] == "a\r\nb\rc\n\n");
+    CHECK((*rendered)["labels"]["k"] == "x=d");
+}
+
 TEST_CASE("render_templated_params names the parameter and the place of an error", "[operator]") {
     auto error_of = [](nlohmann::json params) {
         Task task;

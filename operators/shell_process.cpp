@@ -17,6 +17,7 @@
 #include "engine/exec/child_process.h"
 #include "engine/exec/direct_command.h"
 #include "engine/exec/exit_file.h"
+#include "engine/exec/exit_status.h"
 #include "engine/exec/log_file.h"
 #include "engine/exec/pidfd.h"
 #include "engine/exec/process_group.h"
@@ -197,6 +198,38 @@ Status append_log_line(const fs::path& log_file, std::string_view text) {
 
 Status append_log_line(const TaskRun& run, std::string_view text) {
     return append_log_line(run.log_file, mask_secrets(run, text));
+}
+
+OperatorResult failed_result(std::string message) {
+    return OperatorResult{.outcome = TaskOutcome::failed, .message = std::move(message)};
+}
+
+OperatorResult cancelled_result() {
+    return OperatorResult{
+        .outcome = TaskOutcome::failed, .message = "cancelled", .cancelled = true, .retryable = false};
+}
+
+std::optional<OperatorResult> result_without_exit(const ShellEnd& end, const TaskRun& run) {
+    if (end.timed_out) {
+        OperatorResult result = failed_result(fmt::format(
+            "timed out after {}", format_duration(run.execution_timeout.value_or(Duration::zero()))));
+        result.timed_out = true;
+        result.exit_code = end.exit_code;
+        return result;
+    }
+    if (end.cancelled) {
+        OperatorResult result = cancelled_result();
+        result.exit_code = end.exit_code;
+        return result;
+    }
+    if (end.no_status) return failed_result(std::string(kEndedWithDaemonMessage));
+    if (!end.exit_code) return failed_result(ExitStatus{.signal = end.signal}.describe());
+    return std::nullopt;
+}
+
+OperatorResult logged_result(const TaskRun& run, OperatorResult result) {
+    (void)append_log_line(run, fmt::format("{}: {}", to_string(result.outcome), result.message));
+    return result;
 }
 
 std::optional<std::string> last_output_line(const fs::path& log_file, std::uint64_t from) {

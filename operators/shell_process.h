@@ -77,6 +77,16 @@ Result<ShellEnd> run_shell_command(const ShellCommand& command, const TaskRun& r
 Result<ShellEnd> resume_shell_command(const TaskRun& run, const StartedProcess& recorded,
                                       const CancelFlag& cancel, Duration kill_grace = kDefaultKillGrace);
 
+// The results every operator that runs a program gives: a failure with `message`, and a cancelled try
+// (failed, not retried).
+OperatorResult failed_result(std::string message);
+OperatorResult cancelled_result();
+
+// The result of a try whose command did not end by exiting: timed out ("timed out after 30m", with
+// timed_out set), cancelled, gone with an earlier daemon and no status left, or its shell killed by a
+// signal. nullopt when the command exited with a code, which is for the operator to read.
+std::optional<OperatorResult> result_without_exit(const ShellEnd& end, const TaskRun& run);
+
 // Lines mayaflow itself writes into a task's log start with this.
 inline constexpr std::string_view kLogPrefix = "[mayaflow] ";
 
@@ -85,6 +95,9 @@ inline constexpr std::string_view kLogPrefix = "[mayaflow] ";
 Status append_log_line(const std::filesystem::path& log_file, std::string_view text);
 // The same in the try's log, with the try's secrets masked.
 Status append_log_line(const TaskRun& run, std::string_view text);
+
+// Writes the try's outcome as the log's last line ("[mayaflow] failed: cancelled"), and returns it.
+OperatorResult logged_result(const TaskRun& run, OperatorResult result);
 
 // The last line of the command's output with trailing whitespace removed, skipping empty lines and
 // mayaflow's own lines: read from `from` on, and stopping at a "[mayaflow] running:" header (where the

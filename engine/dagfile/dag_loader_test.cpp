@@ -17,17 +17,31 @@ class TestCatalog : public OperatorCatalog {
         OperatorSpec shell;
         shell.name = "bash";
         shell.params = {
-            ParamSpec{.name = "bash_command", .type = ParamType::string, .required = true, .templated = true,
+            ParamSpec{.name = "bash_command",
+                      .type = ParamType::string,
+                      .required = true,
+                      .templated = true,
                       .template_ext = {".sh"}},
             ParamSpec{.name = "env", .type = ParamType::string_map, .templated = true},
             ParamSpec{.name = "cwd", .type = ParamType::string},
-            ParamSpec{.name = "skip_on_exit_code", .type = ParamType::integer_or_list,
+            ParamSpec{.name = "skip_on_exit_code",
+                      .type = ParamType::integer_or_list,
                       .default_value = nlohmann::json::array({99})},
-            ParamSpec{.name = "mode", .type = ParamType::string, .default_value = "poke",
+            ParamSpec{.name = "mode",
+                      .type = ParamType::string,
+                      .default_value = "poke",
                       .allowed_values = {"poke", "reschedule"}},
             ParamSpec{.name = "count", .type = ParamType::integer},
             ParamSpec{.name = "verbose", .type = ParamType::boolean},
             ParamSpec{.name = "timeout", .type = ParamType::duration},
+            ParamSpec{.name = "shell",
+                      .type = ParamType::string,
+                      .check =
+                          [](const nlohmann::json& value) {
+                              return value == ""
+                                         ? std::optional<ParamProblem>(ParamProblem{{}, "shell is empty"})
+                                         : std::nullopt;
+                          }},
         };
         specs_.push_back(shell);
         OperatorSpec empty;
@@ -278,6 +292,27 @@ TEST_CASE("errors name file and line and column and field", "[dagfile]") {
     CHECK(result.errors[0].field == "tasks[0].retries");
     CHECK_THAT(result.errors[0].to_string(),
                Catch::Contains("f.yaml:5:14: tasks[0].retries: expected a whole number, got \"three\""));
+}
+
+TEST_CASE("an untemplated string parameter's own check runs on its final text, with its place", "[dagfile]") {
+    auto result =
+        load("tasks:\n  - task_id: a\n    operator: bash\n    bash_command: x\n    shell: \"\"\n", "f.yaml");
+    REQUIRE_FALSE(result.dag);
+    REQUIRE(result.errors.size() == 1);
+    CHECK_THAT(result.errors[0].to_string(), Catch::Contains("f.yaml:5:12: tasks[0].shell: shell is empty"));
+    // A for_each variable is put in first: the check sees what the task gets.
+    result = load(R"(
+tasks:
+  - task_id: "t_{{ item }}"
+    operator: bash
+    for_each: ["", "x"]
+    bash_command: x
+    shell: "{{ item }}"
+)");
+    REQUIRE_FALSE(result.dag);
+    REQUIRE(result.errors.size() == 1);
+    CHECK_THAT(errors_of(result), Catch::Contains("shell is empty"));
+    CHECK(load("tasks:\n  - task_id: a\n    operator: bash\n    bash_command: x\n    shell: bash\n").dag);
 }
 
 TEST_CASE("several errors in one file are all reported", "[dagfile]") {

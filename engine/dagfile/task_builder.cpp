@@ -626,6 +626,13 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
             return;
         }
     }
+    // A string's check runs on its final text, below; `where` has no lines inside a string to point at.
+    auto passes_check = [&](const nlohmann::json& text) {
+        if (!param.check || !text.is_string()) return true;
+        auto problem = param.check(text);
+        if (problem) reader_.error(where, param_path_text(field, problem->path), problem->message);
+        return !problem;
+    };
     if (param.check && !result.is_string()) {
         if (auto problem = param.check(result)) {
             const YAML::Node inner = node_at(node, problem->path);
@@ -652,13 +659,8 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
                 }
             }
         }
-        if (param.check && result.is_string()) {
-            // A value given as text (a .json file's): the check reads it, and has no lines to point at.
-            if (auto problem = param.check(result)) {
-                reader_.error(where, param_path_text(field, problem->path), problem->message);
-                return;
-            }
-        }
+        // A value given as text (a .json file's): the check reads it, and has no lines to point at.
+        if (!passes_check(result)) return;
         if (!budget_.add_text(result, where, field)) return;
         templates_.check(result, loop_vars, where, field);
     } else {
@@ -667,6 +669,8 @@ void TaskBuilder::apply_param(Task& task, const OperatorSpec& spec, const ParamS
             auto rendered = templates_.render(result.get<std::string>(), loop_vars, where, field, false);
             if (!rendered) return;
             result = std::move(*rendered);
+            // An untemplated string is final here (for_each variables put in), so its check is too.
+            if (!passes_check(result)) return;
         }
     }
     task.params[param.name] = std::move(result);

@@ -5,10 +5,9 @@
 #include <nlohmann/json.hpp>
 
 namespace mayaflow {
-namespace {
 
-// The length of the valid UTF-8 sequence starting at `pos`, or 0 when the byte there starts none.
-std::size_t valid_sequence_length(std::string_view text, std::size_t pos) {
+std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
+    if (pos >= text.size()) return 0;
     auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
     unsigned char lead = byte(pos);
     if (lead < 0x80) return 1;
@@ -35,11 +34,27 @@ std::size_t valid_sequence_length(std::string_view text, std::size_t pos) {
     return length;
 }
 
-}  // namespace
+std::string_view invalid_utf8_reason(std::string_view text, std::size_t at) {
+    if (at >= text.size()) return "the end of the text";
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(at);
+    if (lead >= 0x80 && lead <= 0xBF) return "a continuation byte with no lead byte before it";
+    if (lead == 0xC0 || lead == 0xC1) return "an overlong form";
+    if (lead >= 0xF5) return "a byte that never occurs in UTF-8";
+    const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    std::size_t present = 1;
+    while (present < length && at + present < text.size() && (byte(at + present) & 0xC0) == 0x80) ++present;
+    if (present < length) return "a sequence cut short";
+    const unsigned char second = byte(at + 1);
+    if ((lead == 0xE0 && second < 0xA0) || (lead == 0xF0 && second < 0x90)) return "an overlong form";
+    if (lead == 0xED && second >= 0xA0) return "a surrogate (U+D800 to U+DFFF)";
+    if (lead == 0xF4 && second >= 0x90) return "a code point past U+10FFFF";
+    return "not UTF-8";
+}
 
 std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
     for (std::size_t pos = 0; pos < text.size();) {
-        std::size_t length = valid_sequence_length(text, pos);
+        std::size_t length = utf8_sequence_length(text, pos);
         if (length == 0) return pos;
         pos += length;
     }
@@ -51,7 +66,7 @@ std::string to_valid_utf8(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 8);
     for (std::size_t pos = 0; pos < text.size();) {
-        std::size_t length = valid_sequence_length(text, pos);
+        std::size_t length = utf8_sequence_length(text, pos);
         if (length == 0) {
             out += "\xEF\xBF\xBD";
             ++pos;
@@ -67,7 +82,7 @@ std::string escape_invalid_utf8(std::string_view text) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t pos = 0; pos < text.size();) {
-        std::size_t length = valid_sequence_length(text, pos);
+        std::size_t length = utf8_sequence_length(text, pos);
         if (length == 0) {
             out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[pos]));
             ++pos;

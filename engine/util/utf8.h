@@ -20,6 +20,14 @@ namespace mayaflow {
 std::optional<std::size_t> first_invalid_utf8(std::string_view text);
 inline bool is_valid_utf8(std::string_view text) { return !first_invalid_utf8(text); }
 
+// The length (1-4) of the valid UTF-8 sequence that starts at text[at], or 0 when none does there.
+// Never reads past the end of `text`.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at);
+
+// Why no valid UTF-8 sequence starts at text[at] (where utf8_sequence_length() is 0), for error
+// messages: "a sequence cut short", "an overlong form", "a surrogate", ...
+std::string_view invalid_utf8_reason(std::string_view text, std::size_t at);
+
 // `text` with each invalid byte replaced by U+FFFD.
 std::string to_valid_utf8(std::string_view text);
 

@@ -34,3 +34,33 @@ TEST_CASE("dump_json never throws on bad bytes", "[utf8]") {
     CHECK_THROWS(value.dump());
     CHECK(dump_json(value) == "{\"message\":\"caf\xEF\xBF\xBD\"}");
 }
+
+TEST_CASE("utf8_sequence_length never reads past the end, and invalid_utf8_reason says why", "[utf8]") {
+    CHECK(utf8_sequence_length("a", 0) == 1);
+    CHECK(utf8_sequence_length("\xC3\xA9", 0) == 2);
+    CHECK(utf8_sequence_length("\xF0\x9F\x98\x80", 0) == 4);
+    CHECK(utf8_sequence_length("a", 1) == 0);  // past the end
+    // Each a std::string_view of its exact bytes, so a lead byte at the very end has nothing after it.
+    const std::pair<std::string_view, std::string_view> bad[] = {
+        {"\xF0", "a sequence cut short"},
+        {"\xF0\x9F\x98", "a sequence cut short"},
+        {"\xE6\x97", "a sequence cut short"},
+        {"\xC3", "a sequence cut short"},
+        {"\xE9!", "a sequence cut short"},
+        {"\x80", "a continuation byte with no lead byte before it"},
+        {"\xBF\xBF", "a continuation byte with no lead byte before it"},
+        {"\xC0\xAF", "an overlong form"},
+        {"\xE0\x80\xAF", "an overlong form"},
+        {"\xF0\x80\x80\xAF", "an overlong form"},
+        {"\xED\xA0\x80", "a surrogate (U+D800 to U+DFFF)"},
+        {"\xED\xBF\xBF", "a surrogate (U+D800 to U+DFFF)"},
+        {"\xF4\x90\x80\x80", "a code point past U+10FFFF"},
+        {"\xF5\x80\x80\x80", "a byte that never occurs in UTF-8"},
+        {"\xFF", "a byte that never occurs in UTF-8"},
+    };
+    for (const auto& [text, reason] : bad) {
+        INFO(escape_invalid_utf8(text));
+        CHECK(utf8_sequence_length(text, 0) == 0);
+        CHECK(invalid_utf8_reason(text, 0) == reason);
+    }
+}

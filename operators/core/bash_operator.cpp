@@ -10,8 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "engine/exec/exit_status.h"
-#include "engine/time/duration_text.h"
 #include "engine/time/iso8601.h"
 
 namespace mayaflow {
@@ -240,30 +238,8 @@ bool is_our_temp_dir(const fs::path& folder, const fs::path& root) {
     return fs::weakly_canonical(base, error) == folder.parent_path() && !error;
 }
 
-OperatorResult failed(std::string message) {
-    return OperatorResult{.outcome = TaskOutcome::failed, .message = std::move(message)};
-}
-
-OperatorResult cancelled() {
-    return OperatorResult{
-        .outcome = TaskOutcome::failed, .message = "cancelled", .cancelled = true, .retryable = false};
-}
-
 OperatorResult result_of(const ShellEnd& end, const TaskRun& run, const OutputRules& rules) {
-    if (end.timed_out) {
-        OperatorResult result = failed(fmt::format(
-            "timed out after {}", format_duration(run.execution_timeout.value_or(Duration::zero()))));
-        result.timed_out = true;
-        result.exit_code = end.exit_code;
-        return result;
-    }
-    if (end.cancelled) {
-        OperatorResult result = cancelled();
-        result.exit_code = end.exit_code;
-        return result;
-    }
-    if (end.no_status) return failed(std::string(kEndedWithDaemonMessage));
-    if (!end.exit_code) return failed(ExitStatus{.signal = end.signal}.describe());
+    if (std::optional<OperatorResult> unfinished = result_without_exit(end, run)) return *unfinished;
 
     const int code = *end.exit_code;
     OperatorResult result;
@@ -282,12 +258,6 @@ OperatorResult result_of(const ShellEnd& end, const TaskRun& run, const OutputRu
         result.outcome = TaskOutcome::failed;
         result.message = fmt::format("exit code {}", code);
     }
-    return result;
-}
-
-// Writes the try's outcome as the log's last line, and returns the result.
-OperatorResult logged(const TaskRun& run, OperatorResult result) {
-    (void)append_log_line(run, fmt::format("{}: {}", to_string(result.outcome), result.message));
     return result;
 }
 
@@ -336,13 +306,13 @@ void BashOperator::cancel() {
 }
 
 OperatorResult BashOperator::execute(const TaskRun& run) {
-    if (cancel_.raised()) return logged(run, cancelled());
+    if (cancel_.raised()) return logged_result(run, cancelled_result());
     Result<nlohmann::json> params = render_templated_params(spec(), run.task, make_task_context(run));
-    if (!params) return logged(run, failed(params.error().message));
+    if (!params) return logged_result(run, failed_result(params.error().message));
 
     const auto command_text = params->find("bash_command");
     if (command_text == params->end() || !command_text->is_string()) {
-        return logged(run, failed("bash_command must be a string holding the command to run"));
+        return logged_result(run, failed_result("bash_command must be a string holding the command to run"));
     }
     ShellCommand command{.command = command_text->get<std::string>(),
                          .env = command_environment(run, *params)};
@@ -352,22 +322,22 @@ OperatorResult BashOperator::execute(const TaskRun& run) {
         command.cwd = cwd->get<std::string>();
     } else {
         Result<TempDir> made = TempDir::make(options_.temp_root);
-        if (!made) return logged(run, failed(made.error().message));
+        if (!made) return logged_result(run, failed_result(made.error().message));
         temp_dir.emplace(std::move(*made));
         command.cwd = temp_dir->path();
     }
 
     Result<ShellEnd> end = run_shell_command(command, run, cancel_, options_.kill_grace);
-    if (!end) return logged(run, failed(end.error().message));
-    return logged(run, result_of(*end, run, output_rules(*params)));
+    if (!end) return logged_result(run, failed_result(end.error().message));
+    return logged_result(run, result_of(*end, run, output_rules(*params)));
 }
 
 OperatorResult BashOperator::resume(const TaskRun& run, const StartedProcess& recorded) {
     Result<ShellEnd> end = resume_shell_command(run, recorded, cancel_, options_.kill_grace);
-    if (!end) return logged(run, failed(end.error().message));
+    if (!end) return logged_result(run, failed_result(end.error().message));
     if (end->adopted && is_our_temp_dir(end->adopted_cwd, options_.temp_root))
         TempDir::remove(end->adopted_cwd);
-    return logged(run, result_of(*end, run, output_rules(run.task.params)));
+    return logged_result(run, result_of(*end, run, output_rules(run.task.params)));
 }
 
 }  // namespace mayaflow

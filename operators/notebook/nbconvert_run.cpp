@@ -80,6 +80,21 @@ std::string_view nbconvert_config_text() {
     return kConfigText;
 }
 
+std::string glob_escaped(std::string_view path) {
+    std::string pattern;
+    pattern.reserve(path.size());
+    for (const char c : path) {
+        if (c == '[' || c == '*' || c == '?') {
+            pattern += '[';
+            pattern += c;
+            pattern += ']';
+        } else {
+            pattern += c;
+        }
+    }
+    return pattern;
+}
+
 std::string shell_word(std::string_view word) {
     const bool safe = !word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                               "0123456789_@%+=:,./-") == std::string_view::npos;
@@ -99,7 +114,7 @@ std::string nbconvert_command(const NbconvertRun& run) {
         "--config=" + run.config.string(),
         "--to",
         "notebook",
-        run.prepared.string(),
+        glob_escaped(run.prepared.string()),
         "--output",
         run.output.string(),
         fmt::format("--ExecutePreprocessor.timeout={}", run.cell_timeout_seconds),

@@ -39,9 +39,14 @@ struct NbconvertRun {
 // The Python configuration file given to nbconvert with --config (see the .cpp for what it does).
 std::string_view nbconvert_config_text();
 
-// The shell command: jupyter nbconvert --config=… --to notebook <prepared> --output <output>
+// The shell command: jupyter nbconvert --config=… --to notebook <prepared, glob_escaped()> --output <output>
 // --ExecutePreprocessor.timeout=<s> --ExecutePreprocessor.kernel_name=<k>, each word quoted as needed.
 std::string nbconvert_command(const NbconvertRun& run);
+
+// `path` as a pattern that Python's glob matches only to itself (as glob.escape() makes it: [ * ? each
+// in brackets). nbconvert globs the names of its input notebooks, so a MAYAFLOW_HOME or a run id with
+// such characters would otherwise name no file, or another one.
+std::string glob_escaped(std::string_view path);
 
 // `word` as one word for bash: as it is when it holds only safe characters, else in single quotes.
 std::string shell_word(std::string_view word);

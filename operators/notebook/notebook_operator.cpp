@@ -8,7 +8,6 @@
 #include <fstream>
 #include <system_error>
 
-#include "engine/exec/exit_status.h"
 #include "engine/exec/exit_file.h"
 #include "engine/time/duration_text.h"
 #include "engine/util/utf8.h"
@@ -29,19 +28,34 @@ const OperatorSpec& spec() {
 
 constexpr double kDefaultCellTimeoutSeconds = 600;
 
-// The keys of `parameters` that cannot be Python names, for the DAG loader.
+// The first key of `parameters` that cannot be a Python name, for the DAG loader.
 std::optional<ParamProblem> check_parameter_names(const nlohmann::json& parameters) {
     if (!parameters.is_object()) return std::nullopt;
     for (const auto& [name, value] : parameters.items()) {
-        if (!notebook::is_python_name(name)) {
-            return ParamProblem{{nlohmann::json(name)},
-                                fmt::format("parameter name '{}' is not a Python name: the notebook gets it as "
-                                            "`{} = …`, so use letters, digits and _ (not starting with a digit, "
-                                            "not a keyword)",
-                                            escape_invalid_utf8(name), escape_invalid_utf8(name))};
+        if (const std::optional<std::string> why = notebook::why_not_parameter_name(name)) {
+            return ParamProblem{
+                {nlohmann::json(name)},
+                fmt::format("parameter name '{}' cannot be a Python variable: {}; the notebook gets "
+                            "each parameter as `name = value`, so use ASCII letters, digits and _ "
+                            "(not starting with a digit, not a keyword, not __like_this__)",
+                            escape_invalid_utf8(name), *why)};
         }
     }
     return std::nullopt;
+}
+
+std::optional<ParamProblem> check_kernel_name(const nlohmann::json& kernel_name) {
+    if (!kernel_name.is_string() || !kernel_name.get_ref<const std::string&>().empty()) return std::nullopt;
+    return ParamProblem{
+        {},
+        "kernel_name is empty; name an installed Jupyter kernel (`jupyter kernelspec list` shows "
+        "them), or leave it out for python3"};
+}
+
+std::optional<ParamProblem> check_cell_timeout(const nlohmann::json& seconds) {
+    if (!seconds.is_number() || seconds.get<double>() > 0) return std::nullopt;
+    return ParamProblem{{},
+                        "cell_timeout must be more than 0s (no cell could run in it); leave it out for 10m"};
 }
 
 // What one try works with, from its rendered parameters.
@@ -136,20 +150,6 @@ std::string kernel_marker(const TaskRun& run) {
     return fmt::format("{}={}", notebook::kKernelMarker, exit_file_path(run.log_file).string());
 }
 
-OperatorResult failed(std::string message) {
-    return OperatorResult{.outcome = TaskOutcome::failed, .message = std::move(message)};
-}
-
-OperatorResult cancelled() {
-    return OperatorResult{
-        .outcome = TaskOutcome::failed, .message = "cancelled", .cancelled = true, .retryable = false};
-}
-
-OperatorResult logged(const TaskRun& run, OperatorResult result) {
-    (void)append_log_line(run, fmt::format("{}: {}", to_string(result.outcome), result.message));
-    return result;
-}
-
 // The try's message when nbconvert failed before any cell ran (no kernel, a bad notebook): from the last
 // line it printed.
 std::string nbconvert_failure(const TaskRun& run, const ShellEnd& end, const TryFiles& files) {
@@ -170,25 +170,18 @@ std::string nbconvert_failure(const TaskRun& run, const ShellEnd& end, const Try
 }
 
 OperatorResult result_of(const ShellEnd& end, const TaskRun& run, const TryFiles& files) {
-    if (end.timed_out) {
-        OperatorResult result = failed(fmt::format(
-            "timed out after {} (execution_timeout)", format_duration(run.execution_timeout.value_or(Duration::zero()))));
-        result.timed_out = true;
-        result.exit_code = end.exit_code;
-        return result;
+    if (std::optional<OperatorResult> unfinished = result_without_exit(end, run)) {
+        // A notebook has two timeouts; say which one this was.
+        if (unfinished->timed_out) unfinished->message += " (execution_timeout)";
+        return *unfinished;
     }
-    if (end.cancelled) {
-        OperatorResult result = cancelled();
-        result.exit_code = end.exit_code;
-        return result;
-    }
-    if (end.no_status) return failed(std::string(kEndedWithDaemonMessage));
-    if (!end.exit_code) return failed(ExitStatus{.signal = end.signal}.describe());
 
     const std::string output = escape_invalid_utf8(files.output.string());
     if (*end.exit_code == 0) {
         Result<nlohmann::json> executed = notebook::read_notebook(files.output);
-        if (!executed) return failed("jupyter nbconvert ended well but its output cannot be read: " + executed.error().message);
+        if (!executed)
+            return failed_result("jupyter nbconvert ended well but its output cannot be read: " +
+                                 executed.error().message);
         (void)append_log_line(run, "the executed notebook is " + output);
         OperatorResult result{.outcome = TaskOutcome::success,
                               .value = {{"output_nb", files.output.string()}},
@@ -197,7 +190,7 @@ OperatorResult result_of(const ShellEnd& end, const TaskRun& run, const TryFiles
         return result;
     }
 
-    OperatorResult result = failed("");
+    OperatorResult result = failed_result("");
     result.exit_code = end.exit_code;
     Result<nlohmann::json> executed = notebook::read_notebook(files.output);
     std::optional<notebook::CellFailure> failure;
@@ -227,10 +220,11 @@ OperatorSpec notebook_operator_spec() {
                   .required = true,
                   .templated = true,
                   .help = "the notebook to run (.ipynb); a relative path starts from the DAG file's folder"},
-        ParamSpec{.name = "output_nb",
-                  .type = ParamType::string,
-                  .templated = true,
-                  .help = "where the executed notebook goes; beside the try's log (attempt=<n>.ipynb) when unset"},
+        ParamSpec{
+            .name = "output_nb",
+            .type = ParamType::string,
+            .templated = true,
+            .help = "where the executed notebook goes; beside the try's log (attempt=<n>.ipynb) when unset"},
         ParamSpec{.name = "parameters",
                   .type = ParamType::map,
                   .templated = true,
@@ -239,10 +233,12 @@ OperatorSpec notebook_operator_spec() {
         ParamSpec{.name = "kernel_name",
                   .type = ParamType::string,
                   .default_value = "python3",
+                  .check = check_kernel_name,
                   .help = "the Jupyter kernel that runs the cells"},
         ParamSpec{.name = "cell_timeout",
                   .type = ParamType::duration,
                   .default_value = kDefaultCellTimeoutSeconds,
+                  .check = check_cell_timeout,
                   .help = "how long one cell may run; execution_timeout limits the whole run"},
     };
     return spec;
@@ -255,36 +251,40 @@ void NotebookOperator::cancel() {
 }
 
 OperatorResult NotebookOperator::execute(const TaskRun& run) {
-    if (cancel_.raised()) return logged(run, cancelled());
+    if (cancel_.raised()) return logged_result(run, cancelled_result());
     Result<nlohmann::json> params = render_templated_params(spec(), run.task, make_task_context(run));
-    if (!params) return logged(run, failed(params.error().message));
+    if (!params) return logged_result(run, failed_result(params.error().message));
     Result<TryFiles> files = try_files(run, *params);
-    if (!files) return logged(run, failed(files.error().message));
+    if (!files) return logged_result(run, failed_result(files.error().message));
 
     Result<nlohmann::json> input = notebook::read_notebook(files->input);
-    if (!input) return logged(run, failed(input.error().message));
+    if (!input) return logged_result(run, failed_result(input.error().message));
     const nlohmann::json parameters = params->value("parameters", nlohmann::json::object());
+    if (Status text = notebook::check_parameter_text(parameters); !text)
+        return logged_result(run, failed_result(text.error().message));
     const nlohmann::json prepared = notebook::inject_parameters(std::move(*input), parameters);
 
     std::error_code error;
     if (!fs::is_regular_file(options_.jupyter, error)) {
-        return logged(run, failed(fmt::format("{} is not installed; install the Debian packages jupyter-nbconvert "
-                                              "and python3-ipykernel (scripts/install-deps)",
-                                              options_.jupyter.string())));
+        return logged_result(run, failed_result(fmt::format(
+                                      "{} is not installed; install the Debian packages jupyter-nbconvert "
+                                      "and python3-ipykernel (scripts/install-deps)",
+                                      options_.jupyter.string())));
     }
     fs::create_directories(files->output.parent_path(), error);
     if (error) {
-        return logged(run, failed(fmt::format("cannot make the folder of output_nb {}: {}",
-                                              escape_invalid_utf8(files->output.parent_path().string()),
-                                              error.message())));
+        return logged_result(
+            run, failed_result(fmt::format("cannot make the folder of output_nb {}: {}",
+                                           escape_invalid_utf8(files->output.parent_path().string()),
+                                           error.message())));
     }
     remove_quietly(files->output);  // an earlier run's copy must not pass for this one's
     if (Status written = write_text(files->prepared, dump_json(prepared, 1)); !written) {
-        return logged(run, failed(written.error().message));
+        return logged_result(run, failed_result(written.error().message));
     }
     if (Status written = write_text(files->config, notebook::nbconvert_config_text()); !written) {
         remove_quietly(files->prepared);
-        return logged(run, failed(written.error().message));
+        return logged_result(run, failed_result(written.error().message));
     }
     (void)append_log_line(run, fmt::format("running notebook {} with kernel {}, parameters {}",
                                            escape_invalid_utf8(files->input.string()), files->kernel_name,
@@ -309,8 +309,8 @@ OperatorResult NotebookOperator::execute(const TaskRun& run) {
     notebook::end_processes_with_environment(marker, options_.kill_grace);
     remove_quietly(files->prepared);
     remove_quietly(files->config);
-    if (!end) return logged(run, failed(end.error().message));
-    return logged(run, result_of(*end, run, *files));
+    if (!end) return logged_result(run, failed_result(end.error().message));
+    return logged_result(run, result_of(*end, run, *files));
 }
 
 OperatorResult NotebookOperator::resume(const TaskRun& run, const StartedProcess& recorded) {
@@ -322,9 +322,9 @@ OperatorResult NotebookOperator::resume(const TaskRun& run, const StartedProcess
         remove_quietly(files->prepared);
         remove_quietly(files->config);
     }
-    if (!end) return logged(run, failed(end.error().message));
-    if (!files) return logged(run, failed(files.error().message));
-    return logged(run, result_of(*end, run, *files));
+    if (!end) return logged_result(run, failed_result(end.error().message));
+    if (!files) return logged_result(run, failed_result(files.error().message));
+    return logged_result(run, result_of(*end, run, *files));
 }
 
 }  // namespace mayaflow

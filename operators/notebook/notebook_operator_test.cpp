@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -50,12 +51,14 @@ std::string printed(const json& cell) {
     return text;
 }
 
-// One notebook task: its DAG file at dir/dags/report.yaml, notebooks in dir/dags/notebooks, logs in dir/logs.
+// One notebook task: its DAG file at <home>/dags/report.yaml, notebooks in <home>/dags/notebooks, logs in
+// <home>/logs, where <home> is `home_name` in a new temporary folder.
 class NotebookRun {
   public:
-    explicit NotebookRun(json params) {
+    explicit NotebookRun(json params, const std::string& home_name = "mayaflow")
+        : home(dir.path() / home_name) {
         std::filesystem::create_directories(dags() / "notebooks");
-        std::filesystem::create_directories(dir.path() / "home");
+        std::filesystem::create_directories(home / "user");
         task.task_id = "chart";
         task.operator_name = "notebook";
         task.defined_at.file = (dags() / "report.yaml").string();
@@ -77,12 +80,16 @@ class NotebookRun {
         info.data_interval_start = *info.logical_date;
         info.data_interval_end = *info.logical_date + std::chrono::days(1);
         info.run_type = "scheduled";
+        info.variable = [this](std::string_view key) -> std::optional<std::string> {
+            const auto found = variables.find(std::string(key));
+            return found == variables.end() ? std::nullopt : std::optional<std::string>(found->second);
+        };
         return TaskRun{.task = task,
                        .run_info = info,
                        .try_number = 1,
                        .log_file = log_file(),
                        .execution_timeout = timeout,
-                       .base_environment = {{"PATH", "/usr/bin:/bin"}, {"HOME", (dir.path() / "home").string()}},
+                       .base_environment = {{"PATH", "/usr/bin:/bin"}, {"HOME", (home / "user").string()}},
                        .on_started = [this](const StartedProcess& process) {
                            std::lock_guard lock(mutex_);
                            started_.push_back(process);
@@ -91,9 +98,9 @@ class NotebookRun {
 
     NotebookOptions options() const { return NotebookOptions{.kill_grace = 1s}; }
 
-    std::filesystem::path dags() const { return dir.path() / "dags"; }
-    std::filesystem::path log_file() const { return dir.path() / "logs" / "attempt=1.log"; }
-    std::filesystem::path executed() const { return dir.path() / "logs" / "attempt=1.ipynb"; }
+    std::filesystem::path dags() const { return home / "dags"; }
+    std::filesystem::path log_file() const { return home / "logs" / "attempt=1.log"; }
+    std::filesystem::path executed() const { return home / "logs" / "attempt=1.ipynb"; }
     std::string log() const { return read_text(log_file()); }
     std::string marker() const {
         return std::string(notebook::kKernelMarker) + "=" + exit_file_path(log_file()).string();
@@ -104,8 +111,10 @@ class NotebookRun {
     }
 
     exec_test::TempDir dir;
+    std::filesystem::path home;
     Task task;
     std::optional<Duration> timeout;
+    std::map<std::string, std::string> variables;  // var.value.<key>
 
   private:
     mutable std::mutex mutex_;
@@ -146,12 +155,42 @@ TEST_CASE("notebook: parameters are injected and the executed copy is the result
     CHECK(printed(executed["cells"][3]) == "2024-03-01 42 'café \"q\"\\n2' 0.5 ['a', 1, None] True\n");
     CHECK(executed["metadata"]["papermill"]["parameters"]["month"] == "2024-03-01");
     // The prepared copy and nbconvert's configuration are gone; the input is untouched.
-    CHECK_FALSE(std::filesystem::exists(r.dir.path() / "logs" / "attempt=1.prepared.ipynb"));
-    CHECK_FALSE(std::filesystem::exists(r.dir.path() / "logs" / "attempt=1.nbconvert.py"));
+    CHECK_FALSE(std::filesystem::exists(r.home / "logs" / "attempt=1.prepared.ipynb"));
+    CHECK_FALSE(std::filesystem::exists(r.home / "logs" / "attempt=1.nbconvert.py"));
     CHECK(json::parse(read_text(r.dags() / "notebooks" / "report.ipynb"))["cells"].size() == 3);
     CHECK_THAT(r.log(), Catch::Contains("[mayaflow] the executed notebook is " + r.executed().string()));
     CHECK(r.log().ends_with("[mayaflow] success: notebook executed\n"));
     CHECK_FALSE(kernel_alive(r));
+}
+
+TEST_CASE("notebook: a home folder whose path has glob characters", "[notebook][nbconvert]") {
+    Watchdog watchdog(120);
+    NotebookRun r(json{{"input_nb", "notebooks/in [a]*?.ipynb"}, {"parameters", {{"n", 3}}}}, "x[1]*?");
+    r.write_notebook("in [a]*?.ipynb",
+                     notebook_of({code_cell("n = 0", {"parameters"}), code_cell("print(n * 2)")}));
+    const OperatorResult result = NotebookOperator(r.options()).execute(r.run());
+    INFO(r.log());
+    REQUIRE(result.outcome == TaskOutcome::success);
+    const json executed = json::parse(read_text(r.executed()));
+    CHECK(printed(executed["cells"][2]) == "6\n");
+}
+
+TEST_CASE("notebook: a parameter without template markup reaches the notebook byte for byte",
+          "[notebook][nbconvert]") {
+    Watchdog watchdog(120);
+    NotebookRun r(
+        json{{"input_nb", "notebooks/text.ipynb"},
+             {"parameters",
+              {{"literal", "a\r\nb\rc\n\n"}, {"braces", "{ x } }}"}, {"rendered", "{{ var.value.crlf }}"}}}});
+    r.variables["crlf"] = "v\r\n";
+    r.write_notebook("text.ipynb",
+                     notebook_of({code_cell("print(repr(literal), repr(braces), repr(rendered))")}));
+    const OperatorResult result = NotebookOperator(r.options()).execute(r.run());
+    INFO(r.log());
+    REQUIRE(result.outcome == TaskOutcome::success);
+    const json executed = json::parse(read_text(r.executed()));
+    CHECK(printed(executed["cells"][1]) == "'a\\r\\nb\\rc\\n\\n' '{ x } }}' 'v\\r\\n'\n");
+    CHECK(executed["metadata"]["papermill"]["parameters"]["literal"] == "a\r\nb\rc\n\n");
 }
 
 TEST_CASE("notebook: a failing cell fails the task with its number, source and traceback", "[notebook][nbconvert]") {
@@ -203,40 +242,47 @@ TEST_CASE("notebook: a cell running past cell_timeout fails the task", "[noteboo
     CHECK(eventually([&] { return !kernel_alive(r); }));
 }
 
-TEST_CASE("notebook: a notebook that never ends is cancelled with its kernel", "[notebook][nbconvert]") {
-    Watchdog watchdog(120);
-    NotebookRun r(json{{"input_nb", "notebooks/forever.ipynb"}});
-    r.write_notebook("forever.ipynb",
-                     notebook_of({code_cell("import time\nopen('started', 'w').write('yes')\nwhile True:\n    time.sleep(0.1)")}));
+// Runs notebooks/forever.ipynb, whose cell never ends, until the try is stopped: by `stop` (called from
+// another thread once the cell runs), or else by the execution timeout. Checks that nothing of the try is
+// left (nbconvert's group, the kernel) and returns its result.
+OperatorResult run_forever_notebook(NotebookRun& r, const std::function<void(NotebookOperator&)>& stop = {}) {
+    r.write_notebook(
+        "forever.ipynb",
+        notebook_of(
+            {code_cell("import time\nopen('started', 'w').write('yes')\nwhile True:\n    time.sleep(0.1)")}));
     NotebookOperator op(r.options());
-    std::thread canceller([&] {
-        if (eventually([&] { return std::filesystem::exists(r.dags() / "notebooks" / "started"); }, 60s)) {
+    std::thread stopper([&] {
+        if (stop &&
+            eventually([&] { return std::filesystem::exists(r.dags() / "notebooks" / "started"); }, 60s)) {
             CHECK(kernel_alive(r));
-            op.cancel();
+            stop(op);
         }
     });
     const OperatorResult result = op.execute(r.run());
-    canceller.join();
+    stopper.join();
     INFO(r.log());
-    CHECK(result.cancelled);
-    CHECK(result.message == "cancelled");
     REQUIRE(r.started().size() == 1);
     CHECK(exec_test::live_members(r.started()[0].pid).empty());
     CHECK_FALSE(kernel_alive(r));
     CHECK(notebook::processes_with_environment(r.marker()).empty());
+    return result;
+}
+
+TEST_CASE("notebook: a notebook that never ends is cancelled with its kernel", "[notebook][nbconvert]") {
+    Watchdog watchdog(120);
+    NotebookRun r(json{{"input_nb", "notebooks/forever.ipynb"}});
+    const OperatorResult result = run_forever_notebook(r, [](NotebookOperator& op) { op.cancel(); });
+    CHECK(result.cancelled);
+    CHECK(result.message == "cancelled");
 }
 
 TEST_CASE("notebook: execution_timeout ends nbconvert and its kernel", "[notebook][nbconvert]") {
     Watchdog watchdog(120);
     NotebookRun r(json{{"input_nb", "notebooks/forever.ipynb"}});
     r.timeout = 8s;
-    r.write_notebook("forever.ipynb", notebook_of({code_cell("import time\nwhile True:\n    time.sleep(0.1)")}));
-    NotebookOperator op(r.options());
-    const OperatorResult result = op.execute(r.run());
-    INFO(r.log());
+    const OperatorResult result = run_forever_notebook(r);
     CHECK(result.timed_out);
     CHECK(result.message == "timed out after 8s (execution_timeout)");
-    CHECK(notebook::processes_with_environment(r.marker()).empty());
 }
 
 TEST_CASE("notebook: bad input fails with a clear message", "[notebook]") {
@@ -266,6 +312,19 @@ TEST_CASE("notebook: bad input fails with a clear message", "[notebook]") {
         NotebookRun r(json{{"input_nb", "notebooks/a.ipynb"}, {"parameters", {{"x", "{{ nope }}"}}}});
         const OperatorResult result = NotebookOperator(r.options()).execute(r.run());
         CHECK_THAT(result.message, Catch::StartsWith("template error in parameters.x: "));
+    }
+    SECTION("a parameter that renders to bytes that are not UTF-8 names the parameter, and starts nothing") {
+        NotebookRun r(
+            json{{"input_nb", "notebooks/a.ipynb"}, {"parameters", {{"p", "{{ var.value.badbytes }}"}}}});
+        r.variables["badbytes"] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ\xF0";
+        r.write_notebook("a.ipynb", notebook_of({code_cell("print(p)")}));
+        const OperatorResult result = NotebookOperator(r.options()).execute(r.run());
+        CHECK(result.outcome == TaskOutcome::failed);
+        CHECK(result.message ==
+              "parameters.p is not valid UTF-8 text: the byte at offset 46 (0xf0) is a sequence cut "
+              "short; a notebook parameter is a Python str, so give it as UTF-8");
+        CHECK(r.started().empty());
+        CHECK(r.log().ends_with("[mayaflow] failed: " + result.message + "\n"));
     }
     SECTION("jupyter is not installed") {
         NotebookRun r(json{{"input_nb", "notebooks/a.ipynb"}});
@@ -298,9 +357,29 @@ TEST_CASE("notebook: the spec, its parameter names check and the registry", "[no
     const auto problem = parameters->check(json{{"ok", 1}, {"my-var", 2}});
     REQUIRE(problem);
     CHECK(problem->path == std::vector<json>{"my-var"});
-    CHECK_THAT(problem->message, Catch::StartsWith("parameter name 'my-var' is not a Python name"));
-    CHECK(spec.find_param("cell_timeout")->default_value == 600);
-    CHECK(spec.find_param("kernel_name")->default_value == "python3");
+    CHECK(problem->message ==
+          "parameter name 'my-var' cannot be a Python variable: it holds '-'; the notebook gets "
+          "each parameter as `name = value`, so use ASCII letters, digits and _ (not starting "
+          "with a digit, not a keyword, not __like_this__)");
+    for (const char* name :
+         {"True", "class", "__builtins__", "\xF0\x9D\x90\x93\xF0\x9D\x90\xAB\xF0\x9D\x90\xAE\xF0\x9D\x90\x9E",
+          "a\xC2\xA0"
+          "b"}) {
+        INFO(name);
+        CHECK(parameters->check(json{{name, 1}}));
+    }
+    const ParamSpec* cell_timeout = spec.find_param("cell_timeout");
+    CHECK(cell_timeout->default_value == 600);
+    REQUIRE(cell_timeout->check);
+    CHECK_FALSE(cell_timeout->check(0.5));
+    CHECK(cell_timeout->check(0)->message ==
+          "cell_timeout must be more than 0s (no cell could run in it); leave it out for 10m");
+    CHECK(cell_timeout->check(-5.0));
+    const ParamSpec* kernel_name = spec.find_param("kernel_name");
+    CHECK(kernel_name->default_value == "python3");
+    REQUIRE(kernel_name->check);
+    CHECK_FALSE(kernel_name->check("python3"));
+    CHECK_THAT(kernel_name->check("")->message, Catch::StartsWith("kernel_name is empty"));
     REQUIRE(builtin_operators().find("notebook"));
     CHECK(dynamic_cast<NotebookOperator*>(builtin_operators().create("notebook").get()));
 }

@@ -21,25 +21,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The code point of the UTF-8 sequence at text[at] (valid UTF-8 assumed), and its length.
-char32_t decode_at(std::string_view text, std::size_t at, std::size_t& length) {
+// The code point of the `length` bytes of valid UTF-8 at text[at] (utf8_sequence_length()).
+char32_t decode_at(std::string_view text, std::size_t at, std::size_t length) {
     const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[at + i]); };
-    const unsigned char lead = byte(0);
-    if (lead < 0x80) {
-        length = 1;
-        return lead;
+    switch (length) {
+        case 1:
+            return byte(0);
+        case 2:
+            return (char32_t(byte(0) & 0x1F) << 6) | (byte(1) & 0x3F);
+        case 3:
+            return (char32_t(byte(0) & 0x0F) << 12) | (char32_t(byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
+        default:
+            return (char32_t(byte(0) & 0x07) << 18) | (char32_t(byte(1) & 0x3F) << 12) |
+                   (char32_t(byte(2) & 0x3F) << 6) | (byte(3) & 0x3F);
     }
-    if (lead < 0xE0) {
-        length = 2;
-        return (char32_t(lead & 0x1F) << 6) | (byte(1) & 0x3F);
-    }
-    if (lead < 0xF0) {
-        length = 3;
-        return (char32_t(lead & 0x0F) << 12) | (char32_t(byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
-    }
-    length = 4;
-    return (char32_t(lead & 0x07) << 18) | (char32_t(byte(1) & 0x3F) << 12) | (char32_t(byte(2) & 0x3F) << 6) |
-           (byte(3) & 0x3F);
 }
 
 // Python's str.encode('unicode_escape').decode() followed by papermill's '"' -> '\"'.
@@ -47,9 +42,9 @@ std::string escaped_string(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 2);
     for (std::size_t at = 0; at < text.size();) {
-        std::size_t length = 1;
-        const char32_t cp = decode_at(text, at, length);
-        at += length;
+        const std::size_t length = utf8_sequence_length(text, at);
+        const char32_t cp = length == 0 ? U'\uFFFD' : decode_at(text, at, length);
+        at += std::max<std::size_t>(length, 1);
         if (cp == '\\') {
             out += "\\\\";
         } else if (cp == '"') {
@@ -199,21 +194,72 @@ std::string injected_source(const nlohmann::json& parameters) {
     return source;
 }
 
-bool is_python_name(std::string_view name) {
+std::optional<std::string> why_not_parameter_name(std::string_view name) {
     static const std::set<std::string, std::less<>> keywords = {
         "False", "None",   "True",  "and",      "as",   "assert", "async",  "await",    "break",
         "class", "continue", "def", "del",      "elif", "else",   "except", "finally",  "for",
         "from",  "global", "if",    "import",   "in",   "is",     "lambda", "nonlocal", "not",
         "or",    "pass",   "raise", "return",   "try",  "while",  "with",   "yield"};
-    if (name.empty() || !is_valid_utf8(name) || keywords.count(name) != 0) return false;
-    if (name[0] >= '0' && name[0] <= '9') return false;
+    if (name.empty()) return "it is empty";
     for (const char c : name) {
         const auto byte = static_cast<unsigned char>(c);
-        const bool ascii_word = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
-                                (byte >= '0' && byte <= '9') || byte == '_';
-        if (!ascii_word && byte < 0x80) return false;
+        if (byte >= 0x80) {
+            return "it holds a character that is not ASCII, and Python normalises such names (NFKC), so the "
+                   "notebook could see another name";
+        }
+        const bool word = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
+                          (byte >= '0' && byte <= '9') || byte == '_';
+        if (!word) {
+            return byte >= 0x21 && byte < 0x7F ? fmt::format("it holds '{}'", c)
+                                               : fmt::format("it holds the character 0x{:02x}", byte);
+        }
     }
-    return true;
+    if (name[0] >= '0' && name[0] <= '9') return "it starts with a digit";
+    if (keywords.count(name) != 0) return "it is a Python keyword";
+    if (name.starts_with("__") && name.ends_with("__")) {
+        return "names that start and end with __ are Python's own (__builtins__, __name__, ...)";
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+// The first string in `value` (or key of it) that is not valid UTF-8, as an error naming it by `where`.
+Status check_text_in(const nlohmann::json& value, const std::string& where) {
+    if (value.is_string()) {
+        const std::string& text = value.get_ref<const std::string&>();
+        if (const auto bad = first_invalid_utf8(text)) {
+            return make_error(
+                "{} is not valid UTF-8 text: the byte at offset {} (0x{:02x}) is {}; a notebook "
+                "parameter is a Python str, so give it as UTF-8",
+                where, *bad, static_cast<unsigned char>(text[*bad]), invalid_utf8_reason(text, *bad));
+        }
+        return Status::success();
+    }
+    if (value.is_array()) {
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            if (Status item = check_text_in(value[i], fmt::format("{}[{}]", where, i)); !item) return item;
+        }
+        return Status::success();
+    }
+    if (value.is_object()) {
+        for (const auto& [key, item] : value.items()) {
+            const std::string item_where = where + "." + escape_invalid_utf8(key);
+            if (const auto bad = first_invalid_utf8(key)) {
+                return make_error(
+                    "the key {} is not valid UTF-8 text: the byte at offset {} (0x{:02x}) is {}", item_where,
+                    *bad, static_cast<unsigned char>(key[*bad]), invalid_utf8_reason(key, *bad));
+            }
+            if (Status checked = check_text_in(item, item_where); !checked) return checked;
+        }
+    }
+    return Status::success();
+}
+
+}  // namespace
+
+Status check_parameter_text(const nlohmann::json& parameters) {
+    return check_text_in(parameters, "parameters");
 }
 
 Result<nlohmann::json> parse_notebook(std::string_view text, const fs::path& file) {

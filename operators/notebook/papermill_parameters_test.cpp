@@ -6,7 +6,10 @@
 #include <fstream>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "engine/exec/exec_test_support.h"
+#include "engine/util/utf8.h"
 
 namespace mayaflow::notebook {
 namespace {
@@ -80,17 +83,111 @@ TEST_CASE("papermill: the injected source has a comment and one line per paramet
     CHECK(injected_source({{"run_date", "2024-03-01"}, {"x", 42}}) == "# Parameters\nrun_date = \"2024-03-01\"\nx = 42\n");
 }
 
-TEST_CASE("papermill: Python names", "[notebook][papermill]") {
-    CHECK(is_python_name("x"));
-    CHECK(is_python_name("_private2"));
-    CHECK(is_python_name("caf\xC3\xA9"));
-    CHECK_FALSE(is_python_name(""));
-    CHECK_FALSE(is_python_name("2x"));
-    CHECK_FALSE(is_python_name("my-var"));
-    CHECK_FALSE(is_python_name("a b"));
-    CHECK_FALSE(is_python_name("class"));
-    CHECK_FALSE(is_python_name("None"));
-    CHECK_FALSE(is_python_name("bad\xFF"));
+TEST_CASE("papermill: parameter names are plain ASCII Python names", "[notebook][papermill]") {
+    for (const char* name :
+         {"x", "_private2", "run_date", "X9", "_", "__x", "x__", "_x_", "match", "case", "type"}) {
+        INFO(name);
+        CHECK_FALSE(why_not_parameter_name(name));
+    }
+    const std::pair<std::string_view, std::string_view> refused[] = {
+        {"", "it is empty"},
+        {"2x", "it starts with a digit"},
+        {"my-var", "it holds '-'"},
+        {"a b", "it holds the character 0x20"},
+        {"tab\t", "it holds the character 0x09"},
+        {"class", "it is a Python keyword"},
+        {"None", "it is a Python keyword"},
+        {"True", "it is a Python keyword"},
+        {"await", "it is a Python keyword"},
+        {"__builtins__", "names that start and end with __ are Python's own (__builtins__, __name__, ...)"},
+        {"__name__", "names that start and end with __ are Python's own (__builtins__, __name__, ...)"},
+        {"__", "names that start and end with __ are Python's own (__builtins__, __name__, ...)"},
+        {"___", "names that start and end with __ are Python's own (__builtins__, __name__, ...)"},
+    };
+    for (const auto& [name, why] : refused) {
+        INFO(name);
+        CHECK(why_not_parameter_name(name) == std::string(why));
+    }
+    // Python NFKC-normalises identifiers: each of these would reach the notebook as another name.
+    const char* normalised[] = {
+        "caf\xC3\xA9",                                                       // café: a letter, but not ASCII
+        "\xF0\x9D\x90\x93\xF0\x9D\x90\xAB\xF0\x9D\x90\xAE\xF0\x9D\x90\x9E",  // mathematical bold 𝐓𝐫𝐮𝐞 is True
+        "a\xC2\xA0"
+        "b",               // a no-break space
+        "\xEF\xBD\x98",    // fullwidth ｘ is x
+        "\xEF\xAC\x81le",  // the ligature ﬁ is fi
+        "bad\xFF",
+    };
+    for (const char* name : normalised) {
+        INFO(escape_invalid_utf8(name));
+        CHECK_THAT(why_not_parameter_name(name).value_or(""),
+                   Catch::StartsWith("it holds a character that is not ASCII"));
+    }
+}
+
+// Every kind of invalid UTF-8, alone, after text and at the very end (where a lead byte has nothing
+// after it: the heap-buffer-overflow of the first escaper).
+TEST_CASE("papermill: a parameter that is not valid UTF-8 is refused and never read past",
+          "[notebook][papermill]") {
+    struct Case {
+        std::string_view bytes;
+        std::size_t offset;  // of the first bad byte
+        std::string_view reason;
+    };
+    const Case cases[] = {
+        {"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ\xF0", 46, "a sequence cut short"},
+        {"\xF0", 0, "a sequence cut short"},
+        {"x\xF0\x9F", 1, "a sequence cut short"},
+        {"x\xF0\x9F\x98", 1, "a sequence cut short"},
+        {"x\xE6\x97", 1, "a sequence cut short"},
+        {"x\xC3", 1, "a sequence cut short"},
+        {"caf\xE9", 3, "a sequence cut short"},  // Latin-1
+        {"caf\xE9 ok", 3, "a sequence cut short"},
+        {"\xF0\x9F\x98"
+         "A",
+         0, "a sequence cut short"},
+        {"\x80", 0, "a continuation byte with no lead byte before it"},
+        {"ok\xBF", 2, "a continuation byte with no lead byte before it"},
+        {"\xC3\xA9\xA9", 2, "a continuation byte with no lead byte before it"},
+        {"\xC0\xAF", 0, "an overlong form"},
+        {"\xC1\xBF", 0, "an overlong form"},
+        {"\xE0\x80\xAF", 0, "an overlong form"},
+        {"\xE0\x9F\xBF", 0, "an overlong form"},
+        {"\xF0\x80\x80\xAF", 0, "an overlong form"},
+        {"\xF0\x8F\xBF\xBF", 0, "an overlong form"},
+        {"s\xED\xA0\x80", 1, "a surrogate (U+D800 to U+DFFF)"},
+        {"\xED\xB0\x80", 0, "a surrogate (U+D800 to U+DFFF)"},
+        {"\xED\xA0\xBD\xED\xB8\x80", 0, "a surrogate (U+D800 to U+DFFF)"},  // CESU-8 of U+1F600
+        {"\xF4\x90\x80\x80", 0, "a code point past U+10FFFF"},
+        {"\xF5\x80\x80\x80", 0, "a byte that never occurs in UTF-8"},
+        {"\xF8\x88\x80\x80\x80", 0, "a byte that never occurs in UTF-8"},
+        {"\xFE", 0, "a byte that never occurs in UTF-8"},
+        {"\xFF", 0, "a byte that never occurs in UTF-8"},
+    };
+    for (const Case& c : cases) {
+        // A copy of exactly the bytes, on the heap, so that reading past them is caught by ASan.
+        const std::string bytes(c.bytes);
+        INFO(escape_invalid_utf8(bytes));
+        const std::string expected = fmt::format("the byte at offset {} (0x{:02x}) is {}", c.offset,
+                                                 static_cast<unsigned char>(bytes[c.offset]), c.reason);
+        const Status top = check_parameter_text(json{{"p", bytes}});
+        REQUIRE_FALSE(top);
+        CHECK(top.error().message == "parameters.p is not valid UTF-8 text: " + expected +
+                                         "; a notebook parameter is a Python str, so give it as UTF-8");
+        const Status nested = check_parameter_text(json{{"ok", "fine"}, {"q", {{"rows", {"a", bytes}}}}});
+        REQUIRE_FALSE(nested);
+        CHECK_THAT(nested.error().message,
+                   Catch::StartsWith("parameters.q.rows[1] is not valid UTF-8 text: "));
+        const Status key = check_parameter_text(json{{"m", {{bytes, 1}}}});
+        REQUIRE_FALSE(key);
+        CHECK_THAT(key.error().message,
+                   Catch::StartsWith("the key parameters.m." + escape_invalid_utf8(bytes)));
+        // The escaper itself stays within the string, whatever it is given.
+        const std::string literal = python_literal(bytes);
+        CHECK_THAT(literal, Catch::Contains("\\ufffd"));
+        CHECK(is_valid_utf8(literal));
+    }
+    CHECK(check_parameter_text(json{{"s", "caf\xC3\xA9 \xF0\x9F\x98\x80"}, {"n", 1}, {"l", {nullptr, "x"}}}));
 }
 
 TEST_CASE("papermill: the injected cell goes after the parameters cell", "[notebook][papermill]") {
