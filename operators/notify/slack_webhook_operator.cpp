@@ -21,7 +21,8 @@ struct SlackWebhookOperator::Post {
 OperatorSpec slack_webhook_operator_spec() {
     return OperatorSpec{.name = "slack_webhook",
                         .description = "Posts a message to a Slack incoming webhook (Airflow's SlackWebhookOperator)",
-                        .params = notify::slack_message_params()};
+                        .params = notify::slack_message_params(),
+                        .one_of_required = {{"text", "message", "blocks"}}};
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "engine/connections/secret_masker.h"
+#include "engine/dagfile/dag_loader.h"
 #include "engine/connections/secrets_lookup.h"
 #include "engine/http/curl_http_client.h"
 #include "engine/http/http_retry.h"
@@ -18,6 +19,7 @@
 #include "operators/notify/slack_webhook.h"
 #include "operators/notify/slack_webhook_operator.h"
 #include "operators/notify/webhook.h"
+#include "operators/operator_registry.h"
 
 namespace mayaflow {
 namespace {
@@ -248,6 +250,40 @@ TEST_CASE("a cancelled slack_webhook try ends without waiting for Slack", "[noti
     canceller.join();
     CHECK(result.cancelled);
     CHECK_FALSE(result.retryable);
+}
+
+}  // namespace mayaflow
+
+namespace mayaflow {
+
+TEST_CASE("a slack_webhook task without text, message or blocks is a load error with its line", "[notify][slack]") {
+    const std::string yaml = R"(dag_id: s
+schedule: null
+tasks:
+  - task_id: none
+    operator: slack_webhook
+  - task_id: number
+    operator: slack_webhook
+    text: 5
+  - task_id: blocks
+    operator: slack_webhook
+    blocks: [{type: divider}]
+)";
+    auto result = load_dag_text(yaml, "/tmp/s.yaml", DagLoadOptions{&builtin_operators(), "/tmp"});
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].where.line == 4);
+    CHECK(result.errors[0].field == "tasks[0]");
+    CHECK(result.errors[0].message == "slack_webhook task 'none' needs 'text', 'message' or 'blocks'");
+
+    auto loaded = load_dag_text(R"(dag_id: s
+schedule: null
+tasks:
+  - {task_id: number, operator: slack_webhook, text: 5}
+)",
+                                "/tmp/s.yaml", DagLoadOptions{&builtin_operators(), "/tmp"});
+    REQUIRE(loaded.dag);
+    // A number is a string field's text, as for every string field (bash_command: 5 too).
+    CHECK(loaded.dag->tasks[0].params["text"] == "5");
 }
 
 }  // namespace mayaflow
