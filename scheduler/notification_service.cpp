@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "engine/connections/secret_masker.h"
 #include "engine/connections/secrets_lookup.h"
 #include "engine/util/text.h"
 #include "operators/notify/notifier_specs.h"
 #include "operators/notify/notify_http.h"
+#include "operators/notify/slack_webhook.h"
 #include "operators/operator_registry.h"
 
 namespace mayaflow {
@@ -19,27 +22,50 @@ std::string describe(const NotificationEvent& event) {
                        event.try_number, event.run_id, event.dag_id);
 }
 
+// Where a notifier's messages go: they are sent one at a time per destination.
+std::string destination_of(const NotifierCall& call) {
+    for (const char* name : {"slack_webhook_conn_id", "http_conn_id"}) {
+        auto it = call.params.find(name);
+        if (it != call.params.end()) return call.notifier + " " + (it->is_string() ? it->get<std::string>() : it->dump());
+    }
+    return call.notifier;
+}
+
+// The log's last lines for a Slack message's {{ log_tail }}: escaped, and unable to end the code
+// block they are put in.
+std::string slack_log_excerpt(const std::vector<std::string>& tail) {
+    std::vector<std::string> lines;
+    for (const auto& line : tail) lines.push_back(notify::slack_code_line(line));
+    return join(lines, "\n");
+}
+
 }  // namespace
 
 NotificationService::NotificationService(NotificationServiceOptions options) : options_(std::move(options)) {
-    thread_ = std::thread([this] { run(); });
+    const int senders = std::max(options_.senders, 1);
+    for (int i = 0; i < senders; ++i) senders_.emplace_back([this] { run(); });
 }
 
 NotificationService::~NotificationService() { stop(Duration::zero()); }
 
 void NotificationService::notify(NotificationEvent event) {
+    auto shared = std::make_shared<const NotificationEvent>(std::move(event));
     std::lock_guard lock(mutex_);
     if (stopping_) {
-        ++counts_.dropped;
+        counts_.dropped += static_cast<int>(shared->calls.size());
         return;
     }
-    if (queue_.size() >= options_.max_queued) {
-        spdlog::warn("notifications: {} are waiting; dropping the oldest, {}", queue_.size(), describe(queue_.front()));
-        queue_.pop_front();
-        ++counts_.dropped;
+    for (size_t i = 0; i < shared->calls.size(); ++i) {
+        if (queue_.size() >= options_.max_queued) {
+            const Job& oldest = queue_.front();
+            spdlog::warn("notifications: {} are waiting; dropping the oldest, {} notifier for {}", queue_.size(),
+                         oldest.event->calls[oldest.call].notifier, describe(*oldest.event));
+            queue_.pop_front();
+            ++counts_.dropped;
+        }
+        queue_.push_back(Job{shared, i, destination_of(shared->calls[i])});
     }
-    queue_.push_back(std::move(event));
-    wake_.notify_one();
+    wake_.notify_all();
 }
 
 void NotificationService::set_base_url(std::string base_url) {
@@ -47,16 +73,31 @@ void NotificationService::set_base_url(std::string base_url) {
     options_.base_url = std::move(base_url);
 }
 
+std::string NotificationService::base_url() const {
+    std::lock_guard lock(mutex_);
+    return options_.base_url;
+}
+
 void NotificationService::stop(Duration grace) {
     {
-        std::lock_guard lock(mutex_);
-        if (!stopping_) {
-            stopping_ = true;
-            give_up_at_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace);
+        std::unique_lock lock(mutex_);
+        if (senders_.empty()) return;
+        stopping_ = true;
+        wake_.notify_all();
+        const auto give_up_at = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace);
+        const bool all_sent = wake_.wait_until(lock, give_up_at, [&] { return queue_.empty() && busy_.empty(); });
+        if (!all_sent) {
+            spdlog::warn("notifications: stopping with {} not sent ({} waiting, {} being sent)", queue_.size() + busy_.size(),
+                         queue_.size(), busy_.size());
+            counts_.dropped += static_cast<int>(queue_.size());
+            queue_.clear();
         }
-        wake_.notify_one();
+        abandoned_ = true;
+        wake_.notify_all();
     }
-    if (thread_.joinable()) thread_.join();
+    stopping_signal_->cancel("the daemon is stopping");
+    for (auto& sender : senders_) sender.join();
+    senders_.clear();
 }
 
 NotificationService::Counts NotificationService::counts() const {
@@ -67,72 +108,95 @@ NotificationService::Counts NotificationService::counts() const {
 void NotificationService::run() {
     std::unique_lock lock(mutex_);
     for (;;) {
-        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        if (stopping_ && std::chrono::steady_clock::now() >= give_up_at_) {
-            spdlog::warn("notifications: stopping with {} not sent", queue_.size());
-            counts_.dropped += static_cast<int>(queue_.size());
-            queue_.clear();
-            return;
-        }
-        NotificationEvent event = std::move(queue_.front());
-        queue_.pop_front();
+        auto job = queue_.end();
+        wake_.wait(lock, [&] {
+            if (abandoned_ || (stopping_ && queue_.empty())) return true;
+            job = std::find_if(queue_.begin(), queue_.end(), [&](const Job& j) { return !busy_.contains(j.destination); });
+            return job != queue_.end();
+        });
+        if (abandoned_ || job == queue_.end()) return;
+        Job taken = std::move(*job);
+        queue_.erase(job);
+        busy_.insert(taken.destination);
         lock.unlock();
-        deliver(event);
+        const Delivered delivered = deliver_call(*taken.event, taken.event->calls[taken.call]);
         lock.lock();
+        busy_.erase(taken.destination);
+        switch (delivered) {
+            case Delivered::sent: ++counts_.sent; break;
+            case Delivered::failed: ++counts_.failed; break;
+            case Delivered::stopped: ++counts_.dropped; break;
+        }
+        wake_.notify_all();
     }
 }
 
 void NotificationService::deliver(const NotificationEvent& event) {
-    std::string base_url;
-    {
+    for (const auto& call : event.calls) {
+        const Delivered delivered = deliver_call(event, call);
         std::lock_guard lock(mutex_);
-        base_url = options_.base_url;
+        switch (delivered) {
+            case Delivered::sent: ++counts_.sent; break;
+            case Delivered::failed: ++counts_.failed; break;
+            case Delivered::stopped: ++counts_.dropped; break;
+        }
     }
-    auto mask = [&](const std::string& text) { return options_.masker ? options_.masker->mask(text) : text; };
-    const std::string link = notification_link(base_url, event);
+}
+
+NotificationService::Delivered NotificationService::deliver_call(const NotificationEvent& event, const NotifierCall& call) {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.delivery_budget);
+    const SecretMasker* masker = options_.masker;
+    auto mask = [&](const std::string& text) { return masker ? masker->mask(text) : text; };
+    const bool to_slack = call.notifier == "slack";
+    const std::string link = notification_link(base_url(), event);
     const bool quotes_log = event.kind == NotificationKind::task_failure || event.kind == NotificationKind::task_retry;
     const std::vector<std::string> tail =
-        quotes_log ? read_log_tail(event.log_file, kLogTailLines, options_.masker) : std::vector<std::string>{};
+        quotes_log ? read_log_tail(event.log_file, kLogTailLines, masker) : std::vector<std::string>{};
     notify::NotificationContent content;
     content.text = mask(default_notification_text(event, tail, link));
     content.body = default_notification_body(event, tail, link, content.text);
+    if (masker) content.body = masker->mask_strings(content.body);
 
     tmpl::RunInfo info = event.run_info;
     if (options_.secrets && !info.connection && !info.variable) read_secrets_through(info, *options_.secrets);
     tmpl::Context context = tmpl::make_airflow_context(info);
-    context.set("exception", tmpl::Value(event.message));
-    context.set("reason", tmpl::Value(event.message));
+    // Slack reads <…> and & as its own markup: what a task printed or its error must not ping a
+    // channel or make a link (https://api.slack.com/reference/surfaces/formatting#escaping).
+    auto from_task = [&](const std::string& text) { return tmpl::Value(to_slack ? notify::slack_escape(text) : text); };
+    context.set("exception", from_task(event.message));
+    context.set("reason", from_task(event.message));
     context.set("event", tmpl::Value(std::string(to_string(event.kind))));
     context.set("log_url", tmpl::Value(link));
-    context.set("log_tail", tmpl::Value(join(tail, "\n")));
+    context.set("log_tail", tmpl::Value(to_slack ? slack_log_excerpt(tail) : join(tail, "\n")));
 
     HttpClient& http = options_.http ? *options_.http : notify::notify_http();
-    for (const auto& call : event.calls) {
-        Status sent = [&]() -> Status {
-            const OperatorSpec* spec = builtin_operators().find_notifier(call.notifier);
-            if (!spec) return make_error("unknown notifier '{}'", call.notifier);
-            Task scratch;
-            scratch.params = call.params;
-            auto rendered = render_templated_params(*spec, scratch, context);
-            if (!rendered) return rendered.error();
+    Status sent = [&]() -> Status {
+        const OperatorSpec* spec = builtin_operators().find_notifier(call.notifier);
+        if (!spec) return make_error("unknown notifier '{}'", call.notifier);
+        Task scratch;
+        scratch.params = call.params;
+        auto rendered = render_templated_params(*spec, scratch, context);
+        if (!rendered) return rendered.error();
+        if (masker) {
+            // Every string that goes out, however deep (Slack's blocks, a webhook's body), keys too;
+            // not the headers, which are how a webhook is given its credentials.
             for (auto& [name, value] : rendered->items()) {
-                if (value.is_string()) value = mask(value.get<std::string>());
+                if (name != "headers") value = masker->mask_strings(value);
             }
-            ConnectionSource* connections = options_.connections;
-            if (!connections) connections = options_.secrets;
-            return notify::send_notification(call.notifier, *rendered, content, connections, http);
-        }();
-        std::lock_guard lock(mutex_);
-        if (sent) {
-            ++counts_.sent;
-            spdlog::info("notification sent: {} notifier for {}", call.notifier, describe(event));
-        } else {
-            ++counts_.failed;
-            spdlog::warn("notification not sent: {} notifier for {} ({}:{}): {}", call.notifier, describe(event),
-                         call.defined_at.file, call.defined_at.line, mask(sent.error().message));
         }
+        ConnectionSource* connections = options_.connections;
+        if (!connections) connections = options_.secrets;
+        return notify::send_notification(call.notifier, *rendered, content, connections, http, deadline,
+                                         stopping_signal_);
+    }();
+    if (sent) {
+        spdlog::info("notification sent: {} notifier for {}", call.notifier, describe(event));
+        return Delivered::sent;
     }
+    spdlog::warn("notification not sent: {} notifier for {} ({}:{}): {}", call.notifier, describe(event),
+                 call.defined_at.file, call.defined_at.line, mask(sent.error().message));
+    return stopping_signal_->cancelled() ? Delivered::stopped : Delivered::failed;
 }
 
 }  // namespace mayaflow

@@ -10,14 +10,22 @@
 // event is sent twice because of a restart. An event still queued or being sent when the daemon
 // dies (or after stop()'s grace period) is lost: delivery is at most once per event (the HTTP client
 // sends a message again only when it certainly was not acted on: notify_http.h).
+//
+// No notification holds up the others: each may take options.delivery_budget in all (a Retry-After
+// past it ends it at once, saying so), destinations are served side by side, and a stop ends every
+// wait at once.
 
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/http/http_client.h"
+#include "operators/notify/notify_http.h"
 #include "scheduler/notifications.h"
 
 namespace mayaflow {
@@ -32,7 +40,12 @@ struct NotificationServiceOptions {
     ConnectionSource* connections = nullptr;  // the notifiers' connections when not `secrets` (tests)
     const SecretMasker* masker = nullptr;
     HttpClient* http = nullptr;  // null: notify::notify_http()
-    size_t max_queued = 10'000;  // beyond it the oldest waiting event is dropped, with a warning
+    size_t max_queued = 10'000;  // notifications; beyond it the oldest waiting one is dropped, with a warning
+    // How long one notification may take in all, its sends and the waits between them (Retry-After).
+    Duration delivery_budget = notify::kDefaultDeliveryBudget;
+    // How many notifications are sent at once. Each destination (a notifier and its connection) gets
+    // one at a time, so a slow or rate-limited webhook delays only its own messages.
+    int senders = 4;
 };
 
 class NotificationService : public NotificationSink {
@@ -45,10 +58,11 @@ class NotificationService : public NotificationSink {
     void notify(NotificationEvent event) override;
     // The web server's port is known only once it listens.
     void set_base_url(std::string base_url);
-    // Sends what is queued for at most `grace`, then drops the rest (logging how many) and stops.
+    // Sends what is queued for at most `grace`, then ends the sends under way and drops the rest
+    // (logging how many) and stops.
     void stop(Duration grace);
 
-    // Sends one event's notifications now, on the calling thread (the service's thread, and tests).
+    // Sends one event's notifications now, one after the other, on the calling thread (tests).
     void deliver(const NotificationEvent& event);
 
     struct Counts {
@@ -59,16 +73,28 @@ class NotificationService : public NotificationSink {
     Counts counts() const;
 
   private:
+    // One notifier of one event: what a sender takes from the queue.
+    struct Job {
+        std::shared_ptr<const NotificationEvent> event;
+        size_t call = 0;
+        std::string destination;
+    };
+    enum class Delivered { sent, failed, stopped };
+
     void run();
+    Delivered deliver_call(const NotificationEvent& event, const NotifierCall& call);
+    std::string base_url() const;
 
     NotificationServiceOptions options_;
+    std::shared_ptr<notify::CancelSignal> stopping_signal_ = std::make_shared<notify::CancelSignal>();
     mutable std::mutex mutex_;
-    std::condition_variable wake_;
-    std::deque<NotificationEvent> queue_;
+    std::condition_variable wake_;  // a job queued or finished, a stop
+    std::deque<Job> queue_;
+    std::set<std::string> busy_;  // destinations with a send under way
     bool stopping_ = false;
-    std::chrono::steady_clock::time_point give_up_at_ = std::chrono::steady_clock::time_point::max();
+    bool abandoned_ = false;  // the grace period is over: senders stop at once
     Counts counts_;
-    std::thread thread_;
+    std::vector<std::thread> senders_;
 };
 
 }  // namespace mayaflow

@@ -10,6 +10,7 @@
 #include "engine/time/iso8601.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
+#include "operators/notify/slack_webhook.h"
 
 namespace mayaflow {
 namespace {
@@ -105,30 +106,26 @@ std::vector<std::string> read_log_tail(const std::filesystem::path& log_file, si
 
 std::string default_notification_text(const NotificationEvent& event, const std::vector<std::string>& log_tail,
                                       std::string_view link) {
-    std::string text = event_title(event) + fmt::format(": DAG `{}`, run `{}`", event.dag_id, event.run_id);
+    using notify::slack_escape;
+    std::string text = event_title(event) + fmt::format(": DAG `{}`, run `{}`", slack_escape(event.dag_id),
+                                                        slack_escape(event.run_id));
     if (is_task_event(event.kind)) {
-        text += fmt::format(", task `{}`, try {} of {}", event.task_id, event.try_number, event.max_tries);
+        text += fmt::format(", task `{}`, try {} of {}", slack_escape(event.task_id), event.try_number, event.max_tries);
     }
     if (event.kind == NotificationKind::task_retry && event.next_try_at) {
         text += fmt::format("; next try at {}", format_iso8601(*event.next_try_at, TimeZone::utc()));
     }
     text += "\n";
     if (event.kind == NotificationKind::task_failure || event.kind == NotificationKind::task_retry) {
-        text += "Error: " + (event.message.empty() ? std::string("(no message)") : event.message) + "\n";
+        text += "Error: " + (event.message.empty() ? std::string("(no message)") : slack_escape(event.message)) + "\n";
         if (!log_tail.empty()) {
             text += "Last lines of the log:\n```\n";
-            for (const auto& line : log_tail) {
-                std::string safe = line;
-                for (size_t at = safe.find("```"); at != std::string::npos; at = safe.find("```", at)) {
-                    safe.replace(at, 3, "'''");
-                }
-                text += safe + "\n";
-            }
+            for (const auto& line : log_tail) text += notify::slack_code_line(line) + "\n";
             text += "```\n";
         }
     } else if (event.kind == NotificationKind::run_failure) {
-        text += "Reason: " + event.message;
-        if (!event.failed_tasks.empty()) text += " (failed tasks: " + join(event.failed_tasks) + ")";
+        text += "Reason: " + slack_escape(event.message);
+        if (!event.failed_tasks.empty()) text += " (failed tasks: " + slack_escape(join(event.failed_tasks)) + ")";
         text += "\n";
     }
     text += (is_task_event(event.kind) ? "Log: " : "Run: ") + std::string(link);

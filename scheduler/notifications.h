@@ -63,7 +63,8 @@ std::string notification_link(std::string_view base_url, const NotificationEvent
 std::vector<std::string> read_log_tail(const std::filesystem::path& log_file, size_t lines, const SecretMasker* masker);
 
 // mayaflow's message about an event, in Slack's mrkdwn: what happened to which DAG, run, task and
-// try, the error, the log's last lines, and the link.
+// try, the error, the log's last lines in a code block, and the link. Everything taken from the
+// event is escaped for Slack (notify::slack_escape), so a log line cannot ping a channel or make a link.
 std::string default_notification_text(const NotificationEvent& event, const std::vector<std::string>& log_tail,
                                       std::string_view link);
 

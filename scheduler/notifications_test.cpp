@@ -243,3 +243,144 @@ TEST_CASE("the service sends a failure to Slack and logs, not throws, what it ca
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+double seconds_since(SteadyClock::time_point start) {
+    return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+Connection slack_at(const http_test::TestServer& server, const std::string& conn_id, const std::string& path) {
+    Connection slack;
+    slack.conn_id = conn_id;
+    slack.conn_type = "slackwebhook";
+    slack.password = server.url(path);
+    return slack;
+}
+
+}  // namespace
+
+TEST_CASE("the default message escapes Slack's markup in what the task printed and its error", "[notifications]") {
+    auto event = failure_event();
+    event.message = "failed: <!channel> & <http://evil.example|click>";
+    const std::string text =
+        default_notification_text(event, {"<!here> ping &amp; <@U123>", "```", "<https://evil.example|click here>"}, "L");
+    CHECK_THAT(text, Catch::Contains("Error: failed: &lt;!channel&gt; &amp; &lt;http://evil.example|click&gt;\n"));
+    CHECK_THAT(text, Catch::Contains("```\n&lt;!here&gt; ping &amp;amp; &lt;@U123&gt;\n'''\n"
+                                     "&lt;https://evil.example|click here&gt;\n```\n"));
+    CHECK(text.find('<') == std::string::npos);
+}
+
+TEST_CASE("the service masks secrets in every string it sends: Slack's blocks, a webhook's body, their keys",
+          "[notifications]") {
+    std::mutex mutex;
+    std::vector<std::string> bodies;
+    http_test::TestServer server([&](const http_test::ReceivedRequest& request) {
+        std::lock_guard lock(mutex);
+        bodies.push_back(request.body);
+        return http_test::Reply{.status = 200, .body = "ok"};
+    });
+    MapConnections connections;
+    connections.connections["slack_default"] = slack_at(server, "slack_default", "/services/T/B/tok3n");
+    Connection hook;
+    hook.conn_id = "hook";
+    hook.conn_type = "http";
+    hook.host = server.url("/hook");
+    connections.connections["hook"] = hook;
+    SecretMasker masker;
+    masker.add_secret("pa55-w0rd-9981");
+    CurlHttpClient transport;
+    NotificationService service(
+        NotificationServiceOptions{.connections = &connections, .masker = &masker, .http = &transport});
+    auto event = failure_event();
+    event.message = "exit code 3 <!channel>";
+    event.calls = {
+        NotifierCall{.notifier = "slack",
+                     .params = {{"slack_webhook_conn_id", "slack_default"},
+                                {"blocks", nlohmann::json::parse(R"([{"type": "section", "text": {"type": "mrkdwn",
+                                            "text": "pw=pa55-w0rd-9981 err={{ exception }}"}}])")}}},
+        NotifierCall{.notifier = "webhook",
+                     .params = {{"http_conn_id", "hook"},
+                                {"body", nlohmann::json::parse(R"({"deep": {"list": ["x pa55-w0rd-9981 y"]},
+                                          "pa55-w0rd-9981": 1, "err": "{{ exception }}"})")}}},
+    };
+    service.deliver(event);
+    std::lock_guard lock(mutex);
+    REQUIRE(bodies.size() == 2);
+    for (const auto& body : bodies) CHECK_THAT(body, !Catch::Contains("pa55-w0rd-9981"));
+    auto slack = nlohmann::json::parse(bodies[0]);
+    CHECK(slack["blocks"][0]["text"]["text"] == "pw=*** err=exit code 3 &lt;!channel&gt;");
+    auto webhook = nlohmann::json::parse(bodies[1]);
+    CHECK(webhook["deep"]["list"][0] == "x *** y");
+    CHECK(webhook["***"] == 1);
+    CHECK(webhook["err"] == "exit code 3 <!channel>");  // JSON for a program, not Slack: as it was
+}
+
+TEST_CASE("a Retry-After past a notification's deadline ends it at once", "[notifications]") {
+    std::atomic<int> sends{0};
+    http_test::TestServer server([&](const http_test::ReceivedRequest&) {
+        ++sends;
+        return http_test::Reply{.status = 429, .headers = {{"Retry-After", "120"}}, .body = "rate_limited"};
+    });
+    MapConnections connections;
+    connections.connections["slack_default"] = slack_at(server, "slack_default", "/services/T/B/limited");
+    // The process's client: sends again after a 429, within the deadline.
+    NotificationService service(NotificationServiceOptions{.connections = &connections});
+    auto event = failure_event();
+    event.calls = {NotifierCall{.notifier = "slack", .params = {{"slack_webhook_conn_id", "slack_default"}}}};
+    const auto start = SteadyClock::now();
+    service.deliver(event);
+    CHECK(seconds_since(start) < 10);
+    CHECK(sends == 1);
+    CHECK(service.counts().failed == 1);
+}
+
+TEST_CASE("a slow webhook delays only its own notifications, and a stop ends its wait at once", "[notifications]") {
+    std::mutex mutex;
+    std::vector<std::string> paths;
+    http_test::TestServer server([&](const http_test::ReceivedRequest& request) {
+        {
+            std::lock_guard lock(mutex);
+            paths.push_back(request.target);
+        }
+        if (request.target.starts_with("/services/TSLOW/")) {
+            return http_test::Reply{.status = 200, .body = "ok", .delay = std::chrono::milliseconds(4000)};
+        }
+        return http_test::Reply{.status = 200, .body = "ok"};
+    });
+    MapConnections connections;
+    connections.connections["slow"] = slack_at(server, "slow", "/services/TSLOW/B/x");
+    connections.connections["fast"] = slack_at(server, "fast", "/services/TFAST/B/x");
+    NotificationService service(NotificationServiceOptions{.connections = &connections});
+    auto to = [](const std::string& conn_id) {
+        auto event = failure_event();
+        event.calls = {NotifierCall{.notifier = "slack", .params = {{"slack_webhook_conn_id", conn_id}}}};
+        return event;
+    };
+    service.notify(to("slow"));
+    service.notify(to("slow"));
+    service.notify(to("slow"));
+    const auto start = SteadyClock::now();
+    service.notify(to("fast"));
+    auto fast_arrived = [&] {
+        std::lock_guard lock(mutex);
+        return std::count_if(paths.begin(), paths.end(), [](const auto& p) { return p.starts_with("/services/TFAST/"); });
+    };
+    while (fast_arrived() == 0 && seconds_since(start) < 10) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(fast_arrived() == 1);
+    CHECK(seconds_since(start) < 2);  // not after the slow ones' 4 s each
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto stopping = SteadyClock::now();
+    service.stop(std::chrono::milliseconds(300));
+    CHECK(seconds_since(stopping) < 2);
+    const auto counts = service.counts();
+    CHECK(counts.sent == 1);
+    CHECK(counts.dropped == 3);  // one being sent, two waiting
+    std::lock_guard lock(mutex);
+    CHECK(std::count_if(paths.begin(), paths.end(), [](const auto& p) { return p.starts_with("/services/TSLOW/"); }) == 1);
+}
+
+}  // namespace mayaflow

@@ -1,5 +1,7 @@
 #include "engine/connections/secret_masker.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <unordered_set>
 #include <utility>
@@ -156,6 +158,41 @@ std::string SecretMasker::mask(std::string_view text) const {
     out.reserve(text.size());
     patterns->matcher.mask_into(out, text, kMask, false);
     return out;
+}
+
+nlohmann::json SecretMasker::mask_strings(const nlohmann::json& value) const {
+    // Without recursion (a document may be deep): each container is rebuilt once its members are.
+    struct Pending {
+        const nlohmann::json* in;
+        nlohmann::json* out;
+    };
+    nlohmann::json result;
+    std::vector<Pending> pending{{&value, &result}};
+    while (!pending.empty()) {
+        const Pending next = pending.back();
+        pending.pop_back();
+        if (next.in->is_string()) {
+            *next.out = mask(next.in->get_ref<const std::string&>());
+        } else if (next.in->is_object()) {
+            *next.out = nlohmann::json::object();
+            // Two keys may mask to the same text: the later one keeps its value under a numbered key.
+            std::vector<std::pair<std::string, const nlohmann::json*>> members;
+            for (auto it = next.in->begin(); it != next.in->end(); ++it) {
+                std::string key = mask(it.key());
+                for (int n = 2; next.out->contains(key); ++n) key = fmt::format("{} ({})", mask(it.key()), n);
+                (*next.out)[key] = nullptr;
+                members.emplace_back(std::move(key), &it.value());
+            }
+            for (const auto& [key, member] : members) pending.push_back({member, &(*next.out)[key]});
+        } else if (next.in->is_array()) {
+            *next.out = nlohmann::json::array();
+            for (std::size_t i = 0; i < next.in->size(); ++i) next.out->push_back(nullptr);
+            for (std::size_t i = 0; i < next.in->size(); ++i) pending.push_back({&(*next.in)[i], &(*next.out)[i]});
+        } else {
+            *next.out = *next.in;
+        }
+    }
+    return result;
 }
 
 pyjson::Json SecretMasker::redact(const pyjson::Json& value) const {

@@ -40,6 +40,9 @@ class SecretMasker {
 
     // `text` with every registered secret replaced by "***".
     std::string mask(std::string_view text) const;
+    // Every string inside `value` masked, however deep, object keys included; nothing else changed
+    // (unlike redact(), a value under a sensitive key is kept: a message's JSON is its author's).
+    nlohmann::json mask_strings(const nlohmann::json& value) const;
     // Airflow's redact(): strings masked, and everything under a sensitive key replaced by "***".
     pyjson::Json redact(const pyjson::Json& value) const;
 

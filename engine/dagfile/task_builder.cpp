@@ -468,6 +468,18 @@ void TaskBuilder::build_task(const std::vector<YamlEntry>& entries, const YamlEn
             task.params[param.name] = param.default_value;
         }
     }
+    for (const auto& group : spec->one_of_required) {
+        if (std::any_of(group.begin(), group.end(), [&](const std::string& name) { return set_params.count(name) > 0; })) {
+            continue;
+        }
+        std::vector<std::string> quoted;
+        for (const auto& name : group) quoted.push_back("'" + name + "'");
+        std::string last = quoted.back();
+        quoted.pop_back();
+        reader_.error(id_entry->key_node, field,
+                      fmt::format("{} task '{}' needs {}{}{}", spec->name, task.task_id, join(quoted),
+                                  quoted.empty() ? "" : " or ", last));
+    }
     if (reader_.error_count() == errors_before) blueprint_.tasks.push_back(std::move(blueprint));
 }
 

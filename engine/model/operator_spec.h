@@ -65,6 +65,9 @@ struct OperatorSpec {
     std::string name;
     std::string description;
     std::vector<ParamSpec> params;
+    // Groups of parameters of which a task must set at least one (slack_webhook: text, message or
+    // blocks), checked as a required parameter is.
+    std::vector<std::vector<std::string>> one_of_required;
 
     const ParamSpec* find_param(std::string_view param_name) const;
 };

@@ -73,14 +73,16 @@ OperatorSpec webhook_notifier_spec() {
 }
 
 Status send_notification(const std::string& notifier, const nlohmann::json& params, const NotificationContent& content,
-                         ConnectionSource* connections, HttpClient& http) {
+                         ConnectionSource* connections, HttpClient& http,
+                         std::chrono::steady_clock::time_point deadline, std::shared_ptr<CancelSignal> cancel) {
     if (notifier == "slack" || notifier == "slack_webhook") {
         const std::string conn_id = params.value("slack_webhook_conn_id", std::string(kDefaultSlackConnId));
         auto url = find_slack_webhook_url(connections, conn_id);
         if (!url) return url.error();
         auto payload = slack_payload(params, content.text);
         if (!payload) return payload.error();
-        return slack_outcome(http.send_and_wait(slack_request(std::move(*url), *payload)), conn_id);
+        return slack_outcome(post_within(http, slack_request(std::move(*url), *payload), deadline, std::move(cancel)),
+                             conn_id);
     }
     if (notifier == "webhook") {
         const std::string conn_id = params.value("http_conn_id", std::string());
@@ -93,7 +95,7 @@ Status send_notification(const std::string& notifier, const nlohmann::json& para
         auto request = webhook_request(*connection, params.value("endpoint", std::string()), body,
                                        params.value("headers", nlohmann::json::object()));
         if (!request) return request.error();
-        return webhook_outcome(http.send_and_wait(std::move(*request)), conn_id);
+        return webhook_outcome(post_within(http, std::move(*request), deadline, std::move(cancel)), conn_id);
     }
     return make_error("unknown notifier '{}'", notifier);
 }

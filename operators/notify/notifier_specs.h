@@ -6,12 +6,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/http/http_client.h"
 #include "engine/model/operator_spec.h"
 #include "engine/util/result.h"
+#include "operators/notify/notify_http.h"
 
 namespace mayaflow {
 class ConnectionSource;
@@ -31,9 +34,11 @@ struct NotificationContent {
     nlohmann::json body; // the default webhook body: the event as JSON
 };
 
-// Sends one notifier's message with its rendered parameters and waits for the answer (never call it
-// on the HTTP client's I/O thread). The error says what went wrong, never the webhook's URL.
+// Sends one notifier's message with its rendered parameters and waits for the answer, sending again
+// per notify_http.h before `deadline`; `cancel` (may be null) ends the wait at once. Never call it
+// on the HTTP client's I/O thread. The error says what went wrong, never the webhook's URL.
 Status send_notification(const std::string& notifier, const nlohmann::json& params, const NotificationContent& content,
-                         ConnectionSource* connections, HttpClient& http);
+                         ConnectionSource* connections, HttpClient& http,
+                         std::chrono::steady_clock::time_point deadline, std::shared_ptr<CancelSignal> cancel);
 
 }  // namespace mayaflow::notify

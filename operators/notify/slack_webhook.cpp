@@ -36,7 +36,7 @@ std::string_view slack_error_hint(std::string_view error) {
     if (error == "posting_to_general_channel_denied") return "only admins may post to this channel";
     if (error == "user_not_found") return "the webhook's user no longer exists";
     if (error == "request_too_large") return "the message is too large";
-    if (error == "rate_limited") return "Slack kept answering 429 (rate limited) after mayaflow waited and tried again";
+    if (error == "rate_limited") return "Slack is rate-limiting this webhook";
     return "";
 }
 
@@ -49,16 +49,19 @@ Result<std::string> slack_webhook_url(const Connection& connection) {
                           "webhook URL as its password)",
                           connection.conn_id, connection.conn_type);
     }
-    if (!connection.password || connection.password->empty()) {
+    auto password = trimmed_webhook_url(connection.password.value_or(""), connection.conn_id);
+    if (!password) return password.error();
+    if (password->empty()) {
         return make_error("connection '{}' has no webhook: set its password to the webhook URL "
                           "(https://hooks.slack.com/services/T…/B…/…) or to its T…/B…/… part",
                           connection.conn_id);
     }
-    const std::string& password = *connection.password;
-    if (password.find("://") != std::string::npos) return password;
-    std::string token = password;
+    if (password->find("://") != std::string::npos) return *password;
+    std::string token = *password;
     while (!token.empty() && token.front() == '/') token.erase(0, 1);
-    std::string host = connection.host.value_or("");
+    auto trimmed_host = trimmed_webhook_url(connection.host.value_or(""), connection.conn_id);
+    if (!trimmed_host) return trimmed_host.error();
+    std::string host = *trimmed_host;
     if (host.empty()) host = std::string(kDefaultSlackEndpoint);
     std::string base;
     if (host.find("://") != std::string::npos) {
@@ -126,6 +129,26 @@ Result<nlohmann::json> slack_payload(const nlohmann::json& params, std::string_v
     return payload;
 }
 
+std::string slack_escape(std::string_view text) {
+    std::string escaped;
+    escaped.reserve(text.size());
+    for (const char c : text) {
+        switch (c) {
+            case '&': escaped += "&amp;"; break;
+            case '<': escaped += "&lt;"; break;
+            case '>': escaped += "&gt;"; break;
+            default: escaped += c;
+        }
+    }
+    return escaped;
+}
+
+std::string slack_code_line(std::string_view line) {
+    std::string safe = slack_escape(line);
+    for (size_t at = safe.find("```"); at != std::string::npos; at = safe.find("```", at)) safe.replace(at, 3, "'''");
+    return safe;
+}
+
 HttpRequest slack_request(std::string url, const nlohmann::json& payload) {
     HttpRequest request;
     request.method = "POST";
@@ -135,6 +158,13 @@ HttpRequest slack_request(std::string url, const nlohmann::json& payload) {
     request.timeout = kNotifyTimeout;
     request.repeatable = false;  // a second send may post the message twice (notify_http.h)
     return request;
+}
+
+Status slack_outcome(const PostOutcome& posted, std::string_view conn_id) {
+    if (posted.cancelled) return make_error("not posted to the Slack webhook of connection '{}': {}", conn_id, posted.ended_early);
+    Status answered = slack_outcome(posted.response, conn_id);
+    if (answered || posted.ended_early.empty()) return answered;
+    return make_error("{}; {}", answered.error().message, posted.ended_early);
 }
 
 Status slack_outcome(const HttpResponse& response, std::string_view conn_id) {

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "engine/time/duration_text.h"
 #include "operators/notify/notifier_specs.h"
 #include "operators/notify/notify_http.h"
 #include "operators/notify/slack_webhook.h"
@@ -11,17 +12,11 @@
 
 namespace mayaflow {
 
-struct SlackWebhookOperator::Post {
-    std::mutex mutex;
-    std::condition_variable answered;
-    std::optional<HttpResponse> response;
-    bool cancelled = false;
-};
-
 OperatorSpec slack_webhook_operator_spec() {
     return OperatorSpec{.name = "slack_webhook",
                         .description = "Posts a message to a Slack incoming webhook (Airflow's SlackWebhookOperator)",
-                        .params = notify::slack_message_params()};
+                        .params = notify::slack_message_params(),
+                        .one_of_required = {{"text", "message", "blocks"}}};
 }
 
 namespace {
@@ -48,48 +43,41 @@ OperatorResult SlackWebhookOperator::execute(const TaskRun& run) {
     auto payload = notify::slack_payload(*rendered);
     if (!payload) return failed(run, payload.error().message);
 
-    auto post = std::make_shared<Post>();
-    {
-        std::lock_guard lock(mutex_);
-        if (cancelled_) return OperatorResult{.message = "cancelled before the message was sent", .cancelled = true, .retryable = false};
-        post_ = post;
+    if (cancel_->cancelled()) {
+        return OperatorResult{.message = "cancelled before the message was sent", .cancelled = true, .retryable = false};
     }
     (void)append_log_line(run, fmt::format("posting to the Slack webhook of connection '{}': {} bytes of JSON{}",
                                            conn_id, payload->dump().size(),
                                            payload->contains("blocks") ? fmt::format(", {} blocks", (*payload)["blocks"].size()) : ""));
     HttpClient& http = http_ ? *http_ : notify::notify_http();
-    http.send(notify::slack_request(std::move(*url), *payload), [post](HttpResponse response) {
-        std::lock_guard lock(post->mutex);
-        post->response = std::move(response);
-        post->answered.notify_all();
-    });
-    std::unique_lock lock(post->mutex);
-    post->answered.wait(lock, [&] { return post->response || post->cancelled; });
-    if (!post->response) {
-        // The send goes on in the HTTP client; its answer finds nobody waiting.
+    // The operator keeps its own execution_timeout, as every operator does: the deadline is the nearer of the two.
+    const bool timeout_first = run.execution_timeout && *run.execution_timeout <= deadline_;
+    const Duration limit = timeout_first ? *run.execution_timeout : deadline_;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(limit);
+    const notify::PostOutcome posted =
+        notify::post_within(http, notify::slack_request(std::move(*url), *payload), deadline, cancel_);
+    if (posted.cancelled) {
+        // A send in flight goes on in the HTTP client; its answer finds nobody waiting.
         return OperatorResult{.message = "cancelled while the message was being sent (it may still be posted)",
                               .cancelled = true,
                               .retryable = false};
     }
-    const HttpResponse response = *post->response;
-    lock.unlock();
-    if (Status outcome = notify::slack_outcome(response, conn_id); !outcome) return failed(run, outcome.error().message);
-    (void)append_log_line(run, fmt::format("Slack accepted the message (HTTP {}{})", response.status,
-                                           response.attempts > 1 ? fmt::format(", after {} sends", response.attempts) : ""));
+    if (Status outcome = notify::slack_outcome(posted, conn_id); !outcome) {
+        if (timeout_first && std::chrono::steady_clock::now() + std::chrono::milliseconds(100) >= deadline) {
+            OperatorResult result = failed(run, fmt::format("timed out after {} (execution_timeout): {}",
+                                                            format_duration(limit), outcome.error().message));
+            result.timed_out = true;
+            return result;
+        }
+        return failed(run, outcome.error().message);
+    }
+    (void)append_log_line(run, fmt::format("Slack accepted the message (HTTP {}{})", posted.response.status,
+                                           posted.response.attempts > 1
+                                               ? fmt::format(", after {} sends", posted.response.attempts)
+                                               : ""));
     return OperatorResult{.outcome = TaskOutcome::success};
 }
 
-void SlackWebhookOperator::cancel() {
-    std::shared_ptr<Post> post;
-    {
-        std::lock_guard lock(mutex_);
-        cancelled_ = true;
-        post = post_;
-    }
-    if (!post) return;
-    std::lock_guard lock(post->mutex);
-    post->cancelled = true;
-    post->answered.notify_all();
-}
+void SlackWebhookOperator::cancel() { cancel_->cancel("the try was cancelled"); }
 
 }  // namespace mayaflow

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "engine/connections/secret_masker.h"
+#include "engine/dagfile/dag_loader.h"
 #include "engine/connections/secrets_lookup.h"
 #include "engine/http/curl_http_client.h"
 #include "engine/http/http_retry.h"
@@ -18,6 +19,7 @@
 #include "operators/notify/slack_webhook.h"
 #include "operators/notify/slack_webhook_operator.h"
 #include "operators/notify/webhook.h"
+#include "operators/operator_registry.h"
 
 namespace mayaflow {
 namespace {
@@ -248,6 +250,144 @@ TEST_CASE("a cancelled slack_webhook try ends without waiting for Slack", "[noti
     canceller.join();
     CHECK(result.cancelled);
     CHECK_FALSE(result.retryable);
+}
+
+}  // namespace mayaflow
+
+namespace mayaflow {
+
+TEST_CASE("a slack_webhook try waiting out a Retry-After ends at once when cancelled (execution_timeout)", "[notify][slack]") {
+    std::atomic<int> sends{0};
+    TestServer server([&](const http_test::ReceivedRequest&) {
+        ++sends;
+        return Reply{.status = 429, .headers = {{"Retry-After", "20"}}, .body = "rate_limited"};
+    });
+    MapConnections connections;
+    connections.connections["slack_default"] = slack_connection(server.url("/services/a/b/c"));
+    Task task;
+    task.task_id = "tell";
+    task.params = {{"text", "x"}};
+    CurlHttpClient transport;
+    TaskRun run{.task = task, .connections = &connections};
+    SlackWebhookOperator op(&transport);
+    std::thread canceller([&] {
+        while (sends == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        op.cancel();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    auto result = op.execute(run);
+    canceller.join();
+    CHECK(result.cancelled);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    CHECK(sends == 1);
+}
+
+TEST_CASE("a slack_webhook try gives up at once on a Retry-After past its deadline, saying so", "[notify][slack]") {
+    std::atomic<int> sends{0};
+    TestServer server([&](const http_test::ReceivedRequest&) {
+        ++sends;
+        return Reply{.status = 429, .headers = {{"Retry-After", "120"}}, .body = "rate_limited"};
+    });
+    MapConnections connections;
+    connections.connections["slack_default"] = slack_connection(server.url("/services/a/b/c"));
+    Task task;
+    task.task_id = "tell";
+    task.params = {{"text", "x"}};
+    TaskRun run{.task = task, .connections = &connections};
+    const auto start = std::chrono::steady_clock::now();
+    SlackWebhookOperator op;  // the process's client
+    auto result = op.execute(run);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    CHECK(result.outcome == TaskOutcome::failed);
+    CHECK_THAT(result.message, Catch::StartsWith("Slack refused the message of connection 'slack_default': rate_limited "
+                                                 "(HTTP 429): Slack is rate-limiting this webhook; it asked to wait 2m "
+                                                 "(Retry-After) before sending again, more than the "));
+    CHECK(sends == 1);
+}
+
+TEST_CASE("a webhook URL pasted with spaces or a newline around it is trimmed; one with a line break inside is refused",
+          "[notify]") {
+    CHECK(*notify::slack_webhook_url(slack_connection(" https://hooks.example/services/T/B/x\n")) ==
+          "https://hooks.example/services/T/B/x");
+    CHECK(*notify::slack_webhook_url(slack_connection("\tT1/B1/tok\r\n", " hooks.example/services \n")) ==
+          "https://hooks.example/services/T1/B1/tok");
+    auto broken = notify::slack_webhook_url(slack_connection("https://hooks.example/services/T/B/se\nXq9z"));
+    REQUIRE_FALSE(broken);
+    CHECK(broken.error().message ==
+          "connection 'slack_default': its webhook URL has a control character (a line break, a tab …) inside it: fix "
+          "the connection (the URL is not shown, as it is a secret)");
+    CHECK_THAT(broken.error().message, !Catch::Contains("Xq9z"));
+
+    Connection hook;
+    hook.conn_id = "hook";
+    hook.conn_type = "http";
+    hook.host = "  http://127.0.0.1:9/hooks/x \n";
+    auto request = notify::webhook_request(hook, "/more", nlohmann::json::object(), nlohmann::json::object());
+    REQUIRE(request);
+    CHECK(request->url == "http://127.0.0.1:9/hooks/x/more");
+    hook.host = "http://127.0.0.1:9/ho oks";
+    CHECK_THAT(notify::webhook_request(hook, "", {}, {}).error().message,
+               Catch::StartsWith("connection 'hook': its webhook URL has a space inside it"));
+}
+
+TEST_CASE("Slack's markup in text is escaped as Slack asks", "[notify][slack]") {
+    CHECK(notify::slack_escape("<!channel> & <http://evil|click> ok") ==
+          "&lt;!channel&gt; &amp; &lt;http://evil|click&gt; ok");
+    CHECK(notify::slack_code_line("a ``` b <x>") == "a ''' b &lt;x&gt;");
+}
+
+TEST_CASE("a slack_webhook task without text, message or blocks is a load error with its line", "[notify][slack]") {
+    const std::string yaml = R"(dag_id: s
+schedule: null
+tasks:
+  - task_id: none
+    operator: slack_webhook
+  - task_id: number
+    operator: slack_webhook
+    text: 5
+  - task_id: blocks
+    operator: slack_webhook
+    blocks: [{type: divider}]
+)";
+    auto result = load_dag_text(yaml, "/tmp/s.yaml", DagLoadOptions{&builtin_operators(), "/tmp"});
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].where.line == 4);
+    CHECK(result.errors[0].field == "tasks[0]");
+    CHECK(result.errors[0].message == "slack_webhook task 'none' needs 'text', 'message' or 'blocks'");
+
+    auto loaded = load_dag_text(R"(dag_id: s
+schedule: null
+tasks:
+  - {task_id: number, operator: slack_webhook, text: 5}
+)",
+                                "/tmp/s.yaml", DagLoadOptions{&builtin_operators(), "/tmp"});
+    REQUIRE(loaded.dag);
+    // A number is a string field's text, as for every string field (bash_command: 5 too).
+    CHECK(loaded.dag->tasks[0].params["text"] == "5");
+}
+
+}  // namespace mayaflow
+
+namespace mayaflow {
+
+TEST_CASE("a slack_webhook try keeps its execution_timeout, a Slack that does not answer included", "[notify][slack]") {
+    TestServer server([](const http_test::ReceivedRequest&) {
+        return Reply{.status = 200, .body = "ok", .delay = std::chrono::milliseconds(3000)};
+    });
+    MapConnections connections;
+    connections.connections["slack_default"] = slack_connection(server.url("/services/a/b/c"));
+    Task task;
+    task.task_id = "tell";
+    task.params = {{"text", "x"}};
+    CurlHttpClient transport;
+    TaskRun run{.task = task, .execution_timeout = std::chrono::milliseconds(500), .connections = &connections};
+    const auto start = std::chrono::steady_clock::now();
+    auto result = SlackWebhookOperator(&transport).execute(run);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500));
+    CHECK(result.outcome == TaskOutcome::failed);
+    CHECK(result.timed_out);
+    CHECK_THAT(result.message, Catch::StartsWith("timed out after 500ms (execution_timeout): could not post"));
 }
 
 }  // namespace mayaflow

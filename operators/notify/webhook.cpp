@@ -49,7 +49,9 @@ Result<Connection> find_http_connection(ConnectionSource* connections, const std
 
 Result<HttpRequest> webhook_request(const Connection& connection, const std::string& endpoint,
                                     const nlohmann::json& body, const nlohmann::json& headers) {
-    std::string host = connection.host.value_or("");
+    auto trimmed_host = trimmed_webhook_url(connection.host.value_or(""), connection.conn_id);
+    if (!trimmed_host) return trimmed_host.error();
+    const std::string& host = *trimmed_host;
     if (host.empty()) return make_error("connection '{}' has no host: set it to the webhook's URL", connection.conn_id);
     std::string url;
     if (host.find("://") != std::string::npos) {
@@ -86,6 +88,13 @@ Result<HttpRequest> webhook_request(const Connection& connection, const std::str
     request.timeout = kNotifyTimeout;
     request.repeatable = false;
     return request;
+}
+
+Status webhook_outcome(const PostOutcome& posted, std::string_view conn_id) {
+    if (posted.cancelled) return make_error("not posted to the webhook of connection '{}': {}", conn_id, posted.ended_early);
+    Status answered = webhook_outcome(posted.response, conn_id);
+    if (answered || posted.ended_early.empty()) return answered;
+    return make_error("{}; {}", answered.error().message, posted.ended_early);
 }
 
 Status webhook_outcome(const HttpResponse& response, std::string_view conn_id) {

@@ -11,6 +11,7 @@
 #include "engine/connections/connection.h"
 #include "engine/http/http_message.h"
 #include "engine/util/result.h"
+#include "operators/notify/notify_http.h"
 
 namespace mayaflow {
 class ConnectionSource;
@@ -18,13 +19,16 @@ class ConnectionSource;
 
 namespace mayaflow::notify {
 
-// The request that POSTs `body` to the connection's URL + `endpoint`, with `headers` over the extra's.
+// The request that POSTs `body` to the connection's URL (its ends trimmed of whitespace) + `endpoint`,
+// with `headers` over the extra's.
 Result<HttpRequest> webhook_request(const Connection& connection, const std::string& endpoint,
                                     const nlohmann::json& body, const nlohmann::json& headers);
 Result<Connection> find_http_connection(ConnectionSource* connections, const std::string& conn_id);
 
 // Success for any 2xx; otherwise the status and the first 200 characters of the answer.
 Status webhook_outcome(const HttpResponse& response, std::string_view conn_id);
+// The same for what post_within ended with, saying why it ended early when it did.
+Status webhook_outcome(const PostOutcome& posted, std::string_view conn_id);
 
 std::string base64(std::string_view bytes);
 
