@@ -480,6 +480,19 @@ void TaskBuilder::build_task(const std::vector<YamlEntry>& entries, const YamlEn
                       fmt::format("{} task '{}' needs {}{}{}", spec->name, task.task_id, join(quoted),
                                   quoted.empty() ? "" : " or ", last));
     }
+    for (const auto& group : spec->exactly_one_of) {
+        std::vector<std::string> set;
+        for (const auto& name : group) {
+            if (set_params.count(name) > 0) set.push_back("'" + name + "'");
+        }
+        if (set.size() == 1) continue;
+        std::vector<std::string> quoted;
+        for (const auto& name : group) quoted.push_back("'" + name + "'");
+        reader_.error(id_entry->key_node, field,
+                      set.empty() ? fmt::format("{} task '{}' needs one of {}", spec->name, task.task_id, join(quoted))
+                                  : fmt::format("{} task '{}' sets {}: it takes exactly one of {}", spec->name,
+                                                task.task_id, join(set, " and "), join(quoted)));
+    }
     if (reader_.error_count() == errors_before) blueprint_.tasks.push_back(std::move(blueprint));
 }
 

@@ -68,6 +68,8 @@ struct OperatorSpec {
     // Groups of parameters of which a task must set at least one (slack_webhook: text, message or
     // blocks), checked as a required parameter is.
     std::vector<std::vector<std::string>> one_of_required;
+    // Groups of parameters of which a task must set exactly one (firebase_export: sql, rows_from or rows).
+    std::vector<std::vector<std::string>> exactly_one_of;
 
     const ParamSpec* find_param(std::string_view param_name) const;
 };

@@ -54,6 +54,7 @@ OperatorSpec firebase_export_operator_spec() {
         "Writes rows (from a BigQuery query or an upstream task's result) to a Firebase Realtime Database path as "
         "{key: {other columns}}, with PUT or PATCH, in chunks, keys checked against Firebase's rules.";
     spec.params = gcp::gcp_common_params();
+    spec.exactly_one_of = {{"sql", "rows_from", "rows"}};
     auto add = [&spec](ParamSpec param) { spec.params.push_back(std::move(param)); };
     add({.name = "sql", .type = ParamType::string, .templated = true, .template_ext = {".sql"},
          .help = "The GoogleSQL query whose rows are exported, or a .sql file beside the DAG file"});

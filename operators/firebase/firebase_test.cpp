@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "engine/connections/connection.h"
+#include "engine/dagfile/dag_loader.h"
+#include "operators/operator_registry.h"
 #include "operators/firebase/firebase_database.h"
 #include "operators/firebase/firebase_export_data.h"
 #include "operators/firebase/firebase_export_writer.h"
@@ -265,4 +267,39 @@ TEST_CASE("Firebase connections: database URL, secret, Google credentials, emula
         CHECK_THAT(segments.error().message, Catch::Matchers::Contains("empty key"));
     }
     CHECK_FALSE(split_database_path("/reports/a.b"));
+}
+
+TEST_CASE("firebase_export takes its rows from exactly one of sql, rows_from and rows when the DAG loads", "[firebase]") {
+    const std::string yaml = R"(dag_id: f
+schedule: null
+tasks:
+  - task_id: none
+    operator: firebase_export
+    key_column: id
+    path: /a
+  - task_id: two
+    operator: firebase_export
+    key_column: id
+    path: /a
+    sql: SELECT 1 AS id
+    rows: [{id: a}]
+  - task_id: one
+    operator: firebase_export
+    key_column: id
+    path: /a
+    rows_from: two
+  - task_id: root
+    operator: firebase_export
+    key_column: id
+    path: /
+    rows: [{id: a}]
+)";
+    auto result = load_dag_text(yaml, "/tmp/f.yaml", DagLoadOptions{&builtin_operators(), "/tmp"});
+    REQUIRE(result.errors.size() == 3);
+    CHECK(result.errors[0].where.line == 4);
+    CHECK(result.errors[0].message == "firebase_export task 'none' needs one of 'sql', 'rows_from', 'rows'");
+    CHECK(result.errors[1].where.line == 8);
+    CHECK(result.errors[1].message ==
+          "firebase_export task 'two' sets 'sql' and 'rows': it takes exactly one of 'sql', 'rows_from', 'rows'");
+    CHECK_THAT(result.errors[2].message, Catch::Matchers::Contains("is the database's root"));
 }
