@@ -31,6 +31,7 @@
 #include "scheduler/scheduler_loop.h"
 #include "scheduler/thread_pool_executor.h"
 #include "web/api_router.h"
+#include "web/auth/authenticator.h"
 #include "web/http_server.h"
 
 namespace mayaflow::cli {
@@ -310,12 +311,32 @@ void run_daemon(const DaemonOptions& options) {
 
     // The port first, the DAG folder in the background: /health answers at once, however many
     // DAG files there are to load.
+    std::unique_ptr<SqliteStore> web_store;
+    std::unique_ptr<SecretsRepository> web_secrets;
+    std::unique_ptr<ApiContext> api_context;
+    std::unique_ptr<Authenticator> authenticator;
     std::unique_ptr<ApiRouter> router;
     std::unique_ptr<HttpServer> server;
     int port = 0;
     if (options.with_web) {
-        router = std::make_unique<ApiRouter>(*store, &health);
-        router->watch_dag_folder([&processor] { return processor.status(); });
+        // The web server reads through its own connection, so that API readers never wait for the
+        // scheduler's connection (WAL lets them read while it writes).
+        web_store = open_store_for_daemon(settings);
+        web_secrets = std::make_unique<SecretsRepository>(*web_store, repository.keyring());
+        api_context = std::make_unique<ApiContext>(ApiContext{.store = *web_store,
+                                                              .runs = *web_store,
+                                                              .commands = *web_store,
+                                                              .connection_store = *web_store,
+                                                              .secrets = web_secrets.get(),
+                                                              .settings = settings,
+                                                              .health = &health,
+                                                              .dag_folder_status = [&processor] { return processor.status(); },
+                                                              .wake_scheduler = [&loop, &commands] {
+                                                                  loop.post([&commands](SchedulerCore& core) { commands.pump(core); });
+                                                              }});
+        // Until users exist (the next step of the API's issue) everyone reads as a Viewer, as before.
+        authenticator = std::make_unique<FixedRoleAuthenticator>(Role::viewer);
+        router = std::make_unique<ApiRouter>(*api_context, *authenticator);
         server = std::make_unique<HttpServer>(
             HttpServerOptions{.host = settings.web_host,
                               .port = settings.web_port,

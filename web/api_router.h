@@ -1,41 +1,33 @@
 #pragma once
-// ApiRouter answers the REST API (/api/v1, shaped like Airflow's stable API) and the UI's pages.
-// Errors are RFC 7807 problem JSON that say what was wrong and what to do. Each route answers
-// only its methods (others get 405 and an Allow header); HEAD is answered wherever GET is.
+// ApiRouter answers the REST API (/api/v1, shaped like Airflow's stable API) and the UI's pages:
+// it finds the route (web/api/route_table.h), finds out who asks (web/auth/authenticator.h),
+// checks the route's permission against the user's roles, and calls the route's handler. Errors
+// are RFC 7807 problem JSON that say what was wrong and what to do. HEAD is answered wherever GET
+// is; a method a path does not answer gets 405 with an Allow header. Every answer carries the
+// security headers.
 
-#include <functional>
-
-#include "engine/store/store.h"
-#include "scheduler/daemon_health.h"
-#include "scheduler/dag_processor.h"
+#include "web/api/api_context.h"
+#include "web/api/route_table.h"
+#include "web/auth/authenticator.h"
 #include "web/http_types.h"
 
 namespace mayaflow {
 
 class ApiRouter {
   public:
-    // `health` is the daemon's own, when the router runs in the daemon's process.
-    explicit ApiRouter(Store& store, const DaemonHealth* health = nullptr) : store_(store), health_(health) {}
-
-    // /health then says whether the DAG folder is still loading, and what it cannot read.
-    void watch_dag_folder(std::function<DagFolderStatus()> status) { dag_folder_status_ = std::move(status); }
+    // `context` and `authenticator` must outlive the router.
+    ApiRouter(ApiContext& context, Authenticator& authenticator);
 
     WebResponse handle(const WebRequest& request);
 
+    const RouteTable& routes() const { return table_; }
+
   private:
-    WebResponse list_dags(const std::map<std::string, std::string>& query);
-    WebResponse get_dag(const std::string& dag_id);
-    WebResponse list_import_errors(const std::map<std::string, std::string>& query);
-    WebResponse list_dag_warnings(const std::map<std::string, std::string>& query);
-    WebResponse version();
-    WebResponse health();
-    WebResponse index_page();
+    WebResponse dispatch(const WebRequest& request);
 
-    Store& store_;
-    const DaemonHealth* health_;
-    std::function<DagFolderStatus()> dag_folder_status_;
+    ApiContext& context_;
+    Authenticator& authenticator_;
+    RouteTable table_;
 };
-
-WebResponse problem(int status, const std::string& title, const std::string& detail);
 
 }  // namespace mayaflow

@@ -6,44 +6,21 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/store/sqlite_store.h"
+#include "tests/web/api_fixture.h"
 #include "engine/util/utf8.h"
 
 namespace mayaflow {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::ApiFixture;
+using testing::check_problem;
 
-struct RouterFixture {
-    fs::path folder = fs::temp_directory_path() / ("mayaflow-router-test-" + std::to_string(::getpid()));
-    std::unique_ptr<SqliteStore> store;
-    std::unique_ptr<ApiRouter> router;
-
-    RouterFixture() {
-        fs::remove_all(folder);
-        fs::create_directories(folder);
-        auto opened = SqliteStore::open(StoreOptions{.path = folder / "test.db"});
-        REQUIRE(opened);
-        store = std::move(*opened);
-        router = std::make_unique<ApiRouter>(*store);
-    }
-    ~RouterFixture() { fs::remove_all(folder); }
-
-    WebResponse call(const std::string& method, const std::string& target) {
-        return router->handle(WebRequest{method, target, {}, ""});
-    }
+struct RouterFixture : ApiFixture {
+    WebResponse call(const std::string& method, const std::string& target) { return ApiFixture::call(method, target); }
 };
 
 const std::vector<std::string> kRoutes = {"/",        "/home",         "/health",         "/api/v1/health",
                                           "/api/v1/version", "/api/v1/dags", "/api/v1/dags/some_dag", "/api/v1/importErrors"};
-
-// RFC 7807: the title is the status's reason phrase.
-void check_problem(const WebResponse& response, int status, const std::string& title) {
-    CHECK(response.status == status);
-    CHECK(response.content_type == "application/problem+json");
-    auto body = nlohmann::json::parse(response.body);
-    CHECK(body["status"] == status);
-    CHECK(body["title"] == title);
-}
 
 TEST_CASE("every route answers GET and HEAD, and other methods get 405 with Allow", "[web]") {
     RouterFixture fixture;
@@ -134,7 +111,7 @@ TEST_CASE("health says whether the DAG folder is still loading", "[web]") {
     CHECK_FALSE(plain.contains("dag_processor"));
 
     DagFolderStatus folder{.loading = true, .dag_files = 3, .watching = true, .problem = ""};
-    fixture.router->watch_dag_folder([&folder] { return folder; });
+    fixture.context->dag_folder_status = [&folder] { return folder; };
     auto loading = fixture.call("GET", "/health");
     CHECK(loading.status == 200);
     auto body = nlohmann::json::parse(loading.body);
@@ -147,6 +124,48 @@ TEST_CASE("health says whether the DAG folder is still loading", "[web]") {
     CHECK(body["dag_processor"]["dag_folder_loaded"] == true);
     CHECK(body["dag_processor"]["status"] == "unhealthy");
     CHECK(body["dag_processor"]["detail"] == folder.problem);
+}
+
+
+// Nobody signed in: what a request without credentials is.
+class NobodyAuthenticator : public Authenticator {
+  public:
+    std::variant<Principal, WebResponse> authenticate(const WebRequest&) override { return Principal{}; }
+};
+
+TEST_CASE("without credentials only health answers; a role short of a route's permission gets 403", "[web][auth]") {
+    RouterFixture fixture;
+    NobodyAuthenticator nobody;
+    ApiRouter router(*fixture.context, nobody);
+    for (const std::string target : {"/", "/api/v1/dags", "/api/v1/version", "/api/v1/importErrors", "/api/v1/dags/x"}) {
+        INFO(target);
+        auto response = router.handle(WebRequest{"GET", target, {}, "", "127.0.0.1"});
+        check_problem(response, 401, "Unauthorized");
+        CHECK_THAT(response.headers["WWW-Authenticate"], Catch::StartsWith("Basic realm="));
+    }
+    CHECK(router.handle(WebRequest{"GET", "/api/v1/health", {}, "", "127.0.0.1"}).status == 200);
+    CHECK(router.handle(WebRequest{"GET", "/health", {}, "", "127.0.0.1"}).status == 200);
+    // An unknown path is 404 before anyone is asked for credentials, as Airflow's is.
+    check_problem(router.handle(WebRequest{"GET", "/api/v1/nothing", {}, "", "127.0.0.1"}), 404, "Not Found");
+}
+
+TEST_CASE("every answer carries the security headers, errors included", "[web]") {
+    RouterFixture fixture;
+    for (const std::string target : {"/", "/api/v1/dags", "/api/v1/health", "/api/v1/nothing", "/api/v1/dags/%ff"}) {
+        INFO(target);
+        auto response = fixture.call("GET", target);
+        CHECK(response.headers["X-Content-Type-Options"] == "nosniff");
+        CHECK(response.headers["X-Frame-Options"] == "DENY");
+        CHECK(response.headers["Cache-Control"] == "no-store");
+        CHECK_THAT(response.headers["Content-Security-Policy"], Catch::Contains("default-src 'self'"));
+    }
+}
+
+TEST_CASE("an id holding an encoded slash stays one path segment", "[web]") {
+    RouterFixture fixture;
+    auto response = fixture.call("GET", "/api/v1/dags/a%2Fb");
+    check_problem(response, 404, "Not Found");
+    CHECK_THAT(nlohmann::json::parse(response.body)["detail"].get<std::string>(), Catch::Contains("'a/b'"));
 }
 
 }  // namespace

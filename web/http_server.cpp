@@ -178,6 +178,9 @@ class Session : public std::enable_shared_from_this<Session> {
             request.headers[name] = std::string(field.value());
         }
         request.body = std::move(message.body());
+        beast::error_code peer_error;
+        auto peer = stream_.socket().remote_endpoint(peer_error);
+        if (!peer_error) request.peer = peer.address().to_string();
         WebResponse response;
         try {
             response = handler_(request);

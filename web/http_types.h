@@ -11,6 +11,7 @@ struct WebRequest {
     std::string target;  // path and query, as sent
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
+    std::string peer;  // the client's address ("127.0.0.1"), for throttling failed logins
 };
 
 struct WebResponse {

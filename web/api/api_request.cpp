@@ -1,0 +1,202 @@
+#include "web/api/api_request.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "engine/time/iso8601.h"
+#include "engine/util/text.h"
+#include "engine/util/utf8.h"
+#include "web/api/problem.h"
+
+namespace mayaflow {
+namespace {
+
+std::string joined(std::initializer_list<std::string_view> names) {
+    std::string out;
+    for (auto name : names) {
+        if (!out.empty()) out += ", ";
+        out += name;
+    }
+    return out;
+}
+
+const char* json_type_name(const nlohmann::json& value) {
+    if (value.is_string()) return "a string";
+    if (value.is_boolean()) return "a boolean";
+    if (value.is_number_integer() || value.is_number_unsigned()) return "a whole number";
+    if (value.is_number()) return "a number";
+    if (value.is_array()) return "a list";
+    if (value.is_object()) return "an object";
+    return "null";
+}
+
+}  // namespace
+
+const std::string& ApiRequest::param(const std::string& name) const {
+    static const std::string kEmpty;
+    auto it = params.find(name);
+    return it == params.end() ? kEmpty : it->second;
+}
+
+std::optional<std::string> ApiRequest::query_value(const std::string& name) const {
+    std::optional<std::string> value;
+    auto [begin, end] = query.equal_range(name);
+    for (auto it = begin; it != end; ++it) value = it->second;
+    return value;
+}
+
+std::vector<std::string> ApiRequest::query_list(const std::string& name) const {
+    std::vector<std::string> values;
+    auto [begin, end] = query.equal_range(name);
+    for (auto it = begin; it != end; ++it) {
+        size_t start = 0;
+        const std::string& text = it->second;
+        while (start <= text.size()) {
+            size_t comma = text.find(',', start);
+            if (comma == std::string::npos) comma = text.size();
+            if (comma > start) values.push_back(text.substr(start, comma - start));
+            start = comma + 1;
+        }
+    }
+    return values;
+}
+
+Read<Page> read_page(const ApiRequest& request) {
+    Page page{kDefaultPageLimit, 0};
+    for (const auto& [name, field] : {std::pair{"limit", &page.limit}, std::pair{"offset", &page.offset}}) {
+        auto text = request.query_value(name);
+        if (!text) continue;
+        // Digits only: no sign, no spaces, no hex.
+        long long value = -1;
+        auto [end, failure] = std::from_chars(text->data(), text->data() + text->size(), value);
+        if (text->empty() || text->front() == '-' || failure != std::errc() || end != text->data() + text->size() ||
+            value > 1'000'000) {
+            return bad_request(fmt::format("query parameter '{}' must be a whole number from 0 to 1000000, got {}",
+                                           name, quote_for_message(*text)));
+        }
+        *field = static_cast<size_t>(value);
+    }
+    page.limit = std::min(page.limit, kMaximumPageLimit);
+    return page;
+}
+
+Read<Ordering> read_order_by(const ApiRequest& request, std::initializer_list<std::string_view> fields,
+                             Ordering fallback) {
+    auto text = request.query_value("order_by");
+    if (!text || text->empty()) return fallback;
+    Ordering ordering;
+    std::string_view name = *text;
+    if (name.front() == '-') {
+        ordering.descending = true;
+        name.remove_prefix(1);
+    }
+    for (auto field : fields) {
+        if (field == name) {
+            ordering.field = std::string(name);
+            return ordering;
+        }
+    }
+    return bad_request(fmt::format("order_by {} is not a field this list can be ordered by; use one of {} "
+                                   "(a leading '-' orders descending)",
+                                   quote_for_message(*text), joined(fields)));
+}
+
+Read<std::optional<Instant>> read_datetime(const ApiRequest& request, const std::string& name) {
+    auto text = request.query_value(name);
+    if (!text) return std::optional<Instant>{};
+    auto instant = parse_datetime(*text, TimeZone::utc());
+    if (!instant) {
+        return bad_request(fmt::format("query parameter '{}' must be a date-time like 2024-01-31T00:00:00+00:00, got {} "
+                                       "({})",
+                                       name, quote_for_message(*text), instant.error().message));
+    }
+    return std::optional<Instant>{*instant};
+}
+
+Read<std::optional<bool>> read_bool(const ApiRequest& request, const std::string& name) {
+    auto text = request.query_value(name);
+    if (!text) return std::optional<bool>{};
+    if (*text == "true") return std::optional<bool>{true};
+    if (*text == "false") return std::optional<bool>{false};
+    return bad_request(fmt::format("query parameter '{}' must be true or false, got {}", name, quote_for_message(*text)));
+}
+
+Read<nlohmann::json> read_json_object(const ApiRequest& request, std::initializer_list<std::string_view> allowed,
+                                      bool empty_allowed) {
+    const std::string& body = request.web.body;
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
+        if (empty_allowed) return nlohmann::json::object();
+        return bad_request("the request needs a JSON object as its body");
+    }
+    if (!is_valid_utf8(body)) return bad_request("the body is not UTF-8 text; JSON must be UTF-8");
+    nlohmann::json parsed;
+    try {
+        parsed = nlohmann::json::parse(body);
+    } catch (const nlohmann::json::parse_error& e) {
+        return bad_request(fmt::format("the body is not valid JSON: {}", e.what()));
+    }
+    if (!parsed.is_object()) {
+        return bad_request(fmt::format("the body must be a JSON object, not {}", json_type_name(parsed)));
+    }
+    for (const auto& [key, value] : parsed.items()) {
+        bool known = false;
+        for (auto name : allowed) known = known || name == key;
+        if (!known) {
+            return bad_request(fmt::format("unknown field {} in the body; this request takes {}", quote_for_message(key),
+                                           allowed.size() ? joined(allowed) : std::string("no fields")));
+        }
+    }
+    return parsed;
+}
+
+Read<std::optional<std::string>> string_field(const nlohmann::json& body, const std::string& name) {
+    if (!body.contains(name) || body[name].is_null()) return std::optional<std::string>{};
+    if (!body[name].is_string()) return bad_request(fmt::format("'{}' must be a string, not {}", name, json_type_name(body[name])));
+    return std::optional<std::string>{body[name].get<std::string>()};
+}
+
+Read<std::optional<bool>> bool_field(const nlohmann::json& body, const std::string& name) {
+    if (!body.contains(name) || body[name].is_null()) return std::optional<bool>{};
+    if (!body[name].is_boolean()) return bad_request(fmt::format("'{}' must be true or false, not {}", name, json_type_name(body[name])));
+    return std::optional<bool>{body[name].get<bool>()};
+}
+
+Read<std::optional<long long>> integer_field(const nlohmann::json& body, const std::string& name) {
+    if (!body.contains(name) || body[name].is_null()) return std::optional<long long>{};
+    const auto& value = body[name];
+    if (value.is_number_integer()) return std::optional<long long>{value.get<long long>()};
+    if (value.is_number_unsigned() && value.get<unsigned long long>() <= 9'007'199'254'740'992ULL) {
+        return std::optional<long long>{static_cast<long long>(value.get<unsigned long long>())};
+    }
+    return bad_request(fmt::format("'{}' must be a whole number, not {}", name, json_type_name(value)));
+}
+
+Read<std::optional<Instant>> datetime_field(const nlohmann::json& body, const std::string& name) {
+    auto text = string_field(body, name);
+    if (failed(text)) return std::get<WebResponse>(text);
+    auto& value = std::get<std::optional<std::string>>(text);
+    if (!value) return std::optional<Instant>{};
+    auto instant = parse_datetime(*value, TimeZone::utc());
+    if (!instant) {
+        return bad_request(fmt::format("'{}' must be a date-time like 2024-01-31T00:00:00+00:00, got {} ({})", name,
+                                       quote_for_message(*value), instant.error().message));
+    }
+    return std::optional<Instant>{*instant};
+}
+
+Read<std::optional<std::vector<std::string>>> string_list_field(const nlohmann::json& body, const std::string& name) {
+    if (!body.contains(name) || body[name].is_null()) return std::optional<std::vector<std::string>>{};
+    const auto& value = body[name];
+    if (!value.is_array()) return bad_request(fmt::format("'{}' must be a list of strings, not {}", name, json_type_name(value)));
+    std::vector<std::string> items;
+    for (size_t i = 0; i < value.size(); ++i) {
+        if (!value[i].is_string()) {
+            return bad_request(fmt::format("'{}[{}]' must be a string, not {}", name, i, json_type_name(value[i])));
+        }
+        items.push_back(value[i].get<std::string>());
+    }
+    return std::optional<std::vector<std::string>>{std::move(items)};
+}
+
+}  // namespace mayaflow
