@@ -119,7 +119,7 @@ class SchedulerAndWebserver(unittest.TestCase):
         self.assertIn("Content-Type: text/event-stream", stream)
         self.assertIn("event: dag_run", stream)
         self.assertIn('"dag_run_id":"from_the_cli"', stream)
-        self.assertIn('"state":"running","task_id":"print_date"', stream)
+        self.assertIn('"state":"queued","task_id":"print_date"', stream)
         self.assertIn('"state":"success","task_id":"print_date"', stream)
         # Event ids only grow.
         ids = [int(match) for match in re.findall(r"^id: (\d+)$", stream, re.M)]
