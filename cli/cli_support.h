@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/output_format.h"
 #include "engine/config/settings.h"
 #include "engine/model/dag.h"
 #include "engine/store/sqlite_store.h"
@@ -37,8 +38,7 @@ Dag load_dag_or_fail(const std::string& dag_id, const std::optional<std::string>
 // running scheduler the command waits in the queue (nullopt, with a note on stderr).
 std::optional<nlohmann::json> send_command(const std::string& kind, const nlohmann::json& payload);
 
-enum class OutputFormat { table, json, plain };
-void add_output_option(CLI::App& command, OutputFormat& format);
+// Rows of text under a header, through the shared formatter (cli/output_format.h).
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  OutputFormat format);
 
