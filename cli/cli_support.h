@@ -53,5 +53,7 @@ void register_pool_commands(CLI::App& app);
 void register_connections_commands(CLI::App& app);  // connections …, rotate-secret-key
 void register_variables_commands(CLI::App& app);
 void register_stats_commands(CLI::App& app);  // after tasks
+void register_config_commands(CLI::App& app);
+void register_misc_commands(CLI::App& app);  // version, cheat-sheet: last, so that the sheet sees every command
 
 }  // namespace mayaflow::cli

@@ -158,12 +158,12 @@ Listing listing_of_records(const std::vector<pyjson::Json>& records) {
     return listing;
 }
 
-void add_output_option(CLI::App& command, OutputFormat& format) {
+CLI::Option* add_output_option(CLI::App& command, OutputFormat& format) {
     static const std::map<std::string, OutputFormat> kNames = {{"table", OutputFormat::table},
                                                                {"json", OutputFormat::json},
                                                                {"yaml", OutputFormat::yaml},
                                                                {"plain", OutputFormat::plain}};
-    command.add_option("-o,--output", format, "Output format: table, json, yaml or plain")
+    return command.add_option("-o,--output", format, "Output format: table, json, yaml or plain")
         ->transform(CLI::CheckedTransformer(kNames, CLI::ignore_case))
         ->option_text("table|json|yaml|plain");
 }

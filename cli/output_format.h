@@ -49,7 +49,7 @@ std::string cell_text(const pyjson::Json& value);
 std::size_t display_width(std::string_view text);
 
 // `-o, --output` on a command (default: the value `format` has when the option is added).
-void add_output_option(CLI::App& command, OutputFormat& format);
+CLI::Option* add_output_option(CLI::App& command, OutputFormat& format);
 
 // Writes render_listing to standard output.
 void print_listing(const Listing& listing, OutputFormat format);
