@@ -61,7 +61,6 @@ class CliOutputTest(unittest.TestCase):
         commands = [
             (("dags", "list"), "dag_id"),
             (("dags", "list-runs", "quick"), "run_id"),
-            (("dags", "details", "quick"), None),
             (("tasks", "list", "quick"), "task_id"),
             (("tasks", "states-for-dag-run", "quick", "by_hand"), "task_id"),
             (("dags", "next-execution", "quick", "-n", "2"), "logical_date"),
@@ -126,6 +125,11 @@ class CliOutputTest(unittest.TestCase):
         self.assertEqual(details[0]["dag_id"], "quick")
         self.assertEqual(details[0]["tags"], ["demo"])
         self.assertIs(details[0]["is_paused"], False)
+        # As Airflow: a row per property in table and plain, one object in json and yaml.
+        plain = dict(line.split("\t") for line in self.ok("dags", "details", "quick", "-o", "plain").splitlines())
+        self.assertEqual(plain["is_paused"], "False")
+        self.assertEqual(plain["tags"], '["demo"]')
+        self.assertEqual(yaml.safe_load(self.ok("dags", "details", "quick", "-o", "yaml")), details)
         table = self.ok("dags", "details", "quick")
         self.assertIn("description", table)
         self.assertIn("Two quick tasks", table)
