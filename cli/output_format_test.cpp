@@ -17,7 +17,7 @@ Listing pools() {
 TEST_CASE("a table aligns its columns under a header and a rule, the last column unpadded", "[output]") {
     CHECK(render_listing(pools(), OutputFormat::table) ==
           "pool         | slots | description\n"
-          "=============+=======+============\n"
+          "=============+=======+=============\n"
           "default_pool | 128   | Default pool\n"
           "bq           | 4     | \n");
 }

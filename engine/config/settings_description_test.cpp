@@ -74,7 +74,9 @@ TEST_CASE("every option's environment variable is one load_settings reads", "[se
             auto environment = home.environment({{option.variable, values[option.variable]}});
             auto changed = load_settings(environment);
             REQUIRE(changed);
-            auto described = find_option(describe_settings(*changed, environment), section.name, option.key);
+            auto changed_sections = describe_settings(*changed, environment);
+            auto described = find_option(changed_sections, section.name, option.key);
+            REQUIRE(described);
             CHECK(described->source == kSourceEnvironment);
             CHECK(described->value != option.value);
         }

@@ -56,7 +56,8 @@ TEST_CASE("GET /config never shows the secret key", "[config]") {
     auto response = fixture.call("GET", "/api/v1/config");
     REQUIRE(response.status == 200);
     CHECK(response.body.find(key) == std::string::npos);
-    auto fernet = option_in(ApiFixture::json(response), "core", "fernet_key");
+    auto body = ApiFixture::json(response);
+    auto fernet = option_in(body, "core", "fernet_key");
     REQUIRE(fernet);
     CHECK((*fernet)["value"] == "< hidden >");
     CHECK((*fernet)["source"] == "key file");
