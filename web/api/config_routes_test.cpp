@@ -103,12 +103,14 @@ TEST_CASE("GET /config?section= one section, found without regard to case; an un
     auto body = ApiFixture::json(fixture.call("GET", "/api/v1/config?section=WebServer"));
     REQUIRE(body["sections"].size() == 1);
     CHECK(body["sections"][0]["name"] == "webserver");
-    for (const std::string section : {"smtp1", "' OR 1=1 --", "%", "_", "core%20", "caf%E9"}) {
+    for (const std::string section : {"smtp1", "%27%20OR%201%3D1%20--", "%25", "_", "core%20", "c%25re", "cor_"}) {
         INFO(section);
         auto response = fixture.call("GET", "/api/v1/config?section=" + section);
         check_problem(response, 404, "Not Found");
         CHECK(ApiFixture::json(response)["detail"].get<std::string>().starts_with("section="));
     }
+    // Bytes that are not UTF-8 the router refuses before any handler.
+    check_problem(fixture.call("GET", "/api/v1/config?section=caf%E9"), 400, "Bad Request");
 }
 
 TEST_CASE("GET /config/section/{section}/option/{option}: one option as a Config", "[config]") {
@@ -138,11 +140,12 @@ TEST_CASE("GET /config/section/{section}/option/{option}: unknown ones are 404 n
     CHECK(ApiFixture::json(response)["detail"] == "The option [smtp/smtp_mail_from1] is not found in config.");
     for (const std::string target : {"/api/v1/config/section/core/option/%27%20OR%201%3D1%20--",
                                      "/api/v1/config/section/%25/option/_", "/api/v1/config/section/core/option/%25",
-                                     "/api/v1/config/section/caf%E9/option/x%FF"}) {
+                                     "/api/v1/config/section/core/option/dags_folde_"}) {
         INFO(target);
         auto answer = fixture.call("GET", target);
         check_problem(answer, 404, "Not Found");
     }
+    check_problem(fixture.call("GET", "/api/v1/config/section/caf%E9/option/x%FF"), 400, "Bad Request");
 }
 
 TEST_CASE("the configuration is for admins only", "[config]") {
