@@ -98,52 +98,11 @@ Dag load_dag_or_fail(const std::string& dag_id, const std::optional<std::string>
     return std::move(*dag);
 }
 
-void add_output_option(CLI::App& command, OutputFormat& format) {
-    command.add_option("-o,--output", format, "Output format: table, json or plain")
-        ->transform(CLI::CheckedTransformer(
-            std::map<std::string, OutputFormat>{{"table", OutputFormat::table}, {"json", OutputFormat::json},
-                                                {"plain", OutputFormat::plain}},
-            CLI::ignore_case));
-}
-
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  OutputFormat format) {
-    if (format == OutputFormat::json) {
-        auto array = nlohmann::json::array();
-        for (const auto& row : rows) {
-            nlohmann::json object;
-            for (size_t i = 0; i < header.size() && i < row.size(); ++i) object[header[i]] = row[i];
-            array.push_back(object);
-        }
-        std::cout << dump_json(array, 2) << "\n";
-        return;
-    }
-    if (format == OutputFormat::plain) {
-        for (const auto& row : rows) {
-            std::string line;
-            for (const auto& cell : row) line += (line.empty() ? "" : "\t") + cell;
-            std::cout << line << "\n";
-        }
-        return;
-    }
-    std::vector<size_t> widths(header.size());
-    for (size_t i = 0; i < header.size(); ++i) widths[i] = header[i].size();
-    for (const auto& row : rows) {
-        for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-    }
-    auto print_row = [&](const std::vector<std::string>& row) {
-        std::string line;
-        for (size_t i = 0; i < widths.size(); ++i) {
-            std::string cell = i < row.size() ? row[i] : "";
-            line += (i ? " | " : "") + cell + std::string(i + 1 < widths.size() ? widths[i] - cell.size() : 0, ' ');
-        }
-        std::cout << line << "\n";
-    };
-    print_row(header);
-    std::string rule;
-    for (size_t i = 0; i < widths.size(); ++i) rule += (i ? "=+=" : "") + std::string(widths[i], '=');
-    std::cout << rule << "\n";
-    for (const auto& row : rows) print_row(row);
+    Listing listing{header, {}};
+    for (const auto& row : rows) listing.add(std::vector<pyjson::Json>(row.begin(), row.end()));
+    print_listing(listing, format);
 }
 
 constexpr auto kAnswerTimeout = std::chrono::seconds(30);

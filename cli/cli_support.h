@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/output_format.h"
 #include "engine/config/settings.h"
 #include "engine/model/dag.h"
 #include "engine/store/sqlite_store.h"
@@ -37,8 +38,7 @@ Dag load_dag_or_fail(const std::string& dag_id, const std::optional<std::string>
 // running scheduler the command waits in the queue (nullopt, with a note on stderr).
 std::optional<nlohmann::json> send_command(const std::string& kind, const nlohmann::json& payload);
 
-enum class OutputFormat { table, json, plain };
-void add_output_option(CLI::App& command, OutputFormat& format);
+// Rows of text under a header, through the shared formatter (cli/output_format.h).
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  OutputFormat format);
 
@@ -53,5 +53,7 @@ void register_pool_commands(CLI::App& app);
 void register_connections_commands(CLI::App& app);  // connections …, rotate-secret-key
 void register_variables_commands(CLI::App& app);
 void register_stats_commands(CLI::App& app);  // after tasks
+void register_config_commands(CLI::App& app);
+void register_misc_commands(CLI::App& app);  // version, cheat-sheet: last, so that the sheet sees every command
 
 }  // namespace mayaflow::cli

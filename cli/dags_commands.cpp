@@ -67,6 +67,40 @@ void list_warnings(const std::string& dag_id, OutputFormat format) {
     print_table({"dag_id", "warning_type", "message"}, rows, format);
 }
 
+// Airflow's `dags details`: the DAG's properties, one row each in a table (property_name,
+// property_value), one object in json and yaml.
+void dag_details(const std::string& dag_id, OutputFormat format) {
+    auto settings = settings_or_fail();
+    auto store = open_store_or_fail(settings, true);
+    auto record = store->find_dag(dag_id);
+    if (!record) throw CommandFailed{record.error().message};
+    if (!*record) {
+        throw CommandFailed{fmt::format("no DAG with dag_id '{}': `mayaflow dags list` shows the DAGs",
+                                        escape_invalid_utf8(dag_id))};
+    }
+    const DagRecord& dag = **record;
+    pyjson::Json tags = pyjson::Json::array();
+    for (const auto& tag : dag.tags) tags.push_back(tag);
+    pyjson::Json details = {{"dag_id", dag.dag_id},
+                            {"fileloc", dag.fileloc},
+                            {"owners", dag.owners},
+                            {"description", dag.description},
+                            {"is_paused", dag.is_paused},
+                            {"is_active", dag.is_active},
+                            {"tags", tags},
+                            {"schedule_interval", dag.schedule ? pyjson::Json(*dag.schedule) : pyjson::Json()},
+                            {"timezone", dag.timezone},
+                            {"latest_version", dag.latest_version},
+                            {"last_parsed_time", format_iso8601(dag.last_parsed_time, TimeZone::utc())}};
+    if (format == OutputFormat::table || format == OutputFormat::plain) {
+        Listing listing{{"property_name", "property_value"}, {}};
+        for (auto it = details.begin(); it != details.end(); ++it) listing.add({it.key(), it.value()});
+        print_listing(listing, format);
+        return;
+    }
+    print_listing(listing_of_records({details}), format);
+}
+
 // After the import errors: how many DAGs that load have warnings, on stderr.
 void mention_warnings() {
     auto settings = settings_or_fail();
@@ -137,7 +171,9 @@ void validate(const std::vector<std::string>& paths, const std::optional<std::st
 
 // The next runs as the scheduler will create them: after the DAG's latest automated run (scheduled
 // or backfill), skipping logical dates that already have a run.
-void next_execution(const std::string& dag_id, int count, const std::optional<std::string>& subdir, bool with_intervals) {
+void next_execution(const std::string& dag_id, int count, const std::optional<std::string>& subdir, bool with_intervals,
+                    std::optional<OutputFormat> format) {
+    Listing listing{{"logical_date", "data_interval_start", "data_interval_end", "run_after"}, {}};
     Dag dag = load_dag_or_fail(dag_id, subdir);
     auto settings = settings_or_fail();
     std::unique_ptr<SqliteStore> store;
@@ -176,7 +212,10 @@ void next_execution(const std::string& dag_id, int count, const std::optional<st
         }
         ++i;
         ++printed;
-        if (with_intervals) {
+        if (format) {
+            listing.add({format_iso8601(info->logical_date, dag.timezone), format_iso8601(info->interval.start, dag.timezone),
+                         format_iso8601(info->interval.end, dag.timezone), format_iso8601(info->run_after, dag.timezone)});
+        } else if (with_intervals) {
             std::cout << fmt::format("{}\t{}\t{}\t{}\n", format_iso8601(info->logical_date, dag.timezone),
                                      format_iso8601(info->interval.start, dag.timezone),
                                      format_iso8601(info->interval.end, dag.timezone),
@@ -187,6 +226,7 @@ void next_execution(const std::string& dag_id, int count, const std::optional<st
         last = info->interval;
         if (dag.schedule.kind() == Schedule::Kind::once) break;
     }
+    if (format && printed > 0) print_listing(listing, *format);
     if (printed == 0) {
         throw CommandFailed{fmt::format("DAG '{}' has no run to come: its schedule does not fire again before its "
                                         "end_date or the end of 9999",
@@ -244,7 +284,20 @@ void register_dags_commands(CLI::App& app) {
     next->add_option("-S,--subdir", next_subdir, "Load the DAG from this folder instead of the daemon's");
     next->add_flag("--with-intervals", next_intervals,
                    "Print logical date, data interval start and end, and when the run starts");
-    next->callback([] { next_execution(next_dag, next_count, next_subdir, next_intervals); });
+    static OutputFormat next_format = OutputFormat::table;
+    static CLI::Option* next_output = add_output_option(*next, next_format);
+    next_output->description("Output format: table, json, yaml or plain (default: one logical date a line)");
+    next->callback([] {
+        next_execution(next_dag, next_count, next_subdir, next_intervals,
+                       next_output->count() ? std::optional(next_format) : std::nullopt);
+    });
+
+    static std::string details_dag;
+    static OutputFormat details_format = OutputFormat::table;
+    auto* details = dags->add_subcommand("details", "Print a DAG's properties");
+    details->add_option("dag_id", details_dag, "The DAG")->required();
+    add_output_option(*details, details_format);
+    details->callback([] { dag_details(details_dag, details_format); });
 }
 
 }  // namespace mayaflow::cli

@@ -63,6 +63,46 @@ DagRunRow find_run_or_fail(SqliteStore& store, const std::string& dag_id, const 
     return std::move(**run);
 }
 
+// A run named as Airflow's commands name it (execution_date_or_run_id): its run id, or else its
+// logical date (read as every command reads a date: docs/cli.md, "Dates").
+DagRunRow find_run_by_id_or_date(SqliteStore& store, const std::string& dag_id, const std::string& text) {
+    auto run = store.find_run(dag_id, text, true);
+    if (!run) throw CommandFailed{run.error().message};
+    if (*run) return std::move(**run);
+    std::optional<Instant> date;
+    try {
+        date = read_cli_date(text, "logical date", recorded_time_zone(dag_id));
+    } catch (const CommandFailed&) {
+    }
+    if (date) {
+        auto at = store.find_conflicting_run(dag_id, "", *date);
+        if (!at) throw CommandFailed{at.error().message};
+        if (*at) {
+            auto full = store.find_run(dag_id, (*at)->run_id, true);
+            if (!full) throw CommandFailed{full.error().message};
+            if (*full) return std::move(**full);
+        }
+    }
+    throw CommandFailed{fmt::format("DAG '{}' has no run with run id or logical date '{}'; `mayaflow dags list-runs {}` "
+                                    "lists them",
+                                    escape_invalid_utf8(dag_id), escape_invalid_utf8(text), escape_invalid_utf8(dag_id))};
+}
+
+// `tasks states-for-dag-run`: Airflow's columns, one row per task instance.
+void states_for_dag_run(const std::string& dag_id, const std::string& run, OutputFormat format) {
+    require_known_dag(dag_id);
+    auto settings = settings_or_fail();
+    auto store = open_store_or_fail(settings, true);
+    auto found = find_run_by_id_or_date(*store, dag_id, run);
+    Listing listing{{"dag_id", "run_id", "logical_date", "task_id", "state", "try_number", "start_date", "end_date"}, {}};
+    for (const auto& ti : found.task_instances) {
+        listing.add({found.dag_id, found.run_id, iso_or_empty(found.logical_date), ti.task_id,
+                     std::string(to_string(ti.state)), ti.try_number, iso_or_empty(ti.start_date),
+                     iso_or_empty(ti.end_date)});
+    }
+    print_listing(listing, format);
+}
+
 // --conf: a JSON object in UTF-8 text. Bytes that are not UTF-8 are a usage error (exit 2), as for
 // every argument; text that is no JSON object is a failure that says what is expected.
 nlohmann::json read_conf_option(const std::string& text) {
@@ -139,6 +179,29 @@ void register_run_commands(CLI::App& app) {
     runs->add_option("--limit", runs_limit, "How many")->check(CLI::Range(1, 100000));
     add_output_option(*runs, runs_format);
     runs->callback([] { list_runs(runs_dag, runs_state, runs_format, runs_limit); });
+
+    static std::string states_dag, states_run;
+    static OutputFormat states_format = OutputFormat::table;
+    auto* states = tasks->add_subcommand("states-for-dag-run", "Print the state of every task instance of a run");
+    states->add_option("dag_id", states_dag, "The DAG")->required();
+    states->add_option("execution_date_or_run_id", states_run, "The run: its run id or its logical date")->required();
+    add_output_option(*states, states_format);
+    states->callback([] { states_for_dag_run(states_dag, states_run, states_format); });
+
+    static std::string run_state_dag, run_state_run;
+    auto* run_state = dags->add_subcommand("state", "Print a DAG run's state");
+    run_state->add_option("dag_id", run_state_dag, "The DAG")->required();
+    run_state->add_option("execution_date_or_run_id", run_state_run, "The run: its run id or its logical date")->required();
+    run_state->callback([] {
+        require_known_dag(run_state_dag);
+        auto settings = settings_or_fail();
+        auto store = open_store_or_fail(settings, true);
+        auto run = find_run_by_id_or_date(*store, run_state_dag, run_state_run);
+        std::cout << to_string(run.state);
+        // As Airflow's `dags state`: the conf after the state when the run has one.
+        if (!run.conf.empty()) std::cout << ", " << dump_json(run.conf);
+        std::cout << "\n";
+    });
 
     static std::string clear_dag, clear_run;
     static std::vector<std::string> clear_tasks;

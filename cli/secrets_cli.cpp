@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "cli/cli_support.h"
-#include "engine/connections/pyyaml_writer.h"
 #include "engine/connections/secret_key_file.h"
 
 namespace mayaflow::cli {
@@ -36,53 +35,6 @@ SecretsRepository& repository_or_fail(Secrets& secrets) {
                         secrets.settings.database.string())};
     }
     return *secrets.repository;
-}
-
-void add_record_format_option(CLI::App& command, RecordFormat& format) {
-    command.add_option("-o,--output", format, "Output format: table, json, yaml or plain")
-        ->transform(
-            CLI::CheckedTransformer(std::map<std::string, RecordFormat>{{"table", RecordFormat::table},
-                                                                        {"json", RecordFormat::json},
-                                                                        {"yaml", RecordFormat::yaml},
-                                                                        {"plain", RecordFormat::plain}},
-                                    CLI::ignore_case));
-}
-
-namespace {
-
-std::string cell_text(const pyjson::Json& value) {
-    if (value.is_string()) return value.get<std::string>();
-    if (value.is_null()) return "None";
-    if (value.is_boolean()) return value.get<bool>() ? "True" : "False";
-    return pyjson::dumps(value);
-}
-
-}  // namespace
-
-void print_records(const std::vector<pyjson::Json>& records, RecordFormat format) {
-    if (records.empty()) {
-        std::cout << "No data found\n";
-        return;
-    }
-    pyjson::Json array = pyjson::Json::array();
-    for (const auto& record : records) array.push_back(record);
-    if (format == RecordFormat::json) {
-        std::cout << pyjson::dumps(array, {.indent = 2, .ensure_ascii = false}) << "\n";
-        return;
-    }
-    if (format == RecordFormat::yaml) {
-        std::cout << pyyaml::dump(array);
-        return;
-    }
-    std::vector<std::string> header;
-    for (auto it = records.front().begin(); it != records.front().end(); ++it) header.push_back(it.key());
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& record : records) {
-        std::vector<std::string> row;
-        for (const auto& key : header) row.push_back(record.contains(key) ? cell_text(record[key]) : "");
-        rows.push_back(std::move(row));
-    }
-    print_table(header, rows, format == RecordFormat::plain ? OutputFormat::plain : OutputFormat::table);
 }
 
 void write_output_file(const std::string& file, const std::string& text) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/output_format.h"
 #include "engine/config/settings.h"
 #include "engine/connections/environment_secrets.h"
 #include "engine/connections/python_json.h"
@@ -41,11 +42,13 @@ auto write_secrets(Write&& write) {
     }
 }
 
-// Airflow's `-o table|json|yaml|plain`.
-enum class RecordFormat { table, json, yaml, plain };
-void add_record_format_option(CLI::App& command, RecordFormat& format);
+// Airflow's `-o table|json|yaml|plain` (cli/output_format.h).
+using RecordFormat = OutputFormat;
+inline void add_record_format_option(CLI::App& command, RecordFormat& format) { add_output_option(command, format); }
 // Prints records (objects with the same keys, in order) as Airflow's AirflowConsole does.
-void print_records(const std::vector<pyjson::Json>& records, RecordFormat format);
+inline void print_records(const std::vector<pyjson::Json>& records, RecordFormat format) {
+    print_listing(listing_of_records(records), format);
+}
 
 // Writes `text` to `file`, or to standard output for "-"; a file holding secrets is made private.
 void write_output_file(const std::string& file, const std::string& text);

@@ -44,23 +44,14 @@ void print_stats(const std::string& dag_id, const std::optional<std::string>& fr
     auto store = open_store_or_fail(settings, true);
     auto totals = store->task_cost_totals(dag_id, from, to);
     if (!totals) throw CommandFailed{"cannot read the costs: " + totals.error().message};
-    if (format == OutputFormat::json) {
-        auto rows = nlohmann::json::array();
-        for (const auto& total : *totals) {
-            rows.push_back({{"day", total.day}, {"task_id", total.task_id}, {"tries", total.tries},
-                            {"bytes_billed", total.bytes_billed}, {"bytes_processed", total.bytes_processed},
-                            {"slot_ms", total.slot_ms}, {"cache_hits", total.cache_hits},
-                            {"rows_written", total.rows_written}});
-        }
-        std::cout << dump_json(rows, 2) << "\n";
-        return;
-    }
-    std::vector<std::vector<std::string>> rows;
+    // json and yaml carry numbers (bytes as bytes); table and plain readable sizes.
+    const bool typed = format == OutputFormat::json || format == OutputFormat::yaml;
+    auto bytes = [typed](std::int64_t value) { return typed ? pyjson::Json(value) : pyjson::Json(readable_bytes(value)); };
+    Listing listing{{"day", "task_id", "tries", "bytes_billed", "bytes_processed", "slot_ms", "cache_hits", "rows_written"}, {}};
     TaskCostTotal sum;
     for (const auto& total : *totals) {
-        rows.push_back({total.day, total.task_id, std::to_string(total.tries), readable_bytes(total.bytes_billed),
-                        readable_bytes(total.bytes_processed), std::to_string(total.slot_ms),
-                        std::to_string(total.cache_hits), std::to_string(total.rows_written)});
+        listing.add({total.day, total.task_id, total.tries, bytes(total.bytes_billed), bytes(total.bytes_processed),
+                     total.slot_ms, total.cache_hits, total.rows_written});
         sum.tries += total.tries;
         sum.bytes_billed += total.bytes_billed;
         sum.bytes_processed += total.bytes_processed;
@@ -68,18 +59,16 @@ void print_stats(const std::string& dag_id, const std::optional<std::string>& fr
         sum.cache_hits += total.cache_hits;
         sum.rows_written += total.rows_written;
     }
-    if (rows.empty()) {
+    if (listing.rows.empty() && !typed) {
         std::cerr << fmt::format("no tries of DAG '{}' with a recorded cost from {} to {} (UTC)\n", dag_id,
                                  format_iso8601(from, TimeZone::utc()), format_iso8601(to, TimeZone::utc()));
         return;
     }
-    if (format == OutputFormat::table && rows.size() > 1) {
-        rows.push_back({"total", "", std::to_string(sum.tries), readable_bytes(sum.bytes_billed),
-                        readable_bytes(sum.bytes_processed), std::to_string(sum.slot_ms),
-                        std::to_string(sum.cache_hits), std::to_string(sum.rows_written)});
+    if (format == OutputFormat::table && listing.rows.size() > 1) {
+        listing.add({"total", "", sum.tries, bytes(sum.bytes_billed), bytes(sum.bytes_processed), sum.slot_ms,
+                     sum.cache_hits, sum.rows_written});
     }
-    print_table({"day", "task_id", "tries", "bytes_billed", "bytes_processed", "slot_ms", "cache_hits", "rows_written"},
-                rows, format);
+    print_listing(listing, format);
 }
 
 }  // namespace

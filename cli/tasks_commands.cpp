@@ -177,8 +177,21 @@ void test_task(const std::string& dag_id, const std::string& task_id, const std:
     if (result.outcome == TaskOutcome::failed) throw CommandFailed{"", 1};
 }
 
-void list_tasks(const std::string& dag_id, const std::optional<std::string>& subdir, bool tree) {
+// Without -o, today's lines (Airflow's `tasks list`); with it, a listing of each task's operator and
+// upstream tasks.
+void list_tasks(const std::string& dag_id, const std::optional<std::string>& subdir, bool tree,
+                std::optional<OutputFormat> format) {
     Dag dag = load_dag_or_fail(dag_id, subdir);
+    if (format) {
+        Listing listing{{"task_id", "operator", "upstream_task_ids", "pool", "retries"}, {}};
+        for (const auto& task : dag.tasks) {
+            pyjson::Json upstream = pyjson::Json::array();
+            for (const auto& up : task.upstream) upstream.push_back(up);
+            listing.add({task.task_id, task.operator_name, upstream, task.pool, task.retry.retries});
+        }
+        print_listing(listing, *format);
+        return;
+    }
     for (const auto& task : dag.tasks) {
         if (tree && !task.upstream.empty()) {
             std::string upstream;
@@ -226,7 +239,11 @@ void register_tasks_commands(CLI::App& app) {
     list->add_option("dag_id", list_dag, "The DAG")->required();
     list->add_option("-S,--subdir", list_subdir, "Load the DAG from this folder instead of the daemon's");
     list->add_flag("-t,--tree", tree, "Show each task's upstream tasks");
-    list->callback([] { list_tasks(list_dag, list_subdir, tree); });
+    static OutputFormat list_format = OutputFormat::table;
+    static CLI::Option* list_output = add_output_option(*list, list_format);
+    list->callback([] {
+        list_tasks(list_dag, list_subdir, tree, list_output->count() ? std::optional(list_format) : std::nullopt);
+    });
 }
 
 }  // namespace mayaflow::cli

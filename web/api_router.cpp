@@ -55,6 +55,7 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_monitor_routes(table_, context_);
     add_dag_routes(table_, context_);
     add_event_routes(table_, context_);
+    add_config_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {

@@ -8,6 +8,7 @@
 
 #include "engine/store/command_queue.h"
 #include "engine/store/connection_store.h"
+#include "engine/store/history_cleanup.h"
 #include "engine/store/run_store.h"
 #include "engine/store/sqlite.h"
 #include "engine/store/store.h"
@@ -80,6 +81,10 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Result<int> schema_version();
     // SQLite's integrity check: "ok" or the problems it found.
     Result<std::string> integrity_check();
+    // `db clean`: deletes (or counts) the history older than request.before, in transactions of
+    // request.batch_size runs (engine/store/history_cleanup.h says what is kept); in
+    // sqlite_history_cleanup.cpp.
+    Result<CleanupResult> clean_history(const CleanupRequest& request);
 
     // ConnectionStore, in sqlite_connection_store.cpp.
     Result<std::vector<ConnectionRow>> list_connections() override;

@@ -9,5 +9,6 @@ namespace mayaflow {
 void add_monitor_routes(RouteTable& table, ApiContext& context);  // health, version
 void add_dag_routes(RouteTable& table, ApiContext& context);      // dags, dagWarnings, importErrors
 void add_event_routes(RouteTable& table, ApiContext& context);    // mayaflow/events: the live stream
+void add_config_routes(RouteTable& table, ApiContext& context);   // config
 
 }  // namespace mayaflow
