@@ -53,6 +53,10 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_ui_routes(table_, context_);
     add_monitor_routes(table_, context_);
     add_dag_routes(table_, context_);
+    add_pool_routes(table_, context_);
+    add_variable_routes(table_, context_);
+    add_connection_routes(table_, context_);
+    add_backfill_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {

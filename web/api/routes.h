@@ -8,5 +8,9 @@ namespace mayaflow {
 
 void add_monitor_routes(RouteTable& table, ApiContext& context);  // health, version
 void add_dag_routes(RouteTable& table, ApiContext& context);      // dags, dagWarnings, importErrors
+void add_pool_routes(RouteTable& table, ApiContext& context);        // pools
+void add_variable_routes(RouteTable& table, ApiContext& context);    // variables
+void add_connection_routes(RouteTable& table, ApiContext& context);  // connections, mayaflow/connections/export
+void add_backfill_routes(RouteTable& table, ApiContext& context);    // backfills (Airflow 3's shapes)
 
 }  // namespace mayaflow
