@@ -20,7 +20,7 @@ namespace {
 
 std::string iso(Instant instant) { return format_iso8601(instant, TimeZone::utc()); }
 
-constexpr std::initializer_list<std::string_view> kBackfillFields = {
+const std::initializer_list<std::string_view> kBackfillFields = {
     "dag_id", "from_date", "to_date", "run_backwards", "dag_run_conf", "reprocess_behavior", "max_active_runs"};
 
 // The Backfill shape, with `progress` (its runs by state) for the UI.

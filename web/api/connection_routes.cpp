@@ -27,7 +27,7 @@
 namespace mayaflow {
 namespace {
 
-constexpr std::initializer_list<std::string_view> kConnectionFields = {
+const std::initializer_list<std::string_view> kConnectionFields = {
     "connection_id", "conn_type", "description", "host", "login", "schema", "port", "password", "extra"};
 
 nlohmann::json optional_text(const std::optional<std::string>& value) {
@@ -260,7 +260,7 @@ WebResponse delete_connection(ApiContext& context, const ApiRequest& request) {
 // The types mayaflow's operators and checks use.
 bool known_connection_type(const std::string& type) {
     static const std::set<std::string> kKnown = {"google_cloud_platform", "gcp", "gcpbigquery", "firebase",
-                                                 "slackwebhook", "slack", "fs", "sqlite", "http", "https"};
+                                                 "slackwebhook", "slack_webhook", "fs", "sqlite", "http", "https"};
     if (kKnown.count(type)) return true;
     auto testable = testable_connection_types();
     return std::find(testable.begin(), testable.end(), type) != testable.end();
@@ -275,7 +275,7 @@ ConnectionTestResult check_connection(const Connection& connection) {
         if (!target) return {false, target.error().message};
         return {true, "firebase_export would write to " + target->describe() + " (nothing was sent)"};
     }
-    if (type == "slackwebhook" || type == "slack") {
+    if (type == "slackwebhook" || type == "slack_webhook") {
         auto url = notify::slack_webhook_url(connection);
         if (!url) return {false, url.error().message};
         return {true, "the connection holds a webhook URL (nothing was sent, so Slack was not asked whether it is live)"};

@@ -122,7 +122,7 @@ struct PoolFields {
     bool description_given = false;
 };
 
-constexpr std::initializer_list<std::string_view> kPoolBodyFields = {"name", "slots", "description", "include_deferred"};
+const std::initializer_list<std::string_view> kPoolBodyFields = {"name", "slots", "description", "include_deferred"};
 
 Read<PoolFields> read_pool_fields(const nlohmann::json& body) {
     PoolFields fields;
