@@ -58,10 +58,10 @@ nlohmann::json connection_json(const Connection& connection) {
     return json;
 }
 
-std::string quoted(const std::string& id) { return "'" + escape_invalid_utf8(id) + "'"; }
+std::string quoted_name(const std::string& id) { return "'" + escape_invalid_utf8(id) + "'"; }
 
 WebResponse connection_not_found(const std::string& id) {
-    return not_found(fmt::format("no connection with connection_id {}; GET /api/v1/connections lists them", quoted(id)));
+    return not_found(fmt::format("no connection with connection_id {}; GET /api/v1/connections lists them", quoted_name(id)));
 }
 
 // The fields of a connection's body, type-checked; what is absent stays unset.
@@ -131,7 +131,7 @@ WebResponse write_connection(SecretsRepository& secrets, const Connection& conne
     if (!written->front()) {
         return conflict(fmt::format("connection {} already exists; PATCH /api/v1/connections/{{connection_id}} changes "
                                     "it",
-                                    quoted(connection.conn_id)));
+                                    quoted_name(connection.conn_id)));
     }
     (void)mask_connection_secrets(process_secret_masker(), connection);
     return json_response(connection_json(connection));
@@ -221,7 +221,7 @@ WebResponse update_connection(ApiContext& context, const ApiRequest& request) {
     if (given.connection_id && *given.connection_id != id) {
         return bad_request(fmt::format("the body's connection_id {} is not the one in the path ({}); a connection's id "
                                        "cannot be changed",
-                                       quoted(*given.connection_id), quoted(id)));
+                                       quoted_name(*given.connection_id), quoted_name(id)));
     }
     auto mask = read_update_mask(request);
     if (failed(mask)) return std::get<WebResponse>(mask);

@@ -89,10 +89,10 @@ nlohmann::json pool_json(const PoolRecord& pool, const PoolUsage& usage) {
             {"include_deferred", true}};
 }
 
-std::string quoted(const std::string& name) { return "'" + escape_invalid_utf8(name) + "'"; }
+std::string quoted_name(const std::string& name) { return "'" + escape_invalid_utf8(name) + "'"; }
 
 WebResponse pool_not_found(const std::string& name) {
-    return not_found(fmt::format("no pool named {}; GET /api/v1/pools lists them", quoted(name)));
+    return not_found(fmt::format("no pool named {}; GET /api/v1/pools lists them", quoted_name(name)));
 }
 
 Result<std::optional<PoolRecord>> find_pool(ApiContext& context, const std::string& name) {
@@ -195,7 +195,7 @@ WebResponse create_pool(ApiContext& context, const ApiRequest& request) {
     if (!existing) return store_unavailable(existing.error());
     if (*existing) {
         return conflict(fmt::format("pool {} already exists; PATCH /api/v1/pools/{{pool_name}} changes it",
-                                    quoted(*given.name)));
+                                    quoted_name(*given.name)));
     }
     return set_pool(context, PoolRecord{*given.name, static_cast<int>(*given.slots), given.description.value_or("")});
 }
@@ -246,7 +246,7 @@ WebResponse update_pool(ApiContext& context, const ApiRequest& request) {
     // for it, as they would in Airflow).
     auto clash = find_pool(context, new_name);
     if (!clash) return store_unavailable(clash.error());
-    if (*clash) return conflict(fmt::format("pool {} already exists; pick another name", quoted(new_name)));
+    if (*clash) return conflict(fmt::format("pool {} already exists; pick another name", quoted_name(new_name)));
     pool.name = new_name;
     auto answer = set_pool(context, pool);
     if (answer.status != 200) return answer;

@@ -35,10 +35,10 @@ nlohmann::json variable_json(const Variable& variable) {
             {"description", variable.description ? nlohmann::json(*variable.description) : nlohmann::json()}};
 }
 
-std::string quoted(const std::string& key) { return "'" + escape_invalid_utf8(key) + "'"; }
+std::string quoted_name(const std::string& key) { return "'" + escape_invalid_utf8(key) + "'"; }
 
 WebResponse variable_not_found(const std::string& key) {
-    return not_found(fmt::format("no variable with key {}; GET /api/v1/variables lists them", quoted(key)));
+    return not_found(fmt::format("no variable with key {}; GET /api/v1/variables lists them", quoted_name(key)));
 }
 
 struct VariableFields {
@@ -119,7 +119,7 @@ WebResponse create_variable(ApiContext& context, const ApiRequest& request) {
     if (!existing) return store_unavailable(existing.error());
     if (*existing) {
         return conflict(fmt::format("variable {} already exists; PATCH /api/v1/variables/{{variable_key}} changes it",
-                                    quoted(*given.key)));
+                                    quoted_name(*given.key)));
     }
     return write_variable(*secrets, Variable{*given.key, *given.value, given.description});
 }
@@ -136,7 +136,7 @@ WebResponse update_variable(ApiContext& context, const ApiRequest& request) {
     if (given.key && *given.key != key) {
         return bad_request(fmt::format("the body's key {} is not the key in the path ({}); a variable's key cannot "
                                        "be changed: create the new one and delete the old",
-                                       quoted(*given.key), quoted(key)));
+                                       quoted_name(*given.key), quoted_name(key)));
     }
     std::set<std::string> mask;
     for (auto field : request.query_list("update_mask")) {
