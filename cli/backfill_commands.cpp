@@ -77,12 +77,7 @@ void dry_run(const BackfillOptions& options) {
                                         "`mayaflow dags list` shows what it has",
                                         options.dag_id, settings.database.string())};
     }
-    auto dag = dag_from_json(nlohmann::json::parse((*version)->serialized, nullptr, false));
-    if (!dag) throw CommandFailed{dag.error().message};
-    auto existing = store->list_runs(RunFilter{.dag_id = options.dag_id, .logical_from = request->from_date,
-                                               .logical_to = request->to_date, .limit = kMaxBackfillRuns * 4});
-    if (!existing) throw CommandFailed{existing.error().message};
-    auto plan = plan_backfill(*dag, *request, *existing, now_instant());
+    auto plan = plan_backfill_from_store(*store, *store, *request, now_instant());
     if (!plan) throw CommandFailed{plan.error().message};
     std::cout << fmt::format("Dry run: a backfill of DAG {} would queue {} run(s) and leave {} date(s) alone\n",
                              options.dag_id, plan->runs.size(), plan->skipped.size());

@@ -239,13 +239,9 @@ void export_connections(const ExportOptions& options) {
         if (!stored) throw CommandFailed{stored.error().message};
         connections = std::move(*stored);
     }
-    for (const auto& connection : connections) {
-        if (Status text = validate_connection_text(connection); !text) {
-            throw CommandFailed{"nothing was exported: " + text.error().message +
-                                "; add it again with `mayaflow connections add`"};
-        }
-    }
-    write_output_file(options.file, format_connections(connections, *format, serialization));
+    auto text = export_connections_text(connections, *format, serialization);
+    if (!text) throw CommandFailed{text.error().message};
+    write_output_file(options.file, *text);
     if (to_stdout) {
         std::cerr << "\nConnections successfully exported.\n";
     } else {

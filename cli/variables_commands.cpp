@@ -16,8 +16,7 @@ namespace mayaflow::cli {
 namespace {
 
 void check_key(const std::string& key) {
-    if (key.empty()) throw CommandFailed{"a variable's key cannot be empty", 2};
-    if (key.size() > 250) throw CommandFailed{"a variable's key has to be at most 250 characters", 2};
+    if (Status valid = validate_variable_key(key); !valid) throw CommandFailed{valid.error().message, 2};
 }
 
 // Variable.get: the environment first, then the database.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "engine/model/dag_json.h"
 #include "engine/time/iso8601.h"
 #include "scheduler/command_payload.h"
 
@@ -110,6 +111,18 @@ Result<BackfillPlan> plan_backfill(const Dag& dag, const BackfillRequest& reques
     }
     if (request.run_backwards) std::reverse(plan.runs.begin(), plan.runs.end());
     return plan;
+}
+
+Result<BackfillPlan> plan_backfill_from_store(Store& store, RunStore& runs, const BackfillRequest& request, Instant now) {
+    auto version = store.latest_dag_version(request.dag_id);
+    if (!version) return version.error();
+    if (!*version) return make_error("no DAG with dag_id '{}'", request.dag_id);
+    auto dag = dag_from_json(nlohmann::json::parse((*version)->serialized, nullptr, false));
+    if (!dag) return dag.error();
+    auto existing = runs.list_runs(RunFilter{.dag_id = request.dag_id, .logical_from = request.from_date,
+                                             .logical_to = request.to_date, .limit = kMaxBackfillRuns * 4});
+    if (!existing) return existing.error();
+    return plan_backfill(*dag, request, *existing, now);
 }
 
 nlohmann::json backfill_to_json(const BackfillRow& backfill) {

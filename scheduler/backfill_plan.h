@@ -11,6 +11,7 @@
 
 #include "engine/model/dag.h"
 #include "engine/store/run_store.h"
+#include "engine/store/store.h"
 #include "engine/time/timetable.h"
 #include "engine/util/result.h"
 
@@ -51,6 +52,10 @@ constexpr size_t kMaxBackfillRuns = 100'000;
 // `existing`: the DAG's runs with logical dates between the request's dates.
 Result<BackfillPlan> plan_backfill(const Dag& dag, const BackfillRequest& request,
                                    const std::vector<DagRunRow>& existing, Instant now);
+
+// A dry run's plan, from what the store holds: the DAG's latest version and its runs in the range.
+// The error says when the DAG is not in the store.
+Result<BackfillPlan> plan_backfill_from_store(Store& store, RunStore& runs, const BackfillRequest& request, Instant now);
 
 std::string backfill_run_id(Instant logical_date);
 

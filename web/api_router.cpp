@@ -56,6 +56,10 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_dag_routes(table_, context_);
     add_event_routes(table_, context_);
     add_config_routes(table_, context_);
+    add_pool_routes(table_, context_);
+    add_variable_routes(table_, context_);
+    add_connection_routes(table_, context_);
+    add_backfill_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {

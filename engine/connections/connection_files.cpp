@@ -139,6 +139,17 @@ std::string format_connections(const std::vector<Connection>& connections, Conne
     return pyjson::dumps(all, {.indent = 2});
 }
 
+Result<std::string> export_connections_text(const std::vector<Connection>& connections, ConnectionFileFormat format,
+                                            ConnectionSerialization serialization) {
+    for (const auto& connection : connections) {
+        if (Status text = validate_connection_text(connection); !text) {
+            return make_error("nothing was exported: {}; add it again with `mayaflow connections add`",
+                              text.error().message);
+        }
+    }
+    return format_connections(connections, format, serialization);
+}
+
 Result<Connection> connection_from_env_value(std::string conn_id, std::string_view value) {
     auto trimmed = trim(value);
     if (trimmed.starts_with('{')) return connection_from_json(std::move(conn_id), trimmed);

@@ -30,6 +30,11 @@ std::optional<ConnectionFileFormat> connection_file_format_named(std::string_vie
 std::string format_connections(const std::vector<Connection>& connections, ConnectionFileFormat format,
                                ConnectionSerialization serialization);
 
+// What `connections export` and the API's export write: format_connections of `connections`, or,
+// when one holds text that is not UTF-8 (stored before mayaflow checked), nothing and the reason.
+Result<std::string> export_connections_text(const std::vector<Connection>& connections, ConnectionFileFormat format,
+                                            ConnectionSerialization serialization);
+
 // A connection of an env-style value: a JSON object when it starts with '{', else a URI.
 Result<Connection> connection_from_env_value(std::string conn_id, std::string_view value);
 

@@ -5,6 +5,14 @@
 
 namespace mayaflow {
 
+Status validate_variable_key(std::string_view key) {
+    if (key.empty()) return make_error("a variable's key cannot be empty");
+    if (key.size() > kMaxVariableKeyLength) {
+        return make_error("a variable's key has to be at most {} characters", kMaxVariableKeyLength);
+    }
+    return Status::success();
+}
+
 Status validate_variable_text(const Variable& variable) {
     for (auto [field, value] : {std::pair{"key", std::optional<std::string>(variable.key)},
                                 std::pair{"value", std::optional<std::string>(variable.value)},

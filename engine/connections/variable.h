@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/util/result.h"
 
@@ -16,6 +17,11 @@ struct Variable {
 
     bool operator==(const Variable&) const = default;
 };
+
+// The key rule of `variables set|import` and the REST API: not empty, at most 250 characters (Airflow's
+// column). The error says which.
+inline constexpr std::size_t kMaxVariableKeyLength = 250;
+Status validate_variable_key(std::string_view key);
 
 // What every variable must be to be stored: its key, value and description valid UTF-8 text, and a
 // value that is a JSON object or array nested at most pyjson::kMaxNesting deep. The error names the

@@ -10,5 +10,9 @@ void add_monitor_routes(RouteTable& table, ApiContext& context);  // health, ver
 void add_dag_routes(RouteTable& table, ApiContext& context);      // dags, dagWarnings, importErrors
 void add_event_routes(RouteTable& table, ApiContext& context);    // mayaflow/events: the live stream
 void add_config_routes(RouteTable& table, ApiContext& context);   // config
+void add_pool_routes(RouteTable& table, ApiContext& context);        // pools
+void add_variable_routes(RouteTable& table, ApiContext& context);    // variables
+void add_connection_routes(RouteTable& table, ApiContext& context);  // connections, mayaflow/connections/export
+void add_backfill_routes(RouteTable& table, ApiContext& context);    // backfills (Airflow 3's shapes)
 
 }  // namespace mayaflow
