@@ -100,6 +100,8 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Status migrate();
     Result<std::vector<TaskInstanceRow>> load_task_instances(long long run_pk);
     Status write_backfill(const BackfillRow& backfill);  // inside write_batch's transaction
+    Status delete_run_rows(long long run_pk);            // likewise
+    Status delete_dag_rows(const std::string& dag_id);   // likewise
     Status check_sealing_key(const SealingKeys& keys);   // inside a write transaction of secrets
 
     std::mutex mutex_;  // one connection, used by one thread at a time
