@@ -53,6 +53,8 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_ui_routes(table_, context_);
     add_monitor_routes(table_, context_);
     add_dag_routes(table_, context_);
+    add_dag_run_routes(table_, context_);
+    add_task_instance_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {

@@ -8,5 +8,7 @@ namespace mayaflow {
 
 void add_monitor_routes(RouteTable& table, ApiContext& context);  // health, version
 void add_dag_routes(RouteTable& table, ApiContext& context);      // dags, dagWarnings, importErrors
+void add_dag_run_routes(RouteTable& table, ApiContext& context);        // dagRuns
+void add_task_instance_routes(RouteTable& table, ApiContext& context);  // taskInstances
 
 }  // namespace mayaflow
