@@ -123,7 +123,7 @@ TEST_CASE("task instances: filters, durations, pairs of DAG and task, order, not
 
     REQUIRE(*db.store->set_task_note("x", "run_1", "b", std::string("why it failed")));
     CHECK_FALSE(*db.store->set_task_note("x", "run_1", "nope", std::string("x")));
-    auto noted = db.store->query_task_instances({.task_ids = {"b"}, .run_ids = {"run_1"}});
+    auto noted = db.store->query_task_instances({.run_ids = {"run_1"}, .task_ids = {"b"}});
     REQUIRE(noted);
     CHECK(noted->task_instances.at(0).note == "why it failed");
     REQUIRE(*db.store->set_run_note("x", "run_1", std::string("rerun after fix")));
