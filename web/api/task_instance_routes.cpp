@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <set>
+#include <string>
 
 #include "engine/model/dag_json.h"
 #include "engine/util/text.h"
