@@ -138,11 +138,11 @@ Result<nlohmann::json> mark_tasks(SchedulerCore& core, RunStore& runs, const nlo
         return make_error("unknown state '{}'; use success, failed or skipped", *state_text);
     }
     if (!payload.contains("targets") || !payload["targets"].is_array()) {
-        return make_error("targets must be a list of {run_id, task_ids}");
+        return make_error("targets must be a list of {{run_id, task_ids}}");
     }
     std::vector<std::pair<std::string, std::string>> to_mark;
     for (const auto& target : payload["targets"]) {
-        if (!target.is_object()) return make_error("targets must be a list of {run_id, task_ids}");
+        if (!target.is_object()) return make_error("targets must be a list of {{run_id, task_ids}}");
         auto run_id = required_string(target, "run_id");
         if (!run_id) return run_id.error();
         auto run = runs.find_run(*dag_id, *run_id, true);
