@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 #include <set>
 #include <string>
@@ -18,7 +19,7 @@
 namespace mayaflow {
 namespace {
 
-constexpr std::initializer_list<std::string_view> kTaskInstanceOrders = {
+constexpr std::array<std::string_view, 10> kTaskInstanceOrders = {
     "run", "task_id", "state", "start_date", "end_date", "duration", "try_number", "logical_date", "dag_id", "run_id"};
 
 Read<Ordering> ti_order(std::optional<std::string> text) {
