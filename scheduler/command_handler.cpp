@@ -56,12 +56,16 @@ Result<nlohmann::json> clear(SchedulerCore& core, const nlohmann::json& payload)
     request.include_downstream = payload.value("include_downstream", false);
     request.include_upstream = payload.value("include_upstream", false);
     request.run_on_latest_version = payload.value("run_on_latest_version", true);
+    request.only_running = payload.value("only_running", false);
+    request.dry_run = payload.value("dry_run", false);
     auto cleared = core.clear(request);
     if (!cleared) return cleared.error();
     return nlohmann::json{{"cleared", cleared->cleared},
                           {"dag_version", cleared->dag_version},
                           {"version_note", cleared->version_note},
-                          {"restarted", cleared->restarted}};
+                          {"restarted", cleared->restarted},
+                          {"task_ids", cleared->task_ids},
+                          {"dry_run", request.dry_run}};
 }
 
 Result<nlohmann::json> mark(SchedulerCore& core, const nlohmann::json& payload) {
@@ -78,6 +82,95 @@ Result<nlohmann::json> mark(SchedulerCore& core, const nlohmann::json& payload) 
     auto marked = core.mark_task(*dag_id, *run_id, *task_id, *state);
     if (!marked) return marked.error();
     return nlohmann::json{{"task_id", *task_id}, {"state", *state_text}, {"cleared_downstream", *marked}};
+}
+
+Result<nlohmann::json> set_run_state(SchedulerCore& core, const nlohmann::json& payload) {
+    auto dag_id = required_string(payload, "dag_id");
+    if (!dag_id) return dag_id.error();
+    auto run_id = required_string(payload, "run_id");
+    if (!run_id) return run_id.error();
+    auto state_text = required_string(payload, "state");
+    if (!state_text) return state_text.error();
+    auto state = parse_run_state(*state_text);
+    if (!state || *state == RunState::running) {
+        return make_error("unknown run state '{}'; use success, failed or queued", *state_text);
+    }
+    auto changed = core.set_run_state(*dag_id, *run_id, *state);
+    if (!changed) return changed.error();
+    return nlohmann::json{{"dag_id", *dag_id}, {"run_id", *run_id}, {"state", *state_text}, {"task_ids", *changed}};
+}
+
+Result<nlohmann::json> delete_run(SchedulerCore& core, const nlohmann::json& payload) {
+    auto dag_id = required_string(payload, "dag_id");
+    if (!dag_id) return dag_id.error();
+    auto run_id = required_string(payload, "run_id");
+    if (!run_id) return run_id.error();
+    auto deleted = core.delete_run(*dag_id, *run_id);
+    if (!deleted) return deleted.error();
+    return nlohmann::json{{"dag_id", *dag_id}, {"run_id", *run_id}};
+}
+
+Result<nlohmann::json> delete_dag(SchedulerCore& core, Store& store, const nlohmann::json& payload) {
+    auto dag_id = required_string(payload, "dag_id");
+    if (!dag_id) return dag_id.error();
+    auto record = store.find_dag(*dag_id);
+    if (!record) return record.error();
+    if (!*record) return make_error("no DAG with dag_id '{}'", *dag_id);
+    if ((*record)->is_active) {
+        return make_error("DAG '{}' is still defined by its file {}; remove the file first, then delete the DAG",
+                          *dag_id, (*record)->fileloc);
+    }
+    auto deleted = core.delete_dag(*dag_id);
+    if (!deleted) return deleted.error();
+    return nlohmann::json{{"dag_id", *dag_id}};
+}
+
+// Airflow's set_task_instance_state over several runs and tasks (updateTaskInstancesState and
+// PATCH …/taskInstances/{task_id}): each task not already in the state is marked, as `mark`
+// does. Everything is checked before anything changes; a dry run only lists what would change.
+Result<nlohmann::json> mark_tasks(SchedulerCore& core, RunStore& runs, const nlohmann::json& payload) {
+    auto dag_id = required_string(payload, "dag_id");
+    if (!dag_id) return dag_id.error();
+    auto state_text = required_string(payload, "state");
+    if (!state_text) return state_text.error();
+    auto state = parse_task_state(*state_text);
+    if (!state || (*state != TaskState::success && *state != TaskState::failed && *state != TaskState::skipped)) {
+        return make_error("unknown state '{}'; use success, failed or skipped", *state_text);
+    }
+    if (!payload.contains("targets") || !payload["targets"].is_array()) {
+        return make_error("targets must be a list of {{run_id, task_ids}}");
+    }
+    std::vector<std::pair<std::string, std::string>> to_mark;
+    for (const auto& target : payload["targets"]) {
+        if (!target.is_object()) return make_error("targets must be a list of {{run_id, task_ids}}");
+        auto run_id = required_string(target, "run_id");
+        if (!run_id) return run_id.error();
+        auto run = runs.find_run(*dag_id, *run_id, true);
+        if (!run) return run.error();
+        if (!*run) return make_error("no run '{}' of DAG '{}'", *run_id, *dag_id);
+        if (!target.contains("task_ids") || !target["task_ids"].is_array()) {
+            return make_error("task_ids must be a list of task ids");
+        }
+        for (const auto& id : target["task_ids"]) {
+            if (!id.is_string()) return make_error("task_ids must be a list of task ids");
+            const TaskInstanceRow* found = nullptr;
+            for (const auto& ti : (*run)->task_instances) {
+                if (ti.task_id == id.get<std::string>()) found = &ti;
+            }
+            if (!found) return make_error("no task '{}' in run '{}' of DAG '{}'", id.get<std::string>(), *run_id, *dag_id);
+            if (found->state != *state) to_mark.emplace_back(*run_id, found->task_id);
+        }
+    }
+    bool dry_run = payload.value("dry_run", false);
+    auto marked = nlohmann::json::array();
+    for (const auto& [run_id, task_id] : to_mark) {
+        if (!dry_run) {
+            auto done = core.mark_task(*dag_id, run_id, task_id, *state);
+            if (!done) return done.error();
+        }
+        marked.push_back({{"run_id", run_id}, {"task_id", task_id}});
+    }
+    return nlohmann::json{{"dag_id", *dag_id}, {"state", *state_text}, {"dry_run", dry_run}, {"task_instances", marked}};
 }
 
 Result<nlohmann::json> backfill(SchedulerCore& core, Store& store, const nlohmann::json& payload) {
@@ -139,6 +232,10 @@ Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, RunStore
     if (kind == "unpause") return pause(core, store, payload, false);
     if (kind == "clear") return clear(core, payload);
     if (kind == "mark") return mark(core, payload);
+    if (kind == "mark_tasks") return mark_tasks(core, runs, payload);
+    if (kind == "set_run_state") return set_run_state(core, payload);
+    if (kind == "delete_run") return delete_run(core, payload);
+    if (kind == "delete_dag") return delete_dag(core, store, payload);
     if (kind == "backfill") return backfill(core, store, payload);
     if (kind == "pool_set") return set_pool(core, runs, payload);
     if (kind == "pool_delete") return delete_pool(core, runs, payload);

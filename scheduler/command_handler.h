@@ -10,8 +10,9 @@
 
 namespace mayaflow {
 
-// kind: trigger | pause | unpause | clear | mark | backfill | backfill_pause | backfill_resume |
-// backfill_cancel | pool_set | pool_delete. See docs/cli.md for the payloads.
+// kind: trigger | pause | unpause | clear | mark | mark_tasks | set_run_state | delete_run |
+// delete_dag | backfill | backfill_pause | backfill_resume | backfill_cancel | pool_set |
+// pool_delete. See docs/cli.md and docs/api-runs.md for the payloads.
 Result<nlohmann::json> apply_command(SchedulerCore& core, Store& store, RunStore& runs, const std::string& kind,
                                      const nlohmann::json& payload);
 

@@ -296,7 +296,19 @@ Result<ClearOutcome> SchedulerCore::clear(const ClearRequest& request) {
     };
     std::vector<size_t> to_clear;
     for (size_t i = 0; i < chosen.size(); ++i) {
-        if (clears(i)) to_clear.push_back(i);
+        if (!clears(i)) continue;
+        if (request.only_running) {
+            const Task* now = run.dag->find_task(dag.tasks[i].task_id);
+            if (!now || !is_active(run.tasks[static_cast<size_t>(now - run.dag->tasks.data())].row.state)) continue;
+        }
+        to_clear.push_back(i);
+        outcome.task_ids.push_back(dag.tasks[i].task_id);
+    }
+    if (request.dry_run) {
+        outcome.cleared = static_cast<int>(to_clear.size());
+        outcome.dag_version = target == run.dag ? run.row.dag_version : dags_[request.dag_id].version;
+        if (was_finished) finished_runs_.insert(run.row.pk);
+        return outcome;
     }
     if (!to_clear.empty() && target != run.dag) move_to_version(run, target);
     outcome.dag_version = run.row.dag_version;

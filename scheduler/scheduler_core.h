@@ -61,6 +61,9 @@ struct ClearRequest {
     // Airflow 3's run_on_latest_version: the cleared tasks run with the DAG's newest version (a
     // folder that is not a versioned bundle runs the code on disk); false keeps the run's version.
     bool run_on_latest_version = true;
+    bool only_running = false;  // only tasks queued, running or deferred (Airflow's only_running)
+    // Says what would be cleared without clearing it (the API's dry_run).
+    bool dry_run = false;
 };
 
 // What a clear did: how many task instances, and the DAG version they run with, and why that one.
@@ -70,6 +73,7 @@ struct ClearOutcome {
     std::vector<std::string> restarted;
     int dag_version = 0;
     std::string version_note;  // "the newest", "the run's own (--keep-run-version)", ...
+    std::vector<std::string> task_ids;  // the tasks cleared (or, in a dry run, that would be)
 };
 
 // What a backfill command did: the runs it created or took over, and the dates it left alone.
@@ -109,6 +113,17 @@ class SchedulerCore {
     // tasks were cleared is queued again. Returns how many downstream tasks were cleared.
     Result<int> mark_task(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
                           TaskState state);
+    // Airflow's set_dag_run_state_to_success, _failed and _queued (PATCH …/dagRuns/{id}): success
+    // marks every task success; failed ends running tries as failed and skips the other unfinished
+    // tasks; queued puts a finished run back in the queue with its tasks as they are. Running tries
+    // are ended. Returns the tasks whose state it changed.
+    Result<std::vector<std::string>> set_run_state(const std::string& dag_id, const std::string& run_id,
+                                                   RunState state);
+    // Removes a run with its task instances (DELETE …/dagRuns/{id}); its running tries are ended.
+    Status delete_run(const std::string& dag_id, const std::string& run_id);
+    // Removes every record of a DAG whose file is gone (Airflow's delete_dag): its runs, versions,
+    // backfills and warnings. A DAG the folder still defines is refused.
+    Status delete_dag(const std::string& dag_id);
     // Pools as the store keeps them; a task whose pool does not exist fails with a message saying so.
     void set_pool(const std::string& name, int slots);
     void remove_pool(const std::string& name);
@@ -244,6 +259,10 @@ class SchedulerCore {
     void complete_backfill_if_done(long long backfill_id, Instant now);
     Result<LiveRun*> bring_back(const std::string& dag_id, const std::string& run_id);
     void reset_task(LiveRun& run, size_t task_index);
+    // Ends the run's tries and gives back its place (in the queue or among the running runs), then
+    // drops it from memory at once: nothing of it is decided or dispatched any more.
+    void forget_run(LiveRun& run, Instant now);
+    void drop_from_queue(LiveRun& run);
     // The version a run that is about to run again takes: the DAG's newest when asked and when no
     // try of the run is under way (their keys name tasks of the run's version), else its own.
     // Returns the DAG to use and says why in `note`.

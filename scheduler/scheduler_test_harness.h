@@ -95,6 +95,18 @@ class FaultyRunStore : public RunStore {
     Result<std::vector<TaskCostTotal>> task_cost_totals(const std::string& dag_id, Instant from, Instant to) override {
         return store_.task_cost_totals(dag_id, from, to);
     }
+    Result<RunPage> query_runs(const RunQuery& query) override { return store_.query_runs(query); }
+    Result<TaskInstancePage> query_task_instances(const TaskInstanceQuery& query) override {
+        return store_.query_task_instances(query);
+    }
+    Result<bool> set_run_note(const std::string& dag_id, const std::string& run_id,
+                              const std::optional<std::string>& note) override {
+        return store_.set_run_note(dag_id, run_id, note);
+    }
+    Result<bool> set_task_note(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
+                               const std::optional<std::string>& note) override {
+        return store_.set_task_note(dag_id, run_id, task_id, note);
+    }
 
   private:
     SqliteStore& store_;

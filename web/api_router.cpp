@@ -60,6 +60,8 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_variable_routes(table_, context_);
     add_connection_routes(table_, context_);
     add_backfill_routes(table_, context_);
+    add_dag_run_routes(table_, context_);
+    add_task_instance_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {

@@ -53,6 +53,10 @@ struct DagRunRow {
     nlohmann::json conf = nlohmann::json::object();
     std::optional<long long> backfill_id;
     std::vector<TaskInstanceRow> task_instances;  // filled when loading runs with their tasks
+    // Read back for the API; the scheduler never writes them (notes are written by set_run_note,
+    // updated_at by the store whenever the row changes).
+    std::optional<std::string> note;
+    std::optional<Instant> updated_at;
 };
 
 // A change to one task instance: its whole row as it now stands.
@@ -123,9 +127,11 @@ struct StateBatch {
     std::vector<BackfillRow> backfills;  // new or changed, written whole
     std::vector<CommandAnswer> command_answers;
     std::vector<TaskCostRow> task_costs;  // of tries that ended
+    std::vector<long long> deleted_runs;   // removed with their task instances (DELETE …/dagRuns/{id})
+    std::vector<std::string> deleted_dags;  // every record of the DAG removed (DELETE /dags/{id})
     bool empty() const {
         return new_runs.empty() && run_changes.empty() && task_changes.empty() && backfills.empty() &&
-               command_answers.empty() && task_costs.empty();
+               command_answers.empty() && task_costs.empty() && deleted_runs.empty() && deleted_dags.empty();
     }
 };
 
@@ -136,6 +142,64 @@ struct RunFilter {
     std::optional<Instant> logical_to;    // logical date at or before
     std::optional<long long> backfill_id;
     size_t limit = 100;
+};
+
+// A range of instants, each end optional and included (the API's *_gte and *_lte).
+struct InstantRange {
+    std::optional<Instant> gte;
+    std::optional<Instant> lte;
+    bool empty() const { return !gte && !lte; }
+};
+
+// The API's query of DAG runs: filters, one order and a page, all done in SQL.
+struct RunQuery {
+    std::vector<std::string> dag_ids;  // empty: every DAG
+    std::vector<RunState> states;      // empty: every state
+    std::vector<std::string> run_types;
+    InstantRange logical_date, start_date, end_date, updated_at;
+    // id | dag_id | run_id | state | logical_date | start_date | end_date | updated_at | run_type |
+    // queued_at; anything else orders by id.
+    std::string order_by = "id";
+    bool descending = false;
+    size_t limit = 100;
+    size_t offset = 0;
+};
+
+struct RunPage {
+    std::vector<DagRunRow> runs;
+    long long total_entries = 0;  // matching the filters, before the page
+};
+
+// One task instance with its run's names, as the API lists them.
+struct TaskInstanceListRow {
+    std::string dag_id;
+    std::string run_id;
+    std::optional<Instant> logical_date;
+    int dag_version = 0;
+    TaskInstanceRow ti;
+    std::optional<std::string> note;
+};
+
+struct TaskInstanceQuery {
+    std::vector<std::string> dag_ids;  // empty: every DAG
+    std::vector<std::string> run_ids;  // empty: every run
+    std::vector<std::string> task_ids;
+    std::vector<TaskState> states;
+    // (dag_id, task_id) pairs a task must be one of (a pool filter, resolved from the DAGs); nullopt: any
+    std::optional<std::vector<std::pair<std::string, std::string>>> only_tasks;
+    InstantRange logical_date, start_date, end_date;
+    std::optional<double> duration_gte, duration_lte;  // seconds
+    // run (the run's id, then task_id) | task_id | state | start_date | end_date | duration |
+    // try_number | logical_date | dag_id | run_id
+    std::string order_by = "run";
+    bool descending = false;
+    size_t limit = 100;
+    size_t offset = 0;
+};
+
+struct TaskInstancePage {
+    std::vector<TaskInstanceListRow> task_instances;
+    long long total_entries = 0;
 };
 
 class RunStore {
@@ -174,6 +238,15 @@ class RunStore {
     // The cost of a DAG's tries that ended in [from, to), summed per task and UTC day.
     virtual Result<std::vector<TaskCostTotal>> task_cost_totals(const std::string& dag_id, Instant from, Instant to) = 0;
     virtual Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) = 0;
+
+    // For the API: pages of runs and task instances, filtered, ordered and counted in SQL.
+    virtual Result<RunPage> query_runs(const RunQuery& query) = 0;
+    virtual Result<TaskInstancePage> query_task_instances(const TaskInstanceQuery& query) = 0;
+    // Notes are not state: the API writes them here directly. false: no such run (or task instance).
+    virtual Result<bool> set_run_note(const std::string& dag_id, const std::string& run_id,
+                                      const std::optional<std::string>& note) = 0;
+    virtual Result<bool> set_task_note(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
+                                       const std::optional<std::string>& note) = 0;
 };
 
 }  // namespace mayaflow

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <variant>
+
 #include "engine/store/sqlite_store.h"
 #include "engine/store/store_macros.h"
 
@@ -23,7 +26,10 @@ std::optional<Instant> optional_instant(const sqlite::Statement& row, int column
 
 constexpr const char* kRunColumns =
     "id, dag_id, run_id, run_type, state, dag_version, logical_date, data_interval_start, data_interval_end, "
-    "run_after, queued_at, start_date, end_date, conf, backfill_id";
+    "run_after, queued_at, start_date, end_date, conf, backfill_id, note, updated_at";
+
+// The wall clock in microseconds since the epoch, in SQL: when a row last changed.
+constexpr const char* kNowMicros = "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
 
 DagRunRow read_run(const sqlite::Statement& row) {
     DagRunRow run;
@@ -43,6 +49,8 @@ DagRunRow read_run(const sqlite::Statement& row) {
     run.conf = nlohmann::json::parse(row.column_text(13), nullptr, false);
     if (!run.conf.is_object()) run.conf = nlohmann::json::object();
     if (!row.column_is_null(14)) run.backfill_id = row.column_int(14);
+    if (!row.column_is_null(15)) run.note = row.column_text(15);
+    run.updated_at = optional_instant(row, 16);
     return run;
 }
 
@@ -79,9 +87,10 @@ Status SqliteStore::write_batch(StateBatch& batch) {
                      "first_poke_at = excluded.first_poke_at, pokes = excluded.pokes");
     if (!batch.new_runs.empty()) {
         MAYAFLOW_PREPARE(insert_run, db_,
-                         "INSERT INTO dag_run (id, dag_id, run_id, run_type, state, dag_version, logical_date, "
-                         "data_interval_start, data_interval_end, run_after, queued_at, start_date, end_date, conf, "
-                         "backfill_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                         fmt::format("INSERT INTO dag_run (id, dag_id, run_id, run_type, state, dag_version, logical_date, "
+                                     "data_interval_start, data_interval_end, run_after, queued_at, start_date, "
+                                     "end_date, conf, backfill_id, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,{})",
+                                     kNowMicros));
         for (const DagRunRow* run : batch.new_runs) {
             insert_run.bind(1, static_cast<std::int64_t>(run->pk));
             insert_run.bind(2, run->dag_id).bind(3, run->run_id).bind(4, run->run_type).bind(5, to_string(run->state));
@@ -97,8 +106,8 @@ Status SqliteStore::write_batch(StateBatch& batch) {
     if (!batch.run_changes.empty()) {
         MAYAFLOW_PREPARE(update_run, db_,
                          "UPDATE dag_run SET state = ?, start_date = COALESCE(?, start_date), end_date = ?, "
-                         "run_type = COALESCE(?, run_type), backfill_id = COALESCE(?, backfill_id), "
-                         "dag_version = COALESCE(?, dag_version) WHERE id = ?");
+                         "run_type = COALESCE(?, run_type), backfill_id = COALESCE(?, backfill_id), " +
+                             fmt::format("dag_version = COALESCE(?, dag_version), updated_at = {} WHERE id = ?", kNowMicros));
         for (const auto& change : batch.run_changes) {
             update_run.bind(1, to_string(change.state)).bind(2, micros(change.start_date));
             update_run.bind(3, micros(change.end_date));
@@ -127,6 +136,10 @@ Status SqliteStore::write_batch(StateBatch& batch) {
         }
     }
     MAYAFLOW_TRY(append_state_event(batch));
+    // Last, so that nothing written above for a deleted run or DAG (a backfill completed by the
+    // deletion, a try's cost) outlives it.
+    for (long long run_pk : batch.deleted_runs) MAYAFLOW_TRY(delete_run_rows(run_pk));
+    for (const auto& dag_id : batch.deleted_dags) MAYAFLOW_TRY(delete_dag_rows(dag_id));
     if (!batch.command_answers.empty()) {
         MAYAFLOW_PREPARE(answer, db_, "UPDATE command SET state = ?, result = ? WHERE id = ?");
         for (const auto& command : batch.command_answers) {
@@ -328,6 +341,242 @@ Result<std::optional<std::string>> SqliteStore::dag_version_json(const std::stri
     if (!row) return row.error();
     if (!*row) return std::optional<std::string>();
     return std::optional<std::string>(query.column_text(0));
+}
+
+
+Status SqliteStore::delete_run_rows(long long run_pk) {
+    for (const char* sql : {"DELETE FROM task_cost WHERE run_pk = ?", "DELETE FROM task_instance WHERE run_pk = ?",
+                            "DELETE FROM dag_run WHERE id = ?"}) {
+        MAYAFLOW_PREPARE(statement, db_, sql);
+        statement.bind(1, static_cast<std::int64_t>(run_pk));
+        MAYAFLOW_TRY(statement.run());
+    }
+    return Status::success();
+}
+
+Status SqliteStore::delete_dag_rows(const std::string& dag_id) {
+    for (const char* sql : {"DELETE FROM task_cost WHERE run_pk IN (SELECT id FROM dag_run WHERE dag_id = ?)",
+                            "DELETE FROM task_instance WHERE run_pk IN (SELECT id FROM dag_run WHERE dag_id = ?)",
+                            "DELETE FROM dag_run WHERE dag_id = ?", "DELETE FROM backfill WHERE dag_id = ?",
+                            "DELETE FROM dag_warning WHERE dag_id = ?", "DELETE FROM dag_version WHERE dag_id = ?",
+                            "DELETE FROM dag WHERE dag_id = ?"}) {
+        MAYAFLOW_PREPARE(statement, db_, sql);
+        statement.bind(1, dag_id);
+        MAYAFLOW_TRY(statement.run());
+    }
+    return Status::success();
+}
+
+namespace {
+
+// A WHERE clause built from the filters that were given, with its values bound in order: the
+// values never become SQL text.
+class Conditions {
+  public:
+    void add(std::string condition) { conditions_.push_back(std::move(condition)); }
+    void value(std::int64_t v) { values_.emplace_back(v); }
+    void value(std::string v) { values_.emplace_back(std::move(v)); }
+    void value(double v) { values_.emplace_back(v); }
+
+    // `column IN (?, ?, …)`; an empty list adds nothing.
+    void in(const std::string& column, const std::vector<std::string>& items) {
+        if (items.empty()) return;
+        std::string placeholders;
+        for (const auto& item : items) {
+            placeholders += placeholders.empty() ? "?" : ", ?";
+            value(item);
+        }
+        add(fmt::format("{} IN ({})", column, placeholders));
+    }
+    void range(const std::string& column, const InstantRange& range) {
+        if (range.gte) {
+            add(column + " >= ?");
+            value(micros(*range.gte));
+        }
+        if (range.lte) {
+            add(column + " <= ?");
+            value(micros(*range.lte));
+        }
+    }
+    std::string where() const {
+        std::string out;
+        for (const auto& condition : conditions_) out += (out.empty() ? " WHERE " : " AND ") + condition;
+        return out;
+    }
+    // Binds the values from index 1; returns the next free index.
+    int bind(sqlite::Statement& statement) const {
+        int index = 1;
+        for (const auto& v : values_) {
+            std::visit([&](const auto& x) { statement.bind(index, x); }, v);
+            ++index;
+        }
+        return index;
+    }
+
+  private:
+    std::vector<std::string> conditions_;
+    std::vector<std::variant<std::int64_t, std::string, double>> values_;
+};
+
+template <typename T>
+std::vector<std::string> names_of(const std::vector<T>& states) {
+    std::vector<std::string> names;
+    for (auto state : states) names.emplace_back(to_string(state));
+    return names;
+}
+
+// The SQL of an order the API asked for: only names from this fixed list reach the statement.
+std::string order_clause(const std::map<std::string, std::string>& columns, const std::string& field, bool descending,
+                         const std::string& fallback, const std::string& tie_breaker) {
+    auto it = columns.find(field);
+    const std::string& column = it == columns.end() ? fallback : it->second;
+    const char* direction = descending ? "DESC" : "ASC";
+    std::string clause = fmt::format(" ORDER BY {} {}", column, direction);
+    if (column != tie_breaker) clause += fmt::format(", {} {}", tie_breaker, direction);
+    return clause;
+}
+
+Result<long long> count_of(sqlite::Database& db, const std::string& sql, const Conditions& conditions) {
+    auto statement = db.prepare(sql);
+    if (!statement) return statement.error();
+    conditions.bind(*statement);
+    auto row = statement->step();
+    if (!row) return row.error();
+    return static_cast<long long>(statement->column_int(0));
+}
+
+}  // namespace
+
+Result<RunPage> SqliteStore::query_runs(const RunQuery& query) {
+    std::lock_guard lock(mutex_);
+    Conditions conditions;
+    conditions.in("dag_id", query.dag_ids);
+    conditions.in("state", names_of(query.states));
+    conditions.in("run_type", query.run_types);
+    conditions.range("logical_date", query.logical_date);
+    conditions.range("start_date", query.start_date);
+    conditions.range("end_date", query.end_date);
+    conditions.range("updated_at", query.updated_at);
+    RunPage page;
+    auto total = count_of(db_, "SELECT COUNT(*) FROM dag_run" + conditions.where(), conditions);
+    if (!total) return total.error();
+    page.total_entries = *total;
+    static const std::map<std::string, std::string> columns = {
+        {"id", "id"},           {"dag_id", "dag_id"},         {"run_id", "run_id"},         {"state", "state"},
+        {"logical_date", "logical_date"}, {"start_date", "start_date"}, {"end_date", "end_date"},
+        {"updated_at", "updated_at"}, {"run_type", "run_type"}, {"queued_at", "queued_at"}};
+    std::string sql = fmt::format("SELECT {} FROM dag_run{}{} LIMIT ? OFFSET ?", kRunColumns, conditions.where(),
+                                  order_clause(columns, query.order_by, query.descending, "id", "id"));
+    auto statement = db_.prepare(sql);
+    if (!statement) return statement.error();
+    int next = conditions.bind(*statement);
+    statement->bind(next, static_cast<std::int64_t>(query.limit)).bind(next + 1, static_cast<std::int64_t>(query.offset));
+    while (true) {
+        auto row = statement->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        page.runs.push_back(read_run(*statement));
+    }
+    return page;
+}
+
+Result<TaskInstancePage> SqliteStore::query_task_instances(const TaskInstanceQuery& query) {
+    std::lock_guard lock(mutex_);
+    Conditions conditions;
+    conditions.in("r.dag_id", query.dag_ids);
+    conditions.in("r.run_id", query.run_ids);
+    conditions.in("t.task_id", query.task_ids);
+    conditions.in("t.state", names_of(query.states));
+    if (query.only_tasks) {
+        if (query.only_tasks->empty()) {
+            conditions.add("0 = 1");
+        } else {
+            std::string pairs;
+            for (const auto& [dag_id, task_id] : *query.only_tasks) {
+                pairs += pairs.empty() ? "(?, ?)" : ", (?, ?)";
+                conditions.value(dag_id);
+                conditions.value(task_id);
+            }
+            conditions.add(fmt::format("(r.dag_id, t.task_id) IN (VALUES {})", pairs));
+        }
+    }
+    conditions.range("r.logical_date", query.logical_date);
+    conditions.range("t.start_date", query.start_date);
+    conditions.range("t.end_date", query.end_date);
+    const std::string duration = "((t.end_date - t.start_date) / 1000000.0)";
+    if (query.duration_gte) {
+        conditions.add(duration + " >= ?");
+        conditions.value(*query.duration_gte);
+    }
+    if (query.duration_lte) {
+        conditions.add(duration + " <= ?");
+        conditions.value(*query.duration_lte);
+    }
+    const std::string from = " FROM task_instance t JOIN dag_run r ON r.id = t.run_pk";
+    TaskInstancePage page;
+    auto total = count_of(db_, "SELECT COUNT(*)" + from + conditions.where(), conditions);
+    if (!total) return total.error();
+    page.total_entries = *total;
+    static const std::map<std::string, std::string> columns = {
+        {"run", "r.id"},         {"task_id", "t.task_id"},       {"state", "t.state"},
+        {"start_date", "t.start_date"}, {"end_date", "t.end_date"}, {"duration", duration},
+        {"try_number", "t.try_number"}, {"logical_date", "r.logical_date"}, {"dag_id", "r.dag_id"},
+        {"run_id", "r.run_id"}};
+    std::string order = order_clause(columns, query.order_by, query.descending, "r.id", "r.id");
+    order += query.descending ? ", t.task_id DESC" : ", t.task_id ASC";
+    std::string sql = fmt::format(
+        "SELECT r.dag_id, r.run_id, r.logical_date, r.dag_version, t.task_id, t.state, t.try_number, t.max_tries, "
+        "t.start_date, t.end_date, t.next_try_at, t.pid, t.message, t.note{}{}{} LIMIT ? OFFSET ?",
+        from, conditions.where(), order);
+    auto statement = db_.prepare(sql);
+    if (!statement) return statement.error();
+    int next = conditions.bind(*statement);
+    statement->bind(next, static_cast<std::int64_t>(query.limit)).bind(next + 1, static_cast<std::int64_t>(query.offset));
+    while (true) {
+        auto row = statement->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        const auto& q = *statement;
+        TaskInstanceListRow item;
+        item.dag_id = q.column_text(0);
+        item.run_id = q.column_text(1);
+        item.logical_date = optional_instant(q, 2);
+        item.dag_version = static_cast<int>(q.column_int(3));
+        item.ti.task_id = q.column_text(4);
+        item.ti.state = parse_task_state(q.column_text(5)).value_or(TaskState::none);
+        item.ti.try_number = static_cast<int>(q.column_int(6));
+        item.ti.max_tries = static_cast<int>(q.column_int(7));
+        item.ti.start_date = optional_instant(q, 8);
+        item.ti.end_date = optional_instant(q, 9);
+        item.ti.next_try_at = optional_instant(q, 10);
+        if (!q.column_is_null(11)) item.ti.pid = q.column_int(11);
+        item.ti.message = q.column_text(12);
+        if (!q.column_is_null(13)) item.note = q.column_text(13);
+        page.task_instances.push_back(std::move(item));
+    }
+    return page;
+}
+
+Result<bool> SqliteStore::set_run_note(const std::string& dag_id, const std::string& run_id,
+                                       const std::optional<std::string>& note) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(update, db_,
+                     fmt::format("UPDATE dag_run SET note = ?, updated_at = {} WHERE dag_id = ? AND run_id = ?",
+                                 kNowMicros));
+    update.bind(1, note).bind(2, dag_id).bind(3, run_id);
+    MAYAFLOW_TRY(update.run());
+    return db_.changes() > 0;
+}
+
+Result<bool> SqliteStore::set_task_note(const std::string& dag_id, const std::string& run_id,
+                                        const std::string& task_id, const std::optional<std::string>& note) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(update, db_,
+                     "UPDATE task_instance SET note = ? WHERE task_id = ? AND run_pk = "
+                     "(SELECT id FROM dag_run WHERE dag_id = ? AND run_id = ?)");
+    update.bind(1, note).bind(2, task_id).bind(3, dag_id).bind(4, run_id);
+    MAYAFLOW_TRY(update.run());
+    return db_.changes() > 0;
 }
 
 }  // namespace mayaflow

@@ -63,6 +63,12 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Result<std::optional<PreviousTaskInstance>> previous_task_instance(const std::string& dag_id, Instant logical_date,
                                                                        const std::string& task_id,
                                                                        bool exclude_manual) override;
+    Result<RunPage> query_runs(const RunQuery& query) override;
+    Result<TaskInstancePage> query_task_instances(const TaskInstanceQuery& query) override;
+    Result<bool> set_run_note(const std::string& dag_id, const std::string& run_id,
+                              const std::optional<std::string>& note) override;
+    Result<bool> set_task_note(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
+                               const std::optional<std::string>& note) override;
     Result<std::vector<PoolRecord>> list_pools() override;
     Status set_pool(const PoolRecord& pool) override;
     Status delete_pool(const std::string& name) override;
@@ -105,6 +111,8 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Result<std::vector<TaskInstanceRow>> load_task_instances(long long run_pk);
     Status write_backfill(const BackfillRow& backfill);  // inside write_batch's transaction
     Status append_state_event(const StateBatch& batch);  // likewise
+    Status delete_run_rows(long long run_pk);            // likewise
+    Status delete_dag_rows(const std::string& dag_id);   // likewise
     Status check_sealing_key(const SealingKeys& keys);   // inside a write transaction of secrets
 
     std::mutex mutex_;  // one connection, used by one thread at a time

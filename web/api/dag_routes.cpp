@@ -1,12 +1,19 @@
-// /dags, /dagWarnings and /importErrors: the DAGs the daemon loaded, in Airflow's shapes, and the
-// files it could not load.
+// /dags, /dagWarnings and /importErrors: the DAGs the daemon loaded, in Airflow's shapes (lists
+// with Airflow's filters, pausing one or many, details, tasks, deleting a DAG whose file is gone),
+// and the files it could not load.
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
+#include "engine/model/dag_json.h"
 #include "engine/time/iso8601.h"
+#include "engine/util/text.h"
 #include "engine/util/utf8.h"
 #include "web/api/problem.h"
 #include "web/api/routes.h"
+#include "web/api/run_shapes.h"
 
 namespace mayaflow {
 namespace {
@@ -40,29 +47,256 @@ nlohmann::json warning_json(const DagWarningRecord& warning) {
             {"timestamp", iso(warning.timestamp)}};
 }
 
+
+// The DAG's newest stored version, or null when it cannot be read.
+std::shared_ptr<const Dag> newest_version(ApiContext& context, const std::string& dag_id) {
+    auto version = context.store.latest_dag_version(dag_id);
+    if (!version || !*version) return nullptr;
+    auto dag = dag_from_json(nlohmann::json::parse((*version)->serialized, nullptr, false));
+    if (!dag) return nullptr;
+    return std::make_shared<const Dag>(std::move(*dag));
+}
+
+// Airflow's DAGDetail: the DAG with what its newest version says about how it runs.
+nlohmann::json dag_detail_json(const DagRecord& record, const Dag* dag) {
+    auto body = dag_json(record);
+    body["timezone"] = record.timezone;
+    body["catchup"] = dag ? nlohmann::json(dag->catchup) : nlohmann::json(nullptr);
+    body["orientation"] = "LR";
+    body["concurrency"] = dag ? nlohmann::json(dag->max_active_tasks) : nlohmann::json(nullptr);
+    body["max_active_tasks"] = body["concurrency"];
+    body["max_active_runs"] = dag ? nlohmann::json(dag->max_active_runs) : nlohmann::json(nullptr);
+    body["start_date"] = dag ? iso_or_null(dag->start_date) : nlohmann::json(nullptr);
+    body["end_date"] = dag ? iso_or_null(dag->end_date) : nlohmann::json(nullptr);
+    body["dag_run_timeout"] =
+        dag && dag->dagrun_timeout ? timedelta_json(*dag->dagrun_timeout) : nlohmann::json(nullptr);
+    body["doc_md"] = dag && !dag->doc_md.empty() ? nlohmann::json(dag->doc_md) : nlohmann::json(nullptr);
+    body["default_view"] = "grid";
+    body["params"] = dag ? dag->params : nlohmann::json::object();
+    body["is_paused_upon_creation"] = dag ? nlohmann::json(dag->is_paused_upon_creation) : nlohmann::json(nullptr);
+    body["last_parsed"] = iso(record.last_parsed_time);
+    body["template_search_path"] = nullptr;
+    body["render_template_as_native_obj"] = false;
+    body["dataset_expression"] = nullptr;
+    body["schedule"] = dag && !dag->schedule.text().empty() ? nlohmann::json(dag->schedule.text())
+                                                            : nlohmann::json(nullptr);
+    return body;
+}
+
+// `dag_id_pattern` as Airflow reads it (a case-insensitive part of the dag_id), but literal: `%`
+// and `_` are the characters themselves here, not SQL wildcards.
+bool matches_pattern(const std::string& dag_id, const std::string& pattern) {
+    auto lower = [](std::string text) {
+        for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return text;
+    };
+    return lower(dag_id).find(lower(pattern)) != std::string::npos;
+}
+
+struct DagFilter {
+    std::vector<std::string> tags;
+    std::optional<std::string> pattern;
+    bool only_active = true;
+    std::optional<bool> paused;
+};
+
+Read<DagFilter> read_dag_filter(const ApiRequest& request) {
+    DagFilter filter;
+    filter.tags = request.query_list("tags");
+    filter.pattern = request.query_value("dag_id_pattern");
+    if (filter.pattern == "~") filter.pattern.reset();
+    auto only_active = read_bool(request, "only_active");
+    if (failed(only_active)) return std::get<WebResponse>(only_active);
+    filter.only_active = std::get<std::optional<bool>>(only_active).value_or(true);
+    auto paused = read_bool(request, "paused");
+    if (failed(paused)) return std::get<WebResponse>(paused);
+    filter.paused = std::get<std::optional<bool>>(paused);
+    return filter;
+}
+
+Result<std::vector<DagRecord>> filtered_dags(ApiContext& context, const DagFilter& filter) {
+    auto dags = context.store.list_dags(!filter.only_active);
+    if (!dags) return dags.error();
+    std::vector<DagRecord> kept;
+    for (auto& dag : *dags) {
+        if (filter.pattern && !matches_pattern(dag.dag_id, *filter.pattern)) continue;
+        if (filter.paused && dag.is_paused != *filter.paused) continue;
+        if (!filter.tags.empty()) {
+            bool tagged = false;
+            for (const auto& tag : dag.tags) {
+                for (const auto& wanted : filter.tags) tagged = tagged || tag == wanted;
+            }
+            if (!tagged) continue;
+        }
+        kept.push_back(std::move(dag));
+    }
+    return kept;
+}
+
+// `fields`: only these fields of each DAG; every one must be a field of DAG.
+Read<std::vector<std::string>> read_fields(const ApiRequest& request) {
+    auto fields = request.query_list("fields");
+    static const nlohmann::json sample = dag_json(DagRecord{});
+    for (const auto& field : fields) {
+        if (!sample.contains(field)) {
+            return bad_request(fmt::format("fields: {} is not a field of DAG", quote_for_message(field)));
+        }
+    }
+    return fields;
+}
+
+nlohmann::json only_fields(const nlohmann::json& dag, const std::vector<std::string>& fields) {
+    if (fields.empty()) return dag;
+    nlohmann::json kept = nlohmann::json::object();
+    for (const auto& field : fields) kept[field] = dag[field];
+    return kept;
+}
+
+// The PATCH body: {"is_paused": bool}, with update_mask (when given) naming only is_paused.
+Read<bool> read_pause_patch(const ApiRequest& request) {
+    for (const auto& mask : request.query_list("update_mask")) {
+        if (mask != "is_paused") {
+            return bad_request(fmt::format("update_mask {} cannot be updated; only is_paused can",
+                                           quote_for_message(mask)));
+        }
+    }
+    auto body = read_json_object(request, {"is_paused"});
+    if (failed(body)) return std::get<WebResponse>(body);
+    auto paused = bool_field(std::get<nlohmann::json>(body), "is_paused");
+    if (failed(paused)) return std::get<WebResponse>(paused);
+    auto& value = std::get<std::optional<bool>>(paused);
+    if (!value) return bad_request("'is_paused' is required: true or false");
+    return *value;
+}
+
+Read<nlohmann::json> set_paused(ApiContext& context, const std::string& dag_id, bool paused) {
+    return scheduler_command(context, paused ? "pause" : "unpause", {{"dag_id", dag_id}});
+}
+
 }  // namespace
 
 void add_dag_routes(RouteTable& table, ApiContext& context) {
     table.add("GET", "/api/v1/dags", {Resource::dag, Action::read}, [&context](const ApiRequest& request) {
-        auto page = read_page(request);
-        if (failed(page)) return std::get<WebResponse>(page);
-        auto dags = context.store.list_dags(request.query_value("only_active") == "false");
+        MAYAFLOW_READ(page, read_page(request));
+        MAYAFLOW_READ(filter, read_dag_filter(request));
+        MAYAFLOW_READ(fields, read_fields(request));
+        MAYAFLOW_READ(order, read_order_by(request, {"dag_id", "last_parsed_time", "is_paused", "fileloc"}, {"dag_id", false}));
+        auto dags = filtered_dags(context, filter);
         if (!dags) return store_unavailable(dags.error());
-        return json_response({{"dags", page_of(*dags, std::get<Page>(page), dag_json)}, {"total_entries", dags->size()}});
+        auto key = [&order](const DagRecord& dag) {
+            if (order.field == "last_parsed_time") return fmt::format("{:020}", dag.last_parsed_time.time_since_epoch().count());
+            if (order.field == "is_paused") return std::string(dag.is_paused ? "1" : "0");
+            if (order.field == "fileloc") return dag.fileloc;
+            return std::string();
+        };
+        std::stable_sort(dags->begin(), dags->end(), [&](const DagRecord& a, const DagRecord& b) {
+            auto ka = std::pair{key(a), a.dag_id};
+            auto kb = std::pair{key(b), b.dag_id};
+            return order.descending ? kb < ka : ka < kb;
+        });
+        auto convert = [&fields](const DagRecord& dag) { return only_fields(dag_json(dag), fields); };
+        return json_response({{"dags", page_of(*dags, page, convert)}, {"total_entries", dags->size()}});
+    });
+
+    // Pauses or unpauses every DAG that dag_id_pattern (required; `~` for all), tags and
+    // only_active select, as Airflow's PATCH /dags; answers with them as they now are.
+    table.add("PATCH", "/api/v1/dags", {Resource::dag, Action::edit}, [&context](const ApiRequest& request) {
+        if (!request.query_value("dag_id_pattern")) {
+            return bad_request("dag_id_pattern is required: a part of the dag_ids to update, or ~ for every DAG");
+        }
+        MAYAFLOW_READ(page, read_page(request));
+        MAYAFLOW_READ(filter, read_dag_filter(request));
+        MAYAFLOW_READ(paused, read_pause_patch(request));
+        auto dags = filtered_dags(context, filter);
+        if (!dags) return store_unavailable(dags.error());
+        std::vector<DagRecord> chosen;
+        for (size_t i = page.offset; i < dags->size() && chosen.size() < page.limit; ++i) chosen.push_back((*dags)[i]);
+        for (auto& dag : chosen) {
+            MAYAFLOW_READ(answer, set_paused(context, dag.dag_id, paused));
+            dag.is_paused = paused;
+        }
+        auto listed = nlohmann::json::array();
+        for (const auto& dag : chosen) listed.push_back(dag_json(dag));
+        return json_response({{"dags", listed}, {"total_entries", chosen.size()}});
     });
 
     table.add("GET", "/api/v1/dags/{dag_id}", {Resource::dag, Action::read}, [&context](const ApiRequest& request) {
-        const auto& dag_id = request.param("dag_id");
-        auto dag = context.store.find_dag(dag_id);
-        if (!dag) return store_unavailable(dag.error());
-        if (!*dag) return not_found(fmt::format("no DAG with dag_id '{}'", escape_invalid_utf8(dag_id)));
-        auto body = dag_json(**dag);
-        auto warnings = context.store.list_dag_warnings(dag_id);
+        MAYAFLOW_READ(dag, find_dag_or_404(context, request.param("dag_id")));
+        MAYAFLOW_READ(fields, read_fields(request));
+        auto body = dag_json(dag);
+        auto warnings = context.store.list_dag_warnings(dag.dag_id);
         if (!warnings) return store_unavailable(warnings.error());
+        if (!fields.empty()) return json_response(only_fields(body, fields));
         body["warnings"] = nlohmann::json::array();
         for (const auto& warning : *warnings) body["warnings"].push_back(warning_json(warning));
         return json_response(body);
     });
+
+    table.add("PATCH", "/api/v1/dags/{dag_id}", {Resource::dag, Action::edit}, [&context](const ApiRequest& request) {
+        MAYAFLOW_READ(dag, find_dag_or_404(context, request.param("dag_id")));
+        MAYAFLOW_READ(paused, read_pause_patch(request));
+        MAYAFLOW_READ(answer, set_paused(context, dag.dag_id, paused));
+        MAYAFLOW_READ(updated, find_dag_or_404(context, dag.dag_id));
+        return json_response(dag_json(updated));
+    });
+
+    // Airflow's delete_dag removes a DAG's metadata; a DAG whose file is still in the folder would
+    // come back at the next parse, so it is refused until the file is gone.
+    table.add("DELETE", "/api/v1/dags/{dag_id}", {Resource::dag, Action::remove}, [&context](const ApiRequest& request) {
+        MAYAFLOW_READ(dag, find_dag_or_404(context, request.param("dag_id")));
+        if (dag.is_active) {
+            return conflict(fmt::format("DAG {} is still defined by its file {}; remove the file from the DAG folder "
+                                        "first (the DAG is then deactivated), then delete the DAG",
+                                        quote_name(dag.dag_id), escape_invalid_utf8(dag.fileloc)));
+        }
+        MAYAFLOW_READ(answer, scheduler_command(context, "delete_dag", {{"dag_id", dag.dag_id}}));
+        return no_content();
+    });
+
+    table.add("GET", "/api/v1/dags/{dag_id}/details", {Resource::dag, Action::read}, [&context](const ApiRequest& request) {
+        MAYAFLOW_READ(dag, find_dag_or_404(context, request.param("dag_id")));
+        auto newest = newest_version(context, dag.dag_id);
+        return json_response(dag_detail_json(dag, newest.get()));
+    });
+
+    table.add("GET", "/api/v1/dags/{dag_id}/tasks", {Resource::dag, Action::read},
+              [&context](const ApiRequest& request) {
+                  MAYAFLOW_READ(dag, find_dag_or_404(context, request.param("dag_id")));
+                  MAYAFLOW_READ(order, read_order_by(request, {"task_id", "operator_name", "pool", "priority_weight"},
+                                                     {"task_id", false}));
+                  auto newest = newest_version(context, dag.dag_id);
+                  if (!newest) return store_unavailable(Error{"the DAG's stored version cannot be read"});
+                  std::vector<const Task*> tasks;
+                  for (const auto& task : newest->tasks) tasks.push_back(&task);
+                  auto key = [&order](const Task* task) -> std::string {
+                      if (order.field == "operator_name") return task->operator_name;
+                      if (order.field == "pool") return task->pool;
+                      if (order.field == "priority_weight") return fmt::format("{:020}", task->priority_weight + (1LL << 40));
+                      return std::string();
+                  };
+                  std::stable_sort(tasks.begin(), tasks.end(), [&](const Task* a, const Task* b) {
+                      auto ka = std::pair{key(a), a->task_id};
+                      auto kb = std::pair{key(b), b->task_id};
+                      return order.descending ? kb < ka : ka < kb;
+                  });
+                  auto listed = nlohmann::json::array();
+                  for (const Task* task : tasks) listed.push_back(task_json(*newest, *task));
+                  return json_response({{"tasks", listed}, {"total_entries", tasks.size()}});
+              });
+
+    table.add("GET", "/api/v1/dags/{dag_id}/tasks/{task_id}", {Resource::dag, Action::read},
+              [&context](const ApiRequest& request) {
+                  MAYAFLOW_READ(dag, find_dag_or_404(context, request.param("dag_id")));
+                  auto newest = newest_version(context, dag.dag_id);
+                  if (!newest) return store_unavailable(Error{"the DAG's stored version cannot be read"});
+                  const Task* task = newest->find_task(request.param("task_id"));
+                  if (!task) {
+                      return not_found(fmt::format("DAG {} has no task {}; GET /api/v1/dags/{}/tasks lists them",
+                                                   quote_name(dag.dag_id), quote_name(request.param("task_id")),
+                                                   escape_invalid_utf8(dag.dag_id)));
+                  }
+                  return json_response(task_json(*newest, *task));
+              });
 
     table.add("GET", "/api/v1/dagWarnings", {Resource::dag_warning, Action::read}, [&context](const ApiRequest& request) {
         auto page = read_page(request);

@@ -14,5 +14,7 @@ void add_pool_routes(RouteTable& table, ApiContext& context);        // pools
 void add_variable_routes(RouteTable& table, ApiContext& context);    // variables
 void add_connection_routes(RouteTable& table, ApiContext& context);  // connections, mayaflow/connections/export
 void add_backfill_routes(RouteTable& table, ApiContext& context);    // backfills (Airflow 3's shapes)
+void add_dag_run_routes(RouteTable& table, ApiContext& context);        // dagRuns
+void add_task_instance_routes(RouteTable& table, ApiContext& context);  // taskInstances
 
 }  // namespace mayaflow
