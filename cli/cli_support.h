@@ -53,5 +53,6 @@ void register_pool_commands(CLI::App& app);
 void register_connections_commands(CLI::App& app);  // connections …, rotate-secret-key
 void register_variables_commands(CLI::App& app);
 void register_stats_commands(CLI::App& app);  // after tasks
+void register_users_commands(CLI::App& app);  // users …, create-token and the like (cli/users_commands.cpp)
 
 }  // namespace mayaflow::cli

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli/cli_support.h"
+#include "cli/standalone_admin.h"
 #include "scheduler/notification_service.h"
 #include "engine/connections/masking_log_sink.h"
 #include "engine/connections/secret_key_file.h"
@@ -32,6 +33,7 @@
 #include "scheduler/thread_pool_executor.h"
 #include "web/api_router.h"
 #include "web/auth/authenticator.h"
+#include "web/auth/store_authenticator.h"
 #include "web/http_server.h"
 
 namespace mayaflow::cli {
@@ -250,6 +252,9 @@ void run_daemon(const DaemonOptions& options) {
     if (!database_watch) throw CommandFailed{database_watch.error().message};
     auto store = open_store_for_daemon(settings);
     DaemonHealth health;
+    // Who may sign in is settled before anything starts: the first start makes the admin user.
+    const bool auth_required = options.with_web && api_auth_required();
+    const std::string sign_in_lines = auth_required ? ensure_standalone_admin(*store, settings.home) : "";
 
     // The secret key is made at first start when neither MAYAFLOW_SECRET_KEY nor the key file has one.
     auto keyring = load_secret_keyring(process_environment(), settings.home, true);
@@ -334,8 +339,9 @@ void run_daemon(const DaemonOptions& options) {
                                                               .wake_scheduler = [&loop, &commands] {
                                                                   loop.post([&commands](SchedulerCore& core) { commands.pump(core); });
                                                               }});
-        // Until users exist (the next step of the API's issue) everyone reads as a Viewer, as before.
-        authenticator = std::make_unique<FixedRoleAuthenticator>(Role::viewer);
+        authenticator = api_authenticator(*web_store, settings, auth_required);
+        api_context->users = web_store.get();
+        api_context->accounts = dynamic_cast<StoreAuthenticator*>(authenticator.get());
         router = std::make_unique<ApiRouter>(*api_context, *authenticator);
         server = std::make_unique<HttpServer>(
             HttpServerOptions{.host = settings.web_host,
@@ -357,7 +363,10 @@ void run_daemon(const DaemonOptions& options) {
     std::cout << fmt::format("mayaflow {} {} is running\n  DAG folder: {} (loading in the background)\n  database:   {}\n",
                              MAYAFLOW_VERSION, options.with_web ? "standalone" : "scheduler",
                              settings.dags_folder.string(), settings.database.string());
-    if (options.with_web) std::cout << fmt::format("  web UI:     http://{}:{}/\n", settings.web_host, port);
+    if (options.with_web) {
+        std::cout << sign_in_lines;
+        std::cout << fmt::format("  web UI:     http://{}:{}/\n", settings.web_host, port);
+    }
     std::cout << "Press Ctrl+C to stop.\n" << std::flush;
 
     int signal = wait_for_stop_signal();

@@ -53,6 +53,7 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_ui_routes(table_, context_);
     add_monitor_routes(table_, context_);
     add_dag_routes(table_, context_);
+    add_user_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {

@@ -8,5 +8,6 @@ namespace mayaflow {
 
 void add_monitor_routes(RouteTable& table, ApiContext& context);  // health, version
 void add_dag_routes(RouteTable& table, ApiContext& context);      // dags, dagWarnings, importErrors
+void add_user_routes(RouteTable& table, ApiContext& context);     // users, roles, mayaflow/session, mayaflow/tokens
 
 }  // namespace mayaflow
