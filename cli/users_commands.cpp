@@ -199,8 +199,8 @@ void change_role(const std::string& username, const std::string& role_text, bool
     user.changed_on = now_instant();
     auto updated = store->update_user(user.username, user);
     if (!updated) throw CommandFailed{updated.error().message};
-    std::cout << fmt::format(add ? "User \"{}\" added to role \"{}\"\n" : "User \"{}\" removed from role \"{}\"\n",
-                             escape_invalid_utf8(user.username), role);
+    std::cout << fmt::format("User \"{}\" {} role \"{}\"\n", escape_invalid_utf8(user.username),
+                             add ? "added to" : "removed from", role);
 }
 
 void create_token(const std::string& username, const std::string& name, const std::optional<std::string>& expires_in) {

@@ -115,7 +115,7 @@ struct AuthFixture {
     }
 };
 
-inline const Principal& signed_in(const std::variant<Principal, WebResponse>& result) {
+inline Principal signed_in(const std::variant<Principal, WebResponse>& result) {
     if (auto* refusal = std::get_if<WebResponse>(&result)) {
         INFO(refusal->status << " " << refusal->body);
         FAIL("refused");
@@ -123,7 +123,7 @@ inline const Principal& signed_in(const std::variant<Principal, WebResponse>& re
     return std::get<Principal>(result);
 }
 
-inline const WebResponse& refused(const std::variant<Principal, WebResponse>& result) {
+inline WebResponse refused(const std::variant<Principal, WebResponse>& result) {
     if (std::holds_alternative<Principal>(result)) FAIL("signed in as " << std::get<Principal>(result).username);
     return std::get<WebResponse>(result);
 }

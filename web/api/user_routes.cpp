@@ -47,10 +47,10 @@ nlohmann::json user_json(const UserRow& user) {
 nlohmann::json role_json(Role role) {
     auto actions = nlohmann::json::array();
     for (const auto& access : permissions_of(role)) {
-        actions.push_back({{"action", {{"name", to_string(access.action)}}},
-                           {"resource", {{"name", to_string(access.resource)}}}});
+        actions.push_back({{"action", {{"name", std::string(to_string(access.action))}}},
+                           {"resource", {{"name", std::string(to_string(access.resource))}}}});
     }
-    return {{"name", to_string(role)}, {"actions", actions}};
+    return {{"name", std::string(to_string(role))}, {"actions", actions}};
 }
 
 nlohmann::json token_json(const ApiTokenRow& token) {
@@ -348,7 +348,7 @@ void add_session(RouteTable& table, ApiContext& context) {
         if (auto* refusal = std::get_if<WebResponse>(&started)) return *refusal;
         const auto& start = std::get<SessionStart>(started);
         auto roles = nlohmann::json::array();
-        for (Role role : start.principal.roles) roles.push_back(to_string(role));
+        for (Role role : start.principal.roles) roles.push_back(std::string(to_string(role)));
         auto response = json_response(
             {{"username", start.principal.username}, {"roles", roles}, {"csrf_token", start.csrf_token}});
         response.headers["Set-Cookie"] = context.accounts->session_cookie(start.cookie_value, request.web);
@@ -357,7 +357,7 @@ void add_session(RouteTable& table, ApiContext& context) {
 
     table.add("GET", "/api/v1/mayaflow/session", {Resource::my_profile, Action::read}, [&context](const ApiRequest& request) {
         auto roles = nlohmann::json::array();
-        for (Role role : request.principal.roles) roles.push_back(to_string(role));
+        for (Role role : request.principal.roles) roles.push_back(std::string(to_string(role)));
         nlohmann::json csrf = nullptr;
         if (context.accounts && request.principal.method == "session") {
             if (auto session = context.accounts->session_of(request.web)) csrf = session->csrf_token;

@@ -105,7 +105,7 @@ TEST_CASE("GET /users pages and orders; a bad limit or order_by is a 400", "[web
     auto names = [&](const std::string& query) {
         std::vector<std::string> out;
         for (const auto& user : AuthFixture::json(fixture.admin("GET", "/api/v1/users" + query))["users"])
-            out.push_back(user["username"]);
+            out.push_back(user["username"].get<std::string>());
         return out;
     };
     CHECK(names("") == std::vector<std::string>{"admin", "carol", "bob"});
@@ -181,7 +181,7 @@ TEST_CASE("/roles lists the four fixed roles with the permissions of access.cpp'
     auto roles = AuthFixture::json(fixture.admin("GET", "/api/v1/roles"));
     CHECK(roles["total_entries"] == 4);
     std::vector<std::string> names;
-    for (const auto& role : roles["roles"]) names.push_back(role["name"]);
+    for (const auto& role : roles["roles"]) names.push_back(role["name"].get<std::string>());
     CHECK(names == std::vector<std::string>{"Admin", "Op", "User", "Viewer"});
     auto has = [](const nlohmann::json& role, const std::string& action, const std::string& resource) {
         for (const auto& item : role["actions"]) {

@@ -163,7 +163,7 @@ std::string random_password(size_t length) {
     while (out.size() < length) {
         for (unsigned char byte : random_bytes(length)) {
             // Rejection sampling: bytes past the last whole multiple of the alphabet would favour its start.
-            if (byte >= 256 - 256 % kAlphabet.size()) continue;
+            if (static_cast<size_t>(byte) >= 256 - 256 % kAlphabet.size()) continue;
             out += kAlphabet[byte % kAlphabet.size()];
             if (out.size() == length) break;
         }

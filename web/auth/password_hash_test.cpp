@@ -1,6 +1,9 @@
 #include "web/auth/password_hash.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <cctype>
 
 #include <regex>
 #include <set>
@@ -60,11 +63,19 @@ TEST_CASE("a wrong password, or a hash that was changed or is not one, does not 
     std::string more_iterations = stored;
     more_iterations.replace(14, 4, "1001");
     CHECK_FALSE(verify_password("s3cret", more_iterations));
-    for (std::string bad : {std::string(), std::string("s3cret"), stored.substr(0, stored.size() - 2),
-                            "pbkdf2-sha1" + stored.substr(13), "pbkdf2-sha256$0$00112233445566778899aabbccddeeff$" +
-                                                                       stored.substr(stored.rfind('$') + 1),
-                            "pbkdf2-sha256$99999999$00112233445566778899aabbccddeeff$" + stored.substr(stored.rfind('$') + 1),
-                            "pbkdf2-sha256$-5$0011$00", stored + "$", stored + "0"}) {
+    const std::string hash_part = stored.substr(stored.rfind('$') + 1);
+    const std::vector<std::string> bad_hashes = {
+        "",
+        "s3cret",
+        stored.substr(0, stored.size() - 2),
+        "pbkdf2-sha1" + stored.substr(13),
+        "pbkdf2-sha256$0$00112233445566778899aabbccddeeff$" + hash_part,
+        "pbkdf2-sha256$99999999$00112233445566778899aabbccddeeff$" + hash_part,
+        "pbkdf2-sha256$-5$0011$00",
+        stored + "$",
+        stored + "0",
+    };
+    for (const auto& bad : bad_hashes) {
         INFO(bad);
         CHECK_FALSE(verify_password("s3cret", bad));
         CHECK_FALSE(is_password_hash(bad));

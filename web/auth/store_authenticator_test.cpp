@@ -24,7 +24,7 @@ void check_wrong_credentials(const WebResponse& response) {
 TEST_CASE("Basic: the right password signs in, the username without regard to case", "[web][auth]") {
     AuthFixture fixture;
     fixture.add_user("alice", "pässwörd", {"Op", "Viewer"});
-    auto& alice = signed_in(fixture.authenticate({{"authorization", basic_header("alice", "pässwörd")}}));
+    auto alice = signed_in(fixture.authenticate({{"authorization", basic_header("alice", "pässwörd")}}));
     CHECK(alice.username == "alice");
     CHECK(alice.method == "basic");
     CHECK(alice.roles == std::vector<Role>{Role::viewer, Role::op});
@@ -100,7 +100,7 @@ TEST_CASE("Bearer: a token signs in until it is revoked or expires, or its user 
     CHECK(forever->row.token_hash == sha256_hex(forever->token));
     auto bearer = [](const std::string& token) { return std::map<std::string, std::string>{{"authorization", "Bearer " + token}}; };
 
-    auto& bot = signed_in(fixture.authenticate(bearer(forever->token)));
+    auto bot = signed_in(fixture.authenticate(bearer(forever->token)));
     CHECK(bot.username == "bot");
     CHECK(bot.method == "token");
     CHECK(bot.roles == std::vector<Role>{Role::user});
@@ -138,7 +138,7 @@ TEST_CASE("Session: the cookie signs in; a change needs the CSRF token; sign-out
     CHECK(cookie == "mayaflow_session=" + start.cookie_value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
 
     const std::string jar = "theme=dark; mayaflow_session=" + start.cookie_value;
-    auto& alice = signed_in(fixture.authenticate({{"cookie", jar}}));
+    auto alice = signed_in(fixture.authenticate({{"cookie", jar}}));
     CHECK(alice.username == "alice");
     CHECK(alice.method == "session");
 
