@@ -265,9 +265,11 @@ void add_users(RouteTable& table, ApiContext& context) {
         if (!*existing) return unknown_user(username);
         UserRow user = **existing;
         if (auto refusal = apply_user_fields(user, json, fields)) return *refusal;
-        const bool stays_admin = std::find(user.roles.begin(), user.roles.end(), "Admin") != user.roles.end();
-        if (!stays_admin) {
-            auto last = last_admin(*context.users, user.username);
+        auto has_admin = [](const UserRow& row) {
+            return std::find(row.roles.begin(), row.roles.end(), "Admin") != row.roles.end();
+        };
+        if (has_admin(**existing) && !has_admin(user)) {
+            auto last = last_admin(*context.users, existing->value().username);
             if (failed(last)) return std::get<WebResponse>(last);
             if (std::get<bool>(last)) {
                 return conflict(fmt::format("'{}' is the last active Admin; give another user the Admin role first",
