@@ -19,7 +19,7 @@
 namespace mayaflow {
 namespace {
 
-constexpr std::initializer_list<std::string_view> kUserFields = {"first_name", "last_name", "username",
+const std::initializer_list<std::string_view> kUserFields = {"first_name", "last_name", "username",
                                                                   "email",      "roles",     "password"};
 constexpr size_t kMaximumNameLength = 256;
 
