@@ -56,8 +56,9 @@ TEST_CASE("Basic: a wrong password, an unknown user and an inactive one get the 
 
 TEST_CASE("Basic: credentials that are not base64 of user:password, or not UTF-8, are refused", "[web][auth]") {
     AuthFixture fixture;
-    for (std::string header : {"Basic !!!!", "Basic YWxpY2U=" /* no colon */, "Basic", "Digest abc", "Bearer",
-                               "Basic " + std::string(5000, 'A')}) {
+    const std::vector<std::string> headers = {"Basic !!!!", "Basic YWxpY2U=" /* no colon */, "Basic", "Digest abc",
+                                              "Bearer", "Basic " + std::string(5000, 'A')};
+    for (const auto& header : headers) {
         INFO(header);
         auto response = refused(fixture.authenticate({{"authorization", header}}));
         CHECK(response.status == 401);
