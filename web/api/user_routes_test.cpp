@@ -104,8 +104,8 @@ TEST_CASE("GET /users pages and orders; a bad limit or order_by is a 400", "[web
     fixture.add_user("bob", "x", {"Viewer"});
     auto names = [&](const std::string& query) {
         std::vector<std::string> out;
-        for (const auto& user : AuthFixture::json(fixture.admin("GET", "/api/v1/users" + query))["users"])
-            out.push_back(user["username"].get<std::string>());
+        const auto answer = AuthFixture::json(fixture.admin("GET", "/api/v1/users" + query));
+        for (const auto& user : answer["users"]) out.push_back(user["username"].get<std::string>());
         return out;
     };
     CHECK(names("") == std::vector<std::string>{"admin", "carol", "bob"});
