@@ -8,6 +8,7 @@ It starts `mayaflow standalone` on a temp home with N small DAG files (`schedule
 nothing runs), on a free loopback port. Figures only, no assertions (docs/benchmarks.md)."""
 
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -37,9 +38,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def get(port, path, timeout=2):
+def get(port, path, timeout=2, home=None):
+    """(status, body); signed in as the admin `standalone` made when `home` is given."""
+    headers = {}
+    if home:
+        with open(os.path.join(home, "standalone_admin_password.txt")) as f:
+            headers["Authorization"] = "Basic " + base64.b64encode(("admin:" + f.read().strip()).encode()).decode()
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as response:
+        request = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), headers=headers)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -87,7 +94,7 @@ def main():
                 break
             time.sleep(0.01)
         while health_after is not None and time.monotonic() < deadline and process.poll() is None:
-            status, body = get(port, "/api/v1/dags?limit=1", timeout=10)
+            status, body = get(port, "/api/v1/dags?limit=1", timeout=10, home=home)
             if status == 200 and json.loads(body)["total_entries"] >= args.files:
                 listed_after = time.monotonic() - started
                 break

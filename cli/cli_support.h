@@ -55,5 +55,6 @@ void register_variables_commands(CLI::App& app);
 void register_stats_commands(CLI::App& app);  // after tasks
 void register_config_commands(CLI::App& app);
 void register_misc_commands(CLI::App& app);  // version, cheat-sheet: last, so that the sheet sees every command
+void register_users_commands(CLI::App& app);  // users …, create-token and the like (cli/users_commands.cpp)
 
 }  // namespace mayaflow::cli

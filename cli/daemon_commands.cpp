@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli/cli_support.h"
+#include "cli/standalone_admin.h"
 #include "scheduler/notification_service.h"
 #include "engine/connections/masking_log_sink.h"
 #include "engine/connections/secret_key_file.h"
@@ -256,7 +257,8 @@ void run_webserver(const DaemonOptions& options) {
     } else {
         spdlog::warn("connections and variables are not served: {}", loaded.error().message);
     }
-    WebService web(WebServiceOptions{.settings = settings, .keyring = std::move(keyring)});
+    // Users are made with `mayaflow users create` (only `standalone` makes an admin by itself).
+    WebService web(WebServiceOptions{.settings = settings, .keyring = std::move(keyring), .auth_required = api_auth_required()});
     std::cout << fmt::format("mayaflow {} webserver is running\n  database:   {}\n  web UI:     http://{}:{}/\n"
                              "Press Ctrl+C to stop.\n",
                              MAYAFLOW_VERSION, settings.database.string(), settings.web_host, web.port())
@@ -292,6 +294,9 @@ void run_daemon(const DaemonOptions& options) {
     if (!database_watch) throw CommandFailed{database_watch.error().message};
     auto store = open_store_for_daemon(settings);
     DaemonHealth health;
+    // Who may sign in is settled before anything starts: the first start makes the admin user.
+    const bool auth_required = options.with_web && api_auth_required();
+    const std::string sign_in_lines = auth_required ? ensure_standalone_admin(*store, settings.home) : "";
 
     // The secret key is made at first start when neither MAYAFLOW_SECRET_KEY nor the key file has one.
     auto keyring = load_secret_keyring(process_environment(), settings.home, true);
@@ -380,7 +385,8 @@ void run_daemon(const DaemonOptions& options) {
                 .dag_folder_status = [&processor] { return processor.status(); },
                 .wake_scheduler = [&loop, &commands] {
                     loop.post([&commands](SchedulerCore& core) { commands.pump(core); });
-                }});
+                },
+                .auth_required = auth_required});
         } catch (const CommandFailed&) {
             loop.stop();
             executor.shutdown();
@@ -394,7 +400,10 @@ void run_daemon(const DaemonOptions& options) {
     std::cout << fmt::format("mayaflow {} {} is running\n  DAG folder: {} (loading in the background)\n  database:   {}\n",
                              MAYAFLOW_VERSION, options.with_web ? "standalone" : "scheduler",
                              settings.dags_folder.string(), settings.database.string());
-    if (options.with_web) std::cout << fmt::format("  web UI:     http://{}:{}/\n", settings.web_host, port);
+    if (options.with_web) {
+        std::cout << sign_in_lines;
+        std::cout << fmt::format("  web UI:     http://{}:{}/\n", settings.web_host, port);
+    }
     std::cout << "Press Ctrl+C to stop.\n" << std::flush;
 
     int signal = wait_for_stop_signal();

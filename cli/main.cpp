@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
     mayaflow::cli::register_connections_commands(app);  // and rotate-secret-key
     mayaflow::cli::register_variables_commands(app);
     mayaflow::cli::register_stats_commands(app);
+    mayaflow::cli::register_users_commands(app);
     mayaflow::cli::register_config_commands(app);
     mayaflow::cli::register_misc_commands(app);
     if (report_unknown_command(app, argc, argv)) return 2;

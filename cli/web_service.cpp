@@ -1,10 +1,12 @@
 #include "cli/web_service.h"
 
 #include "cli/cli_support.h"
+#include "cli/standalone_admin.h"
 #include "engine/connections/secrets_repository.h"
 #include "web/api/api_context.h"
 #include "web/api_router.h"
 #include "web/auth/authenticator.h"
+#include "web/auth/store_authenticator.h"
 #include "web/http_server.h"
 
 namespace mayaflow::cli {
@@ -32,8 +34,9 @@ WebService::WebService(WebServiceOptions options) : parts_(std::make_unique<Part
                                                               .health = options.health,
                                                               .dag_folder_status = std::move(options.dag_folder_status),
                                                               .wake_scheduler = std::move(options.wake_scheduler)});
-    // Until users exist (the next step of the API's issue) everyone reads as a Viewer, as before.
-    parts_->authenticator = std::make_unique<FixedRoleAuthenticator>(Role::viewer);
+    parts_->authenticator = api_authenticator(*parts_->store, settings, options.auth_required);
+    parts_->context->users = parts_->store.get();
+    parts_->context->accounts = dynamic_cast<StoreAuthenticator*>(parts_->authenticator.get());
     parts_->router = std::make_unique<ApiRouter>(*parts_->context, *parts_->authenticator);
     parts_->server = std::make_unique<HttpServer>(
         HttpServerOptions{.host = settings.web_host,

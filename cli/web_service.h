@@ -20,6 +20,9 @@ struct WebServiceOptions {
     const DaemonHealth* health = nullptr;  // the scheduler's, when it runs in this process
     std::function<DagFolderStatus()> dag_folder_status;
     std::function<void()> wake_scheduler;
+    // The store's users sign in (MAYAFLOW_API_AUTH unset, `required` or `on`); false: everyone is a
+    // Viewer without credentials.
+    bool auth_required = true;
 };
 
 class WebService {

@@ -62,6 +62,7 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_backfill_routes(table_, context_);
     add_dag_run_routes(table_, context_);
     add_task_instance_routes(table_, context_);
+    add_user_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {

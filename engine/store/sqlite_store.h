@@ -12,6 +12,7 @@
 #include "engine/store/run_store.h"
 #include "engine/store/sqlite.h"
 #include "engine/store/store.h"
+#include "engine/store/user_store.h"
 
 namespace mayaflow {
 
@@ -27,7 +28,7 @@ struct StoreOptions {
     Durability durability = Durability::full;
 };
 
-class SqliteStore : public Store, public RunStore, public CommandQueue, public ConnectionStore {
+class SqliteStore : public Store, public RunStore, public CommandQueue, public ConnectionStore, public UserStore {
   public:
     static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options);
 
@@ -105,6 +106,25 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Result<int> reseal_secrets(const Resealer& reseal, const SealingKeys& keys) override;
     Result<std::int64_t> secrets_version() override;
 
+    // UserStore, in sqlite_user_store.cpp.
+    Result<std::vector<UserRow>> list_users() override;
+    Result<long long> count_users() override;
+    Result<std::optional<UserRow>> find_user(const std::string& username) override;
+    Result<bool> create_user(const UserRow& user) override;
+    Result<bool> update_user(const std::string& username, const UserRow& user) override;
+    Result<bool> delete_user(const std::string& username) override;
+    Status record_login(const std::string& username, bool succeeded, Instant now) override;
+    Result<long long> create_token(const ApiTokenRow& token) override;
+    Result<std::vector<ApiTokenRow>> list_tokens(const std::optional<std::string>& username) override;
+    Result<std::optional<ApiTokenRow>> find_token(long long id) override;
+    Result<std::optional<ApiTokenRow>> find_token_by_hash(const std::string& token_hash) override;
+    Result<bool> revoke_token(long long id) override;
+    Status record_token_use(long long id, Instant now) override;
+    Status create_session(const SessionRow& session) override;
+    Result<std::optional<SessionRow>> find_session(const std::string& session_hash, Instant now) override;
+    Result<bool> delete_session(const std::string& session_hash) override;
+    Result<std::int64_t> credentials_version() override;
+
   private:
     explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}
     Status migrate();
@@ -114,6 +134,10 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Status delete_run_rows(long long run_pk);            // likewise
     Status delete_dag_rows(const std::string& dag_id);   // likewise
     Status check_sealing_key(const SealingKeys& keys);   // inside a write transaction of secrets
+    // The users' helpers, called with mutex_ held.
+    Result<std::optional<UserRow>> find_user_locked(const std::string& username);
+    Result<std::vector<std::string>> load_user_roles(long long user_id);
+    Status write_user_roles(long long user_id, const std::vector<std::string>& roles);
 
     std::mutex mutex_;  // one connection, used by one thread at a time
     sqlite::Database db_;

@@ -1,5 +1,6 @@
 """Starts the real mayaflow daemon on a temporary home and a free loopback port, for tests."""
 
+import base64
 import json
 import os
 import re
@@ -54,13 +55,14 @@ class Daemon:
             match = re.search(rb"http://127\.0\.0\.1:(\d+)/", line)
             if match:
                 self.port = int(match.group(1))
+                self.banner = banner.decode("utf-8", "replace")  # what it printed up to its address
                 if wait_for_dags:
                     wait_for(self.dag_folder_loaded, timeout=max(1, deadline - time.monotonic()))
                 return self
         raise RuntimeError("daemon did not start: %r\n%s" % (banner, self.read_log()))
 
     def health(self):
-        status, _, body = self.http("/health")
+        status, _, body = self.http("/health", auth=False)
         return json.loads(body) if status in (200, 503) else {}
 
     def dag_folder_loaded(self):
@@ -115,8 +117,30 @@ class Daemon:
         result = self.cli("dags", "list-import-errors", "-o", "json", check=True)
         return json.loads(result.stdout)
 
-    def http(self, path, method="GET", timeout=10):
-        request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method)
+    def admin_password(self):
+        """The password `mayaflow standalone` made for `admin` at its first start."""
+        with open(os.path.join(self.home, "standalone_admin_password.txt")) as f:
+            return f.read().strip()
+
+    def auth_header(self, username="admin", password=None):
+        """An HTTP Basic Authorization value: the admin's unless told otherwise."""
+        if password is None:
+            password = self.admin_password()
+        return "Basic " + base64.b64encode(("%s:%s" % (username, password)).encode()).decode()
+
+    def http(self, path, method="GET", timeout=10, auth=True, headers=None, body=None):
+        """(status, content type, body) of a request, signed in as the admin unless `auth` is False
+        (or an Authorization value to send instead)."""
+        all_headers = dict(headers or {})
+        if auth is True:
+            all_headers.setdefault("Authorization", self.auth_header())
+        elif auth:
+            all_headers["Authorization"] = auth
+        data = body.encode() if isinstance(body, str) else body
+        if data is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method,
+                                         headers=all_headers, data=data)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, response.headers.get("Content-Type"), response.read().decode()

@@ -51,14 +51,24 @@ class Connection:
         return status, headers, body
 
 
+# The admin's Basic credentials, once a daemon has started: every request signs in.
+AUTHORIZATION = b""
+
+
+def sign_in_as_admin(daemon):
+    global AUTHORIZATION
+    AUTHORIZATION = b"Authorization: " + daemon.auth_header().encode() + b"\r\n"
+
+
 def request(path, method="GET", extra=b""):
-    return ("%s %s HTTP/1.1\r\nHost: x\r\n" % (method, path)).encode() + extra + b"\r\n"
+    return ("%s %s HTTP/1.1\r\nHost: x\r\n" % (method, path)).encode() + AUTHORIZATION + extra + b"\r\n"
 
 
 class HttpProtocolTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.daemon = Daemon().start()
+        sign_in_as_admin(cls.daemon)
 
     @classmethod
     def tearDownClass(cls):
@@ -175,6 +185,7 @@ class DescriptorPressureTest(unittest.TestCase):
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))  # room for this test's sockets
         self.daemon = Daemon(preexec_fn=low_descriptor_limit, env={"MAYAFLOW_WEB_KEEP_ALIVE_TIMEOUT": "30s"})
         self.daemon.start()
+        sign_in_as_admin(self.daemon)
 
     def tearDown(self):
         self.daemon.cleanup()

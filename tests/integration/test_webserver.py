@@ -2,6 +2,7 @@
 process, reports the scheduler's heartbeat in /health, serves the DAGs the scheduler loaded, and
 streams the state changes the scheduler commits (server-sent events) while it writes."""
 
+import base64
 import json
 import os
 import re
@@ -46,6 +47,12 @@ class SchedulerAndWebserver(unittest.TestCase):
                         MAYAFLOW_SHUTDOWN_GRACE_PERIOD="5s")
         self.log = open(os.path.join(self.home, "daemons.log"), "ab")
         self.processes = []
+        # Only `standalone` makes an admin by itself: here the user is made as an ops team would.
+        created = subprocess.run([MAYAFLOW, "users", "create", "--username", "watcher", "--password", "w4tch-it",
+                                  "--role", "Viewer", "--email", "w@example.com", "--firstname", "W",
+                                  "--lastname", "Atcher"], env=self.env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(created.returncode, 0, created.stderr)
+        self.auth = "Basic " + base64.b64encode(b"watcher:w4tch-it").decode()
         scheduler, _ = start(["scheduler", "--dags-folder", self.dags], self.env, self.log)
         self.processes.append(scheduler)
         webserver, self.port = start(["webserver", "--port", "0"], self.env, self.log)
@@ -65,12 +72,21 @@ class SchedulerAndWebserver(unittest.TestCase):
         shutil.rmtree(self.home, ignore_errors=True)
 
     def get(self, path, timeout=10):
-        request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path))
+        request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path),
+                                         headers={"Authorization": self.auth})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, json.loads(response.read().decode())
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read().decode())
+
+    def test_the_webserver_asks_for_credentials(self):
+        request = urllib.request.Request("http://127.0.0.1:%d/api/v1/dags" % self.port)
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        self.assertEqual(refused.exception.code, 401)
+        status, _ = self.get("/api/v1/dags")
+        self.assertEqual(status, 200)
 
     def test_health_dags_and_live_events_come_from_the_scheduler_in_another_process(self):
         # The heartbeat is written every 5 s once a turn has committed.
@@ -92,7 +108,8 @@ class SchedulerAndWebserver(unittest.TestCase):
 
         def listen():
             sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-            sock.sendall(b"GET /api/v1/mayaflow/events?dag_id=hello_mayaflow HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.sendall(("GET /api/v1/mayaflow/events?dag_id=hello_mayaflow HTTP/1.1\r\nHost: x\r\n"
+                          "Authorization: %s\r\n\r\n" % self.auth).encode())
             data = b""
             ready.set()
             deadline = time.monotonic() + 40
@@ -116,6 +133,7 @@ class SchedulerAndWebserver(unittest.TestCase):
         self.assertEqual(trigger.returncode, 0, trigger.stderr)
         listener.join(60)
         stream = events[0]
+        self.assertIn("HTTP/1.1 200 OK", stream)
         self.assertIn("Content-Type: text/event-stream", stream)
         self.assertIn("event: dag_run", stream)
         self.assertIn('"dag_run_id":"from_the_cli"', stream)

@@ -15,11 +15,14 @@
 #include "engine/store/connection_store.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store.h"
+#include "engine/store/user_store.h"
 #include "scheduler/daemon_health.h"
 #include "scheduler/dag_processor.h"
 #include "web/http_types.h"
 
 namespace mayaflow {
+
+class StoreAuthenticator;
 
 struct ApiContext {
     Store& store;
@@ -32,6 +35,11 @@ struct ApiContext {
     std::function<DagFolderStatus()> dag_folder_status;  // likewise
     // Asks the scheduler to take pending commands now rather than at its next idle check.
     std::function<void()> wake_scheduler;
+    // The users (web/api/user_routes.cpp); null: /users answers 503.
+    UserStore* users = nullptr;
+    // Sign-in with a session and the throttle it shares with the other schemes; null when the
+    // daemon runs without authentication (the session endpoints then answer 404).
+    StoreAuthenticator* accounts = nullptr;
 };
 
 // What became of a command sent to the scheduler.

@@ -16,5 +16,6 @@ void add_connection_routes(RouteTable& table, ApiContext& context);  // connecti
 void add_backfill_routes(RouteTable& table, ApiContext& context);    // backfills (Airflow 3's shapes)
 void add_dag_run_routes(RouteTable& table, ApiContext& context);        // dagRuns
 void add_task_instance_routes(RouteTable& table, ApiContext& context);  // taskInstances
+void add_user_routes(RouteTable& table, ApiContext& context);     // users, roles, mayaflow/session, mayaflow/tokens
 
 }  // namespace mayaflow

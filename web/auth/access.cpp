@@ -131,6 +131,14 @@ std::optional<Role> least_role_for(Access access) {
     return std::nullopt;
 }
 
+std::vector<Access> permissions_of(Role role) {
+    std::vector<Access> out;
+    for (const auto& grant : kGrants) {
+        if (static_cast<int>(role) >= static_cast<int>(grant.least)) out.push_back({grant.resource, grant.action});
+    }
+    return out;
+}
+
 bool allows(Role role, Access access) {
     if (access.resource == Resource::anyone) return true;
     auto least = least_role_for(access);

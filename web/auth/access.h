@@ -54,6 +54,9 @@ std::string_view to_string(Action action);  // Airflow's names: can_read, can_cr
 bool allows(const std::vector<Role>& roles, Access access);
 bool allows(Role role, Access access);
 
+// Every permission `role` holds, in the table's order (for GET /api/v1/roles).
+std::vector<Access> permissions_of(Role role);
+
 // The least role that may do it (Admin when only an admin may); for messages and documentation.
 std::optional<Role> least_role_for(Access access);
 
