@@ -46,12 +46,7 @@ void print_stats(const std::string& dag_id, const std::optional<std::string>& fr
     if (!totals) throw CommandFailed{"cannot read the costs: " + totals.error().message};
     if (format == OutputFormat::json) {
         auto rows = nlohmann::json::array();
-        for (const auto& total : *totals) {
-            rows.push_back({{"day", total.day}, {"task_id", total.task_id}, {"tries", total.tries},
-                            {"bytes_billed", total.bytes_billed}, {"bytes_processed", total.bytes_processed},
-                            {"slot_ms", total.slot_ms}, {"cache_hits", total.cache_hits},
-                            {"rows_written", total.rows_written}});
-        }
+        for (const auto& total : *totals) rows.push_back(to_json(total));
         std::cout << dump_json(rows, 2) << "\n";
         return;
     }

@@ -95,6 +95,10 @@ class FaultyRunStore : public RunStore {
     Result<std::vector<TaskCostTotal>> task_cost_totals(const std::string& dag_id, Instant from, Instant to) override {
         return store_.task_cost_totals(dag_id, from, to);
     }
+    Result<std::vector<DagCostTotal>> dag_cost_totals(Instant from, Instant to) override {
+        return store_.dag_cost_totals(from, to);
+    }
+    Result<TaskCostPage> costliest_tries(const TaskCostQuery& query) override { return store_.costliest_tries(query); }
 
   private:
     SqliteStore& store_;

@@ -53,6 +53,11 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_ui_routes(table_, context_);
     add_monitor_routes(table_, context_);
     add_dag_routes(table_, context_);
+    add_log_routes(table_, context_);
+    add_xcom_routes(table_, context_);
+    add_notebook_routes(table_, context_);
+    add_source_routes(table_, context_);
+    add_cost_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {

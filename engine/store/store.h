@@ -70,6 +70,9 @@ class Store {
 
     // Warnings of one DAG, or of every DAG (empty dag_id), by dag_id.
     virtual Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) = 0;
+
+    // The database's secret (hex) that signs the API's opaque tokens (migrations/0013).
+    virtual Result<std::string> api_signing_key() = 0;
 };
 
 }  // namespace mayaflow

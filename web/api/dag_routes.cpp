@@ -3,8 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "engine/time/iso8601.h"
 #include "engine/util/utf8.h"
+#include "web/api/dag_file_token.h"
 #include "web/api/problem.h"
 #include "web/api/routes.h"
 
@@ -13,13 +16,14 @@ namespace {
 
 std::string iso(Instant instant) { return format_iso8601(instant, TimeZone::utc()); }
 
-nlohmann::json dag_json(const DagRecord& dag) {
+nlohmann::json dag_json(const DagRecord& dag, const TokenSigner& signer) {
     auto tags = nlohmann::json::array();
     for (const auto& tag : dag.tags) tags.push_back({{"name", tag}});
     return {
         {"dag_id", dag.dag_id},
         {"description", dag.description},
         {"fileloc", dag.fileloc},
+        {"file_token", dag_file_token(signer, dag.fileloc)},
         {"is_paused", dag.is_paused},
         {"is_active", dag.is_active},
         {"owners", nlohmann::json::array({dag.owners})},
@@ -31,6 +35,13 @@ nlohmann::json dag_json(const DagRecord& dag) {
         {"last_parsed_time", iso(dag.last_parsed_time)},
         {"version", dag.latest_version},
     };
+}
+
+nlohmann::json import_error_json(const ImportErrorRecord& record) {
+    return {{"import_error_id", record.id},
+            {"filename", record.filename},
+            {"stack_trace", record.stack_trace},
+            {"timestamp", iso(record.timestamp)}};
 }
 
 nlohmann::json warning_json(const DagWarningRecord& warning) {
@@ -48,7 +59,10 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
         if (failed(page)) return std::get<WebResponse>(page);
         auto dags = context.store.list_dags(request.query_value("only_active") == "false");
         if (!dags) return store_unavailable(dags.error());
-        return json_response({{"dags", page_of(*dags, std::get<Page>(page), dag_json)}, {"total_entries", dags->size()}});
+        auto signer = TokenSigner::of_store(context.store);
+        if (!signer) return store_unavailable(signer.error());
+        auto convert = [&signer](const DagRecord& dag) { return dag_json(dag, *signer); };
+        return json_response({{"dags", page_of(*dags, std::get<Page>(page), convert)}, {"total_entries", dags->size()}});
     });
 
     table.add("GET", "/api/v1/dags/{dag_id}", {Resource::dag, Action::read}, [&context](const ApiRequest& request) {
@@ -56,7 +70,9 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
         auto dag = context.store.find_dag(dag_id);
         if (!dag) return store_unavailable(dag.error());
         if (!*dag) return not_found(fmt::format("no DAG with dag_id '{}'", escape_invalid_utf8(dag_id)));
-        auto body = dag_json(**dag);
+        auto signer = TokenSigner::of_store(context.store);
+        if (!signer) return store_unavailable(signer.error());
+        auto body = dag_json(**dag, *signer);
         auto warnings = context.store.list_dag_warnings(dag_id);
         if (!warnings) return store_unavailable(warnings.error());
         body["warnings"] = nlohmann::json::array();
@@ -83,14 +99,28 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
         if (failed(page)) return std::get<WebResponse>(page);
         auto errors = context.store.list_import_errors();
         if (!errors) return store_unavailable(errors.error());
-        auto convert = [](const ImportErrorRecord& record) {
-            return nlohmann::json{{"import_error_id", record.id},
-                                  {"filename", record.filename},
-                                  {"stack_trace", record.stack_trace},
-                                  {"timestamp", iso(record.timestamp)}};
-        };
-        return json_response({{"import_errors", page_of(*errors, std::get<Page>(page), convert)},
+        return json_response({{"import_errors", page_of(*errors, std::get<Page>(page), import_error_json)},
                               {"total_entries", errors->size()}});
+    });
+
+    table.add("GET", "/api/v1/importErrors/{import_error_id}", {Resource::import_error, Action::read},
+              [&context](const ApiRequest& request) {
+        const std::string& text = request.param("import_error_id");
+        std::int64_t id = 0;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+        if (error != std::errc() || end != text.data() + text.size()) {
+            return bad_request(fmt::format("import_error_id '{}' is not a whole number; GET /importErrors lists the "
+                                           "ids",
+                                           escape_invalid_utf8(text)));
+        }
+        auto errors = context.store.list_import_errors();
+        if (!errors) return store_unavailable(errors.error());
+        for (const auto& record : *errors) {
+            if (record.id == id) return json_response(import_error_json(record));
+        }
+        return not_found(fmt::format("no import error with import_error_id {}; the file may load now, or have "
+                                     "failed again under a new id (GET /importErrors)",
+                                     id));
     });
 }
 

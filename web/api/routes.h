@@ -8,5 +8,10 @@ namespace mayaflow {
 
 void add_monitor_routes(RouteTable& table, ApiContext& context);  // health, version
 void add_dag_routes(RouteTable& table, ApiContext& context);      // dags, dagWarnings, importErrors
+void add_log_routes(RouteTable& table, ApiContext& context);       // a try's log
+void add_xcom_routes(RouteTable& table, ApiContext& context);      // xcomEntries: a task's result
+void add_notebook_routes(RouteTable& table, ApiContext& context);  // a try's executed notebook
+void add_source_routes(RouteTable& table, ApiContext& context);    // dagSources and a DAG's source
+void add_cost_routes(RouteTable& table, ApiContext& context);      // BigQuery cost per DAG, day and try
 
 }  // namespace mayaflow
