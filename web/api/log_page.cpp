@@ -1,5 +1,7 @@
 #include "web/api/log_page.h"
 
+#include <algorithm>
+
 namespace mayaflow {
 namespace {
 

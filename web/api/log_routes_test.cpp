@@ -2,6 +2,9 @@
 // grows, bytes that are not UTF-8, and ids from the URL that try to leave the logs folder.
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <cctype>
 
 #include "engine/util/utf8.h"
 #include "tests/web/api_fixture.h"

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "engine/model/dag_json.h"
 #include "engine/model/log_path.h"
 #include "engine/util/utf8.h"

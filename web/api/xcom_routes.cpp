@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "engine/time/iso8601.h"
 #include "engine/util/utf8.h"
 #include "web/api/problem.h"
@@ -41,10 +43,13 @@ Read<FoundTask> find_task(ApiContext& context, const ApiRequest& request) {
         return not_found(fmt::format("DAG '{}' has no run with dag_run_id '{}'", escape_invalid_utf8(dag_id),
                                      escape_invalid_utf8(run_id)));
     }
-    for (auto& task : (*run)->task_instances) {
-        if (task.task_id != task_id) continue;
-        FoundTask found{.run = std::move(**run), .task = std::move(task)};
-        found.run.task_instances.clear();
+    auto& tasks = (*run)->task_instances;
+    auto task = std::find_if(tasks.begin(), tasks.end(), [&](const TaskInstanceRow& row) { return row.task_id == task_id; });
+    if (task != tasks.end()) {
+        FoundTask found;
+        found.task = std::move(*task);
+        tasks.clear();
+        found.run = std::move(**run);
         return found;
     }
     return not_found(fmt::format("run '{}' of DAG '{}' has no task '{}'", escape_invalid_utf8(run_id),
