@@ -56,7 +56,7 @@ TEST_CASE("a file_token names only the DAG files of the store", "[sources]") {
     // Changed, made up, or a path.
     std::string changed = token;
     changed[changed.size() / 2] = changed[changed.size() / 2] == 'A' ? 'B' : 'A';
-    for (const std::string bad : {changed, std::string("x"), std::string("..%2f..%2fsecret.txt"),
+    for (const std::string& bad : {changed, std::string("x"), std::string("..%2f..%2fsecret.txt"),
                                   "%2f" + (fixture.folder / "secret.txt").string().substr(1),
                                   std::string("%2e%2e"), std::string("a%00b")}) {
         INFO(bad);
