@@ -46,7 +46,7 @@ void register_dags_commands(CLI::App& app);
 void register_tasks_commands(CLI::App& app);
 void register_schedule_commands(CLI::App& app);
 void register_db_commands(CLI::App& app);
-void register_standalone_command(CLI::App& app);  // standalone and scheduler
+void register_standalone_command(CLI::App& app);  // standalone, scheduler and webserver
 void register_run_commands(CLI::App& app);         // after dags and tasks
 void register_backfill_commands(CLI::App& app);    // after dags
 void register_pool_commands(CLI::App& app);

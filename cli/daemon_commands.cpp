@@ -30,12 +30,16 @@
 #include "scheduler/dag_processor.h"
 #include "scheduler/scheduler_loop.h"
 #include "scheduler/thread_pool_executor.h"
-#include "web/api_router.h"
-#include "web/auth/authenticator.h"
-#include "web/http_server.h"
+#include "cli/web_service.h"
 
 namespace mayaflow::cli {
 namespace {
+
+std::string host_name() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+    return name;
+}
 
 // The scheduler's copy of a DAG leaves out what only people read (docs, where each task was
 // written): with a thousand DAGs in memory it is a third of the daemon's heap. A notebook task
@@ -108,6 +112,8 @@ class DaemonDagSink : public DagFileSink {
 
 // How often the daemon checks that its database file is still the one it opened and can be written.
 constexpr auto kStoreCheckInterval = std::chrono::milliseconds(250);
+// How often the scheduler records its heartbeat in the store (for /health in another process).
+constexpr auto kHeartbeatInterval = std::chrono::seconds(5);
 // On stop, how long notifications already decided may go on being sent.
 constexpr auto kNotificationGrace = std::chrono::seconds(5);
 // Set when the database file was deleted or replaced: the daemon stops and exits with an error.
@@ -213,25 +219,61 @@ void drain(SchedulerLoop& loop, Duration grace_period) {
     }
 }
 
-void run_daemon(const DaemonOptions& options) {
-    // Block the stop signals in every thread; the main thread waits for them with sigwait.
+// Blocks the stop signals in every thread (the main thread waits for them with sigwait).
+void block_stop_signals() {
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+}
 
-    Settings settings = settings_or_fail();
-    if (options.dags_folder) settings.dags_folder = std::filesystem::absolute(*options.dags_folder).lexically_normal();
-    if (options.host) settings.web_host = *options.host;
-    if (options.port) settings.web_port = *options.port;
-    // Every line the daemon logs goes through the secrets masker.
+// Every line a daemon logs goes through the secrets masker.
+void configure_daemon_logging(const Settings& settings) {
     spdlog::set_default_logger(std::make_shared<spdlog::logger>(
         "mayaflow", std::make_shared<MaskingLogSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(),
                                                      process_secret_masker())));
     spdlog::set_level(spdlog::level::from_str(settings.log_level));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+}
+
+// `mayaflow webserver`: the API and the UI without the scheduler, against the database a scheduler
+// (`mayaflow scheduler`, on this machine) works on. Changes go to that scheduler through the command
+// queue; /health reads its heartbeat from the store.
+void run_webserver(const DaemonOptions& options) {
+    block_stop_signals();
+    Settings settings = settings_or_fail();
+    if (options.host) settings.web_host = *options.host;
+    if (options.port) settings.web_port = *options.port;
+    configure_daemon_logging(settings);
+    std::error_code ec;
+    std::filesystem::create_directories(settings.database.parent_path(), ec);
+    // The key is the scheduler's to make; without one, connections and variables answer 503.
+    std::optional<SecretKeyring> keyring;
+    if (auto loaded = load_secret_keyring(process_environment(), settings.home, false)) {
+        keyring = std::move(*loaded);
+    } else {
+        spdlog::warn("connections and variables are not served: {}", loaded.error().message);
+    }
+    WebService web(WebServiceOptions{.settings = settings, .keyring = std::move(keyring)});
+    std::cout << fmt::format("mayaflow {} webserver is running\n  database:   {}\n  web UI:     http://{}:{}/\n"
+                             "Press Ctrl+C to stop.\n",
+                             MAYAFLOW_VERSION, settings.database.string(), settings.web_host, web.port())
+              << std::flush;
+    int signal = wait_for_stop_signal();
+    spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    web.stop();
+}
+
+void run_daemon(const DaemonOptions& options) {
+    block_stop_signals();
+
+    Settings settings = settings_or_fail();
+    if (options.dags_folder) settings.dags_folder = std::filesystem::absolute(*options.dags_folder).lexically_normal();
+    if (options.host) settings.web_host = *options.host;
+    if (options.port) settings.web_port = *options.port;
+    configure_daemon_logging(settings);
 
     std::error_code ec;
     std::filesystem::create_directories(settings.dags_folder, ec);
@@ -292,11 +334,27 @@ void run_daemon(const DaemonOptions& options) {
     });
     CommandPump commands(*store, *store, *store);
     auto next_store_check = std::chrono::steady_clock::now();
+    auto next_heartbeat = std::chrono::steady_clock::now();
+    SchedulerHeartbeat heartbeat{host_name(), ::getpid(), now_instant(), now_instant()};
     loop.set_idle_hook(
-        [&commands, &health, &database_watch, &next_store_check](SchedulerCore& scheduler) {
-            if (std::chrono::steady_clock::now() >= next_store_check) {
-                next_store_check = std::chrono::steady_clock::now() + kStoreCheckInterval;
+        [&commands, &health, &database_watch, &next_store_check, &next_heartbeat, &heartbeat,
+         &store](SchedulerCore& scheduler) {
+            auto now = std::chrono::steady_clock::now();
+            if (now >= next_store_check) {
+                next_store_check = now + kStoreCheckInterval;
                 if (!check_database(*database_watch, health)) return;
+            }
+            // The heartbeat a web server in another process reads: the time of the last turn that
+            // committed, so that a scheduler that cannot commit stops looking alive.
+            if (now >= next_heartbeat) {
+                next_heartbeat = now + kHeartbeatInterval;
+                auto snapshot = health.snapshot();
+                if (snapshot.latest_scheduler_heartbeat && !snapshot.scheduler_problem) {
+                    heartbeat.latest_heartbeat = *snapshot.latest_scheduler_heartbeat;
+                    if (auto written = store->record_scheduler_heartbeat(heartbeat); !written) {
+                        spdlog::warn("could not record the scheduler's heartbeat: {}", written.error().message);
+                    }
+                }
             }
             commands.pump(scheduler);
         },
@@ -311,45 +369,24 @@ void run_daemon(const DaemonOptions& options) {
 
     // The port first, the DAG folder in the background: /health answers at once, however many
     // DAG files there are to load.
-    std::unique_ptr<SqliteStore> web_store;
-    std::unique_ptr<SecretsRepository> web_secrets;
-    std::unique_ptr<ApiContext> api_context;
-    std::unique_ptr<Authenticator> authenticator;
-    std::unique_ptr<ApiRouter> router;
-    std::unique_ptr<HttpServer> server;
+    std::unique_ptr<WebService> web;
     int port = 0;
     if (options.with_web) {
-        // The web server reads through its own connection, so that API readers never wait for the
-        // scheduler's connection (WAL lets them read while it writes).
-        web_store = open_store_for_daemon(settings);
-        web_secrets = std::make_unique<SecretsRepository>(*web_store, repository.keyring());
-        api_context = std::make_unique<ApiContext>(ApiContext{.store = *web_store,
-                                                              .runs = *web_store,
-                                                              .commands = *web_store,
-                                                              .connection_store = *web_store,
-                                                              .secrets = web_secrets.get(),
-                                                              .settings = settings,
-                                                              .health = &health,
-                                                              .dag_folder_status = [&processor] { return processor.status(); },
-                                                              .wake_scheduler = [&loop, &commands] {
-                                                                  loop.post([&commands](SchedulerCore& core) { commands.pump(core); });
-                                                              }});
-        // Until users exist (the next step of the API's issue) everyone reads as a Viewer, as before.
-        authenticator = std::make_unique<FixedRoleAuthenticator>(Role::viewer);
-        router = std::make_unique<ApiRouter>(*api_context, *authenticator);
-        server = std::make_unique<HttpServer>(
-            HttpServerOptions{.host = settings.web_host,
-                              .port = settings.web_port,
-                              .max_connections = settings.web_max_connections,
-                              .keep_alive_timeout = settings.web_keep_alive_timeout},
-            [&router](const WebRequest& request) { return router->handle(request); });
-        auto bound = server->start();
-        if (!bound) {
+        try {
+            web = std::make_unique<WebService>(WebServiceOptions{
+                .settings = settings,
+                .keyring = repository.keyring(),
+                .health = &health,
+                .dag_folder_status = [&processor] { return processor.status(); },
+                .wake_scheduler = [&loop, &commands] {
+                    loop.post([&commands](SchedulerCore& core) { commands.pump(core); });
+                }});
+        } catch (const CommandFailed&) {
             loop.stop();
             executor.shutdown();
-            throw CommandFailed{bound.error().message};
+            throw;
         }
-        port = *bound;
+        port = web->port();
         if (settings.base_url.empty()) notifications.set_base_url(fmt::format("http://{}:{}", settings.web_host, port));
     }
     processor.start();
@@ -372,7 +409,7 @@ void run_daemon(const DaemonOptions& options) {
     (void)core.run_turn();  // commits the last reports
     executor.shutdown();
     notifications.stop(kNotificationGrace);
-    if (server) server->stop();
+    if (web) web->stop();
     if (g_database_lost) throw CommandFailed{"stopped because the database file was lost (see the log above)"};
     if (auto fatal = loop.fatal_error()) throw CommandFailed{*fatal};
 }
@@ -393,6 +430,14 @@ void register_standalone_command(CLI::App& app) {
     auto* scheduler_command = app.add_subcommand("scheduler", "Run the DAG folder watcher and the scheduler, without the web server");
     scheduler_command->add_option("--dags-folder", scheduler.dags_folder, "The folder of DAG files (default: $MAYAFLOW_HOME/dags)");
     scheduler_command->callback([] { run_daemon(scheduler); });
+
+    static DaemonOptions webserver;
+    auto* webserver_command = app.add_subcommand(
+        "webserver", "Run the web UI and the REST API without the scheduler, against the same database");
+    webserver_command->add_option("--host", webserver.host, "Address the web server listens on (default 127.0.0.1)");
+    webserver_command->add_option("--port,-p", webserver.port, "Port of the web server (default 8080; 0 picks a free one)")
+        ->check(CLI::Range(0, 65535));
+    webserver_command->callback([] { run_webserver(webserver); });
 }
 
 }  // namespace mayaflow::cli

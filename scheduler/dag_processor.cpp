@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/metrics/metrics.h"
 #include "engine/time/duration_text.h"
 #include "engine/util/utf8.h"
 #include "scheduler/folder_watch.h"
@@ -171,7 +172,10 @@ void DagProcessor::parse_and_report(const std::string& file, KnownFile& known) {
                                              static_cast<unsigned char>(file[*bad]), *bad)}});
         return;
     }
+    const auto parse_started = std::chrono::steady_clock::now();
     DagLoadResult result = load_dag_file(file, DagLoadOptions{options_.operators, options_.dags_folder});
+    metrics::dag_file_parsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - parse_started).count(),
+                             result.dag.has_value());
     // Remembered even when the file failed: editing an include is then what parses it again.
     for (const auto& include : result.included_files) known.includes[include] = stamp_of(include);
     // A DAG file that is a link: the file it points to is watched as an include is, so that editing

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "engine/metrics/metrics.h"
 #include "engine/model/log_path.h"
 #include "engine/time/duration_text.h"
 #include "scheduler/dag_activity.h"
@@ -472,6 +473,17 @@ void SchedulerCore::check_deadlock(LiveRun& run, Instant now) {
     notify_run(run, "all_tasks_deadlocked");
 }
 
+// A try's outcome as the metrics label it.
+static std::string_view outcome_name(TaskOutcome outcome) {
+    switch (outcome) {
+        case TaskOutcome::success: return "success";
+        case TaskOutcome::skipped: return "skipped";
+        case TaskOutcome::failed: return "failed";
+        case TaskOutcome::rescheduled: return "rescheduled";
+    }
+    return "failed";
+}
+
 void SchedulerCore::on_report(const TaskReport& report) {
     const bool finished = report.kind == TaskReport::Kind::finished;
     if (finished) in_flight_.erase(try_id(report.key));
@@ -507,7 +519,10 @@ void SchedulerCore::on_report(const TaskReport& report) {
     if (result.cost) {
         batch_.task_costs.push_back(
             TaskCostRow{run.row.pk, task.row.task_id, report.key.try_number, *result.cost, now});
+        metrics::bigquery_bytes(run.row.dag_id, result.cost->bytes_processed, result.cost->bytes_billed);
     }
+    metrics::task_try_ended(run.dag->tasks[report.key.task_index].operator_name, outcome_name(result.outcome),
+                            task.row.start_date ? std::chrono::duration<double>(now - *task.row.start_date).count() : 0);
     switch (result.outcome) {
         case TaskOutcome::success:
             notify_task(run, report.key.task_index, NotificationKind::task_success, task.row.message);

@@ -123,6 +123,11 @@ class SchedulerCore {
     int running_tries() const { return static_cast<int>(in_flight_.size()); }
     // Of those, the deferred ones (waiting on remote work without a worker).
     int deferred_tries() const { return static_cast<int>(deferred_.size()); }
+    // Tasks ready to run that wait for a slot (parallelism, pools, max_active_tasks).
+    int waiting_tries() const { return static_cast<int>(ready_.size()); }
+    // Pool slots in use, by pool; and each pool's size.
+    const std::map<std::string, int>& pool_slots_used() const { return pool_used_; }
+    const std::map<std::string, int>& pool_sizes() const { return options_.pools; }
     // After the grace period: ends every running try that is not deferred; each goes back to be
     // tried again after a restart, without using up one of its retries. Deferred tries are left to
     // their remote work (the executor's shutdown lets go of them; the next daemon follows them).

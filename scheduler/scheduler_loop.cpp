@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "engine/metrics/metrics.h"
 #include "engine/time/duration_text.h"
 
 namespace mayaflow {
@@ -71,6 +72,7 @@ void SchedulerLoop::run() {
     bool has_wake = false;
     Instant wake_at{};
     auto last_idle = std::chrono::steady_clock::now();
+    auto next_gauges = last_idle;  // the gauges of slots and queues are set at most once a second
     Duration failure_backoff{0};  // nonzero: the last turn failed; the next waits until retry_at
     std::chrono::steady_clock::time_point retry_at{};
     int failed_turns = 0;
@@ -122,7 +124,20 @@ void SchedulerLoop::run() {
             continue;
         }
         deferred = false;
+        const auto turn_started = std::chrono::steady_clock::now();
         auto next = core_.run_turn();
+        metrics::scheduler_turn(std::chrono::duration<double>(std::chrono::steady_clock::now() - turn_started).count(),
+                                static_cast<bool>(next));
+        if (turn_started >= next_gauges) {
+            next_gauges = turn_started + std::chrono::seconds(1);
+            metrics::set_executor_queue(core_.waiting_tries(), core_.running_tries());
+            for (const auto& [pool, slots] : core_.pool_sizes()) {
+                auto used = core_.pool_slots_used().find(pool);
+                const int running = used == core_.pool_slots_used().end() ? 0 : used->second;
+                metrics::set_pool_slots(pool, "running", running);
+                metrics::set_pool_slots(pool, "open", std::max(0, slots - running));
+            }
+        }
         if (turn_observer_) turn_observer_(next ? Status::success() : Status(next.error()));
         if (!next) {
             ++failed_turns;

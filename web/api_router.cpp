@@ -4,6 +4,7 @@
 #include <boost/url/url_view.hpp>
 #include <fmt/format.h>
 
+#include "engine/metrics/metrics.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
 #include "web/api/problem.h"
@@ -53,6 +54,7 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_ui_routes(table_, context_);
     add_monitor_routes(table_, context_);
     add_dag_routes(table_, context_);
+    add_event_routes(table_, context_);
     add_log_routes(table_, context_);
     add_xcom_routes(table_, context_);
     add_notebook_routes(table_, context_);
@@ -61,12 +63,18 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {
-    WebResponse response = dispatch(request);
+    const auto started = std::chrono::steady_clock::now();
+    std::string route = "unmatched";
+    WebResponse response = dispatch(request, route);
     add_security_headers(response);
+    const bool known_method = request.method == "GET" || request.method == "HEAD" || request.method == "POST" ||
+                              request.method == "PUT" || request.method == "PATCH" || request.method == "DELETE";
+    metrics::http_request(route, known_method ? request.method : "other", response.status,
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return response;
 }
 
-WebResponse ApiRouter::dispatch(const WebRequest& request) {
+WebResponse ApiRouter::dispatch(const WebRequest& request, std::string& route) {
     auto parsed = boost::urls::parse_origin_form(request.target);
     if (!parsed) return bad_request("the request target is not a valid URL path");
     // Split before decoding, so that an id holding an encoded '/' stays one segment.
@@ -102,6 +110,7 @@ WebResponse ApiRouter::dispatch(const WebRequest& request) {
         api.query.emplace(param.key, param.value);
     }
 
+    route = match.route->pattern;
     const Access access = match.route->access;
     if (access.resource != Resource::anyone) {
         auto who = authenticator_.authenticate(request);

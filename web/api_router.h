@@ -23,7 +23,8 @@ class ApiRouter {
     const RouteTable& routes() const { return table_; }
 
   private:
-    WebResponse dispatch(const WebRequest& request);
+    // `route` is set to the pattern of the route that answered, for the metrics.
+    WebResponse dispatch(const WebRequest& request, std::string& route);
 
     ApiContext& context_;
     Authenticator& authenticator_;

@@ -110,6 +110,7 @@ TEST_CASE("health says whether the DAG folder is still loading", "[web]") {
     auto plain = nlohmann::json::parse(fixture.call("GET", "/health").body);
     CHECK_FALSE(plain.contains("dag_processor"));
 
+    REQUIRE(fixture.store->record_scheduler_heartbeat(SchedulerHeartbeat{"host", 1, now_instant(), now_instant()}));
     DagFolderStatus folder{.loading = true, .dag_files = 3, .watching = true, .problem = ""};
     fixture.context->dag_folder_status = [&folder] { return folder; };
     auto loading = fixture.call("GET", "/health");
@@ -143,6 +144,7 @@ TEST_CASE("without credentials only health answers; a role short of a route's pe
         check_problem(response, 401, "Unauthorized");
         CHECK_THAT(response.headers["WWW-Authenticate"], Catch::StartsWith("Basic realm="));
     }
+    REQUIRE(fixture.store->record_scheduler_heartbeat(SchedulerHeartbeat{"host", 1, now_instant(), now_instant()}));
     CHECK(router.handle(WebRequest{"GET", "/api/v1/health", {}, "", "127.0.0.1"}).status == 200);
     CHECK(router.handle(WebRequest{"GET", "/health", {}, "", "127.0.0.1"}).status == 200);
     // An unknown path is 404 before anyone is asked for credentials, as Airflow's is.

@@ -34,15 +34,24 @@ HealthAnswer health_answer(Store& store, const DaemonHealth* daemon, const std::
         part["watching"] = folder->watching ? "inotify" : "polling";
         answer.body["dag_processor"] = part;
     }
-    if (!daemon) {
-        answer.healthy = !store_problem && folder_healthy;
-        return answer;
-    }
-    auto heartbeat = snapshot.latest_scheduler_heartbeat;
+    std::optional<Instant> heartbeat = snapshot.latest_scheduler_heartbeat;
     std::optional<std::string> scheduler_problem = snapshot.scheduler_problem;
+    if (!daemon) {
+        // A web server without a scheduler in its process (`mayaflow webserver`): the scheduler's
+        // heartbeat is in the store, as Airflow's scheduler job is.
+        auto stored = store.latest_scheduler_heartbeat();
+        if (!stored) {
+            scheduler_problem = stored.error().message;
+        } else if (*stored) {
+            heartbeat = (*stored)->latest_heartbeat;
+        } else {
+            scheduler_problem = "no scheduler has run on this database yet; start `mayaflow scheduler` or `mayaflow standalone`";
+        }
+    }
     if (!heartbeat && !scheduler_problem) scheduler_problem = "the scheduler has not committed a turn yet";
     if (heartbeat && now - *heartbeat > kSchedulerHealthThreshold && !scheduler_problem) {
-        scheduler_problem = "the scheduler has not committed a turn for over 30 s";
+        scheduler_problem = daemon ? "the scheduler has not committed a turn for over 30 s"
+                                   : "the scheduler has not said it is alive for over 30 s; is `mayaflow scheduler` running?";
     }
     auto scheduler = status(!scheduler_problem, scheduler_problem);
     scheduler["latest_scheduler_heartbeat"] =

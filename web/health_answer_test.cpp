@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "engine/store/sqlite_store.h"
+#include "engine/time/iso8601.h"
 
 using namespace mayaflow;
 
@@ -17,11 +18,21 @@ TEST_CASE("health tells each part's real state", "[web][health]") {
     DaemonHealth daemon;
     Instant now = now_instant();
 
-    SECTION("without a scheduler in the process only the database counts") {
-        auto answer = health_answer(**store, nullptr, std::nullopt, now);
-        CHECK(answer.healthy);
-        CHECK(answer.body["metadatabase"]["status"] == "healthy");
-        CHECK_FALSE(answer.body.contains("scheduler"));
+    SECTION("without a scheduler in the process, the scheduler's heartbeat comes from the store") {
+        auto none = health_answer(**store, nullptr, std::nullopt, now);
+        CHECK_FALSE(none.healthy);
+        CHECK(none.body["metadatabase"]["status"] == "healthy");
+        CHECK(none.body["scheduler"]["status"] == "unhealthy");
+        CHECK_THAT(none.body["scheduler"]["detail"].get<std::string>(), Catch::Contains("no scheduler has run"));
+        REQUIRE((*store)->record_scheduler_heartbeat(SchedulerHeartbeat{"host", 42, now - std::chrono::hours(1),
+                                                                        now - std::chrono::seconds(3)}));
+        auto alive = health_answer(**store, nullptr, std::nullopt, now);
+        CHECK(alive.healthy);
+        CHECK(alive.body["scheduler"]["status"] == "healthy");
+        CHECK(alive.body["scheduler"]["latest_scheduler_heartbeat"] == format_iso8601(now - std::chrono::seconds(3), TimeZone::utc()));
+        auto old = health_answer(**store, nullptr, std::nullopt, now + std::chrono::seconds(40));
+        CHECK_FALSE(old.healthy);
+        CHECK_THAT(old.body["scheduler"]["detail"].get<std::string>(), Catch::Contains("is `mayaflow scheduler` running?"));
     }
     SECTION("a scheduler that has not committed yet is not healthy") {
         auto answer = health_answer(**store, &daemon, std::nullopt, now);

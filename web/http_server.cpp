@@ -210,6 +210,13 @@ class Session : public std::enable_shared_from_this<Session> {
         };
         stream_.expires_after(options_.request_timeout);
         auto status = static_cast<http::status>(response.status);
+        if (response.stream && !head) {
+            auto reply = std::make_shared<http::response<http::empty_body>>(status, version);
+            fill(*reply);
+            reply->keep_alive(false);
+            reply->chunked(true);
+            return start_stream(reply, std::move(response.stream));
+        }
         if (head) {
             auto reply = std::make_shared<http::response<http::empty_body>>(status, version);
             fill(*reply);
@@ -229,6 +236,53 @@ class Session : public std::enable_shared_from_this<Session> {
             if (ec) return self->close();
             if (!keep_alive) return self->linger();
             self->wait_for_request();
+        });
+    }
+
+    // A streamed answer: the headers, then a chunk whenever the stream has something to send, until
+    // it says it is over, the client goes away (a write fails) or the server stops.
+    void start_stream(std::shared_ptr<http::response<http::empty_body>> reply, std::shared_ptr<ResponseStream> source) {
+        auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*reply);
+        http::async_write_header(stream_, *serializer,
+                                 [self = shared_from_this(), reply, serializer, source](beast::error_code ec, size_t) {
+                                     if (ec) return self->close();
+                                     self->stream_next(source);
+                                 });
+    }
+
+    void stream_next(const std::shared_ptr<ResponseStream>& source) {
+        std::string out;
+        bool more = false;
+        try {
+            more = source->next(out);
+        } catch (const std::exception& e) {
+            spdlog::error("an event stream failed: {}", e.what());
+            more = false;
+        }
+        if (out.empty()) return more ? stream_wait(source) : end_stream();
+        auto data = std::make_shared<std::string>(std::move(out));
+        stream_.expires_after(options_.request_timeout);
+        asio::async_write(stream_, http::make_chunk(asio::buffer(*data)),
+                          [self = shared_from_this(), data, source, more](beast::error_code ec, size_t) {
+                              if (ec) return self->close();
+                              if (!more) return self->end_stream();
+                              self->stream_wait(source);
+                          });
+    }
+
+    void stream_wait(const std::shared_ptr<ResponseStream>& source) {
+        stream_.expires_never();
+        timer_.expires_after(source->interval);
+        timer_.async_wait([self = shared_from_this(), source](beast::error_code ec) {
+            if (ec || !self->stream_.socket().is_open()) return self->close();
+            self->stream_next(source);
+        });
+    }
+
+    void end_stream() {
+        stream_.expires_after(options_.request_timeout);
+        asio::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](beast::error_code, size_t) {
+            self->linger();
         });
     }
 

@@ -14,6 +14,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -97,6 +98,17 @@ class Client {
     }
 
     std::string unread() const { return pending_; }
+
+    // Reads everything until the server closes (true) or 5 s pass without a byte (false).
+    bool read_until_closed() {
+        while (true) {
+            char buffer[4096];
+            ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+            if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+            if (n < 0) return false;
+            pending_.append(buffer, static_cast<size_t>(n));
+        }
+    }
 
   private:
     bool receive() {
@@ -342,6 +354,79 @@ TEST_CASE("the connection cap stays under half the descriptor limit", "[web][htt
     REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
     HttpServer server(HttpServerOptions{.host = "127.0.0.1", .port = 0, .max_connections = 1'000'000}, hello);
     if (limit.rlim_cur != RLIM_INFINITY) CHECK(server.max_connections() <= static_cast<int>(limit.rlim_cur / 2));
+}
+
+
+TEST_CASE("a streamed answer is sent in chunks until its source ends, and ends when the client goes", "[web][http]") {
+    std::atomic<int> calls{0};
+    std::atomic<bool> ended{false};
+    auto handler = [&](const WebRequest& request) {
+        WebResponse response{200, "text/event-stream", "", {}};
+        const int stop_after = request.target == "/forever" ? 1'000'000 : 3;
+        response.stream = std::make_shared<ResponseStream>(ResponseStream{
+            [&, stop_after](std::string& out) {
+                int n = ++calls;
+                if (n % 2 == 1) out = "data: " + std::to_string(n) + "\n\n";  // every other call sends nothing
+                if (n >= stop_after) ended = true;
+                return n < stop_after;
+            },
+            std::chrono::milliseconds(10)});
+        return response;
+    };
+    HttpServer server(HttpServerOptions{.host = "127.0.0.1", .port = 0}, handler);
+    auto port = server.start();
+    REQUIRE(port);
+    {
+        Client client(*port);
+        client.send("GET /three HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK(client.read_until_closed());
+        CHECK(ended);
+        CHECK(calls == 3);
+        CHECK_THAT(client.unread(), Catch::Contains("data: 1\n\n"));
+        CHECK_THAT(client.unread(), Catch::Contains("data: 3\n\n"));
+        CHECK_THAT(client.unread(), Catch::Contains("Transfer-Encoding: chunked"));
+    }
+    calls = 0;
+    {
+        Client client(*port);
+        client.send("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK_FALSE(client.closed_by_server());
+    }  // the client goes: the next write fails and the server stops calling the source
+    std::this_thread::sleep_for(300ms);
+    const int after_close = calls;
+    std::this_thread::sleep_for(300ms);
+    CHECK(calls - after_close <= 1);
+    CHECK(calls < 100);
+}
+
+TEST_CASE("a streamed answer says so in its head: chunked, not kept alive", "[web][http]") {
+    auto handler = [](const WebRequest&) {
+        WebResponse response{200, "text/event-stream", "", {}};
+        auto sent = std::make_shared<int>(0);
+        response.stream = std::make_shared<ResponseStream>(ResponseStream{
+            [sent](std::string& out) {
+                out = "data: " + std::to_string(++*sent) + "\n\n";
+                return *sent < 2;
+            },
+            std::chrono::milliseconds(5)});
+        return response;
+    };
+    HttpServer server(HttpServerOptions{.host = "127.0.0.1", .port = 0}, handler);
+    auto port = server.start();
+    REQUIRE(port);
+    Client client(*port);
+    client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto head = client.head_answer();
+    REQUIRE(head);
+    CHECK(head->status == 200);
+    CHECK_THAT(head->head, Catch::Contains("Transfer-Encoding: chunked"));
+    CHECK_THAT(head->head, Catch::Contains("Connection: close"));
+    CHECK_THAT(head->head, Catch::Contains("Content-Type: text/event-stream"));
+    // Both events, then the last chunk, then the server closes.
+    CHECK(client.read_until_closed());
+    CHECK_THAT(client.unread(), Catch::Contains("data: 1\n\n"));
+    CHECK_THAT(client.unread(), Catch::Contains("data: 2\n\n"));
+    CHECK_THAT(client.unread(), Catch::EndsWith("\r\n0\r\n\r\n"));
 }
 
 }  // namespace

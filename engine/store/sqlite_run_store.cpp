@@ -126,6 +126,7 @@ Status SqliteStore::write_batch(StateBatch& batch) {
             MAYAFLOW_TRY(cost_row.run());
         }
     }
+    MAYAFLOW_TRY(append_state_event(batch));
     if (!batch.command_answers.empty()) {
         MAYAFLOW_PREPARE(answer, db_, "UPDATE command SET state = ?, result = ? WHERE id = ?");
         for (const auto& command : batch.command_answers) {

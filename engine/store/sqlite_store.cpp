@@ -318,6 +318,7 @@ Result<std::vector<ImportErrorRecord>> SqliteStore::list_import_errors() {
     return records;
 }
 
+<<<<<<< HEAD
 Result<std::string> SqliteStore::api_signing_key() {
     std::lock_guard lock(mutex_);
     MAYAFLOW_PREPARE(query, db_, "SELECT key_hex FROM api_signing_key WHERE purpose = 'api_tokens'");
@@ -325,6 +326,45 @@ Result<std::string> SqliteStore::api_signing_key() {
     if (!row) return row.error();
     if (!*row) return make_error("the database has no API signing key; run `mayaflow db migrate`");
     return query.column_text(0);
+=======
+Status SqliteStore::record_scheduler_heartbeat(const SchedulerHeartbeat& heartbeat) {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(upsert, db_,
+                     "INSERT INTO scheduler_heartbeat (id, hostname, pid, started_at, latest_heartbeat) "
+                     "VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, "
+                     "pid = excluded.pid, started_at = excluded.started_at, latest_heartbeat = excluded.latest_heartbeat");
+    upsert.bind(1, heartbeat.hostname)
+        .bind(2, static_cast<std::int64_t>(heartbeat.pid))
+        .bind(3, to_micros(heartbeat.started_at))
+        .bind(4, to_micros(heartbeat.latest_heartbeat));
+    return upsert.run();
+}
+
+Result<std::optional<SchedulerHeartbeat>> SqliteStore::latest_scheduler_heartbeat() {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_, "SELECT hostname, pid, started_at, latest_heartbeat FROM scheduler_heartbeat WHERE id = 1");
+    auto row = query.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<SchedulerHeartbeat>();
+    return std::optional<SchedulerHeartbeat>(SchedulerHeartbeat{query.column_text(0), query.column_int(1),
+                                                                from_micros(query.column_int(2)),
+                                                                from_micros(query.column_int(3))});
+}
+
+Result<StateCounts> SqliteStore::count_states() {
+    std::lock_guard lock(mutex_);
+    StateCounts counts;
+    for (auto [table, out] : {std::pair{"dag_run", &counts.dag_runs}, std::pair{"task_instance", &counts.task_instances}}) {
+        MAYAFLOW_PREPARE(query, db_, fmt::format("SELECT state, COUNT(*) FROM {} GROUP BY state ORDER BY state", table));
+        while (true) {
+            auto row = query.step();
+            if (!row) return row.error();
+            if (!*row) break;
+            out->emplace_back(query.column_text(0), query.column_int(1));
+        }
+    }
+    return counts;
+>>>>>>> main
 }
 
 Status SqliteStore::set_paused(const std::string& dag_id, bool paused) {

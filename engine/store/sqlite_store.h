@@ -41,7 +41,15 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Result<std::vector<ImportErrorRecord>> list_import_errors() override;
     Status set_paused(const std::string& dag_id, bool paused) override;
     Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) override;
+<<<<<<< HEAD
     Result<std::string> api_signing_key() override;
+=======
+    Status record_scheduler_heartbeat(const SchedulerHeartbeat& heartbeat) override;
+    Result<std::optional<SchedulerHeartbeat>> latest_scheduler_heartbeat() override;
+    Result<StateCounts> count_states() override;
+    Result<std::vector<StateChange>> state_changes_since(long long after_seq, int max_batches) override;
+    Result<long long> latest_state_seq() override;
+>>>>>>> main
 
     // RunStore, in sqlite_run_store.cpp.
     Status write_batch(StateBatch& batch) override;
@@ -97,10 +105,12 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Status migrate();
     Result<std::vector<TaskInstanceRow>> load_task_instances(long long run_pk);
     Status write_backfill(const BackfillRow& backfill);  // inside write_batch's transaction
+    Status append_state_event(const StateBatch& batch);  // likewise
     Status check_sealing_key(const SealingKeys& keys);   // inside a write transaction of secrets
 
     std::mutex mutex_;  // one connection, used by one thread at a time
     sqlite::Database db_;
+    int batches_since_trim_ = 0;  // state events are trimmed every so many batches
 };
 
 // Applies pending migrations to the database at `path` and says what it did.

@@ -49,6 +49,32 @@ struct DagWarningRecord {
     Instant timestamp;
 };
 
+// The running scheduler, as it last said it was alive.
+struct SchedulerHeartbeat {
+    std::string hostname;
+    long long pid = 0;
+    Instant started_at;
+    Instant latest_heartbeat;
+};
+
+// How many DAG runs and task instances are in each state (for /metrics).
+struct StateCounts {
+    std::vector<std::pair<std::string, long long>> dag_runs;        // state, count
+    std::vector<std::pair<std::string, long long>> task_instances;  // state, count
+};
+
+// One change the scheduler committed: a run's or a task instance's new state.
+struct StateChange {
+    long long seq = 0;  // the batch it was committed in; later batches have higher numbers
+    Instant at;
+    bool is_task = false;  // a task instance's change, else the run's
+    std::string dag_id;
+    std::string run_id;
+    std::string task_id;  // empty for a run
+    std::string state;
+    int try_number = 0;
+};
+
 class Store {
   public:
     virtual ~Store() = default;
@@ -71,8 +97,25 @@ class Store {
     // Warnings of one DAG, or of every DAG (empty dag_id), by dag_id.
     virtual Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) = 0;
 
+<<<<<<< HEAD
     // The database's secret (hex) that signs the API's opaque tokens (migrations/0013).
     virtual Result<std::string> api_signing_key() = 0;
+=======
+    // The scheduler says it is alive (every few seconds while its turns commit); a web server in
+    // another process reads it for /health.
+    virtual Status record_scheduler_heartbeat(const SchedulerHeartbeat& heartbeat) = 0;
+    virtual Result<std::optional<SchedulerHeartbeat>> latest_scheduler_heartbeat() = 0;
+
+    // Counted with the state indexes, without reading the rows.
+    virtual Result<StateCounts> count_states() = 0;
+
+    // The changes of the batches committed after `after_seq`, at most `max_batches` of them, oldest
+    // first. Only the newest few thousand batches are kept: a reader that fell further behind sees
+    // a gap in the seq numbers and reloads.
+    virtual Result<std::vector<StateChange>> state_changes_since(long long after_seq, int max_batches) = 0;
+    // The seq of the newest batch (0 when none).
+    virtual Result<long long> latest_state_seq() = 0;
+>>>>>>> main
 };
 
 }  // namespace mayaflow

@@ -9,6 +9,7 @@ namespace {
 
 std::vector<std::string> split_pattern(const std::string& pattern) {
     std::vector<std::string> segments;
+    if (pattern == "/") return segments;  // the root has no segments, as a parsed URL's path
     size_t start = 1;  // after the leading '/'
     while (start <= pattern.size()) {
         size_t slash = pattern.find('/', start);

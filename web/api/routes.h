@@ -8,6 +8,7 @@ namespace mayaflow {
 
 void add_monitor_routes(RouteTable& table, ApiContext& context);  // health, version
 void add_dag_routes(RouteTable& table, ApiContext& context);      // dags, dagWarnings, importErrors
+void add_event_routes(RouteTable& table, ApiContext& context);    // mayaflow/events: the live stream
 void add_log_routes(RouteTable& table, ApiContext& context);       // a try's log
 void add_xcom_routes(RouteTable& table, ApiContext& context);      // xcomEntries: a task's result
 void add_notebook_routes(RouteTable& table, ApiContext& context);  // a try's executed notebook
