@@ -318,7 +318,6 @@ Result<std::vector<ImportErrorRecord>> SqliteStore::list_import_errors() {
     return records;
 }
 
-<<<<<<< HEAD
 Result<std::string> SqliteStore::api_signing_key() {
     std::lock_guard lock(mutex_);
     MAYAFLOW_PREPARE(query, db_, "SELECT key_hex FROM api_signing_key WHERE purpose = 'api_tokens'");
@@ -326,7 +325,8 @@ Result<std::string> SqliteStore::api_signing_key() {
     if (!row) return row.error();
     if (!*row) return make_error("the database has no API signing key; run `mayaflow db migrate`");
     return query.column_text(0);
-=======
+}
+
 Status SqliteStore::record_scheduler_heartbeat(const SchedulerHeartbeat& heartbeat) {
     std::lock_guard lock(mutex_);
     MAYAFLOW_PREPARE(upsert, db_,
@@ -364,7 +364,6 @@ Result<StateCounts> SqliteStore::count_states() {
         }
     }
     return counts;
->>>>>>> main
 }
 
 Status SqliteStore::set_paused(const std::string& dag_id, bool paused) {

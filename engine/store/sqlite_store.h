@@ -41,15 +41,12 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Result<std::vector<ImportErrorRecord>> list_import_errors() override;
     Status set_paused(const std::string& dag_id, bool paused) override;
     Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) override;
-<<<<<<< HEAD
     Result<std::string> api_signing_key() override;
-=======
     Status record_scheduler_heartbeat(const SchedulerHeartbeat& heartbeat) override;
     Result<std::optional<SchedulerHeartbeat>> latest_scheduler_heartbeat() override;
     Result<StateCounts> count_states() override;
     Result<std::vector<StateChange>> state_changes_since(long long after_seq, int max_batches) override;
     Result<long long> latest_state_seq() override;
->>>>>>> main
 
     // RunStore, in sqlite_run_store.cpp.
     Status write_batch(StateBatch& batch) override;

@@ -97,10 +97,9 @@ class Store {
     // Warnings of one DAG, or of every DAG (empty dag_id), by dag_id.
     virtual Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) = 0;
 
-<<<<<<< HEAD
     // The database's secret (hex) that signs the API's opaque tokens (migrations/0013).
     virtual Result<std::string> api_signing_key() = 0;
-=======
+
     // The scheduler says it is alive (every few seconds while its turns commit); a web server in
     // another process reads it for /health.
     virtual Status record_scheduler_heartbeat(const SchedulerHeartbeat& heartbeat) = 0;
@@ -115,7 +114,6 @@ class Store {
     virtual Result<std::vector<StateChange>> state_changes_since(long long after_seq, int max_batches) = 0;
     // The seq of the newest batch (0 when none).
     virtual Result<long long> latest_state_seq() = 0;
->>>>>>> main
 };
 
 }  // namespace mayaflow
