@@ -107,6 +107,10 @@ class FaultyRunStore : public RunStore {
                                const std::optional<std::string>& note) override {
         return store_.set_task_note(dag_id, run_id, task_id, note);
     }
+    Result<std::vector<DagCostTotal>> dag_cost_totals(Instant from, Instant to) override {
+        return store_.dag_cost_totals(from, to);
+    }
+    Result<TaskCostPage> costliest_tries(const TaskCostQuery& query) override { return store_.costliest_tries(query); }
 
   private:
     SqliteStore& store_;

@@ -63,6 +63,11 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_dag_run_routes(table_, context_);
     add_task_instance_routes(table_, context_);
     add_user_routes(table_, context_);
+    add_log_routes(table_, context_);
+    add_xcom_routes(table_, context_);
+    add_notebook_routes(table_, context_);
+    add_source_routes(table_, context_);
+    add_cost_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {

@@ -74,6 +74,16 @@ Status apply(Settings& settings, const std::string& key, const std::string& valu
         if (!duration) return make_error("{}: shutdown_grace_period: {}", source, duration.error().message);
         if (duration->count() < 0) return make_error("{}: shutdown_grace_period cannot be negative", source);
         settings.shutdown_grace_period = *duration;
+    } else if (key == "bigquery_usd_per_tib") {
+        try {
+            size_t used = 0;
+            const double price = std::stod(value, &used);
+            if (used != value.size() || !(price >= 0) || price > 1e6) throw std::out_of_range("price");
+            settings.bigquery_usd_per_tib = price;
+        } catch (const std::exception&) {
+            return make_error("{}: bigquery_usd_per_tib must be a price in US dollars per TiB billed, like 6.25; got \"{}\"",
+                              source, value);
+        }
     } else if (key == "durability") {
         if (value == "normal") settings.durability = Durability::normal;
         else if (value == "full") settings.durability = Durability::full;
@@ -138,6 +148,7 @@ Result<Settings> load_settings(const std::map<std::string, std::string>& env) {
         {"MAYAFLOW_WEB_MAX_CONNECTIONS", "web_max_connections"},
         {"MAYAFLOW_WEB_KEEP_ALIVE_TIMEOUT", "web_keep_alive_timeout"},
         {"MAYAFLOW_BASE_URL", "base_url"},
+        {"MAYAFLOW_BIGQUERY_USD_PER_TIB", "bigquery_usd_per_tib"},
     };
     for (const auto& [variable, key] : kVariables) {
         auto it = env.find(variable);

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "engine/model/work_cost.h"
 #include "engine/store/sqlite_store.h"
 #include "engine/time/instant.h"
 #include "engine/util/result.h"
@@ -35,6 +36,9 @@ struct Settings {
     // MAYAFLOW_SHUTDOWN_GRACE_PERIOD: on SIGTERM, how long running tries may go on finishing before
     // they are ended and left to run again after a restart.
     Duration shutdown_grace_period = std::chrono::seconds(30);
+    // MAYAFLOW_BIGQUERY_USD_PER_TIB: the price per TiB billed that the API's cost estimates use
+    // (BigQuery's on-demand list price by default; a flat-rate or discounted contract differs).
+    double bigquery_usd_per_tib = kBigQueryOnDemandUsdPerTib;
 };
 
 // Reads the environment given (normally the process's) and the config file in the home folder.

@@ -234,9 +234,13 @@ class RunStore {
     // Backfills not completed (for the scheduler after a restart), or every backfill of a DAG.
     virtual Result<std::vector<BackfillRow>> list_backfills(std::optional<std::string> dag_id, bool only_active) = 0;
     virtual Result<std::optional<BackfillRow>> find_backfill(long long id) = 0;
-    // The serialized DAG of one version, as the DAG processor stored it.
     // The cost of a DAG's tries that ended in [from, to), summed per task and UTC day.
     virtual Result<std::vector<TaskCostTotal>> task_cost_totals(const std::string& dag_id, Instant from, Instant to) = 0;
+    // The cost of every DAG's tries that ended in [from, to), summed per DAG and UTC day.
+    virtual Result<std::vector<DagCostTotal>> dag_cost_totals(Instant from, Instant to) = 0;
+    // The tries that cost the most (bytes billed), with their runs, a page at a time.
+    virtual Result<TaskCostPage> costliest_tries(const TaskCostQuery& query) = 0;
+    // The serialized DAG of one version, as the DAG processor stored it.
     virtual Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) = 0;
 
     // For the API: pages of runs and task instances, filtered, ordered and counted in SQL.

@@ -177,6 +177,76 @@ Result<std::vector<TaskCostTotal>> SqliteStore::task_cost_totals(const std::stri
     return totals;
 }
 
+Result<std::vector<DagCostTotal>> SqliteStore::dag_cost_totals(Instant from, Instant to) {
+    std::lock_guard lock(mutex_);
+    // task_cost_by_time picks the tries of the range; each finds its run by the run's primary key.
+    MAYAFLOW_PREPARE(query, db_,
+                     "SELECT r.dag_id, date(c.recorded_at / 1000000, 'unixepoch') AS day, COUNT(*), "
+                     "SUM(c.job_id != ''), SUM(c.bytes_processed), SUM(c.bytes_billed), SUM(c.slot_ms), "
+                     "SUM(c.cache_hit), COALESCE(SUM(c.rows_written), 0) FROM task_cost c "
+                     "JOIN dag_run r ON r.id = c.run_pk WHERE c.recorded_at >= ? AND c.recorded_at < ? "
+                     "GROUP BY r.dag_id, day ORDER BY day, r.dag_id");
+    query.bind(1, micros(from)).bind(2, micros(to));
+    std::vector<DagCostTotal> totals;
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        totals.push_back(DagCostTotal{.dag_id = query.column_text(0),
+                                      .day = query.column_text(1),
+                                      .tries = query.column_int(2),
+                                      .jobs = query.column_int(3),
+                                      .bytes_processed = query.column_int(4),
+                                      .bytes_billed = query.column_int(5),
+                                      .slot_ms = query.column_int(6),
+                                      .cache_hits = query.column_int(7),
+                                      .rows_written = query.column_int(8)});
+    }
+    return totals;
+}
+
+Result<TaskCostPage> SqliteStore::costliest_tries(const TaskCostQuery& filter) {
+    std::lock_guard lock(mutex_);
+    // ?1 NULL: every DAG.
+    constexpr const char* kWhere = "WHERE c.recorded_at >= ?2 AND c.recorded_at < ?3 AND (?1 IS NULL OR r.dag_id = ?1)";
+    TaskCostPage page;
+    {
+        MAYAFLOW_PREPARE(count, db_,
+                         fmt::format("SELECT COUNT(*) FROM task_cost c JOIN dag_run r ON r.id = c.run_pk {}", kWhere));
+        count.bind(1, filter.dag_id).bind(2, micros(filter.from)).bind(3, micros(filter.to));
+        auto row = count.step();
+        if (!row) return row.error();
+        page.total = count.column_int(0);
+    }
+    MAYAFLOW_PREPARE(query, db_,
+                     fmt::format("SELECT r.dag_id, r.run_id, c.task_id, c.try_number, c.job_id, c.bytes_processed, "
+                                 "c.bytes_billed, c.slot_ms, c.cache_hit, c.rows_written, c.recorded_at "
+                                 "FROM task_cost c JOIN dag_run r ON r.id = c.run_pk {} "
+                                 "ORDER BY c.bytes_billed DESC, c.slot_ms DESC, c.recorded_at DESC LIMIT ?4 OFFSET ?5",
+                                 kWhere));
+    query.bind(1, filter.dag_id).bind(2, micros(filter.from)).bind(3, micros(filter.to));
+    query.bind(4, static_cast<std::int64_t>(filter.limit)).bind(5, static_cast<std::int64_t>(filter.offset));
+    while (true) {
+        auto row = query.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        TryCost entry;
+        entry.dag_id = query.column_text(0);
+        entry.run_id = query.column_text(1);
+        entry.task_id = query.column_text(2);
+        entry.try_number = static_cast<int>(query.column_int(3));
+        entry.cost.job_id = query.column_text(4);
+        entry.cost.bytes_processed = query.column_int(5);
+        entry.cost.bytes_billed = query.column_int(6);
+        entry.cost.slot_ms = query.column_int(7);
+        entry.cost.cache_hit = query.column_int(8) != 0;
+        if (!query.column_is_null(9)) entry.cost.rows_written = query.column_int(9);
+        entry.recorded_at = instant_of(query.column_int(10));
+        page.tries.push_back(std::move(entry));
+    }
+    return page;
+}
+
 Result<long long> SqliteStore::next_run_pk() {
     std::lock_guard lock(mutex_);
     MAYAFLOW_PREPARE(query, db_, "SELECT COALESCE(MAX(id), 0) + 1 FROM dag_run");

@@ -318,6 +318,15 @@ Result<std::vector<ImportErrorRecord>> SqliteStore::list_import_errors() {
     return records;
 }
 
+Result<std::string> SqliteStore::api_signing_key() {
+    std::lock_guard lock(mutex_);
+    MAYAFLOW_PREPARE(query, db_, "SELECT key_hex FROM api_signing_key WHERE purpose = 'api_tokens'");
+    auto row = query.step();
+    if (!row) return row.error();
+    if (!*row) return make_error("the database has no API signing key; run `mayaflow db migrate`");
+    return query.column_text(0);
+}
+
 Status SqliteStore::record_scheduler_heartbeat(const SchedulerHeartbeat& heartbeat) {
     std::lock_guard lock(mutex_);
     MAYAFLOW_PREPARE(upsert, db_,

@@ -43,6 +43,7 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Result<std::vector<ImportErrorRecord>> list_import_errors() override;
     Status set_paused(const std::string& dag_id, bool paused) override;
     Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) override;
+    Result<std::string> api_signing_key() override;
     Status record_scheduler_heartbeat(const SchedulerHeartbeat& heartbeat) override;
     Result<std::optional<SchedulerHeartbeat>> latest_scheduler_heartbeat() override;
     Result<StateCounts> count_states() override;
@@ -60,6 +61,8 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
     Result<std::optional<DagRunRow>> find_run(const std::string& dag_id, const std::string& run_id,
                                               bool with_tasks) override;
     Result<std::vector<TaskCostTotal>> task_cost_totals(const std::string& dag_id, Instant from, Instant to) override;
+    Result<std::vector<DagCostTotal>> dag_cost_totals(Instant from, Instant to) override;
+    Result<TaskCostPage> costliest_tries(const TaskCostQuery& query) override;
     Result<std::optional<std::string>> dag_version_json(const std::string& dag_id, int version) override;
     Result<std::optional<PreviousTaskInstance>> previous_task_instance(const std::string& dag_id, Instant logical_date,
                                                                        const std::string& task_id,

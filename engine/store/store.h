@@ -97,6 +97,9 @@ class Store {
     // Warnings of one DAG, or of every DAG (empty dag_id), by dag_id.
     virtual Result<std::vector<DagWarningRecord>> list_dag_warnings(const std::string& dag_id) = 0;
 
+    // The database's secret (hex) that signs the API's opaque tokens (migrations/0013).
+    virtual Result<std::string> api_signing_key() = 0;
+
     // The scheduler says it is alive (every few seconds while its turns commit); a web server in
     // another process reads it for /health.
     virtual Status record_scheduler_heartbeat(const SchedulerHeartbeat& heartbeat) = 0;

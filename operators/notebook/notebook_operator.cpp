@@ -70,11 +70,10 @@ struct TryFiles {
 };
 
 // A relative path in the task's parameters starts from the folder of the DAG file that defines the task.
-Result<fs::path> from_dag_folder(const TaskRun& run, const std::string& path, std::string_view param) {
+Result<fs::path> from_dag_folder(const std::string& dag_file, const std::string& path, std::string_view param) {
     if (path.empty()) return make_error("{} is empty", param);
     fs::path given(path);
     if (given.is_absolute()) return given.lexically_normal();
-    const std::string& dag_file = run.task.defined_at.file;
     if (dag_file.empty()) {
         return make_error("{} \"{}\" is relative, and the DAG file it would be relative to is not known; "
                           "give an absolute path",
@@ -95,18 +94,14 @@ Result<TryFiles> try_files(const TaskRun& run, const nlohmann::json& params) {
     if (input_text == params.end() || !input_text->is_string()) {
         return make_error("input_nb must be a string: the path of the notebook to run");
     }
-    Result<fs::path> input = from_dag_folder(run, input_text->get<std::string>(), "input_nb");
+    Result<fs::path> input = from_dag_folder(run.task.defined_at.file, input_text->get<std::string>(), "input_nb");
     if (!input) return input.error();
     files.input = std::move(*input);
 
-    const std::string output_text = string_param(params, "output_nb");
-    if (output_text.empty()) {
-        files.output = fs::path(run.log_file).replace_extension(".ipynb");
-    } else {
-        Result<fs::path> output = from_dag_folder(run, output_text, "output_nb");
-        if (!output) return output.error();
-        files.output = std::move(*output);
-    }
+    Result<fs::path> output =
+        executed_notebook_path(string_param(params, "output_nb"), run.task.defined_at.file, run.log_file);
+    if (!output) return output.error();
+    files.output = std::move(*output);
     if (files.output.extension() != ".ipynb") {
         return make_error("output_nb \"{}\" must end in .ipynb (nbconvert adds the extension otherwise)",
                           escape_invalid_utf8(files.output.string()));
@@ -207,6 +202,12 @@ OperatorResult result_of(const ShellEnd& end, const TaskRun& run, const TryFiles
 }
 
 }  // namespace
+
+Result<fs::path> executed_notebook_path(const std::string& output_nb, const std::string& dag_file,
+                                       const fs::path& log_file) {
+    if (output_nb.empty()) return fs::path(log_file).replace_extension(".ipynb");
+    return from_dag_folder(dag_file, output_nb, "output_nb");
+}
 
 OperatorSpec notebook_operator_spec() {
     OperatorSpec spec;

@@ -15,6 +15,11 @@ namespace mayaflow {
 
 OperatorSpec notebook_operator_spec();
 
+// Where a try's executed notebook goes: `output_nb` as rendered (relative: from the folder of the
+// DAG file `dag_file`), or beside the try's log (attempt=<n>.ipynb) when it is empty.
+Result<std::filesystem::path> executed_notebook_path(const std::string& output_nb, const std::string& dag_file,
+                                                     const std::filesystem::path& log_file);
+
 struct NotebookOptions {
     // On timeout and cancel: how long nbconvert and its kernel get after SIGTERM before SIGKILL.
     Duration kill_grace = kDefaultKillGrace;

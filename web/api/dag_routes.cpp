@@ -11,6 +11,7 @@
 #include "engine/time/iso8601.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
+#include "web/api/dag_file_token.h"
 #include "web/api/problem.h"
 #include "web/api/routes.h"
 #include "web/api/run_shapes.h"
@@ -20,13 +21,21 @@ namespace {
 
 std::string iso(Instant instant) { return format_iso8601(instant, TimeZone::utc()); }
 
-nlohmann::json dag_json(const DagRecord& dag) {
+// The signer of the DAGs' file tokens; none when the store cannot give its key (the tokens are then null).
+std::optional<TokenSigner> file_signer(ApiContext& context) {
+    auto signer = TokenSigner::of_store(context.store);
+    if (!signer) return std::nullopt;
+    return std::move(*signer);
+}
+
+nlohmann::json dag_json(const DagRecord& dag, const std::optional<TokenSigner>& signer = std::nullopt) {
     auto tags = nlohmann::json::array();
     for (const auto& tag : dag.tags) tags.push_back({{"name", tag}});
     return {
         {"dag_id", dag.dag_id},
         {"description", dag.description},
         {"fileloc", dag.fileloc},
+        {"file_token", signer ? nlohmann::json(dag_file_token(*signer, dag.fileloc)) : nlohmann::json(nullptr)},
         {"is_paused", dag.is_paused},
         {"is_active", dag.is_active},
         {"owners", nlohmann::json::array({dag.owners})},
@@ -38,6 +47,13 @@ nlohmann::json dag_json(const DagRecord& dag) {
         {"last_parsed_time", iso(dag.last_parsed_time)},
         {"version", dag.latest_version},
     };
+}
+
+nlohmann::json import_error_json(const ImportErrorRecord& record) {
+    return {{"import_error_id", record.id},
+            {"filename", record.filename},
+            {"stack_trace", record.stack_trace},
+            {"timestamp", iso(record.timestamp)}};
 }
 
 nlohmann::json warning_json(const DagWarningRecord& warning) {
@@ -58,8 +74,8 @@ std::shared_ptr<const Dag> newest_version(ApiContext& context, const std::string
 }
 
 // Airflow's DAGDetail: the DAG with what its newest version says about how it runs.
-nlohmann::json dag_detail_json(const DagRecord& record, const Dag* dag) {
-    auto body = dag_json(record);
+nlohmann::json dag_detail_json(const DagRecord& record, const Dag* dag, const std::optional<TokenSigner>& signer) {
+    auto body = dag_json(record, signer);
     body["timezone"] = record.timezone;
     body["catchup"] = dag ? nlohmann::json(dag->catchup) : nlohmann::json(nullptr);
     body["orientation"] = "LR";
@@ -194,7 +210,8 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
             auto kb = std::pair{key(b), b.dag_id};
             return order.descending ? kb < ka : ka < kb;
         });
-        auto convert = [&fields](const DagRecord& dag) { return only_fields(dag_json(dag), fields); };
+        auto signer = file_signer(context);
+        auto convert = [&fields, &signer](const DagRecord& dag) { return only_fields(dag_json(dag, signer), fields); };
         return json_response({{"dags", page_of(*dags, page, convert)}, {"total_entries", dags->size()}});
     });
 
@@ -216,14 +233,15 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
             dag.is_paused = paused;
         }
         auto listed = nlohmann::json::array();
-        for (const auto& dag : chosen) listed.push_back(dag_json(dag));
+        auto signer = file_signer(context);
+        for (const auto& dag : chosen) listed.push_back(dag_json(dag, signer));
         return json_response({{"dags", listed}, {"total_entries", chosen.size()}});
     });
 
     table.add("GET", "/api/v1/dags/{dag_id}", {Resource::dag, Action::read}, [&context](const ApiRequest& request) {
         MAYAFLOW_READ(dag, find_dag_or_404(context, request.param("dag_id")));
         MAYAFLOW_READ(fields, read_fields(request));
-        auto body = dag_json(dag);
+        auto body = dag_json(dag, file_signer(context));
         auto warnings = context.store.list_dag_warnings(dag.dag_id);
         if (!warnings) return store_unavailable(warnings.error());
         if (!fields.empty()) return json_response(only_fields(body, fields));
@@ -237,7 +255,7 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
         MAYAFLOW_READ(paused, read_pause_patch(request));
         MAYAFLOW_READ(answer, set_paused(context, dag.dag_id, paused));
         MAYAFLOW_READ(updated, find_dag_or_404(context, dag.dag_id));
-        return json_response(dag_json(updated));
+        return json_response(dag_json(updated, file_signer(context)));
     });
 
     // Airflow's delete_dag removes a DAG's metadata; a DAG whose file is still in the folder would
@@ -256,7 +274,7 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
     table.add("GET", "/api/v1/dags/{dag_id}/details", {Resource::dag, Action::read}, [&context](const ApiRequest& request) {
         MAYAFLOW_READ(dag, find_dag_or_404(context, request.param("dag_id")));
         auto newest = newest_version(context, dag.dag_id);
-        return json_response(dag_detail_json(dag, newest.get()));
+        return json_response(dag_detail_json(dag, newest.get(), file_signer(context)));
     });
 
     table.add("GET", "/api/v1/dags/{dag_id}/tasks", {Resource::dag, Action::read},
@@ -317,14 +335,28 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
         if (failed(page)) return std::get<WebResponse>(page);
         auto errors = context.store.list_import_errors();
         if (!errors) return store_unavailable(errors.error());
-        auto convert = [](const ImportErrorRecord& record) {
-            return nlohmann::json{{"import_error_id", record.id},
-                                  {"filename", record.filename},
-                                  {"stack_trace", record.stack_trace},
-                                  {"timestamp", iso(record.timestamp)}};
-        };
-        return json_response({{"import_errors", page_of(*errors, std::get<Page>(page), convert)},
+        return json_response({{"import_errors", page_of(*errors, std::get<Page>(page), import_error_json)},
                               {"total_entries", errors->size()}});
+    });
+
+    table.add("GET", "/api/v1/importErrors/{import_error_id}", {Resource::import_error, Action::read},
+              [&context](const ApiRequest& request) {
+        const std::string& text = request.param("import_error_id");
+        std::int64_t id = 0;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+        if (error != std::errc() || end != text.data() + text.size()) {
+            return bad_request(fmt::format("import_error_id '{}' is not a whole number; GET /importErrors lists the "
+                                           "ids",
+                                           escape_invalid_utf8(text)));
+        }
+        auto errors = context.store.list_import_errors();
+        if (!errors) return store_unavailable(errors.error());
+        for (const auto& record : *errors) {
+            if (record.id == id) return json_response(import_error_json(record));
+        }
+        return not_found(fmt::format("no import error with import_error_id {}; the file may load now, or have "
+                                     "failed again under a new id (GET /importErrors)",
+                                     id));
     });
 }
 

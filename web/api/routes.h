@@ -17,5 +17,10 @@ void add_backfill_routes(RouteTable& table, ApiContext& context);    // backfill
 void add_dag_run_routes(RouteTable& table, ApiContext& context);        // dagRuns
 void add_task_instance_routes(RouteTable& table, ApiContext& context);  // taskInstances
 void add_user_routes(RouteTable& table, ApiContext& context);     // users, roles, mayaflow/session, mayaflow/tokens
+void add_log_routes(RouteTable& table, ApiContext& context);       // a try's log
+void add_xcom_routes(RouteTable& table, ApiContext& context);      // xcomEntries: a task's result
+void add_notebook_routes(RouteTable& table, ApiContext& context);  // a try's executed notebook
+void add_source_routes(RouteTable& table, ApiContext& context);    // dagSources and a DAG's source
+void add_cost_routes(RouteTable& table, ApiContext& context);      // BigQuery cost per DAG, day and try
 
 }  // namespace mayaflow
