@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "engine/model/dag_json.h"
 #include "engine/time/iso8601.h"
