@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 
 #include "engine/time/iso8601.h"
@@ -102,10 +103,36 @@ Read<Ordering> read_order_by(const ApiRequest& request, std::initializer_list<st
                                    quote_for_message(*text), joined(fields)));
 }
 
+namespace {
+
+// A '+' written unencoded in a query string arrives as a space: curl scripts written for Airflow send
+// `execution_date_gte=2024-01-01T00:00:00+00:00` so, and Airflow reads the space before a trailing
+// HH:MM offset as '+'. Only that space is read so: a space may also stand for the T.
+std::string plus_restored(std::string text) {
+    const size_t n = text.size();
+    if (n > 6 && text[n - 6] == ' ' && std::isdigit(static_cast<unsigned char>(text[n - 5])) &&
+        std::isdigit(static_cast<unsigned char>(text[n - 4])) && text[n - 3] == ':' &&
+        std::isdigit(static_cast<unsigned char>(text[n - 2])) && std::isdigit(static_cast<unsigned char>(text[n - 1])) &&
+        text.find(':') < n - 6) {
+        text[n - 6] = '+';
+    }
+    return text;
+}
+
+bool equals_ignoring_case(std::string_view text, std::string_view word) {
+    if (text.size() != word.size()) return false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(text[i])) != word[i]) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 Read<std::optional<Instant>> read_datetime(const ApiRequest& request, const std::string& name) {
     auto text = request.query_value(name);
     if (!text) return std::optional<Instant>{};
-    auto instant = parse_datetime(*text, TimeZone::utc());
+    auto instant = parse_datetime(plus_restored(*text), TimeZone::utc());
     if (!instant) {
         return bad_request(fmt::format("query parameter '{}' must be a date-time like 2024-01-31T00:00:00+00:00, got {} "
                                        "({})",
@@ -117,8 +144,9 @@ Read<std::optional<Instant>> read_datetime(const ApiRequest& request, const std:
 Read<std::optional<bool>> read_bool(const ApiRequest& request, const std::string& name) {
     auto text = request.query_value(name);
     if (!text) return std::optional<bool>{};
-    if (*text == "true") return std::optional<bool>{true};
-    if (*text == "false") return std::optional<bool>{false};
+    // Any case, as Airflow (connexion) reads them: the official Python client sends True and False.
+    if (equals_ignoring_case(*text, "true")) return std::optional<bool>{true};
+    if (equals_ignoring_case(*text, "false")) return std::optional<bool>{false};
     return bad_request(fmt::format("query parameter '{}' must be true or false, got {}", name, quote_for_message(*text)));
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <set>
 
 #include "engine/model/dag_json.h"
 #include "engine/time/iso8601.h"
@@ -29,12 +30,30 @@ std::optional<TokenSigner> file_signer(ApiContext& context) {
     return std::move(*signer);
 }
 
-nlohmann::json dag_json(const DagRecord& dag, const std::optional<TokenSigner>& signer = std::nullopt) {
+// The DAG files that failed to load at their last parse (Airflow's has_import_errors); none when the
+// store cannot list them.
+std::set<std::string> files_with_import_errors(ApiContext& context) {
+    std::set<std::string> files;
+    auto errors = context.store.list_import_errors();
+    if (errors) {
+        for (const auto& error : *errors) files.insert(error.filename);
+    }
+    return files;
+}
+
+// Airflow's DAG, every field of it: those mayaflow has no use for (SubDAGs, pickles, scheduler locks)
+// are null or false as Airflow answers them for a DAG without; max_active_runs and max_active_tasks
+// are in the details, which read the DAG's version.
+nlohmann::json dag_json(const DagRecord& dag, const std::optional<TokenSigner>& signer = std::nullopt,
+                        const std::set<std::string>& broken_files = {}) {
     auto tags = nlohmann::json::array();
     for (const auto& tag : dag.tags) tags.push_back({{"name", tag}});
     return {
         {"dag_id", dag.dag_id},
-        {"description", dag.description},
+        {"dag_display_name", dag.dag_id},
+        {"root_dag_id", nullptr},
+        {"is_subdag", false},
+        {"description", dag.description.empty() ? nlohmann::json(nullptr) : nlohmann::json(dag.description)},
         {"fileloc", dag.fileloc},
         {"file_token", signer ? nlohmann::json(dag_file_token(*signer, dag.fileloc)) : nlohmann::json(nullptr)},
         {"is_paused", dag.is_paused},
@@ -46,6 +65,20 @@ nlohmann::json dag_json(const DagRecord& dag, const std::optional<TokenSigner>& 
                                            : nlohmann::json(nullptr)},
         {"timezone", dag.timezone},
         {"last_parsed_time", iso(dag.last_parsed_time)},
+        {"last_pickled", nullptr},
+        {"last_expired", nullptr},
+        {"scheduler_lock", nullptr},
+        {"pickle_id", nullptr},
+        {"default_view", "grid"},
+        {"has_import_errors", broken_files.count(dag.fileloc) > 0},
+        {"has_task_concurrency_limits", false},
+        {"max_active_tasks", nullptr},
+        {"max_active_runs", nullptr},
+        {"max_consecutive_failed_dag_runs", 0},
+        {"next_dagrun", nullptr},
+        {"next_dagrun_data_interval_start", nullptr},
+        {"next_dagrun_data_interval_end", nullptr},
+        {"next_dagrun_create_after", nullptr},
         {"version", dag.latest_version},
     };
 }
@@ -75,8 +108,9 @@ std::shared_ptr<const Dag> newest_version(ApiContext& context, const std::string
 }
 
 // Airflow's DAGDetail: the DAG with what its newest version says about how it runs.
-nlohmann::json dag_detail_json(const DagRecord& record, const Dag* dag, const std::optional<TokenSigner>& signer) {
-    auto body = dag_json(record, signer);
+nlohmann::json dag_detail_json(const DagRecord& record, const Dag* dag, const std::optional<TokenSigner>& signer,
+                               const std::set<std::string>& broken_files) {
+    auto body = dag_json(record, signer, broken_files);
     body["timezone"] = record.timezone;
     body["catchup"] = dag ? nlohmann::json(dag->catchup) : nlohmann::json(nullptr);
     body["orientation"] = "LR";
@@ -212,7 +246,10 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
             return order.descending ? kb < ka : ka < kb;
         });
         auto signer = file_signer(context);
-        auto convert = [&fields, &signer](const DagRecord& dag) { return only_fields(dag_json(dag, signer), fields); };
+        auto broken = files_with_import_errors(context);
+        auto convert = [&fields, &signer, &broken](const DagRecord& dag) {
+            return only_fields(dag_json(dag, signer, broken), fields);
+        };
         return json_response({{"dags", page_of(*dags, page, convert)}, {"total_entries", dags->size()}});
     });
 
@@ -235,14 +272,15 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
         }
         auto listed = nlohmann::json::array();
         auto signer = file_signer(context);
-        for (const auto& dag : chosen) listed.push_back(dag_json(dag, signer));
+        auto broken = files_with_import_errors(context);
+        for (const auto& dag : chosen) listed.push_back(dag_json(dag, signer, broken));
         return json_response({{"dags", listed}, {"total_entries", chosen.size()}});
     });
 
     table.add("GET", "/api/v1/dags/{dag_id}", {Resource::dag, Action::read}, [&context](const ApiRequest& request) {
         MAYAFLOW_READ(dag, find_dag_or_404(context, request.param("dag_id")));
         MAYAFLOW_READ(fields, read_fields(request));
-        auto body = dag_json(dag, file_signer(context));
+        auto body = dag_json(dag, file_signer(context), files_with_import_errors(context));
         auto warnings = context.store.list_dag_warnings(dag.dag_id);
         if (!warnings) return store_unavailable(warnings.error());
         if (!fields.empty()) return json_response(only_fields(body, fields));
@@ -256,7 +294,7 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
         MAYAFLOW_READ(paused, read_pause_patch(request));
         MAYAFLOW_READ(answer, set_paused(context, dag.dag_id, paused));
         MAYAFLOW_READ(updated, find_dag_or_404(context, dag.dag_id));
-        return json_response(dag_json(updated, file_signer(context)));
+        return json_response(dag_json(updated, file_signer(context), files_with_import_errors(context)));
     });
 
     // Airflow's delete_dag removes a DAG's metadata; a DAG whose file is still in the folder would
@@ -275,7 +313,7 @@ void add_dag_routes(RouteTable& table, ApiContext& context) {
     table.add("GET", "/api/v1/dags/{dag_id}/details", {Resource::dag, Action::read}, [&context](const ApiRequest& request) {
         MAYAFLOW_READ(dag, find_dag_or_404(context, request.param("dag_id")));
         auto newest = newest_version(context, dag.dag_id);
-        return json_response(dag_detail_json(dag, newest.get(), file_signer(context)));
+        return json_response(dag_detail_json(dag, newest.get(), file_signer(context), files_with_import_errors(context)));
     });
 
     table.add("GET", "/api/v1/dags/{dag_id}/tasks", {Resource::dag, Action::read},

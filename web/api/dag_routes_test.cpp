@@ -111,6 +111,46 @@ TEST_CASE("DAG lists: tags, dag_id_pattern, paused, only_active, order_by, field
     }
 }
 
+TEST_CASE("DAGs in Airflow's DAG shape: every field, null where mayaflow has none", "[dags][airflow]") {
+    DagsFixture f;
+    auto dag = f.get("/api/v1/dags/sales_daily");
+    CHECK(dag["dag_display_name"] == "sales_daily");
+    CHECK(dag["description"] == "Sales into the warehouse");
+    CHECK(dag["is_subdag"] == false);
+    CHECK(dag["has_import_errors"] == false);
+    CHECK(dag["has_task_concurrency_limits"] == false);
+    CHECK(dag["default_view"] == "grid");
+    CHECK(dag["max_consecutive_failed_dag_runs"] == 0);
+    for (const char* field : {"root_dag_id", "last_pickled", "last_expired", "scheduler_lock", "pickle_id",
+                              "next_dagrun", "next_dagrun_data_interval_start", "next_dagrun_data_interval_end",
+                              "next_dagrun_create_after", "max_active_runs", "max_active_tasks"}) {
+        INFO(field);
+        CHECK(dag.contains(field));
+        CHECK(dag[field].is_null());
+    }
+    // No description: null, as Airflow's nullable description, not "".
+    CHECK(f.get("/api/v1/dags/baby_report")["description"].is_null());
+    // The details read the DAG's version for the limits.
+    CHECK(f.get("/api/v1/dags/sales_daily/details")["max_active_runs"] == 2);
+    // A file that fails to load keeps its DAG (the last good version) and says so.
+    REQUIRE(f.store->record_dag_file_failed(f.sales->fileloc, "line 3: bad", f.clock.now()));
+    CHECK(f.get("/api/v1/dags/sales_daily")["has_import_errors"] == true);
+    CHECK(f.get("/api/v1/dags?tags=sales")["dags"][0]["has_import_errors"] == true);
+    CHECK(f.get("/api/v1/dags/baby_report")["has_import_errors"] == false);
+}
+
+TEST_CASE("query booleans in any case, as the Python client sends them", "[dags][airflow]") {
+    DagsFixture f;
+    REQUIRE(f.store->set_paused("baby_report", true));
+    CHECK(f.ids(f.get("/api/v1/dags?paused=True")) == std::vector<std::string>{"baby_report"});
+    CHECK(f.get("/api/v1/dags?paused=False&only_active=TRUE")["total_entries"] == 2);
+    CHECK(f.get("/api/v1/dags?only_active=False")["total_entries"] == 3);
+    for (const char* query : {"paused=Tru", "paused=yes", "only_active=0", "paused="}) {
+        INFO(query);
+        check_problem(f.call("GET", std::string("/api/v1/dags?") + query), 400, "Bad Request");
+    }
+}
+
 TEST_CASE("pausing DAGs one at a time and by pattern", "[dags]") {
     DagsFixture f;
     auto response = f.call("PATCH", "/api/v1/dags/sales_daily?update_mask=is_paused", R"({"is_paused": true})");
@@ -174,6 +214,9 @@ TEST_CASE("a DAG's details and its tasks in Airflow's shapes", "[dags]") {
     CHECK(load["trigger_rule"] == "all_success");
     CHECK(load["template_fields"].is_array());
     CHECK(load["start_date"] == "2024-01-01T00:00:00+00:00");
+    // Airflow's ClassReference has no null, and its sub_dag is a DAG or absent.
+    CHECK(load["class_ref"] == nlohmann::json({{"class_name", "bash"}, {"module_path", "mayaflow.operators"}}));
+    CHECK_FALSE(load.contains("sub_dag"));
     CHECK(f.get("/api/v1/dags/sales_daily/tasks?order_by=-task_id")["tasks"][0]["task_id"] == "mart");
     auto mart = f.get("/api/v1/dags/sales_daily/tasks/mart");
     CHECK(mart["trigger_rule"] == "all_done");

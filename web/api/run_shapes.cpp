@@ -156,7 +156,8 @@ nlohmann::json task_json(const Dag& dag, const Task& task) {
         }
     }
     return {
-        {"class_ref", {{"class_name", task.operator_name}, {"module_path", nullptr}}},
+        // Airflow's ClassReference has no null: the module is mayaflow's operator registry.
+        {"class_ref", {{"class_name", task.operator_name}, {"module_path", "mayaflow.operators"}}},
         {"task_id", task.task_id},
         {"task_display_name", task.task_id},
         {"owner", task.owner.empty() ? dag.owner : task.owner},
@@ -180,7 +181,6 @@ nlohmann::json task_json(const Dag& dag, const Task& task) {
         {"ui_color", "#fff"},
         {"ui_fgcolor", "#000"},
         {"template_fields", templated},
-        {"sub_dag", nullptr},
         {"downstream_task_ids", task.downstream},
         {"doc_md", task.doc_md.empty() ? nlohmann::json(nullptr) : nlohmann::json(task.doc_md)},
         {"operator_name", task.operator_name},
