@@ -127,17 +127,10 @@ WebResponse list_task_instances(ApiContext& context, const ApiRequest& request) 
     TaskInstanceQuery query;
     const auto& dag_id = request.param("dag_id");
     const auto& run_id = request.param("dag_run_id");
-    if (dag_id != "~") {
-        if (run_id != "~") {
-            MAYAFLOW_READ(run, find_run_or_404(context, dag_id, run_id));
-            query.run_ids = {run.run_id};
-        } else {
-            MAYAFLOW_READ(dag, find_dag_or_404(context, dag_id));
-        }
-        query.dag_ids = {dag_id};
-    } else if (run_id != "~") {
-        query.run_ids = {run_id};
-    }
+    // An unknown DAG or run lists nothing (200), as Airflow's list filters by them without looking
+    // them up.
+    if (dag_id != "~") query.dag_ids = {dag_id};
+    if (run_id != "~") query.run_ids = {run_id};
     MAYAFLOW_READ(page, read_page(request));
     MAYAFLOW_READ(order, ti_order(request.query_value("order_by")));
     MAYAFLOW_READ(states, read_task_states(request.query_list("state"), "state"));
@@ -156,6 +149,8 @@ WebResponse list_task_instances(ApiContext& context, const ApiRequest& request) 
     query.descending = order.descending;
     query.limit = page.limit;
     query.offset = page.offset;
+    // mayaflow's own executor is no executor Airflow names: an executor filter matches nothing.
+    if (!request.query_list("executor").empty()) query.only_tasks.emplace();
     return ti_page(context, query, TaskInstanceFilters{request.query_list("pool"), request.query_list("queue")});
 }
 
@@ -167,6 +162,12 @@ WebResponse list_task_instances_batch(ApiContext& context, const ApiRequest& req
                                           "duration_lte", "page_offset", "page_limit", "order_by"},
                                          true));
     TaskInstanceQuery query;
+    // Airflow's TaskState includes null, for a task instance not yet considered: mayaflow's `none`.
+    if (body.contains("state") && body["state"].is_array()) {
+        for (auto& state : body["state"]) {
+            if (state.is_null()) state = "none";
+        }
+    }
     MAYAFLOW_READ(dag_ids, string_list_field(body, "dag_ids"));
     MAYAFLOW_READ(run_ids, string_list_field(body, "dag_run_ids"));
     MAYAFLOW_READ(task_ids, string_list_field(body, "task_ids"));
