@@ -140,9 +140,12 @@ WebResponse write_connection(SecretsRepository& secrets, const Connection& conne
 WebResponse list_connections(ApiContext& context, const ApiRequest& request) {
     auto page = read_page(request);
     if (failed(page)) return std::get<WebResponse>(page);
-    auto order = read_order_by(request, {"connection_id", "conn_type", "description", "host", "login", "schema", "port"},
+    // Airflow's default order is `id`, the order of creation; a connection's id is its connection_id here.
+    auto order = read_order_by(request,
+                               {"connection_id", "conn_type", "description", "host", "login", "schema", "port", "id"},
                                Ordering{"connection_id", false});
     if (failed(order)) return std::get<WebResponse>(order);
+    if (std::get<Ordering>(order).field == "id") std::get<Ordering>(order).field = "connection_id";
     // The fields a list shows are kept in clear: it opens no secret.
     auto rows = context.connection_store.list_connections();
     if (!rows) return store_unavailable(rows.error());

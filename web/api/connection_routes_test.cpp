@@ -96,6 +96,10 @@ TEST_CASE("connections: create, read, change and delete; no password in any answ
     }
     auto by_type = ApiFixture::json(api.call("GET", "/api/v1/connections?order_by=-conn_type&limit=1"));
     CHECK(by_type["connections"][0]["connection_id"] == "warehouse");
+    // Airflow's default order_by is id; a connection's id is its connection_id here.
+    auto by_id = ApiFixture::json(api.call("GET", "/api/v1/connections?order_by=-id"));
+    auto by_conn_id = ApiFixture::json(api.call("GET", "/api/v1/connections?order_by=-connection_id"));
+    CHECK(by_id["connections"] == by_conn_id["connections"]);
 
     for (const auto& answer : answers) {
         INFO(answer);

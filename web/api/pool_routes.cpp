@@ -167,8 +167,10 @@ WebResponse set_pool(ApiContext& context, const PoolRecord& pool) {
 WebResponse list_pools(ApiContext& context, const ApiRequest& request) {
     auto page = read_page(request);
     if (failed(page)) return std::get<WebResponse>(page);
-    auto order = read_order_by(request, {"name", "slots"}, Ordering{"name", false});
+    // Airflow's default order is `id`, the order of creation; a pool's name is its id here.
+    auto order = read_order_by(request, {"name", "slots", "id"}, Ordering{"name", false});
     if (failed(order)) return std::get<WebResponse>(order);
+    if (std::get<Ordering>(order).field == "id") std::get<Ordering>(order).field = "name";
     auto pools = context.runs.list_pools();
     if (!pools) return store_unavailable(pools.error());
     auto usage = pool_usage(context);

@@ -76,6 +76,10 @@ TEST_CASE("pools: create, read, resize, rename and delete through the scheduler"
     CHECK(paged["total_entries"] == 3);
     REQUIRE(paged["pools"].size() == 1);
     CHECK(paged["pools"][0]["name"] == "loads");
+    // Airflow's default order_by is id; a pool's name is its id here.
+    auto by_id = ApiFixture::json(api.call("GET", "/api/v1/pools?order_by=-id"));
+    CHECK(by_id["pools"][0]["name"] == "other");
+    CHECK(by_id["pools"][2]["name"] == "default_pool");
 
     auto deleted = api.call("DELETE", "/api/v1/pools/loads");
     CHECK(deleted.status == 204);

@@ -75,8 +75,10 @@ WebResponse write_variable(SecretsRepository& secrets, const Variable& variable)
 WebResponse list_variables(ApiContext& context, const ApiRequest& request) {
     auto page = read_page(request);
     if (failed(page)) return std::get<WebResponse>(page);
-    auto order = read_order_by(request, {"key", "description"}, Ordering{"key", false});
+    // Airflow's default order is `id`, the order of creation; a variable's key is its id here.
+    auto order = read_order_by(request, {"key", "description", "id"}, Ordering{"key", false});
     if (failed(order)) return std::get<WebResponse>(order);
+    if (std::get<Ordering>(order).field == "id") std::get<Ordering>(order).field = "key";
     // Keys and descriptions are stored in clear: the list opens no value.
     auto rows = context.connection_store.list_variables();
     if (!rows) return store_unavailable(rows.error());

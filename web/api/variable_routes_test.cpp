@@ -62,6 +62,9 @@ TEST_CASE("variables: create, read, change and delete; values sealed at rest", "
     auto descending = ApiFixture::json(api.call("GET", "/api/v1/variables?order_by=-key&limit=1"));
     CHECK(descending["variables"].size() == 1);
     CHECK(descending["variables"][0]["key"] == "bucket");
+    // Airflow's default order_by is id; a variable's key is its id here.
+    CHECK(ApiFixture::json(api.call("GET", "/api/v1/variables?order_by=-id"))["variables"][0]["key"] == "bucket");
+    CHECK(ApiFixture::json(api.call("GET", "/api/v1/variables?order_by=id"))["variables"][0]["key"] == "alpha");
 
     CHECK(api.call("DELETE", "/api/v1/variables/bucket").status == 204);
     check_problem(api.call("GET", "/api/v1/variables/bucket"), 404, "Not Found");
