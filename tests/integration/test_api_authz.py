@@ -277,6 +277,36 @@ class AuthorizationMatrix(unittest.TestCase):
                 methods |= set(operations)
         return methods
 
+    def test_the_document_check_refuses_what_the_document_does_not_say(self):
+        """openapi_check, which every Daemon.http answer goes through, can fail: answers the
+        document does not describe are refused, naming where."""
+        problem = json.dumps({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no DAG x"})
+        accepted = [("GET", "/api/v1/dags?limit=1", 200, "application/json", '{"dags": [], "total_entries": 0}'),
+                    ("GET", "/api/v1/dags/x", 404, "application/problem+json", problem),
+                    ("GET", "/api/v1/no_such_route", 404, "application/problem+json", problem),
+                    ("DELETE", "/api/v1/pools/x", 204, None, "")]
+        for answer in accepted:
+            openapi_check.check(self.document, *answer)
+        refused = [
+            (("GET", "/api/v1/dags", 200, "application/json", '{"dags": [{"dag_id": 5}], "total_entries": 1}'),
+             "'/dags/0'"),
+            (("GET", "/api/v1/dags", 200, "application/json", '{"dags": []}'), "total_entries"),
+            (("GET", "/api/v1/dags/x", 418, "application/json", "{}"), "documents only"),
+            (("GET", "/api/v1/dags/x", 404, "text/html", "<h1>no</h1>"), "content type"),
+            (("GET", "/api/v1/dags/x", 404, "application/problem+json", '{"detail": "x"}'), "'type' is a required"),
+            (("GET", "/api/v1/no_such_route", 200, "application/json", "{}"), "no operation"),
+            (("GET", "/api/v1/dags/x/dagRuns/y", 200, "application/json", "not json"), "not JSON"),
+            (("DELETE", "/api/v1/pools/x", 204, "application/json", '{"gone": true}'), "no body"),
+            (("GET", "/api/v1/connections/c", 200, "application/json",
+              '{"connection_id": "c", "conn_type": "http", "password": "s3cret"}'), "'/password'"),
+        ]
+        for answer, named in refused:
+            with self.subTest(answer=answer[:3]):
+                with self.assertRaises(AssertionError) as caught:
+                    openapi_check.check(self.document, *answer)
+                self.assertIn(named, str(caught.exception))
+                self.assertIn("%s %s answered %d" % answer[:3], str(caught.exception))
+
     def test_paths_that_do_not_exist_are_404_not_500(self):
         for path in ("/api/v1/no_such_thing", "/api/v1/", "/api/v1", "/api/v2/dags", "/api/v1/dags/x/nothing",
                      "/api/v1/dags/x/dagRuns/y/taskInstances/z/logs/1/more", "/api/v1/dags/%2e%2e/%2e%2e/etc/passwd",
