@@ -12,6 +12,8 @@ import time
 import urllib.error
 import urllib.request
 
+import openapi_check
+
 MAYAFLOW = os.environ.get("MAYAFLOW_BIN", "build/mayaflow")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -143,9 +145,12 @@ class Daemon:
                                          headers=all_headers, data=data)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, response.headers.get("Content-Type"), response.read().decode()
+                answer = response.status, response.headers.get("Content-Type"), response.read().decode()
         except urllib.error.HTTPError as error:
-            return error.code, error.headers.get("Content-Type"), error.read().decode()
+            answer = error.code, error.headers.get("Content-Type"), error.read().decode()
+        if path.startswith("/api/v1/") and openapi_check.enabled():  # every answer as the document says
+            openapi_check.check(openapi_check.document_for(self.port, self), method, path, *answer)
+        return answer
 
     def write_dag(self, name, text):
         """Writes a file into the DAG folder (text, or bytes as they are); `name` may be bytes."""
