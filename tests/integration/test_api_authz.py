@@ -58,6 +58,7 @@ EXPECTED = {
     ("GET", "/importErrors"): VIEWER,
     ("GET", "/importErrors/{import_error_id}"): VIEWER,
     ("GET", "/dags/{dag_id}/dagRuns"): VIEWER,
+    ("GET", "/dagStats"): VIEWER,
     ("POST", "/dags/~/dagRuns/list"): VIEWER,
     ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}"): VIEWER,
     ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/upstreamDatasetEvents"): VIEWER,

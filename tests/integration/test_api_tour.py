@@ -108,6 +108,8 @@ class ApiTour(unittest.TestCase):
         wait_for(ended, timeout=90, interval=0.25)
         self.call("GET", runs + "?state=failed&order_by=-execution_date")
         self.call("GET", "/api/v1/dags/~/dagRuns?limit=5")
+        stats = self.call("GET", "/api/v1/dagStats?dag_ids=tour,no_such_dag")
+        self.assertEqual([d["dag_id"] for d in stats["dags"]], ["tour"])
         self.call("POST", "/api/v1/dags/~/dagRuns/list", {"dag_ids": ["tour"], "page_limit": 10})
         self.call("PATCH", run + "/setNote", {"note": "looked at"})
         self.call("GET", run + "/upstreamDatasetEvents")
