@@ -4,7 +4,10 @@ Daemon.http() hands each answer here: the status must be one the matched operati
 content type one that status documents, and a JSON body must validate against the documented schema
 (OpenAPI 3.0's dialect of JSON Schema turned into draft 4: `nullable`, `readOnly`, `writeOnly`,
 `$ref` into components). A mismatch raises AssertionError naming the method, the path, the status and
-the JSON pointer of the failing part. MAYAFLOW_OPENAPI_CHECK=0 switches the check off.
+the JSON pointer of the failing part. MAYAFLOW_OPENAPI_CHECK=0 switches the check off;
+MAYAFLOW_OPENAPI_CHECK=source checks against the parts in web/openapi/ as they are now, merged as the
+daemon merges them, instead of the document the binary serves (to try a change of the document
+without building).
 
 A request that matches no operation must get a problem (RFC 7807) with 404 (no such path), 405 (no
 such method there), 401 (no credentials) or 400 (a path the router cannot read). A few answers can
@@ -39,8 +42,11 @@ def document_for(port, cache_owner):
     cached = getattr(cache_owner, "_openapi_document", None)
     if cached and cached[0] == port:
         return cached[1]
-    with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/openapi.json" % port, timeout=30) as answer:
-        text = answer.read()
+    if os.environ.get("MAYAFLOW_OPENAPI_CHECK") == "source":
+        text = json.dumps(_merged_source_parts(), sort_keys=True).encode()
+    else:
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/openapi.json" % port, timeout=30) as answer:
+            text = answer.read()
     key = hashlib.sha256(text).hexdigest()
     if key not in _compiled:
         _compiled[key] = _Document(json.loads(text))
@@ -51,6 +57,37 @@ def document_for(port, cache_owner):
 def check(document, method, path, status, content_type, body):
     """Raises AssertionError when the answer is not one the document describes."""
     document.check(method.upper(), path, str(status), content_type, body)
+
+
+def _merged_source_parts():
+    """web/openapi/*.yaml merged as web/openapi_document.cpp merges them: openapi.yaml is the base,
+    each other part adds its paths (method by method), components (name by name) and tags."""
+    import datetime
+    import glob
+    import yaml
+
+    def plain(node):  # YAML 1.1's dates and times as the text they were
+        if isinstance(node, dict):
+            return {str(k): plain(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [plain(v) for v in node]
+        if isinstance(node, (datetime.date, datetime.datetime)):
+            return node.isoformat()
+        return node
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "web", "openapi")
+    with open(os.path.join(folder, "openapi.yaml")) as f:
+        merged = plain(yaml.safe_load(f))
+    for path in sorted(glob.glob(os.path.join(folder, "*.yaml"))):
+        if os.path.basename(path) == "openapi.yaml":
+            continue
+        with open(path) as f:
+            part = plain(yaml.safe_load(f))
+        for template, item in part.get("paths", {}).items():
+            merged.setdefault("paths", {}).setdefault(template, {}).update(item)
+        for kind, named in part.get("components", {}).items():
+            merged.setdefault("components", {}).setdefault(kind, {}).update(named)
+        merged.setdefault("tags", []).extend(part.get("tags", []))
+    return merged
 
 
 # --- OpenAPI 3.0 schemas as JSON Schema draft 4 ---------------------------------------------------
