@@ -218,6 +218,7 @@ def main():
     d.write_dag("conf_ok.yaml", DAG_OK)
     d.write_dag("conf_fail.yaml", DAG_FAIL)
     d.write_dag("conf_daily.yaml", DAG_DAILY)
+    d.write_dag("conf_broken.yaml", "description: never loads\ntasks: [\n")
     d.start(timeout=60)
     c = Client(d)
     try:
@@ -397,6 +398,16 @@ def scenario(c):
     c.call("/importErrors", expect=200)
     c.call("/importErrors?order_by=-timestamp&limit=5", expect=200)
     c.call("/importErrors/999999", expect=404)
+    s, errors = c.call("/importErrors", expect=200)
+    for error in (errors.get("import_errors", []) if isinstance(errors, dict) else [])[:2]:
+        c.call("/importErrors/%d" % error["import_error_id"], expect=200)
+    # a DAG whose file breaks after it loaded keeps its last version and says so
+    d.write_dag("conf_ok.yaml", DAG_OK + "\n  - this is not a task\n")
+    wait_for(lambda: c.call("/dags/conf_ok")[1].get("has_import_errors"), timeout=30, interval=0.3)
+    c.call("/dags?dag_id_pattern=conf", expect=200)
+    c.call("/dags/conf_ok/details", expect=200)
+    d.write_dag("conf_ok.yaml", DAG_OK)
+    wait_for(lambda: not c.call("/dags/conf_ok")[1].get("has_import_errors"), timeout=30, interval=0.3)
     c.call("/dagWarnings", expect=200)
     c.call("/dagWarnings?dag_id=conf_ok&limit=5&offset=0", expect=200)
     c.call("/dagWarnings?warning_type=non-existent%20pool", expect=200)
