@@ -219,6 +219,15 @@ class AuthorizationMatrix(unittest.TestCase):
                 detail = json.loads(text)["detail"]
                 self.assertIn("needs the %s role" % least, detail, "%s as %s" % (where, role))
                 self.assertIn("matrix_" + role.lower(), detail, where)
+            # HEAD is GET without the body: the same permission, or it would tell what exists.
+            if method == "GET" and not any(url.startswith("/api/v1" + s) for s in STREAMS):
+                head = self.call("HEAD", url, self.bearer[role])[0]
+                if RANK[role] >= RANK[least]:
+                    self.assertNotIn(head, (401, 403), "HEAD %s as %s" % (url, role))
+                else:
+                    self.assertEqual(head, 403, "HEAD %s as %s" % (url, role))
+        if method == "GET" and least != ANYONE:
+            self.assertEqual(self.call("HEAD", url)[0], 401, "HEAD %s without credentials" % url)
 
     def test_every_operation_as_every_role(self):
         served = self.served_operations()
