@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "engine/exec/task_supervisor.h"
 #include "engine/store/database_watch.h"
 #include "engine/util/file_lock.h"
+#include "engine/util/json_log_formatter.h"
 #include "operators/operator_registry.h"
 #include "scheduler/command_pump.h"
 #include "scheduler/daemon_health.h"
@@ -230,13 +232,20 @@ void block_stop_signals() {
     std::signal(SIGPIPE, SIG_IGN);
 }
 
-// Every line a daemon logs goes through the secrets masker.
+// Every line a daemon logs goes through the secrets masker, then out as text (coloured on a terminal)
+// or as JSON lines (log_format: json).
 void configure_daemon_logging(const Settings& settings) {
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-        "mayaflow", std::make_shared<MaskingLogSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(),
-                                                     process_secret_masker())));
+    const bool json = settings.log_format == "json";
+    spdlog::sink_ptr out = json ? spdlog::sink_ptr(std::make_shared<spdlog::sinks::stderr_sink_mt>())
+                                : spdlog::sink_ptr(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("mayaflow", std::make_shared<MaskingLogSink>(out, process_secret_masker())));
     spdlog::set_level(spdlog::level::from_str(settings.log_level));
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    if (json) {
+        spdlog::set_formatter(std::make_unique<JsonLogFormatter>());
+    } else {
+        spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    }
 }
 
 // `mayaflow webserver`: the API and the UI without the scheduler, against the database a scheduler

@@ -94,6 +94,11 @@ Status apply(Settings& settings, const std::string& key, const std::string& valu
             return make_error("{}: log_level must be one of trace, debug, info, warning, error, off; got \"{}\"", source, value);
         }
         settings.log_level = value;
+    } else if (key == "log_format") {
+        if (value != "text" && value != "json") {
+            return make_error("{}: log_format must be 'text' or 'json' (one JSON object per line); got \"{}\"", source, value);
+        }
+        settings.log_format = value;
     } else {
         return make_error("{}: unknown setting '{}'; see docs/configuration.md", source, key);
     }
@@ -144,6 +149,7 @@ Result<Settings> load_settings(const std::map<std::string, std::string>& env) {
         {"MAYAFLOW_LOGS_FOLDER", "logs_folder"}, {"MAYAFLOW_WEB_HOST", "web_host"},
         {"MAYAFLOW_WEB_PORT", "web_port"},       {"MAYAFLOW_DAG_SCAN_INTERVAL", "dag_scan_interval"},
         {"MAYAFLOW_DURABILITY", "durability"},   {"MAYAFLOW_LOG_LEVEL", "log_level"},
+        {"MAYAFLOW_LOG_FORMAT", "log_format"},
         {"MAYAFLOW_PARALLELISM", "parallelism"}, {"MAYAFLOW_SHUTDOWN_GRACE_PERIOD", "shutdown_grace_period"},
         {"MAYAFLOW_WEB_MAX_CONNECTIONS", "web_max_connections"},
         {"MAYAFLOW_WEB_KEEP_ALIVE_TIMEOUT", "web_keep_alive_timeout"},

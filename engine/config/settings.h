@@ -32,6 +32,7 @@ struct Settings {
     Duration dag_scan_interval = std::chrono::milliseconds(500);  // MAYAFLOW_DAG_SCAN_INTERVAL
     Durability durability = Durability::full;  // MAYAFLOW_DURABILITY: full | normal
     std::string log_level = "info";                                // MAYAFLOW_LOG_LEVEL
+    std::string log_format = "text";  // MAYAFLOW_LOG_FORMAT: text | json (one JSON object per line)
     int parallelism = 32;  // MAYAFLOW_PARALLELISM: task tries running at once
     // MAYAFLOW_SHUTDOWN_GRACE_PERIOD: on SIGTERM, how long running tries may go on finishing before
     // they are ended and left to run again after a restart.

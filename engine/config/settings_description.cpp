@@ -50,6 +50,8 @@ const std::vector<OptionSpec>& option_specs() {
          [](const Settings& s) { return s.logs_folder.string(); }, "The folder of the tasks' logs"},
         {"logging", "logging_level", "log_level", "MAYAFLOW_LOG_LEVEL", [](const Settings& s) { return s.log_level; },
          "trace, debug, info, warning, error or off"},
+        {"logging", "log_format", "log_format", "MAYAFLOW_LOG_FORMAT", [](const Settings& s) { return s.log_format; },
+         "text, or json: the daemon's log as one JSON object per line"},
         {"webserver", "web_server_host", "web_host", "MAYAFLOW_WEB_HOST", [](const Settings& s) { return s.web_host; },
          "The address the web UI and API listen on"},
         {"webserver", "web_server_port", "web_port", "MAYAFLOW_WEB_PORT",

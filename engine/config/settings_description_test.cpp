@@ -64,7 +64,7 @@ TEST_CASE("every option's environment variable is one load_settings reads", "[se
         {"MAYAFLOW_WEB_HOST", "0.0.0.0"},          {"MAYAFLOW_WEB_PORT", "1234"},
         {"MAYAFLOW_BASE_URL", "https://x.example"}, {"MAYAFLOW_WEB_MAX_CONNECTIONS", "7"},
         {"MAYAFLOW_WEB_KEEP_ALIVE_TIMEOUT", "9s"}, {"MAYAFLOW_DAG_SCAN_INTERVAL", "2s"},
-        {"MAYAFLOW_SHUTDOWN_GRACE_PERIOD", "1m"},
+        {"MAYAFLOW_SHUTDOWN_GRACE_PERIOD", "1m"},   {"MAYAFLOW_LOG_FORMAT", "json"},
     };
     for (const auto& section : sections) {
         for (const auto& option : section.options) {
@@ -81,6 +81,21 @@ TEST_CASE("every option's environment variable is one load_settings reads", "[se
             CHECK(described->value != option.value);
         }
     }
+}
+
+TEST_CASE("log_format is text or json, and a wrong one names where it came from", "[settings][log-format]") {
+    Home home;
+    CHECK(load_settings(home.environment())->log_format == "text");
+    CHECK(load_settings(home.environment({{"MAYAFLOW_LOG_FORMAT", "json"}}))->log_format == "json");
+    auto wrong = load_settings(home.environment({{"MAYAFLOW_LOG_FORMAT", "JSONL"}}));
+    REQUIRE_FALSE(wrong);
+    CHECK(wrong.error().message ==
+          "environment variable MAYAFLOW_LOG_FORMAT: log_format must be 'text' or 'json' (one JSON object per line); "
+          "got \"JSONL\"");
+    std::ofstream(home.folder / "mayaflow.yaml") << "web_port: 9090\nlog_format: yaml\n";
+    auto in_file = load_settings(home.environment());
+    REQUIRE_FALSE(in_file);
+    CHECK(in_file.error().message.find("mayaflow.yaml:2: log_format must be") != std::string::npos);
 }
 
 TEST_CASE("the secret key is hidden wherever it comes from", "[settings]") {
