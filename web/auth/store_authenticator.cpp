@@ -183,24 +183,46 @@ std::variant<Principal, WebResponse> StoreAuthenticator::basic(std::string_view 
     if (!version) return store_unavailable(version.error());
     const std::string remembered_key = hmac_sha256(check_key_, username + '\0' + password);
     const Instant now = options_.now();
+    std::promise<BasicOutcome> outcome;
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         auto found = remembered_.find(remembered_key);
         if (found != remembered_.end()) {
             if (found->second.version == *version && now - found->second.checked_at < options_.remembered_check_lifetime)
                 return found->second.principal;
             remembered_.erase(found);
         }
+        // The same credentials already being checked (a client's first burst of requests): wait for
+        // that check rather than pay PBKDF2 again on another thread.
+        auto checking = checking_.find(remembered_key);
+        if (checking != checking_.end()) {
+            auto pending = checking->second;
+            lock.unlock();
+            return pending.get();
+        }
+        checking_.emplace(remembered_key, outcome.get_future().share());
     }
-    auto checked = check_password(username, password, request);
-    if (auto* refusal = std::get_if<WebResponse>(&checked)) return std::move(*refusal);
-    Principal principal = principal_of(std::get<UserRow>(checked), "basic");
+    BasicOutcome answer;
+    try {
+        auto checked = check_password(username, password, request);
+        if (auto* refusal = std::get_if<WebResponse>(&checked)) answer = std::move(*refusal);
+        else answer = principal_of(std::get<UserRow>(checked), "basic");
+    } catch (...) {
+        outcome.set_exception(std::current_exception());
+        std::lock_guard lock(mutex_);
+        checking_.erase(remembered_key);
+        throw;
+    }
+    outcome.set_value(answer);
     {
         std::lock_guard lock(mutex_);
-        if (remembered_.size() >= kMaximumRemembered) remembered_.clear();
-        remembered_[remembered_key] = RememberedCheck{principal, *version, now};
+        checking_.erase(remembered_key);
+        if (auto* principal = std::get_if<Principal>(&answer)) {
+            if (remembered_.size() >= kMaximumRemembered) remembered_.clear();
+            remembered_[remembered_key] = RememberedCheck{*principal, *version, now};
+        }
     }
-    return principal;
+    return answer;
 }
 
 std::variant<Principal, WebResponse> StoreAuthenticator::bearer(std::string_view token, const WebRequest& request) {

@@ -4,6 +4,8 @@
 //   that succeeded is remembered for a few minutes, keyed by an HMAC of user and password under a
 //   key that lives only in this process, and forgotten as soon as any user, role or token changes
 //   (the store's credentials version), so a request costs one PBKDF2 only when something changed;
+//   requests with the same credentials that arrive while they are being checked wait for that one
+//   check (a client's first burst of parallel requests pays PBKDF2 once, not once per request);
 // - `Authorization: Bearer mf_…`: a personal API token, looked up by its SHA-256, refused once
 //   revoked or expired;
 // - the UI's session cookie, with its CSRF token required in X-CSRF-Token for every method but
@@ -14,6 +16,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -89,6 +92,10 @@ class StoreAuthenticator : public Authenticator {
     const std::string check_key_;  // random, this process's only
     std::mutex mutex_;
     std::unordered_map<std::string, RememberedCheck> remembered_;
+    using BasicOutcome = std::variant<Principal, WebResponse>;
+    // Checks running now, by the same key: a second request with the same credentials waits for the
+    // first one's answer.
+    std::unordered_map<std::string, std::shared_future<BasicOutcome>> checking_;
     std::string decoy_hash_;
 };
 
