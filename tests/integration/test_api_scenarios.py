@@ -359,6 +359,9 @@ class ApiScenarios(unittest.TestCase):
                 web.wait()
             web.stdout.close()
             log.close()
+        for name, text in (("webserver", open(os.path.join(daemon.home, "webserver.log")).read()),
+                           ("standalone", daemon.read_log())):
+            self.assertNotIn("database is locked", text, name)
 
     def watch_webserver(self, port):
         daemon, auth = self.daemon, self.daemon.auth_header()
