@@ -10,6 +10,7 @@
 #include <set>
 
 #include "engine/model/dag_json.h"
+#include "engine/time/duration_text.h"
 #include "engine/time/iso8601.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
@@ -41,6 +42,16 @@ std::set<std::string> files_with_import_errors(ApiContext& context) {
     return files;
 }
 
+// Airflow's ScheduleInterval: a fixed interval (`30m`) is its TimeDelta, a cron expression or a
+// preset (`@daily`) its CronExpression; null for a DAG that runs only when triggered.
+nlohmann::json schedule_interval_json(const std::optional<std::string>& schedule) {
+    if (!schedule) return nullptr;
+    if (!schedule->empty() && schedule->front() != '@' && schedule->find(' ') == std::string::npos) {
+        if (auto interval = parse_duration(*schedule)) return timedelta_json(*interval);
+    }
+    return {{"__type", "CronExpression"}, {"value", *schedule}};
+}
+
 // Airflow's DAG, every field of it: those mayaflow has no use for (SubDAGs, pickles, scheduler locks)
 // are null or false as Airflow answers them for a DAG without; max_active_runs and max_active_tasks
 // are in the details, which read the DAG's version.
@@ -61,8 +72,7 @@ nlohmann::json dag_json(const DagRecord& dag, const std::optional<TokenSigner>& 
         {"owners", nlohmann::json::array({dag.owners})},
         {"tags", tags},
         {"timetable_description", dag.schedule ? *dag.schedule : "Never, external triggers only"},
-        {"schedule_interval", dag.schedule ? nlohmann::json{{"__type", "CronExpression"}, {"value", *dag.schedule}}
-                                           : nlohmann::json(nullptr)},
+        {"schedule_interval", schedule_interval_json(dag.schedule)},
         {"timezone", dag.timezone},
         {"last_parsed_time", iso(dag.last_parsed_time)},
         {"last_pickled", nullptr},

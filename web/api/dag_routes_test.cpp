@@ -130,6 +130,16 @@ TEST_CASE("DAGs in Airflow's DAG shape: every field, null where mayaflow has non
     }
     // No description: null, as Airflow's nullable description, not "".
     CHECK(f.get("/api/v1/dags/baby_report")["description"].is_null());
+    // Airflow's ScheduleInterval: cron as CronExpression, a fixed interval as TimeDelta, none as null.
+    CHECK(dag["schedule_interval"] == nlohmann::json({{"__type", "CronExpression"}, {"value", "0 3 * * *"}}));
+    CHECK(f.get("/api/v1/dags/baby_report")["schedule_interval"].is_null());
+    f.add_dag("dag_id: every_half_hour\nschedule: 1h30m\nstart_date: 2024-01-01\ntasks:\n  - task_id: t\n"
+              "    operator: bash\n    bash_command: \"true\"\n");
+    CHECK(f.get("/api/v1/dags/every_half_hour")["schedule_interval"] ==
+          nlohmann::json({{"__type", "TimeDelta"}, {"days", 0}, {"seconds", 5400}, {"microseconds", 0}}));
+    f.add_dag("dag_id: daily_preset\nschedule: \"@daily\"\nstart_date: 2024-01-01\ntasks:\n  - task_id: t\n"
+              "    operator: bash\n    bash_command: \"true\"\n");
+    CHECK(f.get("/api/v1/dags/daily_preset")["schedule_interval"]["value"] == "@daily");
     // The details read the DAG's version for the limits.
     CHECK(f.get("/api/v1/dags/sales_daily/details")["max_active_runs"] == 2);
     // A file that fails to load keeps its DAG (the last good version) and says so.
