@@ -163,6 +163,10 @@ Read<nlohmann::json> read_json_object(const ApiRequest& request, std::initialize
         parsed = nlohmann::json::parse(body);
     } catch (const nlohmann::json::parse_error& e) {
         return bad_request(fmt::format("the body is not valid JSON: {}", e.what()));
+    } catch (const nlohmann::json::out_of_range& e) {
+        // A number beyond a double (1e400): nlohmann throws out_of_range.406 rather than parse_error.
+        return bad_request(fmt::format("the body has a number too large for a double (at most about 1.8e308): {}",
+                                       e.what()));
     }
     if (!parsed.is_object()) {
         return bad_request(fmt::format("the body must be a JSON object, not {}", json_type_name(parsed)));

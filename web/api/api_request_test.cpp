@@ -1,0 +1,51 @@
+// The readers of a request's body and query: what they refuse is a 400 naming what to fix, never
+// an exception that would become a 500.
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "web/api/api_request.h"
+
+namespace mayaflow {
+namespace {
+
+Read<nlohmann::json> read_body(const std::string& body) {
+    WebRequest web;
+    web.method = "POST";
+    web.target = "/api/v1/x";
+    web.body = body;
+    ApiRequest request{web, "/api/v1/x", {}, {}, {}};
+    return read_json_object(request, {"conf", "dag_run_id"});
+}
+
+std::string refusal(const Read<nlohmann::json>& read) {
+    REQUIRE(failed(read));
+    const auto& response = std::get<WebResponse>(read);
+    CHECK(response.status == 400);
+    CHECK(response.content_type == "application/problem+json");
+    return nlohmann::json::parse(response.body)["detail"].get<std::string>();
+}
+
+TEST_CASE("read_json_object: a number beyond a double is a 400 saying so, not an exception", "[api_request]") {
+    // nlohmann throws out_of_range.406 ("number overflow"), not parse_error, for these.
+    for (const char* body : {R"({"conf": {"n": 1e400}})", R"({"dag_run_id": 1e999999})", R"({"conf": {"n": -1e309}})"}) {
+        INFO(body);
+        Read<nlohmann::json> read = nlohmann::json();
+        REQUIRE_NOTHROW(read = read_body(body));
+        CHECK(refusal(read).find("number too large") != std::string::npos);
+    }
+    // A large whole number still fits (as a double), as Python's json would take it.
+    CHECK_FALSE(failed(read_body(R"({"conf": {"n": 123456789012345678901234567890}})")));
+}
+
+TEST_CASE("read_json_object: malformed, non-object, non-UTF-8 and unknown fields are 400s", "[api_request]") {
+    CHECK(refusal(read_body("{")).find("not valid JSON") != std::string::npos);
+    CHECK(refusal(read_body("[]")).find("must be a JSON object") != std::string::npos);
+    CHECK(refusal(read_body("{\"dag_run_id\": \"\xff\"}")).find("not UTF-8") != std::string::npos);
+    CHECK(refusal(read_body(R"({"confx": 1})")).find("unknown field") != std::string::npos);
+    CHECK(refusal(read_body(std::string(100000, '['))).find("not valid JSON") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace mayaflow
