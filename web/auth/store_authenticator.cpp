@@ -226,9 +226,12 @@ std::variant<Principal, WebResponse> StoreAuthenticator::basic(std::string_view 
 }
 
 std::variant<Principal, WebResponse> StoreAuthenticator::bearer(std::string_view token, const WebRequest& request) {
-    if (auto refusal = throttled({peer_key(request)})) return *refusal;
+    // A valid token is taken even from a throttled address: it cannot be guessed (256 random bits), and
+    // behind a proxy every client has one address, so five bad tokens from one client would otherwise
+    // lock out every client with a good one. Only a token that fails is answered 429 there.
     const Instant now = options_.now();
-    auto refuse = [&] {
+    auto refuse = [&]() -> WebResponse {
+        if (auto refusal = throttled({peer_key(request)})) return *refusal;
         throttle_.failed(peer_key(request), now);
         spdlog::warn("refused an API token from {}", escape_invalid_utf8(request.peer));
         return unauthorized("the token is not valid: unknown, revoked or expired, or its user is inactive "
