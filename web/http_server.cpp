@@ -246,8 +246,23 @@ class Session : public std::enable_shared_from_this<Session> {
         http::async_write_header(stream_, *serializer,
                                  [self = shared_from_this(), reply, serializer, source](beast::error_code ec, size_t) {
                                      if (ec) return self->close();
+                                     self->watch_stream_client(64 * 1024);
                                      self->stream_next(source);
                                  });
+    }
+
+    // A stream that sends nothing for a while would notice a client gone only at its next write (the
+    // first after the peer closed even succeeds), so a closed EventSource held its place, and the
+    // stream cap, for up to two keep-alive periods. Reading the socket sees the close at once. What a
+    // client sends on a stream is dropped; one that sends more than `budget` bytes is closed.
+    void watch_stream_client(size_t budget) {
+        auto scratch = std::make_shared<std::array<char, 4096>>();
+        stream_.socket().async_read_some(asio::buffer(*scratch), [self = shared_from_this(), scratch, budget](
+                                                                     beast::error_code ec, size_t got) {
+            if (self->stream_over_) return;  // end_stream took the socket back to linger
+            if (ec || got >= budget) return self->close();
+            self->watch_stream_client(budget - got);
+        });
     }
 
     void stream_next(const std::shared_ptr<ResponseStream>& source) {
@@ -280,6 +295,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void end_stream() {
+        stream_over_ = true;
+        beast::error_code ignored;
+        stream_.socket().cancel(ignored);  // the watch's read: linger reads on its own
         stream_.expires_after(options_.request_timeout);
         asio::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](beast::error_code, size_t) {
             self->linger();
@@ -322,6 +340,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const HttpServerOptions& options_;
     Connections& connections_;
     bool waiting_ = false;  // waiting for a request, idle (only touched on the session's strand)
+    bool stream_over_ = false;  // a streamed answer ended: its watch of the socket stops (on the strand)
     std::optional<Connections::IdleList::iterator> idle_position_;  // guarded by the Connections' lock
 };
 

@@ -399,6 +399,45 @@ TEST_CASE("a streamed answer is sent in chunks until its source ends, and ends w
     CHECK(calls < 100);
 }
 
+TEST_CASE("a quiet stream lets go of a client that closed at once, not at its next write", "[web][http]") {
+    // The source sends one event, then nothing (as the event stream between changes): the server
+    // must see the client close from the socket, for the stream's slot to be freed.
+    std::atomic<int> open_sources{0};
+    struct Counted {
+        std::atomic<int>& count;
+        explicit Counted(std::atomic<int>& c) : count(c) { ++count; }
+        ~Counted() { --count; }
+    };
+    auto handler = [&](const WebRequest&) {
+        WebResponse response{200, "text/event-stream", "", {}};
+        auto counted = std::make_shared<Counted>(open_sources);
+        auto sent = std::make_shared<bool>(false);
+        response.stream = std::make_shared<ResponseStream>(ResponseStream{
+            [counted, sent](std::string& out) {
+                if (!*sent) out = "data: hello\n\n";
+                *sent = true;
+                return true;
+            },
+            std::chrono::seconds(30)});  // no second call within the test
+        return response;
+    };
+    HttpServer server(HttpServerOptions{.host = "127.0.0.1", .port = 0}, handler);
+    auto port = server.start();
+    REQUIRE(port);
+    {
+        Client client(*port);
+        client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        REQUIRE(client.head_answer());
+        for (int i = 0; i < 100 && open_sources == 0; ++i) std::this_thread::sleep_for(10ms);
+        CHECK(open_sources == 1);
+        client.send("garbage the server drops\r\n");  // bytes on a stream do not end it
+        std::this_thread::sleep_for(100ms);
+        CHECK(open_sources == 1);
+    }
+    for (int i = 0; i < 200 && open_sources > 0; ++i) std::this_thread::sleep_for(10ms);
+    CHECK(open_sources == 0);  // within 2 s; before, it stayed until the next write (30 s here)
+}
+
 TEST_CASE("a streamed answer says so in its head: chunked, not kept alive", "[web][http]") {
     auto handler = [](const WebRequest&) {
         WebResponse response{200, "text/event-stream", "", {}};

@@ -6,8 +6,9 @@
 
 #include <fmt/format.h>
 
-#include <atomic>
 #include <charconv>
+#include <map>
+#include <mutex>
 
 #include "engine/time/iso8601.h"
 #include "engine/util/utf8.h"
@@ -17,23 +18,53 @@
 namespace mayaflow {
 namespace {
 
-// Streams open at once; each holds a connection and reads the store twice a second.
+// Streams open at once; each holds a connection and reads the store twice a second. One user may hold
+// a quarter of them (a browser's tabs), so that one Viewer cannot take every stream from the others.
 constexpr int kMaxStreams = 64;
+constexpr int kMaxStreamsPerUser = 16;
 constexpr auto kPollInterval = std::chrono::milliseconds(500);
 constexpr auto kKeepAliveEvery = std::chrono::seconds(15);
 constexpr int kBatchesPerPoll = 200;
 
-std::atomic<int> g_open_streams{0};
+std::mutex g_streams_mutex;
+int g_open_streams = 0;                         // guarded by g_streams_mutex
+std::map<std::string, int> g_streams_of_user;  // guarded by g_streams_mutex
 
 struct StreamState {
     ApiContext& context;
+    const std::string username;
     long long last_seq = 0;
     std::optional<std::string> dag_id;
     std::chrono::steady_clock::time_point last_sent = std::chrono::steady_clock::now();
     bool greeted = false;
+    bool reset_first = false;  // the client's id is ahead of the store (a new database): reload
 
-    explicit StreamState(ApiContext& c) : context(c) { ++g_open_streams; }
-    ~StreamState() { --g_open_streams; }
+    // Takes a place for `username`'s stream, or says why there is none.
+    static std::optional<WebResponse> refusal(const std::string& username) {
+        std::lock_guard lock(g_streams_mutex);
+        if (g_open_streams >= kMaxStreams) {
+            return problem(503, fmt::format("{} event streams are open, the most this server keeps; close one (or poll the API) and "
+                               "try again",
+                               kMaxStreams));
+        }
+        auto found = g_streams_of_user.find(username);
+        if (found != g_streams_of_user.end() && found->second >= kMaxStreamsPerUser) {
+            return problem(429, fmt::format("'{}' has {} event streams open, the most one user may; close one (a browser tab) and "
+                               "try again",
+                               escape_invalid_utf8(username), kMaxStreamsPerUser));
+        }
+        ++g_open_streams;
+        ++g_streams_of_user[username];
+        return std::nullopt;
+    }
+
+    // Made only after refusal(username) gave a place; gives it back.
+    StreamState(ApiContext& c, std::string user) : context(c), username(std::move(user)) {}
+    ~StreamState() {
+        std::lock_guard lock(g_streams_mutex);
+        --g_open_streams;
+        if (--g_streams_of_user[username] <= 0) g_streams_of_user.erase(username);
+    }
     StreamState(const StreamState&) = delete;
     StreamState& operator=(const StreamState&) = delete;
 
@@ -41,6 +72,12 @@ struct StreamState {
         if (!greeted) {
             greeted = true;
             out += "retry: 2000\n\n";  // EventSource reconnects after 2 s
+            if (reset_first) {
+                out += fmt::format("id: {}\nevent: reset\ndata: {}\n\n", last_seq,
+                                   dump_json({{"detail", "the event id given is ahead of this server's (a new "
+                                                         "database?); reload"}}));
+                return true;
+            }
         }
         auto changes = context.store.state_changes_since(last_seq, kBatchesPerPoll);
         if (!changes) {
@@ -100,17 +137,15 @@ void add_event_routes(RouteTable& table, ApiContext& context) {
             if (!since) return bad_request(fmt::format("query parameter 'since' must be an event id (a whole number), got {}",
                                                        escape_invalid_utf8(*text)));
         }
-        if (!since) {
-            auto latest = context.store.latest_state_seq();
-            if (!latest) return store_unavailable(latest.error());
-            since = *latest;  // from now on
-        }
-        if (g_open_streams.load() >= kMaxStreams) {
-            return problem(503, fmt::format("{} event streams are open, the most this server keeps; close one (or poll "
-                                            "the API) and try again",
-                                            kMaxStreams));
-        }
-        auto state = std::make_shared<StreamState>(context);
+        auto latest = context.store.latest_state_seq();
+        if (!latest) return store_unavailable(latest.error());
+        // An id past the newest (the database was replaced, or the id made up) would wait silently
+        // until the ids catch up; the client is told to reload instead.
+        const bool ahead = since && *since > *latest;
+        if (!since || ahead) since = *latest;  // from now on
+        if (auto refused = StreamState::refusal(request.principal.username)) return *refused;
+        auto state = std::make_shared<StreamState>(context, request.principal.username);
+        state->reset_first = ahead;
         state->last_seq = *since;
         state->dag_id = request.query_value("dag_id");
         WebResponse response{200, "text/event-stream; charset=utf-8", "", {{"X-Accel-Buffering", "no"}}};

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "tests/web/api_fixture.h"
 
@@ -82,6 +83,47 @@ TEST_CASE("the event stream can be narrowed to one DAG, and refuses ids that are
     }
     check_problem(fixture.call("GET", "/api/v1/mayaflow/events", "", {{"last-event-id", "abc"}}), 400, "Bad Request");
     // A Viewer may watch; nobody needs more.
+    fixture.as(Role::viewer);
+    CHECK(fixture.call("GET", "/api/v1/mayaflow/events").status == 200);
+}
+
+TEST_CASE("an event id ahead of the store (a new database) gets a reset at once, not silence", "[web][events]") {
+    ApiFixture fixture;
+    write_run(*fixture.store, 1, "kakeibo");
+    long long pk = 1;
+    for (const std::string id : {"5000", "9223372036854775807"}) {
+        INFO(id);
+        auto newest = fixture.store->latest_state_seq();
+        REQUIRE(newest);
+        auto stream = fixture.call("GET", "/api/v1/mayaflow/events", "", {{"last-event-id", id}});
+        REQUIRE(stream.status == 200);
+        CHECK_THAT(poll(stream), Catch::Contains(fmt::format("id: {}\nevent: reset\n", *newest)));
+        // Then it goes on from the store's newest id: the next change is sent.
+        write_run(*fixture.store, ++pk, "kakeibo");
+        CHECK_THAT(poll(stream), Catch::Contains("event: dag_run"));
+    }
+    // An id the store has reached is no reset.
+    auto resumed = fixture.call("GET", "/api/v1/mayaflow/events?since=1");
+    CHECK_THAT(poll(resumed), !Catch::Contains("reset"));
+}
+
+TEST_CASE("one user holds at most 16 event streams; the others still get theirs", "[web][events]") {
+    ApiFixture fixture;
+    fixture.as(Role::viewer);
+    std::vector<WebResponse> open;
+    for (int i = 0; i < 16; ++i) {
+        open.push_back(fixture.call("GET", "/api/v1/mayaflow/events"));
+        REQUIRE(open.back().status == 200);
+    }
+    auto seventeenth = fixture.call("GET", "/api/v1/mayaflow/events");
+    check_problem(seventeenth, 429, "Too Many Requests");
+    CHECK_THAT(seventeenth.body, Catch::Contains("16 event streams"));
+    // Another user is not refused.
+    fixture.authenticator = std::make_unique<FixedRoleAuthenticator>(Role::viewer, "someone_else");
+    fixture.router = std::make_unique<ApiRouter>(*fixture.context, *fixture.authenticator);
+    CHECK(fixture.call("GET", "/api/v1/mayaflow/events").status == 200);
+    // A stream that ends gives its place back.
+    open.pop_back();
     fixture.as(Role::viewer);
     CHECK(fixture.call("GET", "/api/v1/mayaflow/events").status == 200);
 }
