@@ -218,6 +218,8 @@ def main():
     d.write_dag("conf_ok.yaml", DAG_OK)
     d.write_dag("conf_fail.yaml", DAG_FAIL)
     d.write_dag("conf_daily.yaml", DAG_DAILY)
+    d.write_dag("conf_interval.yaml", "description: every 30 minutes\nschedule: 30m\nstart_date: 2024-01-01\n"
+                "catchup: false\ntasks:\n  - task_id: t\n    operator: bash\n    bash_command: \"true\"\n")
     d.write_dag("conf_broken.yaml", "description: never loads\ntasks: [\n")
     d.start(timeout=60)
     c = Client(d)
@@ -242,7 +244,7 @@ def scenario(c):
     c.call("/health", auth=False, expect=200)
     c.call("/version", expect=200)
     # --- dags
-    wait_for(lambda: c.call("/dags?dag_id_pattern=conf_")[1].get("total_entries", 0) >= 3, timeout=30)
+    wait_for(lambda: c.call("/dags?dag_id_pattern=conf_")[1].get("total_entries", 0) >= 4, timeout=30)
     for query in ("", "limit=2", "limit=2&offset=1", "order_by=dag_id", "order_by=-dag_id",
                   "order_by=last_parsed_time", "tags=conformance", "tags=red&tags=green", "only_active=false",
                   "only_active=False", "paused=true", "paused=False", "dag_id_pattern=conf",
@@ -257,6 +259,8 @@ def scenario(c):
     c.call("/dags/hello_mayaflow/details", expect=200)
     c.call("/dags/kakeibo_daily/details", expect=200)
     c.call("/dags/conf_daily/details", expect=200)
+    c.call("/dags/conf_interval", expect=200)
+    c.call("/dags/conf_interval/details", expect=200)
     c.call("/dags/conf_ok/tasks", expect=200)
     c.call("/dags/kakeibo_daily/tasks", expect=200)
     c.call("/dags/conf_ok/tasks?order_by=-task_id", expect=200)
