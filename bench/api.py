@@ -345,6 +345,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=600, help="for start-up and loading the DAGs")
     parser.add_argument("--keep", action="store_true", help="keep the temp home (its path is printed)")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--sql", help="a file of SQL run on the seeded store before the daemon starts (to compare "
+                                      "indexes, say)")
     args = parser.parse_args()
     if args.tasks < 3 or args.runs < args.dags or args.log_runs < 1:
         parser.error("--tasks must be 3 or more, --runs at least --dags, --log-runs at least 1")
@@ -372,6 +374,9 @@ def main():
         now_us = now_micros()
         runs, task_instances, log_count, measured_run = seed_store(db_path, logs, args, now_us, rng)
         seed_seconds = time.monotonic() - started
+        if args.sql:
+            with open(args.sql) as f, sqlite3.connect(db_path) as db:
+                db.executescript(f.read())
         start_date = iso(now_us - 400 * 24 * HOUR_US)[:10]
         task_ids = seed_task_ids(args.tasks)
         for i in range(args.dags):
@@ -499,6 +504,8 @@ def main():
 
         db_mib = sum(os.path.getsize(db_path + suffix) for suffix in ("", "-wal") if os.path.exists(db_path + suffix))
         print("mayaflow: %s (standalone), home %s" % (args.mayaflow, home if args.keep else "(temp)"))
+        if args.sql:
+            print("SQL run on the seeded store before the start: %s" % args.sql)
         print("store: %d runs of %d DAGs, %d task instances, %d task logs on disk; seeded with SQL in %.1f s; "
               "mayaflow.db %.0f MiB" % (runs, args.dags, task_instances, log_count + 1, seed_seconds, db_mib / 2**20))
         print("checked through the API before the load:")
