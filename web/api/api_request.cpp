@@ -150,6 +150,30 @@ Read<std::optional<bool>> read_bool(const ApiRequest& request, const std::string
     return bad_request(fmt::format("query parameter '{}' must be true or false, got {}", name, quote_for_message(*text)));
 }
 
+namespace {
+
+// nlohmann's message without the body's text it quotes ("last read: '…'", "parsing '…'"): a body
+// that fails to parse may hold a password, and the answer (and whatever logs it) should not. The
+// line and column stay: they say where to look.
+std::string without_body_text(std::string message) {
+    if (auto prefix = message.find("] "); message.starts_with("[json.exception.") && prefix != std::string::npos) {
+        message.erase(0, prefix + 2);
+    }
+    for (std::string_view marker : {"; last read: '", " parsing '"}) {
+        auto start = message.find(marker);
+        if (start == std::string::npos) continue;
+        auto close = message.rfind("'; expected ");
+        if (close != std::string::npos && close > start) {
+            message.erase(start, close + 1 - start);
+        } else {
+            message.erase(start);
+        }
+    }
+    return message;
+}
+
+}  // namespace
+
 Read<nlohmann::json> read_json_object(const ApiRequest& request, std::initializer_list<std::string_view> allowed,
                                       bool empty_allowed) {
     const std::string& body = request.web.body;
@@ -162,11 +186,11 @@ Read<nlohmann::json> read_json_object(const ApiRequest& request, std::initialize
     try {
         parsed = nlohmann::json::parse(body);
     } catch (const nlohmann::json::parse_error& e) {
-        return bad_request(fmt::format("the body is not valid JSON: {}", e.what()));
+        return bad_request(fmt::format("the body is not valid JSON: {}", without_body_text(e.what())));
     } catch (const nlohmann::json::out_of_range& e) {
         // A number beyond a double (1e400): nlohmann throws out_of_range.406 rather than parse_error.
         return bad_request(fmt::format("the body has a number too large for a double (at most about 1.8e308): {}",
-                                       e.what()));
+                                       without_body_text(e.what())));
     }
     if (!parsed.is_object()) {
         return bad_request(fmt::format("the body must be a JSON object, not {}", json_type_name(parsed)));
@@ -197,9 +221,17 @@ Read<std::optional<bool>> bool_field(const nlohmann::json& body, const std::stri
 Read<std::optional<long long>> integer_field(const nlohmann::json& body, const std::string& name) {
     if (!body.contains(name) || body[name].is_null()) return std::optional<long long>{};
     const auto& value = body[name];
-    if (value.is_number_integer()) return std::optional<long long>{value.get<long long>()};
-    if (value.is_number_unsigned() && value.get<unsigned long long>() <= 9'007'199'254'740'992ULL) {
-        return std::optional<long long>{static_cast<long long>(value.get<unsigned long long>())};
+    // is_number_integer() holds for unsigned values too: one past LLONG_MAX read as long long would
+    // wrap to a negative number, so the unsigned ones are checked first.
+    if (value.is_number_unsigned()) {
+        if (value.get<unsigned long long>() <= 9'007'199'254'740'992ULL) {
+            return std::optional<long long>{static_cast<long long>(value.get<unsigned long long>())};
+        }
+    } else if (value.is_number_integer()) {
+        return std::optional<long long>{value.get<long long>()};
+    }
+    if (value.is_number()) {
+        return bad_request(fmt::format("'{}' must be a whole number no larger than 2^53, got {}", name, value.dump()));
     }
     return bad_request(fmt::format("'{}' must be a whole number, not {}", name, json_type_name(value)));
 }

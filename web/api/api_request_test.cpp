@@ -47,5 +47,35 @@ TEST_CASE("read_json_object: malformed, non-object, non-UTF-8 and unknown fields
     CHECK(refusal(read_body(std::string(100000, '['))).find("not valid JSON") != std::string::npos);
 }
 
+TEST_CASE("read_json_object: a body that fails to parse is not quoted back (it may hold a password)", "[api_request]") {
+    for (const char* body : {R"({"password": "hunter2-secret" x})", R"({"password": "hunter2-secret")",
+                             R"({"password": "hunter2-secret", "n": 1e400})", R"({"n": 1e400hunter2-secret})"}) {
+        INFO(body);
+        auto detail = refusal(read_body(body));
+        CHECK(detail.find("hunter2") == std::string::npos);
+        const bool says_where = detail.find("line 1, column") != std::string::npos ||
+                                detail.find("number too large") != std::string::npos;
+        CHECK(says_where);
+    }
+}
+
+TEST_CASE("integer_field: numbers beyond a long long never wrap to a negative one", "[api_request]") {
+    auto read = [](const char* text) { return integer_field(nlohmann::json::parse(text), "slots"); };
+    auto check_refused = [](const Read<std::optional<long long>>& result, const std::string& says) {
+        REQUIRE(failed(result));
+        auto detail = nlohmann::json::parse(std::get<WebResponse>(result).body)["detail"].get<std::string>();
+        CHECK(detail.find(says) != std::string::npos);
+    };
+    for (const char* text : {R"({"slots": 18446744073709551615})", R"({"slots": 9223372036854775808})"}) {
+        INFO(text);
+        check_refused(read(text), "no larger than 2^53");
+    }
+    check_refused(read(R"({"slots": 1e20})"), "got 1e+20");
+    check_refused(read(R"({"slots": 1.5})"), "got 1.5");
+    check_refused(read(R"({"slots": "5"})"), "not a string");
+    CHECK(std::get<std::optional<long long>>(read(R"({"slots": -5})")) == -5);
+    CHECK(std::get<std::optional<long long>>(read(R"({"slots": 9007199254740992})")) == 9007199254740992LL);
+}
+
 }  // namespace
 }  // namespace mayaflow
