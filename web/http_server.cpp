@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <list>
@@ -72,12 +73,14 @@ class Connections {
 
 class Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(tcp::socket socket, const HttpHandler& handler, const HttpServerOptions& options, Connections& connections)
+    Session(tcp::socket socket, const HttpHandler& handler, const HttpServerOptions& options, Connections& connections,
+            asio::thread_pool& workers)
         : stream_(std::move(socket)),
           timer_(stream_.get_executor()),
           handler_(handler),
           options_(options),
-          connections_(connections) {
+          connections_(connections),
+          workers_(workers) {
         connections_.opened();
     }
     ~Session() {
@@ -131,8 +134,17 @@ class Session : public std::enable_shared_from_this<Session> {
     void on_header(beast::error_code ec) {
         if (ec) return on_read(ec);
         stream_.expires_after(options_.request_timeout);
-        if (parser_->is_done()) return on_read(ec);
         const auto& message = parser_->get();
+        // RFC 9112 6.3: a Transfer-Encoding whose last coding is not chunked leaves the body's length
+        // unknown; the server must answer 400 and close. Read as "no body" instead, the body would be
+        // taken for the next request on the connection (what request smuggling through a proxy that
+        // reads it otherwise needs).
+        if (message.find(http::field::transfer_encoding) != message.end() && !parser_->chunked()) {
+            return reply_error(400, "Bad Request",
+                               "malformed HTTP request: Transfer-Encoding must end with chunked, the only coding "
+                               "this server reads (or send Content-Length instead)");
+        }
+        if (parser_->is_done()) return on_read(ec);
         if (message.version() >= 11 && beast::iequals(message[http::field::expect], "100-continue")) {
             // The client waits for a word before it sends its body: refuse one over the limit now
             // (it is never sent), else say "go on" (curl would otherwise wait a second for nothing).
@@ -181,18 +193,37 @@ class Session : public std::enable_shared_from_this<Session> {
         beast::error_code peer_error;
         auto peer = stream_.socket().remote_endpoint(peer_error);
         if (!peer_error) request.peer = peer.address().to_string();
-        WebResponse response;
+        const bool keep_alive = message.keep_alive();
+        const unsigned version = message.version();
+        const bool head = request.method == "HEAD";
+        if (runs_inline(request.target)) return send(call_handler(request), keep_alive, version, head);
+        // The handler may take long (a password check, a wait for the scheduler): on a handler
+        // thread, then back on this connection's strand to answer.
+        asio::post(workers_, [self = shared_from_this(), request = std::move(request), keep_alive, version, head] {
+            WebResponse response = self->call_handler(request);
+            asio::post(self->stream_.get_executor(),
+                       [self, response = std::move(response), keep_alive, version, head]() mutable {
+                           self->send(std::move(response), keep_alive, version, head);
+                       });
+        });
+    }
+
+    bool runs_inline(const std::string& target) const {
+        const std::string_view path = std::string_view(target).substr(0, target.find('?'));
+        return std::find(options_.inline_paths.begin(), options_.inline_paths.end(), path) != options_.inline_paths.end();
+    }
+
+    WebResponse call_handler(const WebRequest& request) const {
         try {
-            response = handler_(request);
+            return handler_(request);
         } catch (const std::exception& e) {
             spdlog::error("request {} {} failed: {}", escape_invalid_utf8(request.method),
                           escape_invalid_utf8(request.target), e.what());
-            response = WebResponse{500, "application/problem+json",
-                                    problem_body(500, "Internal Server Error",
-                                                 "the server failed to handle this request; see its log"),
-                                    {}};
+            return WebResponse{500, "application/problem+json",
+                               problem_body(500, "Internal Server Error",
+                                            "the server failed to handle this request; see its log"),
+                               {}};
         }
-        send(std::move(response), message.keep_alive(), message.version(), request.method == "HEAD");
     }
 
     // The request could not be read: answer, then close without reading it further.
@@ -339,6 +370,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const HttpHandler& handler_;
     const HttpServerOptions& options_;
     Connections& connections_;
+    asio::thread_pool& workers_;
     bool waiting_ = false;  // waiting for a request, idle (only touched on the session's strand)
     bool stream_over_ = false;  // a streamed answer ended: its watch of the socket stops (on the strand)
     std::optional<Connections::IdleList::iterator> idle_position_;  // guarded by the Connections' lock
@@ -377,6 +409,7 @@ class HttpServer::Impl {
         : options_(std::move(options)),
           handler_(std::move(handler)),
           cap_(connection_cap(options_.max_connections)),
+          workers_(static_cast<std::size_t>(std::max(1, options_.handler_threads))),
           acceptor_(io_),
           pause_timer_(io_) {}
 
@@ -424,6 +457,9 @@ class HttpServer::Impl {
             if (thread.joinable()) thread.join();
         }
         threads_.clear();
+        // Handlers still running finish (their answers go nowhere); those not started are dropped.
+        workers_.stop();
+        workers_.join();
     }
 
     size_t cap() const { return cap_; }
@@ -455,7 +491,7 @@ class HttpServer::Impl {
             }
             idle->shed();
         }
-        std::make_shared<Session>(std::move(socket), handler_, options_, connections_)->start();
+        std::make_shared<Session>(std::move(socket), handler_, options_, connections_, workers_)->start();
         accept();
     }
 
@@ -491,6 +527,7 @@ class HttpServer::Impl {
     HttpHandler handler_;
     size_t cap_;
     Connections connections_;  // outlives io_: sessions destroyed with io_ still unregister
+    asio::thread_pool workers_;  // outlives io_: sessions hold a reference
     asio::io_context io_;
     tcp::acceptor acceptor_;
     asio::steady_timer pause_timer_;

@@ -1,6 +1,6 @@
 #pragma once
-// HttpServer serves HTTP/1.1 on one address with a few threads, handing each request to a
-// handler. It protects itself, and the daemon it runs in, from slow, greedy or numerous clients:
+// HttpServer serves HTTP/1.1 on one address with a few I/O threads, handing each request to a
+// handler on a pool of handler threads. It protects itself, and the daemon it runs in, from slow, greedy or numerous clients:
 // limits on header and body sizes, timeouts for idle connections and for slow requests, and a cap
 // on connections held open, kept well under the process's descriptor limit so that the
 // scheduler's own files never go without. At the cap, or when descriptors run out anyway, it
@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/time/instant.h"
 #include "engine/util/result.h"
@@ -32,6 +33,13 @@ struct HttpServerOptions {
     Duration header_timeout = std::chrono::seconds(10);
     // How long reading one request's body and writing its answer may take.
     Duration request_timeout = std::chrono::seconds(30);
+    // Handlers run on their own threads, not on the `threads` that read and write: a request that
+    // checks a password (PBKDF2) or waits for the scheduler holds one of these, while reads, writes
+    // and the inline paths go on. More than this many slow requests at once wait their turn.
+    int handler_threads = 16;
+    // Paths (without the query) whose handler is cheap and must answer even when every handler
+    // thread is busy: run on the I/O thread that read the request.
+    std::vector<std::string> inline_paths = {"/health", "/api/v1/health"};
 };
 
 class HttpServer {

@@ -15,6 +15,10 @@
 #include <boost/system/error_code.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -130,6 +134,65 @@ WebResponse hello(const WebRequest& request) {
 }
 
 std::string title_of(const Client::Answer& answer) { return nlohmann::json::parse(answer.body)["title"]; }
+
+TEST_CASE("slow handlers do not hold up other requests, and the inline paths answer when every handler waits",
+          "[web][http]") {
+    // Handlers that block until released: more of them than I/O threads, then as many as handler threads.
+    std::mutex mutex;
+    std::condition_variable released_cv;
+    bool released = false;
+    std::atomic<int> blocked{0};
+    auto handler = [&](const WebRequest& request) {
+        if (request.target == "/slow") {
+            ++blocked;
+            std::unique_lock lock(mutex);
+            released_cv.wait_for(lock, 10s, [&] { return released; });
+        }
+        return WebResponse{200, "text/plain", "answered " + request.target, {}};
+    };
+    HttpServer server(HttpServerOptions{.host = "127.0.0.1", .port = 0, .threads = 2, .handler_threads = 4}, handler);
+    auto port = server.start();
+    REQUIRE(port);
+    auto wait_for_blocked = [&](int count) {
+        for (int i = 0; i < 500 && blocked < count; ++i) std::this_thread::sleep_for(10ms);
+        return blocked.load();
+    };
+
+    std::vector<std::unique_ptr<Client>> slow;
+    for (int i = 0; i < 3; ++i) {  // more than the 2 I/O threads
+        slow.push_back(std::make_unique<Client>(*port));
+        slow.back()->send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    REQUIRE(wait_for_blocked(3) == 3);
+    {
+        Client fast(*port);
+        fast.send("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto answer = fast.answer();
+        REQUIRE(answer);
+        CHECK(answer->body == "answered /fast");
+    }
+    // Every handler thread busy: an ordinary request waits, the health check does not.
+    slow.push_back(std::make_unique<Client>(*port));
+    slow.back()->send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(wait_for_blocked(4) == 4);
+    {
+        Client health(*port);
+        health.send("GET /api/v1/health?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto answer = health.answer();
+        REQUIRE(answer);
+        CHECK(answer->body == "answered /api/v1/health?x=1");
+    }
+    {
+        std::lock_guard lock(mutex);
+        released = true;
+    }
+    released_cv.notify_all();
+    for (auto& client : slow) {
+        auto answer = client->answer();
+        REQUIRE(answer);
+        CHECK(answer->body == "answered /slow");
+    }
+}
 
 TEST_CASE("HEAD answers have GET's headers and no body, and the connection goes on", "[web][http]") {
     HttpServer server(HttpServerOptions{.host = "127.0.0.1", .port = 0}, hello);
@@ -436,6 +499,41 @@ TEST_CASE("a quiet stream lets go of a client that closed at once, not at its ne
     }
     for (int i = 0; i < 200 && open_sources > 0; ++i) std::this_thread::sleep_for(10ms);
     CHECK(open_sources == 0);  // within 2 s; before, it stayed until the next write (30 s here)
+}
+
+TEST_CASE("a Transfer-Encoding that does not end in chunked is 400 and closes: its body is no next request", "[web][http]") {
+    std::atomic<int> handled{0};
+    auto handler = [&](const WebRequest& request) {
+        ++handled;
+        return WebResponse{200, "text/plain", request.method + " " + request.target, {}};
+    };
+    HttpServer server(HttpServerOptions{.host = "127.0.0.1", .port = 0}, handler);
+    auto port = server.start();
+    REQUIRE(port);
+    for (const std::string coding : {"xchunked", "chunked, identity", "identity", "gzip"}) {
+        INFO(coding);
+        handled = 0;
+        Client client(*port);
+        client.send("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
+                    "\r\nContent-Length: 40\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto answer = client.answer();
+        REQUIRE(answer);
+        CHECK(answer->status == 400);
+        CHECK_THAT(answer->body, Catch::Contains("Transfer-Encoding"));
+        CHECK(client.read_until_closed());
+        CHECK_THAT(client.unread(), !Catch::Contains("smuggled"));
+        CHECK(handled == 0);
+    }
+    // chunked still works, and the connection goes on.
+    Client client(*port);
+    client.send("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+                "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto first = client.answer();
+    auto second = client.answer();
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(first->status == 200);
+    CHECK(second->body == "GET /b");
 }
 
 TEST_CASE("a streamed answer says so in its head: chunked, not kept alive", "[web][http]") {
