@@ -100,7 +100,7 @@ TEST_CASE("parts that clash or hold top-level keys of the base are refused by na
     CHECK(merged->json["info"]["version"] == "1");
 }
 
-TEST_CASE("the document is served as YAML and as JSON to anyone", "[web][openapi]") {
+TEST_CASE("the document is served as YAML and as JSON to anyone signed in", "[web][openapi]") {
     testing::ApiFixture fixture;
     auto yaml = fixture.call("GET", "/api/v1/openapi.yaml");
     CHECK(yaml.status == 200);

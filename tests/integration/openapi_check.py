@@ -45,7 +45,12 @@ def document_for(port, cache_owner):
     if os.environ.get("MAYAFLOW_OPENAPI_CHECK") == "source":
         text = json.dumps(_merged_source_parts(), sort_keys=True).encode()
     else:
-        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/openapi.json" % port, timeout=30) as answer:
+        request = urllib.request.Request("http://127.0.0.1:%d/api/v1/openapi.json" % port)
+        try:  # only health is open without credentials; a daemon started with API auth off has none
+            request.add_header("Authorization", cache_owner.auth_header())
+        except (AttributeError, OSError):
+            pass
+        with urllib.request.urlopen(request, timeout=30) as answer:
             text = answer.read()
     key = hashlib.sha256(text).hexdigest()
     if key not in _compiled:

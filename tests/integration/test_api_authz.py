@@ -36,8 +36,8 @@ RANK = {ANYONE: -1, SIGNED_IN: 0, VIEWER: 0, USER: 1, OP: 2, ADMIN: 3}
 EXPECTED = {
     # Open to anyone.
     ("GET", "/health"): ANYONE,
-    ("GET", "/openapi.json"): ANYONE,
-    ("GET", "/openapi.yaml"): ANYONE,
+    ("GET", "/openapi.json"): VIEWER,
+    ("GET", "/openapi.yaml"): VIEWER,
     ("POST", "/mayaflow/session"): ANYONE,
     # One's own session and tokens.
     ("GET", "/mayaflow/session"): SIGNED_IN,

@@ -54,13 +54,14 @@ void add_monitor_routes(RouteTable& table, ApiContext& context) {
         refresh_store_gauges(context);
         return WebResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics::render(), {}};
     });
-    // The document describes the API, not its data: like health, anyone may read it.
-    table.add("GET", "/api/v1/openapi.yaml", {Resource::anyone, Action::read}, [](const ApiRequest&) {
+    // The document describes the API, not its data, but only health is open without credentials
+    // (what the API can do is nobody else's business): anyone signed in reads it.
+    table.add("GET", "/api/v1/openapi.yaml", {Resource::website, Action::read}, [](const ApiRequest&) {
         const auto& document = openapi_document();
         if (!document) return problem(500, document.error().message);
         return WebResponse{200, "application/yaml; charset=utf-8", document->yaml, {}};
     });
-    table.add("GET", "/api/v1/openapi.json", {Resource::anyone, Action::read}, [](const ApiRequest&) {
+    table.add("GET", "/api/v1/openapi.json", {Resource::website, Action::read}, [](const ApiRequest&) {
         const auto& document = openapi_document();
         if (!document) return problem(500, document.error().message);
         return json_response(document->json);
