@@ -175,6 +175,20 @@ class ApiAttacksTest(unittest.TestCase):
         self.assertEqual(code, 400)
         self.assertNotIn("hunter2", self.daemon.read_log())
 
+    def test_a_form_or_text_body_is_415_and_changes_nothing(self):
+        # What a page on another site can POST without a CORS preflight; a browser adds the Basic
+        # credentials it keeps for this server, so these must not act.
+        before = self.runs_of_hello()
+        for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+            for body in (b"", b'{"dag_run_id": "atk_form"}'):
+                with self.subTest(content_type=content_type, body=body):
+                    self.assertProblem(self.admin.call("POST", RUNS, body, headers={"Content-Type": content_type}),
+                                       415, "application/json")
+        self.assertEqual(self.runs_of_hello(), before)
+        code, body, _ = self.admin.call("POST", RUNS, b'{"dag_run_id": "atk_json"}',
+                                        headers={"Content-Type": "application/json; charset=utf-8"})
+        self.assertEqual(code, 200, body)
+
     def test_deep_malformed_and_mistyped_bodies(self):
         before = self.runs_of_hello()
         cases = [(b"[" * 100000, "not valid JSON"), (b'{"a":' * 100000, "not valid JSON"), (b"[]", "JSON object"),

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -176,6 +177,19 @@ std::string without_body_text(std::string message) {
 
 Read<nlohmann::json> read_json_object(const ApiRequest& request, std::initializer_list<std::string_view> allowed,
                                       bool empty_allowed) {
+    // A body sent as a form or as text is refused, empty or not, as Airflow answers 415: those are
+    // what a page on another site can POST without asking (no CORS preflight), and a browser adds
+    // the Basic credentials it keeps for this server to them, CSRF token or not.
+    if (auto type = request.web.headers.find("content-type"); type != request.web.headers.end()) {
+        std::string media;
+        for (char c : std::string_view(type->second).substr(0, type->second.find(';'))) {
+            if (c != ' ' && c != '\t') media += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        if (media != "application/json" && !media.ends_with("+json")) {
+            return problem(415, fmt::format("the body must be JSON sent with Content-Type: application/json, not {}",
+                                            quote_for_message(type->second)));
+        }
+    }
     const std::string& body = request.web.body;
     if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
         if (empty_allowed) return nlohmann::json::object();
@@ -210,6 +224,19 @@ Read<std::optional<std::string>> string_field(const nlohmann::json& body, const 
     if (!body.contains(name) || body[name].is_null()) return std::optional<std::string>{};
     if (!body[name].is_string()) return bad_request(fmt::format("'{}' must be a string, not {}", name, json_type_name(body[name])));
     return std::optional<std::string>{body[name].get<std::string>()};
+}
+
+Read<std::optional<std::string>> note_field(const nlohmann::json& body) {
+    auto note = string_field(body, "note");
+    if (auto* text = std::get_if<std::optional<std::string>>(&note); text && *text) {
+        // Characters, not bytes: a JSON string is UTF-8, and its non-continuation bytes start one each.
+        const auto characters = static_cast<size_t>(std::count_if(
+            (*text)->begin(), (*text)->end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+        if (characters > kMaxNoteLength) {
+            return bad_request(fmt::format("'note' is {} characters long; a note holds at most {}", characters, kMaxNoteLength));
+        }
+    }
+    return note;
 }
 
 Read<std::optional<bool>> bool_field(const nlohmann::json& body, const std::string& name) {

@@ -77,5 +77,30 @@ TEST_CASE("integer_field: numbers beyond a long long never wrap to a negative on
     CHECK(std::get<std::optional<long long>>(read(R"({"slots": 9007199254740992})")) == 9007199254740992LL);
 }
 
+TEST_CASE("read_json_object: a body sent as a form or as text is 415, empty or not", "[api_request]") {
+    auto read_as = [](const std::string& type, const std::string& body) {
+        WebRequest web;
+        web.method = "POST";
+        web.target = "/api/v1/x";
+        web.body = body;
+        if (!type.empty()) web.headers["content-type"] = type;
+        ApiRequest request{web, "/api/v1/x", {}, {}, {}};
+        return read_json_object(request, {"conf"}, true);
+    };
+    for (const std::string type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                                   "application/jsonx", "text/json"}) {
+        for (const std::string body : {"", R"({"conf": {}})"}) {
+            INFO(type << " " << body);
+            auto read = read_as(type, body);
+            REQUIRE(failed(read));
+            CHECK(std::get<WebResponse>(read).status == 415);
+        }
+    }
+    for (const std::string type : {"application/json", "Application/JSON; charset=utf-8", "application/merge-patch+json", ""}) {
+        INFO(type);
+        CHECK_FALSE(failed(read_as(type, R"({"conf": {}})")));
+    }
+}
+
 }  // namespace
 }  // namespace mayaflow
