@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "tests/web/auth_fixture.h"
 #include "web/auth/user_accounts.h"
 
@@ -87,6 +90,38 @@ TEST_CASE("Basic: a remembered check ends when the password, the roles or the ac
     user.active = false;
     REQUIRE(*fixture.store->update_user("alice", user));
     check_wrong_credentials(refused(fixture.authenticate({{"authorization", basic_header("alice", "new")}})));
+}
+
+TEST_CASE("Basic: parallel first requests with the same credentials pay for one password check", "[web][auth]") {
+    AuthFixture fixture;
+    // A slow hash, so that the requests arrive while the first check is still running.
+    UserRow user;
+    user.username = "burst";
+    user.email = "burst@example.com";
+    user.password_hash = hash_password("slow", 100'000);
+    user.roles = {"Viewer"};
+    user.created_on = user.changed_on = fixture.now;
+    REQUIRE(*fixture.store->create_user(user));
+
+    const std::map<std::string, std::string> headers = {{"authorization", basic_header("burst", "slow")}};
+    constexpr int kRequests = 8;
+    std::atomic<int> ready{0};
+    std::atomic<int> signed_in_count{0};
+    std::vector<std::thread> clients;
+    for (int i = 0; i < kRequests; ++i) {
+        clients.emplace_back([&] {
+            ++ready;
+            while (ready < kRequests) std::this_thread::yield();
+            auto answer = fixture.authenticate(headers);
+            if (auto* principal = std::get_if<Principal>(&answer); principal && principal->username == "burst") {
+                ++signed_in_count;
+            }
+        });
+    }
+    for (auto& client : clients) client.join();
+    CHECK(signed_in_count == kRequests);
+    // Each full check that succeeds counts a login; the others waited for it or found it remembered.
+    CHECK((*fixture.store->find_user("burst"))->login_count == 1);
 }
 
 TEST_CASE("Bearer: a token signs in until it is revoked or expires, or its user is inactive", "[web][auth]") {
