@@ -57,10 +57,10 @@ void require_no_run_like(const std::string& dag_id, const std::string& run_id, I
     if (!existing) throw CommandFailed{existing.error().message};
     if (!*existing) return;
     if ((*existing)->run_id == run_id) {
-        throw CommandFailed{fmt::format("DAG '{}' already has a run '{}'; choose another --run-id", dag_id, run_id)};
+        throw CommandFailed{fmt::format("DAG '{}' already has a run '{}'; choose another run id", dag_id, run_id)};
     }
     throw CommandFailed{fmt::format("DAG '{}' already has a run at logical date {}: '{}'; a DAG has one run per "
-                                    "logical date (clear that run to run it again, or choose another --logical-date)",
+                                    "logical date (clear that run to run it again, or choose another logical date)",
                                     dag_id, format_iso8601(logical_date, TimeZone::utc()), (*existing)->run_id)};
 }
 

@@ -275,12 +275,12 @@ Result<std::string> SchedulerCore::trigger(const TriggerRequest& request) {
     auto exists = run_exists(request.dag_id, run_id, logical_date, &existing_id);
     if (!exists) return exists.error();
     if (*exists && existing_id == run_id) {
-        return make_error("DAG '{}' already has a run '{}'; choose another --run-id", request.dag_id, run_id);
+        return make_error("DAG '{}' already has a run '{}'; choose another run id", request.dag_id, run_id);
     }
     if (*exists) {
         // Airflow's DagRunAlreadyExists: a logical date is unique per DAG.
         return make_error("DAG '{}' already has a run at logical date {}: '{}'; a DAG has one run per logical date "
-                          "(clear that run to run it again, or choose another --logical-date)",
+                          "(clear that run to run it again, or choose another logical date)",
                           request.dag_id, format_iso8601(logical_date, TimeZone::utc()), existing_id);
     }
     DataInterval interval = infer_manual_data_interval(entry.dag->schedule, entry.dag->timezone, logical_date);

@@ -1,6 +1,7 @@
 #include "engine/connections/variable.h"
 
 #include "engine/connections/python_json.h"
+#include "engine/util/text.h"
 #include "engine/util/utf8.h"
 
 namespace mayaflow {
@@ -9,6 +10,11 @@ Status validate_variable_key(std::string_view key) {
     if (key.empty()) return make_error("a variable's key cannot be empty");
     if (key.size() > kMaxVariableKeyLength) {
         return make_error("a variable's key has to be at most {} characters", kMaxVariableKeyLength);
+    }
+    if (auto at = first_control_character(key)) {
+        return make_error("a variable's key cannot hold a control character (byte 0x{:02x} at position {}); use "
+                          "letters, digits and punctuation",
+                          static_cast<unsigned char>(key[*at]), *at + 1);
     }
     return Status::success();
 }

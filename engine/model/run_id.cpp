@@ -39,6 +39,10 @@ Status check_run_id(std::string_view run_id, RunIdUse use) {
                               run_id, i + 1);
         }
     }
+    if (run_id == "~") {
+        // The API's wildcard: a run of that name could not be named in a path (…/dagRuns/~/… lists all runs).
+        return make_error("run id '~' is the API's wildcard for every run; choose another");
+    }
     if (use == RunIdUse::manual) {
         if (auto type = reserved_run_type(run_id)) {
             return make_error("run id '{}' starts with '{}__', which is reserved for {} runs; a run triggered by hand "

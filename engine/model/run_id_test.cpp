@@ -9,6 +9,8 @@ namespace mayaflow {
 TEST_CASE("run ids follow Airflow's allowed_run_id_pattern and length", "[run_id]") {
     CHECK(check_run_id("manual__2024-03-01T00:00:00+00:00", RunIdUse::manual));
     CHECK(check_run_id("my-run.v2~retry:1", RunIdUse::manual));
+    CHECK_FALSE(check_run_id("~", RunIdUse::manual));  // the API's wildcard
+    CHECK(check_run_id("~~", RunIdUse::manual));
     CHECK(check_run_id(std::string(250, 'a'), RunIdUse::manual));
 
     auto empty = check_run_id("", RunIdUse::manual);

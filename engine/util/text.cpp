@@ -124,4 +124,12 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 
 bool has_glob_chars(std::string_view text) { return text.find_first_of("*?[") != std::string_view::npos; }
 
+std::optional<size_t> first_control_character(std::string_view name) {
+    for (size_t i = 0; i < name.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(name[i]);
+        if (byte < 0x20 || byte == 0x7f) return i;
+    }
+    return std::nullopt;
+}
+
 }  // namespace mayaflow

@@ -2,6 +2,7 @@
 // Small text helpers shared by the loaders and the CLI.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,11 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 
 // " (did you mean 'x'?)" or "" when nothing is close.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+// The position (from 0) of the first ASCII control character (below 0x20, or DEL) in a name, if any:
+// names of pools, variables and the like may not hold them (a newline or NUL would break a log line
+// or a CLI table).
+std::optional<size_t> first_control_character(std::string_view name);
 
 // "a, b, c"
 std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");

@@ -59,4 +59,12 @@ TEST_CASE("quoted values are short, valid UTF-8 and never cut inside a character
     CHECK(shorten_message("short \xff", 100) == "short \\xff");
 }
 
+TEST_CASE("control characters in a name are found", "[text]") {
+    CHECK_FALSE(first_control_character("sales_pool é ~%'"));
+    CHECK(first_control_character(std::string("p\0x", 3)) == 1u);
+    CHECK(first_control_character("a\nb") == 1u);
+    CHECK(first_control_character("\x7f") == 0u);
+    CHECK(first_control_character("tab\there") == 3u);
+}
+
 }  // namespace mayaflow

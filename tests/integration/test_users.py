@@ -150,14 +150,18 @@ class ThrottleTest(unittest.TestCase):
     def test_failed_sign_ins_are_throttled(self):
         daemon = Daemon(copy_examples=False).start()
         try:
+            # A user of its own: a password check that succeeded is remembered, and the admin's has
+            # been (the document check signs in as the admin), so the admin's right password would pass.
+            daemon.cli("users", "create", "-u", "carol", "-p", "carol-pw", "-r", "Viewer", "-e", "c@x", "-f", "C",
+                       "-l", "L", check=True)
             for _ in range(5):
-                status = daemon.http("/api/v1/dags", auth=daemon.auth_header("admin", "guess"))[0]
+                status = daemon.http("/api/v1/dags", auth=daemon.auth_header("carol", "guess"))[0]
                 self.assertEqual(status, 401)
             # Even the right password waits now, and the answer says how long.
             import urllib.error
             import urllib.request
             request = urllib.request.Request("http://127.0.0.1:%d/api/v1/dags" % daemon.port,
-                                             headers={"Authorization": daemon.auth_header()})
+                                             headers={"Authorization": daemon.auth_header("carol", "carol-pw")})
             with self.assertRaises(urllib.error.HTTPError) as caught:
                 urllib.request.urlopen(request, timeout=10)
             self.assertEqual(caught.exception.code, 429)

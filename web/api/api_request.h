@@ -73,6 +73,9 @@ Read<nlohmann::json> read_json_object(const ApiRequest& request, std::initialize
 
 // Type checks of a body's field, with the field's name in the message; nullopt when absent or null.
 Read<std::optional<std::string>> string_field(const nlohmann::json& body, const std::string& name);
+// A run's or task instance's `note`: a string of at most 1,000 characters (Airflow's column), or null.
+inline constexpr size_t kMaxNoteLength = 1000;
+Read<std::optional<std::string>> note_field(const nlohmann::json& body);
 Read<std::optional<bool>> bool_field(const nlohmann::json& body, const std::string& name);
 Read<std::optional<long long>> integer_field(const nlohmann::json& body, const std::string& name);
 Read<std::optional<Instant>> datetime_field(const nlohmann::json& body, const std::string& name);

@@ -140,7 +140,7 @@ WebResponse trigger_run(ApiContext& context, const ApiRequest& request) {
     MAYAFLOW_READ(run_id, string_field(body, "dag_run_id"));
     MAYAFLOW_READ(logical_date, datetime_field(body, "logical_date"));
     MAYAFLOW_READ(execution_date, datetime_field(body, "execution_date"));
-    MAYAFLOW_READ(note, string_field(body, "note"));
+    MAYAFLOW_READ(note, note_field(body));
     if (logical_date && execution_date && *logical_date != *execution_date) {
         return bad_request("logical_date and execution_date (its older name) differ; give one of them");
     }
@@ -211,7 +211,7 @@ WebResponse set_run_note(ApiContext& context, const ApiRequest& request) {
     MAYAFLOW_READ(run, find_run_or_404(context, request.param("dag_id"), request.param("dag_run_id")));
     MAYAFLOW_READ(body, read_json_object(request, {"note"}));
     if (!body.contains("note")) return bad_request("'note' is required (a string, or null to remove the note)");
-    MAYAFLOW_READ(note, string_field(body, "note"));
+    MAYAFLOW_READ(note, note_field(body));
     auto written = context.runs.set_run_note(run.dag_id, run.run_id, note);
     if (!written) return store_unavailable(written.error());
     return run_answer(context, run.dag_id, run.run_id);

@@ -203,15 +203,19 @@ TEST_CASE("triggering a run: conf, run id, logical date, note; conflicts and bad
     // An empty body triggers a run now.
     CHECK(f.call("POST", "/api/v1/dags/other/dagRuns", "").status == 200);
 
-    check_problem(f.call("POST", "/api/v1/dags/etl/dagRuns", R"({"dag_run_id": "ci_1"})"), 409, "Conflict");
+    auto taken = f.call("POST", "/api/v1/dags/etl/dagRuns", R"({"dag_run_id": "ci_1"})");
+    check_problem(taken, 409, "Conflict");
+    CHECK_THAT(taken.body, Catch::Contains("choose another run id") && !Catch::Contains("--run-id"));
     check_problem(f.call("POST", "/api/v1/dags/etl/dagRuns", R"({"logical_date": "2024-05-01T00:00:00Z"})"), 409,
                   "Conflict");
     check_problem(f.call("POST", "/api/v1/dags/nope/dagRuns", "{}"), 404, "Not Found");
+    const std::string long_note = R"({"note": ")" + std::string(1001, 'n') + R"("})";  // Airflow keeps 1,000
     for (const char* bad : {"{", "null", R"({"conf": "x"})", R"({"conf": [1]})", R"({"dag_run_id": 5})",
                             R"({"logical_date": "someday"})", R"({"state": "success"})",
                             R"({"logical_date": "2024-06-01T00:00:00Z", "execution_date": "2024-06-02T00:00:00Z"})",
                             R"({"data_interval_start": "2024-06-01T00:00:00Z"})", R"({"note": 3})",
-                            R"({"dag_run_id": ""})"}) {
+                            R"({"dag_run_id": ""})", R"({"dag_run_id": "~"})",
+                            long_note.c_str()}) {
         INFO(bad);
         check_problem(f.call("POST", "/api/v1/dags/etl/dagRuns", bad), 400, "Bad Request");
     }

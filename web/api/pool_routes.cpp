@@ -136,6 +136,10 @@ Read<PoolFields> read_pool_fields(const nlohmann::json& body) {
         if (fields.name->size() > kMaxPoolNameLength) {
             return bad_request(fmt::format("'name' has to be at most {} characters", kMaxPoolNameLength));
         }
+        if (auto at = first_control_character(*fields.name)) {
+            return bad_request(fmt::format("'name' cannot hold a control character (byte 0x{:02x} at position {})",
+                                           static_cast<unsigned char>((*fields.name)[*at]), *at + 1));
+        }
     }
     auto slots = integer_field(body, "slots");
     if (failed(slots)) return std::get<WebResponse>(slots);

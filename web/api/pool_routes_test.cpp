@@ -126,6 +126,8 @@ TEST_CASE("pools: bad input is a 400 that names the field, and changes nothing",
                               Case{R"({"name": "a", "slots": 1, "pool": "b"})", "unknown field"},
                               Case{R"({"slots": 1})", "'name' is required"}, Case{R"({"name": "a"})", "'slots' is required"},
                               Case{R"({"name": "", "slots": 1})", "cannot be empty"},
+                              Case{R"({"name": "p\u0000x", "slots": 1})", "control character (byte 0x00 at position 2)"},
+                              Case{R"({"name": "p\nx", "slots": 1})", "control character (byte 0x0a at position 2)"},
                               Case{R"({"name": "a", "slots": 1, "include_deferred": false})", "include_deferred"},
                               Case{R"({"name": "a", "slots": 1, "include_deferred": "yes"})", "true or false"}}) {
         INFO(body);

@@ -275,7 +275,7 @@ WebResponse set_task_note(ApiContext& context, const ApiRequest& request) {
                                           request.param("task_id")));
     MAYAFLOW_READ(body, read_json_object(request, {"note"}));
     if (!body.contains("note")) return bad_request("'note' is required (a string, or null to remove the note)");
-    MAYAFLOW_READ(note, string_field(body, "note"));
+    MAYAFLOW_READ(note, note_field(body));
     auto written = context.runs.set_task_note(row.dag_id, row.run_id, row.ti.task_id, note);
     if (!written) return store_unavailable(written.error());
     MAYAFLOW_READ(updated, find_task_instance(context, row.dag_id, row.run_id, row.ti.task_id));

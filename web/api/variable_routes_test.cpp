@@ -126,6 +126,8 @@ TEST_CASE("variables: the CLI's key rule and bad input are 400s that change noth
          {Case{"{", "not valid JSON"}, Case{"42", "must be a JSON object"}, Case{R"({"key": "a", "value": 5})", "'value' must be a string"},
           Case{R"({"key": ["a"], "value": "v"})", "'key' must be a string"}, Case{R"({"key": "a", "value": "v", "val": 1})", "unknown field"},
           Case{R"({"key": "", "value": "v"})", "cannot be empty"}, Case{R"({"value": "v"})", "'key' is required"},
+          Case{R"({"key": "a\u0000b", "value": "v"})", "control character (byte 0x00 at position 2)"},
+          Case{R"({"key": "a\r\nb", "value": "v"})", "control character (byte 0x0d at position 2)"},
           Case{R"({"key": "a"})", "'value' is required"},
           Case{nlohmann::json{{"key", std::string(251, 'k')}, {"value", "v"}}.dump(), "at most 250 characters"},
           Case{R"({"key": "deep", "value": ")" + std::string(200, '[') + R"("})", "cannot be stored"},
