@@ -36,9 +36,11 @@ def enabled():
     return os.environ.get("MAYAFLOW_OPENAPI_CHECK", "1") not in ("0", "off", "false", "no")
 
 
-def document_for(port, cache_owner):
+def document_for(port, cache_owner, auth=None):
     """The compiled document of the daemon on `port`, fetched once per daemon (kept on cache_owner,
-    which forgets it when the port changes) and compiled once per distinct text."""
+    which forgets it when the port changes) and compiled once per distinct text. The document needs a
+    signed-in user: `auth` is the Authorization value to fetch it with (default: cache_owner's
+    auth_header(), a Daemon's admin)."""
     cached = getattr(cache_owner, "_openapi_document", None)
     if cached and cached[0] == port:
         return cached[1]
@@ -47,7 +49,7 @@ def document_for(port, cache_owner):
     else:
         request = urllib.request.Request("http://127.0.0.1:%d/api/v1/openapi.json" % port)
         try:  # only health is open without credentials; a daemon started with API auth off has none
-            request.add_header("Authorization", cache_owner.auth_header())
+            request.add_header("Authorization", auth or cache_owner.auth_header())
         except (AttributeError, OSError):
             pass
         with urllib.request.urlopen(request, timeout=30) as answer:

@@ -365,7 +365,7 @@ class ApiScenarios(unittest.TestCase):
 
     def watch_webserver(self, port):
         daemon, auth = self.daemon, self.daemon.auth_header()
-        document = openapi_check.document_for(port, self)
+        document = openapi_check.document_for(port, self, auth)
 
         def get(path):
             status, headers, body = raw_get(port, path, auth)
