@@ -58,7 +58,10 @@ export class Daemon {
       stdio: ['ignore', 'pipe', log],
     });
     fs.closeSync(log);
-    this.exited = new Promise((resolve) => this.process.on('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) => {
+      this.process.on('exit', (code, signal) => resolve({ code, signal }));
+      this.process.on('error', () => resolve({ code: null, signal: null }));
+    });
     let banner = '';
     this.port = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`daemon did not print its address within ${timeoutMs / 1000} s: ${banner}`)), timeoutMs);
@@ -69,6 +72,10 @@ export class Daemon {
           clearTimeout(timer);
           resolve(Number(match[1]));
         }
+      });
+      this.process.on('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`could not start ${MAYAFLOW}: ${error.message}`));
       });
       this.process.on('exit', (code) => {
         clearTimeout(timer);
@@ -130,9 +137,10 @@ export class Daemon {
   }
 
   cli(...args) {
-    const result = spawnSync(MAYAFLOW, args, { env: this.env, encoding: 'utf8', timeout: 60000 });
+    const result = spawnSync(MAYAFLOW, args, { env: this.env, encoding: 'utf8', timeout: 60000, maxBuffer: 64 << 20 });
     if (result.status !== 0) {
-      throw new Error(`mayaflow ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+      const why = result.error ? result.error.message : result.signal ? `signal ${result.signal}` : `exit ${result.status}`;
+      throw new Error(`mayaflow ${args.join(' ')} failed (${why}): ${result.stderr}`);
     }
     return result.stdout;
   }

@@ -19,6 +19,7 @@ export async function signIn(page, { username, password }, route = '#/dags') {
     const response = await fetch('/api/v1/mayaflow/session', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: u, password: p }),
     });
+    await response.text(); // read to the end: leaving the page with the body unread aborts it
     return response.status;
   }, [username, password]);
   if (status !== 200 && status !== 201) throw new Error(`signing in as ${username} answered ${status}`);

@@ -1,0 +1,104 @@
+// The Monday-morning path on the DAG pages: trigger a run from the form and watch it succeed, watch a
+// running task's log arrive line by line, clear a failed task and watch it run again and succeed — each
+// without reloading the page. Then a screenshot of every tab of the DAG page.
+import fs from 'node:fs';
+import path from 'node:path';
+
+// The success marks the page shows now (grid cells and badges).
+async function successCount(page) {
+  return page.locator('[data-test="grid-cell"][data-state="success"], [data-test="state-badge"][data-state="success"], [data-test="state-mark"][data-state="success"]').count();
+}
+
+export default [
+  {
+    name: 'trigger: the form starts a run and the page shows it succeed without a reload',
+    timeoutMs: 45000,
+    async run(t) {
+      const { page, guard } = await t.context('admin');
+      const { hook, waitFor } = t.ui;
+      await t.ui.signIn(page, t.fixture.admin, '#/trigger/ui_quick');
+      const submit = page.locator(hook('trigger-submit'));
+      await submit.waitFor();
+      await t.shoot(page, guard, '03-trigger');
+      const before = new Set((await t.daemon.apiOk('GET', '/api/v1/dags/ui_quick/dagRuns')).dag_runs.map((r) => r.dag_run_id));
+      await submit.click();
+      await page.waitForFunction(() => !location.hash.startsWith('#/trigger'), null, { timeout: 15000 });
+      await t.ui.settled(page);
+      await t.ui.markNoReload(page);
+      const shown = await successCount(page);
+      const created = await waitFor(async () => (await t.daemon.apiOk('GET', '/api/v1/dags/ui_quick/dagRuns')).dag_runs.find((r) => !before.has(r.dag_run_id)),
+        { what: 'the triggered run in the API' });
+      await waitFor(async () => (await t.daemon.apiOk('GET', `/api/v1/dags/ui_quick/dagRuns/${encodeURIComponent(created.dag_run_id)}`)).state === 'success',
+        { timeoutMs: 20000, what: 'the triggered run succeeding' });
+      await waitFor(async () => (await successCount(page)) >= shown + 2, { timeoutMs: 5000, what: 'the page showing the run\'s two tasks succeed within 2 s of it' });
+      await t.ui.assertNoReload(page);
+      await t.shoot(page, guard, '04-dag-after-trigger');
+    },
+  },
+  {
+    name: 'live log: a running task\'s lines arrive on the page',
+    timeoutMs: 40000,
+    async run(t) {
+      const { page, guard } = await t.context('admin');
+      const { hook, waitFor } = t.ui;
+      const run = await t.daemon.apiOk('POST', '/api/v1/dags/ui_slow_log/dagRuns', { dag_run_id: 'live_log_run' });
+      await waitFor(async () => (await t.daemon.apiOk('GET', `/api/v1/dags/ui_slow_log/dagRuns/${run.dag_run_id}/taskInstances/tail_me`)).state === 'running',
+        { what: 'tail_me running' });
+      await t.ui.signIn(page, t.fixture.admin, `#/dags/ui_slow_log/runs/${run.dag_run_id}/tasks/tail_me`);
+      const log = page.locator(hook('log-view'));
+      await waitFor(async () => (await log.innerText()).includes('slow line 2'), { timeoutMs: 10000, what: 'the log showing line 2' });
+      await t.ui.markNoReload(page);
+      const first = await log.innerText();
+      const last = Math.max(...[...first.matchAll(/slow line (\d+)/g)].map((m) => Number(m[1])));
+      await waitFor(async () => (await log.innerText()).includes(`slow line ${last + 4}`), { timeoutMs: 10000, what: `line ${last + 4} arriving` });
+      await t.ui.assertNoReload(page);
+      const text = await log.innerText();
+      const numbers = [...text.matchAll(/slow line (\d+)/g)].map((m) => Number(m[1]));
+      numbers.forEach((n, i) => {
+        if (n !== i + 1) throw new Error(`the live log is out of order or has gaps or repeats: ${numbers.join(',')}`);
+      });
+      await t.shoot(page, guard, '05-live-log');
+    },
+  },
+  {
+    name: 'clear: a failed task is cleared from its panel, runs again and succeeds on the page',
+    timeoutMs: 45000,
+    async run(t) {
+      const { page, guard } = await t.context('admin');
+      const { hook, waitFor } = t.ui;
+      const base = `/api/v1/dags/ui_flaky/dagRuns/${t.fixture.flakyRun}/taskInstances`;
+      await t.ui.signIn(page, t.fixture.admin, `#/dags/ui_flaky/runs/${t.fixture.flakyRun}/tasks/gate`);
+      const badge = page.locator(hook('state-badge')).first();
+      await waitFor(async () => (await badge.getAttribute('data-state')) === 'failed', { what: 'the panel showing gate failed' });
+      await t.shoot(page, guard, '06-task-failed');
+      fs.writeFileSync(path.join(t.daemon.home, 'flaky_gate'), 'open\n');
+      await t.ui.markNoReload(page);
+      await page.locator(hook('clear-button')).click();
+      const confirm = page.locator(hook('confirm-ok'));
+      await confirm.waitFor({ timeout: 5000 });
+      await confirm.click();
+      await waitFor(async () => (await t.daemon.apiOk('GET', `${base}/after_gate`)).state === 'success', { timeoutMs: 25000, what: 'after_gate succeeding after the clear' });
+      const gate = await t.daemon.apiOk('GET', `${base}/gate`);
+      if (gate.state !== 'success' || gate.try_number < 2) throw new Error(`gate after the clear: ${gate.state}, try ${gate.try_number}`);
+      await waitFor(async () => (await badge.getAttribute('data-state')) === 'success', { timeoutMs: 5000, what: 'the panel showing gate succeed' });
+      await t.ui.assertNoReload(page);
+      await t.shoot(page, guard, '07-task-cleared');
+    },
+  },
+  {
+    name: 'the DAG page\'s tabs',
+    timeoutMs: 40000,
+    async run(t) {
+      const { page, guard } = await t.context('admin');
+      await t.ui.signIn(page, t.fixture.admin, '#/dags/ui_flaky');
+      for (const tab of ['grid', 'graph', 'gantt', 'runs', 'source', 'schedule']) {
+        await t.ui.open(page, `#/dags/ui_flaky/${tab}?run=${t.fixture.flakyRun}`);
+        await page.waitForTimeout(200);
+        await t.shoot(page, guard, `08-dag-${tab}`);
+      }
+      await t.ui.open(page, `#/dags/ui_daily/schedule`);
+      await page.waitForTimeout(200);
+      await t.shoot(page, guard, '09-dag-daily-schedule');
+    },
+  },
+];

@@ -1,0 +1,284 @@
+// Backfills: the list (#/backfills) with each backfill's progress, pause / unpause / cancel, and the
+// form (#/backfills/new) whose dry run lists the runs it would create before it is started.
+// API: GET/POST /api/v1/backfills, POST /backfills/dry_run, PUT /backfills/{id}/pause|unpause|cancel
+// (docs/api-admin.md). Live: the event stream's dag_run changes refresh the list.
+import {api, enc} from '../api.js';
+import {h, mount, seg} from '../dom.js';
+import {time, stateInfo} from '../format.js';
+import {subscribe} from '../live.js';
+import {busy, confirmDialog, errorBox, field, loading, pager, table} from '../ui.js';
+
+const PAGE = 25;
+
+// Tables on a phone: each row becomes a card of label and value pairs (shown instead of the table below
+// 700 px). Both are built; the one that fits is shown, and a resize swaps them without a refetch.
+// (A candidate for js/ui.js; the admin pages import it from here.)
+const narrow = window.matchMedia('(max-width: 700px)');
+narrow.addEventListener('change', () => {
+  for (const el of document.querySelectorAll('[data-adaptive]')) el.hidden = (el.dataset.adaptive === 'cards') !== narrow.matches;
+});
+
+export function adaptiveTable(columns, rows, options = {}) {
+  const wide = table(columns, rows, options);
+  wide.dataset.adaptive = 'table';
+  wide.hidden = narrow.matches;
+  const cards = h('div', {dataset: {adaptive: 'cards'}, hidden: !narrow.matches},
+    rows.length ? rows.map((row) => h('dl', {class: 'kv panel', style: {marginBottom: '.5rem'},
+      dataset: options.test ? {test: `${options.test}-card`} : {}},
+    columns.map((c) => [h('dt', {}, c.title || ''), h('dd', {}, c.cell(row))])))
+      : h('p', {class: 'muted'}, options.empty || 'Nothing here yet.'));
+  return h('div', {}, wide, cards);
+}
+// The order of a progress bar's parts: finished first.
+const BAR_STATES = ['success', 'failed', 'running', 'queued'];
+
+export function render(root, route, ctx) {
+  if (route.path[1] === 'new') return renderForm(root, route, ctx);
+  return renderList(root, route, ctx);
+}
+
+// --- the list ---------------------------------------------------------------------------------------
+
+function backfillState(b) {
+  if (b.completed_at) return 'completed';
+  return b.is_paused ? 'paused' : 'running';
+}
+
+function stateText(b) {
+  const state = backfillState(b);
+  const icon = {completed: '✓', paused: '‖', running: '▶'}[state];
+  const color = {completed: 'var(--s-success)', paused: 'var(--s-up_for_retry)', running: 'var(--s-running)'}[state];
+  return h('span', {class: 'state', style: {color}, dataset: {test: 'backfill-state', state}},
+    h('span', {class: 'icon', 'aria-hidden': 'true'}, icon), state);
+}
+
+// A bar in parts, one per state, each part's width its share of the runs, with the counts as text
+// beside it (so it reads without colour).
+export function progressBar(progress) {
+  const total = (progress && progress.total_runs) || 0;
+  const by = (progress && progress.runs_by_state) || {};
+  const other = Object.entries(by).filter(([s]) => !BAR_STATES.includes(s)).reduce((n, [, c]) => n + c, 0);
+  const done = (by.success || 0) + (by.failed || 0);
+  const parts = [...BAR_STATES.map((s) => [s, by[s] || 0]), ['none', other]].filter(([, n]) => n > 0);
+  const bar = h('div', {class: 'backfill-bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(total),
+    'aria-valuenow': String(done), 'aria-label': `${done} of ${total} runs finished`,
+    style: {display: 'flex', height: '.8rem', minWidth: '8rem', borderRadius: '999px', overflow: 'hidden',
+      background: 'var(--hover)', border: '1px solid var(--line)'}},
+  parts.map(([s, n]) => h('span', {title: `${n} ${stateInfo(s).label}`, dataset: {state: s},
+    style: {width: `${total ? (100 * n) / total : 0}%`, background: stateInfo(s).color}})));
+  const words = parts.map(([s, n]) => `${stateInfo(s).icon} ${n} ${s === 'none' ? 'other' : stateInfo(s).label}`);
+  return h('div', {dataset: {test: 'backfill-progress', done: String(done), total: String(total)}},
+    bar, h('div', {class: 'small muted'}, `${done} of ${total} finished`, words.length ? ` · ${words.join(' · ')}` : ''));
+}
+
+function renderList(root, route, ctx) {
+  ctx.setTitle('Backfills');
+  let offset = Number(route.query.get('offset')) || 0;
+  const dagFilter = route.query.get('dag_id') || '';
+  const highlight = route.query.get('highlight');
+  const body = h('div', {}, loading());
+  const errors = h('div', {'aria-live': 'polite'});
+  let disposed = false;
+
+  const act = async (b, verb, button) => {
+    if (verb === 'cancel') {
+      const ok = await confirmDialog(`Cancel backfill ${b.id}?`,
+        `Its queued runs of ${b.dag_id} fail without running; the runs already running finish. This cannot be undone.`,
+        {confirmText: 'Cancel backfill', danger: true});
+      if (!ok) return;
+    }
+    await busy(button, async () => {
+      await api.put(`backfills/${enc(String(b.id))}/${verb}`);
+      await refresh();
+    }, errors);
+  };
+
+  const actions = (b) => {
+    if (!ctx.can('backfill') || b.completed_at) return null;
+    const buttons = [];
+    if (b.is_paused) {
+      const button = h('button', {type: 'button', dataset: {test: 'backfill-unpause'}, onclick: () => act(b, 'unpause', button)}, '▶ Unpause');
+      buttons.push(button);
+    } else {
+      const button = h('button', {type: 'button', dataset: {test: 'backfill-pause'}, onclick: () => act(b, 'pause', button)}, '‖ Pause');
+      buttons.push(button);
+    }
+    const cancel = h('button', {type: 'button', class: 'danger', dataset: {test: 'backfill-cancel'}, onclick: () => act(b, 'cancel', cancel)}, '✕ Cancel');
+    buttons.push(cancel);
+    return h('div', {class: 'row', style: {gap: '.35rem'}}, buttons);
+  };
+
+  const columns = [
+    {title: 'ID', cell: (b) => String(b.id)},
+    {title: 'DAG', cell: (b) => h('a', {href: `#/dags/${seg(b.dag_id)}/runs`}, b.dag_id)},
+    {title: 'Dates', cell: (b) => h('span', {}, time(b.from_date, {short: true}), ' → ', time(b.to_date, {short: true}),
+      b.run_backwards ? h('span', {class: 'muted small'}, ' (backwards)') : null)},
+    {title: 'Reprocess', cell: (b) => b.reprocess_behavior},
+    {title: 'At once', cell: (b) => String(b.max_active_runs)},
+    {title: 'State', cell: (b) => stateText(b)},
+    {title: 'Progress', cell: (b) => progressBar(b.progress)},
+    {title: 'Created', cell: (b) => time(b.created_at, {short: true})},
+    {title: '', cell: actions},
+  ];
+
+  async function refresh() {
+    const answer = await api.get('backfills', {order_by: '-id', limit: PAGE, offset, dag_id: dagFilter || undefined});
+    if (disposed) return;
+    const rows = answer.backfills || [];
+    mount(body,
+      adaptiveTable(columns, rows, {test: 'backfill-list', empty: 'No backfills yet.',
+        rowAttrs: (b) => ({dataset: {test: 'backfill-row', backfillId: String(b.id), dagId: b.dag_id, state: backfillState(b)},
+          style: String(b.id) === highlight ? {outline: '2px solid var(--accent)'} : undefined})}),
+      pager(answer.total_entries || 0, offset, PAGE, (next) => {
+        offset = next;
+        refresh().catch(show);
+      }));
+  }
+  const show = (err) => {
+    if (!disposed) mount(body, errorBox(err));
+  };
+
+  mount(root,
+    h('div', {class: 'toolbar'}, h('h1', {class: 'grow', style: {margin: 0}}, 'Backfills'),
+      dagFilter ? h('span', {class: 'muted'}, `DAG ${dagFilter} · `, h('a', {href: '#/backfills'}, 'all DAGs')) : null,
+      ctx.can('backfill') ? h('a', {class: 'button primary', href: `#/backfills/new${dagFilter ? `?dag_id=${enc(dagFilter)}` : ''}`,
+        dataset: {test: 'backfill-new'}}, '+ New backfill') : null),
+    h('p', {class: 'muted'}, 'Runs of a DAG over a range of past logical dates. A paused backfill starts no more runs; a cancelled one fails its queued runs.'),
+    errors, body);
+  refresh().catch(show);
+  // Runs of a backfill change state through the scheduler: refresh on those events (batched).
+  const live = subscribe({
+    dagId: dagFilter || undefined,
+    onChange: (events) => {
+      if (events.some((e) => e.kind === 'dag_run' || e.kind === 'task_instance')) refresh().catch(show);
+    },
+    onReset: () => refresh().catch(show),
+    poll: refresh,
+  });
+  return () => {
+    disposed = true;
+    live.close();
+  };
+}
+
+// --- the form ---------------------------------------------------------------------------------------
+
+function isoDay(date) {
+  return date.toISOString().slice(0, 10);
+}
+
+function renderForm(root, route, ctx) {
+  ctx.setTitle('New backfill');
+  if (!ctx.can('backfill')) {
+    mount(root, h('h1', {}, 'New backfill'),
+      errorBox({status: 403, title: 'Forbidden', detail: `starting a backfill needs the User role; ${ctx.user.username} has ${(ctx.user.roles || []).join(', ') || 'none'}`}));
+    return undefined;
+  }
+  const today = new Date();
+  const weekAgo = new Date(today.getTime() - 7 * 86400000);
+  const yesterday = new Date(today.getTime() - 86400000);
+  const dagInput = h('input', {list: 'backfill-dags', required: true, value: route.query.get('dag_id') || '',
+    placeholder: 'dag_id', autocomplete: 'off', dataset: {test: 'backfill-dag'}});
+  const dagList = h('datalist', {id: 'backfill-dags'});
+  const fromInput = h('input', {type: 'date', required: true, value: route.query.get('from') || isoDay(weekAgo), dataset: {test: 'backfill-from'}});
+  const toInput = h('input', {type: 'date', required: true, value: route.query.get('to') || isoDay(yesterday), dataset: {test: 'backfill-to'}});
+  const reprocess = h('select', {dataset: {test: 'backfill-reprocess'}},
+    h('option', {value: 'none'}, 'none — leave dates that have a run alone'),
+    h('option', {value: 'failed'}, 'failed — run failed runs again'),
+    h('option', {value: 'completed'}, 'completed — run every finished run again'));
+  const maxActive = h('input', {type: 'number', min: '1', max: '10000', value: '10', required: true, dataset: {test: 'backfill-max-active'}});
+  const backwards = h('input', {type: 'checkbox', dataset: {test: 'backfill-backwards'}});
+  const conf = h('textarea', {rows: '4', placeholder: '{}', spellcheck: 'false', dataset: {test: 'backfill-conf'}, style: {minHeight: '4rem'}});
+  const errors = h('div', {'aria-live': 'polite'});
+  const plan = h('div', {dataset: {test: 'backfill-plan'}, 'aria-live': 'polite'});
+  const dryRun = h('button', {type: 'button', dataset: {test: 'backfill-dry-run'}}, 'Dry run');
+  const start = h('button', {type: 'submit', class: 'primary', disabled: true, dataset: {test: 'backfill-start'}}, 'Start backfill');
+  let planned = null; // the body the shown dry run was for
+
+  const bodyOrError = () => {
+    let dagRunConf = {};
+    const text = conf.value.trim();
+    if (text) {
+      try {
+        dagRunConf = JSON.parse(text);
+      } catch (err) {
+        throw {status: 0, title: 'Invalid conf', detail: `the run conf is not JSON: ${err.message}`};
+      }
+      if (!dagRunConf || typeof dagRunConf !== 'object' || Array.isArray(dagRunConf)) {
+        throw {status: 0, title: 'Invalid conf', detail: 'the run conf must be a JSON object, such as {"table": "sales"}'};
+      }
+    }
+    if (!dagInput.value.trim()) throw {status: 0, title: 'Missing DAG', detail: 'choose the DAG to backfill'};
+    if (!fromInput.value || !toInput.value) throw {status: 0, title: 'Missing dates', detail: 'give the first and the last logical date'};
+    if (fromInput.value > toInput.value) throw {status: 0, title: 'Dates reversed', detail: 'the first date is after the last'};
+    const max = Number(maxActive.value);
+    if (!Number.isInteger(max) || max < 1 || max > 10000) throw {status: 0, title: 'Bad number', detail: 'runs at once must be a whole number from 1 to 10000'};
+    return {dag_id: dagInput.value.trim(), from_date: `${fromInput.value}T00:00:00+00:00`, to_date: `${toInput.value}T00:00:00+00:00`,
+      run_backwards: backwards.checked, reprocess_behavior: reprocess.value, max_active_runs: max, dag_run_conf: dagRunConf};
+  };
+
+  // Any change to the form makes the shown dry run stale: it must be run again before starting.
+  const stale = () => {
+    if (!planned) return;
+    planned = null;
+    start.disabled = true;
+    plan.replaceChildren(h('p', {class: 'muted'}, 'The form changed: run the dry run again.'));
+  };
+  for (const input of [dagInput, fromInput, toInput, reprocess, maxActive, backwards, conf]) {
+    input.addEventListener('input', stale);
+    input.addEventListener('change', stale);
+  }
+
+  dryRun.addEventListener('click', () => busy(dryRun, async () => {
+    plan.replaceChildren();
+    const body = bodyOrError();
+    const answer = await api.post('backfills/dry_run', body);
+    const runs = answer.backfills || [];
+    planned = JSON.stringify(body);
+    start.disabled = runs.length === 0;
+    plan.replaceChildren(
+      h('h2', {}, runs.length ? `The backfill would create ${runs.length} run${runs.length === 1 ? '' : 's'}` : 'No date needs a run'),
+      runs.length ? table([
+        {title: '#', cell: (r) => String(runs.indexOf(r) + 1)},
+        {title: 'Logical date', cell: (r) => time(r.logical_date)},
+        {title: 'DAG', cell: (r) => r.dag_id},
+      ], runs, {test: 'backfill-plan-runs', rowAttrs: () => ({dataset: {test: 'backfill-plan-run'}})})
+        : h('p', {class: 'muted'}, 'Every date in the range already has a run (see the reprocess choice).'));
+  }, errors));
+
+  const form = h('form', {class: 'panel', dataset: {test: 'backfill-form'}, onsubmit: (event) => {
+    event.preventDefault();
+    busy(start, async () => {
+      const body = bodyOrError();
+      if (planned !== JSON.stringify(body)) {
+        start.disabled = true;
+        throw {status: 0, title: 'Dry run first', detail: 'run the dry run for these values first'};
+      }
+      const created = await api.post('backfills', body);
+      ctx.navigate(`#/backfills?highlight=${enc(String(created.id))}`);
+    }, errors);
+  }},
+  field('DAG', dagInput), dagList,
+  h('div', {class: 'row'},
+    field('First logical date (UTC)', fromInput),
+    field('Last logical date (UTC, included)', toInput)),
+  h('div', {class: 'row'},
+    field('Reprocess', reprocess, 'what to do with dates that already have a run'),
+    field('Runs at once', maxActive)),
+  h('label', {class: 'inline', style: {margin: '.6rem 0'}}, backwards, 'Run the newest date first'),
+  field('Run conf (JSON object, optional)', conf),
+  h('div', {class: 'toolbar'}, dryRun, start, h('a', {href: '#/backfills'}, 'Back to the list')),
+  errors, plan);
+
+  mount(root, h('h1', {}, 'New backfill'),
+    h('p', {class: 'muted'}, 'Creates a run for each logical date of the DAG’s schedule in the range whose interval has ended. ' +
+      'Run the dry run to see the runs it would create; then start it.'),
+    form);
+  api.get('dags', {limit: 1000, only_active: true, fields: undefined}).then((answer) => {
+    mount(dagList, (answer.dags || []).filter((d) => d.schedule_interval).map((d) => h('option', {value: d.dag_id})));
+  }).catch(() => {
+    // the list only helps typing
+  });
+  dagInput.focus();
+  return undefined;
+}
