@@ -96,6 +96,13 @@ export default [
         await page.waitForTimeout(200);
         await t.shoot(page, guard, `08-dag-${tab}`);
       }
+      // A task whose command renders a connection password and a secret variable: its panel (rendered
+      // template, log) must show them masked — the guard fails the spec if any answer or the HTML holds one.
+      await t.ui.open(page, `#/dags/ui_flaky/runs/${t.fixture.flakyRun}/tasks/prepare`);
+      const log = page.locator(t.ui.hook('log-view'));
+      await t.ui.waitFor(async () => (await log.innerText()).includes('preparing with'), { what: 'prepare\'s log' });
+      if (!(await log.innerText()).includes('***')) throw new Error('the log of prepare does not show the secrets masked');
+      await t.shoot(page, guard, '08-task-secrets-masked');
       await t.ui.open(page, `#/dags/ui_daily/schedule`);
       await page.waitForTimeout(200);
       await t.shoot(page, guard, '09-dag-daily-schedule');

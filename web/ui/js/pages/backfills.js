@@ -18,6 +18,25 @@ narrow.addEventListener('change', () => {
   for (const el of document.querySelectorAll('[data-adaptive]')) el.hidden = (el.dataset.adaptive === 'cards') !== narrow.matches;
 });
 
+// `fn` run at most once per `ms`: a burst of events makes one call now and one at the end of the burst.
+export function throttle(fn, ms = 1000) {
+  let last = 0;
+  let timer = null;
+  return () => {
+    const wait = last + ms - Date.now();
+    if (wait <= 0) {
+      last = Date.now();
+      fn();
+    } else if (!timer) {
+      timer = setTimeout(() => {
+        timer = null;
+        last = Date.now();
+        fn();
+      }, wait);
+    }
+  };
+}
+
 export function adaptiveTable(columns, rows, options = {}) {
   const wide = table(columns, rows, options);
   wide.dataset.adaptive = 'table';
@@ -122,6 +141,7 @@ function renderList(root, route, ctx) {
   ];
 
   async function refresh() {
+    if (disposed) return;
     const answer = await api.get('backfills', {order_by: '-id', limit: PAGE, offset, dag_id: dagFilter || undefined});
     if (disposed) return;
     const rows = answer.backfills || [];
@@ -146,11 +166,12 @@ function renderList(root, route, ctx) {
     h('p', {class: 'muted'}, 'Runs of a DAG over a range of past logical dates. A paused backfill starts no more runs; a cancelled one fails its queued runs.'),
     errors, body);
   refresh().catch(show);
-  // Runs of a backfill change state through the scheduler: refresh on those events (batched).
+  // Runs of a backfill change state through the scheduler: refresh on those events, at most once a second.
+  const later = throttle(() => refresh().catch(show));
   const live = subscribe({
     dagId: dagFilter || undefined,
     onChange: (events) => {
-      if (events.some((e) => e.kind === 'dag_run' || e.kind === 'task_instance')) refresh().catch(show);
+      if (events.some((e) => e.kind === 'dag_run' || e.kind === 'task_instance')) later();
     },
     onReset: () => refresh().catch(show),
     poll: refresh,

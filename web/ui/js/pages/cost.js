@@ -5,7 +5,8 @@
 import {api} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {bytes, time, usd} from '../format.js';
-import {errorBox, loading, table} from '../ui.js';
+import {errorBox, loading} from '../ui.js';
+import {adaptiveTable} from './backfills.js';
 
 const DAY = 86400000;
 // Colours for DAGs, told apart by the legend and the table too.
@@ -72,7 +73,7 @@ export function costChart(rows, days, colourOf) {
   parts.push(h('line', {x1: left, x2: left, y1: top, y2: top + plotH, stroke: 'var(--muted)'}));
   parts.push(h('text', {x: left + plotW / 2, y: height - 6, 'text-anchor': 'middle', 'font-size': 11, fill: 'var(--muted)'}, 'day (UTC)'));
   return h('svg', {viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', preserveAspectRatio: 'xMidYMid meet',
-    'aria-label': 'bytes billed by BigQuery per DAG per day', dataset: {test: 'cost-chart'}, style: {maxWidth: `${width}px`, display: 'block'}},
+    'aria-label': 'bytes billed by BigQuery per DAG per day', dataset: {test: 'cost-chart'}, style: {maxWidth: `${width}px`, minWidth: '600px', display: 'block'}},
   h('title', {}, 'Bytes billed by BigQuery per DAG per day'), parts);
 }
 
@@ -129,7 +130,7 @@ export function render(root, route, ctx) {
       h('div', {class: 'row', style: {gap: '.75rem', margin: '.5rem 0'}, dataset: {test: 'cost-legend'}},
         dagIds.map((id) => h('span', {class: 'inline'}, h('span', {'aria-hidden': 'true', style: {display: 'inline-block', width: '.8rem', height: '.8rem',
           background: colourOf(id), borderRadius: '2px', marginRight: '.3rem', verticalAlign: 'middle'}}), id))),
-      table([
+      adaptiveTable([
         {title: 'DAG', cell: (t) => h('a', {href: `#/dags/${seg(t.dag_id)}`}, h('span', {'aria-hidden': 'true', style: {display: 'inline-block', width: '.7rem',
           height: '.7rem', background: colourOf(t.dag_id), borderRadius: '2px', marginRight: '.3rem'}}), t.dag_id)},
         {title: 'Bytes billed', cell: (t) => bytes(t.bytes_billed)},
@@ -142,7 +143,7 @@ export function render(root, route, ctx) {
 
   api.get('mayaflow/costs/tasks', {start_date: monthStart.toISOString(), end_date: end.toISOString(), limit: 10, usd_per_tib: price}).then((answer) => {
     const rows = answer.task_costs || answer.tasks || answer.costs || [];
-    mount(tasksSlot, table([
+    mount(tasksSlot, adaptiveTable([
       {title: 'DAG', cell: (r) => h('a', {href: `#/dags/${seg(r.dag_id)}`}, r.dag_id)},
       {title: 'Task', cell: (r) => h('a', {href: `#/dags/${seg(r.dag_id)}/runs/${seg(r.dag_run_id)}/tasks/${seg(r.task_id)}`}, r.task_id)},
       {title: 'Run', cell: (r) => h('span', {class: 'small'}, r.dag_run_id)},

@@ -3,7 +3,7 @@
 // API: /api/v1/pools (docs/api-admin.md).
 import {api, enc} from '../api.js';
 import {h, mount} from '../dom.js';
-import {adaptiveTable} from './backfills.js';
+import {adaptiveTable, throttle} from './backfills.js';
 import {stateInfo} from '../format.js';
 import {subscribe} from '../live.js';
 import {busy, confirmDialog, errorBox, field, loading, modal, pager, table} from '../ui.js';
@@ -39,6 +39,7 @@ export function render(root, route, ctx) {
   };
 
   async function refresh() {
+    if (disposed) return;
     const answer = await api.get('pools', {limit: PAGE, offset, order_by: 'name'});
     if (disposed) return;
     const columns = [
@@ -89,9 +90,10 @@ export function render(root, route, ctx) {
     errors, body);
   refresh().catch(show);
   // Slots change as task instances change state: refresh on those events, batched.
+  const later = throttle(() => refresh().catch(show));
   const live = subscribe({
     onChange: (events) => {
-      if (events.some((e) => e.kind === 'task_instance')) refresh().catch(show);
+      if (events.some((e) => e.kind === 'task_instance')) later();
     },
     onReset: () => refresh().catch(show),
     poll: refresh,
