@@ -147,6 +147,15 @@ async function main() {
       } catch (e) {
         error = e;
       }
+      // Whatever each page shows at the end must not be blank or hold a secret either.
+      for (const [i, context] of contexts.entries()) {
+        for (const page of context.pages()) {
+          if (!error && page.url().startsWith(daemon.base)) {
+            await withTimeout(guards[i].checkPage(page, `${page.url().replace(daemon.base, '')} at the end`), 5000, 'checking the page')
+              .catch((e) => guards[i].problem(e.message));
+          }
+        }
+      }
       for (const guard of guards) guard.closing = true;
       for (const context of contexts) {
         if (error) {

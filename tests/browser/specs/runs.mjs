@@ -4,11 +4,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-// The success marks the page shows now (grid cells and badges).
-async function successCount(page) {
-  return page.locator('[data-test="grid-cell"][data-state="success"], [data-test="state-badge"][data-state="success"], [data-test="state-mark"][data-state="success"]').count();
-}
-
 export default [
   {
     name: 'trigger: the form starts a run and the page shows it succeed without a reload',
@@ -22,15 +17,18 @@ export default [
       await t.shoot(page, guard, '03-trigger');
       const before = new Set((await t.daemon.apiOk('GET', '/api/v1/dags/ui_quick/dagRuns')).dag_runs.map((r) => r.dag_run_id));
       await submit.click();
-      await page.waitForFunction(() => !location.hash.startsWith('#/trigger'), null, { timeout: 15000 });
+      // The form goes to the DAG's grid with the new run highlighted (?run=<its id>).
+      await page.waitForFunction(() => location.hash.startsWith('#/dags/ui_quick/grid?'), null, { timeout: 15000 });
+      const runId = new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('run');
+      if (!runId || before.has(runId)) throw new Error(`the grid does not name the new run: ${page.url()}`);
       await t.ui.settled(page);
       await t.ui.markNoReload(page);
-      const shown = await successCount(page);
-      const created = await waitFor(async () => (await t.daemon.apiOk('GET', '/api/v1/dags/ui_quick/dagRuns')).dag_runs.find((r) => !before.has(r.dag_run_id)),
-        { what: 'the triggered run in the API' });
-      await waitFor(async () => (await t.daemon.apiOk('GET', `/api/v1/dags/ui_quick/dagRuns/${encodeURIComponent(created.dag_run_id)}`)).state === 'success',
+      const created = await t.daemon.apiOk('GET', `/api/v1/dags/ui_quick/dagRuns/${encodeURIComponent(runId)}`);
+      if (created.run_type !== 'manual') throw new Error(`the new run is ${created.run_type}`);
+      await waitFor(async () => (await t.daemon.apiOk('GET', `/api/v1/dags/ui_quick/dagRuns/${encodeURIComponent(runId)}`)).state === 'success',
         { timeoutMs: 20000, what: 'the triggered run succeeding' });
-      await waitFor(async () => (await successCount(page)) >= shown + 2, { timeoutMs: 5000, what: 'the page showing the run\'s two tasks succeed within 2 s of it' });
+      const cells = page.locator(`${hook('grid-cell')}[data-run="${runId}"][data-state="success"]`);
+      await waitFor(async () => (await cells.count()) === 2, { timeoutMs: 2500, what: 'the grid showing the run\'s two tasks succeed within 2 s of it' });
       await t.ui.assertNoReload(page);
       await t.shoot(page, guard, '04-dag-after-trigger');
     },
@@ -68,15 +66,17 @@ export default [
       const { hook, waitFor } = t.ui;
       const base = `/api/v1/dags/ui_flaky/dagRuns/${t.fixture.flakyRun}/taskInstances`;
       await t.ui.signIn(page, t.fixture.admin, `#/dags/ui_flaky/runs/${t.fixture.flakyRun}/tasks/gate`);
-      const badge = page.locator(hook('state-badge')).first();
+      const badge = page.locator(`${hook('task-summary')} ${hook('state-badge')}`).first();
       await waitFor(async () => (await badge.getAttribute('data-state')) === 'failed', { what: 'the panel showing gate failed' });
       await t.shoot(page, guard, '06-task-failed');
       fs.writeFileSync(path.join(t.daemon.home, 'flaky_gate'), 'open\n');
       await t.ui.markNoReload(page);
       await page.locator(hook('clear-button')).click();
-      const confirm = page.locator(hook('confirm-ok'));
-      await confirm.waitFor({ timeout: 5000 });
-      await confirm.click();
+      const dialog = page.locator(hook('clear-dialog'));
+      await dialog.waitFor({ timeout: 5000 });
+      if (!(await dialog.locator(hook('clear-downstream')).isChecked())) await dialog.locator(hook('clear-downstream')).check();
+      await t.shoot(page, guard, '06-task-clear-dialog');
+      await dialog.locator(hook('clear-confirm')).click();
       await waitFor(async () => (await t.daemon.apiOk('GET', `${base}/after_gate`)).state === 'success', { timeoutMs: 25000, what: 'after_gate succeeding after the clear' });
       const gate = await t.daemon.apiOk('GET', `${base}/gate`);
       if (gate.state !== 'success' || gate.try_number < 2) throw new Error(`gate after the clear: ${gate.state}, try ${gate.try_number}`);

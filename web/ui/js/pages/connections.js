@@ -125,16 +125,16 @@ function testBody(c) {
 function editor(existing, close, showTestResult) {
   const value = (name) => (existing && existing[name] !== null && existing[name] !== undefined ? String(existing[name]) : '');
   const id = h('input', {required: true, pattern: '[A-Za-z0-9_.\\-]+', value: value('connection_id'), disabled: Boolean(existing),
-    dataset: {test: 'connection-id'}});
-  const type = h('input', {required: true, list: 'connection-types', value: value('conn_type'), dataset: {test: 'connection-type'}});
+    dataset: {test: 'connection-id'}, style: {width: '100%'}});
+  const type = h('input', {required: true, list: 'connection-types', value: value('conn_type'), dataset: {test: 'connection-type'}, style: {width: '100%'}});
   const types = h('datalist', {id: 'connection-types'}, TYPES.map((t) => h('option', {value: t})));
-  const description = h('input', {value: value('description'), dataset: {test: 'connection-description'}});
+  const description = h('input', {value: value('description'), dataset: {test: 'connection-description'}, style: {width: '100%'}});
   const host = h('input', {value: value('host'), dataset: {test: 'connection-host'}});
   const login = h('input', {value: value('login'), autocomplete: 'off', dataset: {test: 'connection-login'}});
   const schema = h('input', {value: value('schema'), dataset: {test: 'connection-schema'}});
   const port = h('input', {type: 'number', min: '0', max: '65535', value: value('port'), dataset: {test: 'connection-port'}});
   const password = h('input', {type: 'password', autocomplete: 'new-password',
-    placeholder: existing ? 'unchanged unless you type a new one' : '', dataset: {test: 'connection-password'}});
+    placeholder: existing ? 'unchanged unless you type a new one' : '', dataset: {test: 'connection-password'}, style: {width: '100%'}});
   const extra = h('textarea', {rows: '4', spellcheck: 'false', placeholder: '{"key": "value"}', dataset: {test: 'connection-extra'},
     style: {minHeight: '5rem'}});
   extra.value = value('extra');

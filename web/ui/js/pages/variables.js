@@ -119,12 +119,12 @@ export function render(root, route, ctx) {
 
 function editor(existing, close) {
   const key = h('input', {required: true, maxlength: '250', value: existing ? existing.key : '', disabled: Boolean(existing),
-    dataset: {test: 'variable-key'}});
+    dataset: {test: 'variable-key'}, style: {width: '100%'}});
   const hidden = existing && masked(existing.value);
   const value = h('textarea', {rows: '5', spellcheck: 'false', dataset: {test: 'variable-value-input'}, style: {minHeight: '5rem'},
     placeholder: hidden ? 'hidden: type a new value to replace it' : ''});
   value.value = existing && !hidden ? existing.value || '' : '';
-  const description = h('input', {value: existing ? existing.description || '' : '', dataset: {test: 'variable-description'}});
+  const description = h('input', {value: existing ? existing.description || '' : '', dataset: {test: 'variable-description'}, style: {width: '100%'}});
   const formErrors = h('div', {'aria-live': 'polite'});
   const save = h('button', {type: 'submit', class: 'primary', dataset: {test: 'variable-save'}}, 'Save');
   return h('form', {dataset: {test: 'variable-form'}, onsubmit: (event) => {
