@@ -11,7 +11,12 @@ export default [
     async run(t) {
       const { page, guard } = await t.context('admin');
       const { hook, waitFor } = t.ui;
-      await t.ui.signIn(page, t.fixture.admin, '#/trigger/ui_quick');
+      await t.ui.signIn(page, t.fixture.admin, '#/dags');
+      const row = page.locator(`${hook('dag-row')}[data-dag-id="ui_quick"]`);
+      await row.waitFor();
+      await t.shoot(page, guard, '02-dags-admin');
+      await row.locator(hook('trigger-button')).click();
+      await page.waitForFunction(() => location.hash.startsWith('#/trigger/ui_quick'), null, { timeout: 10000 });
       const submit = page.locator(hook('trigger-submit'));
       await submit.waitFor();
       await t.shoot(page, guard, '03-trigger');
