@@ -18,6 +18,15 @@ export default [
       await form.waitFor();
       if ((await page.locator(hook('backfill-from')).inputValue()) !== day(-7)) throw new Error('the form does not start at a week ago');
       if ((await page.locator(hook('backfill-to')).inputValue()) !== day(-1)) throw new Error('the form does not end yesterday');
+      // An error of the API shows as its detail: a DAG that does not exist.
+      guard.expect(404, '/api/v1/backfills/dry_run', 'POST');
+      await page.locator(hook('backfill-dag')).fill('no_such_dag');
+      await page.locator(hook('backfill-dry-run')).click();
+      const error = form.locator(hook('error-box'));
+      await error.waitFor();
+      const said = await error.innerText();
+      if (!said.includes('404') || !said.includes('no_such_dag')) throw new Error(`the dry run of an unknown DAG shows '${said}'`);
+      await page.locator(hook('backfill-dag')).fill('ui_daily');
       await page.locator(hook('backfill-max-active')).fill('1');
       if (!(await page.locator(hook('backfill-start')).isDisabled())) throw new Error('Start is enabled before a dry run');
       await t.shoot(page, guard, '10-backfill-form');
