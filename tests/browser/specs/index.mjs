@@ -6,5 +6,6 @@ import runs from './runs.mjs';
 import backfills from './backfills.mjs';
 import connections from './connections.mjs';
 import admin from './admin.mjs';
+import idle from './idle.mjs';
 
-export default [...shell, ...viewer, ...runs, ...backfills, ...connections, ...admin];
+export default [...shell, ...viewer, ...runs, ...backfills, ...connections, ...admin, ...idle];
