@@ -129,7 +129,7 @@ function renderList(root, route, ctx) {
 
   const columns = [
     {title: 'ID', cell: (b) => String(b.id)},
-    {title: 'DAG', cell: (b) => h('a', {href: `#/dags/${seg(b.dag_id)}/runs`}, b.dag_id)},
+    {title: 'DAG', cell: (b) => h('a', {href: `#/dags/${seg(b.dag_id)}/runs?run_type=backfill`, title: 'its backfill runs'}, b.dag_id)},
     {title: 'Dates', cell: (b) => h('span', {}, time(b.from_date, {short: true}), ' → ', time(b.to_date, {short: true}),
       b.run_backwards ? h('span', {class: 'muted small'}, ' (backwards)') : null)},
     {title: 'Reprocess', cell: (b) => b.reprocess_behavior},
