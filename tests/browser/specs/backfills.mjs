@@ -44,9 +44,15 @@ export default [
       await page.locator(hook('backfill-max-active')).fill('2');
       if (!(await page.locator(hook('backfill-start')).isDisabled())) throw new Error('Start stays enabled after the form changed');
       await page.locator(hook('backfill-max-active')).fill('1');
-      await page.locator(hook('backfill-dry-run')).click();
+      // By keyboard this time: Tab from the last field reaches Dry run, Enter runs it, Tab reaches Start.
+      for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => document.activeElement && document.activeElement.dataset.test);
+      if (focused !== 'backfill-dry-run') throw new Error(`three Tabs from 'runs at once' reach ${focused}, not Dry run`);
+      await page.keyboard.press('Enter');
       await waitFor(async () => !(await page.locator(hook('backfill-start')).isDisabled()), { what: 'Start enabled after the dry run' });
-      await page.locator(hook('backfill-start')).click();
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate(() => document.activeElement.dataset.test)) !== 'backfill-start') throw new Error('Tab from Dry run does not reach Start');
+      await page.keyboard.press('Enter');
       await page.waitForFunction(() => /^#\/backfills\?highlight=\d+/.test(location.hash), null, { timeout: 15000 });
       const id = new URL(page.url()).hash.match(/highlight=(\d+)/)[1];
       const row = page.locator(`${hook('backfill-row')}[data-backfill-id="${id}"]`);
