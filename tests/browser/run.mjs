@@ -129,9 +129,9 @@ async function main() {
       const t = {
         daemon, browser, fixture, out, ui,
         // A browser context (a fresh cookie jar) for one user, every page of it guarded.
-        async context(label, { allowExport = false, acceptDownloads = false } = {}) {
+        async context(label, { allowExport = false, acceptDownloads = false, colorScheme = 'light' } = {}) {
           const guard = new Guard({ secrets: fixture.secrets, allowExport, label: `${spec.name}/${label}` });
-          const context = await newGuardedContext(browser, { baseURL: daemon.base, guard, acceptDownloads });
+          const context = await newGuardedContext(browser, { baseURL: daemon.base, guard, acceptDownloads, colorScheme });
           contexts.push(context);
           guards.push(guard);
           const page = await context.newPage();

@@ -139,8 +139,8 @@ const cspRecorder = `
   });
 `;
 
-export async function newGuardedContext(browser, { baseURL, guard, viewport = DESKTOP, acceptDownloads = false }) {
-  const context = await browser.newContext({ baseURL, viewport, acceptDownloads, colorScheme: 'light' });
+export async function newGuardedContext(browser, { baseURL, guard, viewport = DESKTOP, acceptDownloads = false, colorScheme = 'light' }) {
+  const context = await browser.newContext({ baseURL, viewport, acceptDownloads, colorScheme });
   context.setDefaultTimeout(15000);
   context.setDefaultNavigationTimeout(20000);
   await context.addInitScript(cspRecorder);

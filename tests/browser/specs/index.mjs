@@ -7,5 +7,6 @@ import backfills from './backfills.mjs';
 import connections from './connections.mjs';
 import admin from './admin.mjs';
 import idle from './idle.mjs';
+import dark from './dark.mjs';
 
-export default [...shell, ...viewer, ...runs, ...backfills, ...connections, ...admin, ...idle];
+export default [...shell, ...viewer, ...runs, ...backfills, ...connections, ...admin, ...dark, ...idle];
