@@ -29,13 +29,13 @@ WebService::WebService(WebServiceOptions options) : parts_(std::make_unique<Part
                                                               .runs = *parts_->store,
                                                               .commands = *parts_->store,
                                                               .connection_store = *parts_->store,
+                                                              .users = *parts_->store,
                                                               .secrets = parts_->secrets.get(),
                                                               .settings = settings,
                                                               .health = options.health,
                                                               .dag_folder_status = std::move(options.dag_folder_status),
                                                               .wake_scheduler = std::move(options.wake_scheduler)});
     parts_->authenticator = api_authenticator(*parts_->store, settings, options.auth_required);
-    parts_->context->users = parts_->store.get();
     parts_->context->accounts = dynamic_cast<StoreAuthenticator*>(parts_->authenticator.get());
     parts_->router = std::make_unique<ApiRouter>(*parts_->context, *parts_->authenticator);
     parts_->server = std::make_unique<HttpServer>(

@@ -17,6 +17,13 @@ Status check_request(const Dag& dag, const BackfillRequest& request) {
         return make_error("--from ({}) is after --to ({})", format_iso8601(request.from_date, TimeZone::utc()),
                           format_iso8601(request.to_date, TimeZone::utc()));
     }
+    for (Instant date : {request.from_date, request.to_date}) {
+        if (date < kEarliestLogicalDate || date > kLatestLogicalDate) {
+            return make_error("{} is out of range: a backfill's dates lie between 0002-01-01 and 9998-12-31 (UTC), so "
+                              "that the dates its runs' templates read around them stay within years 0001-9999",
+                              format_iso8601(date, TimeZone::utc()));
+        }
+    }
     if (request.max_active_runs < 1) return make_error("max_active_runs must be at least 1");
     if (!request.dag_run_conf.is_object()) return make_error("the backfill's conf must be a JSON object");
     auto kind = dag.schedule.kind();

@@ -116,3 +116,20 @@ TEST_CASE("plan_backfill takes only the intervals that have ended, as Airflow 3"
 }
 
 }  // namespace mayaflow
+
+namespace mayaflow {
+
+TEST_CASE("a backfill's dates stay within 0002-01-01 and 9998-12-31", "[backfill_plan]") {
+    auto refusal = [](const char* from, const char* to) {
+        BackfillRequest request{.dag_id = "d", .from_date = utc(from), .to_date = utc(to)};
+        auto plan = plan_backfill(scheduled_dag("@yearly"), request, {}, utc("9999-12-30T00:00:00Z"));
+        return plan ? std::string() : plan.error().message;
+    };
+    CHECK(refusal("9998-01-01T00:00:00Z", "9998-12-31T00:00:00Z").empty());
+    CHECK(refusal("9998-01-01T00:00:00Z", "9999-01-01T00:00:00Z") ==
+          "9999-01-01T00:00:00+00:00 is out of range: a backfill's dates lie between 0002-01-01 and 9998-12-31 (UTC), "
+          "so that the dates its runs' templates read around them stay within years 0001-9999");
+    CHECK_THAT(refusal("0001-06-01T00:00:00Z", "0003-01-01T00:00:00Z"), Catch::StartsWith("0001-06-01T00:00:00+00:00 is out of range"));
+}
+
+}  // namespace mayaflow

@@ -264,4 +264,17 @@ TEST_CASE("set_run_state and delete_run through the command handler", "[schedule
     CHECK_FALSE(*h.store->find_run("three", run_id, false));
 }
 
+TEST_CASE("a trigger's logical date stays within 0002-01-01 and 9998-12-31", "[scheduler_run_commands]") {
+    Harness h;
+    h.add_dag(kThree);
+    for (const char* date : {"9999-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-12-31T00:00:00Z"}) {
+        auto refused = h.core->trigger(TriggerRequest{.dag_id = "three", .logical_date = testing::at(date)});
+        REQUIRE_FALSE(refused);
+        CHECK_THAT(refused.error().message, Catch::Contains("is out of range: runs take logical dates from 0002-01-01 "
+                                                            "to 9998-12-31"));
+    }
+    CHECK(h.core->trigger(TriggerRequest{.dag_id = "three", .logical_date = testing::at("9998-12-31T00:00:00Z")}));
+    CHECK(h.core->trigger(TriggerRequest{.dag_id = "three", .logical_date = testing::at("0002-01-01T00:00:00Z")}));
+}
+
 }  // namespace mayaflow

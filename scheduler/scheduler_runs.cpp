@@ -270,6 +270,11 @@ Result<std::string> SchedulerCore::trigger(const TriggerRequest& request) {
     DagEntry& entry = it->second;
     Instant now = clock_.now();
     Instant logical_date = request.logical_date.value_or(now);
+    if (logical_date < kEarliestLogicalDate || logical_date > kLatestLogicalDate) {
+        return make_error("the logical date {} is out of range: runs take logical dates from 0002-01-01 to 9998-12-31 "
+                          "(UTC), so that the dates their templates read around it stay within years 0001-9999",
+                          format_iso8601(logical_date, TimeZone::utc()));
+    }
     std::string run_id = request.run_id.value_or(run_id_for("manual", logical_date));
     std::string existing_id;
     auto exists = run_exists(request.dag_id, run_id, logical_date, &existing_id);

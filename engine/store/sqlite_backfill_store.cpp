@@ -4,12 +4,10 @@
 
 #include "engine/store/sqlite_store.h"
 #include "engine/store/store_macros.h"
+#include "engine/store/store_time.h"
 
 namespace mayaflow {
 namespace {
-
-std::int64_t micros(Instant instant) { return instant.time_since_epoch().count(); }
-Instant instant_of(std::int64_t value) { return Instant(Duration(value)); }
 
 constexpr const char* kBackfillColumns =
     "id, dag_id, from_date, to_date, run_backwards, reprocess_behavior, max_active_runs, dag_run_conf, is_paused, "
@@ -19,16 +17,16 @@ BackfillRow read_backfill(const sqlite::Statement& row) {
     BackfillRow backfill;
     backfill.id = row.column_int(0);
     backfill.dag_id = row.column_text(1);
-    backfill.from_date = instant_of(row.column_int(2));
-    backfill.to_date = instant_of(row.column_int(3));
+    backfill.from_date = from_micros(row.column_int(2));
+    backfill.to_date = from_micros(row.column_int(3));
     backfill.run_backwards = row.column_int(4) != 0;
     backfill.reprocess_behavior = parse_reprocess_behavior(row.column_text(5)).value_or(ReprocessBehavior::none);
     backfill.max_active_runs = static_cast<int>(row.column_int(6));
     backfill.dag_run_conf = nlohmann::json::parse(row.column_text(7), nullptr, false);
     if (!backfill.dag_run_conf.is_object()) backfill.dag_run_conf = nlohmann::json::object();
     backfill.is_paused = row.column_int(8) != 0;
-    backfill.created_at = instant_of(row.column_int(9));
-    if (!row.column_is_null(10)) backfill.completed_at = instant_of(row.column_int(10));
+    backfill.created_at = from_micros(row.column_int(9));
+    if (!row.column_is_null(10)) backfill.completed_at = from_micros(row.column_int(10));
     return backfill;
 }
 
@@ -54,11 +52,11 @@ Status SqliteStore::write_backfill(const BackfillRow& backfill) {
     MAYAFLOW_PREPARE(upsert, db_,
                      fmt::format("INSERT OR REPLACE INTO backfill ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", kBackfillColumns));
     upsert.bind(1, static_cast<std::int64_t>(backfill.id)).bind(2, backfill.dag_id);
-    upsert.bind(3, micros(backfill.from_date)).bind(4, micros(backfill.to_date));
+    upsert.bind(3, to_micros(backfill.from_date)).bind(4, to_micros(backfill.to_date));
     upsert.bind(5, backfill.run_backwards ? 1 : 0).bind(6, to_string(backfill.reprocess_behavior));
     upsert.bind(7, backfill.max_active_runs).bind(8, backfill.dag_run_conf.dump());
-    upsert.bind(9, backfill.is_paused ? 1 : 0).bind(10, micros(backfill.created_at));
-    upsert.bind(11, backfill.completed_at ? std::optional<std::int64_t>(micros(*backfill.completed_at)) : std::nullopt);
+    upsert.bind(9, backfill.is_paused ? 1 : 0).bind(10, to_micros(backfill.created_at));
+    upsert.bind(11, backfill.completed_at ? std::optional<std::int64_t>(to_micros(*backfill.completed_at)) : std::nullopt);
     return upsert.run();
 }
 

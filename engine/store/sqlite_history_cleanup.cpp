@@ -6,6 +6,7 @@
 
 #include "engine/store/sqlite_store.h"
 #include "engine/store/store_macros.h"
+#include "engine/store/store_time.h"
 
 namespace mayaflow {
 namespace {
@@ -34,8 +35,6 @@ constexpr const char* kCleanableCosts =
 
 // Commands the scheduler has answered, queued before ?1.
 constexpr const char* kCleanableCommands = "FROM command WHERE state IN ('done', 'failed') AND created_at < ?1";
-
-std::int64_t micros(Instant instant) { return instant.time_since_epoch().count(); }
 
 bool wanted(const CleanupRequest& request, const std::string& table) {
     return request.tables.empty() || request.tables.contains(table);
@@ -103,7 +102,7 @@ Result<CleanupResult> SqliteStore::clean_history(const CleanupRequest& request) 
         return Status::success();
     };
 
-    const std::int64_t before = micros(request.before);
+    const std::int64_t before = to_micros(request.before);
     const long long batch = static_cast<long long>(std::max<std::size_t>(request.batch_size, 1));
 
     if (wanted(request, "dag_run")) {

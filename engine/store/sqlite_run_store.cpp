@@ -7,22 +7,10 @@
 
 #include "engine/store/sqlite_store.h"
 #include "engine/store/store_macros.h"
+#include "engine/store/store_time.h"
 
 namespace mayaflow {
 namespace {
-
-std::int64_t micros(Instant instant) { return instant.time_since_epoch().count(); }
-Instant instant_of(std::int64_t value) { return Instant(Duration(value)); }
-
-std::optional<std::int64_t> micros(const std::optional<Instant>& instant) {
-    if (!instant) return std::nullopt;
-    return micros(*instant);
-}
-
-std::optional<Instant> optional_instant(const sqlite::Statement& row, int column) {
-    if (row.column_is_null(column)) return std::nullopt;
-    return instant_of(row.column_int(column));
-}
 
 constexpr const char* kRunColumns =
     "id, dag_id, run_id, run_type, state, dag_version, logical_date, data_interval_start, data_interval_end, "
@@ -40,10 +28,10 @@ DagRunRow read_run(const sqlite::Statement& row) {
     run.state = parse_run_state(row.column_text(4)).value_or(RunState::failed);
     run.dag_version = static_cast<int>(row.column_int(5));
     run.logical_date = optional_instant(row, 6);
-    run.data_interval_start = instant_of(row.column_int(7));
-    run.data_interval_end = instant_of(row.column_int(8));
-    run.run_after = instant_of(row.column_int(9));
-    run.queued_at = instant_of(row.column_int(10));
+    run.data_interval_start = from_micros(row.column_int(7));
+    run.data_interval_end = from_micros(row.column_int(8));
+    run.run_after = from_micros(row.column_int(9));
+    run.queued_at = from_micros(row.column_int(10));
     run.start_date = optional_instant(row, 11);
     run.end_date = optional_instant(row, 12);
     run.conf = nlohmann::json::parse(row.column_text(13), nullptr, false);
@@ -56,15 +44,15 @@ DagRunRow read_run(const sqlite::Statement& row) {
 
 Status write_task(sqlite::Statement& upsert, long long run_pk, const TaskInstanceRow& ti) {
     upsert.bind(1, static_cast<std::int64_t>(run_pk)).bind(2, ti.task_id).bind(3, to_string(ti.state));
-    upsert.bind(4, ti.try_number).bind(5, ti.max_tries).bind(6, micros(ti.start_date)).bind(7, micros(ti.end_date));
-    upsert.bind(8, micros(ti.next_try_at));
+    upsert.bind(4, ti.try_number).bind(5, ti.max_tries).bind(6, to_micros(ti.start_date)).bind(7, to_micros(ti.end_date));
+    upsert.bind(8, to_micros(ti.next_try_at));
     upsert.bind(9, ti.pid ? std::optional<std::int64_t>(*ti.pid) : std::nullopt);
     upsert.bind(10, ti.start_ticks ? std::optional<std::int64_t>(*ti.start_ticks) : std::nullopt);
     upsert.bind(11, ti.boot_id);
     if (ti.result.is_null()) upsert.bind_null(12);
     else upsert.bind(12, ti.result.dump());
     upsert.bind(13, ti.message);
-    upsert.bind(14, micros(ti.first_poke_at)).bind(15, ti.pokes);
+    upsert.bind(14, to_micros(ti.first_poke_at)).bind(15, ti.pokes);
     return upsert.run();
 }
 
@@ -94,10 +82,10 @@ Status SqliteStore::write_batch(StateBatch& batch) {
         for (const DagRunRow* run : batch.new_runs) {
             insert_run.bind(1, static_cast<std::int64_t>(run->pk));
             insert_run.bind(2, run->dag_id).bind(3, run->run_id).bind(4, run->run_type).bind(5, to_string(run->state));
-            insert_run.bind(6, run->dag_version).bind(7, micros(run->logical_date));
-            insert_run.bind(8, micros(run->data_interval_start)).bind(9, micros(run->data_interval_end));
-            insert_run.bind(10, micros(run->run_after)).bind(11, micros(run->queued_at));
-            insert_run.bind(12, micros(run->start_date)).bind(13, micros(run->end_date)).bind(14, run->conf.dump());
+            insert_run.bind(6, run->dag_version).bind(7, to_micros(run->logical_date));
+            insert_run.bind(8, to_micros(run->data_interval_start)).bind(9, to_micros(run->data_interval_end));
+            insert_run.bind(10, to_micros(run->run_after)).bind(11, to_micros(run->queued_at));
+            insert_run.bind(12, to_micros(run->start_date)).bind(13, to_micros(run->end_date)).bind(14, run->conf.dump());
             insert_run.bind(15, run->backfill_id ? std::optional<std::int64_t>(*run->backfill_id) : std::nullopt);
             MAYAFLOW_TRY(insert_run.run());
             for (const auto& ti : run->task_instances) MAYAFLOW_TRY(write_task(upsert_task, run->pk, ti));
@@ -109,8 +97,8 @@ Status SqliteStore::write_batch(StateBatch& batch) {
                          "run_type = COALESCE(?, run_type), backfill_id = COALESCE(?, backfill_id), " +
                              fmt::format("dag_version = COALESCE(?, dag_version), updated_at = {} WHERE id = ?", kNowMicros));
         for (const auto& change : batch.run_changes) {
-            update_run.bind(1, to_string(change.state)).bind(2, micros(change.start_date));
-            update_run.bind(3, micros(change.end_date));
+            update_run.bind(1, to_string(change.state)).bind(2, to_micros(change.start_date));
+            update_run.bind(3, to_micros(change.end_date));
             if (change.run_type) update_run.bind(4, *change.run_type);
             else update_run.bind_null(4);
             update_run.bind(5, change.backfill_id ? std::optional<std::int64_t>(*change.backfill_id) : std::nullopt);
@@ -131,7 +119,7 @@ Status SqliteStore::write_batch(StateBatch& batch) {
             cost_row.bind(6, static_cast<std::int64_t>(row.cost.bytes_billed));
             cost_row.bind(7, static_cast<std::int64_t>(row.cost.slot_ms)).bind(8, row.cost.cache_hit ? 1 : 0);
             cost_row.bind(9, row.cost.rows_written ? std::optional<std::int64_t>(*row.cost.rows_written) : std::nullopt);
-            cost_row.bind(10, micros(row.recorded_at));
+            cost_row.bind(10, to_micros(row.recorded_at));
             MAYAFLOW_TRY(cost_row.run());
         }
     }
@@ -159,7 +147,7 @@ Result<std::vector<TaskCostTotal>> SqliteStore::task_cost_totals(const std::stri
                      "COALESCE(SUM(c.rows_written), 0) FROM task_cost c JOIN dag_run r ON r.id = c.run_pk "
                      "WHERE r.dag_id = ? AND c.recorded_at >= ? AND c.recorded_at < ? "
                      "GROUP BY c.task_id, day ORDER BY day, c.task_id");
-    query.bind(1, dag_id).bind(2, micros(from)).bind(3, micros(to));
+    query.bind(1, dag_id).bind(2, to_micros(from)).bind(3, to_micros(to));
     std::vector<TaskCostTotal> totals;
     while (true) {
         auto row = query.step();
@@ -186,7 +174,7 @@ Result<std::vector<DagCostTotal>> SqliteStore::dag_cost_totals(Instant from, Ins
                      "SUM(c.cache_hit), COALESCE(SUM(c.rows_written), 0) FROM task_cost c "
                      "JOIN dag_run r ON r.id = c.run_pk WHERE c.recorded_at >= ? AND c.recorded_at < ? "
                      "GROUP BY r.dag_id, day ORDER BY day, r.dag_id");
-    query.bind(1, micros(from)).bind(2, micros(to));
+    query.bind(1, to_micros(from)).bind(2, to_micros(to));
     std::vector<DagCostTotal> totals;
     while (true) {
         auto row = query.step();
@@ -213,7 +201,7 @@ Result<TaskCostPage> SqliteStore::costliest_tries(const TaskCostQuery& filter) {
     {
         MAYAFLOW_PREPARE(count, db_,
                          fmt::format("SELECT COUNT(*) FROM task_cost c JOIN dag_run r ON r.id = c.run_pk {}", kWhere));
-        count.bind(1, filter.dag_id).bind(2, micros(filter.from)).bind(3, micros(filter.to));
+        count.bind(1, filter.dag_id).bind(2, to_micros(filter.from)).bind(3, to_micros(filter.to));
         auto row = count.step();
         if (!row) return row.error();
         page.total = count.column_int(0);
@@ -224,7 +212,7 @@ Result<TaskCostPage> SqliteStore::costliest_tries(const TaskCostQuery& filter) {
                                  "FROM task_cost c JOIN dag_run r ON r.id = c.run_pk {} "
                                  "ORDER BY c.bytes_billed DESC, c.slot_ms DESC, c.recorded_at DESC LIMIT ?4 OFFSET ?5",
                                  kWhere));
-    query.bind(1, filter.dag_id).bind(2, micros(filter.from)).bind(3, micros(filter.to));
+    query.bind(1, filter.dag_id).bind(2, to_micros(filter.from)).bind(3, to_micros(filter.to));
     query.bind(4, static_cast<std::int64_t>(filter.limit)).bind(5, static_cast<std::int64_t>(filter.offset));
     while (true) {
         auto row = query.step();
@@ -241,7 +229,7 @@ Result<TaskCostPage> SqliteStore::costliest_tries(const TaskCostQuery& filter) {
         entry.cost.slot_ms = query.column_int(7);
         entry.cost.cache_hit = query.column_int(8) != 0;
         if (!query.column_is_null(9)) entry.cost.rows_written = query.column_int(9);
-        entry.recorded_at = instant_of(query.column_int(10));
+        entry.recorded_at = from_micros(query.column_int(10));
         page.tries.push_back(std::move(entry));
     }
     return page;
@@ -318,7 +306,7 @@ Result<std::optional<std::pair<Instant, Instant>>> SqliteStore::latest_automated
     if (!row) return row.error();
     if (!*row) return std::optional<std::pair<Instant, Instant>>();
     return std::optional<std::pair<Instant, Instant>>(
-        std::pair{instant_of(query.column_int(0)), instant_of(query.column_int(1))});
+        std::pair{from_micros(query.column_int(0)), from_micros(query.column_int(1))});
 }
 
 Result<std::optional<DagRunRow>> SqliteStore::find_conflicting_run(const std::string& dag_id,
@@ -329,7 +317,7 @@ Result<std::optional<DagRunRow>> SqliteStore::find_conflicting_run(const std::st
                      fmt::format("SELECT {} FROM dag_run WHERE dag_id = ?1 AND (run_id = ?2 OR logical_date = ?3) "
                                  "ORDER BY run_id = ?2 DESC LIMIT 1",
                                  kRunColumns));
-    query.bind(1, dag_id).bind(2, run_id).bind(3, micros(logical_date));
+    query.bind(1, dag_id).bind(2, run_id).bind(3, to_micros(logical_date));
     auto row = query.step();
     if (!row) return row.error();
     if (!*row) return std::optional<DagRunRow>();
@@ -349,8 +337,8 @@ Result<std::vector<DagRunRow>> SqliteStore::list_runs(const RunFilter& filter) {
     if (filter.dag_id) query.bind(1, *filter.dag_id);
     if (filter.state) query.bind(2, to_string(*filter.state));
     query.bind(3, static_cast<std::int64_t>(filter.limit));
-    if (filter.logical_from) query.bind(4, micros(*filter.logical_from));
-    if (filter.logical_to) query.bind(5, micros(*filter.logical_to));
+    if (filter.logical_from) query.bind(4, to_micros(*filter.logical_from));
+    if (filter.logical_to) query.bind(5, to_micros(*filter.logical_to));
     if (filter.backfill_id) query.bind(6, static_cast<std::int64_t>(*filter.backfill_id));
     std::vector<DagRunRow> runs;
     while (true) {
@@ -392,13 +380,13 @@ Result<std::optional<PreviousTaskInstance>> SqliteStore::previous_task_instance(
                                  "ON t.run_pk = r.id AND t.task_id = ?3 WHERE r.dag_id = ?1 AND r.logical_date < ?2 {} "
                                  "ORDER BY r.logical_date DESC LIMIT 1",
                                  exclude_manual ? "AND r.run_type != 'manual'" : ""));
-    query.bind(1, dag_id).bind(2, micros(logical_date)).bind(3, task_id);
+    query.bind(1, dag_id).bind(2, to_micros(logical_date)).bind(3, task_id);
     auto row = query.step();
     if (!row) return row.error();
     if (!*row) return std::optional<PreviousTaskInstance>();
     PreviousTaskInstance previous;
     previous.run_pk = query.column_int(0);
-    previous.logical_date = instant_of(query.column_int(1));
+    previous.logical_date = from_micros(query.column_int(1));
     if (!query.column_is_null(2)) previous.state = parse_task_state(query.column_text(2));
     return std::optional<PreviousTaskInstance>(previous);
 }
@@ -412,7 +400,6 @@ Result<std::optional<std::string>> SqliteStore::dag_version_json(const std::stri
     if (!*row) return std::optional<std::string>();
     return std::optional<std::string>(query.column_text(0));
 }
-
 
 Status SqliteStore::delete_run_rows(long long run_pk) {
     for (const char* sql : {"DELETE FROM task_cost WHERE run_pk = ?", "DELETE FROM task_instance WHERE run_pk = ?",
@@ -461,11 +448,11 @@ class Conditions {
     void range(const std::string& column, const InstantRange& range) {
         if (range.gte) {
             add(column + " >= ?");
-            value(micros(*range.gte));
+            value(to_micros(*range.gte));
         }
         if (range.lte) {
             add(column + " <= ?");
-            value(micros(*range.lte));
+            value(to_micros(*range.lte));
         }
     }
     std::string where() const {

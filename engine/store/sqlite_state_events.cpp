@@ -4,6 +4,7 @@
 
 #include "engine/store/sqlite_store.h"
 #include "engine/store/store_macros.h"
+#include "engine/store/store_time.h"
 
 namespace mayaflow {
 namespace {
@@ -11,9 +12,6 @@ namespace {
 // How many batches are kept, and how often the older ones are deleted.
 constexpr long long kKeptBatches = 5000;
 constexpr int kTrimEvery = 256;
-
-std::int64_t to_micros(Instant instant) { return instant.time_since_epoch().count(); }
-Instant from_micros(std::int64_t micros) { return Instant(Duration(micros)); }
 
 }  // namespace
 

@@ -7,12 +7,10 @@
 
 #include "engine/store/migrations.h"
 #include "engine/store/store_macros.h"
+#include "engine/store/store_time.h"
 
 namespace mayaflow {
 namespace {
-
-std::int64_t to_micros(Instant instant) { return instant.time_since_epoch().count(); }
-Instant from_micros(std::int64_t micros) { return Instant(Duration(micros)); }
 
 DagRecord read_dag_row(const sqlite::Statement& row) {
     DagRecord record;

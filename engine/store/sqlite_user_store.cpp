@@ -3,6 +3,7 @@
 
 #include "engine/store/sqlite_store.h"
 #include "engine/store/store_macros.h"
+#include "engine/store/store_time.h"
 
 #include <fmt/format.h>
 
@@ -11,17 +12,6 @@
 
 namespace mayaflow {
 namespace {
-
-std::int64_t micros(Instant instant) { return instant.time_since_epoch().count(); }
-Instant instant_of(std::int64_t value) { return Instant(Duration(value)); }
-std::optional<std::int64_t> micros(const std::optional<Instant>& instant) {
-    if (!instant) return std::nullopt;
-    return micros(*instant);
-}
-std::optional<Instant> optional_instant(const sqlite::Statement& row, int column) {
-    if (row.column_is_null(column)) return std::nullopt;
-    return instant_of(row.column_int(column));
-}
 
 constexpr const char* kUserColumns =
     "id, username, email, first_name, last_name, password_hash, active, created_on, changed_on, last_login, "
@@ -36,8 +26,8 @@ UserRow read_user(const sqlite::Statement& row) {
     user.last_name = row.column_text(4);
     user.password_hash = row.column_text(5);
     user.active = row.column_int(6) != 0;
-    user.created_on = instant_of(row.column_int(7));
-    user.changed_on = instant_of(row.column_int(8));
+    user.created_on = from_micros(row.column_int(7));
+    user.changed_on = from_micros(row.column_int(8));
     user.last_login = optional_instant(row, 9);
     user.login_count = row.column_int(10);
     user.failed_login_count = row.column_int(11);
@@ -63,7 +53,7 @@ ApiTokenRow read_token(const sqlite::Statement& row) {
     token.name = row.column_text(2);
     token.prefix = row.column_text(3);
     token.token_hash = row.column_text(4);
-    token.created_on = instant_of(row.column_int(5));
+    token.created_on = from_micros(row.column_int(5));
     token.expires_at = optional_instant(row, 6);
     token.revoked = row.column_int(7) != 0;
     token.last_used = optional_instant(row, 8);
@@ -159,8 +149,8 @@ Result<bool> SqliteStore::create_user(const UserRow& user) {
                          "INSERT INTO users (username, email, first_name, last_name, password_hash, active, "
                          "created_on, changed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING");
         insert.bind(1, user.username).bind(2, user.email).bind(3, user.first_name).bind(4, user.last_name);
-        insert.bind(5, user.password_hash).bind(6, user.active).bind(7, micros(user.created_on));
-        insert.bind(8, micros(user.changed_on));
+        insert.bind(5, user.password_hash).bind(6, user.active).bind(7, to_micros(user.created_on));
+        insert.bind(8, to_micros(user.changed_on));
         MAYAFLOW_TRY(insert.run());
         if (db_.changes() == 0) return false;
     }
@@ -181,7 +171,7 @@ Result<bool> SqliteStore::update_user(const std::string& username, const UserRow
                          "UPDATE OR IGNORE users SET username = ?, email = ?, first_name = ?, last_name = ?, "
                          "password_hash = ?, active = ?, changed_on = ? WHERE id = ?");
         update.bind(1, user.username).bind(2, user.email).bind(3, user.first_name).bind(4, user.last_name);
-        update.bind(5, user.password_hash).bind(6, user.active).bind(7, micros(user.changed_on));
+        update.bind(5, user.password_hash).bind(6, user.active).bind(7, to_micros(user.changed_on));
         update.bind(8, static_cast<std::int64_t>((*existing)->id));
         MAYAFLOW_TRY(update.run());
         if (db_.changes() == 0) return false;  // the new username is another user's
@@ -215,7 +205,7 @@ Status SqliteStore::record_login(const std::string& username, bool succeeded, In
     MAYAFLOW_PREPARE(success, db_,
                      "UPDATE users SET last_login = ?, login_count = login_count + 1, failed_login_count = 0 "
                      "WHERE username = ?");
-    success.bind(1, micros(now)).bind(2, username);
+    success.bind(1, to_micros(now)).bind(2, username);
     return success.run();
 }
 
@@ -224,8 +214,8 @@ Result<long long> SqliteStore::create_token(const ApiTokenRow& token) {
     MAYAFLOW_PREPARE(insert, db_,
                      "INSERT INTO api_token (user_id, name, prefix, token_hash, created_on, expires_at) "
                      "SELECT id, ?, ?, ?, ?, ? FROM users WHERE username = ?");
-    insert.bind(1, token.name).bind(2, token.prefix).bind(3, token.token_hash).bind(4, micros(token.created_on));
-    insert.bind(5, micros(token.expires_at)).bind(6, token.username);
+    insert.bind(1, token.name).bind(2, token.prefix).bind(3, token.token_hash).bind(4, to_micros(token.created_on));
+    insert.bind(5, to_micros(token.expires_at)).bind(6, token.username);
     MAYAFLOW_TRY(insert.run());
     if (db_.changes() == 0) return make_error("there is no user '{}' to give a token to", token.username);
     return static_cast<long long>(db_.last_insert_rowid());
@@ -283,7 +273,7 @@ Result<bool> SqliteStore::revoke_token(long long id) {
 Status SqliteStore::record_token_use(long long id, Instant now) {
     std::lock_guard lock(mutex_);
     MAYAFLOW_PREPARE(update, db_, "UPDATE api_token SET last_used = ? WHERE id = ?");
-    update.bind(1, micros(now)).bind(2, static_cast<std::int64_t>(id));
+    update.bind(1, to_micros(now)).bind(2, static_cast<std::int64_t>(id));
     return update.run();
 }
 
@@ -292,14 +282,14 @@ Status SqliteStore::create_session(const SessionRow& session) {
     {
         // Ended sessions go when a new one starts, so the table never grows without bound.
         MAYAFLOW_PREPARE(sweep, db_, "DELETE FROM web_session WHERE expires_at <= ?");
-        sweep.bind(1, micros(session.created_on));
+        sweep.bind(1, to_micros(session.created_on));
         MAYAFLOW_TRY(sweep.run());
     }
     MAYAFLOW_PREPARE(insert, db_,
                      "INSERT INTO web_session (session_hash, user_id, csrf_token, created_on, expires_at) "
                      "SELECT ?, id, ?, ?, ? FROM users WHERE username = ?");
-    insert.bind(1, session.session_hash).bind(2, session.csrf_token).bind(3, micros(session.created_on));
-    insert.bind(4, micros(session.expires_at)).bind(5, session.username);
+    insert.bind(1, session.session_hash).bind(2, session.csrf_token).bind(3, to_micros(session.created_on));
+    insert.bind(4, to_micros(session.expires_at)).bind(5, session.username);
     MAYAFLOW_TRY(insert.run());
     if (db_.changes() == 0) return make_error("there is no user '{}' to open a session for", session.username);
     return Status::success();
@@ -315,7 +305,7 @@ Result<std::optional<SessionRow>> SqliteStore::find_session(const std::string& s
     if (!row) return row.error();
     if (!*row) return std::optional<SessionRow>();
     SessionRow session{query.column_text(0), query.column_text(1), query.column_text(2),
-                       instant_of(query.column_int(3)), instant_of(query.column_int(4))};
+                       from_micros(query.column_int(3)), from_micros(query.column_int(4))};
     if (session.expires_at <= now) return std::optional<SessionRow>();
     return std::optional<SessionRow>(std::move(session));
 }

@@ -18,6 +18,14 @@ inline constexpr Instant kEarliestSupportedInstant{
 inline constexpr Instant kLatestSupportedInstant{
     std::chrono::sys_days{std::chrono::year{9999} / std::chrono::December / 31}.time_since_epoch()};
 
+// The logical dates a run may have: a year's margin inside the supported instants, so that the data
+// interval and every date a template reads around the logical date (prev_ds, next_ds, tomorrow_ds,
+// the next interval of a yearly schedule) stay within them.
+inline constexpr Instant kEarliestLogicalDate{
+    std::chrono::sys_days{std::chrono::year{2} / std::chrono::January / 1}.time_since_epoch()};
+inline constexpr Instant kLatestLogicalDate{
+    std::chrono::sys_days{std::chrono::year{9998} / std::chrono::December / 31}.time_since_epoch()};
+
 inline Instant now_instant() {
     return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
 }

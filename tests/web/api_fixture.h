@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "engine/store/sqlite_store.h"
+#include "tests/web/answer_recorder.h"
 #include "web/api_router.h"
 #include "web/auth/authenticator.h"
 
@@ -43,6 +44,7 @@ struct ApiFixture {
                                                           .runs = *store,
                                                           .commands = *store,
                                                           .connection_store = *store,
+                                                          .users = *store,
                                                           .settings = settings});
         as(role);
     }
@@ -60,7 +62,10 @@ struct ApiFixture {
     WebResponse call(const std::string& method, const std::string& target, const std::string& body = "",
                      std::map<std::string, std::string> headers = {}) {
         if (!body.empty()) headers.try_emplace("content-type", "application/json");
-        return router->handle(WebRequest{method, target, std::move(headers), body, "127.0.0.1"});
+        WebRequest request{method, target, std::move(headers), body, "127.0.0.1"};
+        auto response = router->handle(request);
+        record_answer(request, response);
+        return response;
     }
 
     // The answer's body as JSON (fails the test when it is not JSON).

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "engine/store/sqlite_store.h"
+#include "tests/web/answer_recorder.h"
 #include "web/api_router.h"
 #include "web/auth/password_hash.h"
 #include "web/auth/store_authenticator.h"
@@ -67,8 +68,8 @@ struct AuthFixture {
                                                           .runs = *store,
                                                           .commands = *store,
                                                           .connection_store = *store,
+                                                          .users = *store,
                                                           .settings = settings,
-                                                          .users = store.get(),
                                                           .accounts = authenticator.get()});
         router = std::make_unique<ApiRouter>(*context, *authenticator);
         add_user("admin", "admin-pw", {"Admin"});
@@ -95,7 +96,10 @@ struct AuthFixture {
     WebResponse call(const std::string& method, const std::string& target, const std::string& body = "",
                      std::map<std::string, std::string> headers = {}, const std::string& peer = "10.0.0.1") {
         if (!body.empty()) headers.try_emplace("content-type", "application/json");
-        return router->handle(WebRequest{method, target, std::move(headers), body, peer});
+        WebRequest request{method, target, std::move(headers), body, peer};
+        auto response = router->handle(request);
+        record_answer(request, response);
+        return response;
     }
     // As the admin, with Basic credentials.
     WebResponse admin(const std::string& method, const std::string& target, const std::string& body = "") {

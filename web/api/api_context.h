@@ -18,6 +18,7 @@
 #include "engine/store/user_store.h"
 #include "scheduler/daemon_health.h"
 #include "scheduler/dag_processor.h"
+#include "web/api/dag_version_cache.h"
 #include "web/http_types.h"
 
 namespace mayaflow {
@@ -29,17 +30,18 @@ struct ApiContext {
     RunStore& runs;
     CommandQueue& commands;
     ConnectionStore& connection_store;
+    UserStore& users;  // web/api/user_routes.cpp
     SecretsRepository* secrets = nullptr;  // null: no keyring could be opened (connections answer 503)
     Settings settings;
     const DaemonHealth* health = nullptr;  // the daemon's own, when the API runs in its process
     std::function<DagFolderStatus()> dag_folder_status;  // likewise
     // Asks the scheduler to take pending commands now rather than at its next idle check.
     std::function<void()> wake_scheduler;
-    // The users (web/api/user_routes.cpp); null: /users answers 503.
-    UserStore* users = nullptr;
     // Sign-in with a session and the throttle it shares with the other schemes; null when the
     // daemon runs without authentication (the session endpoints then answer 404).
     StoreAuthenticator* accounts = nullptr;
+    // The DAG versions runs name, parsed once for all requests.
+    std::shared_ptr<DagVersionCache> dag_versions = std::make_shared<DagVersionCache>();
 };
 
 // What became of a command sent to the scheduler.

@@ -290,4 +290,19 @@ Read<std::optional<std::vector<std::string>>> string_list_field(const nlohmann::
     return std::optional<std::vector<std::string>>{std::move(items)};
 }
 
+Read<Page> page_fields(const nlohmann::json& body) {
+    auto offset = integer_field(body, "page_offset");
+    if (failed(offset)) return std::get<WebResponse>(offset);
+    auto limit = integer_field(body, "page_limit");
+    if (failed(limit)) return std::get<WebResponse>(limit);
+    const auto& given_offset = std::get<std::optional<long long>>(offset);
+    const auto& given_limit = std::get<std::optional<long long>>(limit);
+    if ((given_offset && *given_offset < 0) || (given_limit && *given_limit < 1)) {
+        return bad_request("page_offset must be 0 or more and page_limit 1 or more");
+    }
+    Page page{kDefaultPageLimit, static_cast<size_t>(given_offset.value_or(0))};
+    if (given_limit) page.limit = static_cast<size_t>(std::min<long long>(*given_limit, kMaximumPageLimit));
+    return page;
+}
+
 }  // namespace mayaflow

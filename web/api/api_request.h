@@ -78,6 +78,9 @@ inline constexpr size_t kMaxNoteLength = 1000;
 Read<std::optional<std::string>> note_field(const nlohmann::json& body);
 Read<std::optional<bool>> bool_field(const nlohmann::json& body, const std::string& name);
 Read<std::optional<long long>> integer_field(const nlohmann::json& body, const std::string& name);
+// `page_offset` and `page_limit` of a batch list's body (Airflow's `…/list` endpoints): the page,
+// the limit lowered to kMaximumPageLimit.
+Read<Page> page_fields(const nlohmann::json& body);
 Read<std::optional<Instant>> datetime_field(const nlohmann::json& body, const std::string& name);
 Read<std::optional<std::vector<std::string>>> string_list_field(const nlohmann::json& body, const std::string& name);
 

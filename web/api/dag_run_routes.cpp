@@ -100,14 +100,10 @@ WebResponse list_runs_batch(ApiContext& context, const ApiRequest& request) {
     MAYAFLOW_READ(states, read_run_states(state_names.value_or(std::vector<std::string>{}), "states"));
     MAYAFLOW_READ(order_text, string_field(body, "order_by"));
     MAYAFLOW_READ(order, run_order(order_text));
-    MAYAFLOW_READ(offset, integer_field(body, "page_offset"));
-    MAYAFLOW_READ(limit, integer_field(body, "page_limit"));
+    MAYAFLOW_READ(page, page_fields(body));
     MAYAFLOW_READ(logical, range_field(body, "execution_date"));
     MAYAFLOW_READ(start, range_field(body, "start_date"));
     MAYAFLOW_READ(end, range_field(body, "end_date"));
-    if ((offset && *offset < 0) || (limit && *limit < 1)) {
-        return bad_request("page_offset must be 0 or more and page_limit 1 or more");
-    }
     query.dag_ids = dag_ids.value_or(std::vector<std::string>{});
     query.states = std::move(states);
     query.logical_date = logical;
@@ -115,9 +111,8 @@ WebResponse list_runs_batch(ApiContext& context, const ApiRequest& request) {
     query.end_date = end;
     query.order_by = order.field;
     query.descending = order.descending;
-    query.offset = static_cast<size_t>(offset.value_or(0));
-    query.limit = std::min(static_cast<size_t>(limit.value_or(static_cast<long long>(kDefaultPageLimit))),
-                           kMaximumPageLimit);
+    query.offset = page.offset;
+    query.limit = page.limit;
     return run_page(context, query);
 }
 
@@ -172,14 +167,13 @@ WebResponse patch_run(ApiContext& context, const ApiRequest& request) {
     if (!state || (*state != "success" && *state != "failed" && *state != "queued")) {
         return bad_request("'state' is required and must be success, failed or queued");
     }
-    MAYAFLOW_READ(answer, scheduler_command(context, "set_run_state",
-                                            {{"dag_id", run.dag_id}, {"run_id", run.run_id}, {"state", *state}}));
+    MAYAFLOW_READ(answer, run_command(context, run, "set_run_state", {{"state", *state}}));
     return run_answer(context, run.dag_id, run.run_id);
 }
 
 WebResponse delete_run(ApiContext& context, const ApiRequest& request) {
     MAYAFLOW_READ(run, find_run_or_404(context, request.param("dag_id"), request.param("dag_run_id")));
-    MAYAFLOW_READ(answer, scheduler_command(context, "delete_run", {{"dag_id", run.dag_id}, {"run_id", run.run_id}}));
+    MAYAFLOW_READ(answer, run_command(context, run, "delete_run", {}));
     return no_content();
 }
 
@@ -190,8 +184,7 @@ WebResponse clear_run(ApiContext& context, const ApiRequest& request) {
     MAYAFLOW_READ(body, read_json_object(request, {"dry_run"}, true));
     MAYAFLOW_READ(dry_run, bool_field(body, "dry_run"));
     bool dry = dry_run.value_or(true);
-    MAYAFLOW_READ(answer, scheduler_command(context, "clear",
-                                            {{"dag_id", run.dag_id}, {"run_id", run.run_id}, {"dry_run", dry}}));
+    MAYAFLOW_READ(answer, run_command(context, run, "clear", {{"dry_run", dry}}));
     if (!dry) return run_answer(context, run.dag_id, run.run_id);
     auto task_ids = answer.value("task_ids", std::vector<std::string>{});
     TaskInstancePage page;
@@ -201,7 +194,7 @@ WebResponse clear_run(ApiContext& context, const ApiRequest& request) {
         if (!found) return store_unavailable(found.error());
         page = std::move(*found);
     }
-    DagVersions versions(context.runs);
+    DagVersions versions(context);
     auto items = nlohmann::json::array();
     for (const auto& row : page.task_instances) items.push_back(task_instance_json(row, versions));
     return json_response({{"task_instances", items}, {"total_entries", items.size()}});

@@ -4,12 +4,10 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include "engine/model/dag_json.h"
 #include "engine/time/iso8601.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
 #include "operators/operator_registry.h"
-#include "scheduler/priority_weights.h"
 #include "web/api/problem.h"
 
 namespace mayaflow {
@@ -77,20 +75,9 @@ nlohmann::json dag_run_json(const DagRunRow& run) {
 
 const DagVersions::Entry* DagVersions::find(const std::string& dag_id, int version) {
     auto key = std::pair{dag_id, version};
-    auto it = cache_.find(key);
-    if (it == cache_.end()) {
-        std::optional<Entry> entry;
-        auto text = runs_.dag_version_json(dag_id, version);
-        if (text && *text) {
-            auto dag = dag_from_json(nlohmann::json::parse(**text, nullptr, false));
-            if (dag) {
-                auto shared = std::make_shared<const Dag>(std::move(*dag));
-                entry = Entry{shared, effective_priority_weights(*shared)};
-            }
-        }
-        it = cache_.emplace(key, std::move(entry)).first;
-    }
-    return it->second ? &*it->second : nullptr;
+    auto it = seen_.find(key);
+    if (it == seen_.end()) it = seen_.emplace(key, context_.dag_versions->find(context_.runs, dag_id, version)).first;
+    return it->second.get();
 }
 
 nlohmann::json task_instance_json(const TaskInstanceListRow& row, DagVersions& versions) {
@@ -261,6 +248,17 @@ Read<nlohmann::json> scheduler_command(ApiContext& context, const std::string& k
     auto outcome = send_scheduler_command(context, kind, payload);
     if (outcome.kind != CommandOutcome::Kind::done) return command_failure(outcome);
     return outcome.result;
+}
+
+Read<nlohmann::json> run_command(ApiContext& context, const DagRunRow& run, const std::string& kind,
+                                 nlohmann::json payload) {
+    payload["dag_id"] = run.dag_id;
+    payload["run_id"] = run.run_id;
+    auto answer = scheduler_command(context, kind, payload);
+    if (!failed(answer)) return answer;
+    auto still_there = find_run_or_404(context, run.dag_id, run.run_id);
+    if (failed(still_there) && std::get<WebResponse>(still_there).status == 404) return std::get<WebResponse>(still_there);
+    return answer;
 }
 
 WebResponse no_content() { return WebResponse{204, "", "", {}}; }

@@ -26,20 +26,18 @@ nlohmann::json timedelta_json(Duration duration);
 // Airflow's DAGRun, with mayaflow's dag_version and backfill_id.
 nlohmann::json dag_run_json(const DagRunRow& run);
 
-// The DAG versions that runs name, read from the store once per request and kept.
+// The DAG versions that one request's runs name: each looked up once per request in the daemon's
+// DagVersionCache (web/api/dag_version_cache.h).
 class DagVersions {
   public:
-    explicit DagVersions(RunStore& runs) : runs_(runs) {}
-    struct Entry {
-        std::shared_ptr<const Dag> dag;
-        std::vector<long long> weights;  // effective priority weights, aligned with dag->tasks
-    };
+    explicit DagVersions(ApiContext& context) : context_(context) {}
+    using Entry = DagVersionCache::Entry;
     // Null when the version is not stored or cannot be read.
     const Entry* find(const std::string& dag_id, int version);
 
   private:
-    RunStore& runs_;
-    std::map<std::pair<std::string, int>, std::optional<Entry>> cache_;
+    ApiContext& context_;
+    std::map<std::pair<std::string, int>, std::shared_ptr<const Entry>> seen_;
 };
 
 // Airflow's TaskInstance; `versions` gives the task's operator, pool and weight from its run's version.
@@ -64,6 +62,10 @@ Read<DagRunRow> find_run_or_404(ApiContext& context, const std::string& dag_id, 
                                 bool with_tasks = false);
 // Sends a command to the scheduler and waits for it: its answer, or the problem answer of its refusal.
 Read<nlohmann::json> scheduler_command(ApiContext& context, const std::string& kind, const nlohmann::json& payload);
+// A command about one run: as scheduler_command, but when the scheduler refuses it because the run
+// was deleted after the route found it (a DELETE racing this request), the answer is that run's 404.
+Read<nlohmann::json> run_command(ApiContext& context, const DagRunRow& run, const std::string& kind,
+                                 nlohmann::json payload);
 // An empty 204 answer.
 WebResponse no_content();
 

@@ -12,6 +12,7 @@
 
 #include "engine/util/utf8.h"
 #include "web/api/problem.h"
+#include "web/api/run_shapes.h"
 
 namespace mayaflow {
 namespace fs = std::filesystem;
@@ -59,19 +60,11 @@ Read<TaskTry> find_task_try(ApiContext& context, const ApiRequest& request) {
                                      *map_index));
     }
 
-    auto run = context.runs.find_run(dag_id, run_id, true);
-    if (!run) return store_unavailable(run.error());
-    if (!*run) {
-        auto dag = context.store.find_dag(dag_id);
-        if (!dag) return store_unavailable(dag.error());
-        if (!*dag) return not_found(fmt::format("no DAG with dag_id '{}'", escape_invalid_utf8(dag_id)));
-        return not_found(fmt::format("DAG '{}' has no run with dag_run_id '{}'", escape_invalid_utf8(dag_id),
-                                     escape_invalid_utf8(run_id)));
-    }
+    MAYAFLOW_READ(run, find_run_or_404(context, dag_id, run_id, true));
     TaskTry found;
     found.try_number = try_number;
     bool task_found = false;
-    for (auto& task : (*run)->task_instances) {
+    for (auto& task : run.task_instances) {
         if (task.task_id == task_id) {
             found.task = std::move(task);
             task_found = true;
@@ -87,8 +80,8 @@ Read<TaskTry> find_task_try(ApiContext& context, const ApiRequest& request) {
                                      escape_invalid_utf8(run_id), found.task.try_number,
                                      found.task.try_number == 1 ? "try" : "tries", try_number));
     }
-    (*run)->task_instances.clear();
-    found.run = std::move(**run);
+    run.task_instances.clear();
+    found.run = std::move(run);
     return found;
 }
 

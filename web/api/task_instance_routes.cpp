@@ -98,7 +98,7 @@ WebResponse ti_page(ApiContext& context, const TaskInstanceQuery& query, const T
     if (!applied) return store_unavailable(applied.error());
     auto page = context.runs.query_task_instances(resolved);
     if (!page) return store_unavailable(page.error());
-    DagVersions versions(context.runs);
+    DagVersions versions(context);
     auto items = nlohmann::json::array();
     for (const auto& row : page->task_instances) items.push_back(task_instance_json(row, versions));
     return json_response({{"task_instances", items}, {"total_entries", page->total_entries}});
@@ -181,13 +181,9 @@ WebResponse list_task_instances_batch(ApiContext& context, const ApiRequest& req
     MAYAFLOW_READ(end, range_field(body, "end_date"));
     MAYAFLOW_READ(duration_gte, seconds_field(body, "duration_gte"));
     MAYAFLOW_READ(duration_lte, seconds_field(body, "duration_lte"));
-    MAYAFLOW_READ(offset, integer_field(body, "page_offset"));
-    MAYAFLOW_READ(limit, integer_field(body, "page_limit"));
+    MAYAFLOW_READ(page, page_fields(body));
     MAYAFLOW_READ(order_text, string_field(body, "order_by"));
     MAYAFLOW_READ(order, ti_order(order_text));
-    if ((offset && *offset < 0) || (limit && *limit < 1)) {
-        return bad_request("page_offset must be 0 or more and page_limit 1 or more");
-    }
     query.dag_ids = dag_ids.value_or(std::vector<std::string>{});
     query.run_ids = run_ids.value_or(std::vector<std::string>{});
     query.task_ids = task_ids.value_or(std::vector<std::string>{});
@@ -199,9 +195,8 @@ WebResponse list_task_instances_batch(ApiContext& context, const ApiRequest& req
     query.duration_lte = duration_lte;
     query.order_by = order.field;
     query.descending = order.descending;
-    query.offset = static_cast<size_t>(offset.value_or(0));
-    query.limit = std::min(static_cast<size_t>(limit.value_or(static_cast<long long>(kDefaultPageLimit))),
-                           kMaximumPageLimit);
+    query.offset = page.offset;
+    query.limit = page.limit;
     // mayaflow's tries run on its own executor, which Airflow would name none: a filter on
     // executors matches nothing.
     if (executors && !executors->empty()) query.only_tasks.emplace();
@@ -227,7 +222,7 @@ Read<TaskInstanceListRow> find_task_instance(ApiContext& context, const std::str
 WebResponse get_task_instance(ApiContext& context, const ApiRequest& request) {
     MAYAFLOW_READ(row, find_task_instance(context, request.param("dag_id"), request.param("dag_run_id"),
                                           request.param("task_id")));
-    DagVersions versions(context.runs);
+    DagVersions versions(context);
     return json_response(task_instance_json(row, versions));
 }
 
@@ -279,7 +274,7 @@ WebResponse set_task_note(ApiContext& context, const ApiRequest& request) {
     auto written = context.runs.set_task_note(row.dag_id, row.run_id, row.ti.task_id, note);
     if (!written) return store_unavailable(written.error());
     MAYAFLOW_READ(updated, find_task_instance(context, row.dag_id, row.run_id, row.ti.task_id));
-    DagVersions versions(context.runs);
+    DagVersions versions(context);
     return json_response(task_instance_json(updated, versions));
 }
 
@@ -364,7 +359,12 @@ WebResponse clear_task_instances(ApiContext& context, const ApiRequest& request)
                                   {"include_upstream", flags["include_upstream"]},
                                   {"include_downstream", flags["include_downstream"]}};
         if (task_ids) payload["task_ids"] = *task_ids;
-        MAYAFLOW_READ(answer, scheduler_command(context, "clear", payload));
+        auto cleared = run_command(context, run, "clear", payload);
+        if (failed(cleared)) {
+            if (std::get<WebResponse>(cleared).status == 404) continue;  // deleted meanwhile: nothing left to clear
+            return std::get<WebResponse>(cleared);
+        }
+        const auto& answer = std::get<nlohmann::json>(cleared);
         for (const auto& task_id : answer.value("task_ids", std::vector<std::string>{})) {
             references.push_back(task_instance_reference(dag.dag_id, run.run_id, task_id, run.logical_date));
         }
@@ -427,7 +427,7 @@ WebResponse update_task_instances_state(ApiContext& context, const ApiRequest& r
         }
         run = std::move(found->front());
     }
-    DagVersions versions(context.runs);
+    DagVersions versions(context);
     const auto* version = versions.find(run.dag_id, run.dag_version);
     if (!version || !version->dag->find_task(*task_id)) {
         return not_found(fmt::format("DAG {} has no task {} in the version run {} runs with", quote_name(dag.dag_id),

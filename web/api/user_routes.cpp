@@ -64,10 +64,6 @@ nlohmann::json token_json(const ApiTokenRow& token) {
             {"last_used", iso_or_null(token.last_used)}};
 }
 
-WebResponse no_users() {
-    return problem(503, "this server has no user store; users are managed with `mayaflow users …`");
-}
-
 WebResponse no_content() {
     WebResponse response;
     response.status = 204;
@@ -171,7 +167,6 @@ std::optional<WebResponse> email_taken(UserStore& users, const std::string& emai
 
 void add_users(RouteTable& table, ApiContext& context) {
     table.add("GET", "/api/v1/users", {Resource::user, Action::read}, [&context](const ApiRequest& request) {
-        if (!context.users) return no_users();
         auto page = read_page(request);
         if (failed(page)) return std::get<WebResponse>(page);
         auto order = read_order_by(request,
@@ -179,7 +174,7 @@ void add_users(RouteTable& table, ApiContext& context) {
                                     "login_count", "failed_login_count", "created_on", "changed_on"},
                                    {"id", false});
         if (failed(order)) return std::get<WebResponse>(order);
-        auto users = context.users->list_users();
+        auto users = context.users.list_users();
         if (!users) return store_unavailable(users.error());
         const auto& ordering = std::get<Ordering>(order);
         auto key = [&](const UserRow& user) -> nlohmann::json {
@@ -197,7 +192,6 @@ void add_users(RouteTable& table, ApiContext& context) {
     });
 
     table.add("POST", "/api/v1/users", {Resource::user, Action::create}, [&context](const ApiRequest& request) {
-        if (!context.users) return no_users();
         auto body = read_json_object(request, kUserFields);
         if (failed(body)) return std::get<WebResponse>(body);
         const auto& json = std::get<nlohmann::json>(body);
@@ -214,31 +208,29 @@ void add_users(RouteTable& table, ApiContext& context) {
         user.roles = {"Viewer"};
         if (json.contains("roles")) fields.push_back("roles");
         if (auto refusal = apply_user_fields(user, json, fields)) return *refusal;
-        if (auto taken = email_taken(*context.users, user.email, "")) return *taken;
+        if (auto taken = email_taken(context.users, user.email, "")) return *taken;
         user.created_on = user.changed_on = now_instant();
-        auto created = context.users->create_user(user);
+        auto created = context.users.create_user(user);
         if (!created) return store_unavailable(created.error());
         if (!*created) {
             return conflict(fmt::format("a user '{}' already exists (usernames are compared without regard to case)",
                                         escape_invalid_utf8(user.username)));
         }
-        auto stored = context.users->find_user(user.username);
+        auto stored = context.users.find_user(user.username);
         if (!stored) return store_unavailable(stored.error());
         if (!*stored) return unknown_user(user.username);
         return json_response(user_json(**stored));
     });
 
     table.add("GET", "/api/v1/users/{username}", {Resource::user, Action::read}, [&context](const ApiRequest& request) {
-        if (!context.users) return no_users();
         const auto& username = request.param("username");
-        auto user = context.users->find_user(username);
+        auto user = context.users.find_user(username);
         if (!user) return store_unavailable(user.error());
         if (!*user) return unknown_user(username);
         return json_response(user_json(**user));
     });
 
     table.add("PATCH", "/api/v1/users/{username}", {Resource::user, Action::edit}, [&context](const ApiRequest& request) {
-        if (!context.users) return no_users();
         const auto& username = request.param("username");
         auto body = read_json_object(request, kUserFields);
         if (failed(body)) return std::get<WebResponse>(body);
@@ -260,7 +252,7 @@ void add_users(RouteTable& table, ApiContext& context) {
         if (fields.empty()) {
             for (const auto& [key, value] : json.items()) fields.push_back(key);
         }
-        auto existing = context.users->find_user(username);
+        auto existing = context.users.find_user(username);
         if (!existing) return store_unavailable(existing.error());
         if (!*existing) return unknown_user(username);
         UserRow user = **existing;
@@ -269,37 +261,36 @@ void add_users(RouteTable& table, ApiContext& context) {
             return std::find(row.roles.begin(), row.roles.end(), "Admin") != row.roles.end();
         };
         if (has_admin(**existing) && !has_admin(user)) {
-            auto last = last_admin(*context.users, existing->value().username);
+            auto last = last_admin(context.users, existing->value().username);
             if (failed(last)) return std::get<WebResponse>(last);
             if (std::get<bool>(last)) {
                 return conflict(fmt::format("'{}' is the last active Admin; give another user the Admin role first",
                                             escape_invalid_utf8(existing->value().username)));
             }
         }
-        if (auto taken = email_taken(*context.users, user.email, existing->value().username)) return *taken;
+        if (auto taken = email_taken(context.users, user.email, existing->value().username)) return *taken;
         user.changed_on = now_instant();
-        auto updated = context.users->update_user(existing->value().username, user);
+        auto updated = context.users.update_user(existing->value().username, user);
         if (!updated) return store_unavailable(updated.error());
         if (!*updated) {
             return conflict(fmt::format("a user '{}' already exists (usernames are compared without regard to case)",
                                         escape_invalid_utf8(user.username)));
         }
-        auto stored = context.users->find_user(user.username);
+        auto stored = context.users.find_user(user.username);
         if (!stored) return store_unavailable(stored.error());
         if (!*stored) return unknown_user(user.username);
         return json_response(user_json(**stored));
     });
 
     table.add("DELETE", "/api/v1/users/{username}", {Resource::user, Action::remove}, [&context](const ApiRequest& request) {
-        if (!context.users) return no_users();
         const auto& username = request.param("username");
-        auto last = last_admin(*context.users, username);
+        auto last = last_admin(context.users, username);
         if (failed(last)) return std::get<WebResponse>(last);
         if (std::get<bool>(last)) {
             return conflict(fmt::format("'{}' is the last active Admin; give another user the Admin role first",
                                         escape_invalid_utf8(username)));
         }
-        auto deleted = context.users->delete_user(username);
+        auto deleted = context.users.delete_user(username);
         if (!deleted) return store_unavailable(deleted.error());
         if (!*deleted) return unknown_user(username);
         return no_content();
@@ -382,21 +373,19 @@ void add_session(RouteTable& table, ApiContext& context) {
 
 void add_tokens(RouteTable& table, ApiContext& context) {
     table.add("GET", "/api/v1/mayaflow/tokens", {Resource::my_profile, Action::read}, [&context](const ApiRequest& request) {
-        if (!context.users) return no_users();
         auto page = read_page(request);
         if (failed(page)) return std::get<WebResponse>(page);
         std::string username = request.query_value("username").value_or(request.principal.username);
         if (!same_user(username, request.principal.username) && !is_admin(request.principal)) {
             return problem(403, "only an Admin may list another user's tokens");
         }
-        auto tokens = context.users->list_tokens(username);
+        auto tokens = context.users.list_tokens(username);
         if (!tokens) return store_unavailable(tokens.error());
         return json_response(
             {{"tokens", page_of(*tokens, std::get<Page>(page), token_json)}, {"total_entries", tokens->size()}});
     });
 
     table.add("POST", "/api/v1/mayaflow/tokens", {Resource::my_profile, Action::create}, [&context](const ApiRequest& request) {
-        if (!context.users) return no_users();
         auto body = read_json_object(request, {"name", "expires_in", "username"}, true);
         if (failed(body)) return std::get<WebResponse>(body);
         const auto& json = std::get<nlohmann::json>(body);
@@ -422,10 +411,10 @@ void add_tokens(RouteTable& table, ApiContext& context) {
             if (duration->count() <= 0) return bad_request("'expires_in' must be longer than 0s");
             expires_at = now + *duration;
         }
-        auto user = context.users->find_user(username);
+        auto user = context.users.find_user(username);
         if (!user) return store_unavailable(user.error());
         if (!*user) return unknown_user(username);
-        auto issued = issue_api_token(*context.users, (*user)->username, token_name, expires_at, now);
+        auto issued = issue_api_token(context.users, (*user)->username, token_name, expires_at, now);
         if (!issued) return store_unavailable(issued.error());
         auto answer = token_json(issued->row);
         answer["token"] = issued->token;  // shown this once
@@ -434,7 +423,6 @@ void add_tokens(RouteTable& table, ApiContext& context) {
 
     table.add("DELETE", "/api/v1/mayaflow/tokens/{token_id}", {Resource::my_profile, Action::remove},
               [&context](const ApiRequest& request) {
-                  if (!context.users) return no_users();
                   const auto& text = request.param("token_id");
                   long long id = 0;
                   bool digits = !text.empty() && text.size() <= 18 &&
@@ -445,14 +433,14 @@ void add_tokens(RouteTable& table, ApiContext& context) {
                                                      "them), not {}",
                                                      quote_for_message(text)));
                   }
-                  auto token = context.users->find_token(id);
+                  auto token = context.users.find_token(id);
                   if (!token) return store_unavailable(token.error());
                   // Another user's token is as unknown as a token that does not exist, unless an Admin asks.
                   if (!*token || (!same_user((*token)->username, request.principal.username) &&
                                   !is_admin(request.principal))) {
                       return not_found(fmt::format("no token {} of yours (GET /api/v1/mayaflow/tokens lists them)", id));
                   }
-                  auto revoked = context.users->revoke_token(id);
+                  auto revoked = context.users.revoke_token(id);
                   if (!revoked) return store_unavailable(revoked.error());
                   return no_content();
               });

@@ -9,6 +9,7 @@
 #include "engine/time/iso8601.h"
 #include "engine/util/utf8.h"
 #include "web/api/problem.h"
+#include "web/api/run_shapes.h"
 #include "web/api/routes.h"
 
 namespace mayaflow {
@@ -34,22 +35,14 @@ Read<FoundTask> find_task(ApiContext& context, const ApiRequest& request) {
                                            name));
         }
     }
-    auto run = context.runs.find_run(dag_id, run_id, true);
-    if (!run) return store_unavailable(run.error());
-    if (!*run) {
-        auto dag = context.store.find_dag(dag_id);
-        if (!dag) return store_unavailable(dag.error());
-        if (!*dag) return not_found(fmt::format("no DAG with dag_id '{}'", escape_invalid_utf8(dag_id)));
-        return not_found(fmt::format("DAG '{}' has no run with dag_run_id '{}'", escape_invalid_utf8(dag_id),
-                                     escape_invalid_utf8(run_id)));
-    }
-    auto& tasks = (*run)->task_instances;
+    MAYAFLOW_READ(run, find_run_or_404(context, dag_id, run_id, true));
+    auto& tasks = run.task_instances;
     auto task = std::find_if(tasks.begin(), tasks.end(), [&](const TaskInstanceRow& row) { return row.task_id == task_id; });
     if (task != tasks.end()) {
         FoundTask found;
         found.task = std::move(*task);
         tasks.clear();
-        found.run = std::move(**run);
+        found.run = std::move(run);
         return found;
     }
     return not_found(fmt::format("run '{}' of DAG '{}' has no task '{}'", escape_invalid_utf8(run_id),
