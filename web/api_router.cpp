@@ -4,12 +4,14 @@
 #include <boost/url/url_view.hpp>
 #include <fmt/format.h>
 
+#include <memory>
+
 #include "engine/metrics/metrics.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
 #include "web/api/problem.h"
 #include "web/api/routes.h"
-#include "web/ui_page.h"
+#include "web/ui_assets.h"
 
 namespace mayaflow {
 namespace {
@@ -33,25 +35,53 @@ void add_security_headers(WebResponse& response) {
     response.headers.try_emplace("Cache-Control", "no-store");
 }
 
-void add_ui_routes(RouteTable& table, ApiContext& context) {
-    auto index = [&context](const ApiRequest&) {
-        auto dags = context.store.list_dags(false);
-        auto errors = context.store.list_import_errors();
-        WebResponse response;
-        response.content_type = "text/html; charset=utf-8";
-        response.body = to_valid_utf8(render_index_page(dags ? *dags : std::vector<DagRecord>{},
-                                                        errors ? *errors : std::vector<ImportErrorRecord>{}));
-        return response;
+// Whether a script of a page sent the request (fetch, XMLHttpRequest, EventSource) rather than the
+// user's address bar: the browser says so in Sec-Fetch-Mode, and scripts may add X-Requested-With. A
+// 401 to such a request carries no `WWW-Authenticate: Basic`, or the browser would stop the script
+// and ask for a password in its own dialog instead of the UI showing its login page.
+bool from_page_script(const WebRequest& request) {
+    if (request.headers.count("x-requested-with")) return true;
+    auto mode = request.headers.find("sec-fetch-mode");
+    return mode != request.headers.end() && mode->second != "navigate";
+}
+
+// The UI: `/` and `/home` are its one page (web/ui/index.html), `/ui/<path>` its files. They hold
+// no data (each page asks the API, which checks who asks), so they need no sign-in: the page itself
+// shows the login form. Asset paths go four folders deep at most.
+void add_ui_routes(RouteTable& table) {
+    auto assets = std::make_shared<const UiAssets>(UiAssets::from_environment());
+    auto page = [assets](const ApiRequest& request) {
+        auto index = assets->find({"index.html"});
+        if (!index) return not_found("the web UI's index.html is missing from this build");
+        return ui_asset_response(*index, request.web);
     };
-    table.add("GET", "/", {Resource::website, Action::read}, index);
-    table.add("GET", "/home", {Resource::website, Action::read}, index);
+    table.add("GET", "/", {Resource::anyone, Action::read}, page);
+    table.add("GET", "/home", {Resource::anyone, Action::read}, page);
+    auto asset = [assets](const ApiRequest& request) {
+        std::vector<std::string> segments;
+        for (const char* name : {"a", "b", "c", "d"}) {
+            auto found = request.params.find(name);
+            if (found != request.params.end()) segments.push_back(found->second);
+        }
+        auto found = assets->find(segments);
+        if (!found) {
+            return not_found(fmt::format("no file {} in the web UI; its files are under /ui/ (index.html, css/, js/)",
+                                         escape_invalid_utf8(request.path)));
+        }
+        return ui_asset_response(*found, request.web);
+    };
+    std::string pattern = "/ui";
+    for (const char* name : {"a", "b", "c", "d"}) {
+        pattern += fmt::format("/{{{}}}", name);
+        table.add("GET", pattern, {Resource::anyone, Action::read}, asset);
+    }
 }
 
 }  // namespace
 
 ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     : context_(context), authenticator_(authenticator) {
-    add_ui_routes(table_, context_);
+    add_ui_routes(table_);
     add_monitor_routes(table_, context_);
     add_dag_routes(table_, context_);
     add_event_routes(table_, context_);
@@ -68,12 +98,14 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_notebook_routes(table_, context_);
     add_source_routes(table_, context_);
     add_cost_routes(table_, context_);
+    add_overview_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {
     const auto started = std::chrono::steady_clock::now();
     std::string route = "unmatched";
     WebResponse response = dispatch(request, route);
+    if (response.status == 401 && from_page_script(request)) response.headers.erase("WWW-Authenticate");
     add_security_headers(response);
     const bool known_method = request.method == "GET" || request.method == "HEAD" || request.method == "POST" ||
                               request.method == "PUT" || request.method == "PATCH" || request.method == "DELETE";

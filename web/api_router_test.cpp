@@ -140,12 +140,25 @@ TEST_CASE("without credentials only health answers; a role short of a route's pe
     RouterFixture fixture;
     NobodyAuthenticator nobody;
     ApiRouter router(*fixture.context, nobody);
-    for (const std::string target : {"/", "/api/v1/dags", "/api/v1/version", "/api/v1/importErrors", "/api/v1/dags/x"}) {
+    for (const std::string target : {"/api/v1/dags", "/api/v1/version", "/api/v1/importErrors", "/api/v1/dags/x"}) {
         INFO(target);
         auto response = router.handle(WebRequest{"GET", target, {}, "", "127.0.0.1"});
         check_problem(response, 401, "Unauthorized");
         CHECK_THAT(response.headers["WWW-Authenticate"], Catch::StartsWith("Basic realm="));
     }
+    // A page's script gets no Basic challenge, or the browser would ask for a password itself.
+    for (const auto& header : std::vector<std::pair<std::string, std::string>>{
+             {"x-requested-with", "mayaflow-ui"}, {"sec-fetch-mode", "cors"}, {"sec-fetch-mode", "same-origin"}}) {
+        INFO(header.first << ": " << header.second);
+        auto response = router.handle(WebRequest{"GET", "/api/v1/dags", {header}, "", "127.0.0.1"});
+        check_problem(response, 401, "Unauthorized");
+        CHECK(response.headers.count("WWW-Authenticate") == 0);
+    }
+    auto typed = router.handle(WebRequest{"GET", "/api/v1/dags", {{"sec-fetch-mode", "navigate"}}, "", "127.0.0.1"});
+    CHECK_THAT(typed.headers["WWW-Authenticate"], Catch::StartsWith("Basic realm="));
+    // The UI's page and files hold no data: the page signs in and asks the API.
+    CHECK(router.handle(WebRequest{"GET", "/", {}, "", "127.0.0.1"}).status == 200);
+    CHECK(router.handle(WebRequest{"GET", "/ui/js/app.js", {}, "", "127.0.0.1"}).status == 200);
     REQUIRE(fixture.store->record_scheduler_heartbeat(SchedulerHeartbeat{"host", 1, now_instant(), now_instant()}));
     CHECK(router.handle(WebRequest{"GET", "/api/v1/health", {}, "", "127.0.0.1"}).status == 200);
     CHECK(router.handle(WebRequest{"GET", "/health", {}, "", "127.0.0.1"}).status == 200);
@@ -160,7 +173,8 @@ TEST_CASE("every answer carries the security headers, errors included", "[web]")
         auto response = fixture.call("GET", target);
         CHECK(response.headers["X-Content-Type-Options"] == "nosniff");
         CHECK(response.headers["X-Frame-Options"] == "DENY");
-        CHECK(response.headers["Cache-Control"] == "no-store");
+        // The UI's files are revalidated with their ETag; API answers are never stored.
+        CHECK(response.headers["Cache-Control"] == (target == "/" ? "no-cache" : "no-store"));
         CHECK_THAT(response.headers["Content-Security-Policy"], Catch::Contains("default-src 'self'"));
     }
 }

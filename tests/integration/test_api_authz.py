@@ -74,6 +74,11 @@ EXPECTED = {
     ("GET", "/backfills/{backfill_id}"): VIEWER,
     ("GET", "/pools"): VIEWER,
     ("GET", "/pools/{pool_name}"): VIEWER,
+    # The web UI's overview (web/api/overview_routes.cpp).
+    ("GET", "/mayaflow/dagSummaries"): VIEWER,
+    ("GET", "/mayaflow/dags/{dag_id}/schedule"): VIEWER,
+    ("GET", "/mayaflow/dags/{dag_id}/graph"): VIEWER,
+    ("GET", "/mayaflow/standins"): VIEWER,
     ("GET", "/mayaflow/costs/dags"): VIEWER,
     ("GET", "/mayaflow/costs/tasks"): VIEWER,
     ("GET", "/mayaflow/dags/{dag_id}/costs"): VIEWER,
@@ -123,11 +128,14 @@ EXPECTED = {
     ("GET", "/roles/{role_name}"): ADMIN,
 }
 
-# Outside the API's document: the plain health check, the UI's pages, Prometheus's scrape.
+# Outside the API's document: the plain health check, the UI's page and files (they hold no data: the
+# page signs in and asks the API), Prometheus's scrape.
 OUTSIDE_THE_DOCUMENT = {
     ("GET", "/health"): ANYONE,
-    ("GET", "/"): VIEWER,
-    ("GET", "/home"): VIEWER,
+    ("GET", "/"): ANYONE,
+    ("GET", "/home"): ANYONE,
+    ("GET", "/ui/js/app.js"): ANYONE,
+    ("GET", "/ui/css/app.css"): ANYONE,
     ("GET", "/metrics"): OP,
 }
 

@@ -112,9 +112,9 @@ class DagFolderTest(unittest.TestCase):
         self.assertEqual(status, 200)
         status, _, body = self.daemon.http("/api/v1/health")
         self.assertEqual(json.loads(body)["metadatabase"]["status"], "healthy")
-        status, content_type, body = self.daemon.http("/")
+        status, content_type, body = self.daemon.http("/")  # the web UI's page: it asks the API for the DAGs
         self.assertEqual(status, 200)
-        self.assertIn("hello_mayaflow", body)
+        self.assertIn('src="/ui/js/app.js"', body)
         status, _, _ = self.daemon.http("/api/v1/dags", method="DELETE")
         self.assertEqual(status, 405)
 

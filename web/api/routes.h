@@ -22,5 +22,7 @@ void add_xcom_routes(RouteTable& table, ApiContext& context);      // xcomEntrie
 void add_notebook_routes(RouteTable& table, ApiContext& context);  // a try's executed notebook
 void add_source_routes(RouteTable& table, ApiContext& context);    // dagSources and a DAG's source
 void add_cost_routes(RouteTable& table, ApiContext& context);      // BigQuery cost per DAG, day and try
+// mayaflow/dagSummaries, mayaflow/dags/{dag_id}/schedule, mayaflow/standins: what the web UI needs
+void add_overview_routes(RouteTable& table, ApiContext& context);
 
 }  // namespace mayaflow

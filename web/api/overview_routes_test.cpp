@@ -1,0 +1,160 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+
+#include "engine/time/iso8601.h"
+#include "tests/web/api_fixture.h"
+#include "tests/web/run_fixture.h"
+
+namespace mayaflow {
+namespace {
+
+using testing::ApiFixture;
+using testing::check_problem;
+
+Instant at(const std::string& text) { return *parse_datetime(text, TimeZone::utc()); }
+
+// A DAG on `schedule` from `start`, recorded as the DAG processor records a parse.
+void add_scheduled_dag(ApiFixture& fixture, const std::string& dag_id, const std::string& schedule,
+                       std::optional<Instant> start, bool catchup) {
+    Dag dag;
+    dag.dag_id = dag_id;
+    dag.fileloc = "/dags/" + dag_id + ".yaml";
+    dag.source_hash = "h";
+    if (!schedule.empty()) dag.schedule = *Schedule::parse(schedule);
+    dag.start_date = start;
+    dag.catchup = catchup;
+    dag.tasks = {testing::task_of("only")};
+    dag.tasks[0].defined_at.file = dag.fileloc;
+    dag.index_tasks();
+    REQUIRE(fixture.store->record_dag_file_parsed(dag.fileloc, dag, dump_json(to_json(dag)), now_instant()));
+}
+
+TEST_CASE("dagSummaries gives a page of DAGs their newest runs, counts by state and next run in one answer", "[web]") {
+    ApiFixture fixture(Role::viewer);
+    add_scheduled_dag(fixture, "hourly", "@hourly", at("2024-01-01T00:00:00Z"), false);
+    add_scheduled_dag(fixture, "manual", "", std::nullopt, false);
+    for (int i = 0; i < 12; ++i) testing::add_run(fixture, "hourly", "run_" + std::to_string(i), {});
+
+    auto answer = fixture.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=hourly,manual,no_such_dag&runs=5");
+    REQUIRE(answer.status == 200);
+    auto body = ApiFixture::json(answer);
+    REQUIRE(body["dags"].size() == 2);  // an unknown DAG is left out
+    CHECK(body["total_entries"] == 2);
+    const auto& hourly = body["dags"][0];
+    CHECK(hourly["dag_id"] == "hourly");
+    REQUIRE(hourly["recent_runs"].size() == 5);
+    // Newest logical date first: add_run gives later runs later logical dates.
+    CHECK(hourly["recent_runs"][0]["dag_run_id"] == "run_11");
+    CHECK(hourly["recent_runs"][4]["dag_run_id"] == "run_7");
+    CHECK(hourly["recent_runs"][0]["state"] == "running");
+    CHECK(hourly["run_counts"]["running"] == 12);
+    CHECK(hourly["run_counts"]["failed"] == 0);
+    REQUIRE(hourly["next_run"].is_object());
+    // Catchup off: the latest complete hour, which ran after it ended.
+    auto run_after = at(hourly["next_run"]["run_after"].get<std::string>());
+    CHECK(run_after <= now_instant() + std::chrono::hours(1));
+    CHECK(run_after > now_instant() - std::chrono::hours(2));
+    const auto& manual = body["dags"][1];
+    CHECK(manual["next_run"].is_null());
+    CHECK(manual["recent_runs"].empty());
+
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dagSummaries"), 400, "Bad Request");
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=hourly&runs=51"), 400, "Bad Request");
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=hourly&runs=-1"), 400, "Bad Request");
+}
+
+TEST_CASE("a paused DAG's summary has no next run", "[web]") {
+    ApiFixture fixture;
+    add_scheduled_dag(fixture, "daily", "@daily", at("2024-01-01T00:00:00Z"), false);
+    REQUIRE(fixture.store->set_paused("daily", true));
+    auto body = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=daily"));
+    CHECK(body["dags"][0]["is_paused"] == true);
+    CHECK(body["dags"][0]["next_run"].is_null());
+}
+
+TEST_CASE("a DAG's schedule lists the next runs its timetable will create", "[web]") {
+    ApiFixture fixture(Role::viewer);
+    // Catchup from a start date: the next runs are the first intervals after the start.
+    add_scheduled_dag(fixture, "catchup_daily", "@daily", at("2024-03-01T00:00:00Z"), true);
+    auto body = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/catchup_daily/schedule"));
+    CHECK(body["dag_id"] == "catchup_daily");
+    CHECK(body["schedule"] == "@daily");
+    CHECK(body["catchup"] == true);
+    REQUIRE(body["next_runs"].size() == 10);
+    CHECK(body["next_runs"][0]["logical_date"] == "2024-03-01T00:00:00+00:00");
+    CHECK(body["next_runs"][0]["data_interval_end"] == "2024-03-02T00:00:00+00:00");
+    CHECK(body["next_runs"][0]["run_after"] == "2024-03-02T00:00:00+00:00");
+    CHECK(body["next_runs"][9]["logical_date"] == "2024-03-10T00:00:00+00:00");
+
+    auto three = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/catchup_daily/schedule?count=3"));
+    CHECK(three["next_runs"].size() == 3);
+
+    // Without catchup: from the latest complete interval on, one a day.
+    add_scheduled_dag(fixture, "daily", "@daily", at("2024-01-01T00:00:00Z"), false);
+    auto daily = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/daily/schedule"));
+    REQUIRE(daily["next_runs"].size() == 10);
+    auto first = at(daily["next_runs"][0]["run_after"].get<std::string>());
+    auto second = at(daily["next_runs"][1]["run_after"].get<std::string>());
+    CHECK(second - first == std::chrono::hours(24));
+    CHECK(first > now_instant() - std::chrono::hours(25));
+
+    add_scheduled_dag(fixture, "manual", "", std::nullopt, false);
+    CHECK(ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/manual/schedule"))["next_runs"].empty());
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/no_such_dag/schedule"), 404, "Not Found");
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/daily/schedule?count=0"), 400, "Bad Request");
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/daily/schedule?count=101"), 400, "Bad Request");
+}
+
+TEST_CASE("a DAG's graph gives each task its group, generating loop and dependencies", "[web]") {
+    ApiFixture fixture(Role::viewer);
+    auto start = testing::task_of("start", "empty");
+    start.downstream = {"raw.load_sales"};
+    auto load = testing::task_of("raw.load_sales");
+    load.group_id = "raw";
+    load.loop_vars = {{"item", "sales"}};
+    load.upstream = {"start"};
+    load.trigger_rule = TriggerRule::all_done;
+    testing::add_dag(fixture, "grouped", "/dags/grouped.yaml", {start, load});
+    auto body = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/grouped/graph"));
+    CHECK(body["dag_id"] == "grouped");
+    CHECK(body["version"] == 1);
+    REQUIRE(body["tasks"].size() == 2);
+    CHECK(body["tasks"][0]["task_id"] == "start");
+    CHECK(body["tasks"][0]["operator"] == "empty");
+    CHECK(body["tasks"][0]["group_id"].is_null());
+    CHECK(body["tasks"][0]["loop_vars"].is_null());
+    CHECK(body["tasks"][0]["downstream_task_ids"] == nlohmann::json::array({"raw.load_sales"}));
+    CHECK(body["tasks"][1]["group_id"] == "raw");
+    CHECK(body["tasks"][1]["loop_vars"]["item"] == "sales");
+    CHECK(body["tasks"][1]["trigger_rule"] == "all_done");
+    CHECK(body["tasks"][1]["upstream_task_ids"] == nlohmann::json::array({"start"}));
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/no_such_dag/graph"), 404, "Not Found");
+}
+
+TEST_CASE("standins says which Google and Firebase endpoints are stand-ins", "[web]") {
+    ApiFixture fixture(Role::viewer);
+    ::setenv("BIGQUERY_EMULATOR_HOST", "http://127.0.0.1:9050", 1);
+    ::unsetenv("STORAGE_EMULATOR_HOST");
+    auto body = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/standins"));
+    ::unsetenv("BIGQUERY_EMULATOR_HOST");
+    bool seen_bigquery = false, seen_storage = false;
+    for (const auto& entry : body["standins"]) {
+        if (entry["variable"] == "BIGQUERY_EMULATOR_HOST") {
+            seen_bigquery = true;
+            CHECK(entry["stand_in"] == true);
+            CHECK(entry["endpoint"] == "http://127.0.0.1:9050");
+        }
+        if (entry["variable"] == "STORAGE_EMULATOR_HOST") {
+            seen_storage = true;
+            CHECK(entry["stand_in"] == false);
+            CHECK(entry["endpoint"].is_null());
+        }
+    }
+    CHECK(seen_bigquery);
+    CHECK(seen_storage);
+}
+
+}  // namespace
+}  // namespace mayaflow

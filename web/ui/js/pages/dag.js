@@ -1,0 +1,50 @@
+// A DAG's page: its header (schedule, paused, trigger) and tabs — grid, graph, gantt, runs, source,
+// schedule — each a module in pages/dag/. The DAG's details and its tasks (with groups and
+// generating loops, from /mayaflow/dags/{id}/graph) are read once here and given to the tab.
+import {api, enc} from '../api.js';
+import {h, mount, seg} from '../dom.js';
+import {schedule, timeZoneName} from '../format.js';
+import {errorBox, loading} from '../ui.js';
+
+const TABS = [
+  ['grid', 'Grid'], ['graph', 'Graph'], ['gantt', 'Gantt'], ['runs', 'Runs'], ['source', 'Source'],
+  ['schedule', 'Schedule'],
+];
+
+export async function render(root, route, ctx) {
+  const dagId = route.path[1];
+  const tab = TABS.some(([name]) => name === route.path[2]) ? route.path[2] : 'grid';
+  ctx.setTitle(dagId);
+  mount(root, loading());
+  const [dag, graph] = await Promise.all([api.get(`dags/${enc(dagId)}/details`),
+    api.get(`mayaflow/dags/${enc(dagId)}/graph`)]);
+  const base = `#/dags/${seg(dagId)}`;
+  const slot = h('div', {dataset: {test: `dag-tab-${tab}`}});
+  const errors = h('div');
+  const pausedNote = dag.is_paused ? h('span', {class: 'state', style: {color: 'var(--muted)'},
+    dataset: {test: 'dag-paused'}}, '‖ paused') : h('span', {class: 'state', style: {color: 'var(--s-success)'}}, '▶ active');
+  mount(root,
+    h('div', {class: 'toolbar'},
+      h('h1', {style: {margin: 0}}, h('a', {href: '#/dags', class: 'muted', style: {textDecoration: 'none'}}, 'DAGs / '),
+        h('span', {dataset: {test: 'dag-title'}}, dagId)),
+      pausedNote,
+      h('span', {class: 'grow'}),
+      ctx.can('trigger') ? h('a', {class: 'button primary', href: `#/trigger/${seg(dagId)}`,
+        dataset: {test: 'trigger-button'}}, '▶ Trigger') : null),
+    h('p', {class: 'muted small', style: {margin: '.25rem 0'}},
+      `Schedule ${schedule(dag)} · timezone ${dag.timezone || 'UTC'} · version ${dag.version ?? graph.version}`,
+      dag.owners && dag.owners.length ? ` · owner ${[].concat(dag.owners).join(', ')}` : '',
+      ` · times shown in ${timeZoneName()}`),
+    dag.description ? h('p', {}, dag.description) : null,
+    h('nav', {class: 'tabs', 'aria-label': 'DAG views', role: 'tablist'}, TABS.map(([name, label]) =>
+      h('a', {href: `${base}/${name}`, role: 'tab', 'aria-selected': String(name === tab),
+        dataset: {test: `tab-${name}`}}, label))),
+    errors, slot);
+  const module = await import(`./dag/${tab}.js`);
+  try {
+    return await module.render(slot, {dag, graph, route, ctx, dagId, base});
+  } catch (err) {
+    mount(slot, errorBox(err));
+    return undefined;
+  }
+}

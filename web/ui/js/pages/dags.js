@@ -1,0 +1,196 @@
+// The DAG list: every DAG with its schedule, next run, last runs as marks and its runs counted by
+// state; search, tag filter, paused filter and the pause switch (User and up); a banner lists the
+// DAG files that failed to load. One page of DAGs is two requests (the DAGs, and their runs in one
+// batch from /mayaflow/dagSummaries), whatever the number of DAGs.
+import {api, enc} from '../api.js';
+import {h, mount, seg} from '../dom.js';
+import {schedule, stateBadge, stateMark, time} from '../format.js';
+import {subscribe} from '../live.js';
+import {debounce, errorBox, pager} from '../ui.js';
+
+const LIMIT = 100;
+const RECENT_RUNS = 10;
+
+export function render(root, route, ctx) {
+  ctx.setTitle('DAGs');
+  const filters = {
+    search: route.query.get('search') || '',
+    tag: route.query.get('tag') || '',
+    paused: route.query.get('paused') || '',  // '', 'true', 'false'
+    offset: Number(route.query.get('offset') || 0) || 0,
+  };
+  let dags = [];
+  let total = 0;
+  let summaries = new Map();
+  let seenTags = new Set();
+  let loadId = 0;
+
+  const banner = h('div', {dataset: {test: 'import-errors'}});
+  const errors = h('div');
+  const totals = h('div', {class: 'counts', dataset: {test: 'dag-totals'}});
+  const list = h('div');
+  const pages = h('div');
+  const search = h('input', {type: 'search', placeholder: 'Search DAGs', 'aria-label': 'Search DAGs by id',
+    value: filters.search, dataset: {test: 'dag-search'}});
+  const tagSelect = h('select', {'aria-label': 'Filter by tag', dataset: {test: 'tag-filter'}});
+  const pausedSelect = h('select', {'aria-label': 'Filter by paused', dataset: {test: 'paused-filter'}},
+    h('option', {value: ''}, 'All DAGs'), h('option', {value: 'false'}, 'Active'), h('option', {value: 'true'}, 'Paused'));
+  pausedSelect.value = filters.paused;
+
+  const keepInUrl = () => {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
+    const text = query.toString();
+    history.replaceState(null, '', `#/dags${text ? `?${text}` : ''}`);
+  };
+
+  const fillTags = () => {
+    for (const dag of dags) for (const tag of dag.tags || []) seenTags.add(tag.name || tag);
+    if (filters.tag) seenTags.add(filters.tag);
+    mount(tagSelect, h('option', {value: ''}, 'Any tag'),
+      [...seenTags].sort().map((tag) => h('option', {value: tag, selected: tag === filters.tag}, tag)));
+  };
+
+  const loadSummaries = async () => {
+    if (!dags.length) return;
+    const answer = await api.get('mayaflow/dagSummaries', {dag_ids: dags.map((d) => d.dag_id).join(','),
+      runs: RECENT_RUNS});
+    summaries = new Map(answer.dags.map((s) => [s.dag_id, s]));
+  };
+
+  const load = async () => {
+    const id = ++loadId;
+    errors.replaceChildren();
+    try {
+      const [page, importErrors] = await Promise.all([
+        api.get('dags', {limit: LIMIT, offset: filters.offset, dag_id_pattern: filters.search || undefined,
+          tags: filters.tag || undefined, paused: filters.paused || undefined, order_by: 'dag_id'}),
+        api.get('importErrors', {limit: 100}),
+      ]);
+      if (id !== loadId) return;
+      dags = page.dags;
+      total = page.total_entries;
+      await loadSummaries();
+      if (id !== loadId) return;
+      renderBanner(importErrors);
+      fillTags();
+      draw();
+    } catch (err) {
+      if (id === loadId) errors.replaceChildren(errorBox(err));
+    }
+  };
+
+  const renderBanner = (answer) => {
+    const list = answer.import_errors || [];
+    if (!list.length) {
+      banner.replaceChildren();
+      return;
+    }
+    mount(banner, h('section', {class: 'banner', role: 'alert', 'aria-label': 'Broken DAG files'},
+      h('strong', {}, `⚠ ${answer.total_entries} DAG file${answer.total_entries === 1 ? '' : 's'} failed to load`),
+      list.map((e) => h('details', {dataset: {test: 'import-error'}, open: list.length <= 3},
+        h('summary', {}, h('code', {}, e.filename), ' · ', time(e.timestamp)),
+        h('pre', {}, e.stack_trace)))));
+  };
+
+  const pauseSwitch = (dag) => {
+    if (!ctx.can('pause')) return h('span', {class: 'muted'}, dag.is_paused ? 'paused' : 'active');
+    const button = h('button', {type: 'button', class: 'link-button', 'aria-pressed': String(!dag.is_paused),
+      title: dag.is_paused ? 'Paused: press to unpause' : 'Active: press to pause',
+      dataset: {test: 'pause-toggle'}}, dag.is_paused ? '‖ paused' : '▶ active');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        const updated = await api.patch(`dags/${enc(dag.dag_id)}`, {is_paused: !dag.is_paused});
+        dag.is_paused = updated.is_paused;
+        draw();
+      } catch (err) {
+        errors.replaceChildren(errorBox(err));
+        button.disabled = false;
+      }
+    });
+    return button;
+  };
+
+  const counts = (summary) => {
+    if (!summary) return null;
+    return h('div', {class: 'counts', dataset: {test: 'run-counts'}},
+      Object.entries(summary.run_counts || {}).filter(([, n]) => n > 0)
+        .map(([state, n]) => h('span', {title: `${n} ${state} runs`}, stateBadge(state, {}), ` ${n}`)));
+  };
+
+  const draw = () => {
+    const stateTotals = {};
+    for (const s of summaries.values()) {
+      for (const [state, n] of Object.entries(s.run_counts || {})) stateTotals[state] = (stateTotals[state] || 0) + n;
+    }
+    mount(totals, h('span', {}, `${total} DAG${total === 1 ? '' : 's'}`),
+      Object.entries(stateTotals).filter(([, n]) => n).map(([state, n]) =>
+        h('span', {dataset: {test: 'state-total', state}}, stateBadge(state), ` ${n}`)));
+    const rows = dags.map((dag) => {
+      const summary = summaries.get(dag.dag_id);
+      const recent = summary ? [...summary.recent_runs].reverse() : [];
+      const href = `#/dags/${seg(dag.dag_id)}`;
+      return h('tr', {dataset: {test: 'dag-row', dagId: dag.dag_id}},
+        h('td', {}, h('a', {href, dataset: {test: 'dag-link'}}, h('strong', {}, dag.dag_id)),
+          dag.has_import_errors ? h('span', {class: 'state', style: {color: 'var(--danger)'}, title:
+            'its file failed to load at the last parse; this is its last good version'}, '⚠ file broken') : null,
+          dag.description ? h('div', {class: 'muted small'}, dag.description) : null,
+          h('div', {}, (dag.tags || []).map((tag) => {
+            const name = tag.name || tag;
+            return h('button', {type: 'button', class: 'tag', onclick: () => setFilter('tag', name)}, name);
+          }))),
+        h('td', {}, pauseSwitch(dag)),
+        h('td', {class: 'mono small'}, schedule(dag)),
+        h('td', {class: 'small'}, summary && summary.next_run ? time(summary.next_run.run_after, {short: true})
+          : h('span', {class: 'muted'}, dag.is_paused && dag.schedule_interval ? 'paused' : '—')),
+        h('td', {dataset: {test: 'last-runs'}}, recent.length ? recent.map((run) => stateMark(run.state, {
+          href: `${href}/grid?run=${enc(run.dag_run_id)}`,
+          title: `${run.dag_run_id}: ${run.state}`, test: 'run-mark'})) : h('span', {class: 'muted'}, 'no runs')),
+        h('td', {class: 'hide-narrow'}, counts(summary)),
+        h('td', {}, ctx.can('trigger') ? h('a', {class: 'button', href: `#/trigger/${seg(dag.dag_id)}`,
+          title: `Trigger ${dag.dag_id}`, dataset: {test: 'trigger-button'}}, '▶ Trigger') : null));
+    });
+    mount(list, h('div', {class: 'table-wrap'}, h('table', {dataset: {test: 'dag-table'}},
+      h('thead', {}, h('tr', {}, ['DAG', 'State', 'Schedule', 'Next run', 'Last runs', 'Runs by state', '']
+        .map((t, i) => h('th', {scope: 'col', class: i === 5 ? 'hide-narrow' : null}, t)))),
+      h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', {colspan: 7, class: 'muted'},
+        filters.search || filters.tag || filters.paused ? 'No DAG matches these filters.' :
+          'No DAGs yet: put DAG files in the DAGs folder.'))))));
+    mount(pages, pager(total, filters.offset, LIMIT, (offset) => setFilter('offset', offset, false)));
+  };
+
+  const setFilter = (name, value, resetOffset = true) => {
+    filters[name] = value;
+    if (resetOffset && name !== 'offset') filters.offset = 0;
+    if (name === 'tag') tagSelect.value = value;
+    keepInUrl();
+    load();
+  };
+
+  search.addEventListener('input', debounce(() => setFilter('search', search.value.trim())));
+  tagSelect.addEventListener('change', () => setFilter('tag', tagSelect.value));
+  pausedSelect.addEventListener('change', () => setFilter('paused', pausedSelect.value));
+
+  mount(root, h('h1', {}, 'DAGs'), banner,
+    h('div', {class: 'toolbar'}, search, tagSelect, pausedSelect, h('span', {class: 'grow'}), totals),
+    errors, list, pages);
+  fillTags();
+  load();
+
+  // Runs change: refresh the marks and counts of the DAGs on the page (one request).
+  const live = subscribe({
+    onChange: async (events) => {
+      if (!events.some((e) => e.kind === 'dag_run' && summaries.has(e.dag_id))) return;
+      try {
+        await loadSummaries();
+        draw();
+      } catch (err) {
+        errors.replaceChildren(errorBox(err));
+      }
+    },
+    onReset: load,
+    poll: load,
+  });
+  return () => live.close();
+}
