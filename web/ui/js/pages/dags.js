@@ -70,10 +70,13 @@ export function render(root, route, ctx) {
       if (id !== loadId) return;
       dags = page.dags;
       total = page.total_entries;
-      await loadSummaries();
-      if (id !== loadId) return;
       renderBanner(importErrors);
       fillTags();
+      // The DAGs show at once; their runs, counts and next run fill in when the batch answers.
+      if (!dags.every((d) => summaries.has(d.dag_id))) summaries = new Map();
+      draw();
+      await loadSummaries();
+      if (id !== loadId) return;
       draw();
     } catch (err) {
       if (id === loadId) errors.replaceChildren(errorBox(err));
@@ -144,7 +147,7 @@ export function render(root, route, ctx) {
         h('td', {class: 'mono small'}, schedule(dag)),
         h('td', {class: 'small'}, summary && summary.next_run ? time(summary.next_run.run_after, {short: true})
           : h('span', {class: 'muted'}, dag.is_paused && dag.schedule_interval ? 'paused' : '—')),
-        h('td', {dataset: {test: 'last-runs'}}, recent.length ? recent.map((run) => stateMark(run.state, {
+        h('td', {dataset: {test: 'last-runs'}}, !summary ? h('span', {class: 'muted'}, '…') : recent.length ? recent.map((run) => stateMark(run.state, {
           href: `${href}/grid?run=${enc(run.dag_run_id)}`,
           title: `${run.dag_run_id}: ${run.state}`, test: 'run-mark'})) : h('span', {class: 'muted'}, 'no runs')),
         h('td', {class: 'hide-narrow'}, counts(summary)),

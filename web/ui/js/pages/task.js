@@ -209,8 +209,12 @@ export async function render(root, route, ctx) {
   const drawResult = async () => {
     let value = null;
     try {
-      const entry = await api.get(`${base}/xcomEntries/return_value`, {stringify: 'false'});
-      value = entry.value;
+      // Listed first: asking for a result a task has not returned would be a 404 in the console.
+      const entries = await api.get(`${base}/xcomEntries`);
+      if ((entries.xcom_entries || []).some((e) => e.key === 'return_value')) {
+        const entry = await api.get(`${base}/xcomEntries/return_value`, {stringify: 'false'});
+        value = entry.value;
+      }
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) {
         mount(result, errorBox(err));

@@ -72,8 +72,10 @@ export function render(root, {dagId, graph, route, base}) {
   const tree = taskTree(graph.tasks);
   if (!folded.has(dagId)) {
     const start = new Set();
+    // Generated tasks start folded, and groups too in a large DAG (their tasks' ids repeat).
+    const many = graph.tasks.length > 20;
     const walk = (node) => {
-      if (node.kind === 'generated') start.add(node.id);
+      if (node.kind === 'generated' || (many && node.kind === 'group')) start.add(node.id);
       node.children.forEach(walk);
     };
     walk(tree);
@@ -166,7 +168,8 @@ export function render(root, {dagId, graph, route, base}) {
       const isTask = unit.kind === 'task';
       const states = unit.tasks.map((t) => (tis.get(t) || {}).state);
       const info = stateInfo(runId ? (isTask ? states[0] : worstState(states)) : null);
-      const label = isTask ? unit.label : `▸ ${unit.label} (${unit.tasks.length})`;
+      const label = isTask ? (unit.task.group_id ? `${unit.task.group_id.split('.').pop()}.${unit.label}` : unit.label)
+        : `▸ ${unit.label} (${unit.tasks.length})`;
       const lines = isTask
         ? [unit.id, `operator: ${unit.task.operator}`, `trigger rule: ${unit.task.trigger_rule}`,
           runId ? `state: ${info.label}` : 'no run chosen']
