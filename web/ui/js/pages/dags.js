@@ -138,14 +138,14 @@ export function render(root, route, ctx) {
         h('td', {}, h('a', {href, dataset: {test: 'dag-link'}}, h('strong', {}, dag.dag_id)),
           dag.has_import_errors ? h('span', {class: 'state', style: {color: 'var(--danger)'}, title:
             'its file failed to load at the last parse; this is its last good version'}, '⚠ file broken') : null,
-          dag.description ? h('div', {class: 'muted small'}, dag.description) : null,
+          dag.description ? h('div', {class: 'muted small hide-narrow'}, dag.description) : null,
           h('div', {}, (dag.tags || []).map((tag) => {
             const name = tag.name || tag;
             return h('button', {type: 'button', class: 'tag', onclick: () => setFilter('tag', name)}, name);
           }))),
         h('td', {}, pauseSwitch(dag)),
-        h('td', {class: 'mono small'}, schedule(dag)),
-        h('td', {class: 'small'}, summary && summary.next_run ? time(summary.next_run.run_after, {short: true})
+        h('td', {class: 'mono small hide-narrow'}, schedule(dag)),
+        h('td', {class: 'small hide-narrow'}, summary && summary.next_run ? time(summary.next_run.run_after, {short: true})
           : h('span', {class: 'muted'}, dag.is_paused && dag.schedule_interval ? 'paused' : '—')),
         h('td', {dataset: {test: 'last-runs'}}, !summary ? h('span', {class: 'muted'}, '…') : recent.length ? recent.map((run) => stateMark(run.state, {
           href: `${href}/grid?run=${enc(run.dag_run_id)}`,
@@ -156,7 +156,7 @@ export function render(root, route, ctx) {
     });
     mount(list, h('div', {class: 'table-wrap'}, h('table', {dataset: {test: 'dag-table'}},
       h('thead', {}, h('tr', {}, ['DAG', 'State', 'Schedule', 'Next run', 'Last runs', 'Runs by state', '']
-        .map((t, i) => h('th', {scope: 'col', class: i === 5 ? 'hide-narrow' : null}, t)))),
+        .map((t, i) => h('th', {scope: 'col', class: [2, 3, 5].includes(i) ? 'hide-narrow' : null}, t)))),
       h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', {colspan: 7, class: 'muted'},
         filters.search || filters.tag || filters.paused ? 'No DAG matches these filters.' :
           'No DAGs yet: put DAG files in the DAGs folder.'))))));
