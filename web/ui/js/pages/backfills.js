@@ -65,10 +65,14 @@ function backfillState(b) {
 
 function stateText(b) {
   const state = backfillState(b);
-  const icon = {completed: '✓', paused: '‖', running: '▶'}[state];
-  const color = {completed: 'var(--s-success)', paused: 'var(--s-up_for_retry)', running: 'var(--s-running)'}[state];
+  // A completed backfill is green only when every run succeeded: one cancelled or with failed runs says so.
+  const failed = (b.progress && b.progress.runs_by_state && b.progress.runs_by_state.failed) || 0;
+  const label = state === 'completed' && failed ? `completed, ${failed} failed` : state;
+  const icon = state === 'completed' && failed ? '✕' : {completed: '✓', paused: '‖', running: '▶'}[state];
+  const color = state === 'completed' && failed ? 'var(--s-failed)'
+    : {completed: 'var(--s-success)', paused: 'var(--s-up_for_retry)', running: 'var(--s-running)'}[state];
   return h('span', {class: 'state', style: {color}, dataset: {test: 'backfill-state', state}},
-    h('span', {class: 'icon', 'aria-hidden': 'true'}, icon), state);
+    h('span', {class: 'icon', 'aria-hidden': 'true'}, icon), label);
 }
 
 // A bar in parts, one per state, each part's width its share of the runs, with the counts as text
