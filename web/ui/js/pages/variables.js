@@ -16,7 +16,10 @@ function masked(value) {
 function valueCell(value) {
   if (value === undefined) return h('span', {class: 'muted'}, '…');
   if (value === null) return h('span', {class: 'muted'}, '(could not be read)');
-  if (value === '***') return h('span', {class: 'muted', title: 'a secret: the API never shows it', dataset: {test: 'variable-masked'}}, '🔒 ***');
+  if (value === '***') {
+    return h('span', {title: 'a secret: the API never shows it', dataset: {test: 'variable-masked'}},
+      h('code', {}, '***'), h('span', {class: 'muted small'}, ' (secret, hidden)'));
+  }
   const text = value.length > 160 ? `${value.slice(0, 160)}…` : value;
   return h('code', {style: {whiteSpace: 'pre-wrap', overflowWrap: 'anywhere'}, title: masked(value) ? 'secret members show as ***' : undefined}, text);
 }
