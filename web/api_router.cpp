@@ -99,6 +99,7 @@ ApiRouter::ApiRouter(ApiContext& context, Authenticator& authenticator)
     add_source_routes(table_, context_);
     add_cost_routes(table_, context_);
     add_overview_routes(table_, context_);
+    add_rendered_routes(table_, context_);
 }
 
 WebResponse ApiRouter::handle(const WebRequest& request) {

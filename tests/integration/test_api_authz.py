@@ -79,6 +79,7 @@ EXPECTED = {
     ("GET", "/mayaflow/dags/{dag_id}/schedule"): VIEWER,
     ("GET", "/mayaflow/dags/{dag_id}/graph"): VIEWER,
     ("GET", "/mayaflow/standins"): VIEWER,
+    ("GET", "/mayaflow/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/rendered"): VIEWER,
     ("GET", "/mayaflow/costs/dags"): VIEWER,
     ("GET", "/mayaflow/costs/tasks"): VIEWER,
     ("GET", "/mayaflow/dags/{dag_id}/costs"): VIEWER,

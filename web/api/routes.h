@@ -24,5 +24,7 @@ void add_source_routes(RouteTable& table, ApiContext& context);    // dagSources
 void add_cost_routes(RouteTable& table, ApiContext& context);      // BigQuery cost per DAG, day and try
 // mayaflow/dagSummaries, mayaflow/dags/{dag_id}/schedule, mayaflow/standins: what the web UI needs
 void add_overview_routes(RouteTable& table, ApiContext& context);
+// mayaflow/…/taskInstances/{task_id}/rendered: a task instance's templated parameters, rendered, secrets masked
+void add_rendered_routes(RouteTable& table, ApiContext& context);
 
 }  // namespace mayaflow

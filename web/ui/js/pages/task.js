@@ -1,5 +1,5 @@
-// A task instance: its tries (the log of each), state, durations, the task's parameters (templates
-// as written; the log shows them rendered, secrets masked), its result (XCom return_value) with the
+// A task instance: its tries (the log of each), state, durations, its templated parameters rendered
+// for the run with secrets masked (and as written), its result (XCom return_value) with the
 // BigQuery job and bytes billed, the log with a live tail while the try runs, search and download,
 // the executed notebook, and clear / mark success / mark failed for Op and Admin.
 import {api, ApiError, enc} from '../api.js';
@@ -242,6 +242,24 @@ export async function render(root, route, ctx) {
     mount(result, parts);
   };
 
+  const rendered = h('div', {dataset: {test: 'rendered-fields'}});
+  const drawRendered = async () => {
+    try {
+      const answer = await api.get(`mayaflow/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}/rendered`);
+      const fields = Object.entries(answer.rendered_fields || {});
+      mount(rendered, h('h2', {}, 'Rendered templates'),
+        h('p', {class: 'muted small'}, `Rendered for this run with DAG version ${answer.dag_version}; secrets show as ***.`),
+        answer.error ? errorBox({status: 0, title: 'Template error', detail: answer.error}) : null,
+        (answer.warnings || []).map((w) => h('p', {class: 'notice small'}, w)),
+        !answer.error && !fields.length ? h('p', {class: 'muted'}, 'This task sets no templated parameter.') : null,
+        fields.map(([name, value]) => h('div', {dataset: {test: 'rendered-field', field: name}},
+          h('strong', {class: 'mono small'}, name),
+          h('pre', {}, typeof value === 'string' ? value : JSON.stringify(value, null, 2)))));
+    } catch (err) {
+      mount(rendered, h('h2', {}, 'Rendered templates'), errorBox(err));
+    }
+  };
+
   const notebook = () => ((ti.operator || (task && task.operator_name)) === 'notebook'
     ? h('a', {class: 'button', dataset: {test: 'notebook-download'},
       href: `/api/v1/mayaflow/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}/notebook/${chosenTry}`},
@@ -267,11 +285,12 @@ export async function render(root, route, ctx) {
     h('div', {class: 'toolbar'}, search, h('label', {class: 'inline'}, onlyMatches, 'only matching lines'), matchCount,
       h('span', {class: 'grow'}), logStatus,
       h('button', {type: 'button', onclick: download, dataset: {test: 'log-download'}}, '⬇ Download log'), notebookSlot),
-    logBox, result,
-    task ? h('details', {}, h('summary', {}, 'Parameters (templates as written; the log shows them rendered)'),
+    logBox, result, rendered,
+    task ? h('details', {}, h('summary', {}, 'Parameters as written in the DAG file'),
       h('pre', {dataset: {test: 'task-params'}}, JSON.stringify(task.params, null, 2))) : null);
   tail();
   drawResult();
+  drawRendered();
   const live = subscribe({dagId, onChange: (events) => {
     if (events.some((e) => e.dag_run_id === runId && (!e.task_id || e.task_id === taskId))) refresh().catch((err) =>
       errors.replaceChildren(errorBox(err)));
