@@ -35,6 +35,9 @@ export async function render(root, route, ctx) {
       `Schedule ${schedule(dag)} · timezone ${dag.timezone || 'UTC'} · version ${dag.version ?? graph.version}`,
       dag.owners && dag.owners.length ? ` · owner ${[].concat(dag.owners).join(', ')}` : '',
       ` · times shown in ${timeZoneName()}`),
+    dag.has_import_errors ? h('p', {class: 'banner', role: 'alert', dataset: {test: 'dag-import-error'}},
+      '⚠ Its file failed to load at the last parse; this is its last good version. See the banner on ',
+      h('a', {href: '#/dags'}, 'the DAG list'), ' for the file, line and error.') : null,
     dag.description ? h('p', {}, dag.description) : null,
     h('nav', {class: 'tabs', 'aria-label': 'DAG views', role: 'tablist'}, TABS.map(([name, label]) =>
       h('a', {href: `${base}/${name}`, role: 'tab', 'aria-selected': String(name === tab),

@@ -146,7 +146,9 @@ export function render(root, route, ctx) {
         h('td', {}, pauseSwitch(dag)),
         h('td', {class: 'mono small hide-narrow'}, schedule(dag)),
         h('td', {class: 'small hide-narrow'}, summary && summary.next_run ? time(summary.next_run.run_after, {short: true})
-          : h('span', {class: 'muted'}, dag.is_paused && dag.schedule_interval ? 'paused' : '—')),
+          : h('span', {class: 'muted', title: !summary ? '' : dag.is_paused && dag.schedule_interval ? 'paused'
+          : dag.schedule_interval ? 'no more scheduled runs (past its end date, or @once has run)' : 'runs only when triggered'},
+        dag.is_paused && dag.schedule_interval ? 'paused' : '—')),
         h('td', {dataset: {test: 'last-runs'}}, !summary ? h('span', {class: 'muted'}, '…') : recent.length ? recent.map((run) => stateMark(run.state, {
           href: `${href}/grid?run=${enc(run.dag_run_id)}`,
           title: `${run.dag_run_id}: ${run.state}`, test: 'run-mark'})) : h('span', {class: 'muted'}, 'no runs')),
