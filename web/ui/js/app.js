@@ -101,27 +101,7 @@ function hideShell() {
   document.getElementById('who').hidden = true;
 }
 
-// Set while this browser has signed in and not out: without it the shell goes straight to the login
-// page instead of asking for a session it does not have (a 401 the console would show).
-const SIGNED_IN_KEY = 'mayaflow.signedIn';
-export function rememberSignedIn(yes) {
-  try {
-    if (yes) localStorage.setItem(SIGNED_IN_KEY, '1');
-    else localStorage.removeItem(SIGNED_IN_KEY);
-  } catch {
-    // storage refused (private mode): the session is asked for every time
-  }
-}
-function maybeSignedIn() {
-  try {
-    return localStorage.getItem(SIGNED_IN_KEY) !== null;
-  } catch {
-    return true;
-  }
-}
-
 async function loadSession() {
-  if (!maybeSignedIn()) return null;
   try {
     const session = await api.get('mayaflow/session', null, {quiet401: true});
     setCsrfToken(session.csrf_token);
@@ -131,10 +111,7 @@ async function loadSession() {
       // MAYAFLOW_API_AUTH=off: no sessions; every request is a Viewer.
       return {username: 'anonymous', roles: ['Viewer'], noAuth: true};
     }
-    if (err instanceof ApiError && err.status === 401) {
-      rememberSignedIn(false);
-      return null;
-    }
+    if (err instanceof ApiError && err.status === 401) return null;
     throw err;
   }
 }
@@ -191,7 +168,6 @@ async function route() {
   ctx.signedIn = (user, csrf) => {
     setCsrfToken(csrf);
     state.user = user;
-    rememberSignedIn(true);
   };
   if (page === 'login') hideShell();
   else {
@@ -224,7 +200,6 @@ async function route() {
 function start() {
   setUnauthorizedHandler(() => {
     state.user = null;
-    rememberSignedIn(false);
     const here = location.hash.replace(/^#/, '');
     if (!here.startsWith('/login')) location.hash = `#/login?next=${encodeURIComponent(here || '/dags')}`;
   });
@@ -235,7 +210,6 @@ function start() {
       // signed out already
     }
     state.user = null;
-    rememberSignedIn(false);
     setCsrfToken(null);
     location.hash = '#/login';
   });
