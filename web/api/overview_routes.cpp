@@ -10,7 +10,6 @@
 #include <charconv>
 #include <cstdlib>
 
-#include "engine/model/dag_json.h"
 #include "engine/time/timetable.h"
 #include "web/api/problem.h"
 #include "web/api/routes.h"
@@ -36,13 +35,12 @@ Read<int> small_count(const ApiRequest& request, const std::string& name, int fa
     return value;
 }
 
-// The DAG's newest version, parsed; null when it cannot be read.
-std::shared_ptr<const Dag> newest_dag(ApiContext& context, const std::string& dag_id) {
-    auto version = context.store.latest_dag_version(dag_id);
-    if (!version || !*version) return nullptr;
-    auto dag = dag_from_json(nlohmann::json::parse((*version)->serialized, nullptr, false));
-    if (!dag) return nullptr;
-    return std::make_shared<const Dag>(std::move(*dag));
+// The DAG's newest version, parsed once and kept in the daemon's cache of versions; null when it
+// cannot be read.
+std::shared_ptr<const Dag> newest_dag(ApiContext& context, const DagRecord& record) {
+    DagVersions versions(context);
+    const auto* entry = versions.find(record.dag_id, record.latest_version);
+    return entry ? entry->dag : nullptr;
 }
 
 nlohmann::json run_info_json(const DagRunInfo& info) {
@@ -115,7 +113,7 @@ WebResponse dag_summaries(ApiContext& context, const ApiRequest& request) {
         }
         nlohmann::json next = nullptr;
         if ((*record)->schedule && !(*record)->is_paused) {
-            if (auto dag = newest_dag(context, dag_id)) {
+            if (auto dag = newest_dag(context, **record)) {
                 auto upcoming = next_runs(context, *dag, 1);
                 if (!upcoming) return store_unavailable(upcoming.error());
                 if (!upcoming->empty()) next = run_info_json(upcoming->front());
@@ -134,7 +132,7 @@ WebResponse dag_summaries(ApiContext& context, const ApiRequest& request) {
 // out and the UI draws: each task's group, the for_each variables that generated it, its upstream.
 WebResponse dag_graph(ApiContext& context, const ApiRequest& request) {
     MAYAFLOW_READ(record, find_dag_or_404(context, request.param("dag_id")));
-    auto dag = newest_dag(context, record.dag_id);
+    auto dag = newest_dag(context, record);
     if (!dag) {
         return problem(503, fmt::format("DAG '{}' has no readable version yet; try again once the DAG processor has "
                                         "stored it",
@@ -159,7 +157,7 @@ WebResponse dag_graph(ApiContext& context, const ApiRequest& request) {
 WebResponse dag_schedule(ApiContext& context, const ApiRequest& request) {
     MAYAFLOW_READ(record, find_dag_or_404(context, request.param("dag_id")));
     MAYAFLOW_READ(count, small_count(request, "count", 10, 1, kMaxScheduleCount));
-    auto dag = newest_dag(context, record.dag_id);
+    auto dag = newest_dag(context, record);
     if (!dag) {
         return problem(503, fmt::format("DAG '{}' has no readable version yet; try again once the DAG processor has "
                                         "stored it",
