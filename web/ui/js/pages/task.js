@@ -226,12 +226,24 @@ export async function render(root, route, ctx) {
     else {
       if (value && typeof value === 'object' && value.job_id) {
         const job = String(value.job_id);
-        const match = /^([^:]+):([^.]+)\.(.+)$/.exec(job);
-        const href = match ? `https://console.cloud.google.com/bigquery?project=${encodeURIComponent(match[1])}&j=bq:${
-          encodeURIComponent(match[2])}:${encodeURIComponent(match[3])}&page=queryresults` : null;
+        // The console's link needs the job's project and location: the task's rendered project_id and
+        // location when it sets them. None when BigQuery is a stand-in (the console does not know its jobs).
+        const [fields, standins] = await Promise.all([
+          api.get(`mayaflow/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}/rendered`)
+            .then((a) => a.rendered_fields || {}).catch(() => ({})),
+          api.get('mayaflow/standins').then((a) => a.standins || []).catch(() => []),
+        ]);
+        const standIn = standins.find((x) => x.variable === 'BIGQUERY_EMULATOR_HOST' && x.stand_in);
+        const project = typeof fields.project_id === 'string' ? fields.project_id : null;
+        const location = typeof fields.location === 'string' ? fields.location : null;
+        const href = !standIn && project && location ? `https://console.cloud.google.com/bigquery?project=${
+          encodeURIComponent(project)}&j=bq:${encodeURIComponent(location)}:${encodeURIComponent(job)}&page=queryresults`
+          : null;
         parts.push(h('dl', {class: 'kv panel', dataset: {test: 'bigquery-job'}},
-          h('dt', {}, 'BigQuery job'), h('dd', {}, href ? h('a', {href, target: '_blank', rel: 'noopener noreferrer'}, job)
-            : h('code', {}, job)),
+          h('dt', {}, 'BigQuery job'), h('dd', {}, href ? h('a', {href, target: '_blank', rel: 'noopener noreferrer',
+            dataset: {test: 'bigquery-job-link'}}, job, ' ↗') : h('code', {}, job),
+          standIn ? h('span', {class: 'muted small'}, ` (on the stand-in at ${standIn.endpoint})`)
+            : !href ? h('span', {class: 'muted small'}, ' (set project_id and location on the task for a console link)') : null),
           h('dt', {}, 'Bytes billed'), h('dd', {dataset: {test: 'bytes-billed'}}, bytes(value.bytes_billed),
             value.bytes_billed !== undefined ? ` (${Number(value.bytes_billed).toLocaleString()} bytes)` : ''),
           h('dt', {}, 'Bytes processed'), h('dd', {}, bytes(value.bytes_processed)),
