@@ -308,7 +308,7 @@ class AuthorizationMatrix(unittest.TestCase):
             openapi_check.check(self.document, *answer)
         refused = [
             (("GET", "/api/v1/dags", 200, "application/json", '{"dags": [{"dag_id": 5}], "total_entries": 1}'),
-             "'/dags/0'"),
+             "'/dags/0/dag_id'"),
             (("GET", "/api/v1/dags", 200, "application/json", '{"dags": []}'), "total_entries"),
             (("GET", "/api/v1/dags/x", 418, "application/json", "{}"), "documents only"),
             (("GET", "/api/v1/dags/x", 404, "text/html", "<h1>no</h1>"), "content type"),
