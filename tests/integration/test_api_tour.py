@@ -96,6 +96,13 @@ class ApiTour(unittest.TestCase):
         self.call("GET", "/api/v1/mayaflow/costs/dags")
         self.call("GET", "/api/v1/mayaflow/costs/tasks")
         self.call("GET", "/api/v1/mayaflow/dags/tour/costs")
+        # What the web UI reads besides Airflow's endpoints.
+        summaries = self.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=tour,no_such_dag&runs=5")
+        self.assertEqual([d["dag_id"] for d in summaries["dags"]], ["tour"])
+        self.assertEqual(self.call("GET", "/api/v1/mayaflow/dags/tour/schedule?count=10")["dag_id"], "tour")
+        graph = self.call("GET", "/api/v1/mayaflow/dags/tour/graph")
+        self.assertIn("hello", [t["task_id"] for t in graph["tasks"]])
+        self.assertIsInstance(self.call("GET", "/api/v1/mayaflow/standins")["standins"], list)
 
     def test_3_runs_and_task_instances(self):
         runs = "/api/v1/dags/tour/dagRuns"
@@ -120,6 +127,8 @@ class ApiTour(unittest.TestCase):
         self.call("GET", run + "/taskInstances/fails")
         self.call("PATCH", run + "/taskInstances/fails/setNote", {"note": "flaky"})
         self.call("GET", run + "/taskInstances/hello/logs/1")
+        rendered = self.call("GET", "/api/v1/mayaflow/dags/tour/dagRuns/tour-1/taskInstances/hello/rendered")
+        self.assertEqual(rendered["task_id"], "hello")
         self.assertEqual([e["key"] for e in self.call("GET", run + "/taskInstances/hello/xcomEntries")["xcom_entries"]],
                          ["return_value"])
         self.assertEqual(self.call("GET", run + "/taskInstances/hello/xcomEntries/return_value?stringify=false")
