@@ -578,14 +578,14 @@ schedule: null
 tasks:
   - task_id: plain
     operator: bash
-    bash_command: "printf 'partial line'; sleep 6; echo ' rest'"
+    bash_command: "printf 'partial line'; $WAIT; echo ' rest'"
   - task_id: held_back
     operator: bash
-    bash_command: "printf 'partial '; printf 'line'; sleep 6; echo ' rest'; echo 'x lineXYZ9 y'"
+    bash_command: "printf 'partial '; printf 'line'; $WAIT; echo ' rest'; echo 'x lineXYZ9 y'"
   - task_id: never_ends_its_line
     operator: bash
-    bash_command: "printf 'no end'; sleep 6"
-""")
+    bash_command: "printf 'no end'; $WAIT"
+""".replace("$WAIT", 'until [ -f \\"$MAYAFLOW_HOME/go\\" ]; do sleep 0.1; done'))
             daemon.start()
             wait_for(lambda: "notes" in daemon.dag_ids())
             daemon.cli("dags", "trigger", "notes", check=True)
@@ -602,6 +602,9 @@ tasks:
             time.sleep(1.5)
             daemon.stop(sig=signal.SIGKILL)
             daemon.start()
+            # The tasks end only now, after the restart, however slow the machine (a fixed sleep in
+            # the tasks was over before the restarted daemon came back under a loaded CTest run).
+            open(os.path.join(daemon.home, "go"), "w").close()
             run = finished_run(daemon, "notes")[0]
             self.assertEqual(run["state"], "success")
             note = "[mayaflow] the daemon restarted; waiting again for the task's process"
