@@ -45,7 +45,7 @@ def document_for(port, cache_owner, auth=None):
     if cached and cached[0] == port:
         return cached[1]
     if os.environ.get("MAYAFLOW_OPENAPI_CHECK") == "source":
-        text = json.dumps(_merged_source_parts(), sort_keys=True).encode()
+        document = source_document()
     else:
         request = urllib.request.Request("http://127.0.0.1:%d/api/v1/openapi.json" % port)
         try:  # only health is open without credentials; a daemon started with API auth off has none
@@ -53,11 +53,22 @@ def document_for(port, cache_owner, auth=None):
         except (AttributeError, OSError):
             pass
         with urllib.request.urlopen(request, timeout=30) as answer:
-            text = answer.read()
+            document = _compile(answer.read())
+    cache_owner._openapi_document = (port, document)
+    return document
+
+
+def source_document():
+    """The document as web/openapi/*.yaml say it now, merged as the daemon merges them (the binary
+    embeds those same parts)."""
+    return _compile(json.dumps(_merged_source_parts(), sort_keys=True).encode())
+
+
+def _compile(text):
+    """The compiled document of this text, compiled once per distinct text."""
     key = hashlib.sha256(text).hexdigest()
     if key not in _compiled:
         _compiled[key] = _Document(json.loads(text))
-    cache_owner._openapi_document = (port, _compiled[key])
     return _compiled[key]
 
 

@@ -22,7 +22,7 @@ import openapi_check  # noqa: E402
 
 
 def main(folder):
-    document = openapi_check._Document(openapi_check._merged_source_parts())
+    document = openapi_check.source_document()
     files = sorted(glob.glob(os.path.join(folder, "*.jsonl")))
     checked = 0
     failures = {}  # first line of the reason -> (count, test, file, reason)
