@@ -1,6 +1,8 @@
-// Shared widgets: the error box (the API's `detail`, never a blank page), dialogs, confirm, forms
-// and tables with paging.
-import {h} from './dom.js';
+// Shared widgets: the error box (the API's `detail`, never a blank page), dialogs, confirm, forms,
+// tables with paging (cards on a phone), and the paged list page the admin pages and backfills share.
+import {api} from './api.js';
+import {h, mount} from './dom.js';
+import {subscribe} from './live.js';
 
 // The API's error as the user should read it: its `detail` and the status.
 export function errorBox(err, {test = 'error-box'} = {}) {
@@ -92,5 +94,186 @@ export function debounce(fn, ms = 250) {
   return (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+// `fn` run at most once per `ms`: a burst of events makes one call now and one at the end of the burst.
+export function throttle(fn, ms = 1000) {
+  let last = 0;
+  let timer = null;
+  return () => {
+    const wait = last + ms - Date.now();
+    if (wait <= 0) {
+      last = Date.now();
+      fn();
+    } else if (!timer) {
+      timer = setTimeout(() => {
+        timer = null;
+        last = Date.now();
+        fn();
+      }, wait);
+    }
+  };
+}
+
+// Tables on a phone: each row becomes a card of label and value pairs (shown instead of the table below
+// 700 px). Both are built; the one that fits is shown, and a resize swaps them without a refetch.
+const narrow = window.matchMedia('(max-width: 700px)');
+narrow.addEventListener('change', () => {
+  for (const el of document.querySelectorAll('[data-adaptive]')) el.hidden = (el.dataset.adaptive === 'cards') !== narrow.matches;
+});
+
+export function adaptiveTable(columns, rows, options = {}) {
+  const wide = table(columns, rows, options);
+  wide.dataset.adaptive = 'table';
+  wide.hidden = narrow.matches;
+  const cards = h('div', {dataset: {adaptive: 'cards'}, hidden: !narrow.matches},
+    rows.length ? rows.map((row) => h('dl', {class: 'kv panel', style: {marginBottom: '.5rem'},
+      dataset: options.test ? {test: `${options.test}-card`} : {}},
+    columns.map((c) => [h('dt', {}, c.title || ''), h('dd', {}, c.cell(row))])))
+      : h('p', {class: 'muted'}, options.empty || 'Nothing here yet.'));
+  return h('div', {}, wide, cards);
+}
+
+// A page's title line: the <h1> and the tools beside it.
+export function pageHeader(title, ...tools) {
+  return h('div', {class: 'toolbar'}, h('h1', {class: 'grow', style: {margin: 0}}, title), tools);
+}
+
+// A button with its data-test hook: button('pool-edit', 'Edit', onclick), button(…, {class: 'danger'}).
+export function button(test, text, onclick, attrs = {}) {
+  return h('button', {type: 'button', ...attrs, dataset: {test}, onclick}, text);
+}
+
+// An icon and words in a state's colour (the icon is for the eye; the words say it without colour).
+export function iconLabel(icon, text, color, attrs = {}) {
+  return h('span', {class: 'state', style: {color}, ...attrs}, h('span', {class: 'icon', 'aria-hidden': 'true'}, icon), text);
+}
+
+// A form in a dialog (hooks `<test>-form`, `<test>-save`): the fields, the error slot, Cancel, `buttons`
+// and the submit button. `submit()` runs with that button disabled and its error shown in the form; the
+// dialog then closes with true, or with what submit returned when that is not undefined.
+export function dialogForm(close, {test, submit, saveText = 'Save', buttons = null, errors = h('div', {'aria-live': 'polite'})}, ...fields) {
+  const save = h('button', {type: 'submit', class: 'primary', dataset: {test: `${test}-save`}}, saveText);
+  return h('form', {dataset: {test: `${test}-form`}, onsubmit: (event) => {
+    event.preventDefault();
+    busy(save, async () => {
+      const result = await submit();
+      close(result === undefined ? true : result);
+    }, errors);
+  }},
+  fields, errors,
+  h('div', {class: 'dialog-actions'}, h('button', {type: 'button', onclick: () => close(false)}, 'Cancel'), buttons, save));
+}
+
+// The members of `now` that differ from `before`: what an edit sends.
+export function changes(now, before) {
+  return Object.fromEntries(Object.entries(now).filter(([name, value]) => value !== before[name]));
+}
+
+// PATCH `path` with `body`, its members named in the update_mask; nothing is sent for an empty body.
+export async function patchFields(path, body) {
+  const mask = Object.keys(body);
+  if (mask.length) await api.patch(path, body, {query: {update_mask: mask.join(',')}});
+}
+
+// A page listing an API collection a page at a time (limit/offset), as the admin pages and the backfills
+// do: title line, intro, an error slot, the table (cards on a phone) and the pager. The spec:
+//   title; intro (text under the title); tools (nodes beside the title); add (the '+ Add' button's handler,
+//   null to leave it out) and addText;
+//   path ('pools'), items (the answer's list, by default the path's name), query (more of the query:
+//   {order_by: 'name'}), pageSize (50), offset (the first page's);
+//   test ('pool': the hooks pool-list, pool-row, pool-add, pool-dialog);
+//   columns; actions(row) -> buttons, a last column (null when the role may not use them);
+//   rowAttrs(row) -> the row's other attributes and data-*; empty (text, or a function giving it);
+//   filter(rows) -> the rows shown; loaded(rows, listNode), awaited after each drawing;
+//   live ({kinds: ['task_instance'], dagId}): reload on those events of the stream, at most once a second.
+// Returns {reload, errors, dialog, fetchOne, act, remove, dispose}.
+export function pagedList(root, ctx, spec) {
+  const {title, test, path, items = path, pageSize = 50, actions} = spec;
+  ctx.setTitle(title);
+  let offset = spec.offset || 0;
+  let disposed = false;
+  const body = h('div', {}, loading());
+  const errors = h('div', {'aria-live': 'polite'});
+  const show = (err) => {
+    if (!disposed) mount(body, errorBox(err));
+  };
+  const columns = actions
+    ? [...spec.columns, {title: '', cell: (row) => h('div', {class: 'row', style: {gap: '.35rem', flexWrap: 'nowrap'}}, actions(row))}]
+    : spec.columns;
+
+  async function refresh() {
+    if (disposed) return;
+    const answer = await api.get(path, {limit: pageSize, offset, ...spec.query});
+    if (disposed) return;
+    const rows = spec.filter ? spec.filter(answer[items] || []) : answer[items] || [];
+    const list = adaptiveTable(columns, rows, {test: `${test}-list`,
+      empty: typeof spec.empty === 'function' ? spec.empty() : spec.empty,
+      rowAttrs: (row) => {
+        const attrs = spec.rowAttrs ? spec.rowAttrs(row) : {};
+        return {...attrs, dataset: {test: `${test}-row`, ...attrs.dataset}};
+      }});
+    mount(body, list, pager(answer.total_entries || 0, offset, pageSize, (next) => {
+      offset = next;
+      reload();
+    }));
+    if (spec.loaded) await spec.loaded(rows, list);
+  }
+  const reload = () => refresh().catch(show);
+
+  // Runs `action` (with `button` disabled), then reloads the list; an error shows above it.
+  const act = (actionButton, action) => busy(actionButton, async () => {
+    await action();
+    await refresh();
+  }, errors);
+
+  // Asks, then deletes `itemPath`.
+  const remove = async (question, consequence, itemPath) => {
+    if (await confirmDialog(question, consequence, {confirmText: 'Delete', danger: true})) await act(null, () => api.del(itemPath));
+  };
+
+  // One item, read before it is edited: null when it cannot be (its error shows above the list).
+  const fetchOne = async (itemPath) => {
+    errors.replaceChildren();
+    try {
+      return await api.get(itemPath);
+    } catch (err) {
+      errors.replaceChildren(errorBox(err));
+      return null;
+    }
+  };
+
+  // A dialog (hook `<test>-dialog`) whose content is `build(close)`; when it closes with true, `done`
+  // runs: by default the list reloads.
+  const dialog = async (dialogTitle, build, done = reload) => {
+    errors.replaceChildren();
+    if (await modal(dialogTitle, build, {test: `${test}-dialog`})) await done();
+  };
+
+  mount(root,
+    pageHeader(title, spec.tools,
+      spec.add ? h('button', {type: 'button', class: 'primary', dataset: {test: `${test}-add`}, onclick: spec.add}, spec.addText || '+ Add') : null),
+    spec.intro ? h('p', {class: 'muted'}, spec.intro) : null,
+    errors, body);
+  reload();
+  let live = null;
+  if (spec.live) {
+    const later = throttle(reload);
+    live = subscribe({
+      dagId: spec.live.dagId,
+      onChange: (events) => {
+        if (events.some((e) => spec.live.kinds.includes(e.kind))) later();
+      },
+      onReset: reload,
+      poll: refresh,
+    });
+  }
+  return {
+    reload, errors, dialog, fetchOne, act, remove,
+    dispose() {
+      disposed = true;
+      if (live) live.close();
+    },
   };
 }

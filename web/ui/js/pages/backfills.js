@@ -5,49 +5,13 @@
 import {api, enc} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {time, stateInfo} from '../format.js';
-import {subscribe} from '../live.js';
-import {busy, confirmDialog, errorBox, field, loading, pager, table} from '../ui.js';
+import {busy, button, confirmDialog, errorBox, field, iconLabel, pagedList, table} from '../ui.js';
+
+// Tables as cards on a phone, and the throttle, live in js/ui.js; cost.js still imports them from here.
+export {adaptiveTable, throttle} from '../ui.js';
 
 const PAGE = 25;
 
-// Tables on a phone: each row becomes a card of label and value pairs (shown instead of the table below
-// 700 px). Both are built; the one that fits is shown, and a resize swaps them without a refetch.
-// (A candidate for js/ui.js; the admin pages import it from here.)
-const narrow = window.matchMedia('(max-width: 700px)');
-narrow.addEventListener('change', () => {
-  for (const el of document.querySelectorAll('[data-adaptive]')) el.hidden = (el.dataset.adaptive === 'cards') !== narrow.matches;
-});
-
-// `fn` run at most once per `ms`: a burst of events makes one call now and one at the end of the burst.
-export function throttle(fn, ms = 1000) {
-  let last = 0;
-  let timer = null;
-  return () => {
-    const wait = last + ms - Date.now();
-    if (wait <= 0) {
-      last = Date.now();
-      fn();
-    } else if (!timer) {
-      timer = setTimeout(() => {
-        timer = null;
-        last = Date.now();
-        fn();
-      }, wait);
-    }
-  };
-}
-
-export function adaptiveTable(columns, rows, options = {}) {
-  const wide = table(columns, rows, options);
-  wide.dataset.adaptive = 'table';
-  wide.hidden = narrow.matches;
-  const cards = h('div', {dataset: {adaptive: 'cards'}, hidden: !narrow.matches},
-    rows.length ? rows.map((row) => h('dl', {class: 'kv panel', style: {marginBottom: '.5rem'},
-      dataset: options.test ? {test: `${options.test}-card`} : {}},
-    columns.map((c) => [h('dt', {}, c.title || ''), h('dd', {}, c.cell(row))])))
-      : h('p', {class: 'muted'}, options.empty || 'Nothing here yet.'));
-  return h('div', {}, wide, cards);
-}
 // The order of a progress bar's parts: finished first.
 const BAR_STATES = ['success', 'failed', 'running', 'queued'];
 
@@ -71,8 +35,7 @@ function stateText(b) {
   const icon = state === 'completed' && failed ? '✕' : {completed: '✓', paused: '‖', running: '▶'}[state];
   const color = state === 'completed' && failed ? 'var(--s-failed)'
     : {completed: 'var(--s-success)', paused: 'var(--s-up_for_retry)', running: 'var(--s-running)'}[state];
-  return h('span', {class: 'state', style: {color}, dataset: {test: 'backfill-state', state}},
-    h('span', {class: 'icon', 'aria-hidden': 'true'}, icon), label);
+  return iconLabel(icon, label, color, {dataset: {test: 'backfill-state', state}});
 }
 
 // A bar in parts, one per state, each part's width its share of the runs, with the counts as text
@@ -95,95 +58,56 @@ export function progressBar(progress) {
 }
 
 function renderList(root, route, ctx) {
-  ctx.setTitle('Backfills');
-  let offset = Number(route.query.get('offset')) || 0;
   const dagFilter = route.query.get('dag_id') || '';
   const highlight = route.query.get('highlight');
-  const body = h('div', {}, loading());
-  const errors = h('div', {'aria-live': 'polite'});
-  let disposed = false;
 
-  const act = async (b, verb, button) => {
+  const act = async (b, verb, actionButton) => {
     if (verb === 'cancel') {
       const ok = await confirmDialog(`Cancel backfill ${b.id}?`,
         `Its queued runs of ${b.dag_id} fail without running; the runs already running finish. This cannot be undone.`,
         {confirmText: 'Cancel backfill', danger: true});
       if (!ok) return;
     }
-    await busy(button, async () => {
-      await api.put(`backfills/${enc(String(b.id))}/${verb}`);
-      await refresh();
-    }, errors);
+    await list.act(actionButton, () => api.put(`backfills/${enc(String(b.id))}/${verb}`));
   };
 
   const actions = (b) => {
     if (!ctx.can('backfill') || b.completed_at) return null;
-    const buttons = [];
-    if (b.is_paused) {
-      const button = h('button', {type: 'button', dataset: {test: 'backfill-unpause'}, onclick: () => act(b, 'unpause', button)}, '▶ Unpause');
-      buttons.push(button);
-    } else {
-      const button = h('button', {type: 'button', dataset: {test: 'backfill-pause'}, onclick: () => act(b, 'pause', button)}, '‖ Pause');
-      buttons.push(button);
-    }
-    const cancel = h('button', {type: 'button', class: 'danger', dataset: {test: 'backfill-cancel'}, onclick: () => act(b, 'cancel', cancel)}, '✕ Cancel');
-    buttons.push(cancel);
-    return h('div', {class: 'row', style: {gap: '.35rem'}}, buttons);
+    const toggle = b.is_paused
+      ? button('backfill-unpause', '▶ Unpause', () => act(b, 'unpause', toggle))
+      : button('backfill-pause', '‖ Pause', () => act(b, 'pause', toggle));
+    const cancel = button('backfill-cancel', '✕ Cancel', () => act(b, 'cancel', cancel), {class: 'danger'});
+    return h('div', {class: 'row', style: {gap: '.35rem'}}, toggle, cancel);
   };
 
-  const columns = [
-    {title: 'ID', cell: (b) => String(b.id)},
-    {title: 'DAG', cell: (b) => h('a', {href: `#/dags/${seg(b.dag_id)}/runs?run_type=backfill`, title: 'its backfill runs'}, b.dag_id)},
-    {title: 'Dates', cell: (b) => h('span', {}, time(b.from_date, {short: true}), ' → ', time(b.to_date, {short: true}),
-      b.run_backwards ? h('span', {class: 'muted small'}, ' (backwards)') : null)},
-    {title: 'Reprocess', cell: (b) => b.reprocess_behavior},
-    {title: 'At once', cell: (b) => String(b.max_active_runs)},
-    {title: 'State', cell: (b) => stateText(b)},
-    {title: 'Progress', cell: (b) => progressBar(b.progress)},
-    {title: 'Created', cell: (b) => time(b.created_at, {short: true})},
-    {title: '', cell: actions},
-  ];
-
-  async function refresh() {
-    if (disposed) return;
-    const answer = await api.get('backfills', {order_by: '-id', limit: PAGE, offset, dag_id: dagFilter || undefined});
-    if (disposed) return;
-    const rows = answer.backfills || [];
-    mount(body,
-      adaptiveTable(columns, rows, {test: 'backfill-list', empty: 'No backfills yet.',
-        rowAttrs: (b) => ({dataset: {test: 'backfill-row', backfillId: String(b.id), dagId: b.dag_id, state: backfillState(b)},
-          style: String(b.id) === highlight ? {outline: '2px solid var(--accent)'} : undefined})}),
-      pager(answer.total_entries || 0, offset, PAGE, (next) => {
-        offset = next;
-        refresh().catch(show);
-      }));
-  }
-  const show = (err) => {
-    if (!disposed) mount(body, errorBox(err));
-  };
-
-  mount(root,
-    h('div', {class: 'toolbar'}, h('h1', {class: 'grow', style: {margin: 0}}, 'Backfills'),
+  const list = pagedList(root, ctx, {
+    title: 'Backfills', test: 'backfill', path: 'backfills', query: {order_by: '-id', dag_id: dagFilter || undefined},
+    pageSize: PAGE, offset: Number(route.query.get('offset')) || 0,
+    tools: [
       dagFilter ? h('span', {class: 'muted'}, `DAG ${dagFilter} · `, h('a', {href: '#/backfills'}, 'all DAGs')) : null,
       ctx.can('backfill') ? h('a', {class: 'button primary', href: `#/backfills/new${dagFilter ? `?dag_id=${enc(dagFilter)}` : ''}`,
-        dataset: {test: 'backfill-new'}}, '+ New backfill') : null),
-    h('p', {class: 'muted'}, 'Runs of a DAG over a range of past logical dates. A paused backfill starts no more runs; a cancelled one fails its queued runs.'),
-    errors, body);
-  refresh().catch(show);
-  // Runs of a backfill change state through the scheduler: refresh on those events, at most once a second.
-  const later = throttle(() => refresh().catch(show));
-  const live = subscribe({
-    dagId: dagFilter || undefined,
-    onChange: (events) => {
-      if (events.some((e) => e.kind === 'dag_run' || e.kind === 'task_instance')) later();
-    },
-    onReset: () => refresh().catch(show),
-    poll: refresh,
+        dataset: {test: 'backfill-new'}}, '+ New backfill') : null,
+    ],
+    intro: 'Runs of a DAG over a range of past logical dates. A paused backfill starts no more runs; a cancelled one fails its queued runs.',
+    columns: [
+      {title: 'ID', cell: (b) => String(b.id)},
+      {title: 'DAG', cell: (b) => h('a', {href: `#/dags/${seg(b.dag_id)}/runs?run_type=backfill`, title: 'its backfill runs'}, b.dag_id)},
+      {title: 'Dates', cell: (b) => h('span', {}, time(b.from_date, {short: true}), ' → ', time(b.to_date, {short: true}),
+        b.run_backwards ? h('span', {class: 'muted small'}, ' (backwards)') : null)},
+      {title: 'Reprocess', cell: (b) => b.reprocess_behavior},
+      {title: 'At once', cell: (b) => String(b.max_active_runs)},
+      {title: 'State', cell: (b) => stateText(b)},
+      {title: 'Progress', cell: (b) => progressBar(b.progress)},
+      {title: 'Created', cell: (b) => time(b.created_at, {short: true})},
+      {title: '', cell: actions},
+    ],
+    rowAttrs: (b) => ({dataset: {backfillId: String(b.id), dagId: b.dag_id, state: backfillState(b)},
+      style: String(b.id) === highlight ? {outline: '2px solid var(--accent)'} : undefined}),
+    empty: 'No backfills yet.',
+    // Runs of a backfill change state through the scheduler: reload on those events, at most once a second.
+    live: {kinds: ['dag_run', 'task_instance'], dagId: dagFilter || undefined},
   });
-  return () => {
-    disposed = true;
-    live.close();
-  };
+  return list.dispose;
 }
 
 // --- the form ---------------------------------------------------------------------------------------
