@@ -2,6 +2,7 @@
 // tables with paging (cards on a phone), and the paged list page the admin pages and backfills share.
 import {api} from './api.js';
 import {h, mount} from './dom.js';
+import {stateInfo} from './format.js';
 import {subscribe} from './live.js';
 
 // The API's error as the user should read it: its `detail` and the status.
@@ -148,6 +149,30 @@ export function button(test, text, onclick, attrs = {}) {
 // An icon and words in a state's colour (the icon is for the eye; the words say it without colour).
 export function iconLabel(icon, text, color, attrs = {}) {
   return h('span', {class: 'state', style: {color}, ...attrs}, h('span', {class: 'icon', 'aria-hidden': 'true'}, icon), text);
+}
+
+// A bar of parts [[state, count], …] over `total`, each part as wide as its share, in its state's colour
+// (`tips`: each part names its count and state on hover, and carries data-state). `attrs` are the bar's:
+// its role, aria-*, height and width.
+export function stateBar(parts, total, attrs, {tips = false} = {}) {
+  return h('div', {...attrs, class: ['state-bar', attrs.class]},
+    parts.map(([s, n]) => h('span', {title: tips ? `${n} ${stateInfo(s).label}` : null, dataset: tips ? {state: s} : null,
+      style: {width: `${total ? (100 * n) / total : 0}%`, background: stateInfo(s).color}})));
+}
+
+// The object a JSON text holds, or the problem to show: parseObject(text, 'Invalid extra', 'the extra',
+// '{"project": "x"}').
+export function parseObject(text, title, name, example) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw {status: 0, title, detail: `${name} is not JSON: ${err.message}`};
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw {status: 0, title, detail: `${name} must be a JSON object, such as ${example}`};
+  }
+  return value;
 }
 
 // A form in a dialog (hooks `<test>-form`, `<test>-save`): the fields, the error slot, Cancel, `buttons`

@@ -5,7 +5,7 @@
 import {api, enc} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {time, stateInfo} from '../format.js';
-import {busy, button, confirmDialog, errorBox, field, iconLabel, pagedList, table} from '../ui.js';
+import {busy, button, confirmDialog, errorBox, field, iconLabel, pagedList, parseObject, stateBar, table} from '../ui.js';
 
 // Tables as cards on a phone, and the throttle, live in js/ui.js; cost.js still imports them from here.
 export {adaptiveTable, throttle} from '../ui.js';
@@ -46,12 +46,8 @@ export function progressBar(progress) {
   const other = Object.entries(by).filter(([s]) => !BAR_STATES.includes(s)).reduce((n, [, c]) => n + c, 0);
   const done = (by.success || 0) + (by.failed || 0);
   const parts = [...BAR_STATES.map((s) => [s, by[s] || 0]), ['none', other]].filter(([, n]) => n > 0);
-  const bar = h('div', {class: 'backfill-bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(total),
-    'aria-valuenow': String(done), 'aria-label': `${done} of ${total} runs finished`,
-    style: {display: 'flex', height: '.8rem', minWidth: '8rem', borderRadius: '999px', overflow: 'hidden',
-      background: 'var(--hover)', border: '1px solid var(--line)'}},
-  parts.map(([s, n]) => h('span', {title: `${n} ${stateInfo(s).label}`, dataset: {state: s},
-    style: {width: `${total ? (100 * n) / total : 0}%`, background: stateInfo(s).color}})));
+  const bar = stateBar(parts, total, {class: 'backfill-bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(total),
+    'aria-valuenow': String(done), 'aria-label': `${done} of ${total} runs finished`, style: {height: '.8rem', minWidth: '8rem'}}, {tips: true});
   const words = parts.map(([s, n]) => `${stateInfo(s).icon} ${n} ${s === 'none' ? 'other' : stateInfo(s).label}`);
   return h('div', {dataset: {test: 'backfill-progress', done: String(done), total: String(total)}},
     bar, h('div', {class: 'small muted'}, `${done} of ${total} finished`, words.length ? ` · ${words.join(' · ')}` : ''));
@@ -145,18 +141,8 @@ function renderForm(root, route, ctx) {
   let planned = null; // the body the shown dry run was for
 
   const bodyOrError = () => {
-    let dagRunConf = {};
     const text = conf.value.trim();
-    if (text) {
-      try {
-        dagRunConf = JSON.parse(text);
-      } catch (err) {
-        throw {status: 0, title: 'Invalid conf', detail: `the run conf is not JSON: ${err.message}`};
-      }
-      if (!dagRunConf || typeof dagRunConf !== 'object' || Array.isArray(dagRunConf)) {
-        throw {status: 0, title: 'Invalid conf', detail: 'the run conf must be a JSON object, such as {"table": "sales"}'};
-      }
-    }
+    const dagRunConf = text ? parseObject(text, 'Invalid conf', 'the run conf', '{"table": "sales"}') : {};
     if (!dagInput.value.trim()) throw {status: 0, title: 'Missing DAG', detail: 'choose the DAG to backfill'};
     if (!fromInput.value || !toInput.value) throw {status: 0, title: 'Missing dates', detail: 'give the first and the last logical date'};
     if (fromInput.value > toInput.value) throw {status: 0, title: 'Dates reversed', detail: 'the first date is after the last'};

@@ -4,7 +4,7 @@
 // /mayaflow/connections/export (docs/api-admin.md).
 import {api, enc} from '../api.js';
 import {h} from '../dom.js';
-import {busy, button, dialogForm, field, pagedList} from '../ui.js';
+import {busy, button, dialogForm, field, pagedList, parseObject} from '../ui.js';
 
 const TYPES = ['google_cloud_platform', 'firebase', 'slackwebhook', 'fs', 'sqlite', 'postgres', 'mysql', 'http', 'generic'];
 const FIELDS = ['conn_type', 'description', 'host', 'login', 'schema', 'port', 'extra'];
@@ -99,17 +99,7 @@ function editor(existing, close) {
       const text = control.value.trim();
       out[name] = text === '' ? null : name === 'port' ? Number(text) : text;
     }
-    if (out.extra !== null) {
-      let parsed;
-      try {
-        parsed = JSON.parse(out.extra);
-      } catch (err) {
-        throw {status: 0, title: 'Invalid extra', detail: `the extra is not JSON: ${err.message}`};
-      }
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        throw {status: 0, title: 'Invalid extra', detail: 'the extra must be a JSON object, such as {"project": "x"}'};
-      }
-    }
+    if (out.extra !== null) parseObject(out.extra, 'Invalid extra', 'the extra', '{"project": "x"}');
     if (out.port !== null && (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535)) {
       throw {status: 0, title: 'Invalid port', detail: 'the port is a whole number from 0 to 65535'};
     }

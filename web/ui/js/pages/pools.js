@@ -4,18 +4,16 @@
 import {api, enc} from '../api.js';
 import {h} from '../dom.js';
 import {stateInfo} from '../format.js';
-import {button, changes, dialogForm, field, iconLabel, pagedList, patchFields} from '../ui.js';
+import {button, changes, dialogForm, field, iconLabel, pagedList, patchFields, stateBar} from '../ui.js';
 
 // The slots of a pool as a bar: running, queued and deferred parts over the pool's size.
 function usageBar(pool) {
   const size = Math.max(pool.slots || 0, (pool.occupied_slots || 0));
   const parts = [['running', pool.running_slots], ['queued', pool.queued_slots], ['deferred', pool.deferred_slots]]
     .filter(([, n]) => n > 0);
-  return h('div', {role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': String(pool.slots), 'aria-valuenow': String(pool.occupied_slots || 0),
-    'aria-label': `${pool.occupied_slots || 0} of ${pool.slots} slots in use`, title: `${pool.occupied_slots || 0} of ${pool.slots} slots in use`,
-    style: {display: 'flex', height: '.7rem', minWidth: '6rem', borderRadius: '999px', overflow: 'hidden',
-      background: 'var(--hover)', border: '1px solid var(--line)'}},
-  parts.map(([s, n]) => h('span', {style: {width: `${size ? (100 * n) / size : 0}%`, background: stateInfo(s).color}})));
+  const used = `${pool.occupied_slots || 0} of ${pool.slots} slots in use`;
+  return stateBar(parts, size, {role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': String(pool.slots),
+    'aria-valuenow': String(pool.occupied_slots || 0), 'aria-label': used, title: used, style: {height: '.7rem', minWidth: '6rem'}});
 }
 
 function count(n, state) {
