@@ -213,7 +213,7 @@ export async function patchFields(path, body) {
 //   rowAttrs(row) -> the row's other attributes and data-*; empty (text, or a function giving it);
 //   filter(rows) -> the rows shown; loaded(rows, listNode), awaited after each drawing;
 //   live ({kinds: ['task_instance'], dagId}): reload on those events of the stream, at most once a second.
-// Returns {reload, errors, dialog, fetchOne, act, remove, dispose}.
+// Returns {reload, errors, dialog, edit, act, remove, dispose}.
 export function pagedList(root, ctx, spec) {
   const {title, test, path, items = path, pageSize = 50, actions} = spec;
   ctx.setTitle(title);
@@ -258,22 +258,27 @@ export function pagedList(root, ctx, spec) {
     if (await confirmDialog(question, consequence, {confirmText: 'Delete', danger: true})) await act(null, () => api.del(itemPath));
   };
 
-  // One item, read before it is edited: null when it cannot be (its error shows above the list).
-  const fetchOne = async (itemPath) => {
-    errors.replaceChildren();
-    try {
-      return await api.get(itemPath);
-    } catch (err) {
-      errors.replaceChildren(errorBox(err));
-      return null;
-    }
-  };
-
   // A dialog (hook `<test>-dialog`) whose content is `build(close)`; when it closes with true, `done`
   // runs: by default the list reloads.
   const dialog = async (dialogTitle, build, done = reload) => {
     errors.replaceChildren();
     if (await modal(dialogTitle, build, {test: `${test}-dialog`})) await done();
+  };
+
+  // The dialog of `build(item, close)` for the item at `itemPath`, read first (its error shows above the
+  // list), or for a new one when `itemPath` is null; `titleOf(item)` names it.
+  const edit = async (itemPath, titleOf, build) => {
+    let item = null;
+    if (itemPath) {
+      errors.replaceChildren();
+      try {
+        item = await api.get(itemPath);
+      } catch (err) {
+        errors.replaceChildren(errorBox(err));
+        return;
+      }
+    }
+    await dialog(titleOf(item), (close) => build(item, close));
   };
 
   mount(root,
@@ -295,7 +300,7 @@ export function pagedList(root, ctx, spec) {
     });
   }
   return {
-    reload, errors, dialog, fetchOne, act, remove,
+    reload, errors, dialog, edit, act, remove,
     dispose() {
       disposed = true;
       if (live) live.close();

@@ -31,11 +31,7 @@ export function render(root, route, ctx) {
     showTestResult(list.errors, await api.post('connections/test',
       {connection_id, conn_type, ...withoutEmpty({host, login, schema, port, extra, description})}));
   }, list.errors);
-  const edit = async (connectionId) => {
-    const existing = connectionId ? await list.fetchOne(`connections/${enc(connectionId)}`) : null;
-    if (connectionId && !existing) return;
-    await list.dialog(existing ? `Edit ${existing.connection_id}` : 'Add a connection', (close) => editor(existing, close));
-  };
+  const edit = (id) => list.edit(id && `connections/${enc(id)}`, (c) => (c ? `Edit ${c.connection_id}` : 'Add a connection'), editor);
 
   const exportLinks = ctx.can('export')
     ? h('div', {class: 'row', style: {gap: '.35rem', alignItems: 'center'}, dataset: {test: 'connection-export'}},

@@ -38,11 +38,7 @@ async function fillValues(rows, list) {
 
 export function render(root, route, ctx) {
   let search = '';
-  const edit = async (key) => {
-    const existing = key ? await list.fetchOne(`variables/${enc(key)}`) : null;
-    if (key && !existing) return;
-    await list.dialog(existing ? `Edit ${existing.key}` : 'Add a variable', (close) => editor(existing, close));
-  };
+  const edit = (key) => list.edit(key && `variables/${enc(key)}`, (v) => (v ? `Edit ${v.key}` : 'Add a variable'), editor);
   const searchInput = h('input', {type: 'search', placeholder: 'Filter by key or description', 'aria-label': 'Filter variables',
     dataset: {test: 'variable-search'}});
   searchInput.addEventListener('input', debounce(() => {
