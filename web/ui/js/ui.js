@@ -247,7 +247,7 @@ export function pagedList(root, ctx, spec) {
   }
   const reload = () => refresh().catch(show);
 
-  // Runs `action` (with `button` disabled), then reloads the list; an error shows above it.
+  // Runs `action` (with `actionButton` disabled), then reloads the list; an error shows above it.
   const act = (actionButton, action) => busy(actionButton, async () => {
     await action();
     await refresh();
@@ -283,7 +283,7 @@ export function pagedList(root, ctx, spec) {
 
   mount(root,
     pageHeader(title, spec.tools,
-      spec.add ? h('button', {type: 'button', class: 'primary', dataset: {test: `${test}-add`}, onclick: spec.add}, spec.addText || '+ Add') : null),
+      spec.add ? button(`${test}-add`, spec.addText || '+ Add', spec.add, {class: 'primary'}) : null),
     spec.intro ? h('p', {class: 'muted'}, spec.intro) : null,
     errors, body);
   reload();
