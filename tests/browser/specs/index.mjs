@@ -3,10 +3,11 @@
 import shell from './shell.mjs';
 import viewer from './viewer.mjs';
 import runs from './runs.mjs';
+import runActions from './run_actions.mjs';
 import backfills from './backfills.mjs';
 import connections from './connections.mjs';
 import admin from './admin.mjs';
 import idle from './idle.mjs';
 import dark from './dark.mjs';
 
-export default [...shell, ...viewer, ...runs, ...backfills, ...connections, ...admin, ...dark, ...idle];
+export default [...shell, ...viewer, ...runs, ...runActions, ...backfills, ...connections, ...admin, ...dark, ...idle];

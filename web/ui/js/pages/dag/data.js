@@ -102,3 +102,46 @@ export function taskTree(tasks) {
   flatten(root);
   return root;
 }
+
+// Which rows and nodes are folded, per DAG, shared by the grid and the graph while the page is open:
+// groups and generated tasks start folded in both (Airflow's grid starts collapsed too).
+const folds = new Map();
+export function foldState(dagId, tree) {
+  if (!folds.has(dagId)) {
+    const start = new Set();
+    const walk = (node) => {
+      if (node.kind !== 'task' && node.kind !== 'root') start.add(node.id);
+      node.children.forEach(walk);
+    };
+    walk(tree);
+    folds.set(dagId, start);
+  }
+  return folds.get(dagId);
+}
+
+// Every group and generated row of the tree (for "Expand all").
+export function foldableIds(tree) {
+  const ids = [];
+  const walk = (node) => {
+    if (node.kind !== 'task' && node.kind !== 'root') ids.push(node.id);
+    node.children.forEach(walk);
+  };
+  walk(tree);
+  return ids;
+}
+
+// A run in a run picker: its state first (a phone shows only the start of an option), then its
+// logical date and id.
+export function runOption(run, selected) {
+  const date = run.logical_date ? new Date(run.logical_date) : null;
+  const when = date && !Number.isNaN(date.getTime())
+    ? new Intl.DateTimeFormat(undefined, {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+      hour12: false}).format(date) : '';
+  const text = `${run.state || 'queued'} · ${when ? `${when} · ` : ''}${run.dag_run_id}`;
+  const option = document.createElement('option');
+  option.value = run.dag_run_id;
+  option.textContent = text;
+  option.title = run.dag_run_id;
+  option.selected = Boolean(selected);
+  return option;
+}

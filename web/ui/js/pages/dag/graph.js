@@ -7,13 +7,14 @@ import {h, mount, seg} from '../../dom.js';
 import {stateInfo} from '../../format.js';
 import {subscribe} from '../../live.js';
 import {errorBox} from '../../ui.js';
-import {recentRuns, taskInstances, taskTree, worstState} from './data.js';
+import {foldableIds, foldState, recentRuns, runOption, taskInstances, taskTree, worstState} from './data.js';
+import {stateLegend} from './legend.js';
 
 const NODE_W = 180;
 const NODE_H = 38;
 const GAP_X = 70;
 const GAP_Y = 18;
-const folded = new Map();
+const LABEL_W = NODE_W - 24;  // the label's room: the node less its state bar and margins
 
 // Layers and order for `nodes` (ids) with `edges` ([from, to]); returns Map id -> {layer, index}.
 export function layout(nodes, edges) {
@@ -68,22 +69,37 @@ export function layout(nodes, edges) {
   return {positions: result, layers: layers.length, widest: Math.max(1, ...layers.map((ids) => ids.length))};
 }
 
+// Shortens each node's label (its full text stays in the <title>, shown on hover) until it fits the
+// node: measured, since a character's width depends on the font.
+function fitLabels(svg) {
+  for (const text of svg.querySelectorAll('text.graph-label')) {
+    const full = text.dataset.full;
+    const title = text.querySelector('title');
+    const node = text.firstChild;
+    if (!node || typeof text.getComputedTextLength !== 'function' || text.getComputedTextLength() <= LABEL_W) continue;
+    // A folded group's count stays: "homework_subm… (4)".
+    const counted = /^(.*?)( \(\d+\))$/.exec(full);
+    const name = counted ? counted[1] : full;
+    const suffix = counted ? counted[2] : '';
+    let keep = name.length - 1;
+    while (keep > 1) {
+      node.textContent = `${name.slice(0, keep)}…${suffix}`;
+      if (text.getComputedTextLength() <= LABEL_W) break;
+      keep -= Math.max(1, Math.floor((keep * (text.getComputedTextLength() - LABEL_W)) / text.getComputedTextLength()));
+    }
+    if (title) title.textContent = full;
+  }
+}
+
 export function render(root, {dagId, graph, route, base}) {
   const tree = taskTree(graph.tasks);
-  if (!folded.has(dagId)) {
-    const start = new Set();
-    // Generated tasks start folded, and groups too in a large DAG (their tasks' ids repeat).
-    const many = graph.tasks.length > 20;
-    const walk = (node) => {
-      if (node.kind === 'generated' || (many && node.kind === 'group')) start.add(node.id);
-      node.children.forEach(walk);
-    };
-    walk(tree);
-    folded.set(dagId, start);
-  }
-  const closed = folded.get(dagId);
+  // Groups and generated tasks start folded, as in the grid (the same folds: data.js foldState).
+  const closed = foldState(dagId, tree);
+  const foldable = foldableIds(tree);
   let runs = [];
   let runId = route.query.get('run');
+  // Without ?run= the graph shows the newest run, and moves to a new run when one starts.
+  let followNewest = !route.query.has('run');
   let instances = new Map();
   const errors = h('div');
   const canvas = h('div', {class: 'graph-wrap', dataset: {test: 'graph'}});
@@ -91,7 +107,8 @@ export function render(root, {dagId, graph, route, base}) {
   const runSelect = h('select', {'aria-label': 'Run whose states are shown', dataset: {test: 'graph-run'}});
   runSelect.addEventListener('change', () => {
     runId = runSelect.value;
-    history.replaceState(null, '', `${base}/graph?run=${enc(runId)}`);
+    followNewest = false;
+    history.replaceState(null, '', runId ? `${base}/graph?run=${enc(runId)}` : `${base}/graph?run=`);
     loadStates();
   });
 
@@ -201,7 +218,7 @@ export function render(root, {dagId, graph, route, base}) {
       h('rect', {width: NODE_W, height: NODE_H, rx: 6, fill: 'var(--panel)', stroke: info.color,
         'stroke-dasharray': isTask ? null : '5 3'}),
       h('rect', {width: 8, height: NODE_H, rx: 3, fill: info.color}),
-      h('text', {x: 16, y: 16}, label.length > 24 ? `${label.slice(0, 23)}…` : label),
+      h('text', {x: 16, y: 16, class: 'graph-label', dataset: {full: label}}, label, h('title', {}, label)),
       h('text', {x: 16, y: 31, class: 'muted', style: {fontSize: '10px', fill: 'var(--muted)'}},
         `${info.icon} ${isTask ? unit.task.operator : info.label}`));
     }));
@@ -212,6 +229,7 @@ export function render(root, {dagId, graph, route, base}) {
     });
     walk(tree);
     mount(canvas, svg);
+    fitLabels(svg);
     mount(foldBar, openGroups.length ? [h('span', {class: 'muted small'}, 'Fold: '), openGroups.map((g) =>
       h('button', {type: 'button', class: 'tag', dataset: {test: 'graph-fold'}, onclick: () => {
         closed.add(g.id);
@@ -232,17 +250,27 @@ export function render(root, {dagId, graph, route, base}) {
   const load = async () => {
     try {
       runs = await recentRuns(dagId, 25);
-      if (!runId && runs.length) runId = runs[runs.length - 1].dag_run_id;
+      if (followNewest && runs.length) runId = runs[runs.length - 1].dag_run_id;
       mount(runSelect, h('option', {value: ''}, 'No run (structure only)'), [...runs].reverse().map((r) =>
-        h('option', {value: r.dag_run_id, selected: r.dag_run_id === runId}, `${r.dag_run_id} (${r.state})`)));
+        runOption(r, r.dag_run_id === runId)));
       await loadStates();
     } catch (err) {
       errors.replaceChildren(errorBox(err));
     }
   };
 
-  mount(root, h('div', {class: 'toolbar'}, runSelect, h('span', {class: 'muted small'},
-    'Hover or Tab to a task for its operator and trigger rule; Enter opens it.')), foldBar, errors, canvas, tip);
+  const expandAll = h('button', {type: 'button', dataset: {test: 'graph-expand-all'}, onclick: () => {
+    closed.clear();
+    draw();
+  }}, '▾ Expand all');
+  const collapseAll = h('button', {type: 'button', dataset: {test: 'graph-collapse-all'}, onclick: () => {
+    foldable.forEach((id) => closed.add(id));
+    draw();
+  }}, '▸ Collapse all');
+  runSelect.style.maxWidth = '100%';
+  mount(root, h('div', {class: 'toolbar'}, runSelect, foldable.length ? [expandAll, collapseAll] : null,
+    h('span', {class: 'muted small'}, 'Hover or Tab to a task for its operator and trigger rule; Enter opens it.')),
+  stateLegend(), foldBar, errors, canvas, tip);
   draw();
   load();
   const live = subscribe({dagId, onChange: (events) => {
