@@ -86,8 +86,12 @@ export default [
       if ((await runState(t, 'ui_quick', runId)).note !== 'checked by ops') throw new Error('the API does not have the new note');
 
       // Mark failed: the confirm, then the API and the panel say failed (and Mark failed is gone).
+      // A success run marked failed: its finished tasks keep their state, so the dialog lists no change.
       await panel.locator(hook('run-mark-failed')).click();
-      await page.locator(hook('confirm-ok')).click();
+      const markDialog = page.locator(hook('run-mark-dialog'));
+      await waitFor(async () => (await markDialog.locator(hook('run-mark-count')).getAttribute('data-count').catch(() => null)) === '0',
+        { timeoutMs: 5000, what: 'the mark dialog listing no task change' });
+      await markDialog.locator(hook('run-mark-confirm')).click();
       await waitFor(async () => (await runState(t, 'ui_quick', runId)).state === 'failed', { timeoutMs: 15000, what: 'the run marked failed' });
       await waitFor(async () => (await panel.locator(hook('run-panel-state')).getAttribute('data-state')) === 'failed' &&
         (await panel.locator(hook('run-mark-failed')).count()) === 0, { timeoutMs: 5000, what: 'the panel showing the run failed' });

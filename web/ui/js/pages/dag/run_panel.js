@@ -10,9 +10,11 @@ import {api, enc} from '../../api.js';
 import {h, mount} from '../../dom.js';
 import {duration, durationBetween, stateBadge, time} from '../../format.js';
 import {busy, confirmDialog, dialogForm, errorBox, field, modal} from '../../ui.js';
+import {taskInstances} from './data.js';
 
 const NOTE_MAX = 1000;
 const PREVIEW_MAX = 50;
+const FINISHED = new Set(['success', 'failed', 'skipped', 'upstream_failed', 'removed']);
 
 export function runPanel({dagId, runId, base, ctx, closeHref}) {
   const path = `dags/${enc(dagId)}/dagRuns/${enc(runId)}`;
@@ -185,17 +187,47 @@ export function runPanel({dagId, runId, base, ctx, closeHref}) {
     if (go) await busy(button, refresh, errors);
   };
 
+  // Mark: the dialog lists what changes (from the run's task instances) before the confirm; PATCH of the
+  // run has no dry run.
   const markRun = async (button, state) => {
     errors.replaceChildren();
+    const preview = h('div', {class: 'small', dataset: {test: 'run-mark-preview'}}, 'Listing what changes…');
+    const dialogErrors = h('div', {'aria-live': 'polite'});
+    const confirm = h('button', {type: 'button', class: state === 'failed' ? 'danger' : 'primary',
+      dataset: {test: 'run-mark-confirm'}}, `Mark run ${state}`);
+    taskInstances(dagId, [runId]).then((byRun) => {
+      const tis = [...(byRun.get(runId) || new Map()).values()];
+      const changes = state === 'success'
+        ? tis.filter((t) => t.state !== 'success').map((t) => [t.task_id, t.state, 'success'])
+        : tis.filter((t) => !FINISHED.has(t.state)).map((t) => [t.task_id, t.state,
+          t.state === 'running' ? 'failed' : 'skipped']);
+      mount(preview, changes.length
+        ? [h('p', {dataset: {test: 'run-mark-count', count: changes.length}},
+          `${changes.length} task instance${changes.length === 1 ? '' : 's'} change:`),
+        h('ul', {style: {maxHeight: '12rem', overflow: 'auto'}}, changes.slice(0, PREVIEW_MAX).map(([task, from, to]) =>
+          h('li', {dataset: {test: 'run-mark-task', task}}, h('span', {class: 'mono'}, task), ` ${from || 'no status'} → ${to}`))),
+        changes.length > PREVIEW_MAX ? h('p', {class: 'muted'}, `… and ${changes.length - PREVIEW_MAX} more`) : null]
+        : h('p', {class: 'muted', dataset: {test: 'run-mark-count', count: 0}},
+          `No task instance changes: only the run's state becomes ${state}.`));
+    }).catch((err) => mount(preview, errorBox(err)));
     const what = state === 'success'
       ? 'Every task of the run is set to success (a running try is ended).'
-      : 'Running tries end as failed and the tasks that have not finished are skipped.';
-    if (!await confirmDialog(`Mark run ${state}`, `Mark run ${runId} of ${dagId} ${state}? ${what}`,
-      {confirmText: `Mark run ${state}`, danger: state === 'failed'})) return;
-    await busy(button, async () => {
-      run = await api.patch(path, {state});
+      : 'Running tries end as failed and the tasks that have not finished are skipped; finished tasks keep their state.';
+    const done = await modal(`Mark run ${state}`, (close) => {
+      confirm.onclick = () => busy(confirm, async () => {
+        close(await api.patch(path, {state}));
+      }, dialogErrors);
+      return h('div', {},
+        h('p', {}, `Mark run ${runId} of ${dagId} ${state}? ${what}`),
+        preview, dialogErrors,
+        h('div', {class: 'dialog-actions'},
+          h('button', {type: 'button', onclick: () => close(null)}, 'Cancel'),
+          confirm));
+    }, {test: 'run-mark-dialog'});
+    if (done && typeof done === 'object') {
+      run = done;
       draw();
-    }, errors);
+    } else if (button) button.focus();
   };
 
   const deleteRun = async (button) => {
