@@ -9,5 +9,6 @@ import connections from './connections.mjs';
 import admin from './admin.mjs';
 import idle from './idle.mjs';
 import dark from './dark.mjs';
+import robustness from './robustness.mjs';
 
-export default [...shell, ...viewer, ...runs, ...runActions, ...backfills, ...connections, ...admin, ...dark, ...idle];
+export default [...shell, ...viewer, ...runs, ...runActions, ...backfills, ...connections, ...admin, ...dark, ...idle, ...robustness];

@@ -116,26 +116,44 @@ async function loadSession() {
   }
 }
 
-let standinsShown = false;
-async function showStandins() {
-  if (standinsShown) return;
-  standinsShown = true;
+// The yellow line naming the stand-ins the daemon talks to (GET /api/v1/mayaflow/standins): read once
+// a page load, and again when the event stream comes back after a drop (a restarted daemon's stand-ins
+// have new ports). On a phone it is one line of names; a tap on it shows the endpoints.
+const narrowScreen = window.matchMedia('(max-width: 720px)');
+let standinsState = 'unread'; // 'unread', 'reading' or 'read'
+narrowScreen.addEventListener('change', () => {
+  const details = document.querySelector('#standins details');
+  if (details) details.open = !narrowScreen.matches;
+});
+async function showStandins({again = false} = {}) {
+  if (standinsState === 'reading' || (standinsState === 'read' && !again)) return;
+  standinsState = 'reading';
   const slot = document.getElementById('standins');
   try {
     const answer = await api.get('mayaflow/standins');
+    standinsState = 'read';
     const list = (answer.standins || []).filter((s) => s.stand_in);
-    if (!list.length) return;
-    mount(slot, h('span', {}, '⚠ Stand-ins, not the real services: '), list.map((s, i) => [
-      i ? ' · ' : '', h('strong', {}, s.service), ' → ', h('code', {}, s.endpoint),
-      h('span', {class: 'muted'}, ` (${s.variable})`)]));
+    if (!list.length) {
+      slot.hidden = true;
+      slot.replaceChildren();
+      return;
+    }
+    const wasOpen = slot.querySelector('details') ? slot.querySelector('details').open : !narrowScreen.matches;
+    mount(slot, h('details', {open: wasOpen, dataset: {test: 'standins-details'}},
+      h('summary', {dataset: {test: 'standins-summary'}}, '⚠ Stand-ins, not the real services: ',
+        list.map((s, i) => [i ? ' · ' : '', h('strong', {}, s.service)])),
+      h('div', {class: 'standins-endpoints'}, list.map((s, i) => [
+        i ? ' · ' : '', h('strong', {}, s.service), ' → ', h('code', {}, s.endpoint),
+        h('span', {class: 'muted'}, ` (${s.variable})`)]))));
     slot.hidden = false;
   } catch {
-    standinsShown = false;  // an older daemon without the route, or signed out: try again later
+    standinsState = 'unread'; // an older daemon without the route, or signed out: try again later
   }
 }
 
 async function route() {
   const id = ++state.renderId;
+  closeMenu(); // a route change by Back, a link in the page or the code: the phone menu closes
   if (state.dispose) {
     try {
       state.dispose();
@@ -151,6 +169,17 @@ async function route() {
     return;
   }
   let page = pageFor(parsed.path);
+  if (page === 'login') {
+    // Signed in already (a bookmark, Back): go where the sign-in would have gone.
+    const user = state.user || await loadSession().catch(() => null);
+    if (id !== state.renderId) return;
+    if (user) {
+      state.user = user;
+      const next = parsed.query.get('next') || '/dags';
+      location.replace(`#${next.startsWith('/') && !next.startsWith('/login') ? next : '/dags'}`);
+      return;
+    }
+  }
   if (page !== 'login' && !state.user) {
     try {
       state.user = await loadSession();
@@ -219,6 +248,9 @@ function start() {
     document.getElementById('nav-toggle').setAttribute('aria-expanded', String(open));
   });
   window.addEventListener('hashchange', route);
+  window.addEventListener('mayaflow:reconnected', () => {
+    if (state.user) showStandins({again: true});
+  });
   route();
 }
 

@@ -1,23 +1,49 @@
 // Live updates for a page: the API's event stream (GET /api/v1/mayaflow/events, server-sent events)
 // when the browser can hold it, else polling. The page gets one call per burst of changes (events
 // within 250 ms are batched), and `event: reset` (the stream lost its place) asks for a full
-// refresh. When the stream cannot be held, `poll` runs every 2 s: with nothing changing a page
-// makes at most one request per second.
+// refresh.
+//
+// A browser holds at most 6 connections to one host (HTTP/1.1), and each open stream keeps one: a
+// stream is therefore only held while the page is visible. When the tab is hidden the stream closes
+// and polling stops; when it is shown again the stream reopens and the page refreshes (it missed
+// the events in between). A stream that has not opened within 3 s (the browser's connections are
+// taken, or the daemon is slow) or that the daemon refused (429 beyond 16 streams, 503 beyond 64,
+// dropped three times) gives way to polling, and is tried again 30 s later.
+//
+// Polling runs `poll` every max(4 s, n s) where n is the number of requests one poll makes
+// (`pollRequests`, 3 unless the page says): with nothing changing a page makes less than one
+// request per second.
 
 const BATCH_MS = 250;
-const POLL_MS = 2000;
+const POLL_MIN_MS = 4000;
+const OPEN_TIMEOUT_MS = 3000;
+const RETRY_MS = 30000;
+const RECONNECT_MS = 2000; // the daemon asks EventSource to reconnect 2 s after a drop
 
-// subscribe({dagId, onChange(events), onReset(), poll}) -> {close()}.
+// The interval of a poll that makes `requests` requests.
+export function pollInterval(requests = 3) {
+  return Math.max(POLL_MIN_MS, Math.ceil(requests) * 1000);
+}
+
+// subscribe({dagId, onChange(events), onReset(), poll, pollRequests}) -> {close()}.
 // `events` are the stream's data objects with `kind` ('dag_run' or 'task_instance') added.
 // Without a stream `poll()` is called instead (it refreshes what the page shows).
-export function subscribe({dagId, onChange, onReset, poll}) {
+export function subscribe({dagId, onChange, onReset, poll, pollRequests = 3}) {
+  const pollMs = pollInterval(pollRequests);
   let closed = false;
   let source = null;
   let pollTimer = null;
+  let openTimer = null;
+  let retryTimer = null;
   let batch = [];
   let batchTimer = null;
   let failures = 0;
+  let catchUp = false; // events may have been missed: refresh once the stream is open (or polling starts)
+  let troubled = false; // the stream dropped or was refused: its next opening is a reconnection
 
+  const reset = () => {
+    if (!closed) (onReset || (() => onChange([])))();
+  };
   const flush = () => {
     batchTimer = null;
     const events = batch;
@@ -35,6 +61,23 @@ export function subscribe({dagId, onChange, onReset, poll}) {
     if (!batchTimer) batchTimer = setTimeout(flush, BATCH_MS);
   };
 
+  const stopStream = () => {
+    clearTimeout(openTimer);
+    openTimer = null;
+    if (source) source.close();
+    source = null;
+  };
+  const stopPolling = () => {
+    clearTimeout(pollTimer);
+    pollTimer = null;
+  };
+  const stopAll = () => {
+    stopStream();
+    stopPolling();
+    clearTimeout(retryTimer);
+    retryTimer = null;
+  };
+
   const startPolling = () => {
     if (pollTimer || closed || !poll) return;
     const tick = async () => {
@@ -44,48 +87,100 @@ export function subscribe({dagId, onChange, onReset, poll}) {
       } catch {
         // the page shows its own errors; keep polling
       }
-      if (!closed) pollTimer = setTimeout(tick, POLL_MS);
+      if (!closed && pollTimer) pollTimer = setTimeout(tick, pollMs);
     };
-    pollTimer = setTimeout(tick, POLL_MS);
+    pollTimer = setTimeout(tick, pollMs);
+  };
+
+  // The stream cannot be held now: poll (after a refresh when events were missed), and try it again later.
+  const fallBack = () => {
+    troubled = true;
+    stopStream();
+    if (catchUp) {
+      catchUp = false;
+      reset();
+    }
+    startPolling();
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      if (closed || document.hidden) return;
+      stopPolling();
+      failures = 0;
+      catchUp = true; // what changed since the last poll is not on the new stream
+      open();
+    }, RETRY_MS);
+  };
+
+  // Falls back when the stream is not open within `ms`.
+  const watchOpening = (ms = OPEN_TIMEOUT_MS) => {
+    if (openTimer) return;
+    openTimer = setTimeout(() => {
+      openTimer = null;
+      if (!closed && source && source.readyState !== EventSource.OPEN) fallBack();
+    }, ms);
   };
 
   const open = () => {
-    if (typeof EventSource === 'undefined') return startPolling();
+    if (closed || source) return;
+    if (typeof EventSource === 'undefined') {
+      fallBack();
+      return;
+    }
     const query = dagId ? `?dag_id=${encodeURIComponent(dagId)}` : '';
-    source = new EventSource(`/api/v1/mayaflow/events${query}`, {withCredentials: true});
-    source.addEventListener('open', () => {
+    const stream = new EventSource(`/api/v1/mayaflow/events${query}`, {withCredentials: true});
+    source = stream;
+    stream.addEventListener('open', () => {
+      if (source !== stream) return;
+      clearTimeout(openTimer);
+      openTimer = null;
       failures = 0;
-    });
-    source.addEventListener('dag_run', (m) => push('dag_run', m));
-    source.addEventListener('task_instance', (m) => push('task_instance', m));
-    source.addEventListener('reset', () => {
-      if (!closed) (onReset || (() => onChange([])))();
-    });
-    source.addEventListener('error', () => {
-      // EventSource retries by itself (with Last-Event-ID) unless the server refused the stream
-      // (429 beyond 16 streams, 503 beyond 64, 401): then poll instead, and try the stream again later.
-      failures += 1;
-      if (source.readyState === EventSource.CLOSED || failures >= 3) {
-        source.close();
-        source = null;
-        startPolling();
-        setTimeout(() => {
-          if (closed) return;
-          clearTimeout(pollTimer);
-          pollTimer = null;
-          failures = 0;
-          open();
-        }, 30000);
+      if (catchUp) {
+        catchUp = false;
+        reset();
+      }
+      if (troubled) {
+        // Back after a drop (a daemon restart, say): the shell refreshes what it shows once, too.
+        troubled = false;
+        window.dispatchEvent(new CustomEvent('mayaflow:reconnected'));
       }
     });
+    stream.addEventListener('dag_run', (m) => push('dag_run', m));
+    stream.addEventListener('task_instance', (m) => push('task_instance', m));
+    stream.addEventListener('reset', () => reset());
+    stream.addEventListener('error', () => {
+      if (source !== stream) return;
+      // EventSource retries by itself (with Last-Event-ID) unless the server refused the stream
+      // (429, 503, 401): then poll instead, and try the stream again later.
+      failures += 1;
+      troubled = true;
+      if (stream.readyState === EventSource.CLOSED || failures >= 3) fallBack();
+      else watchOpening(OPEN_TIMEOUT_MS + RECONNECT_MS);
+    });
+    watchOpening();
   };
-  open();
+
+  // A hidden tab holds no connection and polls nothing; shown again, it catches up.
+  const onVisibility = () => {
+    if (closed) return;
+    if (document.hidden) {
+      stopAll();
+      catchUp = true;
+    } else if (!source && !pollTimer && !retryTimer) {
+      failures = 0;
+      catchUp = true;
+      open();
+    }
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+  if (document.hidden) catchUp = true; // opened in a background tab: the stream waits until it is shown
+  else open();
 
   return {
     close() {
       closed = true;
-      if (source) source.close();
-      clearTimeout(pollTimer);
+      document.removeEventListener('visibilitychange', onVisibility);
+      stopAll();
       clearTimeout(batchTimer);
     },
   };

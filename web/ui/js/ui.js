@@ -37,11 +37,12 @@ export function modal(title, build, {test = 'dialog'} = {}) {
 }
 
 // Asks before something that cannot be undone; resolves true when confirmed.
-export function confirmDialog(title, message, {confirmText = 'Confirm', danger = false} = {}) {
+// `cancelText` names the way out when the action itself is a cancel ('Keep it' / 'Cancel backfill').
+export function confirmDialog(title, message, {confirmText = 'Confirm', cancelText = 'Cancel', danger = false} = {}) {
   return modal(title, (close) => h('div', {},
     h('p', {}, message),
     h('div', {class: 'dialog-actions'},
-      h('button', {type: 'button', onclick: () => close(false), dataset: {test: 'confirm-cancel'}}, 'Cancel'),
+      h('button', {type: 'button', onclick: () => close(false), dataset: {test: 'confirm-cancel'}}, cancelText),
       h('button', {type: 'button', class: danger ? 'danger' : 'primary', autofocus: true,
         onclick: () => close(true), dataset: {test: 'confirm-ok'}}, confirmText))), {test: 'confirm-dialog'})
     .then((value) => value === true);
@@ -205,7 +206,8 @@ export async function patchFields(path, body) {
 // A page listing an API collection a page at a time (limit/offset), as the admin pages and the backfills
 // do: title line, intro, an error slot, the table (cards on a phone) and the pager. The spec:
 //   title; intro (text under the title); tools (nodes beside the title); add (the '+ Add' button's handler,
-//   null to leave it out) and addText;
+//   null to leave it out) and addText; needs (the action ctx.can() must allow for the '+ Add' button and
+//   the actions column to be shown: a role that cannot use them does not see them);
 //   path ('pools'), items (the answer's list, by default the path's name), query (more of the query:
 //   {order_by: 'name'}), pageSize (50), offset (the first page's);
 //   test ('pool': the hooks pool-list, pool-row, pool-add, pool-dialog);
@@ -215,7 +217,9 @@ export async function patchFields(path, body) {
 //   live ({kinds: ['task_instance'], dagId}): reload on those events of the stream, at most once a second.
 // Returns {reload, errors, dialog, edit, act, remove, dispose}.
 export function pagedList(root, ctx, spec) {
-  const {title, test, path, items = path, pageSize = 50, actions} = spec;
+  const {title, test, path, items = path, pageSize = 50} = spec;
+  const allowed = !spec.needs || ctx.can(spec.needs);
+  const actions = allowed ? spec.actions : null;
   ctx.setTitle(title);
   let offset = spec.offset || 0;
   let disposed = false;
@@ -283,7 +287,7 @@ export function pagedList(root, ctx, spec) {
 
   mount(root,
     pageHeader(title, spec.tools,
-      spec.add ? button(`${test}-add`, spec.addText || '+ Add', spec.add, {class: 'primary'}) : null),
+      spec.add && allowed ? button(`${test}-add`, spec.addText || '+ Add', spec.add, {class: 'primary'}) : null),
     spec.intro ? h('p', {class: 'muted'}, spec.intro) : null,
     errors, body);
   reload();

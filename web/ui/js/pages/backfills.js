@@ -61,7 +61,7 @@ function renderList(root, route, ctx) {
     if (verb === 'cancel') {
       const ok = await confirmDialog(`Cancel backfill ${b.id}?`,
         `Its queued runs of ${b.dag_id} fail without running; the runs already running finish. This cannot be undone.`,
-        {confirmText: 'Cancel backfill', danger: true});
+        {confirmText: 'Cancel backfill', cancelText: 'Keep it', danger: true});
       if (!ok) return;
     }
     await list.act(actionButton, () => api.put(`backfills/${enc(String(b.id))}/${verb}`));
@@ -110,6 +110,43 @@ function renderList(root, route, ctx) {
 
 function isoDay(date) {
   return date.toISOString().slice(0, 10);
+}
+
+// Beyond this many runs the dry run warns, and starting asks again; the page lists the first SHOW_RUNS.
+const WARN_RUNS = 1000;
+const SHOW_RUNS = 1000;
+
+function plannedRuns(plan) {
+  const heading = plan.querySelector('h2');
+  const match = heading && /create ([\d,]+) run/.exec(heading.textContent);
+  return match ? Number(match[1].replace(/,/g, '')) : 0;
+}
+
+// Why a dry run found no date: either every date has a run already (the reprocess choice), or the dates'
+// intervals have not ended yet. The last logical date that can run now is the last of a dry run from a
+// while ago to now that counts every date (reprocess 'completed'): a day back, then a month, then a year.
+async function whyNoRun(body) {
+  let last = null;
+  const now = Date.now();
+  for (const days of [1, 32, 400]) {
+    const probe = await api.post('backfills/dry_run', {...body, reprocess_behavior: 'completed', run_backwards: false,
+      from_date: new Date(now - days * 86400000).toISOString(), to_date: new Date(now).toISOString()}).catch(() => null);
+    const found = (probe && probe.backfills) || [];
+    if (found.length) {
+      last = found.at(-1).logical_date;
+      break;
+    }
+  }
+  const lastTime = last ? Date.parse(last) : null;
+  const endOfRange = Date.parse(body.to_date);
+  if (lastTime === null || lastTime < Date.parse(body.from_date)) {
+    return h('p', {class: 'notice', dataset: {test: 'backfill-not-ended'}},
+      'No run: the intervals of these dates have not ended yet, and a backfill only runs dates whose interval has ended. ',
+      last ? ['The last logical date that can run now is ', h('strong', {}, time(last)), '.'] : 'No interval of this DAG has ended within the last year.');
+  }
+  return h('p', {class: 'muted', dataset: {test: 'backfill-all-have-runs'}},
+    'Every date in the range already has a run (see the reprocess choice).',
+    lastTime < endOfRange ? [' The dates after ', h('strong', {}, time(last)), ' have not ended yet.'] : '');
 }
 
 function renderForm(root, route, ctx) {
@@ -171,14 +208,17 @@ function renderForm(root, route, ctx) {
     const runs = answer.backfills || [];
     planned = JSON.stringify(body);
     start.disabled = runs.length === 0;
-    plan.replaceChildren(
-      h('h2', {}, runs.length ? `The backfill would create ${runs.length} run${runs.length === 1 ? '' : 's'}` : 'No date needs a run'),
+    const shown = runs.slice(0, SHOW_RUNS);
+    mount(plan,
+      h('h2', {}, runs.length ? `The backfill would create ${runs.length.toLocaleString('en')} run${runs.length === 1 ? '' : 's'}` : 'No date needs a run'),
+      runs.length > WARN_RUNS ? h('p', {class: 'banner', role: 'alert', dataset: {test: 'backfill-many'}},
+        `That is a lot of runs: ${runs.length.toLocaleString('en')}. Check the dates; starting asks once more.`) : null,
       runs.length ? table([
         {title: '#', cell: (r) => String(runs.indexOf(r) + 1)},
         {title: 'Logical date', cell: (r) => time(r.logical_date)},
         {title: 'DAG', cell: (r) => r.dag_id},
-      ], runs, {test: 'backfill-plan-runs', rowAttrs: () => ({dataset: {test: 'backfill-plan-run'}})})
-        : h('p', {class: 'muted'}, 'Every date in the range already has a run (see the reprocess choice).'));
+      ], shown, {test: 'backfill-plan-runs', rowAttrs: () => ({dataset: {test: 'backfill-plan-run'}})}) : await whyNoRun(body),
+      runs.length > shown.length ? h('p', {class: 'muted'}, `… and ${(runs.length - shown.length).toLocaleString('en')} more, to ${time(runs.at(-1).logical_date)}.`) : null);
   }, errors));
 
   const form = h('form', {class: 'panel', dataset: {test: 'backfill-form'}, onsubmit: (event) => {
@@ -189,6 +229,10 @@ function renderForm(root, route, ctx) {
         start.disabled = true;
         throw {status: 0, title: 'Dry run first', detail: 'run the dry run for these values first'};
       }
+      const count = plannedRuns(plan);
+      if (count > WARN_RUNS && !await confirmDialog(`Start ${count.toLocaleString('en')} runs?`,
+        `The backfill creates ${count.toLocaleString('en')} runs of ${body.dag_id}, ${body.max_active_runs} at a time.`,
+        {confirmText: 'Start backfill', cancelText: 'Not now'})) return;
       const created = await api.post('backfills', body);
       ctx.navigate(`#/backfills?highlight=${enc(String(created.id))}`);
     }, errors);

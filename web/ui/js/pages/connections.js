@@ -41,7 +41,7 @@ export function render(root, route, ctx) {
     : null;
 
   const list = pagedList(root, ctx, {
-    title: 'Connections', test: 'connection', path: 'connections', query: {order_by: 'connection_id'}, tools: exportLinks,
+    title: 'Connections', needs: 'connections', test: 'connection', path: 'connections', query: {order_by: 'connection_id'}, tools: exportLinks,
     intro: 'Passwords are never shown, and secret keys of the extra show as ***. ' +
       (ctx.can('export') ? 'The export holds every secret: keep the file safe.' : ''),
     add: ctx.can('connections') ? () => edit(null) : null,
@@ -132,5 +132,6 @@ function editor(existing, close) {
     h('div', {class: 'row'}, field('Host', host), field('Port', port)),
     h('div', {class: 'row'}, field('Login', login), field('Schema', schema)),
     field('Password', password),
-    field('Extra (JSON object)', extra, existing ? 'secret keys show as ***; leave them as they are to keep them' : null));
+    field('Extra (JSON object)', extra, existing ? 'Its secret keys show as ***. Leave the extra as it is to keep them; to change anything ' +
+      'in it, write the whole extra with every secret typed again (an extra holding *** is not saved).' : null));
 }

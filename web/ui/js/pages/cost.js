@@ -12,6 +12,10 @@ const DAY = 86400000;
 // Colours for DAGs, told apart by the legend and the table too.
 const PALETTE = ['#2f5fd0', '#e8710a', '#1e8e3e', '#d93025', '#9334e6', '#12a4af', '#c5221f', '#b06000', '#5f6368', '#e52592'];
 const RANGES = [[7, '7 days'], [30, '30 days'], [90, '90 days']];
+// The chart is drawn 960 units wide with 13-unit labels and never shown narrower than this, so its labels
+// stay at least 10 px on a phone (where it scrolls sideways, opened at the newest day).
+const MIN_WIDTH = 740;
+const LABEL = 13;
 
 function utcDay(date) {
   return date.toISOString().slice(0, 10);
@@ -34,8 +38,8 @@ function niceStep(max, ticks = 4) {
 export function costChart(rows, days, colourOf) {
   const width = 960;
   const height = 280;
-  const left = 78;
-  const right = 12;
+  const left = 88;
+  const right = 88; // the ticks are on both sides: on a phone the chart opens scrolled to its right end
   const top = 12;
   const bottom = 42;
   const perDay = new Map(days.map((d) => [d, []]));
@@ -51,7 +55,8 @@ export function costChart(rows, days, colourOf) {
   const parts = [];
   for (let v = 0; v <= top_value + 1e-9; v += step) {
     parts.push(h('line', {x1: left, x2: width - right, y1: y(v), y2: y(v), stroke: 'var(--line)', 'stroke-width': 1}));
-    parts.push(h('text', {x: left - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: 'var(--muted)'}, bytes(v)));
+    parts.push(h('text', {x: left - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': LABEL, fill: 'var(--muted)'}, bytes(v)));
+    parts.push(h('text', {x: width - right + 6, y: y(v) + 4, 'text-anchor': 'start', 'font-size': LABEL, fill: 'var(--muted)'}, bytes(v)));
   }
   const labelEvery = Math.ceil(days.length / 10);
   days.forEach((day, i) => {
@@ -66,14 +71,14 @@ export function costChart(rows, days, colourOf) {
       h('title', {}, `${row.dag_id} on ${day}: ${bytes(row.bytes_billed)} billed, ${usd(row.estimated_cost_usd)} (${row.jobs} job${row.jobs === 1 ? '' : 's'})`)));
     }
     if (i % labelEvery === 0) {
-      parts.push(h('text', {x: left + slot * i + slot / 2, y: height - bottom + 16, 'text-anchor': 'middle', 'font-size': 11, fill: 'var(--muted)'},
+      parts.push(h('text', {x: left + slot * i + slot / 2, y: height - bottom + 16, 'text-anchor': 'middle', 'font-size': LABEL, fill: 'var(--muted)'},
         day.slice(5)));
     }
   });
   parts.push(h('line', {x1: left, x2: left, y1: top, y2: top + plotH, stroke: 'var(--muted)'}));
-  parts.push(h('text', {x: left + plotW / 2, y: height - 6, 'text-anchor': 'middle', 'font-size': 11, fill: 'var(--muted)'}, 'day (UTC)'));
+  parts.push(h('text', {x: left + plotW / 2, y: height - 6, 'text-anchor': 'middle', 'font-size': LABEL, fill: 'var(--muted)'}, 'day (UTC)'));
   return h('svg', {viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', preserveAspectRatio: 'xMidYMid meet',
-    'aria-label': 'bytes billed by BigQuery per DAG per day', dataset: {test: 'cost-chart'}, style: {maxWidth: `${width}px`, minWidth: '600px', display: 'block'}},
+    'aria-label': 'bytes billed by BigQuery per DAG per day', dataset: {test: 'cost-chart'}, style: {maxWidth: `${width}px`, minWidth: `${MIN_WIDTH}px`, display: 'block'}},
   h('title', {}, 'Bytes billed by BigQuery per DAG per day'), parts);
 }
 
@@ -123,10 +128,11 @@ export function render(root, route, ctx) {
         'Cost is recorded when a BigQuery task’s try ends.'));
       return;
     }
+    const chartScroll = h('div', {style: {overflowX: 'auto'}, dataset: {test: 'cost-chart-scroll'}}, costChart(rows, days, colourOf));
     mount(chartSlot,
       h('p', {}, h('strong', {dataset: {test: 'cost-total'}}, `${bytes(sum.bytes_billed)} billed · ${usd(sum.estimated_cost_usd)}`),
         h('span', {class: 'muted'}, ` at ${usd(answer.usd_per_tib)} per TiB (an estimate: on-demand list price, no free tier)`)),
-      h('div', {style: {overflowX: 'auto'}}, costChart(rows, days, colourOf)),
+      chartScroll,
       h('div', {class: 'row', style: {gap: '.75rem', margin: '.5rem 0'}, dataset: {test: 'cost-legend'}},
         dagIds.map((id) => h('span', {class: 'inline'}, h('span', {'aria-hidden': 'true', style: {display: 'inline-block', width: '.8rem', height: '.8rem',
           background: colourOf(id), borderRadius: '2px', marginRight: '.3rem', verticalAlign: 'middle'}}), id))),
@@ -139,18 +145,22 @@ export function render(root, route, ctx) {
         {title: 'Cache hits', cell: (t) => String(t.cache_hits)},
         {title: 'Days', cell: (t) => String(t.days)},
       ], byCost, {test: 'cost-dag-table', rowAttrs: (t) => ({dataset: {test: 'cost-dag-row', dagId: t.dag_id}})}));
+    chartScroll.scrollLeft = chartScroll.scrollWidth; // the newest day first, where the chart is wider than the screen
   }).catch((err) => mount(chartSlot, errorBox(err)));
 
   api.get('mayaflow/costs/tasks', {start_date: monthStart.toISOString(), end_date: end.toISOString(), limit: 10, usd_per_tib: price}).then((answer) => {
     const rows = answer.task_costs || answer.tasks || answer.costs || [];
+    // What each try cost comes right after the task; the run and the job id are shortened to one line
+    // (their whole text on hover).
     mount(tasksSlot, adaptiveTable([
       {title: 'DAG', cell: (r) => h('a', {href: `#/dags/${seg(r.dag_id)}`}, r.dag_id)},
       {title: 'Task', cell: (r) => h('a', {href: `#/dags/${seg(r.dag_id)}/runs/${seg(r.dag_run_id)}/tasks/${seg(r.task_id)}`}, r.task_id)},
-      {title: 'Run', cell: (r) => h('span', {class: 'small'}, r.dag_run_id)},
+      {title: 'Bytes billed', cell: (r) => h('span', {dataset: {test: 'cost-task-bytes'}}, bytes(r.bytes_billed))},
+      {title: 'Estimated', cell: (r) => h('span', {dataset: {test: 'cost-task-usd'}}, usd(r.estimated_cost_usd))},
+      {title: 'Run', cell: (r) => h('span', {class: 'small clip', title: r.dag_run_id}, r.dag_run_id)},
       {title: 'Try', cell: (r) => String(r.try_number)},
-      {title: 'Job', cell: (r) => (r.job_id ? h('code', {class: 'small'}, r.job_id) : h('span', {class: 'muted'}, '—'))},
-      {title: 'Bytes billed', cell: (r) => bytes(r.bytes_billed)},
-      {title: 'Estimated', cell: (r) => usd(r.estimated_cost_usd)},
+      {title: 'Job', cell: (r) => (r.job_id ? h('code', {class: 'small clip', style: {maxWidth: '9rem'}, title: r.job_id,
+        dataset: {test: 'cost-task-job'}}, r.job_id) : h('span', {class: 'muted'}, '—'))},
       {title: 'Cache', cell: (r) => (r.cache_hit ? 'hit' : '')},
       {title: 'Ended', cell: (r) => time(r.end_date, {short: true})},
     ], rows, {test: 'cost-task-table', empty: 'No BigQuery job this month yet.',

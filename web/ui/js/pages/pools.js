@@ -24,7 +24,7 @@ function count(n, state) {
 export function render(root, route, ctx) {
   const edit = (pool) => list.dialog(pool ? `Edit pool ${pool.name}` : 'Add a pool', (close) => editor(pool, close));
   const list = pagedList(root, ctx, {
-    title: 'Pools', test: 'pool', path: 'pools', query: {order_by: 'name'}, pageSize: 100,
+    title: 'Pools', needs: 'pools', test: 'pool', path: 'pools', query: {order_by: 'name'}, pageSize: 100,
     intro: 'Tasks that name a pool share its slots; a task waits in scheduled while the pool has no open slot.',
     add: ctx.can('pools') ? () => edit(null) : null,
     columns: [

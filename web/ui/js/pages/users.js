@@ -35,7 +35,7 @@ function roleChooser(chosen) {
 
 export function render(root, route, ctx) {
   const list = pagedList(root, ctx, {
-    title: 'Users', test: 'user', path: 'users', query: {order_by: 'username'},
+    title: 'Users', needs: 'users', test: 'user', path: 'users', query: {order_by: 'username'},
     intro: 'Roles: Viewer < User < Op < Admin, each with the rights of the ones before it. Passwords are never shown.',
     add: () => list.dialog('Create a user', createForm), addText: '+ Create user',
     columns: [

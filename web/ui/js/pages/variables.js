@@ -47,7 +47,7 @@ export function render(root, route, ctx) {
   }));
 
   const list = pagedList(root, ctx, {
-    title: 'Variables', test: 'variable', path: 'variables', query: {order_by: 'key'}, tools: searchInput,
+    title: 'Variables', needs: 'variables', test: 'variable', path: 'variables', query: {order_by: 'key'}, tools: searchInput,
     intro: 'Values are encrypted at rest. A value whose key names a secret (password, token, api_key, …) shows as ***, ' +
       'and so do such keys inside a JSON value.',
     add: () => edit(null),
