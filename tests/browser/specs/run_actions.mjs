@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const GROUPS_DAG = `# Written by the run_actions browser spec: two task groups for the folding checks.
-description: Task groups (browser test fixture)
+description: Task groups (browser test fixture). ${'A long description that goes on and on. '.repeat(12)}
 schedule: null
 start_date: 2026-01-01
 tags: [browser-test]
@@ -172,6 +172,11 @@ export default [
         throw new Error(`the grid does not start with its groups folded: ${rows}`);
       }
       if ((await page.locator(`${hook('state-legend')} ${hook('legend-item')}`).count()) < 10) throw new Error('no state legend on the grid');
+      // A long description shows its start; the rest on "more".
+      const description = page.locator(hook('dag-description'));
+      if (await description.evaluate((d) => d.tagName !== 'DETAILS' || d.open || d.querySelector('summary').textContent.length > 300)) {
+        throw new Error('the long description is not clamped');
+      }
       // A group's cell shows the group's state and opens it.
       const cell = page.locator(`${hook('grid-group-cell')}[data-group="group:extract"][data-run="groups_run"]`);
       if ((await cell.getAttribute('data-state')) !== 'success') throw new Error('the group cell does not show success');

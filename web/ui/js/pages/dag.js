@@ -11,6 +11,19 @@ const TABS = [
   ['schedule', 'Schedule'],
 ];
 
+// The DAG's description: a long one shows its first lines, the rest on "more".
+const CLAMP = 280;
+function description(text) {
+  const style = {overflowWrap: 'anywhere', whiteSpace: 'pre-line', unicodeBidi: 'isolate'};
+  if (text.length <= CLAMP) return h('p', {style, dataset: {test: 'dag-description'}}, text);
+  const summary = h('summary', {style: {...style, cursor: 'pointer'}});
+  const short = () => mount(summary, `${text.slice(0, CLAMP)}… `, h('span', {class: 'muted small'}, '(more)'));
+  short();
+  return h('details', {class: 'dag-description', dataset: {test: 'dag-description'}, style: {margin: '.5rem 0'},
+    ontoggle: (e) => (e.currentTarget.open ? mount(summary, h('span', {class: 'muted small'}, '(less)')) : short())},
+  summary, h('p', {style, dataset: {test: 'dag-description-full'}}, text));
+}
+
 export async function render(root, route, ctx) {
   const dagId = route.path[1];
   const tab = TABS.some(([name]) => name === route.path[2]) ? route.path[2] : 'grid';
@@ -38,7 +51,7 @@ export async function render(root, route, ctx) {
     dag.has_import_errors ? h('p', {class: 'banner', role: 'alert', dataset: {test: 'dag-import-error'}},
       '⚠ Its file failed to load at the last parse; this is its last good version. See the banner on ',
       h('a', {href: '#/dags'}, 'the DAG list'), ' for the file, line and error.') : null,
-    dag.description ? h('p', {}, dag.description) : null,
+    dag.description ? description(dag.description) : null,
     h('nav', {class: 'tabs', 'aria-label': 'DAG views', role: 'tablist'}, TABS.map(([name, label]) =>
       h('a', {href: `${base}/${name}`, role: 'tab', 'aria-selected': String(name === tab),
         dataset: {test: `tab-${name}`}}, label))),
