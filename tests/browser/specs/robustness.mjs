@@ -173,6 +173,7 @@ export default [
       // A right-to-left override in the description stays inside it.
       await page.setViewportSize(DESKTOP);
       await t.ui.open(page, '#/dags');
+      await page.locator(`${hook('dag-row')}[data-dag-id="${LONG_DAG}"]`).waitFor();
       const bidi = await page.evaluate((dag) => {
         const row = document.querySelector(`[data-test="dag-row"][data-dag-id="${dag}"]`);
         const link = row.querySelector('[data-test="dag-link"]');
