@@ -236,6 +236,8 @@ export default [
       const states = await row.locator(hook('gantt-bar')).evaluateAll((bars) => bars.map((b) => b.dataset.state));
       if (gate.try_number > 1 && (states[0] !== 'failed' || states.at(-1) !== 'success')) throw new Error(`gate's bars: ${states}`);
       if ((await page.locator(`${hook('gantt-span')} time`).count()) < 1) throw new Error('the Gantt\'s span does not name the run\'s start');
+      // The run was cleared after its first try: the header says where the earlier tries begin.
+      if (gate.try_number > 1 && !(await page.locator(hook('gantt-earlier')).count())) throw new Error('no note of the tries before the run\'s start');
       await t.shoot(page, guard, '25-gantt-tries');
     },
   },

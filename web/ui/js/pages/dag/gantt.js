@@ -67,7 +67,11 @@ export function render(root, {dagId, graph, route, base}) {
     mount(chart,
       h('p', {class: 'muted small', dataset: {test: 'gantt-span'}}, 'Run from ', time(run && run.start_date ? run.start_date
         : new Date(from)), ' to ', run && run.end_date ? time(run.end_date) : h('span', {}, 'now'),
-      ` · ${duration(runSeconds)} · run ${info.icon} ${run ? info.label : ''}`),
+      ` · ${duration(runSeconds)} · run ${info.icon} ${run ? info.label : ''}`,
+      // A cleared run starts again: its tasks' earlier tries lie before its start.
+      run && run.start_date && starts.length && Math.min(...starts) < ms(run.start_date) - 1000
+        ? h('span', {dataset: {test: 'gantt-earlier'}}, ' · earlier tries from ', time(new Date(Math.min(...starts))),
+          ' (before the run was cleared and started again)') : null),
       rows.map(({ti, tries}) => {
         const last = stateInfo(ti.state);
         const seconds = ti.duration ?? (ti.start_date ? durationBetween(ti.start_date, ti.end_date) : null);
