@@ -94,7 +94,8 @@ export function render(root, {dagId, graph, route, base}) {
               style: {left: `${((start - from) / span) * 100}%`, width: `${Math.max(0.4, ((end - start) / span) * 100)}%`,
                 background: tInfo.color, outline: tries.length > 1 ? '1px solid var(--panel)' : null}});
           }),
-          h('span', {class: 'small', style: {position: 'absolute', right: '.3rem', top: '0', pointerEvents: 'none'}},
+          h('span', {class: 'small', style: {position: 'absolute', right: '.3rem', top: '0', pointerEvents: 'none',
+            padding: '0 .25rem', borderRadius: '3px', background: 'color-mix(in srgb, var(--panel) 85%, transparent)'}},
             `${last.icon} ${last.label} ${ti.start_date ? duration(seconds) : ''}${tries.length > 1 ? ` · ${tries.length} tries` : ''}`)));
       }));
   };

@@ -94,7 +94,7 @@ export function runPanel({dagId, runId, base, ctx, closeHref}) {
         h('dt', {}, 'Duration'), h('dd', {dataset: {test: 'run-duration'}}, duration(seconds())),
         run.dag_version !== undefined && run.dag_version !== null
           ? [h('dt', {}, 'DAG version'), h('dd', {}, String(run.dag_version))] : null,
-        h('dt', {}, 'Conf'), h('dd', {}, conf()),
+        h('dt', {}, 'Conf'), h('dd', {style: {minWidth: 0}}, conf()),
         h('dt', {}, 'Note'), h('dd', {}, note())),
       h('p', {class: 'small', style: {margin: '.5rem 0 0'}},
         h('a', {href: `${base}/gantt?run=${enc(runId)}`}, 'Gantt of this run'), ' · ',
