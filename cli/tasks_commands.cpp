@@ -21,55 +21,64 @@
 #include "engine/util/utf8.h"
 #include "operators/operator.h"
 #include "operators/operator_registry.h"
+#include "scheduler/task_run_info.h"
 
 namespace mayaflow::cli {
 namespace {
 
-// The DAG's run at `logical_date`, when the database has one.
-std::optional<DagRunRow> existing_run_at(const std::string& dag_id, Instant logical_date) {
+// What the database knows of the DAG's runs at `logical_date`: its run there, and the latest
+// successful run before it (for prev_*_success).
+struct StoredRuns {
+    std::optional<DagRunRow> at_date;
+    std::optional<DagRunRow> previous_success;
+};
+
+StoredRuns stored_runs_at(const std::string& dag_id, Instant logical_date) {
+    StoredRuns stored;
     auto settings = settings_or_fail();
-    if (!std::filesystem::exists(settings.database)) return std::nullopt;
+    if (!std::filesystem::exists(settings.database)) return stored;
     auto store = open_store_or_fail(settings, true);
     // No run id is empty: only the logical date can match.
     auto found = store->find_conflicting_run(dag_id, "", logical_date);
-    if (!found || !*found) return std::nullopt;
-    return std::move(**found);
+    if (found && *found) stored.at_date = std::move(**found);
+    DagRunRow probe;
+    probe.dag_id = dag_id;
+    probe.logical_date = logical_date;
+    auto previous = previous_successful_run(*store, probe);
+    if (previous) stored.previous_success = std::move(*previous);
+    return stored;
 }
 
 // The run a CLI command renders or runs a task in, as Airflow's `tasks test` and `tasks render` make
 // it: the DAG's run at that logical date when the database has one (its run id, type, interval and
 // conf), otherwise the run `dags trigger -l` would create — a manual run with the data interval
-// Airflow infers for it (infer_manual_data_interval).
+// Airflow infers for it (infer_manual_data_interval). Its facts are built as the scheduler builds
+// a try's (scheduler/task_run_info.h).
 tmpl::RunInfo cli_run_info(const Dag& dag, const Task& task, Instant logical_date, const std::optional<std::string>& conf) {
-    tmpl::RunInfo run;
-    run.dag_id = dag.dag_id;
-    run.task_id = task.task_id;
-    run.logical_date = logical_date;
-    run.run_type = "manual";
-    run.run_id = "manual__" + format_iso8601(logical_date, TimeZone::utc());
-    run.dag_timezone = dag.timezone;
-    run.start_date = now_instant();
-    DataInterval interval = infer_manual_data_interval(dag.schedule, dag.timezone, logical_date);
-    std::optional<nlohmann::json> existing_conf;
-    if (auto existing = existing_run_at(dag.dag_id, logical_date)) {
-        run.run_id = existing->run_id;
-        run.run_type = existing->run_type;
-        interval = DataInterval{existing->data_interval_start, existing->data_interval_end};
-        if (existing->start_date) run.start_date = *existing->start_date;
-        existing_conf = existing->conf;
+    StoredRuns stored = stored_runs_at(dag.dag_id, logical_date);
+    DagRunRow run;
+    if (stored.at_date) {
+        run = std::move(*stored.at_date);
+    } else {
+        run.dag_id = dag.dag_id;
+        run.run_type = "manual";
+        run.run_id = "manual__" + format_iso8601(logical_date, TimeZone::utc());
+        run.logical_date = logical_date;
+        DataInterval interval = infer_manual_data_interval(dag.schedule, dag.timezone, logical_date);
+        run.data_interval_start = interval.start;
+        run.data_interval_end = interval.end;
+        run.start_date = now_instant();
+        run.conf = nlohmann::json::object();
     }
-    run.data_interval_start = interval.start;
-    run.data_interval_end = interval.end;
-    run.params = dag.params;
-    run.conf = existing_conf.value_or(nlohmann::json::object());
     if (conf) {
         if (Status shallow = pyjson::check_nesting(*conf); !shallow)
             throw CommandFailed{"--conf: " + shallow.error().message};
         run.conf = nlohmann::json::parse(*conf, nullptr, false);
         if (!run.conf.is_object()) throw CommandFailed{"--conf must be a JSON object, e.g. '{\"table\": \"sales\"}'"};
     }
-    run.loop_vars = task.loop_vars;
-    return run;
+    tmpl::RunInfo info = task_run_info(run, dag, task, 1);
+    set_previous_success(info, stored.previous_success);
+    return info;
 }
 
 // The connections and variables a task's templates read, from where the daemon's tasks read them, and

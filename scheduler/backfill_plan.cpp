@@ -18,7 +18,7 @@ Status check_request(const Dag& dag, const BackfillRequest& request) {
                           format_iso8601(request.to_date, TimeZone::utc()));
     }
     for (Instant date : {request.from_date, request.to_date}) {
-        if (date < kEarliestLogicalDate || date > kLatestLogicalDate) {
+        if (!is_supported_logical_date(date)) {
             return make_error("{} is out of range: a backfill's dates lie between 0002-01-01 and 9998-12-31 (UTC), so "
                               "that the dates its runs' templates read around them stay within years 0001-9999",
                               format_iso8601(date, TimeZone::utc()));

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/model/dag_json.h"
 #include "engine/time/iso8601.h"
 #include "scheduler/command_payload.h"
 #include "scheduler/dag_activity.h"
@@ -125,6 +130,18 @@ Result<nlohmann::json> delete_dag(SchedulerCore& core, Store& store, const nlohm
     return nlohmann::json{{"dag_id", *dag_id}};
 }
 
+// The task ids of a DAG version, upstream before downstream.
+Result<std::vector<std::string>> task_order(RunStore& runs, const std::string& dag_id, int version) {
+    auto text = runs.dag_version_json(dag_id, version);
+    if (!text) return text.error();
+    if (!*text) return make_error("version {} of DAG '{}' is not stored", version, dag_id);
+    auto dag = dag_from_json(nlohmann::json::parse(**text, nullptr, false));
+    if (!dag) return make_error("version {} of DAG '{}' cannot be read: {}", version, dag_id, dag.error().message);
+    std::vector<std::string> ids;
+    for (const auto& task : dag->tasks) ids.push_back(task.task_id);
+    return ids;
+}
+
 // Airflow's set_task_instance_state over several runs and tasks (updateTaskInstancesState and
 // PATCH …/taskInstances/{task_id}): each task not already in the state is marked, as `mark`
 // does. Everything is checked before anything changes; a dry run only lists what would change.
@@ -151,14 +168,25 @@ Result<nlohmann::json> mark_tasks(SchedulerCore& core, RunStore& runs, const nlo
         if (!target.contains("task_ids") || !target["task_ids"].is_array()) {
             return make_error("task_ids must be a list of task ids");
         }
+        std::set<std::string, std::less<>> wanted;
         for (const auto& id : target["task_ids"]) {
             if (!id.is_string()) return make_error("task_ids must be a list of task ids");
-            const TaskInstanceRow* found = nullptr;
+            const auto& task_id = id.get_ref<const std::string&>();
+            bool known = false;
+            for (const auto& ti : (*run)->task_instances) known = known || ti.task_id == task_id;
+            if (!known) return make_error("no task '{}' in run '{}' of DAG '{}'", task_id, *run_id, *dag_id);
+            wanted.insert(task_id);
+        }
+        // Upstream before downstream (the order of the run's DAG version, whose tasks are sorted so):
+        // marking a task clears the failed tasks below it so that they run again, which must not undo
+        // a downstream task marked failed just before.
+        auto order = task_order(runs, *dag_id, (*run)->dag_version);
+        if (!order) return order.error();
+        for (const auto& task_id : *order) {
+            if (!wanted.count(task_id)) continue;
             for (const auto& ti : (*run)->task_instances) {
-                if (ti.task_id == id.get<std::string>()) found = &ti;
+                if (ti.task_id == task_id && ti.state != *state) to_mark.emplace_back(*run_id, ti.task_id);
             }
-            if (!found) return make_error("no task '{}' in run '{}' of DAG '{}'", id.get<std::string>(), *run_id, *dag_id);
-            if (found->state != *state) to_mark.emplace_back(*run_id, found->task_id);
         }
     }
     bool dry_run = payload.value("dry_run", false);

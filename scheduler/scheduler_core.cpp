@@ -13,6 +13,7 @@
 #include "scheduler/dag_activity.h"
 #include "scheduler/retry_delay.h"
 #include "scheduler/run_state.h"
+#include "scheduler/task_run_info.h"
 
 namespace mayaflow {
 
@@ -555,48 +556,21 @@ void SchedulerCore::fire_due_timers(Instant now) {
 }
 
 tmpl::RunInfo SchedulerCore::run_info(LiveRun& run, size_t task_index) const {
-    tmpl::RunInfo info;
-    info.dag_id = run.row.dag_id;
-    info.task_id = run.dag->tasks[task_index].task_id;
-    info.run_id = run.row.run_id;
-    info.logical_date = run.row.logical_date;
-    info.data_interval_start = run.row.data_interval_start;
-    info.data_interval_end = run.row.data_interval_end;
-    info.start_date = run.row.start_date.value_or(run.row.queued_at);
-    info.dag_timezone = run.dag->timezone;
-    info.params = run.dag->params;
-    info.conf = run.row.conf;
-    info.loop_vars = run.dag->tasks[task_index].loop_vars;
-    info.try_number = run.tasks[task_index].row.try_number;
-    info.run_type = run.row.run_type;
+    tmpl::RunInfo info = task_run_info(run.row, *run.dag, run.dag->tasks[task_index], run.tasks[task_index].row.try_number);
     if (!run.previous_success) {
-        run.previous_success = std::optional<DagRunRow>();
-        if (run.row.logical_date) {
-            auto previous = store_.list_runs(RunFilter{.dag_id = run.row.dag_id, .state = RunState::success,
-                                                       .logical_to = *run.row.logical_date - std::chrono::microseconds(1),
-                                                       .limit = 1});
-            if (previous && !previous->empty()) *run.previous_success = previous->front();
-        }
+        auto previous = previous_successful_run(store_, run.row);
+        run.previous_success = previous ? std::move(*previous) : std::optional<DagRunRow>();
     }
-    if (const auto& previous = *run.previous_success) {
-        info.prev_data_interval_start_success = previous->data_interval_start;
-        info.prev_data_interval_end_success = previous->data_interval_end;
-        info.prev_start_date_success = previous->start_date;
-        info.prev_end_date_success = previous->end_date;
-    }
+    set_previous_success(info, *run.previous_success);
     // ti.xcom_pull reads the results of the run's finished tasks as they stand at dispatch.
     if (!run.results) {
-        auto results = std::make_shared<std::map<std::string, nlohmann::json, std::less<>>>();
+        auto results = std::make_shared<TaskResults>();
         for (const auto& task : run.tasks) {
             if (!task.row.result.is_null()) results->emplace(task.row.task_id, task.row.result);
         }
         run.results = std::move(results);
     }
-    info.task_result = [results = run.results](std::string_view task_id) -> std::optional<nlohmann::json> {
-        auto it = results->find(task_id);
-        if (it == results->end()) return std::nullopt;
-        return it->second;
-    };
+    set_task_results(info, run.results);
     return info;
 }
 

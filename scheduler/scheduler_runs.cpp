@@ -270,7 +270,7 @@ Result<std::string> SchedulerCore::trigger(const TriggerRequest& request) {
     DagEntry& entry = it->second;
     Instant now = clock_.now();
     Instant logical_date = request.logical_date.value_or(now);
-    if (logical_date < kEarliestLogicalDate || logical_date > kLatestLogicalDate) {
+    if (!is_supported_logical_date(logical_date)) {
         return make_error("the logical date {} is out of range: runs take logical dates from 0002-01-01 to 9998-12-31 "
                           "(UTC), so that the dates their templates read around it stay within years 0001-9999",
                           format_iso8601(logical_date, TimeZone::utc()));

@@ -99,6 +99,13 @@ class FaultyRunStore : public RunStore {
     Result<TaskInstancePage> query_task_instances(const TaskInstanceQuery& query) override {
         return store_.query_task_instances(query);
     }
+    Result<std::vector<TaskTryRow>> list_task_tries(const std::string& dag_id, const std::string& run_id,
+                                                    const std::string& task_id) override {
+        return store_.list_task_tries(dag_id, run_id, task_id);
+    }
+    Result<std::vector<RunStateCount>> count_runs_by_state(const std::vector<std::string>& dag_ids) override {
+        return store_.count_runs_by_state(dag_ids);
+    }
     Result<bool> set_run_note(const std::string& dag_id, const std::string& run_id,
                               const std::optional<std::string>& note) override {
         return store_.set_run_note(dag_id, run_id, note);

@@ -202,6 +202,23 @@ struct TaskInstancePage {
     long long total_entries = 0;
 };
 
+// One try of a task instance, as it started and ended (Airflow's task_instance_history row; the
+// task_try table, kept by triggers on task_instance).
+struct TaskTryRow {
+    int try_number = 0;
+    TaskState state = TaskState::none;
+    int max_tries = 0;
+    std::optional<Instant> start_date, end_date;
+    std::optional<long long> pid;
+};
+
+// How many runs a DAG has in one state.
+struct RunStateCount {
+    std::string dag_id;
+    RunState state = RunState::queued;
+    long long count = 0;
+};
+
 class RunStore {
   public:
     virtual ~RunStore() = default;
@@ -246,6 +263,11 @@ class RunStore {
     // For the API: pages of runs and task instances, filtered, ordered and counted in SQL.
     virtual Result<RunPage> query_runs(const RunQuery& query) = 0;
     virtual Result<TaskInstancePage> query_task_instances(const TaskInstanceQuery& query) = 0;
+    // The tries of a task instance up to its current one, oldest first; empty when it has not run.
+    virtual Result<std::vector<TaskTryRow>> list_task_tries(const std::string& dag_id, const std::string& run_id,
+                                                            const std::string& task_id) = 0;
+    // The DAGs' runs counted per state in one query (states with no run are left out).
+    virtual Result<std::vector<RunStateCount>> count_runs_by_state(const std::vector<std::string>& dag_ids) = 0;
     // Notes are not state: the API writes them here directly. false: no such run (or task instance).
     virtual Result<bool> set_run_note(const std::string& dag_id, const std::string& run_id,
                                       const std::optional<std::string>& note) = 0;

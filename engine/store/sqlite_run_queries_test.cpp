@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <map>
+
 #include "engine/store/sqlite_store.h"
 
 namespace mayaflow {
@@ -148,6 +150,95 @@ TEST_CASE("a batch deletes runs and DAGs with what belongs to them", "[run_store
     auto tis = db.store->query_task_instances({});
     REQUIRE(tis);
     CHECK(tis->total_entries == 2);
+}
+
+// Task b of run `pk` changed to `state` in try `try_number` (started at second `start`, ended at
+// `end` when given).
+void change_b(QueryDatabase& db, long long pk, TaskState state, int try_number, int start, std::optional<int> end) {
+    TaskInstanceRow b;
+    b.task_id = "b";
+    b.state = state;
+    b.try_number = try_number;
+    b.max_tries = 3;
+    b.start_date = Instant(std::chrono::seconds(start));
+    if (end) b.end_date = Instant(std::chrono::seconds(*end));
+    StateBatch batch;
+    batch.task_changes.push_back(TaskInstanceChange{pk, b});
+    REQUIRE(db.store->write_batch(batch));
+}
+
+std::vector<std::pair<int, TaskState>> tries_of(QueryDatabase& db, const std::string& run_id) {
+    auto tries = db.store->list_task_tries("x", run_id, "b");
+    REQUIRE(tries);
+    std::vector<std::pair<int, TaskState>> found;
+    for (const auto& t : *tries) found.emplace_back(t.try_number, t.state);
+    return found;
+}
+
+TEST_CASE("every try of a task instance is kept as it started and ended", "[run_store][api_queries]") {
+    QueryDatabase db;
+    db.add(1, "x", 1, RunState::running);
+    CHECK(tries_of(db, "run_1").empty());  // not started
+    change_b(db, 1, TaskState::queued, 1, 100, std::nullopt);
+    change_b(db, 1, TaskState::running, 1, 100, std::nullopt);
+    change_b(db, 1, TaskState::up_for_retry, 1, 100, 130);
+    change_b(db, 1, TaskState::scheduled, 1, 100, 130);  // waiting for try 2: try 1 stays as it ended
+    CHECK(tries_of(db, "run_1") == std::vector<std::pair<int, TaskState>>{{1, TaskState::up_for_retry}});
+    change_b(db, 1, TaskState::running, 2, 200, std::nullopt);
+    change_b(db, 1, TaskState::failed, 2, 200, 205);
+    // Cleared: back to none with its try number and start kept; the tries keep how they ended.
+    change_b(db, 1, TaskState::none, 2, 200, std::nullopt);
+    CHECK(tries_of(db, "run_1") ==
+          std::vector<std::pair<int, TaskState>>{{1, TaskState::up_for_retry}, {2, TaskState::failed}});
+    change_b(db, 1, TaskState::running, 3, 300, std::nullopt);
+    change_b(db, 1, TaskState::success, 3, 300, 312);
+    auto tries = db.store->list_task_tries("x", "run_1", "b");
+    REQUIRE(tries);
+    REQUIRE(tries->size() == 3);
+    CHECK((*tries)[0].start_date == Instant(std::chrono::seconds(100)));
+    CHECK((*tries)[0].end_date == Instant(std::chrono::seconds(130)));
+    CHECK((*tries)[1].end_date == Instant(std::chrono::seconds(205)));
+    CHECK((*tries)[2].state == TaskState::success);
+    CHECK((*tries)[2].max_tries == 3);
+
+    SECTION("a try taken back before it started is left out") {
+        change_b(db, 1, TaskState::queued, 4, 400, std::nullopt);
+        change_b(db, 1, TaskState::scheduled, 3, 300, 312);
+        CHECK(tries_of(db, "run_1").size() == 3);
+    }
+    SECTION("another run's task, and unknown names, have none") {
+        db.add(2, "x", 2, RunState::running);
+        CHECK(tries_of(db, "run_2").empty());
+        auto none = db.store->list_task_tries("x", "nope", "b");
+        REQUIRE(none);
+        CHECK(none->empty());
+    }
+    SECTION("deleting the run deletes its tries") {
+        StateBatch batch;
+        batch.deleted_runs = {1};
+        REQUIRE(db.store->write_batch(batch));
+        auto left = db.store->list_task_tries("x", "run_1", "b");
+        REQUIRE(left);
+        CHECK(left->empty());
+    }
+}
+
+TEST_CASE("runs counted per DAG and state in one query", "[run_store][api_queries]") {
+    QueryDatabase db;
+    db.add(1, "x", 1, RunState::success);
+    db.add(2, "x", 2, RunState::failed);
+    db.add(3, "x", 3, RunState::success);
+    db.add(4, "y", 4, RunState::running);
+    db.add(5, "z", 5, RunState::queued);
+    auto counts = db.store->count_runs_by_state({"x", "y", "nope"});
+    REQUIRE(counts);
+    std::map<std::pair<std::string, RunState>, long long> got;
+    for (const auto& row : *counts) got[{row.dag_id, row.state}] = row.count;
+    CHECK(got == std::map<std::pair<std::string, RunState>, long long>{
+                     {{"x", RunState::success}, 2}, {{"x", RunState::failed}, 1}, {{"y", RunState::running}, 1}});
+    auto empty = db.store->count_runs_by_state({});
+    REQUIRE(empty);
+    CHECK(empty->empty());
 }
 
 }  // namespace mayaflow

@@ -624,6 +624,56 @@ Result<TaskInstancePage> SqliteStore::query_task_instances(const TaskInstanceQue
     return page;
 }
 
+Result<std::vector<TaskTryRow>> SqliteStore::list_task_tries(const std::string& dag_id, const std::string& run_id,
+                                                             const std::string& task_id) {
+    std::lock_guard lock(mutex_);
+    // Up to the task's try number: a try taken back before it started may have left a row above it.
+    MAYAFLOW_PREPARE(select, db_,
+                     "SELECT y.try_number, y.state, y.max_tries, y.start_date, y.end_date, y.pid FROM task_try y "
+                     "JOIN dag_run r ON r.id = y.run_pk "
+                     "JOIN task_instance t ON t.run_pk = y.run_pk AND t.task_id = y.task_id "
+                     "WHERE r.dag_id = ? AND r.run_id = ? AND y.task_id = ? AND y.try_number <= t.try_number "
+                     "ORDER BY y.try_number");
+    select.bind(1, dag_id).bind(2, run_id).bind(3, task_id);
+    std::vector<TaskTryRow> tries;
+    while (true) {
+        auto row = select.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        TaskTryRow item;
+        item.try_number = static_cast<int>(select.column_int(0));
+        item.state = parse_task_state(select.column_text(1)).value_or(TaskState::none);
+        item.max_tries = static_cast<int>(select.column_int(2));
+        item.start_date = optional_instant(select, 3);
+        item.end_date = optional_instant(select, 4);
+        if (!select.column_is_null(5)) item.pid = select.column_int(5);
+        tries.push_back(std::move(item));
+    }
+    return tries;
+}
+
+Result<std::vector<RunStateCount>> SqliteStore::count_runs_by_state(const std::vector<std::string>& dag_ids) {
+    std::vector<RunStateCount> counts;
+    if (dag_ids.empty()) return counts;
+    std::lock_guard lock(mutex_);
+    Conditions conditions;
+    conditions.in("dag_id", dag_ids);
+    // Read from the (dag_id, state, logical_date) index alone, one group per DAG and state.
+    auto statement =
+        db_.prepare("SELECT dag_id, state, COUNT(*) FROM dag_run" + conditions.where() + " GROUP BY dag_id, state");
+    if (!statement) return statement.error();
+    conditions.bind(*statement);
+    while (true) {
+        auto row = statement->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        auto state = parse_run_state(statement->column_text(1));
+        if (!state) continue;
+        counts.push_back(RunStateCount{statement->column_text(0), *state, statement->column_int(2)});
+    }
+    return counts;
+}
+
 Result<bool> SqliteStore::set_run_note(const std::string& dag_id, const std::string& run_id,
                                        const std::optional<std::string>& note) {
     std::lock_guard lock(mutex_);

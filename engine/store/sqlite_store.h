@@ -69,6 +69,9 @@ class SqliteStore : public Store, public RunStore, public CommandQueue, public C
                                                                        bool exclude_manual) override;
     Result<RunPage> query_runs(const RunQuery& query) override;
     Result<TaskInstancePage> query_task_instances(const TaskInstanceQuery& query) override;
+    Result<std::vector<TaskTryRow>> list_task_tries(const std::string& dag_id, const std::string& run_id,
+                                                    const std::string& task_id) override;
+    Result<std::vector<RunStateCount>> count_runs_by_state(const std::vector<std::string>& dag_ids) override;
     Result<bool> set_run_note(const std::string& dag_id, const std::string& run_id,
                               const std::optional<std::string>& note) override;
     Result<bool> set_task_note(const std::string& dag_id, const std::string& run_id, const std::string& task_id,

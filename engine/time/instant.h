@@ -25,6 +25,9 @@ inline constexpr Instant kEarliestLogicalDate{
     std::chrono::sys_days{std::chrono::year{2} / std::chrono::January / 1}.time_since_epoch()};
 inline constexpr Instant kLatestLogicalDate{
     std::chrono::sys_days{std::chrono::year{9998} / std::chrono::December / 31}.time_since_epoch()};
+inline constexpr bool is_supported_logical_date(Instant date) {
+    return date >= kEarliestLogicalDate && date <= kLatestLogicalDate;
+}
 
 inline Instant now_instant() {
     return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());

@@ -103,6 +103,7 @@ class ApiTour(unittest.TestCase):
         graph = self.call("GET", "/api/v1/mayaflow/dags/tour/graph")
         self.assertIn("hello", [t["task_id"] for t in graph["tasks"]])
         self.assertIsInstance(self.call("GET", "/api/v1/mayaflow/standins")["standins"], list)
+        self.assertIn("tour", self.call("GET", "/api/v1/mayaflow/dagTags?tag_name_pattern=TOU")["tags"])
 
     def test_3_runs_and_task_instances(self):
         runs = "/api/v1/dags/tour/dagRuns"
@@ -127,6 +128,9 @@ class ApiTour(unittest.TestCase):
         self.call("GET", run + "/taskInstances/fails")
         self.call("PATCH", run + "/taskInstances/fails/setNote", {"note": "flaky"})
         self.call("GET", run + "/taskInstances/hello/logs/1")
+        tries = self.call("GET", run + "/taskInstances/fails/tries")
+        self.assertEqual([t["state"] for t in tries["task_instances"]], ["failed"])
+        self.assertEqual(self.call("GET", run + "/taskInstances/fails/tries/1")["try_number"], 1)
         rendered = self.call("GET", "/api/v1/mayaflow/dags/tour/dagRuns/tour-1/taskInstances/hello/rendered")
         self.assertEqual(rendered["task_id"], "hello")
         self.assertEqual([e["key"] for e in self.call("GET", run + "/taskInstances/hello/xcomEntries")["xcom_entries"]],

@@ -1,15 +1,22 @@
 // What the web UI needs that Airflow's API answers only one DAG at a time or not at all, under
 // /api/v1/mayaflow/: the recent runs, run counts and next run of a page of DAGs in one request
-// (the DAG list), a DAG's tasks with their groups and generating loops (the grid and graph), the
-// next scheduled runs of a DAG from its timetable, and the stand-ins the daemon talks to instead of
-// Google's and Firebase's services.
+// (the DAG list), every tag of the DAGs (its tag filter), a DAG's tasks with their groups and
+// generating loops (the grid and graph), the next scheduled runs of a DAG from its timetable, and
+// the stand-ins the daemon talks to instead of Google's and Firebase's services.
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <map>
+#include <optional>
+#include <set>
+#include <string_view>
 
+#include "engine/config/settings.h"
+#include "engine/connections/environment_secrets.h"
 #include "engine/time/timetable.h"
 #include "web/api/problem.h"
 #include "web/api/routes.h"
@@ -80,6 +87,11 @@ WebResponse dag_summaries(ApiContext& context, const ApiRequest& request) {
         return bad_request(fmt::format("dag_ids names {} DAGs; at most {} at once", wanted.size(), kMaxSummaryDags));
     }
     MAYAFLOW_READ(recent, small_count(request, "runs", kDefaultRecentRuns, 0, kMaxRecentRuns));
+    // Every DAG's runs counted per state in one query, not one per DAG and state.
+    auto by_state = context.runs.count_runs_by_state(wanted);
+    if (!by_state) return store_unavailable(by_state.error());
+    std::map<std::pair<std::string, RunState>, long long> counted;
+    for (const auto& row : *by_state) counted[{row.dag_id, row.state}] = row.count;
     auto dags = nlohmann::json::array();
     for (const auto& dag_id : wanted) {
         auto record = context.store.find_dag(dag_id);
@@ -103,13 +115,8 @@ WebResponse dag_summaries(ApiContext& context, const ApiRequest& request) {
         }
         auto counts = nlohmann::json::object();
         for (RunState state : {RunState::queued, RunState::running, RunState::success, RunState::failed}) {
-            RunQuery query;
-            query.dag_ids = {dag_id};
-            query.states = {state};
-            query.limit = 0;
-            auto counted = context.runs.query_runs(query);
-            if (!counted) return store_unavailable(counted.error());
-            counts[std::string(to_string(state))] = counted->total_entries;
+            auto it = counted.find({dag_id, state});
+            counts[std::string(to_string(state))] = it == counted.end() ? 0 : it->second;
         }
         nlohmann::json next = nullptr;
         if ((*record)->schedule && !(*record)->is_paused) {
@@ -175,6 +182,30 @@ WebResponse dag_schedule(ApiContext& context, const ApiRequest& request) {
                           {"next_runs", runs}});
 }
 
+std::string ascii_lowercase(std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+// GET /mayaflow/dagTags?tag_name_pattern=…&limit=&offset=: every tag of the active DAGs, once,
+// sorted — the DAG list's tag filter offers them all, not only those of the DAGs on its page.
+WebResponse dag_tags(ApiContext& context, const ApiRequest& request) {
+    MAYAFLOW_READ(page, read_page(request));
+    auto pattern = request.query_value("tag_name_pattern");
+    const std::string needle = pattern ? ascii_lowercase(*pattern) : std::string();
+    auto dags = context.store.list_dags(false);
+    if (!dags) return store_unavailable(dags.error());
+    std::set<std::string> names;
+    for (const auto& dag : *dags) {
+        for (const auto& tag : dag.tags) {
+            if (needle.empty() || ascii_lowercase(tag).find(needle) != std::string::npos) names.insert(tag);
+        }
+    }
+    std::vector<std::string> sorted(names.begin(), names.end());
+    auto tags = page_of(sorted, page, [](const std::string& name) { return name; });
+    return json_response({{"tags", tags}, {"total_entries", sorted.size()}});
+}
+
 // The variables that point the daemon's clients at stand-ins (docs/gcp.md, docs/firebase.md).
 struct StandInVariable {
     const char* service;
@@ -187,16 +218,103 @@ constexpr StandInVariable kStandInVariables[] = {
     {"Firebase Realtime Database", "FIREBASE_DATABASE_EMULATOR_HOST"},
 };
 
-// GET /mayaflow/standins
-WebResponse stand_ins(const ApiRequest&) {
+// `scheme://host:port` of a URL, or `host:port` of a bare host, when the host is this machine
+// (localhost, 127.0.0.0/8, ::1); nullopt otherwise. The user name, password, path and query are left
+// out: a webhook's path or a URL's user info can be its secret.
+std::optional<std::string> loopback_endpoint(std::string_view text, std::optional<int> port = std::nullopt) {
+    std::string scheme;
+    if (auto at = text.find("://"); at != std::string_view::npos) {
+        scheme = std::string(text.substr(0, at + 3));
+        text.remove_prefix(at + 3);
+        text = text.substr(0, text.find_first_of("/?#"));
+        if (auto user = text.rfind('@'); user != std::string_view::npos) text.remove_prefix(user + 1);
+    }
+    std::string_view host = text, rest;
+    if (scheme.empty() && std::count(host.begin(), host.end(), ':') > 1) {
+        // A bare IPv6 address (a connection's host field): no port in it.
+    } else if (!host.empty() && host.front() == '[') {
+        auto close = host.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        rest = host.substr(close + 1);
+        host = host.substr(1, close - 1);
+    } else if (auto colon = host.find(':'); colon != std::string_view::npos) {
+        rest = host.substr(colon);
+        host = host.substr(0, colon);
+    }
+    const std::string lower = ascii_lowercase(std::string(host));
+    const bool ipv4_loopback = lower.rfind("127.", 0) == 0 &&
+                               lower.find_first_not_of("0123456789.") == std::string::npos;
+    if (lower != "localhost" && lower != "::1" && !ipv4_loopback) return std::nullopt;
+    std::string shown = lower == "::1" ? "[::1]" : lower;
+    if (!rest.empty() && rest.front() == ':' && rest.find_first_not_of("0123456789", 1) == std::string_view::npos) {
+        shown += std::string(rest);
+    } else if (port) {
+        shown += ":" + std::to_string(*port);
+    }
+    return scheme + shown;
+}
+
+// Where a connection points when that is this machine: its host, or a URL in its password (a Slack
+// webhook's) or in its extra's values (a Firebase database_url).
+std::optional<std::string> loopback_endpoint_of(const Connection& connection) {
+    if (connection.host) {
+        if (auto found = loopback_endpoint(*connection.host, connection.port)) return found;
+    }
+    if (connection.password && connection.password->find("://") != std::string::npos) {
+        if (auto found = loopback_endpoint(*connection.password)) return found;
+    }
+    auto extra = connection.parse_extra();
+    if (!extra.value.is_object()) return std::nullopt;
+    for (const auto& [key, value] : extra.value.items()) {
+        if (!value.is_string()) continue;
+        const auto& text = value.get_ref<const std::string&>();
+        if (text.find("://") == std::string::npos) continue;
+        if (auto found = loopback_endpoint(text)) return found;
+    }
+    return std::nullopt;
+}
+
+std::string service_of(const Connection& connection) {
+    static const std::map<std::string, std::string, std::less<>> names = {
+        {"firebase", "Firebase Realtime Database"}, {"slackwebhook", "Slack webhook"},
+        {"slack", "Slack"}, {"google_cloud_platform", "Google Cloud"}, {"gcpbigquery", "BigQuery"},
+        {"http", "HTTP"}};
+    auto it = names.find(connection.conn_type);
+    const std::string name = it == names.end() ? connection.conn_type : it->second;
+    return fmt::format("{} (connection {})", name, connection.conn_id);
+}
+
+// GET /mayaflow/standins: the variables that point a client at an emulator, and every connection (the
+// environment's first, then the stored ones, as a task finds them) that points at this machine.
+WebResponse stand_ins(ApiContext& context, const ApiRequest&) {
     auto list = nlohmann::json::array();
     for (const auto& known : kStandInVariables) {
         const char* value = std::getenv(known.variable);
         const bool set = value != nullptr && *value != '\0';
         list.push_back({{"service", known.service},
                         {"variable", known.variable},
+                        {"conn_id", nullptr},
                         {"stand_in", set},
                         {"endpoint", set ? nlohmann::json(value) : nlohmann::json(nullptr)}});
+    }
+    std::set<std::string> seen;
+    auto add = [&](const Connection& connection, const std::optional<std::string>& variable) {
+        if (!seen.insert(connection.conn_id).second) return;
+        auto endpoint = loopback_endpoint_of(connection);
+        if (!endpoint) return;
+        list.push_back({{"service", service_of(connection)},
+                        {"variable", variable ? nlohmann::json(*variable) : nlohmann::json(nullptr)},
+                        {"conn_id", connection.conn_id},
+                        {"stand_in", true},
+                        {"endpoint", *endpoint}});
+    };
+    for (const auto& found : EnvironmentSecrets(process_environment()).list_connections()) {
+        if (found.connection) add(*found.connection, found.variable_name);
+    }
+    if (context.secrets) {
+        if (auto stored = context.secrets->list_connections()) {
+            for (const auto& connection : *stored) add(connection, std::nullopt);
+        }
     }
     return json_response({{"standins", list}});
 }
@@ -210,7 +328,10 @@ void add_overview_routes(RouteTable& table, ApiContext& context) {
               [&context](const ApiRequest& request) { return dag_schedule(context, request); });
     table.add("GET", "/api/v1/mayaflow/dags/{dag_id}/graph", {Resource::dag, Action::read},
               [&context](const ApiRequest& request) { return dag_graph(context, request); });
-    table.add("GET", "/api/v1/mayaflow/standins", {Resource::website, Action::read}, stand_ins);
+    table.add("GET", "/api/v1/mayaflow/dagTags", {Resource::dag, Action::read},
+              [&context](const ApiRequest& request) { return dag_tags(context, request); });
+    table.add("GET", "/api/v1/mayaflow/standins", {Resource::website, Action::read},
+              [&context](const ApiRequest& request) { return stand_ins(context, request); });
 }
 
 }  // namespace mayaflow

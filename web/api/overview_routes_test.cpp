@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <map>
 
 #include "engine/time/iso8601.h"
 #include "tests/web/api_fixture.h"
@@ -17,8 +18,9 @@ Instant at(const std::string& text) { return *parse_datetime(text, TimeZone::utc
 
 // A DAG on `schedule` from `start`, recorded as the DAG processor records a parse.
 void add_scheduled_dag(ApiFixture& fixture, const std::string& dag_id, const std::string& schedule,
-                       std::optional<Instant> start, bool catchup) {
+                       std::optional<Instant> start, bool catchup, std::vector<std::string> tags = {}) {
     Dag dag;
+    dag.tags = std::move(tags);
     dag.dag_id = dag_id;
     dag.fileloc = "/dags/" + dag_id + ".yaml";
     dag.source_hash = "h";
@@ -133,6 +135,27 @@ TEST_CASE("a DAG's graph gives each task its group, generating loop and dependen
     check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/no_such_dag/graph"), 404, "Not Found");
 }
 
+TEST_CASE("dagTags lists every tag of the DAGs once, sorted, filtered and paged", "[web]") {
+    ApiFixture fixture(Role::viewer);
+    add_scheduled_dag(fixture, "a", "", std::nullopt, false, {"finance", "daily"});
+    add_scheduled_dag(fixture, "b", "", std::nullopt, false, {"Daily", "marketing"});
+    add_scheduled_dag(fixture, "c", "", std::nullopt, false, {});
+    auto tags = [&](const std::string& query) {
+        auto answer = fixture.call("GET", "/api/v1/mayaflow/dagTags" + query);
+        REQUIRE(answer.status == 200);
+        return ApiFixture::json(answer);
+    };
+    auto all = tags("");
+    CHECK(all["tags"] == nlohmann::json{"Daily", "daily", "finance", "marketing"});
+    CHECK(all["total_entries"] == 4);
+    CHECK(tags("?tag_name_pattern=DAIL")["tags"] == nlohmann::json{"Daily", "daily"});
+    CHECK(tags("?tag_name_pattern=%25")["tags"].empty());  // literal text, no wildcard
+    auto second = tags("?limit=2&offset=2");
+    CHECK(second["tags"] == nlohmann::json{"finance", "marketing"});
+    CHECK(second["total_entries"] == 4);
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dagTags?limit=x"), 400, "Bad Request");
+}
+
 TEST_CASE("standins says which Google and Firebase endpoints are stand-ins", "[web]") {
     ApiFixture fixture(Role::viewer);
     ::setenv("BIGQUERY_EMULATOR_HOST", "http://127.0.0.1:9050", 1);
@@ -154,6 +177,35 @@ TEST_CASE("standins says which Google and Firebase endpoints are stand-ins", "[w
     }
     CHECK(seen_bigquery);
     CHECK(seen_storage);
+}
+
+TEST_CASE("standins lists the connections that point at this machine, without their secrets", "[web]") {
+    ApiFixture fixture(Role::viewer);
+    ::setenv("AIRFLOW_CONN_FIREBASE_DEFAULT",
+             R"({"conn_type": "firebase", "password": "fb-secret", "extra": {"database_url": "http://127.0.0.1:9000/?ns=demo"}})", 1);
+    ::setenv("AIRFLOW_CONN_SLACK_DEFAULT",
+             R"({"conn_type": "slackwebhook", "password": "http://localhost:8123/services/T0/B0/hook-secret"})", 1);
+    ::setenv("AIRFLOW_CONN_WAREHOUSE", "postgres://user:pw-secret@[::1]:5432/db", 1);
+    ::setenv("AIRFLOW_CONN_REAL_SLACK", R"({"conn_type": "slackwebhook", "password": "https://hooks.slack.com/services/X"})", 1);
+    ::setenv("AIRFLOW_CONN_LOOKALIKE", "http://127.0.0.1.example.com:80", 1);
+    auto answer = fixture.call("GET", "/api/v1/mayaflow/standins");
+    for (const char* name : {"AIRFLOW_CONN_FIREBASE_DEFAULT", "AIRFLOW_CONN_SLACK_DEFAULT", "AIRFLOW_CONN_WAREHOUSE",
+                             "AIRFLOW_CONN_REAL_SLACK", "AIRFLOW_CONN_LOOKALIKE"}) {
+        ::unsetenv(name);
+    }
+    REQUIRE(answer.status == 200);
+    for (const char* secret : {"fb-secret", "hook-secret", "pw-secret", "services", "ns=demo", "user:"}) {
+        INFO(secret);
+        CHECK(answer.body.find(secret) == std::string::npos);
+    }
+    std::map<std::string, std::string> endpoints;
+    const auto body = ApiFixture::json(answer);
+    for (const auto& entry : body["standins"]) {
+        if (entry["conn_id"].is_string()) endpoints[entry["conn_id"].get<std::string>()] = entry["endpoint"];
+    }
+    CHECK(endpoints == std::map<std::string, std::string>{{"firebase_default", "http://127.0.0.1:9000"},
+                                                          {"slack_default", "http://localhost:8123"},
+                                                          {"warehouse", "[::1]:5432"}});
 }
 
 }  // namespace

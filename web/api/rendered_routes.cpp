@@ -4,7 +4,8 @@
 // tasks) and as `mayaflow tasks render` prints them, with every secret the daemon knows masked
 // ("***"): connection passwords and sensitive extras, sensitive variables. What Airflow's
 // "Rendered Template" view shows; mayaflow does not store rendered fields, so they are rendered
-// when asked, with the connections and variables as they are now.
+// when asked, with the connections and variables as they are now (and the run's facts built as the
+// scheduler builds them: scheduler/task_run_info.h).
 
 #include <fmt/format.h>
 
@@ -14,39 +15,13 @@
 #include "engine/template/airflow_context.h"
 #include "operators/operator.h"
 #include "operators/operator_registry.h"
+#include "scheduler/task_run_info.h"
 #include "web/api/problem.h"
 #include "web/api/routes.h"
 #include "web/api/run_shapes.h"
 
 namespace mayaflow {
 namespace {
-
-tmpl::RunInfo run_info_of(const DagRunRow& run, const Dag& dag, const Task& task, int try_number) {
-    tmpl::RunInfo info;
-    info.dag_id = run.dag_id;
-    info.task_id = task.task_id;
-    info.run_id = run.run_id;
-    info.logical_date = run.logical_date;
-    info.data_interval_start = run.data_interval_start;
-    info.data_interval_end = run.data_interval_end;
-    info.start_date = run.start_date.value_or(run.queued_at);
-    info.dag_timezone = dag.timezone;
-    info.params = dag.params;
-    info.conf = run.conf;
-    info.loop_vars = task.loop_vars;
-    info.try_number = std::max(1, try_number);
-    info.run_type = run.run_type;
-    auto results = std::make_shared<std::map<std::string, nlohmann::json, std::less<>>>();
-    for (const auto& row : run.task_instances) {
-        if (!row.result.is_null()) results->emplace(row.task_id, row.result);
-    }
-    info.task_result = [results](std::string_view task_id) -> std::optional<nlohmann::json> {
-        auto found = results->find(task_id);
-        if (found == results->end()) return std::nullopt;
-        return found->second;
-    };
-    return info;
-}
 
 WebResponse rendered_fields(ApiContext& context, const ApiRequest& request) {
     MAYAFLOW_READ(run, find_run_or_404(context, request.param("dag_id"), request.param("dag_run_id"), true));
@@ -75,7 +50,11 @@ WebResponse rendered_fields(ApiContext& context, const ApiRequest& request) {
     if (Status registered = lookup.register_every_secret(); !registered) {
         warnings.push_back(masker.mask(registered.error().message));
     }
-    tmpl::RunInfo info = run_info_of(run, dag, *task, row->try_number);
+    tmpl::RunInfo info = task_run_info(run, dag, *task, std::max(1, row->try_number));
+    auto previous = previous_successful_run(context.runs, run);
+    if (!previous) return store_unavailable(previous.error());
+    set_previous_success(info, *previous);
+    set_task_results(info, results_of(run.task_instances));
     read_secrets_through(info, lookup);
     auto rendered = render_templated_params(*spec, *task, tmpl::make_airflow_context(info));
 

@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <set>
 #include <string>
@@ -224,6 +226,82 @@ WebResponse get_task_instance(ApiContext& context, const ApiRequest& request) {
                                           request.param("task_id")));
     DagVersions versions(context);
     return json_response(task_instance_json(row, versions));
+}
+
+// The task instance as it was in one try: its run's and task's fields, the try's state and times.
+TaskInstanceListRow as_in_try(const TaskInstanceListRow& current, const TaskTryRow& attempt) {
+    TaskInstanceListRow row = current;
+    row.ti.state = attempt.state;
+    row.ti.try_number = attempt.try_number;
+    row.ti.max_tries = attempt.max_tries;
+    row.ti.start_date = attempt.start_date;
+    row.ti.end_date = attempt.end_date;
+    row.ti.pid = attempt.pid;
+    if (attempt.try_number != current.ti.try_number) row.note.reset();  // a note is the current try's
+    return row;
+}
+
+// The task instance and its tries, oldest first, or the 404 that says what is unknown.
+Read<std::pair<TaskInstanceListRow, std::vector<TaskTryRow>>> task_tries(ApiContext& context,
+                                                                          const ApiRequest& request) {
+    MAYAFLOW_READ(row, find_task_instance(context, request.param("dag_id"), request.param("dag_run_id"),
+                                          request.param("task_id")));
+    auto tries = context.runs.list_task_tries(row.dag_id, row.run_id, row.ti.task_id);
+    if (!tries) return store_unavailable(tries.error());
+    return std::pair{std::move(row), std::move(*tries)};
+}
+
+// The try's length in seconds; -1 while it has not ended.
+double try_seconds(const TaskTryRow& attempt) {
+    if (!attempt.start_date || !attempt.end_date) return -1;
+    return std::chrono::duration<double>(*attempt.end_date - *attempt.start_date).count();
+}
+
+// GET …/taskInstances/{task_id}/tries: every try the task instance has had (Airflow 2.10's
+// task_instance_history and the current try), by try number unless order_by says otherwise.
+WebResponse get_task_instance_tries(ApiContext& context, const ApiRequest& request) {
+    MAYAFLOW_READ(page, read_page(request));
+    MAYAFLOW_READ(order, read_order_by(request, {"try_number", "state", "start_date", "end_date", "duration"},
+                                       Ordering{"try_number", false}));
+    MAYAFLOW_READ(found, task_tries(context, request));
+    auto& [row, tries] = found;
+    // The store answers them by try number: ties keep that order.
+    auto less = [&order](const TaskTryRow& a, const TaskTryRow& b) {
+        if (order.field == "state") return to_string(a.state) < to_string(b.state);
+        if (order.field == "start_date") return a.start_date < b.start_date;  // a missing date first
+        if (order.field == "end_date") return a.end_date < b.end_date;
+        if (order.field == "duration") return try_seconds(a) < try_seconds(b);
+        return a.try_number < b.try_number;
+    };
+    std::stable_sort(tries.begin(), tries.end(), [&](const TaskTryRow& a, const TaskTryRow& b) {
+        return order.descending ? less(b, a) : less(a, b);
+    });
+    DagVersions versions(context);
+    auto items = page_of(tries, page, [&](const TaskTryRow& attempt) {
+        return task_instance_json(as_in_try(row, attempt), versions);
+    });
+    return json_response({{"task_instances", items}, {"total_entries", tries.size()}});
+}
+
+// GET …/taskInstances/{task_id}/tries/{task_try_number}
+WebResponse get_task_instance_try(ApiContext& context, const ApiRequest& request) {
+    const std::string& text = request.param("task_try_number");
+    int number = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (error != std::errc() || end != text.data() + text.size() || number < 1) {
+        return bad_request(fmt::format("task_try_number {} is not a try number: use a whole number from 1",
+                                       quote_for_message(text)));
+    }
+    MAYAFLOW_READ(found, task_tries(context, request));
+    auto& [row, tries] = found;
+    for (const auto& attempt : tries) {
+        if (attempt.try_number != number) continue;
+        DagVersions versions(context);
+        return json_response(task_instance_json(as_in_try(row, attempt), versions));
+    }
+    return not_found(fmt::format("task {} of run {} has no try {}: it has had {}", quote_name(row.ti.task_id),
+                                 quote_name(row.run_id), number,
+                                 tries.empty() ? std::string("none") : fmt::format("tries 1 to {}", tries.back().try_number)));
 }
 
 Read<std::string> new_state_field(const nlohmann::json& body) {
@@ -471,6 +549,9 @@ void add_task_instance_routes(RouteTable& table, ApiContext& context) {
     table.add("GET", one, {Resource::task_instance, Action::read}, with(get_task_instance));
     table.add("PATCH", one, {Resource::task_instance, Action::edit}, with(patch_task_instance));
     table.add("PATCH", one + "/setNote", {Resource::task_instance, Action::edit}, with(set_task_note));
+    table.add("GET", one + "/tries", {Resource::task_instance, Action::read}, with(get_task_instance_tries));
+    table.add("GET", one + "/tries/{task_try_number}", {Resource::task_instance, Action::read},
+              with(get_task_instance_try));
     table.add("POST", "/api/v1/dags/{dag_id}/clearTaskInstances", {Resource::task_instance, Action::edit},
               with(clear_task_instances));
     table.add("POST", "/api/v1/dags/{dag_id}/updateTaskInstancesState", {Resource::task_instance, Action::edit},

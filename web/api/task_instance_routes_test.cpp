@@ -105,6 +105,63 @@ TEST_CASE("a task instance in Airflow's TaskInstance shape", "[taskinstances]") 
     check_problem(f.call("GET", "/api/v1/dags/nope/dagRuns/r1/taskInstances/extract"), 404, "Not Found");
 }
 
+TEST_CASE("a task instance's tries: each as it ended, paged, ordered, one by number", "[taskinstances]") {
+    TasksFixture f;
+    f.trigger("solo", "2024-02-01T00:00:00Z", "r1");
+    const std::string tries = "/api/v1/dags/solo/dagRuns/r1/taskInstances/only/tries";
+    auto first = f.get(tries);
+    REQUIRE(first["total_entries"] == 1);  // queued: try 1 has begun
+    CHECK(first["task_instances"][0]["state"] == "queued");
+    f.clock.advance(std::chrono::seconds(30));
+    f.finish("only", TaskOutcome::failed);  // retries left: up_for_retry
+    f.clock.advance(std::chrono::minutes(10));
+    f.turn();
+    f.clock.advance(std::chrono::seconds(5));
+    f.finish("only", TaskOutcome::success);
+
+    auto all = f.get(tries);
+    REQUIRE(all["total_entries"] == 2);
+    CHECK(all["task_instances"][0]["try_number"] == 1);
+    CHECK(all["task_instances"][0]["state"] == "up_for_retry");
+    CHECK(all["task_instances"][0]["duration"] == 30.0);
+    CHECK(all["task_instances"][1]["try_number"] == 2);
+    CHECK(all["task_instances"][1]["state"] == "success");
+    CHECK(all["task_instances"][1]["duration"] == 5.0);
+    CHECK(all["task_instances"][1]["dag_run_id"] == "r1");
+    CHECK(all["task_instances"][1]["operator"] == "bash");
+
+    auto newest_first = f.get(tries + "?order_by=-try_number&limit=1");
+    CHECK(newest_first["total_entries"] == 2);
+    REQUIRE(newest_first["task_instances"].size() == 1);
+    CHECK(newest_first["task_instances"][0]["try_number"] == 2);
+    CHECK(f.get(tries + "?order_by=duration")["task_instances"][0]["try_number"] == 2);
+    CHECK(f.get(tries + "?offset=1")["task_instances"][0]["try_number"] == 2);
+
+    auto one = f.get(tries + "/1");
+    CHECK(one["try_number"] == 1);
+    CHECK(one["state"] == "up_for_retry");
+    check_problem(f.call("GET", tries + "/3"), 404, "Not Found");
+    for (const char* bad : {"/0", "/-1", "/x", "/1.5", "/99999999999"}) {
+        INFO(bad);
+        check_problem(f.call("GET", tries + bad), 400, "Bad Request");
+    }
+    check_problem(f.call("GET", tries + "?order_by=pid"), 400, "Bad Request");
+    check_problem(f.call("GET", "/api/v1/dags/solo/dagRuns/nope/taskInstances/only/tries"), 404, "Not Found");
+    check_problem(f.call("GET", "/api/v1/dags/solo/dagRuns/r1/taskInstances/nope/tries/1"), 404, "Not Found");
+
+    // Cleared, the task runs again as try 3; tries 1 and 2 keep how they ended.
+    f.post("/api/v1/dags/solo/clearTaskInstances", R"({"dry_run": false, "only_failed": false, "dag_run_id": "r1"})");
+    f.turn();
+    auto after_clear = f.get(tries);
+    REQUIRE(after_clear["total_entries"] == 3);
+    CHECK(after_clear["task_instances"][1]["state"] == "success");
+    CHECK(after_clear["task_instances"][2]["try_number"] == 3);
+
+    // A task that has not started has no tries.
+    f.trigger("chain", "2024-02-01T00:00:00Z", "c1");
+    CHECK(f.get("/api/v1/dags/chain/dagRuns/c1/taskInstances/report/tries")["total_entries"] == 0);
+}
+
 TEST_CASE("task instance lists: per run, ~, filters, order, pages", "[taskinstances]") {
     TasksFixture f;
     f.trigger("chain", "2024-02-01T00:00:00Z", "r1");
@@ -329,6 +386,33 @@ TEST_CASE("updateTaskInstancesState: relatives, past and future, dry run by defa
         INFO(bad);
         check_problem(f.call("POST", target, bad), 400, "Bad Request");
     }
+}
+
+TEST_CASE("updateTaskInstancesState marks failed a task and its downstream, whatever their names' order", "[taskinstances]") {
+    TasksFixture f;
+    // z_first runs before a_second: by name the downstream task comes first.
+    f.add_dag(R"(
+dag_id: backwards
+tasks:
+  - task_id: z_first
+    operator: bash
+    bash_command: "true"
+  - task_id: a_second
+    operator: bash
+    bash_command: "true"
+    depends_on: [z_first]
+)");
+    f.trigger("backwards", "2024-02-01T00:00:00Z", "r1");
+    f.finish("z_first", TaskOutcome::success);
+    f.finish("a_second", TaskOutcome::success);
+    auto marked = f.post("/api/v1/dags/backwards/updateTaskInstancesState",
+                         R"({"task_id": "z_first", "dag_run_id": "r1", "new_state": "failed",
+                             "include_downstream": true, "dry_run": false})");
+    CHECK(f.ids(marked).size() == 2);
+    f.turn();
+    CHECK(f.get("/api/v1/dags/backwards/dagRuns/r1/taskInstances/z_first")["state"] == "failed");
+    CHECK(f.get("/api/v1/dags/backwards/dagRuns/r1/taskInstances/a_second")["state"] == "failed");
+    CHECK(f.get("/api/v1/dags/backwards/dagRuns/r1")["state"] == "failed");
 }
 
 TEST_CASE("a viewer reads task instances but cannot change them", "[taskinstances]") {

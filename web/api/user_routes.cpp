@@ -21,6 +21,10 @@ namespace {
 
 const std::initializer_list<std::string_view> kUserFields = {"first_name", "last_name", "username",
                                                                   "email",      "roles",     "password"};
+// What a change may set: a user's fields and `active`, which is read-only in Airflow's API (FAB's
+// user form sets it). An inactive user cannot sign in, and their sessions end.
+const std::initializer_list<std::string_view> kChangeableUserFields = {"first_name", "last_name", "username", "email",
+                                                                       "roles",      "password",  "active"};
 constexpr size_t kMaximumNameLength = 256;
 
 std::string iso(Instant instant) { return format_iso8601(instant, TimeZone::utc()); }
@@ -111,6 +115,14 @@ std::optional<WebResponse> apply_user_fields(UserRow& user, const nlohmann::json
             auto roles = read_roles(body["roles"]);
             if (failed(roles)) return std::get<WebResponse>(roles);
             user.roles = std::get<std::vector<std::string>>(roles);
+            continue;
+        }
+        if (field == "active") {
+            auto active = bool_field(body, field);
+            if (failed(active)) return std::get<WebResponse>(active);
+            const auto& value = std::get<std::optional<bool>>(active);
+            if (!value) return bad_request("'active' must be true or false, not null");
+            user.active = *value;
             continue;
         }
         auto text = string_field(body, field);
@@ -232,7 +244,7 @@ void add_users(RouteTable& table, ApiContext& context) {
 
     table.add("PATCH", "/api/v1/users/{username}", {Resource::user, Action::edit}, [&context](const ApiRequest& request) {
         const auto& username = request.param("username");
-        auto body = read_json_object(request, kUserFields);
+        auto body = read_json_object(request, kChangeableUserFields);
         if (failed(body)) return std::get<WebResponse>(body);
         const auto& json = std::get<nlohmann::json>(body);
         std::vector<std::string> fields = request.query_list("update_mask");
@@ -240,9 +252,10 @@ void add_users(RouteTable& table, ApiContext& context) {
             return bad_request("update_mask is empty; name the fields to change, such as update_mask=email,roles");
         }
         for (const auto& field : fields) {
-            if (std::find(kUserFields.begin(), kUserFields.end(), field) == kUserFields.end()) {
+            const auto& known = kChangeableUserFields;
+            if (std::find(known.begin(), known.end(), field) == known.end()) {
                 return bad_request(fmt::format("update_mask names {}, which is not a field of a user; it takes "
-                                               "first_name, last_name, username, email, roles and password",
+                                               "first_name, last_name, username, email, roles, password and active",
                                                quote_for_message(field)));
             }
             if (!json.contains(field)) {
@@ -260,11 +273,13 @@ void add_users(RouteTable& table, ApiContext& context) {
         auto has_admin = [](const UserRow& row) {
             return std::find(row.roles.begin(), row.roles.end(), "Admin") != row.roles.end();
         };
-        if (has_admin(**existing) && !has_admin(user)) {
+        const bool was_active_admin = existing->value().active && has_admin(**existing);
+        if (was_active_admin && !(user.active && has_admin(user))) {
             auto last = last_admin(context.users, existing->value().username);
             if (failed(last)) return std::get<WebResponse>(last);
             if (std::get<bool>(last)) {
-                return conflict(fmt::format("'{}' is the last active Admin; give another user the Admin role first",
+                return conflict(fmt::format("'{}' is the last active Admin; give another active user the Admin role "
+                                            "first",
                                             escape_invalid_utf8(existing->value().username)));
             }
         }

@@ -137,15 +137,35 @@ TEST_CASE("PATCH /users/{username} changes the masked fields; a new password wor
                   "Bad Request");
     check_problem(fixture.admin("PATCH", "/api/v1/users/alice?update_mask=last_name", R"({"email": "x"})"), 400,
                   "Bad Request");
-    check_problem(fixture.admin("PATCH", "/api/v1/users/alice", R"({"active": false})"), 400, "Bad Request");
+    check_problem(fixture.admin("PATCH", "/api/v1/users/alice", R"({"active": "no"})"), 400, "Bad Request");
+    check_problem(fixture.admin("PATCH", "/api/v1/users/alice", R"({"active": null})"), 400, "Bad Request");
     check_problem(fixture.admin("PATCH", "/api/v1/users/alice", R"({"email": 3})"), 400, "Bad Request");
     check_problem(fixture.admin("PATCH", "/api/v1/users/alice", "not json"), 400, "Bad Request");
     check_problem(fixture.admin("PATCH", "/api/v1/users/nobody", R"({"email": "x"})"), 404, "Not Found");
     check_problem(fixture.admin("PATCH", "/api/v1/users/alice", R"({"username": "Admin"})"), 409, "Conflict");
-    // The last Admin keeps the role.
+    // The last Admin keeps the role, and stays active.
     auto demoted = fixture.admin("PATCH", "/api/v1/users/admin", R"({"roles": [{"name": "Viewer"}]})");
     check_problem(demoted, 409, "Conflict");
     CHECK(demoted.body.find("last active Admin") != std::string::npos);
+    check_problem(fixture.admin("PATCH", "/api/v1/users/admin", R"({"active": false})"), 409, "Conflict");
+}
+
+TEST_CASE("PATCH /users/{username} with active false locks the user out at once; true lets them back", "[web][auth][users]") {
+    AuthFixture fixture;
+    REQUIRE(fixture.admin("POST", "/api/v1/users", kAlice).status == 200);
+    const std::map<std::string, std::string> alice = {{"authorization", basic_header("alice", "alice-pw")}};
+    REQUIRE(fixture.call("GET", "/api/v1/mayaflow/session", "", alice).status == 200);
+    auto off = fixture.admin("PATCH", "/api/v1/users/alice?update_mask=active", R"({"active": false})");
+    REQUIRE(off.status == 200);
+    CHECK(AuthFixture::json(off)["active"] == false);
+    CHECK(fixture.call("GET", "/api/v1/mayaflow/session", "", alice).status == 401);
+    REQUIRE(fixture.admin("PATCH", "/api/v1/users/alice", R"({"active": true})").status == 200);
+    CHECK(fixture.call("GET", "/api/v1/mayaflow/session", "", alice).status == 200);
+
+    // A second Admin may deactivate the first; the last active one may not be.
+    REQUIRE(fixture.admin("PATCH", "/api/v1/users/alice", R"({"roles": [{"name": "Admin"}]})").status == 200);
+    REQUIRE(fixture.admin("PATCH", "/api/v1/users/alice", R"({"active": false})").status == 200);
+    check_problem(fixture.admin("PATCH", "/api/v1/users/admin", R"({"active": false})"), 409, "Conflict");
 }
 
 TEST_CASE("DELETE /users/{username} removes the user and its tokens, but never the last Admin", "[web][auth][users]") {
