@@ -16,7 +16,7 @@ const args = process.argv.slice(2);
 const grep = args.includes('--grep') ? args[args.indexOf('--grep') + 1] : null;
 const keep = args.includes('--keep');
 const out = path.resolve(process.env.MAYAFLOW_TEST_OUTPUT || path.join(REPO, 'build-sanitize', 'tests', 'browser-output'));
-const RUN_BUDGET_MS = 240000; // the whole run, so a hang cannot outlast CTest's TIMEOUT silently
+const RUN_BUDGET_MS = 480000; // the whole run, so a hang cannot outlast CTest's TIMEOUT silently
 
 function log(text) {
   process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${text}\n`);

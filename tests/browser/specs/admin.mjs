@@ -58,6 +58,20 @@ export default [
       const uma = await t.daemon.apiOk('GET', '/api/v1/users/uma');
       const roles = uma.roles.map((r) => r.name).sort().join(',');
       if (roles !== 'User,Viewer') throw new Error(`uma has roles ${roles}`);
+
+      // Deactivated from the list, uma can no longer sign in; activated again, she can.
+      const umaAuth = t.daemon.basic('uma', t.fixture.viewer.password + '-uma');
+      const umaStatus = async () => (await t.daemon.api('GET', '/api/v1/mayaflow/session', undefined, { auth: umaAuth })).status;
+      if ((await umaStatus()) !== 200) throw new Error('uma cannot sign in after being created');
+      const umaRow = page.locator(`${hook('user-row')}[data-username="uma"]`);
+      await umaRow.locator(hook('user-deactivate')).click();
+      await page.locator(hook('confirm-ok')).click();
+      await waitFor(async () => (await umaRow.innerText()).includes('inactive'), { what: 'uma shown inactive' });
+      if ((await umaStatus()) !== 401) throw new Error('a deactivated user can still sign in');
+      await t.shoot(page, guard, '44-user-deactivated');
+      await umaRow.locator(hook('user-activate')).click();
+      await page.locator(hook('confirm-ok')).click();
+      await waitFor(async () => (await umaStatus()) === 200, { what: 'uma signing in again once activated' });
     },
   },
   {

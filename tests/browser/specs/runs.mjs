@@ -86,6 +86,16 @@ export default [
       const gate = await t.daemon.apiOk('GET', `${base}/gate`);
       if (gate.state !== 'success' || gate.try_number < 2) throw new Error(`gate after the clear: ${gate.state}, try ${gate.try_number}`);
       await waitFor(async () => (await badge.getAttribute('data-state')) === 'success', { timeoutMs: 5000, what: 'the panel showing gate succeed' });
+      // The tries table keeps the failed try beside the new one, each with its own state and duration.
+      await waitFor(async () => {
+        const rows = await page.locator(hook('try-row')).evaluateAll((trs) => trs.map((tr) => ({
+          n: Number(tr.dataset.try),
+          state: tr.querySelector('[data-test="state-badge"]')?.dataset.state,
+          duration: tr.querySelector('[data-test="try-duration"]')?.textContent.trim(),
+        })));
+        return rows.length === gate.try_number && rows[0].state === 'failed' && rows.at(-1).state === 'success' &&
+          rows.every((r) => r.duration && r.duration !== '—');
+      }, { timeoutMs: 5000, what: 'the tries table listing the failed try and the successful one with durations' });
       await t.ui.assertNoReload(page);
       await t.shoot(page, guard, '07-task-cleared');
     },
@@ -111,6 +121,73 @@ export default [
       await t.ui.open(page, `#/dags/ui_daily/schedule`);
       await page.waitForTimeout(200);
       await t.shoot(page, guard, '09-dag-daily-schedule');
+    },
+  },
+  {
+    name: 'mark: the dialog lists what it marks, downstream included; the log search marks its matches',
+    timeoutMs: 40000,
+    async run(t) {
+      const { page, guard } = await t.context('admin');
+      const { hook, waitFor } = t.ui;
+      const run = await t.daemon.apiOk('POST', '/api/v1/dags/ui_quick/dagRuns', { dag_run_id: 'mark_me' });
+      const base = `/api/v1/dags/ui_quick/dagRuns/${run.dag_run_id}/taskInstances`;
+      await waitFor(async () => (await t.daemon.apiOk('GET', `/api/v1/dags/ui_quick/dagRuns/${run.dag_run_id}`)).state === 'success',
+        { timeoutMs: 20000, what: 'the run to mark succeeding' });
+      await t.ui.signIn(page, t.fixture.admin, `#/dags/ui_quick/runs/${run.dag_run_id}/tasks/say_hello`);
+      if (await page.locator(hook('mark-success-button')).count()) throw new Error('a successful task offers "mark success"');
+      const log = page.locator(hook('log-view'));
+      await waitFor(async () => (await log.innerText()).includes('from the browser test'), { what: 'say_hello\'s log' });
+      // As many marks as the log holds the words, whatever their case (the command line and its output).
+      const expected = (await log.innerText()).toLowerCase().split('browser test').length - 1;
+      if (expected < 1) throw new Error('say_hello\'s log does not hold "browser test"');
+      await page.locator(hook('log-search')).fill('BROWSER test');
+      await waitFor(async () => (await page.locator(`${hook('log-view')} mark`).count()) === expected,
+        { what: `${expected} matches marked` });
+      const counted = await page.locator(hook('log-matches')).innerText();
+      if (!counted.startsWith(`${expected} match`)) throw new Error(`the match count says "${counted}", not ${expected}`);
+
+      await page.locator(hook('mark-failed-button')).click();
+      const dialog = page.locator(hook('mark-dialog'));
+      await dialog.waitFor();
+      await waitFor(async () => (await dialog.locator(`${hook('mark-preview')} li`).count()) === 1, { what: 'the preview listing say_hello alone' });
+      await dialog.locator(hook('mark-downstream')).check();
+      await waitFor(async () => (await dialog.locator(`${hook('mark-preview')} li`).count()) === 2, { what: 'the preview listing say_done too' });
+      await t.shoot(page, guard, '10-mark-dialog');
+      await dialog.locator(hook('mark-confirm')).click();
+      await waitFor(async () => (await t.daemon.apiOk('GET', `${base}/say_done`)).state === 'failed', { what: 'say_done marked failed' });
+      if ((await t.daemon.apiOk('GET', `${base}/say_hello`)).state !== 'failed') throw new Error('say_hello is not failed');
+      const badge = page.locator(`${hook('task-summary')} ${hook('state-badge')}`).first();
+      await waitFor(async () => (await badge.getAttribute('data-state')) === 'failed', { what: 'the panel showing failed' });
+    },
+  },
+  {
+    name: 'broken DAG files: the DAG list\'s banner names the file, line and error, and goes when it is fixed',
+    timeoutMs: 30000,
+    async run(t) {
+      const { page, guard } = await t.context('admin');
+      const { hook, waitFor } = t.ui;
+      const broken = path.join(t.daemon.dags, 'ui_broken.yaml');
+      fs.writeFileSync(broken, 'dag_id: ui_broken\ntasks:\n  - task_id: a\n    operator: bash\n    bash_command: [unclosed\n');
+      const listed = async () => (await t.daemon.apiOk('GET', '/api/v1/importErrors?limit=100')).import_errors
+        .some((e) => e.filename.endsWith('ui_broken.yaml'));
+      try {
+        await waitFor(listed, { timeoutMs: 15000, what: 'the import error of ui_broken.yaml in the API' });
+        await t.ui.signIn(page, t.fixture.admin, '#/dags');
+        const entry = page.locator(hook('import-error')).filter({ hasText: 'ui_broken.yaml' });
+        await waitFor(async () => (await entry.count()) === 1, { timeoutMs: 15000, what: 'the banner naming ui_broken.yaml' });
+        const text = await entry.innerText();
+        if (!/(line \d+|:\d+:\d+)/.test(text)) throw new Error(`the banner does not give the line: ${text}`);
+        await t.shoot(page, guard, '11-import-error-banner');
+      } finally {
+        fs.rmSync(broken, { force: true });
+      }
+      await waitFor(async () => !(await listed()), { timeoutMs: 15000, what: 'the import error gone once the file is' });
+      await page.reload();
+      await t.ui.settled(page);
+      await page.locator(hook('dag-row')).first().waitFor();
+      if (await page.locator(hook('import-error')).filter({ hasText: 'ui_broken.yaml' }).count()) {
+        throw new Error('the banner still names the removed file');
+      }
     },
   },
 ];

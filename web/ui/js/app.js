@@ -144,7 +144,7 @@ async function showStandins({again = false} = {}) {
         list.map((s, i) => [i ? ' · ' : '', h('strong', {}, s.service)])),
       h('div', {class: 'standins-endpoints'}, list.map((s, i) => [
         i ? ' · ' : '', h('strong', {}, s.service), ' → ', h('code', {}, s.endpoint),
-        h('span', {class: 'muted'}, ` (${s.variable})`)]))));
+        h('span', {class: 'muted'}, s.variable ? ` (${s.variable})` : ' (a stored connection)')]))));
     slot.hidden = false;
   } catch {
     standinsState = 'unread'; // an older daemon without the route, or signed out: try again later

@@ -7,9 +7,6 @@ import {h, mount, seg} from '../dom.js';
 import {time, stateInfo} from '../format.js';
 import {busy, button, confirmDialog, errorBox, field, iconLabel, pagedList, parseObject, stateBar, table} from '../ui.js';
 
-// Tables as cards on a phone, and the throttle, live in js/ui.js; cost.js still imports them from here.
-export {adaptiveTable, throttle} from '../ui.js';
-
 const PAGE = 25;
 
 // The order of a progress bar's parts: finished first.

@@ -5,8 +5,7 @@
 import {api} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {bytes, time, usd} from '../format.js';
-import {errorBox, loading} from '../ui.js';
-import {adaptiveTable} from './backfills.js';
+import {adaptiveTable, errorBox, loading} from '../ui.js';
 
 const DAY = 86400000;
 // Colours for DAGs, told apart by the legend and the table too.

@@ -1,7 +1,8 @@
 // The DAG list: every DAG with its schedule, next run, last runs as marks and its runs counted by
 // state; search, tag filter, paused filter and the pause switch (User and up); a banner lists the
 // DAG files that failed to load. One page of DAGs is two requests (the DAGs, and their runs in one
-// batch from /mayaflow/dagSummaries), whatever the number of DAGs.
+// batch from /mayaflow/dagSummaries), whatever the number of DAGs; the tag filter offers every
+// DAG's tags (/mayaflow/dagTags, read when the page opens).
 import {api, enc} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {schedule, stateBadge, stateMark, time} from '../format.js';
@@ -22,7 +23,7 @@ export function render(root, route, ctx) {
   let dags = [];
   let total = 0;
   let summaries = new Map();
-  let seenTags = new Set();
+  let allTags = [];
   let loadId = 0;
 
   const banner = h('div', {dataset: {test: 'import-errors'}});
@@ -44,11 +45,18 @@ export function render(root, route, ctx) {
     history.replaceState(null, '', `#/dags${text ? `?${text}` : ''}`);
   };
 
-  const fillTags = () => {
-    for (const dag of dags) for (const tag of dag.tags || []) seenTags.add(tag.name || tag);
-    if (filters.tag) seenTags.add(filters.tag);
+  // Every tag of every DAG (not only those on this page), from /mayaflow/dagTags.
+  const loadTags = async () => {
+    try {
+      const answer = await api.get('mayaflow/dagTags', {limit: 1000});
+      allTags = answer.tags || [];
+    } catch (err) {
+      errors.replaceChildren(errorBox(err));
+    }
+    const names = new Set(allTags);
+    if (filters.tag) names.add(filters.tag);
     mount(tagSelect, h('option', {value: ''}, 'Any tag'),
-      [...seenTags].sort().map((tag) => h('option', {value: tag, selected: tag === filters.tag}, tag)));
+      [...names].sort().map((tag) => h('option', {value: tag, selected: tag === filters.tag}, tag)));
   };
 
   const loadSummaries = async () => {
@@ -71,7 +79,6 @@ export function render(root, route, ctx) {
       dags = page.dags;
       total = page.total_entries;
       renderBanner(importErrors);
-      fillTags();
       // The DAGs show at once; their runs, counts and next run fill in when the batch answers.
       if (!dags.every((d) => summaries.has(d.dag_id))) summaries = new Map();
       draw();
@@ -83,6 +90,11 @@ export function render(root, route, ctx) {
     }
   };
 
+  const firstLine = (text) => {
+    const line = String(text || '').split('\n').find((l) => l.trim()) || '';
+    return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+  };
+
   const renderBanner = (answer) => {
     const list = answer.import_errors || [];
     if (!list.length) {
@@ -91,16 +103,23 @@ export function render(root, route, ctx) {
     }
     mount(banner, h('section', {class: 'banner', role: 'alert', 'aria-label': 'Broken DAG files'},
       h('strong', {}, `⚠ ${answer.total_entries} DAG file${answer.total_entries === 1 ? '' : 's'} failed to load`),
-      list.map((e) => h('details', {dataset: {test: 'import-error'}, open: list.length <= 3},
-        h('summary', {}, h('code', {}, e.filename), ' · ', time(e.timestamp)),
+      list.map((e) => h('details', {dataset: {test: 'import-error'}, open: list.length === 1},
+        h('summary', {}, h('code', {}, e.filename), ' · ', h('span', {class: 'small'}, firstLine(e.stack_trace)), ' · ',
+          time(e.timestamp)),
         h('pre', {}, e.stack_trace)))));
   };
 
   const pauseSwitch = (dag) => {
-    if (!ctx.can('pause')) return h('span', {class: 'muted'}, dag.is_paused ? 'paused' : 'active');
-    const button = h('button', {type: 'button', class: 'link-button', 'aria-pressed': String(!dag.is_paused),
-      title: dag.is_paused ? 'Paused: press to unpause' : 'Active: press to pause',
-      dataset: {test: 'pause-toggle'}}, dag.is_paused ? '‖ paused' : '▶ active');
+    if (!ctx.can('pause')) return h('span', {class: 'muted'}, dag.is_paused ? 'Paused' : 'Active');
+    // A switch, as Airflow's: the track's colour and the knob's side for the eye, the word for everyone.
+    const on = !dag.is_paused;
+    const track = h('span', {'aria-hidden': 'true', style: {display: 'inline-block', position: 'relative', width: '1.9rem',
+      height: '1rem', borderRadius: '1rem', verticalAlign: 'middle', background: on ? 'var(--s-success)' : 'var(--s-none)'}},
+    h('span', {style: {position: 'absolute', top: '2px', left: on ? 'calc(100% - 0.75rem - 2px)' : '2px', width: '0.75rem',
+      height: '0.75rem', borderRadius: '50%', background: '#fff'}}));
+    const button = h('button', {type: 'button', class: 'link-button', role: 'switch', 'aria-checked': String(on),
+      title: on ? 'Active: its schedule makes runs. Press to pause' : 'Paused: no run starts. Press to unpause',
+      dataset: {test: 'pause-toggle'}}, track, on ? ' Active' : ' Paused');
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
@@ -115,6 +134,12 @@ export function render(root, route, ctx) {
     return button;
   };
 
+  // When the next run starts (its run_after) and which data interval it is for (its logical date, what
+  // Airflow's "Next Run" column shows).
+  const nextRun = (next) => h('span', {}, time(next.run_after, {short: true}),
+    h('div', {class: 'muted small', title: `data interval ${next.data_interval_start} → ${next.data_interval_end} (UTC)`},
+      'for ', time(next.logical_date, {short: true})));
+
   const counts = (summary) => {
     if (!summary) return null;
     return h('div', {class: 'counts', dataset: {test: 'run-counts'}},
@@ -124,7 +149,9 @@ export function render(root, route, ctx) {
 
   const draw = () => {
     const stateTotals = {};
+    const onPage = new Set(dags.map((d) => d.dag_id));
     for (const s of summaries.values()) {
+      if (!onPage.has(s.dag_id)) continue;
       for (const [state, n] of Object.entries(s.run_counts || {})) stateTotals[state] = (stateTotals[state] || 0) + n;
     }
     mount(totals, h('span', {}, `${total} DAG${total === 1 ? '' : 's'}`),
@@ -145,7 +172,7 @@ export function render(root, route, ctx) {
           }))),
         h('td', {}, pauseSwitch(dag)),
         h('td', {class: 'mono small hide-narrow'}, schedule(dag)),
-        h('td', {class: 'small hide-narrow'}, summary && summary.next_run ? time(summary.next_run.run_after, {short: true})
+        h('td', {class: 'small hide-narrow', dataset: {test: 'next-run'}}, summary && summary.next_run ? nextRun(summary.next_run)
           : h('span', {class: 'muted', title: !summary ? '' : dag.is_paused && dag.schedule_interval ? 'paused'
           : dag.schedule_interval ? 'no more scheduled runs (past its end date, or @once has run)' : 'runs only when triggered'},
         dag.is_paused && dag.schedule_interval ? 'paused' : '—')),
@@ -180,7 +207,7 @@ export function render(root, route, ctx) {
   mount(root, h('h1', {}, 'DAGs'), banner,
     h('div', {class: 'toolbar'}, search, tagSelect, pausedSelect, h('span', {class: 'grow'}), totals),
     errors, list, pages);
-  fillTags();
+  loadTags();
   load();
 
   // Runs change: refresh the marks and counts of the DAGs on the page (one request).
@@ -194,7 +221,10 @@ export function render(root, route, ctx) {
         errors.replaceChildren(errorBox(err));
       }
     },
-    onReset: load,
+    onReset: () => {
+      loadTags();
+      load();
+    },
     poll: load,
   });
   return () => live.close();

@@ -1,4 +1,4 @@
-// A task instance: its tries (the log of each), state, durations, its templated parameters rendered
+// A task instance: its tries (state, start, end and duration of each, and its log), state, its templated parameters rendered
 // for the run with secrets masked (and as written), its result (XCom return_value) with the
 // BigQuery job and bytes billed, the log with a live tail while the try runs, search and download,
 // the executed notebook, and clear / mark success / mark failed for Op and Admin.
@@ -6,9 +6,12 @@ import {api, ApiError, enc} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {bytes, duration, durationBetween, stateBadge, time} from '../format.js';
 import {subscribe} from '../live.js';
-import {confirmDialog, errorBox, modal} from '../ui.js';
+import {debounce, errorBox, modal} from '../ui.js';
 
 const TAIL_MS = 1500;
+// A search marks at most this many matches (and shows at most this many matching lines): a common
+// letter in a log of megabytes would otherwise build millions of nodes.
+const MAX_MARKS = 1000;
 const FINISHED = new Set(['success', 'failed', 'skipped', 'upstream_failed', 'removed']);
 
 export async function render(root, route, ctx) {
@@ -17,7 +20,15 @@ export async function render(root, route, ctx) {
   const base = `dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}`;
   const dagHref = `#/dags/${seg(dagId)}`;
   let ti = await api.get(base);
-  let chosenTry = Number(route.query.get('try')) || ti.try_number || 1;
+  const askedTry = Number(route.query.get('try')) || null;
+  // A try the task has not had (a stale or hand-made link) opens the latest one, with a word about it.
+  const tryNotice = h('div', {dataset: {test: 'try-notice'}});
+  let chosenTry = askedTry && askedTry >= 1 && askedTry <= ti.try_number ? askedTry : ti.try_number || 1;
+  if (askedTry && askedTry !== chosenTry) {
+    tryNotice.append(h('p', {class: 'notice small', role: 'status'}, ti.try_number
+      ? `This task has had ${ti.try_number} tr${ti.try_number === 1 ? 'y' : 'ies'}, not ${askedTry}: showing try ${ti.try_number}.`
+      : `This task has not started yet, so it has no try ${askedTry}.`));
+  }
   const task = await api.get(`dags/${enc(dagId)}/tasks/${enc(taskId)}`).catch(() => null);
 
   const errors = h('div', {'aria-live': 'polite'});
@@ -30,54 +41,66 @@ export async function render(root, route, ctx) {
   const onlyMatches = h('input', {type: 'checkbox', 'aria-label': 'Only matching lines'});
   const matchCount = h('span', {class: 'muted small', dataset: {test: 'log-matches'}});
   const result = h('div', {dataset: {test: 'task-result'}});
+  const triesTable = h('div', {dataset: {test: 'task-tries'}});
   let logText = '';
   let token = null;
   let tailTimer = null;
   let disposed = false;
 
+  // The text with its matches of `pattern` marked, while `budget.n` marks are left.
+  const marked = (text, pattern, budget) => {
+    const nodes = [];
+    let at = 0;
+    pattern.lastIndex = 0;
+    for (let m; budget.n > 0 && (m = pattern.exec(text));) {
+      nodes.push(text.slice(at, m.index), h('mark', {}, m[0]));
+      at = m.index + m[0].length;
+      budget.n -= 1;
+    }
+    nodes.push(text.slice(at));
+    return nodes;
+  };
+  let lines = null;  // logText split into lines, for "only matching lines"; null when the text changed
   const drawLog = () => {
     const needle = search.value;
     if (!needle) {
-      logBox.textContent = logText || '(nothing logged yet)';
+      logBox.textContent = logText || (ti.try_number ? '(nothing logged yet)' : '(the task has not started: no log yet)');
       matchCount.textContent = '';
       return;
     }
-    const lower = needle.toLowerCase();
-    const lines = logText.split('\n');
-    const nodes = [];
+    const pattern = new RegExp(needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
     let matches = 0;
-    for (const line of lines) {
-      const at = line.toLowerCase().indexOf(lower);
-      if (at < 0) {
-        if (!onlyMatches.checked) nodes.push(line, '\n');
-        continue;
+    for (pattern.lastIndex = 0; pattern.exec(logText);) matches += 1;
+    const budget = {n: MAX_MARKS};
+    if (onlyMatches.checked) {
+      if (!lines) lines = logText.split('\n');
+      const nodes = [];
+      for (const line of lines) {
+        if (budget.n <= 0) break;
+        pattern.lastIndex = 0;
+        if (pattern.test(line)) nodes.push(...marked(line, pattern, budget), '\n');
       }
-      let rest = line;
-      let lowerRest = rest.toLowerCase();
-      let i;
-      while ((i = lowerRest.indexOf(lower)) >= 0) {
-        matches += 1;
-        nodes.push(rest.slice(0, i), h('mark', {}, rest.slice(i, i + needle.length)));
-        rest = rest.slice(i + needle.length);
-        lowerRest = lowerRest.slice(i + needle.length);
-      }
-      nodes.push(rest, '\n');
+      mount(logBox, nodes);
+    } else {
+      mount(logBox, marked(logText, pattern, budget));
     }
-    mount(logBox, nodes);
-    matchCount.textContent = `${matches} match${matches === 1 ? '' : 'es'}`;
+    matchCount.textContent = `${matches.toLocaleString()} match${matches === 1 ? '' : 'es'}${
+      matches > MAX_MARKS ? ` (the first ${MAX_MARKS.toLocaleString()} marked)` : ''}`;
     const first = logBox.querySelector('mark');
     if (first) first.scrollIntoView({block: 'nearest'});
   };
-  search.addEventListener('input', drawLog);
+  search.addEventListener('input', debounce(drawLog, 200));
   onlyMatches.addEventListener('change', drawLog);
 
-  const running = () => chosenTry === ti.try_number && !FINISHED.has(ti.state) && ti.state !== null;
+  // Only a running try writes to its log: queued, up_for_retry, up_for_reschedule and deferred ones wait.
+  const running = () => chosenTry === ti.try_number && ti.state === 'running';
   const readLog = async () => {
     const answer = await api.get(`${base}/logs/${chosenTry}`, token ? {token} : {full_content: 'true'});
     token = answer.continuation_token || token;
     if (answer.content) {
       const atBottom = logBox.scrollTop + logBox.clientHeight >= logBox.scrollHeight - 20;
       logText += answer.content;
+      lines = null;
       drawLog();
       if (atBottom) logBox.scrollTop = logBox.scrollHeight;
     }
@@ -91,16 +114,24 @@ export async function render(root, route, ctx) {
       logStatus.textContent = running() ? '● live: following the log' : '';
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) errors.replaceChildren(errorBox(err));
+      else if (!logText) {
+        logBox.textContent = ti.try_number ? `No log for try ${chosenTry}: ${err.detail}` : '(the task has not started: no log yet)';
+      }
     }
     if (running() && !disposed) tailTimer = setTimeout(tail, TAIL_MS);
   };
   const openTry = (n) => {
     chosenTry = n;
     logText = '';
+    lines = null;
     token = null;
+    tryNotice.replaceChildren();
     logBox.textContent = 'Loading…';
     history.replaceState(null, '', `#/dags/${seg(dagId)}/runs/${seg(runId)}/tasks/${seg(taskId)}?try=${n}`);
     drawTries();
+    for (const row of triesTable.querySelectorAll('[data-test="try-row"]')) {
+      row.classList.toggle('selected', Number(row.dataset.try) === n);
+    }
     tail();
   };
 
@@ -114,10 +145,37 @@ export async function render(root, route, ctx) {
       }}, `Try ${n}${n === ti.try_number ? ' (latest)' : ''}`)));
   };
 
+  // Every try with its state, start, end and duration (the API's /tries); a row opens its log.
+  const drawTryTable = async () => {
+    let answer;
+    try {
+      answer = await api.get(`${base}/tries`, {limit: 1000});
+    } catch (err) {
+      mount(triesTable, h('h2', {}, 'Tries'), errorBox(err));
+      return;
+    }
+    const list = answer.task_instances || [];
+    mount(triesTable, h('h2', {}, 'Tries'), !list.length ? h('p', {class: 'muted'}, 'Not started yet.')
+      : h('div', {class: 'table-wrap'}, h('table', {},
+        h('thead', {}, h('tr', {}, ['Try', 'State', 'Started', 'Ended', 'Duration'].map((t) => h('th', {scope: 'col'}, t)))),
+        h('tbody', {}, list.map((t) => h('tr', {dataset: {test: 'try-row', try: t.try_number},
+          class: t.try_number === chosenTry ? 'selected' : null},
+        h('td', {}, h('a', {href: '#', onclick: (e) => {
+          e.preventDefault();
+          openTry(t.try_number);
+        }}, `Try ${t.try_number}`)),
+        h('td', {}, stateBadge(t.state)),
+        h('td', {}, time(t.start_date)),
+        h('td', {}, time(t.end_date)),
+        h('td', {dataset: {test: 'try-duration'}}, duration(t.duration ??
+          (t.start_date ? durationBetween(t.start_date, t.end_date) : null)))))))));
+  };
+
   const download = async () => {
     try {
-      const text = await api.get(`${base}/logs/${chosenTry}`, {full_content: 'true'}, {accept: 'text/plain'});
-      const url = URL.createObjectURL(new Blob([text], {type: 'text/plain'}));
+      // The file's bytes as the daemon sends them (a log may hold bytes that are not UTF-8).
+      const response = await api.get(`${base}/logs/${chosenTry}`, {full_content: 'true'}, {accept: 'text/plain', raw: true});
+      const url = URL.createObjectURL(await response.blob());
       const a = h('a', {href: url, download: `${dagId}__${runId}__${taskId}__attempt=${chosenTry}.log`});
       document.body.append(a);
       a.click();
@@ -131,9 +189,10 @@ export async function render(root, route, ctx) {
   const actions = () => {
     if (!ctx.can('clear')) return null;
     const clear = h('button', {type: 'button', dataset: {test: 'clear-button'}, onclick: () => clearTask()}, '↻ Clear');
-    const success = h('button', {type: 'button', dataset: {test: 'mark-success-button'},
+    // No "mark success" on a task that succeeded, nor "mark failed" on one that failed.
+    const success = ti.state === 'success' ? null : h('button', {type: 'button', dataset: {test: 'mark-success-button'},
       onclick: () => mark('success')}, '✓ Mark success');
-    const failed = h('button', {type: 'button', class: 'danger', dataset: {test: 'mark-failed-button'},
+    const failed = ti.state === 'failed' ? null : h('button', {type: 'button', class: 'danger', dataset: {test: 'mark-failed-button'},
       onclick: () => mark('failed')}, '✕ Mark failed');
     return h('div', {class: 'toolbar', dataset: {test: 'task-actions'}}, clear, success, failed);
   };
@@ -175,11 +234,40 @@ export async function render(root, route, ctx) {
     }
   };
 
+  // Mark success / failed as Airflow's dialog does: with the task's relatives in this run and the same
+  // task in earlier or later runs, the task instances it would change listed (a dry run) before it does.
   const mark = async (state) => {
-    if (!await confirmDialog(`Mark ${taskId} ${state}`, `Set ${taskId} in ${runId} to ${state}? A running try is ended.`,
-      {confirmText: `Mark ${state}`, danger: state === 'failed'})) return;
+    const relatives = [['include_upstream', 'Upstream tasks'], ['include_downstream', 'Downstream tasks'],
+      ['include_past', 'Earlier runs'], ['include_future', 'Later runs']].map(([name, label]) =>
+      [name, label, h('input', {type: 'checkbox', id: `mark-${name}`, dataset: {test: `mark-${name.replace('include_', '')}`}})]);
+    const preview = h('div', {class: 'small', dataset: {test: 'mark-preview'}});
+    const body = (dryRun) => Object.fromEntries([['dry_run', dryRun], ['task_id', taskId], ['dag_run_id', runId],
+      ['new_state', state], ...relatives.map(([name, , box]) => [name, box.checked])]);
+    const showPreview = async () => {
+      try {
+        const answer = await api.post(`dags/${enc(dagId)}/updateTaskInstancesState`, body(true));
+        const list = answer.task_instances || [];
+        mount(preview, list.length ? [h('p', {}, `Sets ${list.length} task instance${list.length === 1 ? '' : 's'} to ${state}:`),
+          h('ul', {}, list.slice(0, 30).map((t) => h('li', {class: 'mono'}, `${t.dag_run_id} · ${t.task_id}`)),
+            list.length > 30 ? h('li', {class: 'muted'}, `and ${list.length - 30} more`) : null)]
+          : h('p', {class: 'muted'}, `Nothing to change: every chosen task instance is already ${state}.`));
+      } catch (err) {
+        mount(preview, errorBox(err));
+      }
+    };
+    for (const [, , box] of relatives) box.addEventListener('change', showPreview);
+    showPreview();
+    const go = await modal(`Mark ${taskId} ${state}`, (close) => h('div', {},
+      h('p', {}, `Set ${taskId} in ${runId} to ${state}. A running try is ended; the failed and upstream-failed tasks after it run again.`),
+      relatives.map(([, label, box]) => h('label', {class: 'inline'}, box, ` ${label} too`)),
+      preview,
+      h('div', {class: 'dialog-actions'},
+        h('button', {type: 'button', onclick: () => close(false)}, 'Cancel'),
+        h('button', {type: 'button', class: state === 'failed' ? 'danger' : 'primary', dataset: {test: 'mark-confirm'},
+          onclick: () => close(true)}, `Mark ${state}`))), {test: 'mark-dialog'});
+    if (!go) return;
     try {
-      await api.patch(base, {new_state: state, dry_run: false});
+      await api.post(`dags/${enc(dagId)}/updateTaskInstancesState`, body(false));
       await refresh();
     } catch (err) {
       errors.replaceChildren(errorBox(err));
@@ -187,7 +275,9 @@ export async function render(root, route, ctx) {
   };
 
   const drawSummary = () => {
-    const secondsRun = ti.duration ?? (ti.start_date ? durationBetween(ti.start_date, ti.end_date) : null);
+    // Ended: its length; running: counting (ticker below); waiting (no status, queued, up for retry): none.
+    const secondsRun = ti.end_date ? ti.duration ?? durationBetween(ti.start_date, ti.end_date)
+      : ti.state === 'running' && ti.start_date ? durationBetween(ti.start_date, null) : null;
     mount(summary,
       h('div', {class: 'toolbar'}, h('h1', {style: {margin: 0}}, h('a', {href: dagHref, class: 'muted',
         style: {textDecoration: 'none'}}, `${dagId} / `), taskId), stateBadge(ti.state)),
@@ -222,7 +312,10 @@ export async function render(root, route, ctx) {
       }
     }
     const parts = [h('h2', {}, 'Result')];
-    if (value === null || value === undefined) parts.push(h('p', {class: 'muted'}, 'No result (yet).'));
+    if (value === null || value === undefined) {
+      parts.push(h('p', {class: 'muted'}, FINISHED.has(ti.state) || ti.state === 'up_for_retry'
+        ? 'This try returned no result.' : 'No result yet: the task has not finished.'));
+    }
     else {
       if (value && typeof value === 'object' && value.job_id) {
         const job = String(value.job_id);
@@ -260,7 +353,8 @@ export async function render(root, route, ctx) {
       const answer = await api.get(`mayaflow/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}/rendered`);
       const fields = Object.entries(answer.rendered_fields || {});
       mount(rendered, h('h2', {}, 'Rendered templates'),
-        h('p', {class: 'muted small'}, `Rendered for this run with DAG version ${answer.dag_version}; secrets show as ***.`),
+        h('p', {class: 'muted small'}, `Rendered now for this run with DAG version ${answer.dag_version}, as its next try would `
+          + 'run them (with the connections and variables as they are now); secrets show as ***.'),
         answer.error ? errorBox({status: 0, title: 'Template error', detail: answer.error}) : null,
         (answer.warnings || []).map((w) => h('p', {class: 'notice small'}, w)),
         !answer.error && !fields.length ? h('p', {class: 'muted'}, 'This task sets no templated parameter.') : null,
@@ -283,8 +377,12 @@ export async function render(root, route, ctx) {
     ti = await api.get(base);
     drawSummary();
     drawTries();
+    drawTryTable();
     mount(notebookSlot, notebook());
-    if (ti.try_number !== before) openTry(ti.try_number);
+    if (ti.try_number !== before) {
+      openTry(ti.try_number);
+      drawRendered();
+    }
     else if (running() && !tailTimer) tail();
     if (FINISHED.has(ti.state)) drawResult();
   };
@@ -292,7 +390,7 @@ export async function render(root, route, ctx) {
   drawSummary();
   drawTries();
   mount(notebookSlot, notebook());
-  mount(root, summary, errors,
+  mount(root, summary, tryNotice, errors, triesTable,
     h('h2', {}, 'Log'), tries,
     h('div', {class: 'toolbar'}, search, h('label', {class: 'inline'}, onlyMatches, 'only matching lines'), matchCount,
       h('span', {class: 'grow'}), logStatus,
@@ -301,14 +399,22 @@ export async function render(root, route, ctx) {
     task ? h('details', {}, h('summary', {}, 'Parameters as written in the DAG file'),
       h('pre', {dataset: {test: 'task-params'}}, JSON.stringify(task.params, null, 2))) : null);
   tail();
+  drawTryTable();
   drawResult();
   drawRendered();
   const live = subscribe({dagId, onChange: (events) => {
     if (events.some((e) => e.dag_run_id === runId && (!e.task_id || e.task_id === taskId))) refresh().catch((err) =>
       errors.replaceChildren(errorBox(err)));
   }, onReset: refresh, poll: refresh});
+  // A running try's duration counts up once a second (only that one cell changes).
+  const ticker = setInterval(() => {
+    if (ti.state !== 'running' || !ti.start_date || ti.end_date) return;
+    const cell = summary.querySelector('[data-test="task-duration"]');
+    if (cell) cell.textContent = duration(durationBetween(ti.start_date, null));
+  }, 1000);
   return () => {
     disposed = true;
+    clearInterval(ticker);
     clearTimeout(tailTimer);
     live.close();
   };

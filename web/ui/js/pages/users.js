@@ -1,11 +1,11 @@
 // Users (#/users, Admin): the list with roles, state and last sign-in; create a user; change a user's
-// roles or password; delete a user (with their tokens and sessions). The API has no field to make a user
-// inactive (Airflow's PATCH /users does not take `active` either), so "deactivate" here is delete; a
-// user made inactive with the CLI shows as inactive. API: /api/v1/users (docs/api-auth.md).
+// roles or password; deactivate a user (no sign-in, sessions ended; `active: false`, which mayaflow's
+// PATCH /users takes and Airflow's leaves to FAB's form) and activate them again; delete a user (with
+// their tokens and sessions). API: /api/v1/users (docs/api-auth.md).
 import {api, enc} from '../api.js';
 import {h} from '../dom.js';
 import {time} from '../format.js';
-import {button, dialogForm, field, iconLabel, pagedList, patchFields} from '../ui.js';
+import {button, confirmDialog, dialogForm, field, iconLabel, pagedList, patchFields} from '../ui.js';
 
 const ROLES = ['Viewer', 'User', 'Op', 'Admin'];
 const ROLE_HELP = {
@@ -51,6 +51,16 @@ export function render(root, route, ctx) {
       button('user-edit', 'Roles', () => list.dialog(`Roles of ${u.username}`, (close) => rolesForm(u, close))),
       button('user-password', 'Password', () => list.dialog(`New password for ${u.username}`, (close) => passwordForm(u, close),
         () => list.errors.replaceChildren(h('div', {class: 'notice', role: 'status'}, `The password of ${u.username} changed; their sessions ended.`)))),
+      u.username.toLowerCase() === ctx.user.username.toLowerCase() ? null
+        : button(u.active ? 'user-deactivate' : 'user-activate', u.active ? 'Deactivate' : 'Activate', async (event) => {
+          const pressed = event.currentTarget;  // gone once the dialog has been awaited
+          const question = u.active ? `Deactivate ${u.username}?` : `Activate ${u.username}?`;
+          const consequence = u.active ? 'They can no longer sign in, by the page, Basic or an API token, and their sessions end now. Their runs, notes and tokens stay.'
+            : 'They can sign in again with their password and tokens.';
+          if (await confirmDialog(question, consequence, {confirmText: u.active ? 'Deactivate' : 'Activate', danger: u.active})) {
+            await list.act(pressed, () => patchFields(`users/${enc(u.username)}`, {active: !u.active}));
+          }
+        }),
       u.username.toLowerCase() === ctx.user.username.toLowerCase() ? null
         : button('user-delete', 'Delete', () => list.remove(`Delete user ${u.username}?`,
           'Their sessions end and their API tokens stop working at once. This cannot be undone.', `users/${enc(u.username)}`), {class: 'danger'}),

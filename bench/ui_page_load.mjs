@@ -1,0 +1,149 @@
+// How long the web UI's pages take to load from the daemon with many DAGs (issue 12: under 200 ms
+// with 1,000), in Debian's headless chromium. Prints figures; asserts nothing about time.
+//
+//   node bench/ui_page_load.mjs [--dags 1000] [--repeats 7] [--mayaflow build/mayaflow]
+//
+// It writes --dags DAG files (a daily schedule, three empty tasks, two tags each, one run made at
+// load), starts `mayaflow standalone` on them (tests/browser/lib/daemon.mjs), waits until every DAG
+// is stored and has its run, signs in and then, per page, loads it --repeats times and prints the
+// median and worst time from navigation start until the page is drawn with its data:
+//   - DAG list, first page (100 DAGs, their last runs, counts and next runs filled in)
+//   - DAG list, searched ("_01": the 100 DAGs 0100-0199)
+//   - one DAG's grid
+//   - a task instance's panel
+// "cold" is the first load of a new browser context (every module fetched; the ETag answers are
+// then 304s), "warm" the loads after it. Beside them, the API's two answers the DAG list waits for,
+// timed from Node (median of --repeats): /dags?limit=100 and /mayaflow/dagSummaries for those 100.
+// Use a release build (build/mayaflow): the sanitizer build is several times slower.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Daemon, waitFor } from '../tests/browser/lib/daemon.mjs';
+import { launchBrowser } from '../tests/browser/lib/browser.mjs';
+import { hook } from '../tests/browser/lib/ui.mjs';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const DAGS = Number(option('--dags', '1000'));
+const REPEATS = Number(option('--repeats', '7'));
+if (option('--mayaflow', null)) process.env.MAYAFLOW_BIN = path.resolve(option('--mayaflow'));
+
+function writeDags(folder, count) {
+  fs.mkdirSync(folder, { recursive: true });
+  const yesterday = new Date(Date.now() - 2 * 86400000).toISOString().slice(0, 10);
+  for (let i = 0; i < count; ++i) {
+    const id = `bench_dag_${String(i).padStart(4, '0')}`;
+    fs.writeFileSync(path.join(folder, `${id}.yaml`), `dag_id: ${id}
+description: DAG ${i} of the page-load benchmark
+schedule: "@daily"
+start_date: ${yesterday}
+catchup: false
+tags: [team_${i % 7}, layer_${i % 3}]
+tasks:
+  - task_id: extract
+    operator: empty
+  - task_id: transform
+    operator: empty
+    depends_on: [extract]
+  - task_id: load
+    operator: empty
+    depends_on: [transform]
+`);
+  }
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const ms = (value) => `${value.toFixed(0).padStart(5)} ms`;
+
+async function timePage(context, base, route, drawn) {
+  const times = [];
+  let page = await context.newPage();
+  for (let i = 0; i < REPEATS + 1; ++i) {
+    if (i > 0) {
+      await page.close();
+      page = await context.newPage();
+    }
+    const started = Date.now();
+    await page.goto(`${base}/${route}`);
+    await page.waitForFunction(drawn, null, { timeout: 30000, polling: 'raf' });
+    times.push(Date.now() - started);
+  }
+  await page.close();
+  return { cold: times[0], warm: times.slice(1) };
+}
+
+async function main() {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'mayaflow-ui-bench-'));
+  writeDags(path.join(folder, 'dags'), DAGS);
+  const daemon = new Daemon(path.join(folder, 'dags'));
+  const loadStarted = Date.now();
+  await daemon.start(300000);
+  let browser;
+  try {
+    await waitFor(async () => (await daemon.api('GET', '/api/v1/dags?limit=1')).body.total_entries === DAGS,
+      { timeoutMs: 300000, intervalMs: 500, what: `${DAGS} DAGs stored` });
+    await waitFor(async () => (await daemon.api('GET', '/api/v1/dags/~/dagRuns?limit=1&state=success'))
+      .body.total_entries >= DAGS, { timeoutMs: 300000, intervalMs: 500, what: 'a finished run of every DAG' });
+    const loaded = (Date.now() - loadStarted) / 1000;
+
+    const api = async (target) => {
+      const times = [];
+      for (let i = 0; i < REPEATS; ++i) {
+        const started = process.hrtime.bigint();
+        const answer = await daemon.api('GET', target);
+        if (answer.status !== 200) throw new Error(`${target} answered ${answer.status}`);
+        times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+      return median(times);
+    };
+    const firstPage = (await daemon.api('GET', '/api/v1/dags?limit=100&order_by=dag_id')).body.dags.map((d) => d.dag_id);
+    const apiDags = await api('/api/v1/dags?limit=100&offset=0&order_by=dag_id');
+    const apiSummaries = await api(`/api/v1/mayaflow/dagSummaries?runs=10&dag_ids=${firstPage.join(',')}`);
+    const runId = (await daemon.api('GET', `/api/v1/dags/${firstPage[0]}/dagRuns?limit=1`)).body.dag_runs[0].dag_run_id;
+
+    browser = await launchBrowser();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const signer = await context.newPage();
+    await signer.goto(`${daemon.base}/api/v1/health`);
+    const status = await signer.evaluate(async (password) => {
+      const answer = await fetch('/api/v1/mayaflow/session', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password }) });
+      await answer.text();
+      return answer.status;
+    }, daemon.adminPassword());
+    if (status !== 200 && status !== 201) throw new Error(`signing in answered ${status}`);
+    await signer.close();
+
+    const rowsWithRuns = (count) => new Function(`
+      const rows = document.querySelectorAll('${hook('dag-row')}');
+      if (rows.length !== ${count}) return false;
+      return [...rows].every((row) => row.querySelector('${hook('run-mark')}'));`);
+    const pages = [
+      ['DAG list (100 DAGs with runs)', '#/dags', rowsWithRuns(Math.min(100, DAGS))],
+      ['DAG list searched ("_01": 100 DAGs)', '#/dags?search=_01', rowsWithRuns(100)],
+      ['one DAG\'s grid', `#/dags/${firstPage[0]}/grid`, new Function(`return document.querySelectorAll('${hook('grid-cell')}').length >= 3`)],
+      ['task instance panel', `#/dags/${firstPage[0]}/runs/${encodeURIComponent(runId)}/tasks/load`,
+        new Function(`return !!document.querySelector('${hook('try-row')}') && !!document.querySelector('${hook('rendered-fields')} h2')`)],
+    ];
+    if (DAGS < 1000) pages.splice(1, 1);
+    console.log(`mayaflow web UI page loads: ${DAGS} DAGs (stored and run once in ${loaded.toFixed(1)} s), ` +
+      `median of ${REPEATS}, chromium ${browser.version()}, ${process.env.MAYAFLOW_BIN || 'build-sanitize/mayaflow'}`);
+    console.log(`  API  /dags?limit=100                        ${ms(apiDags)}`);
+    console.log(`  API  /mayaflow/dagSummaries (100 DAGs)      ${ms(apiSummaries)}`);
+    for (const [name, route, drawn] of pages) {
+      const fresh = await browser.newContext({ viewport: { width: 1280, height: 800 }, storageState: await context.storageState() });
+      const { cold, warm } = await timePage(fresh, daemon.base, route, drawn);
+      await fresh.close();
+      console.log(`  page ${name.padEnd(40)} cold ${ms(cold)}   warm median ${ms(median(warm))}   worst ${ms(Math.max(...warm))}`);
+    }
+  } finally {
+    if (browser) await browser.close();
+    await daemon.stop();
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error.stack || String(error));
+  process.exit(1);
+});
