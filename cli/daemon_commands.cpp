@@ -347,12 +347,22 @@ void run_daemon(const DaemonOptions& options) {
         }
     });
     CommandPump commands(*store, *store, *store);
+    // Commands wait for the DAG folder's first look: a trigger queued while no scheduler ran names a
+    // DAG the scheduler only knows once its file is loaded again. `folder` is set once the processor
+    // exists; `commands_open` is touched only on the scheduler's thread, and is set by work posted
+    // after the first look's DAGs, so they are in the scheduler before the first command.
+    std::atomic<const DagProcessor*> folder{nullptr};
+    bool commands_open = false;
+    bool opening = false;
+    auto pump_commands = [&commands, &commands_open](SchedulerCore& core) {
+        if (commands_open) commands.pump(core);
+    };
     auto next_store_check = std::chrono::steady_clock::now();
     auto next_heartbeat = std::chrono::steady_clock::now();
     SchedulerHeartbeat heartbeat{host_name(), ::getpid(), now_instant(), now_instant()};
     loop.set_idle_hook(
-        [&commands, &health, &database_watch, &next_store_check, &next_heartbeat, &heartbeat,
-         &store](SchedulerCore& scheduler) {
+        [&commands, &health, &database_watch, &next_store_check, &next_heartbeat, &heartbeat, &store, &folder,
+         &commands_open, &opening, &loop, &pump_commands](SchedulerCore& scheduler) {
             auto now = std::chrono::steady_clock::now();
             if (now >= next_store_check) {
                 next_store_check = now + kStoreCheckInterval;
@@ -370,7 +380,14 @@ void run_daemon(const DaemonOptions& options) {
                     }
                 }
             }
-            commands.pump(scheduler);
+            if (!commands_open && !opening) {
+                const DagProcessor* processor = folder.load();
+                if (processor && !processor->status().loading) {
+                    opening = true;
+                    loop.post([&commands_open](SchedulerCore&) { commands_open = true; });
+                }
+            }
+            pump_commands(scheduler);
         },
         std::chrono::milliseconds(100));
     // When the scheduler cannot commit at all any more, the daemon stops as on SIGTERM.
@@ -379,6 +396,7 @@ void run_daemon(const DaemonOptions& options) {
     DaemonDagSink sink(*store, loop);
     DagProcessor processor(DagProcessorOptions{settings.dags_folder, settings.dag_scan_interval, &builtin_operators()}, sink);
     processor.remember_files(files_in_store(*store));
+    folder.store(&processor);
     loop.start();
 
     // The port first, the DAG folder in the background: /health answers at once, however many
@@ -392,9 +410,7 @@ void run_daemon(const DaemonOptions& options) {
                 .keyring = repository.keyring(),
                 .health = &health,
                 .dag_folder_status = [&processor] { return processor.status(); },
-                .wake_scheduler = [&loop, &commands] {
-                    loop.post([&commands](SchedulerCore& core) { commands.pump(core); });
-                },
+                .wake_scheduler = [&loop, &pump_commands] { loop.post(pump_commands); },
                 .auth_required = auth_required});
         } catch (const CommandFailed&) {
             loop.stop();

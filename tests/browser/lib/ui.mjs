@@ -3,9 +3,18 @@ import { waitFor } from './daemon.mjs';
 
 export const hook = (name) => `[data-test="${name}"]`;
 
-// Signs in through the login page's form.
+// Signs in through the login page's form. A page already on the login route keeps its form; any other
+// page goes there and waits for the form drawn for that route, not one a re-render is about to replace
+// (filling that one left the new form empty and the click did nothing).
 export async function signInWithForm(page, { username, password }) {
-  await page.goto('/#/login');
+  const onLogin = await page.evaluate(() => location.pathname === '/' && location.hash.startsWith('#/login'))
+    .catch(() => false);
+  if (!onLogin) {
+    await page.evaluate(() => document.querySelector('[data-test="login-form"]')?.setAttribute('data-stale', '1'))
+      .catch(() => {});
+    await page.goto('/#/login');
+    await page.locator('[data-test="login-form"]:not([data-stale])').waitFor();
+  }
   await page.locator(hook('login-username')).fill(username);
   await page.locator(hook('login-password')).fill(password);
   await page.locator(hook('login-submit')).click();
