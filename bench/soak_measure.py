@@ -3,6 +3,8 @@ loop's histogram from /metrics, percentiles, and the growth rule."""
 
 import os
 import re
+import shutil
+import subprocess
 import threading
 import time
 
@@ -105,6 +107,32 @@ class Sampler(threading.Thread):
         self.join()
 
 
+class HeapProbe:
+    """The heap in use of a sanitizer build (ASan's own count of the bytes malloc'ed and not yet
+    freed), read by calling __sanitizer_get_current_allocated_bytes() in the process with gdb. It
+    sees what RSS hides under ASan: RSS also holds the quarantine of freed memory, the allocator's
+    free chunks and their shadow. gdb stops the daemon for about a second each time."""
+
+    CALL = "call (unsigned long)__sanitizer_get_current_allocated_bytes()"
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.gdb = shutil.which("gdb")
+
+    def read(self):
+        """Bytes, or None (no gdb, not a sanitizer build, the call failed)."""
+        if not self.gdb:
+            return None
+        try:
+            done = subprocess.run([self.gdb, "-nx", "-batch", "-readnever", "-p", str(self.pid), "-ex", self.CALL],
+                                  capture_output=True, text=True, timeout=60,
+                                  start_new_session=True)  # a Ctrl-C does not stop gdb while it holds the daemon
+        except subprocess.TimeoutExpired:
+            return None
+        match = re.search(r"^\$1 = (\d+)$", done.stdout, re.M)
+        return int(match.group(1)) if match else None
+
+
 # ---------------------------------------------------------------------------------------------
 # /metrics
 
@@ -119,6 +147,21 @@ def loop_buckets(metrics_text):
         if match:
             buckets.append((float(match.group(1)), float(match.group(2))))
     return sorted(buckets)
+
+
+def histogram_mean(before, after):
+    """Mean seconds of the observations between two scrapes: (sum, count) deltas."""
+    count = after[1] - before[1]
+    return (after[0] - before[0]) / count if count > 0 else None
+
+
+def loop_sum_count(metrics_text):
+    figures = {}
+    for line in metrics_text.splitlines():
+        for key in ("sum", "count"):
+            if line.startswith("%s_%s " % (LOOP_HISTOGRAM, key)):
+                figures[key] = float(line.split()[1])
+    return figures.get("sum", 0.0), figures.get("count", 0.0)
 
 
 def histogram_quantile(fraction, before, after):
