@@ -10,5 +10,6 @@ import admin from './admin.mjs';
 import idle from './idle.mjs';
 import dark from './dark.mjs';
 import robustness from './robustness.mjs';
+import phone from './phone.mjs';
 
-export default [...shell, ...viewer, ...runs, ...runActions, ...backfills, ...connections, ...admin, ...dark, ...idle, ...robustness];
+export default [...shell, ...viewer, ...runs, ...runActions, ...backfills, ...connections, ...admin, ...phone, ...dark, ...idle, ...robustness];

@@ -229,7 +229,7 @@ export function pagedList(root, ctx, spec) {
     if (!disposed) mount(body, errorBox(err));
   };
   const columns = actions
-    ? [...spec.columns, {title: '', cell: (row) => h('div', {class: 'row', style: {gap: '.35rem', flexWrap: 'nowrap'}}, actions(row))}]
+    ? [...spec.columns, {title: '', cell: (row) => h('div', {class: 'row row-actions'}, actions(row))}]
     : spec.columns;
 
   async function refresh() {
