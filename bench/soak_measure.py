@@ -16,7 +16,9 @@ LOOP_HISTOGRAM = "mayaflow_scheduler_loop_duration_seconds"
 
 
 def proc_figures(pid):
-    """{rss_kib, hwm_kib, threads, fds} of a live process; None when it is gone."""
+    """{rss_kib, hwm_kib, anon_kib, file_kib, threads, fds} of a live process; None when it is gone.
+    RssAnon is the process's own memory (heap, stacks, a sanitizer's shadow); RssFile is the pages
+    of its program and libraries it has touched so far, which grows as new code paths run."""
     figures = {}
     try:
         with open("/proc/%d/status" % pid) as f:
@@ -26,12 +28,16 @@ def proc_figures(pid):
                     figures["rss_kib"] = int(value.split()[0])
                 elif key == "VmHWM":
                     figures["hwm_kib"] = int(value.split()[0])
+                elif key == "RssAnon":
+                    figures["anon_kib"] = int(value.split()[0])
+                elif key == "RssFile":
+                    figures["file_kib"] = int(value.split()[0])
                 elif key == "Threads":
                     figures["threads"] = int(value)
         figures["fds"] = len(os.listdir("/proc/%d/fd" % pid))
     except (OSError, ValueError):
         return None
-    return figures if len(figures) == 4 else None
+    return figures if len(figures) == 6 else None
 
 
 def children(pid):
@@ -113,24 +119,28 @@ class HeapProbe:
     sees what RSS hides under ASan: RSS also holds the quarantine of freed memory, the allocator's
     free chunks and their shadow. gdb stops the daemon for about a second each time."""
 
-    CALL = "call (unsigned long)__sanitizer_get_current_allocated_bytes()"
+    CALLS = ["call (unsigned long)__sanitizer_get_current_allocated_bytes()",
+             "call (unsigned long)__sanitizer_get_heap_size()"]
 
     def __init__(self, pid):
         self.pid = pid
         self.gdb = shutil.which("gdb")
 
     def read(self):
-        """Bytes, or None (no gdb, not a sanitizer build, the call failed)."""
+        """(bytes in use, bytes the allocator holds), or None (no gdb, not a sanitizer build, the
+        call failed)."""
         if not self.gdb:
             return None
         try:
-            done = subprocess.run([self.gdb, "-nx", "-batch", "-readnever", "-p", str(self.pid), "-ex", self.CALL],
+            done = subprocess.run([self.gdb, "-nx", "-batch", "-readnever", "-p", str(self.pid),
+                                   "-ex", self.CALLS[0], "-ex", self.CALLS[1]],
                                   capture_output=True, text=True, timeout=60,
                                   start_new_session=True)  # a Ctrl-C does not stop gdb while it holds the daemon
         except subprocess.TimeoutExpired:
             return None
-        match = re.search(r"^\$1 = (\d+)$", done.stdout, re.M)
-        return int(match.group(1)) if match else None
+        in_use = re.search(r"^\$1 = (\d+)$", done.stdout, re.M)
+        held = re.search(r"^\$2 = (\d+)$", done.stdout, re.M)
+        return (int(in_use.group(1)), int(held.group(1))) if in_use and held else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,16 +208,13 @@ def percentile(values, fraction):
 
 
 def slope_per_minute(points):
-    """Least-squares slope of (seconds, value) points, in value units per minute."""
-    n = len(points)
-    if n < 2:
+    """Theil-Sen slope of (seconds, value) points, in value units per minute: the median of the
+    slopes between every two points, so that one spike (a turn that waited for a CPU, a burst of
+    allocations) does not read as growth, as it would in a least-squares fit."""
+    slopes = [(v2 - v1) / (t2 - t1) for i, (t1, v1) in enumerate(points) for t2, v2 in points[i + 1:] if t2 != t1]
+    if not slopes:
         return None
-    mean_t = sum(t for t, _ in points) / n
-    mean_v = sum(v for _, v in points) / n
-    var = sum((t - mean_t) ** 2 for t, _ in points)
-    if var == 0:
-        return None
-    return 60 * sum((t - mean_t) * (v - mean_v) for t, v in points) / var
+    return 60 * percentile(slopes, 0.5)
 
 
 class Rule:
