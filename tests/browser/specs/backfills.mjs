@@ -19,7 +19,7 @@ export default [
       if ((await page.locator(hook('backfill-from')).inputValue()) !== day(-7)) throw new Error('the form does not start at a week ago');
       if ((await page.locator(hook('backfill-to')).inputValue()) !== day(-1)) throw new Error('the form does not end yesterday');
       // An error of the API shows as its detail: a DAG that does not exist.
-      guard.expect(404, '/api/v1/backfills/dry_run', 'POST');
+      guard.expect(404, '/api/v1/dags/no_such_dag/details', 'GET'); // the form reads the DAG's start and end first
       await page.locator(hook('backfill-dag')).fill('no_such_dag');
       await page.locator(hook('backfill-dry-run')).click();
       const error = form.locator(hook('error-box'));
@@ -80,6 +80,85 @@ export default [
       if (await row.locator(hook('backfill-pause')).count()) throw new Error('a completed backfill still offers pause');
       await t.ui.assertNoReload(page);
       await t.shoot(page, guard, '14-backfills-cancelled');
+    },
+  },
+  {
+    // Issue 12 review: the dates are the user's days (said in the form, sent with the zone's offset), the
+    // list shows them in the user's zone with UTC on hover, and dates before the DAG's start_date say so.
+    name: 'backfill: dates in the user\'s zone (Asia/Tokyo), and the DAG\'s start_date in the dry run',
+    timeoutMs: 60000,
+    async run(t) {
+      const { context, page, guard } = await t.context('admin');
+      const { hook, waitFor } = t.ui;
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Emulation.setTimezoneOverride', { timezoneId: 'Asia/Tokyo' });
+      const sent = [];
+      page.on('request', (request) => {
+        if (request.url().endsWith('/api/v1/backfills/dry_run') || request.url().endsWith('/api/v1/backfills')) {
+          if (request.method() === 'POST') sent.push(JSON.parse(request.postData()));
+        }
+      });
+      await t.ui.signIn(page, t.fixture.admin, '#/backfills/new?dag_id=ui_daily&from=2020-03-01&to=2020-03-03');
+      const zone = await page.locator(hook('backfill-zone')).innerText();
+      if (!zone.includes('Asia/Tokyo')) throw new Error(`the form does not name the zone: ${zone}`);
+      const utc = [await page.locator(hook('backfill-from-utc')).innerText(), await page.locator(hook('backfill-to-utc')).innerText()];
+      if (utc[0] !== 'from 2020-02-29 15:00:00 UTC' || !utc[1].startsWith('to 2020-03-03 14:59:59')) throw new Error(`the form's UTC says ${utc}`);
+
+      // The days as typed, with Tokyo's offset: 3 runs (the DAG's days are UTC days, at 09:00 in Tokyo).
+      await page.locator(hook('backfill-dry-run')).click();
+      const planned = page.locator(hook('backfill-plan-run'));
+      await waitFor(async () => (await planned.count()) === 3, { what: 'the dry run listing 3 runs' });
+      const body = sent.at(-1);
+      if (body.from_date !== '2020-03-01T00:00:00.000+09:00' || body.to_date !== '2020-03-03T23:59:59.999+09:00') {
+        throw new Error(`the dry run sent ${body.from_date} → ${body.to_date}`);
+      }
+      const first = planned.first().locator('time');
+      if ((await first.getAttribute('title')) !== '2020-03-01 00:00:00 UTC' || !(await first.innerText()).includes('09:00')) {
+        throw new Error(`the first run shows ${await first.innerText()} (${await first.getAttribute('title')})`);
+      }
+
+      // Partly before the DAG's start_date (2020-01-01): it says so, and the range begins there.
+      await page.locator(hook('backfill-from')).fill('2019-12-28');
+      await page.locator(hook('backfill-to')).fill('2020-01-02');
+      await page.locator(hook('backfill-dry-run')).click();
+      await waitFor(async () => (await planned.count()) === 2, { what: 'the dry run listing 2 runs from the start date' });
+      const partly = await page.locator(hook('backfill-before-start')).innerText();
+      if (!partly.includes('starts on')) throw new Error(`the dry run says ${partly}`);
+      if (Date.parse(sent.at(-1).from_date) !== Date.parse('2020-01-01T00:00:00Z')) throw new Error(`sent from ${sent.at(-1).from_date}`);
+      await t.shoot(page, guard, '15-backfill-before-start');
+
+      // Wholly before it: no runs, and why; nothing asked of the API, Start stays off.
+      const asked = sent.length;
+      await page.locator(hook('backfill-from')).fill('2019-01-01');
+      await page.locator(hook('backfill-to')).fill('2019-01-31');
+      await page.locator(hook('backfill-dry-run')).click();
+      const none = page.locator(hook('backfill-before-start'));
+      await waitFor(async () => (await none.innerText()).startsWith('No runs: ui_daily starts on'), { what: 'no runs: the DAG starts on' });
+      if (sent.length !== asked) throw new Error('a range before the start date was sent to the API');
+      if (!(await page.locator(hook('backfill-start')).isDisabled())) throw new Error('a range before the start date can be started');
+
+      // Started, the list shows the dates in Tokyo time (the days typed), UTC on hover; then cancelled.
+      await page.locator(hook('backfill-from')).fill('2020-03-01');
+      await page.locator(hook('backfill-to')).fill('2020-03-03');
+      await page.locator(hook('backfill-dry-run')).click();
+      await waitFor(async () => !(await page.locator(hook('backfill-start')).isDisabled()), { what: 'Start enabled' });
+      await page.locator(hook('backfill-start')).click();
+      await page.waitForFunction(() => /^#\/backfills\?highlight=\d+/.test(location.hash), null, { timeout: 15000 });
+      const id = new URL(page.url()).hash.match(/highlight=(\d+)/)[1];
+      const row = page.locator(`${hook('backfill-row')}[data-backfill-id="${id}"]`);
+      await row.waitFor();
+      const dates = row.locator(`${hook('backfill-dates')} time`);
+      const shown = [await dates.nth(0).innerText(), await dates.nth(1).innerText()];
+      const titles = [await dates.nth(0).getAttribute('title'), await dates.nth(1).getAttribute('title')];
+      if (!shown[0].includes('00:00') || !shown[1].includes('23:59') || titles[0] !== '2020-02-29 15:00:00 UTC'
+        || !titles[1].startsWith('2020-03-03 14:59:59')) {
+        throw new Error(`the list shows ${shown.join(' → ')} (${titles.join(' → ')})`);
+      }
+      await t.daemon.apiOk('PUT', `/api/v1/backfills/${id}/cancel`);
+      await waitFor(async () => (await row.getAttribute('data-state')) === 'completed', { timeoutMs: 15000, what: 'the row completed' });
+      const completed = (await t.daemon.apiOk('GET', `/api/v1/backfills/${id}`)).completed_at;
+      const cell = row.locator('td time').last();
+      if ((await cell.getAttribute('datetime')) !== new Date(completed).toISOString()) throw new Error('the list does not show when it completed');
     },
   },
 ];

@@ -71,6 +71,34 @@ export function time(value, {short = false, empty = '—'} = {}) {
   return h('time', {datetime: date.toISOString(), title: utcText(date)}, localText(date, short));
 }
 
+// `2024-03-01T00:00:00.000+09:00`: the instant as the user's clock reads it, with its offset (what a form
+// sends for a time the user typed in their zone; the API reads the offset).
+export function localIso(value) {
+  const date = toDate(value);
+  if (!date) return '';
+  const pad = (n, width = 2) => String(Math.abs(n)).padStart(width, '0');
+  const offset = -date.getTimezoneOffset();
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${
+    pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}${offset < 0 ? '-' : '+'}${
+    pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
+}
+
+// A calendar day `YYYY-MM-DD` in the user's zone: where it starts and the last millisecond of it.
+export function dayStart(day) {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(y, m - 1, d);
+}
+export function dayEnd(day) {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(new Date(y, m - 1, d + 1).getTime() - 1);
+}
+
+// The user's calendar day of an instant, `YYYY-MM-DD` (what a date input holds).
+export function localDay(value) {
+  const date = toDate(value);
+  return date ? `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}` : '';
+}
+
 export function timeZoneName() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
 }

@@ -4,7 +4,7 @@
 // (docs/api-admin.md). Live: the event stream's dag_run changes refresh the list.
 import {api, enc} from '../api.js';
 import {h, mount, seg} from '../dom.js';
-import {time, stateInfo} from '../format.js';
+import {dayEnd, dayStart, localDay, localIso, stateInfo, time, timeZoneName, utcText} from '../format.js';
 import {busy, button, confirmDialog, errorBox, field, iconLabel, pagedList, parseObject, stateBar, table} from '../ui.js';
 
 const PAGE = 25;
@@ -85,13 +85,15 @@ function renderList(root, route, ctx) {
     columns: [
       {title: 'ID', cell: (b) => String(b.id)},
       {title: 'DAG', cell: (b) => h('a', {href: `#/dags/${seg(b.dag_id)}/runs?run_type=backfill`, title: 'its backfill runs'}, b.dag_id)},
-      {title: 'Dates', cell: (b) => h('span', {}, time(b.from_date, {short: true}), ' → ', time(b.to_date, {short: true}),
+      {title: 'Dates', cell: (b) => h('span', {dataset: {test: 'backfill-dates'}}, time(b.from_date, {short: true}), ' → ',
+        time(b.to_date, {short: true}),
         b.run_backwards ? h('span', {class: 'muted small'}, ' (backwards)') : null)},
       {title: 'Reprocess', cell: (b) => b.reprocess_behavior},
       {title: 'At once', cell: (b) => String(b.max_active_runs)},
       {title: 'State', cell: (b) => stateText(b)},
       {title: 'Progress', cell: (b) => progressBar(b.progress)},
       {title: 'Created', cell: (b) => time(b.created_at, {short: true})},
+      {title: 'Completed', cell: (b) => time(b.completed_at, {short: true, empty: 'not yet'})},
       {title: '', cell: actions},
     ],
     rowAttrs: (b) => ({dataset: {backfillId: String(b.id), dagId: b.dag_id, state: backfillState(b)},
@@ -104,10 +106,6 @@ function renderList(root, route, ctx) {
 }
 
 // --- the form ---------------------------------------------------------------------------------------
-
-function isoDay(date) {
-  return date.toISOString().slice(0, 10);
-}
 
 // Beyond this many runs the dry run warns, and starting asks again; the page lists the first SHOW_RUNS.
 const WARN_RUNS = 1000;
@@ -146,6 +144,38 @@ async function whyNoRun(body) {
     lastTime < endOfRange ? [' The dates after ', h('strong', {}, time(last)), ' have not ended yet.'] : '');
 }
 
+// The range the user chose, kept within the DAG's start_date and end_date (its schedule makes no run
+// outside them; the dry run of the API does not look at them). `outside`: why no date is left, when
+// none is; `notes`: where the range was cut.
+function withinDag(typed, dag) {
+  const start = dag.start_date ? Date.parse(dag.start_date) : null;
+  const end = dag.end_date ? Date.parse(dag.end_date) : null;
+  const from = Date.parse(typed.from_date);
+  const to = Date.parse(typed.to_date);
+  const say = (test, ...text) => h('p', {class: 'notice', dataset: {test}}, ...text);
+  if (start !== null && to < start) {
+    return {outside: say('backfill-before-start', `No runs: ${typed.dag_id} starts on `, h('strong', {}, time(dag.start_date)),
+      ' (its start_date), after the last date chosen. Choose dates from then on.')};
+  }
+  if (end !== null && from > end) {
+    return {outside: say('backfill-after-end', `No runs: ${typed.dag_id} ends on `, h('strong', {}, time(dag.end_date)),
+      ' (its end_date), before the first date chosen. Choose dates up to then.')};
+  }
+  const body = {...typed};
+  const notes = [];
+  if (start !== null && from < start) {
+    body.from_date = dag.start_date;
+    notes.push(say('backfill-before-start', `${typed.dag_id} starts on `, h('strong', {}, time(dag.start_date)),
+      ' (its start_date): the dates before it get no run, so the backfill begins there.'));
+  }
+  if (end !== null && to > end) {
+    body.to_date = dag.end_date;
+    notes.push(say('backfill-after-end', `${typed.dag_id} ends on `, h('strong', {}, time(dag.end_date)),
+      ' (its end_date): the dates after it get no run, so the backfill stops there.'));
+  }
+  return {body, notes};
+}
+
 function renderForm(root, route, ctx) {
   ctx.setTitle('New backfill');
   if (!ctx.can('backfill')) {
@@ -159,8 +189,8 @@ function renderForm(root, route, ctx) {
   const dagInput = h('input', {list: 'backfill-dags', required: true, value: route.query.get('dag_id') || '',
     placeholder: 'dag_id', autocomplete: 'off', dataset: {test: 'backfill-dag'}});
   const dagList = h('datalist', {id: 'backfill-dags'});
-  const fromInput = h('input', {type: 'date', required: true, value: route.query.get('from') || isoDay(weekAgo), dataset: {test: 'backfill-from'}});
-  const toInput = h('input', {type: 'date', required: true, value: route.query.get('to') || isoDay(yesterday), dataset: {test: 'backfill-to'}});
+  const fromInput = h('input', {type: 'date', required: true, value: route.query.get('from') || localDay(weekAgo), dataset: {test: 'backfill-from'}});
+  const toInput = h('input', {type: 'date', required: true, value: route.query.get('to') || localDay(yesterday), dataset: {test: 'backfill-to'}});
   const reprocess = h('select', {dataset: {test: 'backfill-reprocess'}},
     h('option', {value: 'none'}, 'none — leave dates that have a run alone'),
     h('option', {value: 'failed'}, 'failed — run failed runs again'),
@@ -172,7 +202,31 @@ function renderForm(root, route, ctx) {
   const plan = h('div', {dataset: {test: 'backfill-plan'}, 'aria-live': 'polite'});
   const dryRun = h('button', {type: 'button', dataset: {test: 'backfill-dry-run'}}, 'Dry run');
   const start = h('button', {type: 'submit', class: 'primary', disabled: true, dataset: {test: 'backfill-start'}}, 'Start backfill');
-  let planned = null; // the body the shown dry run was for
+  let planned = null; // the form's values the shown dry run was for
+  let plannedBody = null; // what it sent: those values within the DAG's start and end dates
+  // The dates are days of the user's zone: the first from its 00:00, the last to its end. What that is
+  // in UTC shows under each, so nobody has to guess which midnight is meant.
+  const zone = timeZoneName();
+  const fromUtc = h('span', {dataset: {test: 'backfill-from-utc'}});
+  const toUtc = h('span', {dataset: {test: 'backfill-to-utc'}});
+  const showUtc = () => {
+    fromUtc.textContent = fromInput.value ? `from ${utcText(dayStart(fromInput.value))}` : '';
+    toUtc.textContent = toInput.value ? `to ${utcText(dayEnd(toInput.value))}` : '';
+  };
+  fromInput.addEventListener('input', showUtc);
+  toInput.addEventListener('input', showUtc);
+  showUtc();
+  // The DAG's details (start_date, end_date), read once per DAG.
+  const details = new Map();
+  const dagDetails = (dagId) => {
+    if (!details.has(dagId)) {
+      details.set(dagId, api.get(`dags/${enc(dagId)}/details`).catch((err) => {
+        details.delete(dagId);
+        throw err;
+      }));
+    }
+    return details.get(dagId);
+  };
 
   const bodyOrError = () => {
     const text = conf.value.trim();
@@ -182,7 +236,7 @@ function renderForm(root, route, ctx) {
     if (fromInput.value > toInput.value) throw {status: 0, title: 'Dates reversed', detail: 'the first date is after the last'};
     const max = Number(maxActive.value);
     if (!Number.isInteger(max) || max < 1 || max > 10000) throw {status: 0, title: 'Bad number', detail: 'runs at once must be a whole number from 1 to 10000'};
-    return {dag_id: dagInput.value.trim(), from_date: `${fromInput.value}T00:00:00+00:00`, to_date: `${toInput.value}T00:00:00+00:00`,
+    return {dag_id: dagInput.value.trim(), from_date: localIso(dayStart(fromInput.value)), to_date: localIso(dayEnd(toInput.value)),
       run_backwards: backwards.checked, reprocess_behavior: reprocess.value, max_active_runs: max, dag_run_conf: dagRunConf};
   };
 
@@ -190,6 +244,7 @@ function renderForm(root, route, ctx) {
   const stale = () => {
     if (!planned) return;
     planned = null;
+    plannedBody = null;
     start.disabled = true;
     plan.replaceChildren(h('p', {class: 'muted'}, 'The form changed: run the dry run again.'));
   };
@@ -200,14 +255,26 @@ function renderForm(root, route, ctx) {
 
   dryRun.addEventListener('click', () => busy(dryRun, async () => {
     plan.replaceChildren();
-    const body = bodyOrError();
+    const typed = bodyOrError();
+    const dag = await dagDetails(typed.dag_id);
+    const {body, outside, notes} = withinDag(typed, dag);
+    if (outside) {
+      // No date of the range lies between the DAG's start and end: nothing to ask the API.
+      planned = JSON.stringify(typed);
+      plannedBody = null;
+      start.disabled = true;
+      mount(plan, h('h2', {}, 'No date needs a run'), outside);
+      return;
+    }
     const answer = await api.post('backfills/dry_run', body);
     const runs = answer.backfills || [];
-    planned = JSON.stringify(body);
+    planned = JSON.stringify(typed);
+    plannedBody = body;
     start.disabled = runs.length === 0;
     const shown = runs.slice(0, SHOW_RUNS);
     mount(plan,
       h('h2', {}, runs.length ? `The backfill would create ${runs.length.toLocaleString('en')} run${runs.length === 1 ? '' : 's'}` : 'No date needs a run'),
+      notes,
       runs.length > WARN_RUNS ? h('p', {class: 'banner', role: 'alert', dataset: {test: 'backfill-many'}},
         `That is a lot of runs: ${runs.length.toLocaleString('en')}. Check the dates; starting asks once more.`) : null,
       runs.length ? table([
@@ -221,8 +288,9 @@ function renderForm(root, route, ctx) {
   const form = h('form', {class: 'panel', dataset: {test: 'backfill-form'}, onsubmit: (event) => {
     event.preventDefault();
     busy(start, async () => {
-      const body = bodyOrError();
-      if (planned !== JSON.stringify(body)) {
+      const typed = bodyOrError();
+      const body = plannedBody;
+      if (!body || planned !== JSON.stringify(typed)) {
         start.disabled = true;
         throw {status: 0, title: 'Dry run first', detail: 'run the dry run for these values first'};
       }
@@ -236,8 +304,10 @@ function renderForm(root, route, ctx) {
   }},
   field('DAG', dagInput), dagList,
   h('div', {class: 'row'},
-    field('First logical date (UTC)', fromInput),
-    field('Last logical date (UTC, included)', toInput)),
+    field(`First logical date (${zone})`, fromInput, fromUtc),
+    field(`Last logical date (${zone}, included)`, toInput, toUtc)),
+  h('p', {class: 'field-help', dataset: {test: 'backfill-zone'}}, `Dates are days in your time zone, ${zone}: from 00:00 on the first `
+    + 'to the end of the last; each shows below what that is in UTC.'),
   h('div', {class: 'row'},
     field('Reprocess', reprocess, 'what to do with dates that already have a run'),
     field('Runs at once', maxActive)),
