@@ -13,22 +13,27 @@
 // Polling runs `poll` every max(4 s, n s) where n is the number of requests one poll makes
 // (`pollRequests`, 3 unless the page says): with nothing changing a page makes less than one
 // request per second.
+//
+// What the stream does not carry — a DAG file that fails to load, or is fixed, makes no event — a
+// page may `watch`: one call (one request) every `watchMs` (10 s) while the stream is held; polling,
+// which reloads everything, covers it otherwise.
 
 const BATCH_MS = 250;
 const POLL_MIN_MS = 4000;
 const OPEN_TIMEOUT_MS = 3000;
 const RETRY_MS = 30000;
 const RECONNECT_MS = 2000; // the daemon asks EventSource to reconnect 2 s after a drop
+const WATCH_MS = 10000;
 
 // The interval of a poll that makes `requests` requests.
 export function pollInterval(requests = 3) {
   return Math.max(POLL_MIN_MS, Math.ceil(requests) * 1000);
 }
 
-// subscribe({dagId, onChange(events), onReset(), poll, pollRequests}) -> {close()}.
+// subscribe({dagId, onChange(events), onReset(), poll, pollRequests, watch, watchMs}) -> {close()}.
 // `events` are the stream's data objects with `kind` ('dag_run' or 'task_instance') added.
 // Without a stream `poll()` is called instead (it refreshes what the page shows).
-export function subscribe({dagId, onChange, onReset, poll, pollRequests = 3}) {
+export function subscribe({dagId, onChange, onReset, poll, pollRequests = 3, watch, watchMs = WATCH_MS}) {
   const pollMs = pollInterval(pollRequests);
   let closed = false;
   let source = null;
@@ -40,6 +45,8 @@ export function subscribe({dagId, onChange, onReset, poll, pollRequests = 3}) {
   let failures = 0;
   let catchUp = false; // events may have been missed: refresh once the stream is open (or polling starts)
   let troubled = false; // the stream dropped or was refused: its next opening is a reconnection
+  let watchTimer = null;
+  let watching = 0; // the current watch's number: a call that returns after a stop starts no timer
 
   const reset = () => {
     if (!closed) (onReset || (() => onChange([])))();
@@ -61,7 +68,27 @@ export function subscribe({dagId, onChange, onReset, poll, pollRequests = 3}) {
     if (!batchTimer) batchTimer = setTimeout(flush, BATCH_MS);
   };
 
+  const startWatch = () => {
+    if (!watch || watchTimer || closed) return;
+    const mine = ++watching;
+    const tick = async () => {
+      try {
+        await watch();
+      } catch {
+        // the page shows its own errors; keep watching
+      }
+      if (mine === watching && !closed) watchTimer = setTimeout(tick, watchMs);
+    };
+    watchTimer = setTimeout(tick, watchMs);
+  };
+  const stopWatch = () => {
+    clearTimeout(watchTimer);
+    watchTimer = null;
+    watching += 1;
+  };
+
   const stopStream = () => {
+    stopWatch();
     clearTimeout(openTimer);
     openTimer = null;
     if (source) source.close();
@@ -135,6 +162,7 @@ export function subscribe({dagId, onChange, onReset, poll, pollRequests = 3}) {
       clearTimeout(openTimer);
       openTimer = null;
       failures = 0;
+      startWatch();
       if (catchUp) {
         catchUp = false;
         reset();

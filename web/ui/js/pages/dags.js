@@ -95,7 +95,13 @@ export function render(root, route, ctx) {
     return line.length > 120 ? `${line.slice(0, 119)}…` : line;
   };
 
+  // The banner is redrawn only when the broken files change (a redraw would fold what the user opened).
+  let shownErrors = null;
+  const errorsKey = (answer) => JSON.stringify((answer.import_errors || []).map((e) => [e.filename, e.timestamp, e.stack_trace]));
   const renderBanner = (answer) => {
+    const key = errorsKey(answer);
+    if (key === shownErrors) return;
+    shownErrors = key;
     const list = answer.import_errors || [];
     if (!list.length) {
       banner.replaceChildren();
@@ -226,6 +232,12 @@ export function render(root, route, ctx) {
       load();
     },
     poll: load,
+    // A DAG file breaking or being fixed makes no event: the broken files are read every 10 s while the
+    // stream is held, and a change reloads the list too (a row's "file broken" mark).
+    watch: async () => {
+      const answer = await api.get('importErrors', {limit: 100});
+      if (errorsKey(answer) !== shownErrors) await load();
+    },
   });
   return () => live.close();
 }
