@@ -6,13 +6,14 @@ import {api, ApiError, enc} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {bytes, duration, durationBetween, stateBadge, time} from '../format.js';
 import {subscribe} from '../live.js';
-import {debounce, errorBox, modal} from '../ui.js';
+import {debounce, dialogForm, errorBox, field, modal} from '../ui.js';
 
 const TAIL_MS = 1500;
 // A search marks at most this many matches (and shows at most this many matching lines): a common
 // letter in a log of megabytes would otherwise build millions of nodes.
 const MAX_MARKS = 1000;
 const FINISHED = new Set(['success', 'failed', 'skipped', 'upstream_failed', 'removed']);
+const NOTE_MAX = 1000; // the API's limit (it answers 400, with a detail, beyond it)
 
 export async function render(root, route, ctx) {
   const [, dagId, , runId, , taskId] = route.path;
@@ -293,7 +294,40 @@ export async function render(root, route, ctx) {
         h('dt', {}, 'Pool'), h('dd', {}, `${ti.pool} (${ti.pool_slots} slot${ti.pool_slots === 1 ? '' : 's'})`),
         h('dt', {}, 'Host'), h('dd', {}, ti.hostname || '—'),
         task ? [h('dt', {}, 'Trigger rule'), h('dd', {}, task.trigger_rule)] : null,
-        ti.note ? [h('dt', {}, 'Note'), h('dd', {}, ti.note)] : null));
+        h('dt', {}, 'Note'), h('dd', {}, note())));
+  };
+
+  // The task instance's note (its latest try's): everyone who can read the DAG sees it; User and up edit
+  // it, as the run's note in the run panel.
+  const note = () => [ti.note
+    ? h('span', {dataset: {test: 'task-note'}, style: {whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', unicodeBidi: 'isolate'}},
+      ti.note)
+    : h('span', {class: 'muted', dataset: {test: 'task-note'}}, 'no note'),
+  ctx.can('note') ? [' ', h('button', {type: 'button', class: 'small', dataset: {test: 'task-note-edit'}, onclick: editNote},
+    ti.note ? '✎ Edit' : '✎ Add a note')] : null];
+
+  const editNote = async () => {
+    errors.replaceChildren();
+    const text = h('textarea', {rows: 4, style: {width: '100%'}, dataset: {test: 'task-note-input'}});
+    text.value = ti.note || '';
+    const count = h('span', {dataset: {test: 'task-note-count'}});
+    const counted = () => {
+      const n = [...text.value].length;
+      count.textContent = `${n.toLocaleString('en')} of ${NOTE_MAX.toLocaleString('en')} characters`;
+      count.style.color = n > NOTE_MAX ? 'var(--danger)' : '';
+    };
+    text.addEventListener('input', counted);
+    counted();
+    const saved = await modal(ti.note ? `Edit the note of ${taskId}` : `Add a note to ${taskId}`, (close) => dialogForm(close, {
+      test: 'task-note',
+      // The API checks the length: its 400 and detail show in the dialog, which stays open.
+      submit: () => api.patch(`${base}/setNote`, {note: text.value.trim() ? text.value : null}),
+    }, field('Note', text, [count, '; empty removes the note. Everyone who can read the DAG sees it.'])),
+    {test: 'task-note-dialog'});
+    if (saved && typeof saved === 'object') {
+      ti = saved;
+      drawSummary();
+    }
   };
 
   const drawResult = async () => {
