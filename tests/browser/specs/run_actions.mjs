@@ -241,4 +241,70 @@ export default [
       await t.shoot(page, guard, '25-gantt-tries');
     },
   },
+  {
+    // Issue 12 review item 5: the task panel shows the task instance's note; an Op edits it (the API's 400
+    // for a note over 1,000 characters shows as its detail in the dialog); a Viewer reads it only.
+    name: 'task note: an Op edits a task instance\'s note, the API\'s refusal shown; a Viewer reads it',
+    timeoutMs: 40000,
+    async run(t) {
+      const { hook, waitFor } = t.ui;
+      const route = `#/dags/ui_quick/runs/${encodeURIComponent(t.fixture.quickRun)}/tasks/say_hello`;
+      const api = `/api/v1/dags/ui_quick/dagRuns/${encodeURIComponent(t.fixture.quickRun)}/taskInstances/say_hello`;
+      const { page, guard } = await t.context('op');
+      guard.expect(400, '/setNote', 'PATCH');
+      await t.ui.signIn(page, t.fixture.op, route);
+      await page.locator(hook('task-note-edit')).click();
+      const dialog = page.locator(hook('task-note-dialog'));
+      await dialog.locator(hook('task-note-input')).fill('x'.repeat(1001));
+      if (!(await dialog.locator(hook('task-note-count')).innerText()).startsWith('1,001 of 1,000')) throw new Error('the dialog does not count the characters');
+      await dialog.locator(hook('task-note-save')).click();
+      await waitFor(async () => (await dialog.locator(hook('error-box')).count()) === 1, { what: 'the refusal in the dialog' });
+      const refusal = await dialog.locator(hook('error-box')).innerText();
+      if (!refusal.includes('400') || !refusal.includes('at most 1000')) throw new Error(`the refusal reads ${refusal}`);
+      await dialog.locator(hook('task-note-input')).fill('rerun after the upstream fix');
+      await dialog.locator(hook('task-note-save')).click();
+      await dialog.waitFor({ state: 'detached', timeout: 5000 });
+      await waitFor(async () => (await page.locator(hook('task-note')).innerText()).trim() === 'rerun after the upstream fix',
+        { timeoutMs: 5000, what: 'the panel showing the note' });
+      if ((await t.daemon.apiOk('GET', api)).note !== 'rerun after the upstream fix') throw new Error('the API does not have the note');
+      await t.shoot(page, guard, '30-task-note');
+
+      const viewer = await t.context('viewer');
+      await t.ui.signIn(viewer.page, t.fixture.viewer, route);
+      await waitFor(async () => (await viewer.page.locator(hook('task-note')).innerText()).trim() === 'rerun after the upstream fix',
+        { timeoutMs: 5000, what: 'the Viewer reading the note' });
+      if (await viewer.page.locator(hook('task-note-edit')).count()) throw new Error('the Viewer is offered to edit the note');
+      await t.daemon.apiOk('PATCH', `${api}/setNote`, { note: null });
+    },
+  },
+  {
+    // Issue 12 review item 6: the DAG page's header has the DAG list's pause switch (its word for a Viewer).
+    name: 'DAG page: the header\'s pause switch is the DAG list\'s, and pauses the DAG',
+    timeoutMs: 30000,
+    async run(t) {
+      const { hook, waitFor } = t.ui;
+      const { page, guard } = await t.context('admin');
+      await t.ui.signIn(page, t.fixture.admin, '#/dags/ui_quick/grid');
+      const toggle = page.locator(`${hook('dag-paused')} ${hook('pause-toggle')}`);
+      await toggle.waitFor();
+      if ((await toggle.getAttribute('role')) !== 'switch') throw new Error('the header\'s pause control is not a switch');
+      const paused = async () => (await t.daemon.apiOk('GET', '/api/v1/dags/ui_quick')).is_paused;
+      const before = await paused();
+      if ((await toggle.getAttribute('aria-checked')) !== String(!before)) throw new Error('the switch does not say what the API says');
+      if (!(await toggle.innerText()).includes(before ? 'Paused' : 'Active')) throw new Error(`the switch reads ${await toggle.innerText()}`);
+      await t.shoot(page, guard, '31-dag-header-switch');
+      await toggle.click();
+      await waitFor(async () => (await paused()) === !before, { what: 'the API saying the DAG changed' });
+      await waitFor(async () => (await toggle.getAttribute('aria-checked')) === String(before), { what: 'the switch turned' });
+      await toggle.click();
+      await waitFor(async () => (await paused()) === before, { what: 'the DAG back as it was' });
+
+      const viewer = await t.context('viewer');
+      await t.ui.signIn(viewer.page, t.fixture.viewer, '#/dags/ui_quick/grid');
+      const word = viewer.page.locator(`${hook('dag-paused')} ${hook('pause-state')}`);
+      await word.waitFor();
+      if ((await word.innerText()).trim() !== (before ? 'Paused' : 'Active')) throw new Error(`the Viewer reads ${await word.innerText()}`);
+      if (await viewer.page.locator(hook('pause-toggle')).count()) throw new Error('the Viewer is offered the switch');
+    },
+  },
 ];

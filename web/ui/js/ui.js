@@ -1,6 +1,6 @@
 // Shared widgets: the error box (the API's `detail`, never a blank page), dialogs, confirm, forms,
 // tables with paging (cards on a phone), and the paged list page the admin pages and backfills share.
-import {api} from './api.js';
+import {api, enc} from './api.js';
 import {h, mount} from './dom.js';
 import {stateInfo} from './format.js';
 import {subscribe} from './live.js';
@@ -310,4 +310,30 @@ export function pagedList(root, ctx, spec) {
       if (live) live.close();
     },
   };
+}
+
+// A DAG's pause switch, as Airflow's: the track's colour and the knob's side for the eye, the word
+// (Active / Paused) for everyone. Without the `pause` right (a Viewer) only the word. A press PATCHes
+// the DAG and calls `onChange(updatedDag)`; a refusal goes to `onError(err)`. The DAG list and the DAG
+// page's header show the same switch.
+export function pauseSwitch(dag, ctx, {onChange, onError, test = 'pause-toggle'} = {}) {
+  const on = !dag.is_paused;
+  if (!ctx.can('pause')) return h('span', {class: 'muted', dataset: {test: 'pause-state'}}, on ? 'Active' : 'Paused');
+  const track = h('span', {class: 'switch-track', 'aria-hidden': 'true', style: {background: on ? 'var(--s-success)' : 'var(--s-none)'}},
+    h('span', {class: 'switch-knob', style: {left: on ? 'calc(100% - 0.75rem - 2px)' : '2px'}}));
+  const button = h('button', {type: 'button', class: 'link-button', role: 'switch', 'aria-checked': String(on),
+    title: on ? 'Active: its schedule makes runs. Press to pause' : 'Paused: no run starts. Press to unpause',
+    dataset: {test}}, track, on ? ' Active' : ' Paused');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const updated = await api.patch(`dags/${enc(dag.dag_id)}`, {is_paused: !dag.is_paused});
+      dag.is_paused = updated.is_paused;
+      if (onChange) onChange(updated);
+    } catch (err) {
+      if (onError) onError(err);
+      button.disabled = false;
+    }
+  });
+  return button;
 }

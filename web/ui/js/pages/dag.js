@@ -4,7 +4,7 @@
 import {api, enc} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {schedule, timeZoneName} from '../format.js';
-import {errorBox, loading} from '../ui.js';
+import {errorBox, loading, pauseSwitch} from '../ui.js';
 
 const TABS = [
   ['grid', 'Grid'], ['graph', 'Graph'], ['gantt', 'Gantt'], ['runs', 'Runs'], ['source', 'Source'],
@@ -34,13 +34,20 @@ export async function render(root, route, ctx) {
   const base = `#/dags/${seg(dagId)}`;
   const slot = h('div', {dataset: {test: `dag-tab-${tab}`}});
   const errors = h('div');
-  const pausedNote = dag.is_paused ? h('span', {class: 'state', style: {color: 'var(--muted)'},
-    dataset: {test: 'dag-paused'}}, '‖ paused') : h('span', {class: 'state', style: {color: 'var(--s-success)'}}, '▶ active');
+  // The same switch as the DAG list's (the word alone for a Viewer).
+  const pausedSlot = h('span', {dataset: {test: 'dag-paused', paused: String(Boolean(dag.is_paused))}});
+  const drawPaused = () => {
+    pausedSlot.dataset.paused = String(Boolean(dag.is_paused));
+    mount(pausedSlot, pauseSwitch(dag, ctx, {onChange: () => {
+      errors.replaceChildren();
+      drawPaused();
+    }, onError: (err) => errors.replaceChildren(errorBox(err))}));
+  };
   mount(root,
     h('div', {class: 'toolbar'},
       h('h1', {style: {margin: 0}}, h('a', {href: '#/dags', class: 'muted', style: {textDecoration: 'none'}}, 'DAGs / '),
         h('span', {dataset: {test: 'dag-title'}}, dagId)),
-      pausedNote,
+      pausedSlot,
       h('span', {class: 'grow'}),
       ctx.can('trigger') ? h('a', {class: 'button primary', href: `#/trigger/${seg(dagId)}`,
         dataset: {test: 'trigger-button'}}, '▶ Trigger') : null),
@@ -56,6 +63,7 @@ export async function render(root, route, ctx) {
       h('a', {href: `${base}/${name}`, role: 'tab', 'aria-selected': String(name === tab),
         dataset: {test: `tab-${name}`}}, label))),
     errors, slot);
+  drawPaused();
   const module = await import(`./dag/${tab}.js`);
   try {
     return await module.render(slot, {dag, graph, route, ctx, dagId, base});

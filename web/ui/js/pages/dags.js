@@ -7,7 +7,7 @@ import {api, enc} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {schedule, stateBadge, stateMark, time} from '../format.js';
 import {subscribe} from '../live.js';
-import {debounce, errorBox, pager} from '../ui.js';
+import {debounce, errorBox, pager, pauseSwitch} from '../ui.js';
 
 const LIMIT = 100;
 const RECENT_RUNS = 10;
@@ -115,31 +115,6 @@ export function render(root, route, ctx) {
         h('pre', {}, e.stack_trace)))));
   };
 
-  const pauseSwitch = (dag) => {
-    if (!ctx.can('pause')) return h('span', {class: 'muted'}, dag.is_paused ? 'Paused' : 'Active');
-    // A switch, as Airflow's: the track's colour and the knob's side for the eye, the word for everyone.
-    const on = !dag.is_paused;
-    const track = h('span', {'aria-hidden': 'true', style: {display: 'inline-block', position: 'relative', width: '1.9rem',
-      height: '1rem', borderRadius: '1rem', verticalAlign: 'middle', background: on ? 'var(--s-success)' : 'var(--s-none)'}},
-    h('span', {style: {position: 'absolute', top: '2px', left: on ? 'calc(100% - 0.75rem - 2px)' : '2px', width: '0.75rem',
-      height: '0.75rem', borderRadius: '50%', background: '#fff'}}));
-    const button = h('button', {type: 'button', class: 'link-button', role: 'switch', 'aria-checked': String(on),
-      title: on ? 'Active: its schedule makes runs. Press to pause' : 'Paused: no run starts. Press to unpause',
-      dataset: {test: 'pause-toggle'}}, track, on ? ' Active' : ' Paused');
-    button.addEventListener('click', async () => {
-      button.disabled = true;
-      try {
-        const updated = await api.patch(`dags/${enc(dag.dag_id)}`, {is_paused: !dag.is_paused});
-        dag.is_paused = updated.is_paused;
-        draw();
-      } catch (err) {
-        errors.replaceChildren(errorBox(err));
-        button.disabled = false;
-      }
-    });
-    return button;
-  };
-
   // When the next run starts (its run_after) and which data interval it is for (its logical date, what
   // Airflow's "Next Run" column shows).
   const nextRun = (next) => h('span', {}, time(next.run_after, {short: true}),
@@ -176,7 +151,7 @@ export function render(root, route, ctx) {
             const name = tag.name || tag;
             return h('button', {type: 'button', class: 'tag', onclick: () => setFilter('tag', name)}, name);
           }))),
-        h('td', {}, pauseSwitch(dag)),
+        h('td', {}, pauseSwitch(dag, ctx, {onChange: draw, onError: (err) => errors.replaceChildren(errorBox(err))})),
         h('td', {class: 'mono small hide-narrow'}, schedule(dag)),
         h('td', {class: 'small hide-narrow', dataset: {test: 'next-run'}}, summary && summary.next_run ? nextRun(summary.next_run)
           : h('span', {class: 'muted', title: !summary ? '' : dag.is_paused && dag.schedule_interval ? 'paused'
