@@ -100,6 +100,52 @@ export default [
     },
   },
   {
+    // Issue 12 review item 7: the tabs of a browser share one event stream (a leader tab elected with
+    // Web Locks relays it over a BroadcastChannel), so a 7th, 8th, 9th visible tab is live at once instead
+    // of waiting for the polling fallback; when the leader's tab closes another takes over.
+    name: 'robustness: nine tabs share one event stream, all live within 2 s; another leads when the leader closes',
+    timeoutMs: 90000,
+    async run(t) {
+      const { context, page } = await t.context('admin');
+      const { hook } = t.ui;
+      const streams = []; // the page of each event stream opened
+      context.on('request', (request) => {
+        if (request.url().includes('/api/v1/mayaflow/events')) streams.push(request.frame().page());
+      });
+      await t.ui.signIn(page, t.fixture.admin, '#/dags/ui_quick/grid');
+      const pages = [page];
+      while (pages.length < 9) {
+        const tab = await context.newPage();
+        pages.push(tab);
+        await tab.goto('/#/dags/ui_quick/grid');
+        await t.ui.settled(tab);
+      }
+      for (const tab of pages) await tab.locator(hook('grid-cell')).first().waitFor();
+      if (streams.length !== 1) throw new Error(`${streams.length} event streams for 9 tabs, not 1`);
+      const report = [];
+      // A new run shows in every tab's grid without a reload, within `ms` of the API creating it.
+      const allSee = async (tabs, label, ms) => {
+        for (const tab of tabs) await t.ui.markNoReload(tab);
+        const run = await t.daemon.apiOk('POST', '/api/v1/dags/ui_quick/dagRuns', { dag_run_id: `${label}_${Date.now()}` });
+        const created = Date.now();
+        const seen = await Promise.all(tabs.map((tab, i) => tab.locator(`${hook('grid-run')}[data-run="${run.dag_run_id}"]`)
+          .waitFor({ state: 'attached', timeout: ms }).then(() => Date.now() - created, () => `tab ${i + 1}: not in ${ms} ms`)));
+        const late = seen.filter((x) => typeof x === 'string');
+        if (late.length) throw new Error(`${label}: the new run did not show in every tab: ${late.join(', ')}`);
+        for (const tab of tabs) await t.ui.assertNoReload(tab);
+        report.push(`${label}: all ${tabs.length} tabs in ${Math.max(...seen)} ms`);
+      };
+      await allSee(pages, 'nine_tabs', 2000);
+      // The leader's tab closes: a tab still open takes the lock and opens the stream (from the last event).
+      const leader = streams[0];
+      await leader.close();
+      const rest = pages.filter((tab) => tab !== leader);
+      await allSee(rest, 'new_leader', 5000);
+      if (streams.length !== 2 || !rest.includes(streams[1])) throw new Error(`after the leader closed: ${streams.length} streams opened in all`);
+      console.log(`       ${report.join('; ')}`);
+    },
+  },
+  {
     // [4] The stream refused (503, as beyond 64 streams): the pages poll, at most one request a second,
     // and still see a change.
     name: 'robustness: polling without the stream stays at or under one request per second',

@@ -18,6 +18,8 @@
 // page may `watch`: one call (one request) every `watchMs` (10 s) while the stream is held; polling,
 // which reloads everything, covers it otherwise.
 
+import {OPEN_TIMEOUT_MS as SHARED_OPEN_TIMEOUT_MS, sharedHub, sharedStreamAvailable} from './live_shared.js';
+
 const BATCH_MS = 250;
 const POLL_MIN_MS = 4000;
 const OPEN_TIMEOUT_MS = 3000;
@@ -33,7 +35,163 @@ export function pollInterval(requests = 3) {
 // subscribe({dagId, onChange(events), onReset(), poll, pollRequests, watch, watchMs}) -> {close()}.
 // `events` are the stream's data objects with `kind` ('dag_run' or 'task_instance') added.
 // Without a stream `poll()` is called instead (it refreshes what the page shows).
-export function subscribe({dagId, onChange, onReset, poll, pollRequests = 3, watch, watchMs = WATCH_MS}) {
+// The tabs of a browser share one stream when they can (live_shared.js); else each holds its own.
+export function subscribe(options) {
+  return sharedStreamAvailable() ? subscribeShared(options) : subscribeOwn(options);
+}
+
+// A page's part of the stream the tabs share: the events of its DAG (all with no dagId), handled as
+// the stream of its own below would. A hidden tab acts on nothing and polls nothing (it keeps no
+// connection either): shown again, it catches up. While no tab can hold the stream, the page polls.
+function subscribeShared({dagId, onChange, onReset, poll, pollRequests = 3, watch, watchMs = WATCH_MS}) {
+  const timers = pageTimers({onChange, poll, pollMs: pollInterval(pollRequests), watch, watchMs});
+  let closed = false;
+  let up = false; // the shared stream is open
+  let catchUp = false;
+  let waitTimer = null;
+
+  const reset = () => {
+    catchUp = false;
+    if (!closed) (onReset || (() => onChange([])))();
+  };
+  // No word of an open stream within 3 s of asking: poll until there is.
+  const waitForStream = () => {
+    clearTimeout(waitTimer);
+    waitTimer = setTimeout(() => {
+      waitTimer = null;
+      if (!closed && !up && !document.hidden) {
+        catchUp = true;
+        timers.startPolling();
+      }
+    }, SHARED_OPEN_TIMEOUT_MS);
+  };
+  const listener = {
+    onEvent(kind, data) {
+      if (closed) return;
+      if (document.hidden) catchUp = true;
+      else if (!dagId || data.dag_id === dagId) timers.push({kind, ...data});
+    },
+    onReset() {
+      if (document.hidden) catchUp = true;
+      else reset();
+    },
+    onStatus(open) {
+      if (closed || open === up) return;
+      up = open;
+      if (document.hidden) return;
+      if (open) {
+        clearTimeout(waitTimer);
+        waitTimer = null;
+        timers.stopPolling();
+        timers.startWatch();
+        if (catchUp) reset(); // what changed since the last poll
+      } else {
+        catchUp = true;
+        timers.stopWatch();
+        timers.startPolling();
+      }
+    },
+  };
+  const onVisibility = () => {
+    if (closed) return;
+    if (document.hidden) {
+      timers.stopPolling();
+      timers.stopWatch();
+      catchUp = true;
+    } else {
+      if (catchUp) reset();
+      if (up) timers.startWatch();
+      else waitForStream();
+    }
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+  const leave = sharedHub().join(listener);
+  if (!up) waitForStream();
+  return {
+    close() {
+      closed = true;
+      clearTimeout(waitTimer);
+      document.removeEventListener('visibilitychange', onVisibility);
+      timers.close();
+      leave();
+    },
+  };
+}
+
+// A page's batching of events (those within 250 ms make one onChange), its polling and its watch.
+function pageTimers({onChange, poll, pollMs, watch, watchMs}) {
+  let closed = false;
+  let batch = [];
+  let batchTimer = null;
+  let pollTimer = null;
+  let polling = 0;
+  let watchTimer = null;
+  let watching = 0;
+  // One call of `fn`; true when its chain (`current()`) should go on.
+  const repeat = (fn, current) => async () => {
+    try {
+      await fn();
+    } catch {
+      // the page shows its own errors; keep going
+    }
+    return !closed && current();
+  };
+  const self = {
+    push(event) {
+      batch.push(event);
+      if (!batchTimer) {
+        batchTimer = setTimeout(() => {
+          batchTimer = null;
+          const events = batch;
+          batch = [];
+          if (!closed && events.length) onChange(events);
+        }, BATCH_MS);
+      }
+    },
+    startPolling() {
+      if (pollTimer || closed || !poll) return;
+      const mine = ++polling;
+      const tick = repeat(poll, () => mine === polling);
+      const next = () => {
+        pollTimer = setTimeout(async () => {
+          if (await tick()) next();
+        }, pollMs);
+      };
+      next();
+    },
+    stopPolling() {
+      clearTimeout(pollTimer);
+      pollTimer = null;
+      polling += 1;
+    },
+    startWatch() {
+      if (watchTimer || closed || !watch) return;
+      const mine = ++watching;
+      const tick = repeat(watch, () => mine === watching);
+      const next = () => {
+        watchTimer = setTimeout(async () => {
+          if (await tick()) next();
+        }, watchMs);
+      };
+      next();
+    },
+    stopWatch() {
+      clearTimeout(watchTimer);
+      watchTimer = null;
+      watching += 1;
+    },
+    close() {
+      closed = true;
+      self.stopPolling();
+      self.stopWatch();
+      clearTimeout(batchTimer);
+    },
+  };
+  return self;
+}
+
+// The page's own stream (no Web Locks: an insecure context, an old browser).
+function subscribeOwn({dagId, onChange, onReset, poll, pollRequests = 3, watch, watchMs = WATCH_MS}) {
   const pollMs = pollInterval(pollRequests);
   let closed = false;
   let source = null;
