@@ -40,7 +40,8 @@ Result<BackfillOutcome> SchedulerCore::create_backfill(const BackfillRequest& re
     std::vector<DagRunRow> existing = std::move(*stored);
     for (const auto& [run_pk, run] : runs_) {
         if (run.row.dag_id != request.dag_id) continue;
-        auto same = std::find_if(existing.begin(), existing.end(), [&](const DagRunRow& r) { return r.pk == run_pk; });
+        auto same = std::find_if(existing.begin(), existing.end(),
+                                 [&run_pk = run_pk](const DagRunRow& r) { return r.pk == run_pk; });
         if (same != existing.end()) same->state = run.row.state;
         else if (run.row.logical_date && *run.row.logical_date >= request.from_date &&
                  *run.row.logical_date <= request.to_date) {

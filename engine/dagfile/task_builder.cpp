@@ -368,7 +368,8 @@ void TaskBuilder::add_task(const YAML::Node& node, const std::string& field, con
         // Task fields come from the task itself, then its groups' and the DAG's default_args.
         std::vector<YamlEntry> merged = entries;
         for (const auto& [key, entry] : scope.default_args) {
-            bool set_by_task = std::any_of(entries.begin(), entries.end(), [&](const YamlEntry& e) { return e.key == key; });
+            bool set_by_task = std::any_of(entries.begin(), entries.end(),
+                                           [&name = key](const YamlEntry& e) { return e.key == name; });
             if (!set_by_task) {
                 merged.push_back(entry);
                 merged.back().inherited = true;

@@ -54,7 +54,7 @@ class DictData {
     ~DictData();  // iterative for deeply nested values
 
     const std::vector<std::pair<Value, Value>>& entries() const { return entries_; }
-    std::size_t size() const { return entries_.size(); }
+    std::size_t size() const;  // defined below Value, which clang needs complete for it
     const Value* find(const Value& key) const;  // throws a TemplateError for an unhashable key
     const Value* find(std::string_view key) const;
     void set(Value key, Value value);
@@ -185,6 +185,8 @@ class Value {
                  Duration, ObjectRef>
         data_{std::monostate{}};
 };
+
+inline std::size_t DictData::size() const { return entries_.size(); }
 
 // Objects give templates attributes and calls: `loop.index`, `ti.xcom_pull(...)`, `macros.ds_add`.
 // Implementations must be safe to use from several renders at once unless made by the render itself.

@@ -119,7 +119,8 @@ Result<CheckBounds> CheckBounds::read(const nlohmann::json& spec, std::string_vi
     std::vector<std::string> names;
     for (const auto& [name, _] : keys) names.push_back(name);
     for (const auto& [key, value] : spec.items()) {
-        auto known = std::find_if(keys.begin(), keys.end(), [&](const auto& entry) { return entry.first == key; });
+        auto known =
+            std::find_if(keys.begin(), keys.end(), [&key = key](const auto& entry) { return entry.first == key; });
         if (known == keys.end()) {
             return make_error("{}: unknown key {}{}; a check takes {}", where, quote_name(key), did_you_mean(key, names),
                               join(names));

@@ -123,7 +123,7 @@ Status add_column_mapping(const nlohmann::json& mapping, TableCheckPlan& plan) {
         if (!checks.is_object()) return make_error("column_mapping.{} must map check names to bounds", column);
         for (const auto& [check, spec] : checks.items()) {
             auto measure = std::find_if(column_measures().begin(), column_measures().end(),
-                                        [&](const auto& entry) { return entry.first == check; });
+                                        [&check = check](const auto& entry) { return entry.first == check; });
             if (measure == column_measures().end()) {
                 return make_error("column_mapping.{}: unknown check {}{}; the checks are {}", column, quote_name(check),
                                   did_you_mean(check, names), join(names));
@@ -323,7 +323,7 @@ Result<TableCheckPlan> plan_table_checks(const nlohmann::json& params, std::stri
         if (bound < 0) return make_error("{} must be 0 or more, got {}", param, bound);
         plan.checks.push_back(TableCheck{
             fmt::format("{} {}", param, bound), TableCheckQuery::kRowCount, "",
-            [bound, is_min](const nlohmann::json& measured) -> std::optional<std::string> {
+            [bound, is_min = is_min](const nlohmann::json& measured) -> std::optional<std::string> {
                 const long long rows = measured_count(measured);
                 if (is_min ? rows >= bound : rows <= bound) return std::nullopt;
                 return fmt::format("the table has {} rows, {} than {}", rows, is_min ? "fewer" : "more", bound);

@@ -76,7 +76,9 @@ Result<HttpRequest> webhook_request(const Connection& connection, const std::str
     auto add_headers = [&](const auto& object) {
         if (!object.is_object()) return;
         for (const auto& [name, value] : object.items()) {
-            std::erase_if(request.headers, [&](const auto& header) { return strcasecmp(header.first.c_str(), name.c_str()) == 0; });
+            std::erase_if(request.headers, [&name = name](const auto& header) {
+                return strcasecmp(header.first.c_str(), name.c_str()) == 0;
+            });
             request.headers.emplace_back(name, value.is_string() ? value.template get<std::string>() : value.dump());
         }
     };
