@@ -1,7 +1,7 @@
 // How long the web UI's pages take to load from the daemon with many DAGs (issue 12: under 200 ms
 // with 1,000), in Debian's headless chromium. Prints figures; asserts nothing about time.
 //
-//   node bench/ui_page_load.mjs [--dags 1000] [--repeats 7] [--mayaflow build/mayaflow]
+//   node bench/ui_page_load.mjs [--dags 1000] [--repeats 7] [--mayaflow build/mayaflow] [--trace]
 //
 // It writes --dags DAG files (a daily schedule, three empty tasks, two tags each, one run made at
 // load), starts `mayaflow standalone` on them (tests/browser/lib/daemon.mjs), waits until every DAG
@@ -72,6 +72,29 @@ async function timePage(context, base, route, drawn) {
   return { cold: times[0], warm: times.slice(1) };
 }
 
+// --trace: one more warm load of the page, then what it fetched and when (ms from navigation start),
+// to see where a slow page spends its time.
+const TRACE = process.argv.includes('--trace');
+async function tracePage(browser, base, route, drawn, storage) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, storageState: storage });
+  const page = await context.newPage();
+  await page.goto(`${base}/${route}`);
+  await page.waitForFunction(drawn, null, { timeout: 30000, polling: 'raf' });
+  await page.close();
+  const traced = await context.newPage();
+  await traced.goto(`${base}/${route}`);
+  await traced.waitForFunction(drawn, null, { timeout: 30000, polling: 'raf' });
+  const drawnAt = await traced.evaluate(() => performance.now());
+  const entries = await traced.evaluate(() => performance.getEntriesByType('resource').map((e) => ({
+    name: e.name.replace(location.origin, ''), start: e.startTime, end: e.responseEnd, wait: e.responseStart - e.requestStart })));
+  const nav = await traced.evaluate(() => { const n = performance.getEntriesByType('navigation')[0]; return { html: n.responseEnd, dcl: n.domContentLoadedEventEnd }; });
+  console.log(`      html ${nav.html.toFixed(0)} ms, DOMContentLoaded ${nav.dcl.toFixed(0)} ms, drawn ${drawnAt.toFixed(0)} ms`);
+  for (const e of entries) {
+    console.log(`      ${e.start.toFixed(0).padStart(5)} → ${e.end.toFixed(0).padStart(5)} ms (server ${e.wait.toFixed(0).padStart(4)} ms)  ${e.name.slice(0, 110)}`);
+  }
+  await context.close();
+}
+
 async function main() {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'mayaflow-ui-bench-'));
   writeDags(path.join(folder, 'dags'), DAGS);
@@ -131,10 +154,12 @@ async function main() {
     console.log(`  API  /dags?limit=100                        ${ms(apiDags)}`);
     console.log(`  API  /mayaflow/dagSummaries (100 DAGs)      ${ms(apiSummaries)}`);
     for (const [name, route, drawn] of pages) {
-      const fresh = await browser.newContext({ viewport: { width: 1280, height: 800 }, storageState: await context.storageState() });
+      const storage = await context.storageState();
+      const fresh = await browser.newContext({ viewport: { width: 1280, height: 800 }, storageState: storage });
       const { cold, warm } = await timePage(fresh, daemon.base, route, drawn);
       await fresh.close();
       console.log(`  page ${name.padEnd(40)} cold ${ms(cold)}   warm median ${ms(median(warm))}   worst ${ms(Math.max(...warm))}`);
+      if (TRACE) await tracePage(browser, daemon.base, route, drawn, storage);
     }
   } finally {
     if (browser) await browser.close();
