@@ -18,7 +18,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Daemon, waitFor } from '../tests/browser/lib/daemon.mjs';
+import { spawnSync } from 'node:child_process';
+import { Daemon, MAYAFLOW, waitFor } from '../tests/browser/lib/daemon.mjs';
 import { launchBrowser } from '../tests/browser/lib/browser.mjs';
 import { hook } from '../tests/browser/lib/ui.mjs';
 
@@ -26,7 +27,9 @@ const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const DAGS = Number(option('--dags', '1000'));
 const REPEATS = Number(option('--repeats', '7'));
-if (option('--mayaflow', null)) process.env.MAYAFLOW_BIN = path.resolve(option('--mayaflow'));
+// The binary from --mayaflow (else MAYAFLOW_BIN, else build-sanitize/mayaflow). It is handed to the
+// Daemon: the module's MAYAFLOW is read at import, before this line runs.
+const BINARY = option('--mayaflow', null) ? path.resolve(option('--mayaflow')) : MAYAFLOW;
 
 function writeDags(folder, count) {
   fs.mkdirSync(folder, { recursive: true });
@@ -98,7 +101,7 @@ async function tracePage(browser, base, route, drawn, storage) {
 async function main() {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'mayaflow-ui-bench-'));
   writeDags(path.join(folder, 'dags'), DAGS);
-  const daemon = new Daemon(path.join(folder, 'dags'));
+  const daemon = new Daemon(path.join(folder, 'dags'), BINARY);
   const loadStarted = Date.now();
   await daemon.start(300000);
   let browser;
@@ -109,11 +112,17 @@ async function main() {
       .body.total_entries >= DAGS, { timeoutMs: 300000, intervalMs: 500, what: 'a finished run of every DAG' });
     const loaded = (Date.now() - loadStarted) / 1000;
 
+    // The API timed with a personal token, as the page's session cookie is checked: Basic auth would
+    // add a password hash (tens of ms) to every request.
+    const created = spawnSync(BINARY, ['users', 'create-token', '-u', 'admin'],
+      { env: daemon.env, encoding: 'utf8' });
+    if (created.status !== 0) throw new Error(`mayaflow users create-token failed: ${created.stderr}`);
+    const bearer = `Bearer ${created.stdout.trim().split('\n').pop()}`;
     const api = async (target) => {
       const times = [];
       for (let i = 0; i < REPEATS; ++i) {
         const started = process.hrtime.bigint();
-        const answer = await daemon.api('GET', target);
+        const answer = await daemon.api('GET', target, undefined, { auth: bearer });
         if (answer.status !== 200) throw new Error(`${target} answered ${answer.status}`);
         times.push(Number(process.hrtime.bigint() - started) / 1e6);
       }
@@ -150,7 +159,7 @@ async function main() {
     ];
     if (DAGS < 1000) pages.splice(1, 1);
     console.log(`mayaflow web UI page loads: ${DAGS} DAGs (stored and run once in ${loaded.toFixed(1)} s), ` +
-      `median of ${REPEATS}, chromium ${browser.version()}, ${process.env.MAYAFLOW_BIN || 'build-sanitize/mayaflow'}`);
+      `median of ${REPEATS}, chromium ${browser.version()}, ${BINARY}`);
     console.log(`  API  /dags?limit=100                        ${ms(apiDags)}`);
     console.log(`  API  /mayaflow/dagSummaries (100 DAGs)      ${ms(apiSummaries)}`);
     for (const [name, route, drawn] of pages) {

@@ -32,7 +32,9 @@ export async function waitFor(predicate, { timeoutMs = 15000, intervalMs = 100, 
 }
 
 export class Daemon {
-  constructor(dagsFolder) {
+  // `binary`: the mayaflow to start (MAYAFLOW_BIN at import time by default).
+  constructor(dagsFolder, binary = MAYAFLOW) {
+    this.binary = binary;
     this.home = fs.mkdtempSync(path.join(os.tmpdir(), 'mayaflow-browser-'));
     this.dags = path.join(this.home, 'dags');
     fs.cpSync(dagsFolder, this.dags, { recursive: true });
@@ -53,7 +55,7 @@ export class Daemon {
 
   async start(timeoutMs = 60000) {
     const log = fs.openSync(this.logPath, 'a');
-    this.process = spawn(MAYAFLOW, ['standalone', '--dags-folder', this.dags, '--port', '0'], {
+    this.process = spawn(this.binary, ['standalone', '--dags-folder', this.dags, '--port', '0'], {
       env: this.env,
       stdio: ['ignore', 'pipe', log],
     });
@@ -75,7 +77,7 @@ export class Daemon {
       });
       this.process.on('error', (error) => {
         clearTimeout(timer);
-        reject(new Error(`could not start ${MAYAFLOW}: ${error.message}`));
+        reject(new Error(`could not start ${this.binary}: ${error.message}`));
       });
       this.process.on('exit', (code) => {
         clearTimeout(timer);
@@ -137,7 +139,7 @@ export class Daemon {
   }
 
   cli(...args) {
-    const result = spawnSync(MAYAFLOW, args, { env: this.env, encoding: 'utf8', timeout: 60000, maxBuffer: 64 << 20 });
+    const result = spawnSync(this.binary, args, { env: this.env, encoding: 'utf8', timeout: 60000, maxBuffer: 64 << 20 });
     if (result.status !== 0) {
       const why = result.error ? result.error.message : result.signal ? `signal ${result.signal}` : `exit ${result.status}`;
       throw new Error(`mayaflow ${args.join(' ')} failed (${why}): ${result.stderr}`);
