@@ -49,6 +49,13 @@ TEST_CASE("the extra is parsed only when read, and a non-object extra is reporte
     CHECK_THAT(*parsed.problem, Catch::Contains("not JSON"));
     CHECK(parsed.value == pyjson::Json::object());  // extra_dejson gives {}
 
+    // Found by fuzz/connection_uri_fuzz.cpp: a number beyond a double in the extra threw.
+    auto from_uri = connection_from_uri("c", "http://h/?__extra__=%7B%22m%22%3A+1e66000%7D");
+    REQUIRE(from_uri);
+    parsed = from_uri->parse_extra();
+    REQUIRE(parsed.problem);
+    CHECK_THAT(*parsed.problem, Catch::Contains("not JSON (a number is too large for a double"));
+
     connection.extra.reset();
     CHECK(connection.parse_extra().value == pyjson::Json::object());
     CHECK_FALSE(connection.parse_extra().problem);

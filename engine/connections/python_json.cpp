@@ -307,6 +307,10 @@ Result<Json> loads(std::string_view text) {
         // "…; last read: '<text>'" would repeat the text, which may be a password.
         if (auto at = message.find("; last read:"); at != std::string::npos) message.resize(at);
         return Error{message};
+    } catch (const Json::out_of_range&) {
+        // A number beyond a double (1e400), which json.loads reads as inf: nlohmann throws
+        // out_of_range.406 for it rather than parse_error. Its digits are not repeated (a secret?).
+        return Error{"a number is too large for a double (at most about 1.8e308)"};
     }
 }
 

@@ -44,6 +44,18 @@ TEST_CASE("JSON nested past the limit is refused before it is built, however it 
                Catch::Contains("line 3, column 101"));
 }
 
+TEST_CASE("a number beyond a double is an error, not an exception", "[connections][json]") {
+    // Found by fuzz/connection_uri_fuzz.cpp in an __extra__ of a URI: nlohmann throws out_of_range.406
+    // for it, which loads() let through, so reading such an extra threw.
+    for (const char* text : {"1e400", "[-1e400]", R"({"n": 1.5, "m": 1000000e66000})"}) {
+        INFO(text);
+        auto value = pyjson::loads(text);
+        REQUIRE_FALSE(value);
+        CHECK(value.error().message == "a number is too large for a double (at most about 1.8e308)");
+    }
+    CHECK(*pyjson::loads("1.7e308") == 1.7e308);
+}
+
 TEST_CASE("brackets inside strings do not count as nesting", "[connections][json]") {
     const std::string brackets(5'000, '[');
     auto inside = pyjson::loads("{\"a\": \"" + brackets + "\", \"b\": \"\\\"" + brackets + "\\\\\"}");

@@ -59,6 +59,13 @@ class DateTimeReader {
     size_t pos_ = 0;
 };
 
+// The instants whose UTC date-time has a year of 0001-9999, Python's datetime's range: one outside it
+// would print as a year format_iso8601 cannot write back in four digits (`0000-12-31T15:00:00+00:00`
+// from `0001-01-01T00:00:00+09:00`).
+constexpr Instant kFirstReadable{std::chrono::sys_days{std::chrono::year{1} / std::chrono::January / 1}.time_since_epoch()};
+constexpr Instant kLastReadable{
+    std::chrono::sys_days{std::chrono::year{10000} / std::chrono::January / 1}.time_since_epoch() - Duration{1}};
+
 std::string_view trim(std::string_view text) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
@@ -168,8 +175,12 @@ Result<Instant> parse_datetime(std::string_view raw, const TimeZone& zone_for_na
     if (!reader.at_end()) return syntax_error();
 
     const LocalTime local = c.to_local();
-    if (offset) return Instant{local.time_since_epoch()} - *offset;
-    return zone_for_naive.from_local(local, /*prefer_later=*/true);
+    const Instant instant =
+        offset ? Instant{local.time_since_epoch()} - *offset : zone_for_naive.from_local(local, /*prefer_later=*/true);
+    if (instant < kFirstReadable || instant > kLastReadable) {
+        return make_error("invalid date-time \"{}\": it falls outside the years 0001-9999 in UTC", raw);
+    }
+    return instant;
 }
 
 }  // namespace mayaflow

@@ -93,6 +93,8 @@ TEST_CASE("parse_datetime reads the accepted forms", "[iso8601]") {
         {"2000-02-29", "UTC", "2000-02-29T00:00:00+00:00"},
         {"0001-01-02", "UTC", "0001-01-02T00:00:00+00:00"},
         {"9999-12-31T23:59:59", "UTC", "9999-12-31T23:59:59+00:00"},
+        {"0001-01-01", "UTC", "0001-01-01T00:00:00+00:00"},
+        {"9999-12-31T23:00:00-00:59", "UTC", "9999-12-31T23:59:00+00:00"},
     };
     for (const auto& c : cases) {
         INFO(c.text << " in " << c.zone);
@@ -142,6 +144,13 @@ TEST_CASE("parse_datetime errors name the text and the accepted forms", "[iso860
          "invalid date-time \"2024-03-01T12:00+24:00\": UTC offset 24:00 is out of range (at most 23:59)"},
         {"2024-03-01T12:00+05:60",
          "invalid date-time \"2024-03-01T12:00+05:60\": UTC offset 05:60 is out of range (at most 23:59)"},
+        // Found by fuzz/duration_fuzz.cpp: these read as instants of the years 0 and 10000 in UTC, which
+        // format_iso8601 printed as text parse_datetime could not read back.
+        {"0000-01-01", "invalid date-time \"0000-01-01\": it falls outside the years 0001-9999 in UTC"},
+        {"0001-01-01T00:00:00+09:00",
+         "invalid date-time \"0001-01-01T00:00:00+09:00\": it falls outside the years 0001-9999 in UTC"},
+        {"9999-12-31T23:00:00-01:00",
+         "invalid date-time \"9999-12-31T23:00:00-01:00\": it falls outside the years 0001-9999 in UTC"},
     };
     for (const auto& [text, message] : cases) {
         auto parsed = parse_datetime(text, TimeZone::utc());

@@ -273,6 +273,9 @@ Result<nlohmann::json> parse_notebook(std::string_view text, const fs::path& fil
         notebook = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& error) {
         return make_error("notebook {} is not valid JSON: {}", name, error.what());
+    } catch (const nlohmann::json::out_of_range& error) {
+        // A number beyond a double (1e400): nlohmann throws out_of_range.406 rather than parse_error.
+        return make_error("notebook {} has a number too large for a double: {}", name, error.what());
     }
     if (!notebook.is_object()) return make_error("notebook {} is not a notebook: its JSON is not an object", name);
     const auto version = notebook.find("nbformat");

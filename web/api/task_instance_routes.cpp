@@ -277,7 +277,7 @@ WebResponse get_task_instance_tries(ApiContext& context, const ApiRequest& reque
         return order.descending ? less(b, a) : less(a, b);
     });
     DagVersions versions(context);
-    auto items = page_of(tries, page, [&](const TaskTryRow& attempt) {
+    auto items = page_of(tries, page, [&, &row = row](const TaskTryRow& attempt) {
         return task_instance_json(as_in_try(row, attempt), versions);
     });
     return json_response({{"task_instances", items}, {"total_entries", tries.size()}});
