@@ -66,29 +66,37 @@ class DaemonDagSink : public DagFileSink {
   public:
     DaemonDagSink(SqliteStore& store, SchedulerLoop& loop) : store_(store), loop_(loop) {}
 
-    void dag_loaded(const std::string& filename, const Dag& dag, const std::vector<LoadError>& warnings) override {
+    bool dag_loaded(const std::string& filename, const Dag& dag, const std::vector<LoadError>& warnings) override {
         std::vector<std::string> messages;
         for (const auto& warning : warnings) messages.push_back(warning.to_string());
         auto status = store_.record_dag_file_parsed(filename, dag, to_json(dag).dump(), now_instant(), messages);
         if (!status) {
-            spdlog::error("could not record DAG '{}' from {}: {}", dag.dag_id, filename, status.error().message);
-            return;
+            spdlog::error("could not record DAG '{}' from {}: {}; the file is read again soon", dag.dag_id, filename,
+                          status.error().message);
+            return false;
         }
         for (const auto& message : messages) spdlog::warn("DAG '{}': {}", dag.dag_id, message);
         auto record = store_.find_dag(dag.dag_id);
-        if (!record || !*record) return;
+        if (!record) return false;
+        if (!*record) return true;
         auto shared = std::make_shared<const Dag>(lean_copy(dag));
         int version = (*record)->latest_version;
         bool paused = (*record)->is_paused;
         loop_.post([shared, version, paused](SchedulerCore& core) { core.set_dag(shared, version, paused); });
         spdlog::info("loaded DAG '{}' version {} ({} tasks) from {}", dag.dag_id, version, dag.tasks.size(), filename);
+        return true;
     }
 
-    void dag_failed(const std::string& filename, const std::vector<LoadError>& errors) override {
+    bool dag_failed(const std::string& filename, const std::vector<LoadError>& errors) override {
         std::string text = format_errors(errors);
         auto status = store_.record_dag_file_failed(filename, text, now_instant());
-        if (!status) spdlog::error("could not record the import error of {}: {}", filename, status.error().message);
+        if (!status) {
+            spdlog::error("could not record the import error of {}: {}; the file is read again soon", filename,
+                          status.error().message);
+            return false;
+        }
         spdlog::warn("broken DAG file {}:\n{}", filename, text);
+        return true;
     }
 
     void file_deleted(const std::string& filename, const std::string& dag_id) override {

@@ -222,6 +222,11 @@ std::optional<OperatorResult> result_without_exit(const ShellEnd& end, const Tas
         result.exit_code = end.exit_code;
         return result;
     }
+    if (!end.unrecorded_exit_file.empty()) {
+        return failed_result(fmt::format("the task's process ended, but its exit status was not recorded in \"{}\" "
+                                         "(is the logs folder full or not writable?)",
+                                         end.unrecorded_exit_file.string()));
+    }
     if (end.no_status) return failed_result(std::string(kEndedWithDaemonMessage));
     if (!end.exit_code) return failed_result(ExitStatus{.signal = end.signal}.describe());
     return std::nullopt;
@@ -350,6 +355,8 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
         if (!waited) return waited.error();
     }
     read_recorded_end(exit_file, pid, started->start_ticks, true, end);
+    // The daemon did not go away meanwhile, so a missing status is the supervisor's failed write.
+    if (end.no_status) end.unrecorded_exit_file = exit_file;
     // Also when the process had ended before it could be waited for.
     if (!end.timed_out && !end.cancelled) end_left_behind(pid, started->start_ticks, kill_grace);
     return end;

@@ -49,6 +49,9 @@ struct ShellEnd {
     bool timed_out = false;        // the execution timeout passed; the group was ended
     bool cancelled = false;        // the cancel flag was raised; the group was ended
     bool no_status = false;        // resume: the process was gone and left no exit file
+    // The daemon saw the process end, yet no exit status was recorded in this file (the task
+    // supervisor could not write it: a full or read-only logs folder); empty otherwise.
+    std::filesystem::path unrecorded_exit_file;
     bool adopted = false;          // resume: the process still ran and was waited for
     // resume: the working folder of the adopted process, read before waiting (its temporary folder may
     // need removing); empty when unknown.

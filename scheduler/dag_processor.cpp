@@ -125,14 +125,21 @@ bool DagProcessor::process(const std::string& file) {
 
     KnownFile known;
     known.stamp = *stamp;
+    bool recorded = false;
     try {
-        parse_and_report(file, known);
+        recorded = parse_and_report(file, known);
     } catch (const std::exception& e) {
-        report_failed(file,
-                      {LoadError{SourceLocation{shown(file), 0, 0}, "",
-                                 fmt::format("the file could not be loaded: {}", escape_invalid_utf8(e.what()))}});
+        recorded = report_failed(
+            file, {LoadError{SourceLocation{shown(file), 0, 0}, "",
+                             fmt::format("the file could not be loaded: {}", escape_invalid_utf8(e.what()))}});
     } catch (...) {
-        report_failed(file, {LoadError{SourceLocation{shown(file), 0, 0}, "", "the file could not be loaded"}});
+        recorded = report_failed(file, {LoadError{SourceLocation{shown(file), 0, 0}, "", "the file could not be loaded"}});
+    }
+    if (!recorded) {
+        // Not known as read, so that the next look (soon: it is pending) reads it again.
+        note_problem(fmt::format("could not record {} in the database", shown(file)));
+        pending_.insert(file);
+        return false;
     }
 
     std::string previous_id;
@@ -163,14 +170,13 @@ void DagProcessor::forget_includes(const std::string& file, const KnownFile& kno
     }
 }
 
-void DagProcessor::parse_and_report(const std::string& file, KnownFile& known) {
+bool DagProcessor::parse_and_report(const std::string& file, KnownFile& known) {
     if (auto bad = first_invalid_utf8(file)) {
-        report_failed(file,
+        return report_failed(file,
                       {LoadError{SourceLocation{shown(file), 0, 0}, "",
                                  fmt::format("the file name is not valid UTF-8 (byte 0x{:02x} at offset {}); DAG file "
                                              "names must be UTF-8: rename the file",
                                              static_cast<unsigned char>(file[*bad]), *bad)}});
-        return;
     }
     const auto parse_started = std::chrono::steady_clock::now();
     DagLoadResult result = load_dag_file(file, DagLoadOptions{options_.operators, options_.dags_folder});
@@ -191,19 +197,18 @@ void DagProcessor::parse_and_report(const std::string& file, KnownFile& known) {
             result.dag.reset();
         }
     }
-    if (!result.dag) {
-        report_failed(file, result.errors);
-        return;
-    }
-    sink_.dag_loaded(shown(file), *result.dag, result.warnings);
+    if (!result.dag) return report_failed(file, result.errors);
+    if (!sink_.dag_loaded(shown(file), *result.dag, result.warnings)) return false;
     known.dag_id = result.dag->dag_id;
+    return true;
 }
 
-void DagProcessor::report_failed(const std::string& file, const std::vector<LoadError>& errors) {
+bool DagProcessor::report_failed(const std::string& file, const std::vector<LoadError>& errors) {
     try {
-        sink_.dag_failed(shown(file), errors);
+        return sink_.dag_failed(shown(file), errors);
     } catch (const std::exception& e) {
         spdlog::error("could not report the import error of {}: {}", shown(file), e.what());
+        return true;  // a sink that throws would throw again: not retried
     }
 }
 

@@ -37,8 +37,10 @@ class DagFileSink {
   public:
     virtual ~DagFileSink() = default;
     // `warnings` are what the load found worth saying about a DAG that loads (dags validate prints them).
-    virtual void dag_loaded(const std::string& filename, const Dag& dag, const std::vector<LoadError>& warnings) = 0;
-    virtual void dag_failed(const std::string& filename, const std::vector<LoadError>& errors) = 0;
+    // Both return false when what they were told could not be recorded (the store cannot be written):
+    // the file is then read again soon, as one that could not be opened.
+    virtual bool dag_loaded(const std::string& filename, const Dag& dag, const std::vector<LoadError>& warnings) = 0;
+    virtual bool dag_failed(const std::string& filename, const std::vector<LoadError>& errors) = 0;
     // `dag_id`: the DAG the file last loaded, "" when it loaded none the processor knows of.
     virtual void file_deleted(const std::string& filename, const std::string& dag_id) = 0;
 };
@@ -121,8 +123,9 @@ class DagProcessor {
     // Parses one file and reports it; nothing that happens there escapes. False when the file
     // could not be opened for a moment (no descriptors left) and waits to be tried again.
     bool process(const std::string& file);
-    void parse_and_report(const std::string& file, KnownFile& known);
-    void report_failed(const std::string& file, const std::vector<LoadError>& errors);
+    // Both return whether the sink recorded what they reported.
+    bool parse_and_report(const std::string& file, KnownFile& known);
+    bool report_failed(const std::string& file, const std::vector<LoadError>& errors);
     void forget(const std::string& file);
     void forget_includes(const std::string& file, const KnownFile& known);
     void release_dag_id(const std::string& dag_id, const std::string& file);

@@ -32,13 +32,15 @@ class RecordingSink : public DagFileSink {
         std::string text;  // the dag_id, or the errors
     };
 
-    void dag_loaded(const std::string& filename, const Dag& dag, const std::vector<LoadError>&) override {
+    bool dag_loaded(const std::string& filename, const Dag& dag, const std::vector<LoadError>&) override {
         if (dag.dag_id == "sink_throws") throw std::runtime_error("the sink failed on purpose");
         (void)to_json(dag).dump();
         add({"loaded", filename, dag.dag_id});
+        return true;
     }
-    void dag_failed(const std::string& filename, const std::vector<LoadError>& errors) override {
+    bool dag_failed(const std::string& filename, const std::vector<LoadError>& errors) override {
         add({"failed", filename, format_errors(errors)});
+        return true;
     }
     void file_deleted(const std::string& filename, const std::string& dag_id) override {
         add({"deleted", filename, dag_id});

@@ -129,13 +129,21 @@ std::optional<std::vector<std::string>> decode_secrets(std::string_view bytes) {
 
 // One write() of a few bytes: a reader sees the whole status or an empty file (read as no status
 // yet), without a temporary file and a rename for every try.
+// A failure is said on stderr (the daemon's log): the try then fails for want of its status.
 void write_exit_file(const std::filesystem::path& path, int status) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) return;
     const std::string text = std::to_string(status) + "\n";
-    while (::write(fd, text.data(), text.size()) < 0 && errno == EINTR) {
+    ssize_t written = -1;
+    if (fd >= 0) {
+        while ((written = ::write(fd, text.data(), text.size())) < 0 && errno == EINTR) {
+        }
     }
-    ::close(fd);
+    if (written != static_cast<ssize_t>(text.size())) {
+        const std::string line = "task supervisor: cannot record exit status " + std::to_string(status) + " in \"" +
+                                 path.string() + "\": " + std::strerror(errno) + "\n";
+        (void)!::write(STDERR_FILENO, line.data(), line.size());
+    }
+    if (fd >= 0) ::close(fd);
 }
 
 // A supervised process's output on its way to the log when it has secrets to mask: read from a pipe,

@@ -10,14 +10,13 @@ BigQuery task runs (execution_timeout 5 s, no retries):
 What must hold: no try outlives its timeout by more than a margin; its message says it timed out;
 the other DAGs' runs succeed while it hangs; the daemon keeps running."""
 
-import json
 import os
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fault_daemon import FaultDaemon, wait_for  # noqa: E402
+from fault_daemon import FaultDaemon  # noqa: E402
 from gcp_fake import GcpFake  # noqa: E402
 
 TIMEOUT = 5

@@ -4,7 +4,8 @@ holds an exclusive lock on the database for some seconds, each during a run of 2
 each fault: /health said the scheduler was unhealthy while it lasted, the run ends in success once the
 fault clears, every task ran exactly once, and `PRAGMA integrity_check` is ok. A fault that does not
 clear for seconds (every write fails) leaves the daemon unhealthy until it clears, then the run
-finishes; or, if the scheduler gives up (five failed turns in a row), the daemon stops with exit code
+finishes, and a DAG file saved meanwhile (not recorded then) is read again and appears; or, if the
+scheduler gives up (five failed turns in a row), the daemon stops with exit code
 1 and a message that says why, and finishes the run after a restart — again with every task once."""
 
 import collections
@@ -48,13 +49,14 @@ class StoreFaultTest(unittest.TestCase):
         self.assertEqual(self.daemon.integrity(), "ok")
 
     def unhealthy_while(self, seconds):
-        """Polls /health for `seconds`; the scheduler problems it reported."""
+        """Polls /health for `seconds`; the problems it reported (the scheduler's and the DAG processor's)."""
         problems = set()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            scheduler = self.daemon.health().get("scheduler", {})
-            if scheduler.get("status") == "unhealthy":
-                problems.add(scheduler.get("detail"))
+            health = self.daemon.health()
+            for part in ("scheduler", "dag_processor"):
+                if health.get(part, {}).get("status") == "unhealthy":
+                    problems.add(health[part].get("detail"))
             time.sleep(0.1)
         return problems
 
@@ -106,9 +108,13 @@ class StoreFaultTest(unittest.TestCase):
         self.daemon.trigger("store", "full_for_long")
         wait_for(lambda: self.ran("full_for_long"), timeout=30, interval=0.05)
         self.daemon.set_faults(suffix=list(STORE_SUFFIXES), write="ENOSPC")
+        # A DAG file saved meanwhile cannot be recorded: it is read again until it can.
+        self.daemon.write_dag("late.yaml", "dag_id: late\ntasks:\n  - task_id: t\n    operator: empty\n")
         problems = self.unhealthy_while(6)
         self.daemon.clear_faults()
         self.assertIn("database error: database or disk is full", problems)
+        self.assertTrue([p for p in problems if p.startswith("could not record") and p.endswith("late.yaml in the database")],
+                        problems)
         code = self.daemon.process.poll()
         print("a disk full for 6 s: the daemon %s" % ("kept running" if code is None else "stopped (%d)" % code),
               file=sys.stderr)
@@ -119,6 +125,7 @@ class StoreFaultTest(unittest.TestCase):
             self.assertEqual(self.daemon.integrity(), "ok")
             self.daemon.start()
         self.check_run("full_for_long")
+        wait_for(lambda: "late" in self.daemon.api_dags(), timeout=20, interval=0.2)
         check = self.daemon.cli("db", "check")
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         self.assertIn("integrity check ok", check.stdout)
