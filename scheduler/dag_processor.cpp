@@ -158,6 +158,12 @@ bool DagProcessor::process(const std::string& file) {
     bool released = !previous_id.empty() && previous_id != known.dag_id;
     known_[file] = std::move(known);
     if (released) release_dag_id(previous_id, file);
+    // A change made while the file was read and reported, before the folders of its link target and
+    // includes were watched, made no event: their stamps are looked at again now that they are.
+    if (changed(file, known_[file])) {
+        pending_.insert(file);
+        if (!retry_at_) retry_later(false);
+    }
     return true;
 }
 
