@@ -1,9 +1,13 @@
-# Embeds every file under web/ui/ (the web UI: index.html, css/, js/) into the binary, as byte arrays
-# with each file's path, content type and a content hash for its ETag (web/ui_assets.h).
+# Embeds the web UI (web/ui/) into the binary, as byte arrays with each file's path, content type and
+# a content hash for its ETag (web/ui_assets.h). Every file is embedded as it is, except the
+# JavaScript: js/app.js and every module it imports (pages too: app.js names each page's import) are
+# bundled by esbuild (Debian's package) into one js/app.js, so a page load fetches one script, not a
+# waterfall of modules discovered one import at a time (docs/ui.md).
 #
 # Included from CMakeLists.txt, mayaflow_embed_ui(<target-output>) adds a build step that regenerates
 # the .cpp whenever a file under web/ui/ changes (or one is added or removed: the glob is checked at
-# every build). Run with `cmake -DUI_DIR=… -DOUT_FILE=… -P EmbedUi.cmake`, it writes the .cpp.
+# every build). Run with `cmake -DUI_DIR=… -DSTAGE_DIR=… -DESBUILD=… -DOUT_FILE=… -P EmbedUi.cmake`,
+# it bundles into STAGE_DIR and writes the .cpp from there.
 
 function(mayaflow_ui_content_type file out_var)
   string(TOLOWER "${file}" lower)
@@ -75,18 +79,49 @@ ${entries}    };
   file(WRITE ${out_file} "${text}")
 endfunction()
 
+# STAGE_DIR: web/ui without js/, and js/app.js the bundle of all its modules.
+function(mayaflow_bundle_ui ui_dir stage_dir esbuild)
+  file(REMOVE_RECURSE ${stage_dir})
+  file(MAKE_DIRECTORY ${stage_dir})
+  file(COPY ${ui_dir}/ DESTINATION ${stage_dir} PATTERN "js" EXCLUDE)
+  execute_process(
+    COMMAND ${esbuild} ${ui_dir}/js/app.js --bundle --format=esm --charset=utf8 --minify-whitespace
+            --minify-syntax --legal-comments=none --log-level=warning --outfile=${stage_dir}/js/app.js
+    RESULT_VARIABLE status ERROR_VARIABLE errors)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "esbuild could not bundle web/ui/js/app.js:\n${errors}")
+  endif()
+  # An import() whose path is built at run time is left out of the bundle, and the page would then ask
+  # the daemon for a module it does not serve: name each module in full (as app.js's PAGES does).
+  file(READ ${stage_dir}/js/app.js bundle)
+  string(FIND "${bundle}" "import(" dynamic)
+  if(NOT dynamic EQUAL -1)
+    string(SUBSTRING "${bundle}" ${dynamic} 80 where)
+    message(FATAL_ERROR "web/ui/js: an import() esbuild could not bundle (its path is built at run time?): ${where}")
+  endif()
+endfunction()
+
 if(CMAKE_SCRIPT_MODE_FILE AND UI_DIR AND OUT_FILE)
-  mayaflow_write_ui_sources(${UI_DIR} ${OUT_FILE})
+  mayaflow_bundle_ui(${UI_DIR} ${STAGE_DIR} ${ESBUILD})
+  mayaflow_write_ui_sources(${STAGE_DIR} ${OUT_FILE})
   return()
 endif()
 
 function(mayaflow_embed_ui out_file)
   set(ui_dir ${CMAKE_SOURCE_DIR}/web/ui)
+  find_program(MAYAFLOW_ESBUILD esbuild)
+  if(NOT MAYAFLOW_ESBUILD)
+    message(FATAL_ERROR "esbuild not found: it bundles the web UI's JavaScript. Install Debian's package "
+                        "(apt-get install esbuild), or run scripts/install-deps")
+  endif()
+  get_filename_component(stage_dir ${out_file} DIRECTORY)
+  set(stage_dir ${stage_dir}/ui)
   file(GLOB_RECURSE ui_files CONFIGURE_DEPENDS ${ui_dir}/*)
   add_custom_command(
     OUTPUT ${out_file}
-    COMMAND ${CMAKE_COMMAND} -DUI_DIR=${ui_dir} -DOUT_FILE=${out_file} -P ${CMAKE_SOURCE_DIR}/cmake/EmbedUi.cmake
+    COMMAND ${CMAKE_COMMAND} -DUI_DIR=${ui_dir} -DSTAGE_DIR=${stage_dir} -DESBUILD=${MAYAFLOW_ESBUILD}
+            -DOUT_FILE=${out_file} -P ${CMAKE_SOURCE_DIR}/cmake/EmbedUi.cmake
     DEPENDS ${ui_files} ${CMAKE_SOURCE_DIR}/cmake/EmbedUi.cmake
-    COMMENT "Embedding the web UI (web/ui/)"
+    COMMENT "Bundling and embedding the web UI (web/ui/)"
     VERBATIM)
 endfunction()

@@ -27,9 +27,8 @@ std::string read_source(const std::string& relative) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-TEST_CASE("the build embeds every file of web/ui byte for byte, with its content type and an ETag", "[web]") {
-    for (const std::string path : {"index.html", "css/app.css", "js/app.js", "js/api.js", "js/pages/login.js",
-                                   "favicon.svg"}) {
+TEST_CASE("the build embeds web/ui's files byte for byte, with its content type and an ETag", "[web]") {
+    for (const std::string path : {"index.html", "css/app.css", "favicon.svg"}) {
         INFO(path);
         const auto* asset = embedded(path);
         REQUIRE(asset != nullptr);
@@ -40,10 +39,36 @@ TEST_CASE("the build embeds every file of web/ui byte for byte, with its content
         CHECK(asset->content_type == ui_content_type(path));
     }
     CHECK(embedded("index.html")->content_type == "text/html; charset=utf-8");
-    CHECK(embedded("js/app.js")->content_type == "text/javascript; charset=utf-8");
     CHECK(embedded("css/app.css")->content_type == "text/css; charset=utf-8");
     CHECK(embedded("favicon.svg")->content_type == "image/svg+xml");
-    CHECK(embedded("js/app.js")->etag != embedded("js/api.js")->etag);
+}
+
+TEST_CASE("the UI's JavaScript is embedded as one bundle: js/app.js with every module and page in it", "[web]") {
+    const auto* bundle = embedded("js/app.js");
+    REQUIRE(bundle != nullptr);
+    CHECK(bundle->content_type == "text/javascript; charset=utf-8");
+    CHECK(bundle->etag != embedded("index.html")->etag);
+    // Nothing left to fetch: no import statement and no import() (every page is in the file).
+    CHECK(bundle->body.find("import(") == std::string::npos);
+    CHECK(bundle->body.find("from\"./") == std::string::npos);
+    CHECK(bundle->body.find("from \"./") == std::string::npos);
+    // A string of each module's own, from the shell to the last page.
+    for (const std::string marker : {"mayaflow/session",          // app.js
+                                     "X-Requested-With",          // api.js
+                                     "mayaflow/dagSummaries",     // pages/dags.js
+                                     "mayaflow/standins",         // app.js
+                                     "BroadcastChannel",          // live_shared.js
+                                     "/graph",                    // pages/dag.js
+                                     "Runs by state",             // pages/dags.js
+                                     "connections/export",        // pages/connections.js
+                                     "mayaflow/cost"}) {          // pages/cost.js
+        INFO(marker);
+        CHECK(bundle->body.find(marker) != std::string::npos);
+    }
+    for (const auto& asset : embedded_ui_assets()) {
+        INFO(asset.path);
+        CHECK((asset.path == "js/app.js" || !asset.path.ends_with(".js")));
+    }
 }
 
 TEST_CASE("/ and /home are the UI's page and need no sign-in; /ui/ serves its files", "[web]") {
@@ -61,9 +86,9 @@ TEST_CASE("/ and /home are the UI's page and need no sign-in; /ui/ serves its fi
     auto script = fixture.call("GET", "/ui/js/app.js");
     CHECK(script.status == 200);
     CHECK(script.content_type == "text/javascript; charset=utf-8");
-    CHECK(script.body == read_source("js/app.js"));
-    auto deep = fixture.call("GET", "/ui/js/pages/login.js");
-    CHECK(deep.status == 200);
+    CHECK(script.body == embedded("js/app.js")->body);
+    // The modules are in the bundle, not served one by one.
+    check_problem(fixture.call("GET", "/ui/js/pages/login.js"), 404, "Not Found");
     CHECK(fixture.call("GET", "/ui/css/app.css").content_type == "text/css; charset=utf-8");
     CHECK(fixture.call("HEAD", "/ui/css/app.css").status == 200);
 
@@ -78,17 +103,17 @@ TEST_CASE("/ and /home are the UI's page and need no sign-in; /ui/ serves its fi
 
 TEST_CASE("a UI file asked with its ETag in If-None-Match is 304 without a body", "[web]") {
     ApiFixture fixture;
-    auto first = fixture.call("GET", "/ui/js/api.js");
+    auto first = fixture.call("GET", "/ui/css/app.css");
     REQUIRE(first.status == 200);
     const std::string etag = first.headers["ETag"];
     for (const std::string& header : std::vector<std::string>{etag, "W/" + etag, "\"other\", " + etag, "*"}) {
         INFO(header);
-        auto again = fixture.call("GET", "/ui/js/api.js", "", {{"if-none-match", header}});
+        auto again = fixture.call("GET", "/ui/css/app.css", "", {{"if-none-match", header}});
         CHECK(again.status == 304);
         CHECK(again.body.empty());
         CHECK(again.headers["ETag"] == etag);
     }
-    auto changed = fixture.call("GET", "/ui/js/api.js", "", {{"if-none-match", "\"something-else\""}});
+    auto changed = fixture.call("GET", "/ui/css/app.css", "", {{"if-none-match", "\"something-else\""}});
     CHECK(changed.status == 200);
     CHECK(changed.body == first.body);
     // Another file's ETag does not match this one.

@@ -1,7 +1,8 @@
 // What the web UI needs that Airflow's API answers only one DAG at a time or not at all, under
 // /api/v1/mayaflow/: the recent runs, run counts and next run of a page of DAGs in one request
 // (the DAG list), every tag of the DAGs (its tag filter), a DAG's tasks with their groups and
-// generating loops (the grid and graph), the next scheduled runs of a DAG from its timetable, and
+// generating loops (the grid and graph), a DAG's newest runs with their task instances (the grid),
+// the next scheduled runs of a DAG from its timetable, and
 // the stand-ins the daemon talks to instead of Google's and Firebase's services.
 
 #include <fmt/format.h>
@@ -18,6 +19,7 @@
 #include "engine/config/settings.h"
 #include "engine/connections/environment_secrets.h"
 #include "engine/time/timetable.h"
+#include "web/api/dag_selection.h"
 #include "web/api/problem.h"
 #include "web/api/routes.h"
 #include "web/api/run_shapes.h"
@@ -28,6 +30,10 @@ namespace {
 constexpr size_t kMaxSummaryDags = 1000;
 constexpr int kDefaultRecentRuns = 10;
 constexpr int kMaxRecentRuns = 50;
+// The grid's runs: the UI offers 10, 25, 50 and 100.
+constexpr int kDefaultGridRuns = 25;
+constexpr int kMaxGridRuns = 100;
+constexpr size_t kGridInstancesPerQuery = 5000;
 constexpr int kMaxScheduleCount = 100;
 
 // A whole number from `low` to `high` named `name` in the query, or `fallback` when absent.
@@ -79,13 +85,39 @@ Result<std::vector<DagRunInfo>> next_runs(ApiContext& context, const Dag& dag, i
     return runs;
 }
 
-// GET /mayaflow/dagSummaries?dag_ids=a,b&runs=N
-WebResponse dag_summaries(ApiContext& context, const ApiRequest& request) {
-    auto wanted = request.query_list("dag_ids");
-    if (wanted.empty()) return bad_request("dag_ids is required: one or more DAG ids, separated by commas");
-    if (wanted.size() > kMaxSummaryDags) {
-        return bad_request(fmt::format("dag_ids names {} DAGs; at most {} at once", wanted.size(), kMaxSummaryDags));
+// The DAGs a summary is asked for: those `dag_ids` names, or else the page of DAGs GET /dags answers
+// with the same selection (limit, offset, dag_id_pattern, tags, only_active, paused, order_by).
+Read<std::vector<std::string>> summarised_dags(ApiContext& context, const ApiRequest& request) {
+    auto named = request.query_list("dag_ids");
+    if (!named.empty()) {
+        for (const char* selection : {"limit", "offset", "dag_id_pattern", "tags", "only_active", "paused", "order_by"}) {
+            if (request.query_value(selection)) {
+                return bad_request(fmt::format("dag_ids and {} were both given: name the DAGs with dag_ids, or select "
+                                               "them as GET /dags does (limit, offset, dag_id_pattern, tags, "
+                                               "only_active, paused, order_by), not both", selection));
+            }
+        }
+        if (named.size() > kMaxSummaryDags) {
+            return bad_request(fmt::format("dag_ids names {} DAGs; at most {} at once", named.size(), kMaxSummaryDags));
+        }
+        return named;
     }
+    MAYAFLOW_READ(page, read_page(request));
+    MAYAFLOW_READ(filter, read_dag_filter(request));
+    MAYAFLOW_READ(order, read_dag_order(request));
+    auto dags = filtered_dags(context, filter);
+    if (!dags) return store_unavailable(dags.error());
+    sort_dags(*dags, order);
+    std::vector<std::string> selected;
+    for (size_t i = page.offset; i < dags->size() && selected.size() < page.limit; ++i) {
+        selected.push_back((*dags)[i].dag_id);
+    }
+    return selected;
+}
+
+// GET /mayaflow/dagSummaries?dag_ids=a,b&runs=N, or ?limit=&offset=&dag_id_pattern=…&runs=N
+WebResponse dag_summaries(ApiContext& context, const ApiRequest& request) {
+    MAYAFLOW_READ(wanted, summarised_dags(context, request));
     MAYAFLOW_READ(recent, small_count(request, "runs", kDefaultRecentRuns, 0, kMaxRecentRuns));
     // Every DAG's runs counted per state in one query, not one per DAG and state.
     auto by_state = context.runs.count_runs_by_state(wanted);
@@ -133,6 +165,41 @@ WebResponse dag_summaries(ApiContext& context, const ApiRequest& request) {
                         {"next_run", next}});
     }
     return json_response({{"dags", dags}, {"total_entries", dags.size()}});
+}
+
+// GET /mayaflow/dags/{dag_id}/gridData?runs=N: the DAG's newest N runs (newest logical date first) and
+// every task instance of them, in the shapes of GET …/dagRuns and …/taskInstances/list: the grid in
+// one request, where the two would be one after the other (Airflow's UI has its grid_data too).
+WebResponse dag_grid_data(ApiContext& context, const ApiRequest& request) {
+    MAYAFLOW_READ(record, find_dag_or_404(context, request.param("dag_id")));
+    MAYAFLOW_READ(count, small_count(request, "runs", kDefaultGridRuns, 1, kMaxGridRuns));
+    RunQuery newest;
+    newest.dag_ids = {record.dag_id};
+    newest.order_by = "logical_date";
+    newest.descending = true;
+    newest.limit = static_cast<size_t>(count);
+    auto runs = context.runs.query_runs(newest);
+    if (!runs) return store_unavailable(runs.error());
+    auto run_items = nlohmann::json::array();
+    TaskInstanceQuery instances;
+    instances.dag_ids = {record.dag_id};
+    for (const auto& run : runs->runs) {
+        run_items.push_back(dag_run_json(run));
+        instances.run_ids.push_back(run.run_id);
+    }
+    auto instance_items = nlohmann::json::array();
+    if (!instances.run_ids.empty()) {
+        DagVersions versions(context);
+        instances.limit = kGridInstancesPerQuery;
+        for (;;) {
+            auto page = context.runs.query_task_instances(instances);
+            if (!page) return store_unavailable(page.error());
+            for (const auto& row : page->task_instances) instance_items.push_back(task_instance_json(row, versions));
+            if (page->task_instances.size() < instances.limit) break;
+            instances.offset += page->task_instances.size();
+        }
+    }
+    return json_response({{"dag_runs", run_items}, {"task_instances", instance_items}});
 }
 
 // GET /mayaflow/dags/{dag_id}/graph: the newest version's tasks with what Airflow's Task shape leaves
@@ -326,6 +393,8 @@ void add_overview_routes(RouteTable& table, ApiContext& context) {
               [&context](const ApiRequest& request) { return dag_summaries(context, request); });
     table.add("GET", "/api/v1/mayaflow/dags/{dag_id}/schedule", {Resource::dag, Action::read},
               [&context](const ApiRequest& request) { return dag_schedule(context, request); });
+    table.add("GET", "/api/v1/mayaflow/dags/{dag_id}/gridData", {Resource::task_instance, Action::read},
+              [&context](const ApiRequest& request) { return dag_grid_data(context, request); });
     table.add("GET", "/api/v1/mayaflow/dags/{dag_id}/graph", {Resource::dag, Action::read},
               [&context](const ApiRequest& request) { return dag_graph(context, request); });
     table.add("GET", "/api/v1/mayaflow/dagTags", {Resource::dag, Action::read},

@@ -62,9 +62,79 @@ TEST_CASE("dagSummaries gives a page of DAGs their newest runs, counts by state 
     CHECK(manual["next_run"].is_null());
     CHECK(manual["recent_runs"].empty());
 
-    check_problem(fixture.call("GET", "/api/v1/mayaflow/dagSummaries"), 400, "Bad Request");
     check_problem(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=hourly&runs=51"), 400, "Bad Request");
     check_problem(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=hourly&runs=-1"), 400, "Bad Request");
+}
+
+TEST_CASE("dagSummaries without dag_ids answers for the page of DAGs GET /dags selects with the same parameters", "[web]") {
+    ApiFixture fixture(Role::viewer);
+    for (const std::string id : {"etl_b", "etl_a", "report", "ETL_c", "etl_d"}) {
+        add_scheduled_dag(fixture, id, "", std::nullopt, false, {id == "report" ? "finance" : "etl"});
+    }
+    REQUIRE(fixture.store->set_paused("etl_d", true));
+    auto ids = [](const nlohmann::json& list) {
+        std::vector<std::string> found;
+        for (const auto& item : list) found.push_back(item["dag_id"].get<std::string>());
+        return found;
+    };
+    for (const std::string selection : {"", "?limit=2", "?limit=2&offset=2", "?dag_id_pattern=etl&order_by=-dag_id",
+                                        "?tags=finance", "?paused=false&dag_id_pattern=ETL", "?offset=10",
+                                        "?tags=etl&tags=finance&limit=3&offset=1"}) {
+        INFO(selection);
+        auto dags = fixture.call("GET", "/api/v1/dags" + selection);
+        auto summaries = fixture.call("GET", "/api/v1/mayaflow/dagSummaries" + selection);
+        REQUIRE(dags.status == 200);
+        REQUIRE(summaries.status == 200);
+        CHECK(ids(ApiFixture::json(summaries)["dags"]) == ids(ApiFixture::json(dags)["dags"]));
+    }
+    CHECK(ids(ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?limit=2"))["dags"]) ==
+          std::vector<std::string>{"ETL_c", "etl_a"});
+    // dag_ids or a selection, not both; and the selection's parameters are checked as /dags checks them.
+    auto both = fixture.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=etl_a&limit=2");
+    check_problem(both, 400, "Bad Request");
+    CHECK_THAT(both.body, Catch::Contains("dag_ids and limit were both given"));
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?limit=-1"), 400, "Bad Request");
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?order_by=owner"), 400, "Bad Request");
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?paused=maybe"), 400, "Bad Request");
+}
+
+TEST_CASE("gridData gives a DAG's newest runs and every task instance of them, as dagRuns and taskInstances/list do", "[web]") {
+    ApiFixture fixture(Role::viewer);
+    add_scheduled_dag(fixture, "hourly", "@hourly", at("2024-01-01T00:00:00Z"), false);
+    add_scheduled_dag(fixture, "other", "@hourly", at("2024-01-01T00:00:00Z"), false);
+    for (int i = 0; i < 4; ++i) {
+        testing::add_run(fixture, "hourly", "run_" + std::to_string(i),
+                         {testing::task_row("only", i == 3 ? TaskState::failed : TaskState::success, 1),
+                          testing::task_row("second", TaskState::none, 0)});
+    }
+    testing::add_run(fixture, "other", "run_x", {testing::task_row("only", TaskState::success, 1)});
+
+    auto answer = fixture.call("GET", "/api/v1/mayaflow/dags/hourly/gridData?runs=3");
+    REQUIRE(answer.status == 200);
+    auto body = ApiFixture::json(answer);
+    REQUIRE(body["dag_runs"].size() == 3);
+    CHECK(body["dag_runs"][0]["dag_run_id"] == "run_3");  // newest logical date first
+    CHECK(body["dag_runs"][2]["dag_run_id"] == "run_1");
+    // The same runs as GET …/dagRuns lists them, and the same instances as …/taskInstances/list.
+    auto runs = ApiFixture::json(fixture.call("GET", "/api/v1/dags/hourly/dagRuns?order_by=-execution_date&limit=3"));
+    CHECK(body["dag_runs"] == runs["dag_runs"]);
+    auto listed = ApiFixture::json(fixture.call("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list",
+        R"({"dag_ids": ["hourly"], "dag_run_ids": ["run_3", "run_2", "run_1"], "page_limit": 1000})"));
+    REQUIRE(body["task_instances"].size() == 6);
+    CHECK(body["task_instances"] == listed["task_instances"]);
+    for (const auto& instance : body["task_instances"]) CHECK(instance["dag_id"] == "hourly");
+
+    auto all = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/hourly/gridData"));
+    CHECK(all["dag_runs"].size() == 4);  // 25 by default: every run here
+    CHECK(all["task_instances"].size() == 8);
+    add_scheduled_dag(fixture, "never_ran", "", std::nullopt, false);
+    auto none = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/never_ran/gridData"));
+    CHECK(none["dag_runs"].empty());
+    CHECK(none["task_instances"].empty());
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/no_such_dag/gridData"), 404, "Not Found");
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/hourly/gridData?runs=0"), 400, "Bad Request");
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/hourly/gridData?runs=101"), 400, "Bad Request");
+    check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/hourly/gridData?runs=x"), 400, "Bad Request");
 }
 
 TEST_CASE("a paused DAG's summary has no next run", "[web]") {

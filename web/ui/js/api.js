@@ -83,8 +83,37 @@ export async function request(method, path, options = {}) {
   return type.includes('json') ? response.json() : response.text();
 }
 
+// Answers asked for ahead of time: a page's first requests, sent beside the session check when the
+// UI opens instead of after it (app.js calls the page's prefetch(route)). The first plain GET of the
+// same URL takes the answer (or its failure); one nobody takes is dropped after PREFETCH_MS.
+const PREFETCH_MS = 5000;
+const prefetched = new Map();
+
+export function prefetch(path, query) {
+  const key = url(path, query);
+  if (prefetched.has(key)) return;
+  const answer = request('GET', path, {query, quiet401: true});
+  answer.catch(() => {}); // handled by whoever takes it; a failure nobody takes is nobody's concern
+  prefetched.set(key, answer);
+  setTimeout(() => {
+    if (prefetched.get(key) === answer) prefetched.delete(key);
+  }, PREFETCH_MS);
+}
+
+function takePrefetched(path, query, options) {
+  if (options.accept || options.raw || options.signal) return null;
+  const key = url(path, query);
+  const answer = prefetched.get(key);
+  if (!answer) return null;
+  prefetched.delete(key);
+  return answer.catch((err) => {
+    if (err instanceof ApiError && err.status === 401 && !options.quiet401) onUnauthorized(err);
+    throw err;
+  });
+}
+
 export const api = {
-  get: (path, query, options = {}) => request('GET', path, {...options, query}),
+  get: (path, query, options = {}) => takePrefetched(path, query, options) || request('GET', path, {...options, query}),
   post: (path, body, options = {}) => request('POST', path, {...options, body}),
   patch: (path, body, options = {}) => request('PATCH', path, {...options, body}),
   put: (path, body, options = {}) => request('PUT', path, {...options, body}),

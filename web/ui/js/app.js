@@ -1,6 +1,7 @@
 // The UI's shell: signs the user in (GET /api/v1/mayaflow/session), fills the header, and routes
 // the URL's hash to a page module (js/pages/<name>.js, loaded on demand). Each page exports
-// render(root, route, ctx) and may return dispose(), called when the user leaves the page.
+// render(root, route, ctx) and may return dispose(), called when the user leaves the page; it may
+// export prefetch(route), which asks for the page's first answers while the session is checked.
 import {api, ApiError, setCsrfToken, setUnauthorizedHandler} from './api.js';
 import {h, mount} from './dom.js';
 import {errorBox, loading} from './ui.js';
@@ -28,7 +29,42 @@ const NAV = [
   {href: '#/users', label: 'Users', page: 'users', needs: 'users'},
 ];
 
+// Each page's module, loaded when the page is first shown. Named one by one, not built from the
+// route: the build bundles every module it can see into one file (docs/ui.md).
+const PAGES = {
+  dags: () => import('./pages/dags.js'),
+  dag: () => import('./pages/dag.js'),
+  task: () => import('./pages/task.js'),
+  trigger: () => import('./pages/trigger.js'),
+  backfills: () => import('./pages/backfills.js'),
+  cost: () => import('./pages/cost.js'),
+  pools: () => import('./pages/pools.js'),
+  variables: () => import('./pages/variables.js'),
+  connections: () => import('./pages/connections.js'),
+  users: () => import('./pages/users.js'),
+  login: () => import('./pages/login.js'),
+};
+
 const state = {user: null, dispose: null, renderId: 0};
+
+// Whether this browser was signed in when it last looked: only then does the UI ask for a page's
+// first answers beside the session check (a browser signed out would get a 401 for each of them).
+const SIGNED_IN_HINT = 'mayaflow.signedIn';
+function rememberSignedIn(yes) {
+  try {
+    if (yes) localStorage.setItem(SIGNED_IN_HINT, '1');
+    else localStorage.removeItem(SIGNED_IN_HINT);
+  } catch {
+    // storage disabled: no prefetching
+  }
+}
+function wasSignedIn() {
+  try {
+    return localStorage.getItem(SIGNED_IN_HINT) === '1';
+  } catch {
+    return false;
+  }
+}
 
 function rank(roles) {
   return Math.max(-1, ...(roles || []).map((r) => ROLE_ORDER.findIndex((x) => x.toLowerCase() === String(r).toLowerCase())));
@@ -76,7 +112,7 @@ function pageFor(path) {
     return 'dag';
   }
   if (first === 'backfills' && path[1] === 'new') return 'backfills';
-  return /^[a-z_-]+$/.test(first) ? first : 'missing';
+  return Object.hasOwn(PAGES, first) ? first : 'missing';
 }
 
 function renderNav(ctx, page) {
@@ -105,13 +141,17 @@ async function loadSession() {
   try {
     const session = await api.get('mayaflow/session', null, {quiet401: true});
     setCsrfToken(session.csrf_token);
+    rememberSignedIn(true);
     return {username: session.username, roles: session.roles || []};
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
       // MAYAFLOW_API_AUTH=off: no sessions; every request is a Viewer.
       return {username: 'anonymous', roles: ['Viewer'], noAuth: true};
     }
-    if (err instanceof ApiError && err.status === 401) return null;
+    if (err instanceof ApiError && err.status === 401) {
+      rememberSignedIn(false);
+      return null;
+    }
     throw err;
   }
 }
@@ -181,6 +221,10 @@ async function route() {
     }
   }
   if (page !== 'login' && !state.user) {
+    // The page's first requests go out with the session check, not after it (api.js, prefetch).
+    if (Object.hasOwn(PAGES, page) && wasSignedIn()) {
+      PAGES[page]().then((m) => m.prefetch && m.prefetch(parsed)).catch(() => {});
+    }
     try {
       state.user = await loadSession();
     } catch (err) {
@@ -196,6 +240,7 @@ async function route() {
   const ctx = makeContext(state.user || {username: '', roles: []});
   ctx.signedIn = (user, csrf) => {
     setCsrfToken(csrf);
+    rememberSignedIn(true);
     state.user = user;
   };
   if (page === 'login') hideShell();
@@ -206,7 +251,8 @@ async function route() {
   mount(root, loading());
   let module;
   try {
-    module = await import(`./pages/${page}.js`);
+    if (!Object.hasOwn(PAGES, page)) throw new Error('no such page');
+    module = await PAGES[page]();
   } catch (err) {
     if (id !== state.renderId) return;
     mount(root, errorBox(new ApiError(404, 'Not Found', `no page at #/${parsed.path.join('/')} (${err.message})`)));
@@ -229,6 +275,7 @@ async function route() {
 function start() {
   setUnauthorizedHandler(() => {
     state.user = null;
+    rememberSignedIn(false);
     const here = location.hash.replace(/^#/, '');
     if (!here.startsWith('/login')) location.hash = `#/login?next=${encodeURIComponent(here || '/dags')}`;
   });
@@ -239,6 +286,7 @@ function start() {
       // signed out already
     }
     state.user = null;
+    rememberSignedIn(false);
     setCsrfToken(null);
     location.hash = '#/login';
   });

@@ -1,14 +1,16 @@
 // A DAG's page: its header (schedule, paused, trigger) and tabs — grid, graph, gantt, runs, source,
 // schedule — each a module in pages/dag/. The DAG's details and its tasks (with groups and
 // generating loops, from /mayaflow/dags/{id}/graph) are read once here and given to the tab.
-import {api, enc} from '../api.js';
+import {api, enc, prefetch as prefetchAnswer} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {schedule, timeZoneName} from '../format.js';
 import {errorBox, loading, pauseSwitch} from '../ui.js';
 
+// Each tab's module, loaded when the tab is first shown (named one by one: the build bundles them).
 const TABS = [
-  ['grid', 'Grid'], ['graph', 'Graph'], ['gantt', 'Gantt'], ['runs', 'Runs'], ['source', 'Source'],
-  ['schedule', 'Schedule'],
+  ['grid', 'Grid', () => import('./dag/grid.js')], ['graph', 'Graph', () => import('./dag/graph.js')],
+  ['gantt', 'Gantt', () => import('./dag/gantt.js')], ['runs', 'Runs', () => import('./dag/runs.js')],
+  ['source', 'Source', () => import('./dag/source.js')], ['schedule', 'Schedule', () => import('./dag/schedule.js')],
 ];
 
 // The DAG's description: a long one shows its first lines, the rest on "more".
@@ -24,13 +26,24 @@ function description(text) {
   summary, h('p', {style, dataset: {test: 'dag-description-full'}}, text));
 }
 
+const tabOf = (route) => TABS.find(([name]) => name === route.path[2]) || TABS[0];
+const detailsPath = (dagId) => `dags/${enc(dagId)}/details`;
+const graphPath = (dagId) => `mayaflow/dags/${enc(dagId)}/graph`;
+
+// The DAG's details and graph, and what its tab reads first (if the tab says).
+export function prefetch(route) {
+  const dagId = route.path[1];
+  prefetchAnswer(detailsPath(dagId));
+  prefetchAnswer(graphPath(dagId));
+  tabOf(route)[2]().then((tab) => tab.prefetch && tab.prefetch(route, dagId)).catch(() => {});
+}
+
 export async function render(root, route, ctx) {
   const dagId = route.path[1];
-  const tab = TABS.some(([name]) => name === route.path[2]) ? route.path[2] : 'grid';
+  const [tab, , loadTab] = tabOf(route);
   ctx.setTitle(dagId);
   mount(root, loading());
-  const [dag, graph] = await Promise.all([api.get(`dags/${enc(dagId)}/details`),
-    api.get(`mayaflow/dags/${enc(dagId)}/graph`)]);
+  const [dag, graph] = await Promise.all([api.get(detailsPath(dagId)), api.get(graphPath(dagId))]);
   const base = `#/dags/${seg(dagId)}`;
   const slot = h('div', {dataset: {test: `dag-tab-${tab}`}});
   const errors = h('div');
@@ -64,7 +77,7 @@ export async function render(root, route, ctx) {
         dataset: {test: `tab-${name}`}}, label))),
     errors, slot);
   drawPaused();
-  const module = await import(`./dag/${tab}.js`);
+  const module = await loadTab();
   try {
     return await module.render(slot, {dag, graph, route, ctx, dagId, base});
   } catch (err) {

@@ -1,9 +1,9 @@
 // The DAG list: every DAG with its schedule, next run, last runs as marks and its runs counted by
 // state; search, tag filter, paused filter and the pause switch (User and up); a banner lists the
-// DAG files that failed to load. One page of DAGs is two requests (the DAGs, and their runs in one
-// batch from /mayaflow/dagSummaries), whatever the number of DAGs; the tag filter offers every
-// DAG's tags (/mayaflow/dagTags, read when the page opens).
-import {api, enc} from '../api.js';
+// DAG files that failed to load. One page of DAGs is two requests made together (the DAGs, and their
+// runs in one batch from /mayaflow/dagSummaries for the same selection), whatever the number of
+// DAGs; the tag filter offers every DAG's tags (/mayaflow/dagTags, read when the page opens).
+import {api, enc, prefetch as prefetchAnswer} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {schedule, stateBadge, stateMark, time} from '../format.js';
 import {subscribe} from '../live.js';
@@ -12,14 +12,31 @@ import {debounce, errorBox, pager, pauseSwitch} from '../ui.js';
 const LIMIT = 100;
 const RECENT_RUNS = 10;
 
+const filtersOf = (route) => ({
+  search: route.query.get('search') || '',
+  tag: route.query.get('tag') || '',
+  paused: route.query.get('paused') || '',  // '', 'true', 'false'
+  offset: Number(route.query.get('offset') || 0) || 0,
+});
+
+// The page of DAGs the filters select, as /dags and /mayaflow/dagSummaries take it.
+const selectionOf = (filters) => ({limit: LIMIT, offset: filters.offset, dag_id_pattern: filters.search || undefined,
+  tags: filters.tag || undefined, paused: filters.paused || undefined, order_by: 'dag_id'});
+
+const TAGS_QUERY = {limit: 1000};
+const IMPORT_ERRORS_QUERY = {limit: 100};
+
+export function prefetch(route) {
+  const selection = selectionOf(filtersOf(route));
+  prefetchAnswer('dags', selection);
+  prefetchAnswer('importErrors', IMPORT_ERRORS_QUERY);
+  prefetchAnswer('mayaflow/dagSummaries', {...selection, runs: RECENT_RUNS});
+  prefetchAnswer('mayaflow/dagTags', TAGS_QUERY);
+}
+
 export function render(root, route, ctx) {
   ctx.setTitle('DAGs');
-  const filters = {
-    search: route.query.get('search') || '',
-    tag: route.query.get('tag') || '',
-    paused: route.query.get('paused') || '',  // '', 'true', 'false'
-    offset: Number(route.query.get('offset') || 0) || 0,
-  };
+  const filters = filtersOf(route);
   let dags = [];
   let total = 0;
   let summaries = new Map();
@@ -48,7 +65,7 @@ export function render(root, route, ctx) {
   // Every tag of every DAG (not only those on this page), from /mayaflow/dagTags.
   const loadTags = async () => {
     try {
-      const answer = await api.get('mayaflow/dagTags', {limit: 1000});
+      const answer = await api.get('mayaflow/dagTags', TAGS_QUERY);
       allTags = answer.tags || [];
     } catch (err) {
       errors.replaceChildren(errorBox(err));
@@ -66,25 +83,30 @@ export function render(root, route, ctx) {
     summaries = new Map(answer.dags.map((s) => [s.dag_id, s]));
   };
 
+  // The DAGs of the page, the broken files and the DAGs' runs are asked for at once (dagSummaries
+  // selects the same page as /dags from the same parameters) and drawn once, when all have answered.
   const load = async () => {
     const id = ++loadId;
     errors.replaceChildren();
+    const selection = selectionOf(filters);
     try {
-      const [page, importErrors] = await Promise.all([
-        api.get('dags', {limit: LIMIT, offset: filters.offset, dag_id_pattern: filters.search || undefined,
-          tags: filters.tag || undefined, paused: filters.paused || undefined, order_by: 'dag_id'}),
-        api.get('importErrors', {limit: 100}),
+      const [page, importErrors, batch] = await Promise.all([
+        api.get('dags', selection),
+        api.get('importErrors', IMPORT_ERRORS_QUERY),
+        api.get('mayaflow/dagSummaries', {...selection, runs: RECENT_RUNS}),
       ]);
       if (id !== loadId) return;
       dags = page.dags;
       total = page.total_entries;
+      summaries = new Map(batch.dags.map((s) => [s.dag_id, s]));
       renderBanner(importErrors);
-      // The DAGs show at once; their runs, counts and next run fill in when the batch answers.
-      if (!dags.every((d) => summaries.has(d.dag_id))) summaries = new Map();
       draw();
-      await loadSummaries();
-      if (id !== loadId) return;
-      draw();
+      // A DAG stored between the two answers has no summary yet: ask for the page's DAGs by id.
+      if (dags.some((d) => !summaries.has(d.dag_id))) {
+        await loadSummaries();
+        if (id !== loadId) return;
+        draw();
+      }
     } catch (err) {
       if (id === loadId) errors.replaceChildren(errorBox(err));
     }
@@ -210,7 +232,7 @@ export function render(root, route, ctx) {
     // A DAG file breaking or being fixed makes no event: the broken files are read every 10 s while the
     // stream is held, and a change reloads the list too (a row's "file broken" mark).
     watch: async () => {
-      const answer = await api.get('importErrors', {limit: 100});
+      const answer = await api.get('importErrors', IMPORT_ERRORS_QUERY);
       if (errorsKey(answer) !== shownErrors) await load();
     },
   });

@@ -2,7 +2,7 @@
 // for the run with secrets masked (and as written), its result (XCom return_value) with the
 // BigQuery job and bytes billed, the log with a live tail while the try runs, search and download,
 // the executed notebook, and clear / mark success / mark failed for Op and Admin.
-import {api, ApiError, enc} from '../api.js';
+import {api, ApiError, enc, prefetch as prefetchAnswer} from '../api.js';
 import {h, mount, seg} from '../dom.js';
 import {bytes, duration, durationBetween, stateBadge, time} from '../format.js';
 import {subscribe} from '../live.js';
@@ -15,11 +15,31 @@ const MAX_MARKS = 1000;
 const FINISHED = new Set(['success', 'failed', 'skipped', 'upstream_failed', 'removed']);
 const NOTE_MAX = 1000; // the API's limit (it answers 400, with a detail, beyond it)
 
+const TRIES_QUERY = {limit: 1000};
+const paths = (route) => {
+  const [, dagId, , runId, , taskId] = route.path;
+  const instance = `dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}`;
+  return {instance, task: `dags/${enc(dagId)}/tasks/${enc(taskId)}`, tries: `${instance}/tries`,
+    rendered: `mayaflow/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}/rendered`};
+};
+
+// What the panel reads whatever the instance's state: the instance, its task, its tries and its
+// rendered templates.
+export function prefetch(route) {
+  const {instance, task, tries, rendered} = paths(route);
+  prefetchAnswer(instance);
+  prefetchAnswer(task);
+  prefetchAnswer(tries, TRIES_QUERY);
+  prefetchAnswer(rendered);
+}
+
 export async function render(root, route, ctx) {
   const [, dagId, , runId, , taskId] = route.path;
   ctx.setTitle(`${taskId} · ${dagId}`);
-  const base = `dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}`;
+  const {instance: base, task: taskPath, tries: triesPath, rendered: renderedPath} = paths(route);
   const dagHref = `#/dags/${seg(dagId)}`;
+  // The task (its operator and templated fields) is read beside the instance, not after it.
+  const taskAnswer = api.get(taskPath).catch(() => null);
   let ti = await api.get(base);
   const askedTry = Number(route.query.get('try')) || null;
   // A try the task has not had (a stale or hand-made link) opens the latest one, with a word about it.
@@ -30,7 +50,7 @@ export async function render(root, route, ctx) {
       ? `This task has had ${ti.try_number} tr${ti.try_number === 1 ? 'y' : 'ies'}, not ${askedTry}: showing try ${ti.try_number}.`
       : `This task has not started yet, so it has no try ${askedTry}.`));
   }
-  const task = await api.get(`dags/${enc(dagId)}/tasks/${enc(taskId)}`).catch(() => null);
+  const task = await taskAnswer;
 
   const errors = h('div', {'aria-live': 'polite'});
   const summary = h('div');
@@ -150,7 +170,7 @@ export async function render(root, route, ctx) {
   const drawTryTable = async () => {
     let answer;
     try {
-      answer = await api.get(`${base}/tries`, {limit: 1000});
+      answer = await api.get(triesPath, TRIES_QUERY);
     } catch (err) {
       mount(triesTable, h('h2', {}, 'Tries'), errorBox(err));
       return;
@@ -356,7 +376,7 @@ export async function render(root, route, ctx) {
         // The console's link needs the job's project and location: the task's rendered project_id and
         // location when it sets them. None when BigQuery is a stand-in (the console does not know its jobs).
         const [fields, standins] = await Promise.all([
-          api.get(`mayaflow/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}/rendered`)
+          api.get(renderedPath)
             .then((a) => a.rendered_fields || {}).catch(() => ({})),
           api.get('mayaflow/standins').then((a) => a.standins || []).catch(() => []),
         ]);
@@ -384,7 +404,7 @@ export async function render(root, route, ctx) {
   const rendered = h('div', {dataset: {test: 'rendered-fields'}});
   const drawRendered = async () => {
     try {
-      const answer = await api.get(`mayaflow/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}/rendered`);
+      const answer = await api.get(renderedPath);
       const fields = Object.entries(answer.rendered_fields || {});
       mount(rendered, h('h2', {}, 'Rendered templates'),
         h('p', {class: 'muted small'}, `Rendered now for this run with DAG version ${answer.dag_version}, as its next try would `

@@ -8,7 +8,7 @@ import {h, mount, seg} from '../../dom.js';
 import {localText, stateInfo, stateMark, utcText} from '../../format.js';
 import {subscribe} from '../../live.js';
 import {errorBox} from '../../ui.js';
-import {foldableIds, foldState, recentRuns, taskInstances, taskTree, worstState} from './data.js';
+import {foldableIds, foldState, gridData, prefetchGridData, taskTree, worstState} from './data.js';
 import {stateLegend} from './legend.js';
 import {runPanel} from './run_panel.js';
 
@@ -17,9 +17,17 @@ const COUNTS = [10, 25, 50, 100];
 const NAME_STYLE = {display: 'inline-block', maxWidth: 'min(22rem, 40vw)', overflow: 'hidden', textOverflow: 'ellipsis',
   whiteSpace: 'nowrap', verticalAlign: 'bottom'};
 
+const runCountOf = (route) => {
+  const count = Number(route.query.get('runs')) || 25;
+  return COUNTS.includes(count) ? count : 25;
+};
+
+export function prefetch(route, dagId) {
+  prefetchGridData(dagId, runCountOf(route));
+}
+
 export function render(root, {dagId, graph, route, base, ctx}) {
-  let count = Number(route.query.get('runs')) || 25;
-  if (!COUNTS.includes(count)) count = 25;
+  let count = runCountOf(route);
   const selectedRun = route.query.get('run');
   const tree = taskTree(graph.tasks);
   const closed = foldState(dagId, tree);
@@ -121,8 +129,7 @@ export function render(root, {dagId, graph, route, base, ctx}) {
     }
     loading = true;
     try {
-      runs = await recentRuns(dagId, count);
-      instances = await taskInstances(dagId, runs.map((r) => r.dag_run_id));
+      ({runs, instances} = await gridData(dagId, count));
       errors.replaceChildren();
       draw();
       if (panel) await panel.update(runs.find((r) => r.dag_run_id === selectedRun) || null);
