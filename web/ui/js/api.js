@@ -106,8 +106,10 @@ function takePrefetched(path, query, options) {
   const answer = prefetched.get(key);
   if (!answer) return null;
   prefetched.delete(key);
+  // A 401 was asked for before the session was known (an expired one, with the signed-in flag still
+  // set); the user may have signed in since, within the 5 s: ask again now rather than take it.
   return answer.catch((err) => {
-    if (err instanceof ApiError && err.status === 401 && !options.quiet401) onUnauthorized(err);
+    if (err instanceof ApiError && err.status === 401) return request('GET', path, {...options, query});
     throw err;
   });
 }

@@ -77,10 +77,12 @@ export function render(root, route, ctx) {
   };
 
   const loadSummaries = async () => {
-    if (!dags.length) return;
-    const answer = await api.get('mayaflow/dagSummaries', {dag_ids: dags.map((d) => d.dag_id).join(','),
+    const asked = dags;
+    if (!asked.length) return;
+    const answer = await api.get('mayaflow/dagSummaries', {dag_ids: asked.map((d) => d.dag_id).join(','),
       runs: RECENT_RUNS});
-    summaries = new Map(answer.dags.map((s) => [s.dag_id, s]));
+    // A load that answered meanwhile drew another page with its own summaries: keep those.
+    if (asked === dags) summaries = new Map(answer.dags.map((s) => [s.dag_id, s]));
   };
 
   // The DAGs of the page, the broken files and the DAGs' runs are asked for at once (dagSummaries
