@@ -87,9 +87,10 @@ function(mayaflow_bundle_ui ui_dir stage_dir esbuild)
   execute_process(
     COMMAND ${esbuild} ${ui_dir}/js/app.js --bundle --format=esm --charset=utf8 --minify-whitespace
             --minify-syntax --legal-comments=none --log-level=warning --outfile=${stage_dir}/js/app.js
-    RESULT_VARIABLE status ERROR_VARIABLE errors)
+    RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE errors)
   if(NOT status EQUAL 0)
-    message(FATAL_ERROR "esbuild could not bundle web/ui/js/app.js:\n${errors}")
+    message(FATAL_ERROR "esbuild (${esbuild}) could not bundle web/ui/js/app.js (${status}):\n${errors}${output}\n"
+                        "If esbuild is missing or moved: apt-get install esbuild, then configure again.")
   endif()
   # An import() whose path is built at run time is left out of the bundle, and the page would then ask
   # the daemon for a module it does not serve: name each module in full (as app.js's PAGES does).
@@ -97,7 +98,8 @@ function(mayaflow_bundle_ui ui_dir stage_dir esbuild)
   string(FIND "${bundle}" "import(" dynamic)
   if(NOT dynamic EQUAL -1)
     string(SUBSTRING "${bundle}" ${dynamic} 80 where)
-    message(FATAL_ERROR "web/ui/js: an import() esbuild could not bundle (its path is built at run time?): ${where}")
+    message(FATAL_ERROR "web/ui/js: an import() esbuild could not bundle (its path is built at run time? or the "
+                        "text import( in a string: write it another way): ${where}")
   endif()
 endfunction()
 

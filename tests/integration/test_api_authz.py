@@ -80,6 +80,7 @@ EXPECTED = {
     ("GET", "/mayaflow/dagSummaries"): VIEWER,
     ("GET", "/mayaflow/dags/{dag_id}/schedule"): VIEWER,
     ("GET", "/mayaflow/dags/{dag_id}/graph"): VIEWER,
+    ("GET", "/mayaflow/dags/{dag_id}/gridData"): VIEWER,
     ("GET", "/mayaflow/standins"): VIEWER,
     ("GET", "/mayaflow/dagTags"): VIEWER,
     ("GET", "/mayaflow/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/rendered"): VIEWER,

@@ -99,6 +99,8 @@ class ApiTour(unittest.TestCase):
         # What the web UI reads besides Airflow's endpoints.
         summaries = self.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=tour,no_such_dag&runs=5")
         self.assertEqual([d["dag_id"] for d in summaries["dags"]], ["tour"])
+        selected = self.call("GET", "/api/v1/mayaflow/dagSummaries?dag_id_pattern=tou&limit=10&runs=5")
+        self.assertEqual([d["dag_id"] for d in selected["dags"]], ["tour"])
         self.assertEqual(self.call("GET", "/api/v1/mayaflow/dags/tour/schedule?count=10")["dag_id"], "tour")
         graph = self.call("GET", "/api/v1/mayaflow/dags/tour/graph")
         self.assertIn("hello", [t["task_id"] for t in graph["tasks"]])
@@ -124,6 +126,11 @@ class ApiTour(unittest.TestCase):
         self.call("GET", run + "/upstreamDatasetEvents")
         tis = self.call("GET", run + "/taskInstances")
         self.assertEqual(tis["total_entries"], 3)
+        grid = self.call("GET", "/api/v1/mayaflow/dags/tour/gridData?runs=5")
+        self.assertIn("tour-1", [r["dag_run_id"] for r in grid["dag_runs"]])
+        self.assertEqual(sorted(t["task_id"] for t in grid["task_instances"] if t["dag_run_id"] == "tour-1"),
+                         sorted(t["task_id"] for t in tis["task_instances"]))
+        self.assertFalse(grid["truncated"])
         self.call("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", {"dag_ids": ["tour"], "state": ["failed"]})
         self.call("GET", run + "/taskInstances/fails")
         self.call("PATCH", run + "/taskInstances/fails/setNote", {"note": "flaky"})

@@ -19,6 +19,7 @@
 #include "engine/config/settings.h"
 #include "engine/connections/environment_secrets.h"
 #include "engine/time/timetable.h"
+#include "engine/util/utf8.h"
 #include "web/api/dag_selection.h"
 #include "web/api/problem.h"
 #include "web/api/routes.h"
@@ -33,7 +34,9 @@ constexpr int kMaxRecentRuns = 50;
 // The grid's runs: the UI offers 10, 25, 50 and 100.
 constexpr int kDefaultGridRuns = 25;
 constexpr int kMaxGridRuns = 100;
-constexpr size_t kGridInstancesPerQuery = 5000;
+// The most task instances one grid answer holds: a grid of more cells is no use on a screen, and a
+// DAG of 2,000 tasks then shows its newest 5 runs.
+constexpr size_t kMaxGridInstances = 10000;
 constexpr int kMaxScheduleCount = 100;
 
 // A whole number from `low` to `high` named `name` in the query, or `fallback` when absent.
@@ -86,9 +89,19 @@ Result<std::vector<DagRunInfo>> next_runs(ApiContext& context, const Dag& dag, i
 }
 
 // The DAGs a summary is asked for: those `dag_ids` names, or else the page of DAGs GET /dags answers
-// with the same selection (limit, offset, dag_id_pattern, tags, only_active, paused, order_by).
-Read<std::vector<std::string>> summarised_dags(ApiContext& context, const ApiRequest& request) {
+// with the same selection (limit, offset, dag_id_pattern, tags, only_active, paused, order_by) and
+// how many the selection holds in all (GET /dags's total_entries).
+struct SummarisedDags {
+    std::vector<std::string> dag_ids;
+    std::optional<size_t> selection_total;
+};
+
+Read<SummarisedDags> summarised_dags(ApiContext& context, const ApiRequest& request) {
     auto named = request.query_list("dag_ids");
+    if (named.empty() && request.query_value("dag_ids")) {
+        return bad_request("dag_ids is empty: name one or more DAGs, separated by commas, or leave dag_ids out "
+                           "to select the DAGs as GET /dags does");
+    }
     if (!named.empty()) {
         for (const char* selection : {"limit", "offset", "dag_id_pattern", "tags", "only_active", "paused", "order_by"}) {
             if (request.query_value(selection)) {
@@ -100,7 +113,7 @@ Read<std::vector<std::string>> summarised_dags(ApiContext& context, const ApiReq
         if (named.size() > kMaxSummaryDags) {
             return bad_request(fmt::format("dag_ids names {} DAGs; at most {} at once", named.size(), kMaxSummaryDags));
         }
-        return named;
+        return SummarisedDags{std::move(named), std::nullopt};
     }
     MAYAFLOW_READ(page, read_page(request));
     MAYAFLOW_READ(filter, read_dag_filter(request));
@@ -112,12 +125,13 @@ Read<std::vector<std::string>> summarised_dags(ApiContext& context, const ApiReq
     for (size_t i = page.offset; i < dags->size() && selected.size() < page.limit; ++i) {
         selected.push_back((*dags)[i].dag_id);
     }
-    return selected;
+    return SummarisedDags{std::move(selected), dags->size()};
 }
 
 // GET /mayaflow/dagSummaries?dag_ids=a,b&runs=N, or ?limit=&offset=&dag_id_pattern=…&runs=N
 WebResponse dag_summaries(ApiContext& context, const ApiRequest& request) {
-    MAYAFLOW_READ(wanted, summarised_dags(context, request));
+    MAYAFLOW_READ(chosen, summarised_dags(context, request));
+    const auto& wanted = chosen.dag_ids;
     MAYAFLOW_READ(recent, small_count(request, "runs", kDefaultRecentRuns, 0, kMaxRecentRuns));
     // Every DAG's runs counted per state in one query, not one per DAG and state.
     auto by_state = context.runs.count_runs_by_state(wanted);
@@ -164,12 +178,16 @@ WebResponse dag_summaries(ApiContext& context, const ApiRequest& request) {
                         {"run_counts", counts},
                         {"next_run", next}});
     }
-    return json_response({{"dags", dags}, {"total_entries", dags.size()}});
+    // The DAGs summarised (those of dag_ids that exist), or all the selection holds, as GET /dags counts.
+    return json_response({{"dags", dags}, {"total_entries", chosen.selection_total.value_or(dags.size())}});
 }
 
 // GET /mayaflow/dags/{dag_id}/gridData?runs=N: the DAG's newest N runs (newest logical date first) and
 // every task instance of them, in the shapes of GET …/dagRuns and …/taskInstances/list: the grid in
 // one request, where the two would be one after the other (Airflow's UI has its grid_data too).
+// At most kMaxGridInstances task instances: the newest runs whose instances fit (the newest one alone
+// cut there), with `truncated` saying runs or instances were left out. The body is written one
+// instance at a time, so the daemon holds the answer's text, not a JSON tree of it.
 WebResponse dag_grid_data(ApiContext& context, const ApiRequest& request) {
     MAYAFLOW_READ(record, find_dag_or_404(context, request.param("dag_id")));
     MAYAFLOW_READ(count, small_count(request, "runs", kDefaultGridRuns, 1, kMaxGridRuns));
@@ -180,26 +198,36 @@ WebResponse dag_grid_data(ApiContext& context, const ApiRequest& request) {
     newest.limit = static_cast<size_t>(count);
     auto runs = context.runs.query_runs(newest);
     if (!runs) return store_unavailable(runs.error());
-    auto run_items = nlohmann::json::array();
-    TaskInstanceQuery instances;
-    instances.dag_ids = {record.dag_id};
+    std::string run_items;
+    std::string instance_items;
+    size_t instances = 0;
+    bool truncated = false;
+    DagVersions versions(context);
     for (const auto& run : runs->runs) {
-        run_items.push_back(dag_run_json(run));
-        instances.run_ids.push_back(run.run_id);
-    }
-    auto instance_items = nlohmann::json::array();
-    if (!instances.run_ids.empty()) {
-        DagVersions versions(context);
-        instances.limit = kGridInstancesPerQuery;
-        for (;;) {
-            auto page = context.runs.query_task_instances(instances);
-            if (!page) return store_unavailable(page.error());
-            for (const auto& row : page->task_instances) instance_items.push_back(task_instance_json(row, versions));
-            if (page->task_instances.size() < instances.limit) break;
-            instances.offset += page->task_instances.size();
+        size_t room = kMaxGridInstances - instances;
+        if (room == 0) {
+            truncated = true;
+            break;
+        }
+        TaskInstanceQuery query{.dag_ids = {record.dag_id}, .run_ids = {run.run_id}, .limit = room + 1};
+        auto page = context.runs.query_task_instances(query);
+        if (!page) return store_unavailable(page.error());
+        if (page->task_instances.size() > room) {
+            truncated = true;
+            if (!run_items.empty()) break;  // this run's instances do not fit beside the newer runs'
+            page->task_instances.resize(room);
+        }
+        if (!run_items.empty()) run_items += ',';
+        run_items += dump_json(dag_run_json(run));
+        for (const auto& row : page->task_instances) {
+            if (instances++ > 0) instance_items += ',';
+            instance_items += dump_json(task_instance_json(row, versions));
         }
     }
-    return json_response({{"dag_runs", run_items}, {"task_instances", instance_items}});
+    return WebResponse{200, "application/json",
+                       fmt::format(R"({{"dag_runs":[{}],"task_instances":[{}],"truncated":{}}})", run_items,
+                                   instance_items, truncated),
+                       {}};
 }
 
 // GET /mayaflow/dags/{dag_id}/graph: the newest version's tasks with what Airflow's Task shape leaves

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
@@ -87,8 +89,18 @@ TEST_CASE("dagSummaries without dag_ids answers for the page of DAGs GET /dags s
         REQUIRE(summaries.status == 200);
         CHECK(ids(ApiFixture::json(summaries)["dags"]) == ids(ApiFixture::json(dags)["dags"]));
     }
-    CHECK(ids(ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?limit=2"))["dags"]) ==
-          std::vector<std::string>{"ETL_c", "etl_a"});
+    auto two = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?limit=2"));
+    CHECK(ids(two["dags"]) == std::vector<std::string>{"ETL_c", "etl_a"});
+    CHECK(two["total_entries"] == 5);  // what the selection holds, as GET /dags counts it
+    auto named = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=etl_a,nothing"));
+    CHECK(named["total_entries"] == 1);
+    // dag_ids given but empty is a mistake, not "every DAG".
+    for (const std::string empty : {"?dag_ids=", "?dag_ids=,,", "?dag_ids=&dag_ids="}) {
+        INFO(empty);
+        auto answer = fixture.call("GET", "/api/v1/mayaflow/dagSummaries" + empty);
+        check_problem(answer, 400, "Bad Request");
+        CHECK_THAT(answer.body, Catch::Contains("dag_ids is empty"));
+    }
     // dag_ids or a selection, not both; and the selection's parameters are checked as /dags checks them.
     auto both = fixture.call("GET", "/api/v1/mayaflow/dagSummaries?dag_ids=etl_a&limit=2");
     check_problem(both, 400, "Bad Request");
@@ -111,7 +123,9 @@ TEST_CASE("gridData gives a DAG's newest runs and every task instance of them, a
 
     auto answer = fixture.call("GET", "/api/v1/mayaflow/dags/hourly/gridData?runs=3");
     REQUIRE(answer.status == 200);
+    CHECK(answer.content_type == "application/json");
     auto body = ApiFixture::json(answer);
+    CHECK(body["truncated"] == false);
     REQUIRE(body["dag_runs"].size() == 3);
     CHECK(body["dag_runs"][0]["dag_run_id"] == "run_3");  // newest logical date first
     CHECK(body["dag_runs"][2]["dag_run_id"] == "run_1");
@@ -121,7 +135,15 @@ TEST_CASE("gridData gives a DAG's newest runs and every task instance of them, a
     auto listed = ApiFixture::json(fixture.call("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list",
         R"({"dag_ids": ["hourly"], "dag_run_ids": ["run_3", "run_2", "run_1"], "page_limit": 1000})"));
     REQUIRE(body["task_instances"].size() == 6);
-    CHECK(body["task_instances"] == listed["task_instances"]);
+    // The same instances (the grid's come newest run first, the list's by run and task).
+    auto by_run_and_task = [](nlohmann::json items) {
+        std::sort(items.begin(), items.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+            return std::pair{a["dag_run_id"].get<std::string>(), a["task_id"].get<std::string>()} <
+                   std::pair{b["dag_run_id"].get<std::string>(), b["task_id"].get<std::string>()};
+        });
+        return items;
+    };
+    CHECK(by_run_and_task(body["task_instances"]) == by_run_and_task(listed["task_instances"]));
     for (const auto& instance : body["task_instances"]) CHECK(instance["dag_id"] == "hourly");
 
     auto all = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/hourly/gridData"));
@@ -135,6 +157,34 @@ TEST_CASE("gridData gives a DAG's newest runs and every task instance of them, a
     check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/hourly/gridData?runs=0"), 400, "Bad Request");
     check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/hourly/gridData?runs=101"), 400, "Bad Request");
     check_problem(fixture.call("GET", "/api/v1/mayaflow/dags/hourly/gridData?runs=x"), 400, "Bad Request");
+}
+
+TEST_CASE("gridData holds at most 10,000 task instances: the newest runs that fit, the newest alone cut", "[web]") {
+    ApiFixture fixture(Role::viewer);
+    add_scheduled_dag(fixture, "wide", "", std::nullopt, false);
+    auto tasks = [](size_t count) {
+        std::vector<TaskInstanceRow> rows;
+        for (size_t i = 0; i < count; ++i) rows.push_back(testing::task_row(fmt::format("t{:05}", i), TaskState::success, 1));
+        return rows;
+    };
+    testing::add_run(fixture, "wide", "older", tasks(4000));
+    testing::add_run(fixture, "wide", "middle", tasks(4000));
+    testing::add_run(fixture, "wide", "newest", tasks(4000));
+    auto body = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/wide/gridData"));
+    // 8,000 fit; the third run's 4,000 would make 12,000: it is left out, whole.
+    REQUIRE(body["dag_runs"].size() == 2);
+    CHECK(body["dag_runs"][0]["dag_run_id"] == "newest");
+    CHECK(body["dag_runs"][1]["dag_run_id"] == "middle");
+    CHECK(body["task_instances"].size() == 8000);
+    CHECK(body["truncated"] == true);
+    CHECK(ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/wide/gridData?runs=2"))["truncated"] == false);
+
+    add_scheduled_dag(fixture, "huge", "", std::nullopt, false);
+    testing::add_run(fixture, "huge", "only", tasks(10050));
+    auto huge = ApiFixture::json(fixture.call("GET", "/api/v1/mayaflow/dags/huge/gridData"));
+    REQUIRE(huge["dag_runs"].size() == 1);  // the newest run is shown even alone over the limit: cut
+    CHECK(huge["task_instances"].size() == 10000);
+    CHECK(huge["truncated"] == true);
 }
 
 TEST_CASE("a paused DAG's summary has no next run", "[web]") {

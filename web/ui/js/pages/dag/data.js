@@ -9,8 +9,9 @@ export async function recentRuns(dagId, count) {
   return page.dag_runs.reverse();
 }
 
-// What the grid draws, in one request: the newest `count` runs (oldest first) and their task
-// instances (Map run_id -> Map task_id -> task instance).
+// What the grid draws, in one request: the newest `count` runs (oldest first), their task instances
+// (Map run_id -> Map task_id -> task instance), and whether the daemon left runs out (it sends at most
+// 10,000 task instances).
 const gridPath = (dagId) => `mayaflow/dags/${enc(dagId)}/gridData`;
 export async function gridData(dagId, count) {
   const answer = await api.get(gridPath(dagId), {runs: count});
@@ -20,7 +21,7 @@ export async function gridData(dagId, count) {
     if (!byRun.has(ti.dag_run_id)) byRun.set(ti.dag_run_id, new Map());
     byRun.get(ti.dag_run_id).set(ti.task_id, ti);
   }
-  return {runs, instances: byRun};
+  return {runs, instances: byRun, truncated: Boolean(answer.truncated)};
 }
 
 // Asks for it now, for gridData to take (api.js, prefetch).

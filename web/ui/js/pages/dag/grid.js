@@ -120,6 +120,7 @@ export function render(root, {dagId, graph, route, base, ctx}) {
       : h('p', {class: 'muted', style: {padding: '1rem'}}, 'No runs yet. Trigger one, or wait for the schedule.'));
   };
 
+  const cutNotice = h('div', {dataset: {test: 'grid-cut'}});
   let loading = false;
   let again = false;
   const load = async () => {
@@ -129,7 +130,11 @@ export function render(root, {dagId, graph, route, base, ctx}) {
     }
     loading = true;
     try {
-      ({runs, instances} = await gridData(dagId, count));
+      let truncated;
+      ({runs, instances, truncated} = await gridData(dagId, count));
+      mount(cutNotice, truncated ? h('p', {class: 'notice small', role: 'status'}, `Showing the newest ${runs.length} run${
+        runs.length === 1 ? '' : 's'}: more would be over 10,000 task instances (this DAG has many tasks). `,
+      'The Runs tab lists them all.') : null);
       errors.replaceChildren();
       draw();
       if (panel) await panel.update(runs.find((r) => r.dag_run_id === selectedRun) || null);
@@ -158,7 +163,7 @@ export function render(root, {dagId, graph, route, base, ctx}) {
     h('span', {class: 'muted small'},
       'Each cell is a task instance: click for its tries and log. A run\'s date on top: its details and actions. ',
       '▸ rows and their cells open groups and generated tasks.')),
-  stateLegend(), errors, table);
+  stateLegend(), errors, cutNotice, table);
   load();
   const live = subscribe({dagId, onChange: (events) => {
     load();
