@@ -4,6 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 namespace mayaflow::sqlite {
 
 Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
@@ -92,7 +96,7 @@ Result<Database> Database::open(const std::filesystem::path& path, Mode mode) {
 }
 
 Database::Database(Database&& other) noexcept
-    : db_(other.db_), path_(std::move(other.path_)), cache_(std::move(other.cache_)) {
+    : db_(other.db_), path_(std::move(other.path_)), busy_timeout_(other.busy_timeout_), cache_(std::move(other.cache_)) {
     other.db_ = nullptr;
     other.cache_ = std::make_unique<std::unordered_map<std::string, Statement>>();
 }
@@ -103,6 +107,7 @@ Database& Database::operator=(Database&& other) noexcept {
         if (db_) sqlite3_close_v2(db_);
         db_ = other.db_;
         path_ = std::move(other.path_);
+        busy_timeout_ = other.busy_timeout_;
         cache_ = std::move(other.cache_);
         other.db_ = nullptr;
         other.cache_ = std::make_unique<std::unordered_map<std::string, Statement>>();
@@ -136,16 +141,26 @@ Result<Statement> Database::prepare(std::string_view sql) {
 Status Database::exec(std::string_view sql) {
     char* message = nullptr;
     std::string text(sql);
+    const auto started = std::chrono::steady_clock::now();
     int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+    while ((rc & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() - started < busy_timeout_) {
+        sqlite3_free(message);
+        message = nullptr;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+    }
     if (rc != SQLITE_OK) {
         std::string error = message ? message : sqlite3_errmsg(db_);
         sqlite3_free(message);
-        return make_error("database error: {}", error);
+        // The statement too (its start), as prepare() says it: "locked" alone does not say at which step.
+        std::string_view statement = sql.substr(0, std::min<size_t>(sql.size(), 60));
+        return make_error("database error: {} (in: {}{})", error, statement, sql.size() > 60 ? "…" : "");
     }
     return Status::success();
 }
 
 void Database::set_busy_timeout(std::chrono::milliseconds timeout) {
+    busy_timeout_ = timeout;
     sqlite3_busy_timeout(db_, static_cast<int>(timeout.count()));
 }
 

@@ -73,7 +73,9 @@ class Database {
     // the same few statements thousands of times a second. Use it through a StatementUse, which
     // resets it after (an unreset statement would hold a read snapshot open).
     Result<Statement*> prepare_cached(std::string_view sql);
-    // Runs one or more statements that return no rows.
+    // Runs one or more statements that return no rows. A busy answer that came before the busy timeout
+    // ran out (SQLite answers some lock conflicts at once, without waiting: a WAL being opened or
+    // removed by another process as it starts or ends) is tried again every 20 ms until it has.
     Status exec(std::string_view sql);
     std::int64_t last_insert_rowid() const;
     int changes() const;
@@ -86,6 +88,7 @@ class Database {
     Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
     sqlite3* db_ = nullptr;
     std::filesystem::path path_;
+    std::chrono::milliseconds busy_timeout_ = kDefaultBusyTimeout;
     std::unique_ptr<std::unordered_map<std::string, Statement>> cache_ =
         std::make_unique<std::unordered_map<std::string, Statement>>();
 };

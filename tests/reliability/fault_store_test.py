@@ -60,6 +60,10 @@ class StoreFaultTest(unittest.TestCase):
             time.sleep(0.1)
         return problems
 
+    def assert_reported(self, error, problems):
+        """/health named this database error (with the statement it came from after it)."""
+        self.assertTrue([p for p in problems if p and p.startswith(error)], "%r not among %r" % (error, problems))
+
     def random_write_faults(self, run_id, **faults):
         hits = self.daemon.fault_hits()
         self.daemon.trigger("store", run_id)
@@ -73,10 +77,10 @@ class StoreFaultTest(unittest.TestCase):
 
     def test_store_faults(self):
         problems = self.random_write_faults("disk_full", write="ENOSPC", probability=0.3)
-        self.assertIn("database error: database or disk is full", problems)
+        self.assert_reported("database error: database or disk is full", problems)
 
         problems = self.random_write_faults("io_error", write="EIO", sync="EIO", probability=0.5)
-        self.assertIn("database error: disk I/O error", problems)
+        self.assert_reported("database error: disk I/O error", problems)
 
         # Locked: another process holds the write lock, first for less than the busy timeout (5 s,
         # the daemon waits), then for longer (its turns fail until the lock is let go).
@@ -98,7 +102,7 @@ class StoreFaultTest(unittest.TestCase):
             problems = self.unhealthy_while(held + 1)
             holder.join()
             if held > 5:
-                self.assertIn("database error: database is locked", problems)
+                self.assert_reported("database error: database is locked", problems)
             self.check_run(run_id)
             self.assertIsNone(self.daemon.process.poll(), "the daemon stopped")
 
@@ -112,7 +116,7 @@ class StoreFaultTest(unittest.TestCase):
         self.daemon.write_dag("late.yaml", "dag_id: late\ntasks:\n  - task_id: t\n    operator: empty\n")
         problems = self.unhealthy_while(6)
         self.daemon.clear_faults()
-        self.assertIn("database error: database or disk is full", problems)
+        self.assert_reported("database error: database or disk is full", problems)
         self.assertTrue([p for p in problems if p.startswith("could not record") and p.endswith("late.yaml in the database")],
                         problems)
         code = self.daemon.process.poll()
