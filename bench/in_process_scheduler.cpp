@@ -210,6 +210,15 @@ std::string fan_out_dag_yaml(const std::string& dag_id, int middle, const std::s
     return yaml;
 }
 
+std::string chain_dag_yaml(const std::string& dag_id, int length) {
+    std::string yaml = fmt::format("dag_id: {}\nschedule: null\ntasks:\n", dag_id);
+    for (int i = 0; i < length; ++i) {
+        yaml += fmt::format("  - task_id: t{}\n    operator: bash\n    bash_command: \"true\"\n", i);
+        if (i > 0) yaml += fmt::format("    depends_on: [t{}]\n", i - 1);
+    }
+    return yaml;
+}
+
 double seconds_between(Instant from, Instant to) {
     return std::chrono::duration<double>(to - from).count();
 }

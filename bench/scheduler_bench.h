@@ -61,6 +61,8 @@ class InProcessScheduler {
     void stop();
     // Tries the core has handed to the executor (none of the empty ones when they finish in the scheduler).
     size_t tries_submitted() const { return counter_ ? counter_->submitted.load() : 0; }
+    // The task supervisor's process id, 0 when processes start without one.
+    pid_t supervisor_pid() const { return supervisor_ ? supervisor_->pid() : 0; }
 
   private:
     // Forwards to the thread-pool executor and counts what goes through it.
@@ -116,6 +118,8 @@ std::optional<FinishedRuns> trigger_and_wait(InProcessScheduler& scheduler,
 std::string linear_dag_yaml(const std::string& dag_id, int tasks, const std::string& operator_name);
 // root -> `middle` parallel tasks -> sink (which depends on every middle task).
 std::string fan_out_dag_yaml(const std::string& dag_id, int middle, const std::string& operator_name);
+// t0 -> t1 -> ... -> t(length-1), each a bash task running `true`.
+std::string chain_dag_yaml(const std::string& dag_id, int length);
 
 double seconds_between(Instant from, Instant to);
 std::string mode_name(bool through_executor);
@@ -130,14 +134,15 @@ struct LagOptions {
 };
 
 struct ThroughputOptions {
-    int tasks = 10000;  // the middle tasks; root and sink come on top
+    int tasks = 9998;  // the middle tasks; root and sink come on top: 10,000, a DAG's most (load_limits.h)
     int parallelism = 32;
     bool through_executor = false;
     int timeout_seconds = 300;
 };
 
 struct ProcessesOptions {
-    int tasks = 10000;
+    bool chain = false;  // t0 -> t1 -> ... -> t(N-1) instead of root -> N parallel -> sink
+    int tasks = 9998;    // with root and sink 10,000 commands, a DAG's most
     int parallelism = 2;
     int timeout_seconds = 900;
 };
