@@ -23,6 +23,7 @@
 #include "engine/connections/secrets_repository.h"
 #include "engine/model/dag_json.h"
 #include "engine/time/duration_text.h"
+#include "engine/exec/folder_probe.h"
 #include "engine/exec/task_supervisor.h"
 #include "engine/store/database_watch.h"
 #include "engine/util/file_lock.h"
@@ -123,8 +124,11 @@ class DaemonDagSink : public DagFileSink {
 
 // How often the daemon checks that its database file is still the one it opened and can be written.
 constexpr auto kStoreCheckInterval = std::chrono::milliseconds(250);
-// How often the scheduler records its heartbeat in the store (for /health in another process).
+// How often the scheduler records its heartbeat in the store (for /health in another process), and
+// checks that the logs folder takes files.
 constexpr auto kHeartbeatInterval = std::chrono::seconds(5);
+// How often, while the scheduler cannot commit, writing the heartbeat checks whether the store can again.
+constexpr auto kHeartbeatRetryInterval = std::chrono::seconds(1);
 // On stop, how long notifications already decided may go on being sent.
 constexpr auto kNotificationGrace = std::chrono::seconds(5);
 // Set when the database file was deleted or replaced: the daemon stops and exits with an error.
@@ -347,9 +351,9 @@ void run_daemon(const DaemonOptions& options) {
         auto recovered = scheduler.recover();
         if (!recovered) spdlog::error("recovery after restart failed: {}", recovered.error().message);
     });
-    loop.set_turn_observer([&health](const Status& committed) {
+    loop.set_turn_observer([&health, &core](const Status& committed) {
         if (committed) {
-            health.turn_committed(now_instant());
+            health.turn_committed(now_instant(), core.last_turn_wrote());
         } else {
             health.turn_failed(committed.error().message);
         }
@@ -368,24 +372,41 @@ void run_daemon(const DaemonOptions& options) {
     auto next_store_check = std::chrono::steady_clock::now();
     auto next_heartbeat = std::chrono::steady_clock::now();
     SchedulerHeartbeat heartbeat{host_name(), ::getpid(), now_instant(), now_instant()};
+    const std::filesystem::path logs_folder = settings.logs_folder;
     loop.set_idle_hook(
         [&commands, &health, &database_watch, &next_store_check, &next_heartbeat, &heartbeat, &store, &folder,
-         &commands_open, &opening, &loop, &pump_commands](SchedulerCore& scheduler) {
+         &commands_open, &opening, &loop, &pump_commands, &logs_folder](SchedulerCore& scheduler) {
             auto now = std::chrono::steady_clock::now();
             if (now >= next_store_check) {
                 next_store_check = now + kStoreCheckInterval;
                 if (!check_database(*database_watch, health)) return;
             }
             // The heartbeat a web server in another process reads: the time of the last turn that
-            // committed, so that a scheduler that cannot commit stops looking alive.
+            // committed, so that a scheduler that cannot commit stops looking alive. Writing it is also
+            // the daemon's check that the store takes writes when its turns have nothing to write: it
+            // fails on a full disk, and once it succeeds again the scheduler is healthy again.
             if (now >= next_heartbeat) {
-                next_heartbeat = now + kHeartbeatInterval;
                 auto snapshot = health.snapshot();
-                if (snapshot.latest_scheduler_heartbeat && !snapshot.scheduler_problem) {
-                    heartbeat.latest_heartbeat = *snapshot.latest_scheduler_heartbeat;
+                next_heartbeat = now + (snapshot.scheduler_problem ? kHeartbeatRetryInterval : kHeartbeatInterval);
+                const bool probing = snapshot.scheduler_problem.has_value();
+                if (snapshot.latest_scheduler_heartbeat || probing) {
+                    // While unhealthy the stored heartbeat stays the last good one; only the write is tried.
+                    if (snapshot.latest_scheduler_heartbeat) heartbeat.latest_heartbeat = *snapshot.latest_scheduler_heartbeat;
                     if (auto written = store->record_scheduler_heartbeat(heartbeat); !written) {
-                        spdlog::warn("could not record the scheduler's heartbeat: {}", written.error().message);
+                        if (!probing) spdlog::error("could not record the scheduler's heartbeat: {}", written.error().message);
+                        health.store_write_failed(written.error().message);
+                    } else if (probing) {
+                        health.store_written(now_instant());
                     }
+                }
+                // The logs folder: a task whose log cannot be written does not run (docs/reliability.md).
+                Status logs = probe_writable_folder(logs_folder);
+                std::optional<std::string> logs_problem;
+                if (!logs) logs_problem = logs.error().message + "; tasks fail without running until it can be written";
+                if (logs_problem != snapshot.logs_problem) {
+                    if (logs_problem) spdlog::error("the logs folder: {}", *logs_problem);
+                    else spdlog::info("the logs folder \"{}\" can be written again", logs_folder.string());
+                    health.set_logs_problem(logs_problem);
                 }
             }
             if (!commands_open && !opening) {

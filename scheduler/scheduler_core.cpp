@@ -676,6 +676,7 @@ Result<std::optional<Instant>> SchedulerCore::run_turn() {
         if (it == runs_.end()) continue;
         batch_.task_changes.push_back(TaskInstanceChange{run_pk, it->second.tasks[index].row});
     }
+    last_turn_wrote_ = !batch_.empty();
     auto written = store_.write_batch(batch_);
     if (!written) {
         // Nothing of the turn is acted on. Its decisions are forgotten and the state is read back

@@ -153,6 +153,9 @@ class SchedulerCore {
     // forgets the turn's decisions and reloads its state from the store, as after a restart (the
     // next turn makes them again from there; should the reload fail, the next turn tries it first).
     Result<std::optional<Instant>> run_turn();
+    // Whether the last turn that committed had anything to write (a turn with nothing to write does not
+    // touch the store, so its success says nothing of the store: DaemonHealth::turn_committed).
+    bool last_turn_wrote() const { return last_turn_wrote_; }
     // The answer to a command from the command queue, written with the next turn's commit.
     void answer_command(long long id, bool ok, nlohmann::json result);
 
@@ -309,6 +312,7 @@ class SchedulerCore {
     int running_ = 0;
     bool draining_ = false;
     bool interrupting_ = false;
+    bool last_turn_wrote_ = false;
     long long next_pk_ = 0;  // the pk the next new run gets (the store's max + 1 at start)
     std::map<long long, LiveBackfill> backfills_;  // not completed
     std::set<std::pair<long long, long long>> queued_runs_;  // (order, pk) of runs waiting to start

@@ -57,7 +57,9 @@ HealthAnswer health_answer(Store& store, const DaemonHealth* daemon, const std::
     scheduler["latest_scheduler_heartbeat"] =
         heartbeat ? nlohmann::json(format_iso8601(*heartbeat, TimeZone::utc())) : nlohmann::json(nullptr);
     answer.body["scheduler"] = scheduler;
-    answer.healthy = !store_problem && !scheduler_problem && folder_healthy;
+    // Only a daemon that runs tasks knows whether their logs can be written.
+    if (daemon) answer.body["logs"] = status(!snapshot.logs_problem, snapshot.logs_problem);
+    answer.healthy = !store_problem && !scheduler_problem && folder_healthy && !snapshot.logs_problem;
     return answer;
 }
 

@@ -3,7 +3,8 @@ EACCES), then it is full (every write under it fails with ENOSPC), then it fills
 running and printing. What must hold: a try that cannot have a log does not run its command and fails
 with a message that names the log file and the reason (retries as its task says); no try is left
 running or queued; a task whose log fills mid-run still ends (success or failed with words), not
-hanging; the daemon keeps running and its store stays consistent; once the folder is writable again
+hanging; /health's `logs` part is unhealthy, naming the folder and the reason, while it cannot be
+written; the daemon keeps running and its store stays consistent; once the folder is writable again
 the failed tasks, cleared, run once and succeed, and a new run succeeds with every log written."""
 
 import collections
@@ -56,15 +57,38 @@ class LogsFolderFaultTest(unittest.TestCase):
                 self.assertRegex(message, r'^cannot write to log file ".*/attempt=3\.log": ' + reason, task_id)
         self.assertEqual(self.ran(run_id), {}, "a try ran its command without a log")
 
+    def logs_health(self):
+        status, _, body = self.daemon.http("/health", auth=False)
+        return status, json.loads(body).get("logs", {})
+
+    def wait_for_logs_health(self, healthy, reason=None):
+        """/health's `logs` part turns as expected within a check's interval (5 s) and a margin."""
+        def turned():
+            part = self.logs_health()[1]
+            if healthy:
+                return part.get("status") == "healthy"
+            return part.get("status") == "unhealthy" and reason in part.get("detail", "")
+        wait_for(turned, timeout=12, interval=0.1)
+        status, part = self.logs_health()
+        if healthy:
+            self.assertEqual(part, {"status": "healthy"})
+        else:
+            self.assertEqual(status, 503)
+            self.assertIn(self.daemon.logs, part["detail"])
+            self.assertIn(reason, part["detail"])
+
     def test_logs_folder_unwritable_then_full(self):
         self.daemon.start()
+        self.wait_for_logs_health(True)
         self.daemon.set_faults(prefix=self.daemon.logs, open="EACCES")
         self.daemon.trigger("logs", "unwritable")
         self.check_failed_without_running("unwritable", "Permission denied")
+        self.wait_for_logs_health(False, "Permission denied")
 
         self.daemon.set_faults(prefix=self.daemon.logs, write="ENOSPC", open="ENOSPC")
         self.daemon.trigger("logs", "full")
         self.check_failed_without_running("full", "No space left on device")
+        self.wait_for_logs_health(False, "No space left on device")
         self.assertIsNone(self.daemon.process.poll())
 
         # Full while a task runs and prints: it ends, one way or the other, with words.
@@ -84,8 +108,10 @@ class LogsFolderFaultTest(unittest.TestCase):
             self.assertIn("task supervisor: cannot record exit status 0", self.daemon.read_log())
         self.assertLess(took, 20)
 
-        # The folder has room again: the failed runs' tasks, cleared, run once each and succeed.
+        # The folder has room again: /health says so, and the failed runs' tasks, cleared, run once
+        # each and succeed.
         self.daemon.clear_faults()
+        self.wait_for_logs_health(True)
         for run_id in ("unwritable", "full"):
             status, _, body = self.daemon.http("/api/v1/dags/logs/clearTaskInstances", method="POST", body=json.dumps(
                 {"dry_run": False, "only_failed": True, "dag_run_id": run_id, "include_downstream": True}))

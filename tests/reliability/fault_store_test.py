@@ -6,7 +6,9 @@ fault clears, every task ran exactly once, and `PRAGMA integrity_check` is ok. A
 clear for seconds (every write fails) leaves the daemon unhealthy until it clears, then the run
 finishes, and a DAG file saved meanwhile (not recorded then) is read again and appears; or, if the
 scheduler gives up (five failed turns in a row), the daemon stops with exit code
-1 and a message that says why, and finishes the run after a restart — again with every task once."""
+1 and a message that says why, and finishes the run after a restart — again with every task once.
+While every write fails /health never calls the scheduler healthy; an idle daemon whose disk fills is
+called unhealthy within a heartbeat (5 s) and healthy again once it has room."""
 
 import collections
 import os
@@ -48,15 +50,22 @@ class StoreFaultTest(unittest.TestCase):
         self.assertEqual([t for t, n in counts.items() if n != 1], [], "tasks that ran more than once")
         self.assertEqual(self.daemon.integrity(), "ok")
 
-    def unhealthy_while(self, seconds):
-        """Polls /health for `seconds`; the problems it reported (the scheduler's and the DAG processor's)."""
+    def unhealthy_while(self, seconds, flips=None):
+        """Polls /health for `seconds`; the problems it reported (the scheduler's and the DAG processor's).
+        With a list as `flips`, adds to it each answer that called the scheduler healthy after an
+        answer had called it unhealthy."""
         problems = set()
+        seen_unhealthy = False
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             health = self.daemon.health()
             for part in ("scheduler", "dag_processor"):
                 if health.get(part, {}).get("status") == "unhealthy":
                     problems.add(health[part].get("detail"))
+            scheduler = health.get("scheduler", {}).get("status")
+            if flips is not None and seen_unhealthy and scheduler == "healthy":
+                flips.append(health["scheduler"])
+            seen_unhealthy = seen_unhealthy or scheduler == "unhealthy"
             time.sleep(0.1)
         return problems
 
@@ -114,9 +123,13 @@ class StoreFaultTest(unittest.TestCase):
         self.daemon.set_faults(suffix=list(STORE_SUFFIXES), write="ENOSPC")
         # A DAG file saved meanwhile cannot be recorded: it is read again until it can.
         self.daemon.write_dag("late.yaml", "dag_id: late\ntasks:\n  - task_id: t\n    operator: empty\n")
-        problems = self.unhealthy_while(6)
+        flips = []
+        problems = self.unhealthy_while(6, flips)
         self.daemon.clear_faults()
         self.assert_reported("database error: database or disk is full", problems)
+        # A turn with nothing to write touches no file: it must not make a scheduler that cannot write
+        # look healthy between its failing turns.
+        self.assertEqual(flips, [], "the scheduler was called healthy while every write failed")
         self.assertTrue([p for p in problems if p.startswith("could not record") and p.endswith("late.yaml in the database")],
                         problems)
         code = self.daemon.process.poll()
@@ -133,6 +146,28 @@ class StoreFaultTest(unittest.TestCase):
         check = self.daemon.cli("db", "check")
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         self.assertIn("integrity check ok", check.stdout)
+
+    def test_full_disk_while_idle(self):
+        # Nothing to do: no turn writes, so the daemon learns of the full disk from its heartbeat's
+        # write (every 5 s), and that it has room again from the next one (every 1 s meanwhile).
+        wait_for(lambda: self.daemon.health().get("scheduler", {}).get("status") == "healthy", timeout=30)
+        self.daemon.set_faults(suffix=list(STORE_SUFFIXES), write="ENOSPC")
+        started = time.monotonic()
+        wait_for(lambda: self.daemon.health().get("scheduler", {}).get("status") == "unhealthy", timeout=12,
+                 interval=0.1)
+        noticed = time.monotonic() - started
+        health = self.daemon.health()
+        self.assertTrue(health["scheduler"]["detail"].startswith("database error: database or disk is full"), health)
+        status, _, _ = self.daemon.http("/health", auth=False)
+        self.assertEqual(status, 503)
+        self.daemon.clear_faults()
+        cleared = time.monotonic()
+        wait_for(lambda: self.daemon.health().get("scheduler", {}).get("status") == "healthy", timeout=10,
+                 interval=0.1)
+        print("an idle daemon's full disk: unhealthy after %.1f s, healthy again %.1f s after it had room"
+              % (noticed, time.monotonic() - cleared), file=sys.stderr)
+        self.daemon.trigger("store", "after_idle_fault")
+        self.check_run("after_idle_fault")
 
 
 if __name__ == "__main__":

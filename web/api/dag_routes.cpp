@@ -189,19 +189,13 @@ Read<nlohmann::json> set_paused(ApiContext& context, const std::string& dag_id, 
 
 void add_dag_routes(RouteTable& table, ApiContext& context) {
     table.add("GET", "/api/v1/dags", {Resource::dag, Action::read}, [&context](const ApiRequest& request) {
-        MAYAFLOW_READ(page, read_page(request));
-        MAYAFLOW_READ(filter, read_dag_filter(request));
         MAYAFLOW_READ(fields, read_fields(request));
-        MAYAFLOW_READ(order, read_dag_order(request));
-        auto dags = filtered_dags(context, filter);
-        if (!dags) return store_unavailable(dags.error());
-        sort_dags(*dags, order);
+        MAYAFLOW_READ(selection, selected_dags(context, request));
         auto signer = file_signer(context);
         auto broken = files_with_import_errors(context);
-        auto convert = [&fields, &signer, &broken](const DagRecord& dag) {
-            return only_fields(dag_json(dag, signer, broken), fields);
-        };
-        return json_response({{"dags", page_of(*dags, page, convert)}, {"total_entries", dags->size()}});
+        auto listed = nlohmann::json::array();
+        for (const auto& dag : selection.page) listed.push_back(only_fields(dag_json(dag, signer, broken), fields));
+        return json_response({{"dags", listed}, {"total_entries", selection.total}});
     });
 
     // Pauses or unpauses every DAG that dag_id_pattern (required; `~` for all), tags and

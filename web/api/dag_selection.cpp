@@ -1,5 +1,8 @@
 #include "web/api/dag_selection.h"
 
+#include "web/api/problem.h"
+#include "web/api/run_shapes.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -70,6 +73,20 @@ void sort_dags(std::vector<DagRecord>& dags, const Ordering& order) {
         auto kb = std::pair{key(b), b.dag_id};
         return order.descending ? kb < ka : ka < kb;
     });
+}
+
+Read<DagSelection> selected_dags(ApiContext& context, const ApiRequest& request) {
+    MAYAFLOW_READ(page, read_page(request));
+    MAYAFLOW_READ(filter, read_dag_filter(request));
+    MAYAFLOW_READ(order, read_dag_order(request));
+    auto dags = filtered_dags(context, filter);
+    if (!dags) return store_unavailable(dags.error());
+    sort_dags(*dags, order);
+    DagSelection selection{.total = dags->size()};
+    for (size_t i = page.offset; i < dags->size() && selection.page.size() < page.limit; ++i) {
+        selection.page.push_back(std::move((*dags)[i]));
+    }
+    return selection;
 }
 
 }  // namespace mayaflow

@@ -29,4 +29,12 @@ Read<Ordering> read_dag_order(const ApiRequest& request);
 // Sorted by `order`, dag_id breaking ties.
 void sort_dags(std::vector<DagRecord>& dags, const Ordering& order);
 
+// What GET /dags selects: the page (`limit`, `offset`) of the DAGs its filter keeps, in its order, and
+// how many the filter keeps.
+struct DagSelection {
+    std::vector<DagRecord> page;
+    size_t total = 0;
+};
+Read<DagSelection> selected_dags(ApiContext& context, const ApiRequest& request);
+
 }  // namespace mayaflow

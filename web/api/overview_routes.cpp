@@ -115,17 +115,10 @@ Read<SummarisedDags> summarised_dags(ApiContext& context, const ApiRequest& requ
         }
         return SummarisedDags{std::move(named), std::nullopt};
     }
-    MAYAFLOW_READ(page, read_page(request));
-    MAYAFLOW_READ(filter, read_dag_filter(request));
-    MAYAFLOW_READ(order, read_dag_order(request));
-    auto dags = filtered_dags(context, filter);
-    if (!dags) return store_unavailable(dags.error());
-    sort_dags(*dags, order);
+    MAYAFLOW_READ(selection, selected_dags(context, request));
     std::vector<std::string> selected;
-    for (size_t i = page.offset; i < dags->size() && selected.size() < page.limit; ++i) {
-        selected.push_back((*dags)[i].dag_id);
-    }
-    return SummarisedDags{std::move(selected), dags->size()};
+    for (const auto& dag : selection.page) selected.push_back(dag.dag_id);
+    return SummarisedDags{std::move(selected), selection.total};
 }
 
 // GET /mayaflow/dagSummaries?dag_ids=a,b&runs=N, or ?limit=&offset=&dag_id_pattern=…&runs=N
