@@ -12,6 +12,7 @@
 #include "engine/dagfile/names.h"
 #include "engine/dagfile/task_builder.h"
 #include "engine/dagfile/text_encoding.h"
+#include "engine/dagfile/yaml_documents.h"
 #include "engine/time/cron_reading.h"
 #include "engine/time/iso8601.h"
 #include "engine/util/hash.h"
@@ -70,19 +71,26 @@ class DagFileParser {
         }
         YAML::Node root;
         try {
-            std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-            if (documents.size() > 1) {
+            // Counted first, without nodes: yaml-cpp's LoadAll never ends on some malformed texts
+            // (yaml_documents.h).
+            const YamlDocumentCount counted = count_yaml_documents(text, kMaxYamlDocuments);
+            if (counted.documents > 1) {
+                const SourceLocation second{file_.string(), counted.second_line, counted.second_column};
+                if (counted.endless) {
+                    reader_.error(second, "",
+                                  "YAML syntax error: the YAML parser finds document after empty document here "
+                                  "and never an end; a line that starts with '%' is a YAML directive, allowed "
+                                  "only at the top of a document, before '---'");
+                    return;
+                }
                 // A second document would be ignored without a word; say so instead.
-                const YAML::Mark mark = documents[1].Mark();
-                reader_.error(SourceLocation{file_.string(), mark.line >= 0 ? mark.line + 1 : 0,
-                                             mark.column >= 0 ? mark.column + 1 : 0},
-                              "",
+                reader_.error(second, "",
                               fmt::format("the file holds {} YAML documents (separated by '---'); a DAG file holds "
                                           "one DAG: put each DAG in a file of its own",
-                                          documents.size()));
+                                          counted.documents));
                 return;
             }
-            if (!documents.empty()) root = documents.front();
+            if (counted.documents == 1) root = YAML::Load(std::string(text));
         } catch (const YAML::DeepRecursion& e) {
             reader_.error(mark_of(e), "",
                           fmt::format("the YAML is nested too deeply to read (more than 2000 levels of lists and "
