@@ -73,7 +73,9 @@ class DagFileParser {
         try {
             // Counted first, without nodes: yaml-cpp's LoadAll never ends on some malformed texts
             // (yaml_documents.h).
-            const YamlDocumentCount counted = count_yaml_documents(text, kMaxYamlDocuments);
+            const YamlDocumentCount counted = may_hold_several_documents(text)
+                                                  ? count_yaml_documents(text, kMaxYamlDocuments)
+                                                  : YamlDocumentCount{.documents = 1};
             if (counted.documents > 1) {
                 const SourceLocation second{file_.string(), counted.second_line, counted.second_column};
                 if (counted.endless) {

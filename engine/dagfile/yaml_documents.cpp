@@ -46,6 +46,18 @@ class SecondDocument : public YAML::EventHandler {
 
 }  // namespace
 
+bool may_hold_several_documents(std::string_view text) {
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a byte order mark
+    for (std::size_t at = 0; at < text.size();) {
+        const std::string_view line = text.substr(at, text.find('\n', at) - at);
+        if (line.starts_with('%') || line.starts_with("---") || line.starts_with("...")) return true;
+        const std::size_t newline = text.find('\n', at);
+        if (newline == std::string_view::npos) break;
+        at = newline + 1;
+    }
+    return false;
+}
+
 YamlDocumentCount count_yaml_documents(std::string_view text, std::size_t limit) {
     std::istringstream in{std::string(text)};
     YAML::Parser parser(in);

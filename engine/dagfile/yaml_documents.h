@@ -20,6 +20,10 @@ struct YamlDocumentCount {
     int second_column = 0;
 };
 
+// Whether the text has a line that starts with '%', '---' or '...': only such a line can begin another
+// document (or a directive). Without one the text is one document or none, and need not be counted.
+bool may_hold_several_documents(std::string_view text);
+
 // Throws what yaml-cpp throws on a syntax error (YAML::Exception), as YAML::Load would.
 YamlDocumentCount count_yaml_documents(std::string_view text, std::size_t limit);
 

@@ -22,6 +22,17 @@ TEST_CASE("count_yaml_documents: one, several, none, and a text yaml-cpp never e
     CHECK_THROWS_AS(count_yaml_documents("a: [1, 2\n", 10), YAML::Exception);
 }
 
+TEST_CASE("may_hold_several_documents: only lines that start with %, --- or ... can begin one") {
+    CHECK_FALSE(may_hold_several_documents("dag_id: a\ntasks: []\n"));
+    CHECK_FALSE(may_hold_several_documents("a: |\n  --- inside a block\n  %x\n"));
+    CHECK_FALSE(may_hold_several_documents(""));
+    CHECK(may_hold_several_documents("%YAML 1.2\n---\na: 1\n"));
+    CHECK(may_hold_several_documents("a: 1\n---\nb: 2"));
+    CHECK(may_hold_several_documents("a: 1\n..."));
+    CHECK(may_hold_several_documents("\xEF\xBB\xBF%x\n ,\n"));
+    CHECK(may_hold_several_documents("%x\n ,\n"));
+}
+
 TEST_CASE("a DAG file that yaml-cpp would read forever fails at once with a syntax error") {
     for (const char* text : {"%x\n ,\n", "tasks:\n  - task_id: \"t\"\n    operator:pmtey \n%# expect: x\n# c\n     ,B)\n"}) {
         const auto loaded = load_dag_text(text, "dags/endless.yaml", DagLoadOptions{});
