@@ -48,12 +48,11 @@ class SecondDocument : public YAML::EventHandler {
 
 bool may_hold_several_documents(std::string_view text) {
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a byte order mark
-    for (std::size_t at = 0; at < text.size();) {
-        const std::string_view line = text.substr(at, text.find('\n', at) - at);
-        if (line.starts_with('%') || line.starts_with("---") || line.starts_with("...")) return true;
-        const std::size_t newline = text.find('\n', at);
+    while (!text.empty()) {
+        if (text.starts_with('%') || text.starts_with("---") || text.starts_with("...")) return true;
+        const std::size_t newline = text.find('\n');
         if (newline == std::string_view::npos) break;
-        at = newline + 1;
+        text.remove_prefix(newline + 1);
     }
     return false;
 }
