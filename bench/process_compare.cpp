@@ -16,10 +16,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <iterator>
-#include <sstream>
 
 #include "bench/scheduler_bench.h"
+#include "engine/exec/process_probe.h"
 
 namespace mayaflow::bench {
 namespace {
@@ -88,18 +87,9 @@ double thread_cpu() {
 
 // CPU time (user + system) of a process that is not this one's waited-for child, from /proc; 0 when unknown.
 double process_cpu(pid_t pid) {
-    if (pid <= 0) return 0;
-    std::ifstream in(fmt::format("/proc/{}/stat", pid));
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const size_t end_of_name = stat.rfind(')');
-    if (end_of_name == std::string::npos) return 0;
-    std::istringstream fields(stat.substr(end_of_name + 2));
-    std::string field;
-    double ticks = 0;
-    for (int i = 0; i < 13 && fields >> field; ++i) {
-        if (i == 11 || i == 12) ticks += std::strtod(field.c_str(), nullptr);  // utime, stime
-    }
-    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const std::optional<ProcStat> stat = read_proc_stat(pid);
+    if (!stat) return 0;
+    return static_cast<double>(stat->user_ticks + stat->system_ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 size_t count_lines(const fs::path& file, bool (*matches)(const std::string&)) {

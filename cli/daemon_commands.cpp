@@ -23,7 +23,6 @@
 #include "engine/connections/secrets_repository.h"
 #include "engine/model/dag_json.h"
 #include "engine/time/duration_text.h"
-#include "engine/exec/folder_probe.h"
 #include "engine/exec/task_supervisor.h"
 #include "engine/store/database_watch.h"
 #include "engine/util/file_lock.h"
@@ -32,6 +31,7 @@
 #include "scheduler/command_pump.h"
 #include "scheduler/daemon_health.h"
 #include "scheduler/dag_processor.h"
+#include "scheduler/health_probes.h"
 #include "scheduler/scheduler_loop.h"
 #include "scheduler/thread_pool_executor.h"
 #include "cli/web_service.h"
@@ -370,45 +370,20 @@ void run_daemon(const DaemonOptions& options) {
         if (commands_open) commands.pump(core);
     };
     auto next_store_check = std::chrono::steady_clock::now();
-    auto next_heartbeat = std::chrono::steady_clock::now();
-    SchedulerHeartbeat heartbeat{host_name(), ::getpid(), now_instant(), now_instant()};
-    const std::filesystem::path logs_folder = settings.logs_folder;
+    HealthProbes probes([&store](const SchedulerHeartbeat& beat) { return store->record_scheduler_heartbeat(beat); },
+                        health, SchedulerHeartbeat{host_name(), ::getpid(), now_instant(), now_instant()},
+                        HealthProbes::Options{.logs_folder = settings.logs_folder,
+                                              .interval = kHeartbeatInterval,
+                                              .retry_interval = kHeartbeatRetryInterval});
     loop.set_idle_hook(
-        [&commands, &health, &database_watch, &next_store_check, &next_heartbeat, &heartbeat, &store, &folder,
-         &commands_open, &opening, &loop, &pump_commands, &logs_folder](SchedulerCore& scheduler) {
+        [&commands, &health, &database_watch, &next_store_check, &probes, &folder, &commands_open, &opening, &loop,
+         &pump_commands](SchedulerCore& scheduler) {
             auto now = std::chrono::steady_clock::now();
             if (now >= next_store_check) {
                 next_store_check = now + kStoreCheckInterval;
                 if (!check_database(*database_watch, health)) return;
             }
-            // The heartbeat a web server in another process reads: the time of the last turn that
-            // committed, so that a scheduler that cannot commit stops looking alive. Writing it is also
-            // the daemon's check that the store takes writes when its turns have nothing to write: it
-            // fails on a full disk, and once it succeeds again the scheduler is healthy again.
-            if (now >= next_heartbeat) {
-                auto snapshot = health.snapshot();
-                next_heartbeat = now + (snapshot.scheduler_problem ? kHeartbeatRetryInterval : kHeartbeatInterval);
-                const bool probing = snapshot.scheduler_problem.has_value();
-                if (snapshot.latest_scheduler_heartbeat || probing) {
-                    // While unhealthy the stored heartbeat stays the last good one; only the write is tried.
-                    if (snapshot.latest_scheduler_heartbeat) heartbeat.latest_heartbeat = *snapshot.latest_scheduler_heartbeat;
-                    if (auto written = store->record_scheduler_heartbeat(heartbeat); !written) {
-                        if (!probing) spdlog::error("could not record the scheduler's heartbeat: {}", written.error().message);
-                        health.store_write_failed(written.error().message);
-                    } else if (probing) {
-                        health.store_written(now_instant());
-                    }
-                }
-                // The logs folder: a task whose log cannot be written does not run (docs/reliability.md).
-                Status logs = probe_writable_folder(logs_folder);
-                std::optional<std::string> logs_problem;
-                if (!logs) logs_problem = logs.error().message + "; tasks fail without running until it can be written";
-                if (logs_problem != snapshot.logs_problem) {
-                    if (logs_problem) spdlog::error("the logs folder: {}", *logs_problem);
-                    else spdlog::info("the logs folder \"{}\" can be written again", logs_folder.string());
-                    health.set_logs_problem(logs_problem);
-                }
-            }
+            probes.run_due(now);
             if (!commands_open && !opening) {
                 const DagProcessor* processor = folder.load();
                 if (processor && !processor->status().loading) {

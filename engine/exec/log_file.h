@@ -15,6 +15,10 @@ namespace mayaflow {
 // take for each write too: a task's output cannot slip in between.
 Result<std::uint64_t> append_line_to_log(const std::filesystem::path& log_file, std::string_view line);
 
+// As append_line_to_log, to a log already open (for reading and appending) as `fd`; `log_file` names it
+// in an error.
+Result<std::uint64_t> append_line_to_open_log(int fd, const std::filesystem::path& log_file, std::string_view line);
+
 // As append_line_to_log, but only when the log is empty or ends at a line's end: false, and nothing
 // written, while the output in it stops mid-line (a note then waits for the task to end its line).
 Result<bool> append_line_at_line_end(const std::filesystem::path& log_file, std::string_view line);

@@ -81,7 +81,8 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
     if (fields.size() <= kStartTime || fields[0].size() != 1) return std::nullopt;
     stat.state = fields[0][0];
     if (!parse_number(fields[4 - 3], stat.parent) || !parse_number(fields[5 - 3], stat.process_group) ||
-        !parse_number(fields[6 - 3], stat.session) || !parse_number(fields[kStartTime], stat.start_ticks)) {
+        !parse_number(fields[6 - 3], stat.session) || !parse_number(fields[14 - 3], stat.user_ticks) ||
+        !parse_number(fields[15 - 3], stat.system_ticks) || !parse_number(fields[kStartTime], stat.start_ticks)) {
         return std::nullopt;
     }
     return stat;

@@ -23,7 +23,9 @@ struct ProcStat {
     pid_t parent = 0;               // field 4
     pid_t process_group = 0;        // field 5
     pid_t session = 0;              // field 6
-    std::uint64_t start_ticks = 0;  // field 22: clock ticks since boot at which the process started
+    std::uint64_t user_ticks = 0;    // field 14 (utime): clock ticks of CPU in user mode
+    std::uint64_t system_ticks = 0;  // field 15 (stime): clock ticks of CPU in the kernel
+    std::uint64_t start_ticks = 0;   // field 22: clock ticks since boot at which the process started
 
     bool ended() const { return state == 'Z' || state == 'X'; }
 };

@@ -20,7 +20,8 @@ namespace {
 // A pid above the largest the kernel hands out (/proc/sys/kernel/pid_max is at most 2^22).
 constexpr pid_t kNoSuchPid = 0x7ffffff0;
 
-// A /proc/<pid>/stat line with the given command name and fields 22 (start ticks) of 98765.
+// A /proc/<pid>/stat line with the given command name, fields 14 and 15 (utime, stime) of 1 and 2 and
+// field 22 (start ticks) of 98765.
 std::string stat_line(const std::string& name) {
     return "4242 (" + name +
            ") S 1 4240 4239 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 10000000 300 "
@@ -42,6 +43,8 @@ TEST_CASE("parse_proc_stat reads the fields after a command name with spaces and
     CHECK(stat->parent == 1);
     CHECK(stat->process_group == 4240);
     CHECK(stat->session == 4239);
+    CHECK(stat->user_ticks == 1);
+    CHECK(stat->system_ticks == 2);
     CHECK(stat->start_ticks == 98765);
     CHECK_FALSE(stat->ended());
 }

@@ -7,6 +7,8 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/connections/secret_masker.h"
@@ -39,6 +42,31 @@ constexpr int kSocketBuffer = 4 << 20;
 constexpr std::size_t kSecretsPiece = 128 << 10;
 constexpr char kSecretsPieceTag = 'S';
 constexpr char kSecretsEndTag = 'E';
+// A request carries at most this many open files: the try's exit file and log (see TryFiles).
+constexpr std::size_t kMaxPassedFiles = 2;
+
+// Descriptors that came with a datagram; closed unless taken.
+class PassedFiles {
+  public:
+    PassedFiles() = default;
+    PassedFiles(PassedFiles&& other) noexcept : fds_(std::exchange(other.fds_, {})) {}
+    PassedFiles& operator=(PassedFiles&& other) noexcept {
+        std::swap(fds_, other.fds_);
+        return *this;
+    }
+    ~PassedFiles() {
+        for (int fd : fds_) {
+            if (fd >= 0) ::close(fd);
+        }
+    }
+    void add(int fd) { fds_.push_back(fd); }
+    std::size_t size() const { return fds_.size(); }
+    // The descriptor at `index`, now the caller's to close; -1 when there is none.
+    int take(std::size_t index) { return index < fds_.size() ? std::exchange(fds_[index], -1) : -1; }
+
+  private:
+    std::vector<int> fds_;
+};
 
 void size_buffers(int socket) {
     int size = kSocketBuffer;
@@ -59,8 +87,32 @@ Status send_message(int socket, const nlohmann::json& message) {
     return send_datagram(socket, message.dump());
 }
 
-// One datagram as it came; nullopt when the other side hung up.
-Result<std::optional<std::string>> receive_datagram(int socket) {
+// A request, with the descriptors of the try's files (kMaxPassedFiles at most) passed along with it.
+Status send_message(int socket, const nlohmann::json& message, const std::vector<int>& files) {
+    if (files.empty()) return send_message(socket, message);
+    const std::string text = message.dump();
+    iovec part{const_cast<char*>(text.data()), text.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFiles)] = {};
+    msghdr header{};
+    header.msg_iov = &part;
+    header.msg_iovlen = 1;
+    header.msg_control = control;
+    header.msg_controllen = CMSG_SPACE(sizeof(int) * files.size());
+    cmsghdr* rights = CMSG_FIRSTHDR(&header);
+    rights->cmsg_level = SOL_SOCKET;
+    rights->cmsg_type = SCM_RIGHTS;
+    rights->cmsg_len = CMSG_LEN(sizeof(int) * files.size());
+    std::memcpy(CMSG_DATA(rights), files.data(), sizeof(int) * files.size());
+    while (true) {
+        if (::sendmsg(socket, &header, MSG_NOSIGNAL) >= 0) return Status::success();
+        if (errno == EINTR) continue;
+        return make_error("the task supervisor is gone ({})", std::strerror(errno));
+    }
+}
+
+// One datagram as it came, and the descriptors passed with it (into `files` when given, else
+// closed); nullopt when the other side hung up.
+Result<std::optional<std::string>> receive_datagram(int socket, PassedFiles* files = nullptr) {
     std::string buffer;
     while (true) {
         // The datagram's size first (MSG_TRUNC), so that the buffer is as big as the message.
@@ -69,7 +121,29 @@ Result<std::optional<std::string>> receive_datagram(int socket) {
         if (size < 0)
             return make_error("cannot read from the task supervisor's socket: {}", std::strerror(errno));
         buffer.resize(static_cast<size_t>(size));
-        ssize_t got = ::recv(socket, buffer.data(), buffer.size(), 0);
+        iovec part{buffer.data(), buffer.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFiles)] = {};
+        msghdr header{};
+        header.msg_iov = &part;
+        header.msg_iovlen = 1;
+        header.msg_control = control;
+        header.msg_controllen = sizeof control;
+        ssize_t got = ::recvmsg(socket, &header, MSG_CMSG_CLOEXEC);
+        PassedFiles passed;
+        if (got >= 0) {
+            for (cmsghdr* message = CMSG_FIRSTHDR(&header); message; message = CMSG_NXTHDR(&header, message)) {
+                if (message->cmsg_level != SOL_SOCKET || message->cmsg_type != SCM_RIGHTS) continue;
+                const std::size_t count = (message->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (std::size_t i = 0; i < count; ++i) {
+                    int fd = -1;
+                    std::memcpy(&fd, CMSG_DATA(message) + i * sizeof(int), sizeof fd);
+                    passed.add(fd);
+                }
+            }
+            // More than a request may carry (the rest the kernel closed): none of them is used.
+            if (header.msg_flags & MSG_CTRUNC) passed = PassedFiles();
+            if (files) *files = std::move(passed);
+        }
         if (got < 0 && errno == EINTR) continue;
         if (got < 0)
             return make_error("cannot read from the task supervisor's socket: {}", std::strerror(errno));
@@ -128,10 +202,18 @@ std::optional<std::vector<std::string>> decode_secrets(std::string_view bytes) {
 }
 
 // One write() of a few bytes: a reader sees the whole status or an empty file (read as no status
-// yet), without a temporary file and a rename for every try.
+// yet), without a temporary file and a rename for every try. To `opened`, the exit file the daemon
+// made empty and passed with the request, when it did and the file still has its name (a task may
+// have removed it: it is then made again); closed here.
 // A failure is said on stderr (the daemon's log): the try then fails for want of its status.
-void write_exit_file(const std::filesystem::path& path, int status) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+void write_exit_file(const std::filesystem::path& path, int opened, int status) {
+    struct stat info {};
+    if (opened >= 0 && (::fstat(opened, &info) != 0 || info.st_nlink == 0)) {
+        ::close(opened);
+        opened = -1;
+    }
+    const int fd =
+        opened >= 0 ? opened : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     const std::string text = std::to_string(status) + "\n";
     ssize_t written = -1;
     if (fd >= 0) {
@@ -208,8 +290,26 @@ using Pumps = std::map<std::uint64_t, std::unique_ptr<OutputPump>>;
 
 struct Supervised {
     std::filesystem::path exit_file;
+    int exit_fd = -1;        // the exit file, open, when the daemon passed it (write_exit_file closes it)
     std::uint64_t pump = 0;  // the key of its OutputPump, 0 when its output goes straight to the log
 };
+
+// The request's header line in the log: written to the unnamed log the daemon passed, which is then
+// linked in as the log (so the log appears with its header), or else appended to the log by its name.
+// The log's size after the header; `log_fd` keeps the linked log open for the process's output.
+Result<std::uint64_t> write_log_header(const std::filesystem::path& log_file, const std::string& header,
+                                       int unnamed_log, int& log_fd) {
+    if (unnamed_log >= 0) {
+        auto size = append_line_to_open_log(unnamed_log, log_file, header);
+        const std::string name = "/proc/self/fd/" + std::to_string(unnamed_log);
+        if (size && ::linkat(AT_FDCWD, name.c_str(), AT_FDCWD, log_file.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+            log_fd = unnamed_log;
+            return size;
+        }
+        ::close(unnamed_log);  // a log of that name is there already (or it could not be linked): appended to
+    }
+    return append_line_to_log(log_file, header);
+}
 
 // A pipe for a process's output (its write end for the child, blocking; the read end ours,
 // non-blocking) and the log opened to append to.
@@ -262,11 +362,22 @@ nlohmann::json receive_secrets(const std::string& datagram, SecretsSet& secrets)
     return {{"secrets", secrets.masker->secret_list()->size()}};
 }
 
-nlohmann::json start_process(const nlohmann::json& request, const SecretsSet& secrets,
+nlohmann::json start_process(const nlohmann::json& request, PassedFiles files, const SecretsSet& secrets,
                              std::map<pid_t, Supervised>& running, Pumps& pumps) {
     static std::uint64_t pumps_made = 0;
     ProcessSpec spec;
+    int log_fd = -1;  // the linked log, open
+    int exit_fd = -1;
+    struct Closer {
+        int& fd;
+        ~Closer() {
+            if (fd >= 0) ::close(fd);
+        }
+    } close_log{log_fd}, close_exit{exit_fd};
     try {
+        // Which of the passed files is which: their positions (see TryFiles).
+        exit_fd = files.take(request.value("exit_fd", files.size()));
+        const int unnamed_log = files.take(request.value("unnamed_log_fd", files.size()));
         spec.argv = request.at("argv").get<std::vector<std::string>>();
         spec.env = request.at("env").get<std::map<std::string, std::string>>();
         spec.cwd = request.at("cwd").get<std::string>();
@@ -280,7 +391,7 @@ nlohmann::json start_process(const nlohmann::json& request, const SecretsSet& se
         }
         std::string header = request.at("log_header").get<std::string>();
         if (masker) header = masker->mask(header);
-        auto log_size = append_line_to_log(spec.log_file, header);
+        auto log_size = write_log_header(spec.log_file, header, unnamed_log, log_fd);
         if (!log_size) return {{"error", log_size.error().message}};
         std::unique_ptr<OutputPump> pump;
         int write_end = -1;
@@ -289,13 +400,15 @@ nlohmann::json start_process(const nlohmann::json& request, const SecretsSet& se
             if (!opened) return {{"error", opened.error().message}};
             pump = std::move(*opened);
             spec.output_fd = write_end;
+        } else if (log_fd >= 0) {
+            spec.output_fd = log_fd;
         }
         auto child = ChildProcess::spawn(spec);
         if (write_end >= 0) ::close(write_end);  // the child's copy is the only writer now
         if (!child) return {{"error", child.error().message}};
         SupervisedProcess started{child->pid(), child->start_ticks(), child->started_at()};
         child->detach();  // reaped here, by waitid, once its exit file is written
-        Supervised supervised{exit_file};
+        Supervised supervised{exit_file, std::exchange(exit_fd, -1)};
         if (pump) {
             supervised.pump = ++pumps_made;
             pumps[supervised.pump] = std::move(pump);
@@ -335,7 +448,7 @@ void reap_ended(std::map<pid_t, Supervised>& running, Pumps& pumps) {
                     pumps.erase(pump);
                 }
             }
-            write_exit_file(found->second.exit_file, status);
+            write_exit_file(found->second.exit_file, found->second.exit_fd, status);
             running.erase(found);
         }
         siginfo_t reaped{};
@@ -385,9 +498,10 @@ int run_task_supervisor(int socket) {
         if (daemon_here && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             // A daemon that has died may have left requests in the socket: they are dropped, not run
             // behind the back of the daemon that restarts (it runs those tries again itself).
+            PassedFiles files;
             auto datagram = daemon_gone(socket)
                                 ? Result<std::optional<std::string>>(std::optional<std::string>())
-                                : receive_datagram(socket);
+                                : receive_datagram(socket, &files);
             if (!datagram || !*datagram || (*datagram)->empty()) {
                 daemon_here = false;
                 ::close(socket);
@@ -401,7 +515,7 @@ int run_task_supervisor(int socket) {
             bool ok = false;
             auto request = parse_message(received, ok);
             (void)send_message(
-                socket, ok ? start_process(request, secrets, running, pumps)
+                socket, ok ? start_process(request, std::move(files), secrets, running, pumps)
                            : nlohmann::json{{"error", "a request to the task supervisor that is not JSON"}});
             reap_ended(running, pumps);
         }
@@ -480,6 +594,38 @@ Result<SupervisedProcess> TaskSupervisor::spawn(const ProcessSpec& spec,
     return spawn(spec, exit_file, log_header, std::make_shared<const std::vector<std::string>>(secrets));
 }
 
+namespace {
+
+// A try's exit file (made empty) and its log (unnamed, in the log's folder, see write_log_header),
+// made by the thread that asks for the process rather than by the supervisor: its one thread serves
+// every task, and making files is what costs it most (a new inode takes 0.02 ms on tmpfs, but up to
+// 1.4 ms on an ext4 without a journal that has just deleted many files, docs/benchmarks.md). Either
+// is -1 when it could not be made here, e.g. on a filesystem without O_TMPFILE; the supervisor then
+// makes it by its name, as it always did, and says what is wrong if that fails too.
+struct TryFiles {
+    int exit = -1;
+    int unnamed_log = -1;
+    TryFiles() = default;
+    TryFiles(const TryFiles&) = delete;
+    TryFiles& operator=(const TryFiles&) = delete;
+    ~TryFiles() {
+        if (exit >= 0) ::close(exit);
+        if (unnamed_log >= 0) ::close(unnamed_log);
+    }
+};
+
+void make_try_files(const std::filesystem::path& log_file, const std::filesystem::path& exit_file, TryFiles& files) {
+    const std::filesystem::path folder = log_file.parent_path();
+    std::error_code error;
+    if (!folder.empty()) std::filesystem::create_directories(folder, error);
+    if (error) return;
+    files.exit = ::open(exit_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    files.unnamed_log =
+        ::open(folder.empty() ? "." : folder.c_str(), O_TMPFILE | O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+}
+
+}  // namespace
+
 Result<SupervisedProcess> TaskSupervisor::spawn(
     const ProcessSpec& spec, const std::filesystem::path& exit_file, const std::string& log_header,
     const std::shared_ptr<const std::vector<std::string>>& secrets) {
@@ -491,11 +637,22 @@ Result<SupervisedProcess> TaskSupervisor::spawn(
                               {"exit_file", exit_file.string()},
                               {"log_header", log_header},
                               {"masked", masked}};
+    TryFiles files;
+    make_try_files(spec.log_file, exit_file, files);
+    std::vector<int> passed;
+    if (files.exit >= 0) {
+        request["exit_fd"] = passed.size();
+        passed.push_back(files.exit);
+    }
+    if (files.unnamed_log >= 0) {
+        request["unnamed_log_fd"] = passed.size();
+        passed.push_back(files.unnamed_log);
+    }
     std::lock_guard lock(mutex_);
     if (masked) {
         if (Status sent = send_secrets(secrets); !sent) return sent.error();
     }
-    if (auto sent = send_message(socket_, request); !sent) return sent.error();
+    if (auto sent = send_message(socket_, request, passed); !sent) return sent.error();
     auto answer = receive_message(socket_);
     if (!answer) return answer.error();
     if (!*answer) return make_error("the task supervisor has gone; restart the scheduler");

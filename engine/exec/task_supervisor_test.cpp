@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
 #include <catch2/catch.hpp>
 
 #include "engine/exec/exec_test_support.h"
@@ -162,4 +166,90 @@ TEST_CASE("a supervised process group ends on SIGTERM and its end is recorded", 
     REQUIRE(terminate_process_group(started->pid, 5s));
     CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 128 + SIGTERM);
     CHECK(read_exit_file(exit_file) == 128 + SIGTERM);
+}
+
+namespace {
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+std::size_t open_descriptors(pid_t pid) {
+    std::size_t count = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(fmt::format("/proc/{}/fd", pid)))
+        ++count;
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("a try's log appears with its header and its exit file starts empty, whatever was there",
+          "[exec][supervisor]") {
+    Watchdog watchdog(30);
+    TempDir dir;
+    auto supervisor = start_supervisor();
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+
+    SECTION("a new log, in folders not made yet") {
+        ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "sleep 0.3; echo out"});
+        spec.log_file = dir.path() / "dag_id=d" / "run_id=r" / "task_id=t" / "attempt=1.log";
+        const auto exit_file = exit_file_path(spec.log_file);
+        auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: test");
+        REQUIRE(started);
+        // Whole from the moment it is there: the header, and the process's output after it.
+        CHECK(read_text(spec.log_file) == "[mayaflow] running: test\n");
+        CHECK(started->log_size_before == std::string("[mayaflow] running: test\n").size());
+        CHECK(std::filesystem::exists(exit_file));
+        CHECK_FALSE(read_exit_file(exit_file));
+        CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 0);
+        CHECK(read_text(spec.log_file) == "[mayaflow] running: test\nout\n");
+        struct stat info {};
+        REQUIRE(::stat(spec.log_file.c_str(), &info) == 0);
+        CHECK((info.st_mode & 0777) == (0644 & ~mask));
+        CHECK(info.st_nlink == 1);
+    }
+    SECTION("a log and an exit file left by an earlier start of the same try") {
+        ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "sleep 0.3; echo out; exit 4"});
+        spec.log_file = dir.path() / "attempt=1.log";
+        const auto exit_file = exit_file_path(spec.log_file);
+        write_text(spec.log_file, "earlier line\n");
+        write_text(exit_file, "0\n");
+        auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: test");
+        REQUIRE(started);
+        CHECK_FALSE(read_exit_file(exit_file));  // the earlier status is gone before the process runs
+        CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 4);
+        CHECK(read_text(spec.log_file) == "earlier line\n[mayaflow] running: test\nout\n");
+    }
+    SECTION("an exit file the task removed is made again") {
+        ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "rm \"$MAYAFLOW_EXIT_FILE\"; exit 6"});
+        spec.log_file = dir.path() / "attempt=1.log";
+        const auto exit_file = exit_file_path(spec.log_file);
+        spec.env["MAYAFLOW_EXIT_FILE"] = exit_file.string();
+        auto started = supervisor->spawn(spec, exit_file, "h");
+        REQUIRE(started);
+        CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 6);
+    }
+    SECTION("a log folder that cannot be made") {
+        write_text(dir.path() / "blocked", "a file where the folder should be\n");
+        ProcessSpec spec = spec_in(dir, {"true"});
+        spec.log_file = dir.path() / "blocked" / "attempt=1.log";
+        auto started = supervisor->spawn(spec, exit_file_path(spec.log_file), "h");
+        REQUIRE_FALSE(started);
+        CHECK(started.error().message.find("attempt=1.log") != std::string::npos);
+    }
+    SECTION("the files passed to the supervisor are closed once the processes end") {
+        auto start_one = [&](int n) {
+            ProcessSpec spec = spec_in(dir, {"true"});
+            spec.log_file = dir.path() / fmt::format("attempt={}.log", n);
+            const auto exit_file = exit_file_path(spec.log_file);
+            auto started = supervisor->spawn(spec, exit_file, "h");
+            REQUIRE(started);
+            REQUIRE(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 0);
+        };
+        start_one(0);
+        const std::size_t before = open_descriptors(supervisor->pid());
+        for (int n = 1; n <= 20; ++n) start_one(n);
+        CHECK(open_descriptors(supervisor->pid()) == before);
+    }
 }
