@@ -7,13 +7,14 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -42,8 +43,8 @@ constexpr int kSocketBuffer = 4 << 20;
 constexpr std::size_t kSecretsPiece = 128 << 10;
 constexpr char kSecretsPieceTag = 'S';
 constexpr char kSecretsEndTag = 'E';
-// A request carries at most this many open files: the try's exit file and log (see TryFiles).
-constexpr std::size_t kMaxPassedFiles = 2;
+// A request carries at most this many open files: the try's log (see TryFiles).
+constexpr std::size_t kMaxPassedFiles = 1;
 
 // Descriptors that came with a datagram; closed unless taken.
 class PassedFiles {
@@ -202,18 +203,12 @@ std::optional<std::vector<std::string>> decode_secrets(std::string_view bytes) {
 }
 
 // One write() of a few bytes: a reader sees the whole status or an empty file (read as no status
-// yet), without a temporary file and a rename for every try. To `opened`, the exit file the daemon
-// made empty and passed with the request, when it did and the file still has its name (a task may
-// have removed it: it is then made again); closed here.
+// yet), without a temporary file and a rename for every try. By name, emptied first: whatever the
+// task wrote there or did to the file, the status lands under that name. The daemon made the file
+// (empty) as it asked for the process, so this is normally no new inode (see TryFiles).
 // A failure is said on stderr (the daemon's log): the try then fails for want of its status.
-void write_exit_file(const std::filesystem::path& path, int opened, int status) {
-    struct stat info {};
-    if (opened >= 0 && (::fstat(opened, &info) != 0 || info.st_nlink == 0)) {
-        ::close(opened);
-        opened = -1;
-    }
-    const int fd =
-        opened >= 0 ? opened : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+void write_exit_file(const std::filesystem::path& path, int status) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     const std::string text = std::to_string(status) + "\n";
     ssize_t written = -1;
     if (fd >= 0) {
@@ -290,7 +285,6 @@ using Pumps = std::map<std::uint64_t, std::unique_ptr<OutputPump>>;
 
 struct Supervised {
     std::filesystem::path exit_file;
-    int exit_fd = -1;        // the exit file, open, when the daemon passed it (write_exit_file closes it)
     std::uint64_t pump = 0;  // the key of its OutputPump, 0 when its output goes straight to the log
 };
 
@@ -367,17 +361,13 @@ nlohmann::json start_process(const nlohmann::json& request, PassedFiles files, c
     static std::uint64_t pumps_made = 0;
     ProcessSpec spec;
     int log_fd = -1;  // the linked log, open
-    int exit_fd = -1;
     struct Closer {
         int& fd;
         ~Closer() {
             if (fd >= 0) ::close(fd);
         }
-    } close_log{log_fd}, close_exit{exit_fd};
+    } close_log{log_fd};
     try {
-        // Which of the passed files is which: their positions (see TryFiles).
-        exit_fd = files.take(request.value("exit_fd", files.size()));
-        const int unnamed_log = files.take(request.value("unnamed_log_fd", files.size()));
         spec.argv = request.at("argv").get<std::vector<std::string>>();
         spec.env = request.at("env").get<std::map<std::string, std::string>>();
         spec.cwd = request.at("cwd").get<std::string>();
@@ -391,6 +381,9 @@ nlohmann::json start_process(const nlohmann::json& request, PassedFiles files, c
         }
         std::string header = request.at("log_header").get<std::string>();
         if (masker) header = masker->mask(header);
+        // The unnamed log passed with the request, if one was (see TryFiles): taken only now, so that
+        // `files` closes it on every way out before this.
+        const int unnamed_log = files.take(request.value("unnamed_log_fd", files.size()));
         auto log_size = write_log_header(spec.log_file, header, unnamed_log, log_fd);
         if (!log_size) return {{"error", log_size.error().message}};
         std::unique_ptr<OutputPump> pump;
@@ -408,7 +401,7 @@ nlohmann::json start_process(const nlohmann::json& request, PassedFiles files, c
         if (!child) return {{"error", child.error().message}};
         SupervisedProcess started{child->pid(), child->start_ticks(), child->started_at()};
         child->detach();  // reaped here, by waitid, once its exit file is written
-        Supervised supervised{exit_file, std::exchange(exit_fd, -1)};
+        Supervised supervised{exit_file};
         if (pump) {
             supervised.pump = ++pumps_made;
             pumps[supervised.pump] = std::move(pump);
@@ -448,7 +441,7 @@ void reap_ended(std::map<pid_t, Supervised>& running, Pumps& pumps) {
                     pumps.erase(pump);
                 }
             }
-            write_exit_file(found->second.exit_file, found->second.exit_fd, status);
+            write_exit_file(found->second.exit_file, status);
             running.erase(found);
         }
         siginfo_t reaped{};
@@ -599,29 +592,51 @@ namespace {
 // A try's exit file (made empty) and its log (unnamed, in the log's folder, see write_log_header),
 // made by the thread that asks for the process rather than by the supervisor: its one thread serves
 // every task, and making files is what costs it most (a new inode takes 0.02 ms on tmpfs, but up to
-// 1.4 ms on an ext4 without a journal that has just deleted many files, docs/benchmarks.md). Either
-// is -1 when it could not be made here, e.g. on a filesystem without O_TMPFILE; the supervisor then
-// makes it by its name, as it always did, and says what is wrong if that fails too.
+// 1.4 ms on an ext4 without a journal that has just deleted many files, docs/benchmarks.md). The
+// log is passed open with the request; the exit file is left for the supervisor to write by name
+// (opening a file that is there is cheap). When a file cannot be made here (a filesystem without
+// O_TMPFILE, say), the supervisor makes it by its name, as it always did, and says what is wrong
+// if that fails too.
 struct TryFiles {
-    int exit = -1;
+    bool made_exit_file = false;
     int unnamed_log = -1;
     TryFiles() = default;
     TryFiles(const TryFiles&) = delete;
     TryFiles& operator=(const TryFiles&) = delete;
     ~TryFiles() {
-        if (exit >= 0) ::close(exit);
         if (unnamed_log >= 0) ::close(unnamed_log);
     }
 };
+
+// Set once a folder said it cannot hold unnamed files: it is not asked again for every try.
+std::atomic<bool> g_unnamed_files_refused{false};
 
 void make_try_files(const std::filesystem::path& log_file, const std::filesystem::path& exit_file, TryFiles& files) {
     const std::filesystem::path folder = log_file.parent_path();
     std::error_code error;
     if (!folder.empty()) std::filesystem::create_directories(folder, error);
     if (error) return;
-    files.exit = ::open(exit_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    const int exit = ::open(exit_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (exit >= 0) {
+        ::close(exit);
+        files.made_exit_file = true;
+    }
+    if (g_unnamed_files_refused.load(std::memory_order_relaxed)) return;
+    // Write-only, as the process's output: it cannot read its own log through it.
     files.unnamed_log =
-        ::open(folder.empty() ? "." : folder.c_str(), O_TMPFILE | O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+        ::open(folder.empty() ? "." : folder.c_str(), O_TMPFILE | O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+    const int refused = errno;
+    if (files.unnamed_log < 0 && (refused == EOPNOTSUPP || refused == EISDIR || refused == EINVAL)) {
+        g_unnamed_files_refused.store(true, std::memory_order_relaxed);
+        spdlog::info("the logs folder's filesystem cannot make unnamed files (O_TMPFILE: {}); the task "
+                     "supervisor makes each try's log by its name",
+                     std::strerror(refused));
+    }
+}
+
+// An exit file made for a process that was never started: not left behind, empty, beside no log.
+void remove_unused_exit_file(const std::filesystem::path& exit_file, const TryFiles& files) {
+    if (files.made_exit_file) (void)::unlink(exit_file.c_str());
 }
 
 }  // namespace
@@ -640,24 +655,30 @@ Result<SupervisedProcess> TaskSupervisor::spawn(
     TryFiles files;
     make_try_files(spec.log_file, exit_file, files);
     std::vector<int> passed;
-    if (files.exit >= 0) {
-        request["exit_fd"] = passed.size();
-        passed.push_back(files.exit);
-    }
     if (files.unnamed_log >= 0) {
         request["unnamed_log_fd"] = passed.size();
         passed.push_back(files.unnamed_log);
     }
     std::lock_guard lock(mutex_);
     if (masked) {
-        if (Status sent = send_secrets(secrets); !sent) return sent.error();
+        if (Status sent = send_secrets(secrets); !sent) {
+            remove_unused_exit_file(exit_file, files);
+            return sent.error();
+        }
     }
-    if (auto sent = send_message(socket_, request, passed); !sent) return sent.error();
+    if (auto sent = send_message(socket_, request, passed); !sent) {
+        remove_unused_exit_file(exit_file, files);
+        return sent.error();
+    }
+    // From here the supervisor may have started the process (it writes the exit file by name then).
     auto answer = receive_message(socket_);
     if (!answer) return answer.error();
     if (!*answer) return make_error("the task supervisor has gone; restart the scheduler");
     const auto& reply = **answer;
-    if (reply.contains("error")) return make_error("{}", reply["error"].get<std::string>());
+    if (reply.contains("error")) {
+        remove_unused_exit_file(exit_file, files);  // it answered that no process started
+        return make_error("{}", reply["error"].get<std::string>());
+    }
     return SupervisedProcess{reply.value("pid", 0), reply.value("start_ticks", std::uint64_t{0}),
                              Instant(Duration(reply.value("started_at", std::int64_t{0}))),
                              reply.value("log_size_before", std::uint64_t{0})};

@@ -44,8 +44,8 @@ class TaskSupervisor {
     // supervisor drops requests of a daemon that has died). When the process ends the supervisor
     // writes its status (the exit code, or 128 + the signal) to `exit_file`, then reaps it. Thread-safe.
     // The calling thread makes the try's files (the log's folder, the exit file, empty, and the log as
-    // an unnamed file) and passes them over the socket: the supervisor's one thread then only writes
-    // the header and links the log in, and the costly part of making files is spread over the workers.
+    // an unnamed file, passed over the socket): the supervisor's one thread then only writes the header
+    // and links the log in, and the costly part of making files is spread over the workers.
     // With `secrets`, the header and everything the process writes reach the log with each secret
     // (and its URL and JSON forms) shown as "***": the output goes through a pipe that the supervisor
     // reads, and is all in the log before the exit file is written. The secrets travel over the

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <catch2/catch.hpp>
 
 #include "engine/exec/exec_test_support.h"
@@ -181,18 +182,33 @@ std::size_t open_descriptors(pid_t pid) {
     return count;
 }
 
+// A process that waits at `gate` (a FIFO) until the test lets it go: what the test checks before
+// that is not a race with the process's end, however loaded the machine.
+class Gate {
+  public:
+    explicit Gate(std::filesystem::path path) : path_(std::move(path)) { REQUIRE(::mkfifo(path_.c_str(), 0600) == 0); }
+    std::string wait_command() const { return "read line < \"" + path_.string() + "\""; }
+    void open_up() {
+        std::ofstream(path_) << "go\n";  // blocks until the process has opened its end
+    }
+
+  private:
+    std::filesystem::path path_;
+};
+
 }  // namespace
 
 TEST_CASE("a try's log appears with its header and its exit file starts empty, whatever was there",
           "[exec][supervisor]") {
-    Watchdog watchdog(30);
+    Watchdog watchdog(60);
     TempDir dir;
     auto supervisor = start_supervisor();
-    const mode_t mask = ::umask(0);
+    const mode_t mask = ::umask(0022);
     ::umask(mask);
+    Gate gate(dir.path() / "gate");
 
     SECTION("a new log, in folders not made yet") {
-        ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "sleep 0.3; echo out"});
+        ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", gate.wait_command() + "; echo out"});
         spec.log_file = dir.path() / "dag_id=d" / "run_id=r" / "task_id=t" / "attempt=1.log";
         const auto exit_file = exit_file_path(spec.log_file);
         auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: test");
@@ -202,6 +218,7 @@ TEST_CASE("a try's log appears with its header and its exit file starts empty, w
         CHECK(started->log_size_before == std::string("[mayaflow] running: test\n").size());
         CHECK(std::filesystem::exists(exit_file));
         CHECK_FALSE(read_exit_file(exit_file));
+        gate.open_up();
         CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 0);
         CHECK(read_text(spec.log_file) == "[mayaflow] running: test\nout\n");
         struct stat info {};
@@ -210,7 +227,7 @@ TEST_CASE("a try's log appears with its header and its exit file starts empty, w
         CHECK(info.st_nlink == 1);
     }
     SECTION("a log and an exit file left by an earlier start of the same try") {
-        ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "sleep 0.3; echo out; exit 4"});
+        ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", gate.wait_command() + "; echo out; exit 4"});
         spec.log_file = dir.path() / "attempt=1.log";
         const auto exit_file = exit_file_path(spec.log_file);
         write_text(spec.log_file, "earlier line\n");
@@ -218,17 +235,32 @@ TEST_CASE("a try's log appears with its header and its exit file starts empty, w
         auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: test");
         REQUIRE(started);
         CHECK_FALSE(read_exit_file(exit_file));  // the earlier status is gone before the process runs
+        gate.open_up();
         CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 4);
         CHECK(read_text(spec.log_file) == "earlier line\n[mayaflow] running: test\nout\n");
     }
-    SECTION("an exit file the task removed is made again") {
-        ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "rm \"$MAYAFLOW_EXIT_FILE\"; exit 6"});
+    SECTION("an exit file the task removed or wrote to still gets the status alone") {
+        int n = 0;
+        for (const std::string command : {"rm \"$MAYAFLOW_EXIT_FILE\"; exit 6",
+                                          "echo 'not a status' >> \"$MAYAFLOW_EXIT_FILE\"; exit 6",
+                                          "mv \"$MAYAFLOW_EXIT_FILE\" elsewhere; exit 6"}) {
+            CAPTURE(command);
+            ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", command});
+            spec.log_file = dir.path() / fmt::format("attempt={}.log", ++n);
+            const auto exit_file = exit_file_path(spec.log_file);
+            spec.env["MAYAFLOW_EXIT_FILE"] = exit_file.string();
+            auto started = supervisor->spawn(spec, exit_file, "h");
+            REQUIRE(started);
+            CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 6);
+            CHECK(read_text(exit_file) == "6\n");
+        }
+    }
+    SECTION("no exit file is left for a process that could not start") {
+        ProcessSpec spec = spec_in(dir, {"/no/such/program"});
         spec.log_file = dir.path() / "attempt=1.log";
         const auto exit_file = exit_file_path(spec.log_file);
-        spec.env["MAYAFLOW_EXIT_FILE"] = exit_file.string();
-        auto started = supervisor->spawn(spec, exit_file, "h");
-        REQUIRE(started);
-        CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 6);
+        REQUIRE_FALSE(supervisor->spawn(spec, exit_file, "h"));
+        CHECK_FALSE(std::filesystem::exists(exit_file));
     }
     SECTION("a log folder that cannot be made") {
         write_text(dir.path() / "blocked", "a file where the folder should be\n");
@@ -238,18 +270,36 @@ TEST_CASE("a try's log appears with its header and its exit file starts empty, w
         REQUIRE_FALSE(started);
         CHECK(started.error().message.find("attempt=1.log") != std::string::npos);
     }
-    SECTION("the files passed to the supervisor are closed once the processes end") {
-        auto start_one = [&](int n) {
-            ProcessSpec spec = spec_in(dir, {"true"});
-            spec.log_file = dir.path() / fmt::format("attempt={}.log", n);
+    SECTION("the files passed to the supervisor are closed once the processes end, or fail to start") {
+        int n = 0;
+        auto start_one = [&](bool masked, bool starts) {
+            ProcessSpec spec = spec_in(dir, {starts ? "true" : "/no/such/program"});
+            spec.log_file = dir.path() / fmt::format("attempt={}.log", ++n);
             const auto exit_file = exit_file_path(spec.log_file);
-            auto started = supervisor->spawn(spec, exit_file, "h");
-            REQUIRE(started);
-            REQUIRE(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 0);
+            auto started = supervisor->spawn(spec, exit_file, "h",
+                                             masked ? std::vector<std::string>{"hunter2"} : std::vector<std::string>{});
+            REQUIRE(started.ok() == starts);
+            if (starts) REQUIRE(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 0);
         };
-        start_one(0);
+        start_one(false, true);
+        start_one(true, true);
+        // The supervisor closes a process's files just after it writes the status: counted once settled.
+        auto settled_count = [&](std::size_t expected) {
+            std::size_t count = open_descriptors(supervisor->pid());
+            for (int i = 0; i < 200 && count != expected; ++i) {
+                std::this_thread::sleep_for(10ms);
+                count = open_descriptors(supervisor->pid());
+            }
+            return count;
+        };
+        std::this_thread::sleep_for(100ms);
         const std::size_t before = open_descriptors(supervisor->pid());
-        for (int n = 1; n <= 20; ++n) start_one(n);
-        CHECK(open_descriptors(supervisor->pid()) == before);
+        for (int i = 0; i < 10; ++i) {
+            start_one(false, true);
+            start_one(true, true);
+            start_one(false, false);
+            start_one(true, false);
+        }
+        CHECK(settled_count(before) == before);
     }
 }
