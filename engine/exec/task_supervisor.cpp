@@ -43,30 +43,24 @@ constexpr int kSocketBuffer = 4 << 20;
 constexpr std::size_t kSecretsPiece = 128 << 10;
 constexpr char kSecretsPieceTag = 'S';
 constexpr char kSecretsEndTag = 'E';
-// A request carries at most this many open files: the try's log (see TryFiles).
-constexpr std::size_t kMaxPassedFiles = 1;
-
-// Descriptors that came with a datagram; closed unless taken.
-class PassedFiles {
+// The open file that may come with a request (the try's unnamed log, see TryFiles); closed unless taken.
+class PassedFile {
   public:
-    PassedFiles() = default;
-    PassedFiles(PassedFiles&& other) noexcept : fds_(std::exchange(other.fds_, {})) {}
-    PassedFiles& operator=(PassedFiles&& other) noexcept {
-        std::swap(fds_, other.fds_);
+    PassedFile() = default;
+    PassedFile(PassedFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    PassedFile& operator=(PassedFile&& other) noexcept {
+        std::swap(fd_, other.fd_);
         return *this;
     }
-    ~PassedFiles() {
-        for (int fd : fds_) {
-            if (fd >= 0) ::close(fd);
-        }
+    ~PassedFile() {
+        if (fd_ >= 0) ::close(fd_);
     }
-    void add(int fd) { fds_.push_back(fd); }
-    std::size_t size() const { return fds_.size(); }
-    // The descriptor at `index`, now the caller's to close; -1 when there is none.
-    int take(std::size_t index) { return index < fds_.size() ? std::exchange(fds_[index], -1) : -1; }
+    void set(int fd) { fd_ = fd; }
+    // The descriptor, now the caller's to close; -1 when none came.
+    int take() { return std::exchange(fd_, -1); }
 
   private:
-    std::vector<int> fds_;
+    int fd_ = -1;
 };
 
 void size_buffers(int socket) {
@@ -88,22 +82,22 @@ Status send_message(int socket, const nlohmann::json& message) {
     return send_datagram(socket, message.dump());
 }
 
-// A request, with the descriptors of the try's files (kMaxPassedFiles at most) passed along with it.
-Status send_message(int socket, const nlohmann::json& message, const std::vector<int>& files) {
-    if (files.empty()) return send_message(socket, message);
+// A request, with an open file (`file`, when not -1) passed along with it.
+Status send_message(int socket, const nlohmann::json& message, int file) {
+    if (file < 0) return send_message(socket, message);
     const std::string text = message.dump();
     iovec part{const_cast<char*>(text.data()), text.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFiles)] = {};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr header{};
     header.msg_iov = &part;
     header.msg_iovlen = 1;
     header.msg_control = control;
-    header.msg_controllen = CMSG_SPACE(sizeof(int) * files.size());
+    header.msg_controllen = sizeof control;
     cmsghdr* rights = CMSG_FIRSTHDR(&header);
     rights->cmsg_level = SOL_SOCKET;
     rights->cmsg_type = SCM_RIGHTS;
-    rights->cmsg_len = CMSG_LEN(sizeof(int) * files.size());
-    std::memcpy(CMSG_DATA(rights), files.data(), sizeof(int) * files.size());
+    rights->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(rights), &file, sizeof(int));
     while (true) {
         if (::sendmsg(socket, &header, MSG_NOSIGNAL) >= 0) return Status::success();
         if (errno == EINTR) continue;
@@ -111,9 +105,9 @@ Status send_message(int socket, const nlohmann::json& message, const std::vector
     }
 }
 
-// One datagram as it came, and the descriptors passed with it (into `files` when given, else
-// closed); nullopt when the other side hung up.
-Result<std::optional<std::string>> receive_datagram(int socket, PassedFiles* files = nullptr) {
+// One datagram as it came, and the open file passed with it (into `file` when given, else closed);
+// nullopt when the other side hung up.
+Result<std::optional<std::string>> receive_datagram(int socket, PassedFile* file = nullptr) {
     std::string buffer;
     while (true) {
         // The datagram's size first (MSG_TRUNC), so that the buffer is as big as the message.
@@ -123,27 +117,25 @@ Result<std::optional<std::string>> receive_datagram(int socket, PassedFiles* fil
             return make_error("cannot read from the task supervisor's socket: {}", std::strerror(errno));
         buffer.resize(static_cast<size_t>(size));
         iovec part{buffer.data(), buffer.size()};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFiles)] = {};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
         msghdr header{};
         header.msg_iov = &part;
         header.msg_iovlen = 1;
         header.msg_control = control;
         header.msg_controllen = sizeof control;
         ssize_t got = ::recvmsg(socket, &header, MSG_CMSG_CLOEXEC);
-        PassedFiles passed;
         if (got >= 0) {
-            for (cmsghdr* message = CMSG_FIRSTHDR(&header); message; message = CMSG_NXTHDR(&header, message)) {
-                if (message->cmsg_level != SOL_SOCKET || message->cmsg_type != SCM_RIGHTS) continue;
-                const std::size_t count = (message->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (std::size_t i = 0; i < count; ++i) {
-                    int fd = -1;
-                    std::memcpy(&fd, CMSG_DATA(message) + i * sizeof(int), sizeof fd);
-                    passed.add(fd);
-                }
+            PassedFile passed;
+            const cmsghdr* rights = CMSG_FIRSTHDR(&header);
+            if (rights && rights->cmsg_level == SOL_SOCKET && rights->cmsg_type == SCM_RIGHTS &&
+                rights->cmsg_len >= CMSG_LEN(sizeof(int))) {
+                int fd = -1;
+                std::memcpy(&fd, CMSG_DATA(rights), sizeof fd);
+                passed.set(fd);
             }
-            // More than a request may carry (the rest the kernel closed): none of them is used.
-            if (header.msg_flags & MSG_CTRUNC) passed = PassedFiles();
-            if (files) *files = std::move(passed);
+            // More than a request carries (the rest the kernel closed): not used.
+            if (header.msg_flags & MSG_CTRUNC) passed = PassedFile();
+            if (file) *file = std::move(passed);
         }
         if (got < 0 && errno == EINTR) continue;
         if (got < 0)
@@ -356,7 +348,7 @@ nlohmann::json receive_secrets(const std::string& datagram, SecretsSet& secrets)
     return {{"secrets", secrets.masker->secret_list()->size()}};
 }
 
-nlohmann::json start_process(const nlohmann::json& request, PassedFiles files, const SecretsSet& secrets,
+nlohmann::json start_process(const nlohmann::json& request, PassedFile unnamed_log_file, const SecretsSet& secrets,
                              std::map<pid_t, Supervised>& running, Pumps& pumps) {
     static std::uint64_t pumps_made = 0;
     ProcessSpec spec;
@@ -382,8 +374,8 @@ nlohmann::json start_process(const nlohmann::json& request, PassedFiles files, c
         std::string header = request.at("log_header").get<std::string>();
         if (masker) header = masker->mask(header);
         // The unnamed log passed with the request, if one was (see TryFiles): taken only now, so that
-        // `files` closes it on every way out before this.
-        const int unnamed_log = files.take(request.value("unnamed_log_fd", files.size()));
+        // it is closed on every way out before this.
+        const int unnamed_log = unnamed_log_file.take();
         auto log_size = write_log_header(spec.log_file, header, unnamed_log, log_fd);
         if (!log_size) return {{"error", log_size.error().message}};
         std::unique_ptr<OutputPump> pump;
@@ -491,10 +483,10 @@ int run_task_supervisor(int socket) {
         if (daemon_here && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             // A daemon that has died may have left requests in the socket: they are dropped, not run
             // behind the back of the daemon that restarts (it runs those tries again itself).
-            PassedFiles files;
+            PassedFile file;
             auto datagram = daemon_gone(socket)
                                 ? Result<std::optional<std::string>>(std::optional<std::string>())
-                                : receive_datagram(socket, &files);
+                                : receive_datagram(socket, &file);
             if (!datagram || !*datagram || (*datagram)->empty()) {
                 daemon_here = false;
                 ::close(socket);
@@ -508,7 +500,7 @@ int run_task_supervisor(int socket) {
             bool ok = false;
             auto request = parse_message(received, ok);
             (void)send_message(
-                socket, ok ? start_process(request, std::move(files), secrets, running, pumps)
+                socket, ok ? start_process(request, std::move(file), secrets, running, pumps)
                            : nlohmann::json{{"error", "a request to the task supervisor that is not JSON"}});
             reap_ended(running, pumps);
         }
@@ -654,11 +646,6 @@ Result<SupervisedProcess> TaskSupervisor::spawn(
                               {"masked", masked}};
     TryFiles files;
     make_try_files(spec.log_file, exit_file, files);
-    std::vector<int> passed;
-    if (files.unnamed_log >= 0) {
-        request["unnamed_log_fd"] = passed.size();
-        passed.push_back(files.unnamed_log);
-    }
     std::lock_guard lock(mutex_);
     if (masked) {
         if (Status sent = send_secrets(secrets); !sent) {
@@ -666,7 +653,7 @@ Result<SupervisedProcess> TaskSupervisor::spawn(
             return sent.error();
         }
     }
-    if (auto sent = send_message(socket_, request, passed); !sent) {
+    if (auto sent = send_message(socket_, request, files.unnamed_log); !sent) {
         remove_unused_exit_file(exit_file, files);
         return sent.error();
     }
