@@ -311,10 +311,11 @@ void rotate_secret_key() {
     std::error_code ignored;
     std::filesystem::create_directories(settings.home, ignored);
     auto rotating = FileLock::try_acquire(settings.home / "rotate-secret-key.lock");
-    if (!rotating)
+    if (!rotating) throw CommandFailed{rotating.error().message + "; nothing was re-encrypted"};
+    if (!*rotating)
         throw CommandFailed{"another `mayaflow rotate-secret-key` is running; nothing was re-encrypted"};
     auto store = open_store_or_fail(settings, false);
-    auto keyring = load_secret_keyring(environment, settings.home, true);
+    auto keyring = load_keyring_for_store(*store, environment, settings.home, true);
     if (!keyring) throw CommandFailed{keyring.error().message};
     if (keyring->origin() == kSecretKeyVariable) {
         SecretsRepository repository(*store, *keyring);

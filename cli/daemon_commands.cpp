@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -165,6 +166,15 @@ std::vector<std::string> files_in_store(Store& store) {
     return files;
 }
 
+// dag_id -> the file it was last loaded from, for each active DAG of the store.
+std::map<std::string, std::string> dag_owners_in_store(Store& store) {
+    std::map<std::string, std::string> owners;
+    if (auto dags = store.list_dags(false)) {
+        for (const auto& dag : *dags) owners[dag.dag_id] = dag.fileloc;
+    }
+    return owners;
+}
+
 struct DaemonOptions {
     bool with_web = true;
     std::optional<std::string> dags_folder;
@@ -172,12 +182,40 @@ struct DaemonOptions {
     std::optional<int> port;
 };
 
-// Waits for SIGINT or SIGTERM (blocked in every thread) until `deadline`; 0 when none came.
+// How many tries may run at once under the open-file limit: the web server keeps up to half of it
+// for connections, the daemon itself about kBaseDescriptors (the database, the watches, the
+// supervisor's socket), and each running try up to kDescriptorsPerTry while it is watched (its
+// worker's inotify instance and cancel flag, its process, a look at a file). With more tries than
+// that, the workers could hold every descriptor while each waits for one more: the parallelism is
+// lowered to what fits, and the daemon says so.
+constexpr rlim_t kBaseDescriptors = 48;
+constexpr rlim_t kDescriptorsPerTry = 4;
+
+int parallelism_for_descriptors(int parallelism) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return parallelism;
+    const rlim_t ours = limit.rlim_cur / 2;
+    const int fits = static_cast<int>(
+        std::max<rlim_t>(1, ours > kBaseDescriptors ? (ours - kBaseDescriptors) / kDescriptorsPerTry : 1));
+    if (parallelism <= fits) return parallelism;
+    const auto wanted = 2 * (kBaseDescriptors + kDescriptorsPerTry * static_cast<rlim_t>(parallelism));
+    spdlog::warn("the open-file limit is {} descriptors, too few for parallelism {}: running at most {} task{} at "
+                 "once. Raise the limit to at least {} (`ulimit -n`, LimitNOFILE= in a systemd unit) for {}",
+                 limit.rlim_cur, parallelism, fits, fits == 1 ? "" : "s", wanted, parallelism);
+    return fits;
+}
+
+std::string_view stop_signal_name(int signal) {
+    return signal == SIGINT ? "SIGINT" : signal == SIGHUP ? "SIGHUP" : "SIGTERM";
+}
+
+// Waits for SIGINT, SIGTERM or SIGHUP (blocked in every thread) until `deadline`; 0 when none came.
 int wait_for_stop_signal(std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) {
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);  // a closed terminal or ssh session: a stop like the others, drained
     if (!deadline) {
         int received = 0;
         sigwait(&signals, &received);
@@ -240,6 +278,7 @@ void block_stop_signals() {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);  // a closed terminal or ssh session: a stop like the others, drained
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 }
@@ -285,7 +324,7 @@ void run_webserver(const DaemonOptions& options) {
                              MAYAFLOW_VERSION, settings.database.string(), settings.web_host, web.port())
               << std::flush;
     int signal = wait_for_stop_signal();
-    spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    spdlog::info("received {}, stopping", stop_signal_name(signal));
     web.stop();
 }
 
@@ -305,7 +344,13 @@ void run_daemon(const DaemonOptions& options) {
     }
     std::filesystem::create_directories(settings.database.parent_path(), ec);
     // The lock is on the database file itself: a lock file beside it could be deleted from under us.
-    auto lock = FileLock::try_acquire(settings.database);
+    auto locking = FileLock::try_acquire(settings.database);
+    if (!locking) {
+        throw CommandFailed{fmt::format("{}; the database must be a file this user can write (or set MAYAFLOW_DATABASE "
+                                        "or MAYAFLOW_HOME to another place)",
+                                        locking.error().message)};
+    }
+    auto& lock = *locking;
     if (!lock) {
         throw CommandFailed{fmt::format("another mayaflow scheduler is running on {} (it holds a lock on that file); "
                                         "stop it first, or give this one another database",
@@ -320,20 +365,21 @@ void run_daemon(const DaemonOptions& options) {
     const std::string sign_in_lines = auth_required ? ensure_standalone_admin(*store, settings.home) : "";
 
     // The secret key is made at first start when neither MAYAFLOW_SECRET_KEY nor the key file has one.
-    auto keyring = load_secret_keyring(process_environment(), settings.home, true);
+    auto keyring = load_keyring_for_store(*store, process_environment(), settings.home, true);
     if (!keyring) throw CommandFailed{keyring.error().message};
     SecretsRepository repository(*store, std::move(*keyring));
     SecretsLookup secrets(EnvironmentSecrets(process_environment()), &repository, &process_secret_masker());
     if (Status registered = secrets.register_every_secret(); !registered) spdlog::error("{}", registered.error().message);
 
     SystemClock clock;
-    auto supervisor = TaskSupervisor::start(std::filesystem::read_symlink("/proc/self/exe"));
+    auto supervisor = TaskSupervisor::start(std::filesystem::read_symlink("/proc/self/exe"), settings.log_format == "json");
     if (!supervisor) throw CommandFailed{supervisor.error().message};
-    ThreadPoolExecutor executor(builtin_operators(), settings.parallelism, supervisor->get(),
+    const int parallelism = parallelism_for_descriptors(settings.parallelism);
+    ThreadPoolExecutor executor(builtin_operators(), parallelism, supervisor->get(),
                                 TaskSecrets{&secrets, &process_secret_masker()});
     // As many tries again wait in the executor, to start the moment a worker frees.
-    SchedulerOptions scheduler_options{.parallelism = settings.parallelism,
-                                       .queue_ahead = settings.parallelism,
+    SchedulerOptions scheduler_options{.parallelism = parallelism,
+                                       .queue_ahead = parallelism,
                                        .logs_folder = settings.logs_folder};
     auto pools = store->list_pools();
     if (!pools) throw CommandFailed{pools.error().message};
@@ -400,6 +446,7 @@ void run_daemon(const DaemonOptions& options) {
     DaemonDagSink sink(*store, loop);
     DagProcessor processor(DagProcessorOptions{settings.dags_folder, settings.dag_scan_interval, &builtin_operators()}, sink);
     processor.remember_files(files_in_store(*store));
+    processor.remember_dag_owners(dag_owners_in_store(*store));
     folder.store(&processor);
     loop.start();
 
@@ -439,7 +486,7 @@ void run_daemon(const DaemonOptions& options) {
     if (g_database_lost) {
         spdlog::critical("stopping: no new tasks start");
     } else {
-        spdlog::info("received {}, stopping: no new tasks start", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        spdlog::info("received {}, stopping: no new tasks start", stop_signal_name(signal));
     }
     processor.stop();
     drain(loop, settings.shutdown_grace_period);

@@ -47,7 +47,9 @@ bool report_unknown_command(CLI::App& app, int argc, char** argv) {
 
 int main(int argc, char** argv) {
     // The daemon's task supervisor (engine/exec/task_supervisor.h), started by the daemon itself.
-    if (argc == 2 && std::string_view(argv[1]) == "_supervise") return mayaflow::run_task_supervisor(3);
+    if ((argc == 2 || argc == 3) && std::string_view(argv[1]) == "_supervise") {
+        return mayaflow::run_task_supervisor(3, argc == 3 && std::string_view(argv[2]) == "json");
+    }
     CLI::App app{"mayaflow: a workflow engine for small data teams (DAGs in YAML, Airflow's concepts)", "mayaflow"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("mayaflow ") + MAYAFLOW_VERSION);

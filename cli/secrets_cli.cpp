@@ -21,7 +21,7 @@ Secrets open_secrets(bool for_writing) {
     if (!for_writing && !std::filesystem::exists(settings.database)) return secrets;
     // Read-write even to read: the migration that adds the tables applies on open.
     secrets.store = open_store_or_fail(settings, false);
-    auto keyring = load_secret_keyring(environment, settings.home, for_writing);
+    auto keyring = load_keyring_for_store(*secrets.store, environment, settings.home, for_writing);
     if (!keyring) throw CommandFailed{keyring.error().message};
     secrets.repository = std::make_unique<SecretsRepository>(*secrets.store, std::move(*keyring));
     return secrets;

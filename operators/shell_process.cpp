@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <thread>
 
 #include "engine/connections/secret_masker.h"
 #include "engine/exec/child_process.h"
@@ -222,6 +224,11 @@ std::optional<OperatorResult> result_without_exit(const ShellEnd& end, const Tas
         result.exit_code = end.exit_code;
         return result;
     }
+    if (end.supervisor_lost) {
+        return failed_result(
+            "the task's process ended, but the task supervisor that started it had gone (the daemon's log says "
+            "how), so its exit status was not recorded");
+    }
     if (!end.unrecorded_exit_file.empty()) {
         return failed_result(fmt::format("the task's process ended, but its exit status was not recorded in \"{}\" "
                                          "(is the logs folder full or not writable?)",
@@ -326,6 +333,27 @@ void read_recorded_end(const fs::path& exit_file, pid_t pid, std::uint64_t start
     end.no_status = !end.exit_code && !end.timed_out && !end.cancelled;
 }
 
+// Whether this process has no descriptor left (its open-file limit, or the system's, is reached):
+// then a failed look at a task's process or its exit file says nothing about the task.
+bool out_of_descriptors() {
+    const int probe = ::eventfd(0, EFD_CLOEXEC);
+    if (probe >= 0) {
+        ::close(probe);
+        return false;
+    }
+    return errno == EMFILE || errno == ENFILE;
+}
+
+// Waits until a descriptor can be had again. The try's process was started: were the try given up
+// for want of a descriptor to watch it with, its retry would run the command a second time beside
+// the first. Its timeout and cancel are seen once the wait can look again.
+void wait_for_descriptors(const TaskRun& run, pid_t pid) {
+    spdlog::warn("task {} try {}: the daemon has no file descriptor left to watch its process {} with; waiting "
+                 "for one (raise the daemon's open-file limit, `ulimit -n` or LimitNOFILE=, or lower parallelism)",
+                 run.task.task_id, run.try_number, pid);
+    while (out_of_descriptors()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
 // With a task supervisor: one process (the program itself, or bash -c), whose end the supervisor
 // records in the exit file.
 Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run, const CancelFlag& cancel,
@@ -339,6 +367,7 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
         run.supervisor->spawn(spec, exit_file, std::string(kLogPrefix) + header_for(command.command),
                               run.masker ? run.masker->secret_list() : nullptr);
     if (!started) return started.error();
+    const std::uint64_t replacements = run.supervisor->replacements();
     ShellEnd end{.output_start = started->log_size_before};
     const pid_t pid = started->pid;
     if (run.on_started) {
@@ -348,15 +377,37 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
                                       .started_at = started->started_at});
     }
     Result<std::optional<Pidfd>> pidfd = Pidfd::open(pid);
+    while (!pidfd && out_of_descriptors()) {
+        wait_for_descriptors(run, pid);
+        pidfd = Pidfd::open(pid);
+    }
     if (!pidfd) return std::move(pidfd).error();
-    if (pidfd->has_value() && same_process(pid, started->start_ticks)) {
+    bool running = pidfd->has_value() && same_process(pid, started->start_ticks);
+    while (pidfd->has_value() && !running && out_of_descriptors()) {  // /proc could not be read
+        wait_for_descriptors(run, pid);
+        running = same_process(pid, started->start_ticks);
+    }
+    if (running) {
         const Result<bool> waited =
             wait_for_live_process(run, pid, started->started_at, **pidfd, cancel, kill_grace, end);
         if (!waited) return waited.error();
     }
     read_recorded_end(exit_file, pid, started->start_ticks, true, end);
-    // The daemon did not go away meanwhile, so a missing status is the supervisor's failed write.
-    if (end.no_status) end.unrecorded_exit_file = exit_file;
+    while (end.no_status && out_of_descriptors()) {  // the exit file could not be opened
+        wait_for_descriptors(run, pid);
+        read_recorded_end(exit_file, pid, started->start_ticks, true, end);
+    }
+    // A supervisor that is slow to record the end (stopped, swapping) has not reaped the process
+    // yet: while it is there, the status is still to come.
+    while (end.no_status && process_start_ticks(pid) == started->start_ticks && !run.supervisor->gone()) {
+        read_recorded_end(exit_file, pid, started->start_ticks, true, end);
+    }
+    // The daemon did not go away meanwhile, so a missing status is the supervisor's failed write, or
+    // the supervisor itself is gone.
+    if (end.no_status) {
+        end.unrecorded_exit_file = exit_file;
+        end.supervisor_lost = run.supervisor->replacements() != replacements || run.supervisor->gone();
+    }
     // Also when the process had ended before it could be waited for.
     if (!end.timed_out && !end.cancelled) end_left_behind(pid, started->start_ticks, kill_grace);
     return end;

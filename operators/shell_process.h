@@ -52,6 +52,8 @@ struct ShellEnd {
     // The daemon saw the process end, yet no exit status was recorded in this file (the task
     // supervisor could not write it: a full or read-only logs folder); empty otherwise.
     std::filesystem::path unrecorded_exit_file;
+    // ... because the task supervisor that started the process went away (killed, crashed) meanwhile.
+    bool supervisor_lost = false;
     bool adopted = false;          // resume: the process still ran and was waited for
     // resume: the working folder of the adopted process, read before waiting (its temporary folder may
     // need removing); empty when unknown.

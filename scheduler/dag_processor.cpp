@@ -502,6 +502,15 @@ void DagProcessor::remember_files(const std::vector<std::string>& files) {
     for (const auto& file : files) known_.try_emplace(file);
 }
 
+void DagProcessor::remember_dag_owners(const std::map<std::string, std::string>& owners) {
+    // As if the file had loaded that DAG before: loading another dag_id, failing to load, or being
+    // gone then does what it does while the daemon runs (release it, keep it, release it).
+    for (const auto& [dag_id, file] : owners) {
+        known_[file].dag_id = dag_id;
+        owner_of_dag_id_[dag_id] = file;
+    }
+}
+
 size_t DagProcessor::scan_once() {
     size_t parsed = full_scan();
     publish_status(false);

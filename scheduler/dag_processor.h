@@ -78,6 +78,10 @@ class DagProcessor {
     // the first look at the folder does not find is reported gone, so that a file deleted while
     // the daemon was stopped does not leave its DAG active for ever. Call before the first look.
     void remember_files(const std::vector<std::string>& files);
+    // The file each active DAG of the store was loaded from (dag_id -> file): when two files define
+    // the same dag_id, the one that had it keeps it across a restart, as it does while the daemon
+    // runs, instead of the first in the folder's order. Call before the first look.
+    void remember_dag_owners(const std::map<std::string, std::string>& owners);
 
     // Looks at the whole folder once on the calling thread (not while started); returns how many
     // files were parsed.

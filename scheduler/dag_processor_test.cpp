@@ -237,6 +237,51 @@ TEST_CASE("a file that is gone is reported once, and its dag_id goes to the file
     CHECK(sink.count("loaded") == 2);
 }
 
+TEST_CASE("two files with one dag_id: the file that had it keeps it after a restart", "[dag_processor]") {
+    Folder folder("mayaflow-processor-owner-");
+    // z.yaml had the DAG before the restart; a.yaml, first in the folder's order, came later.
+    write_file(folder.path / "a.yaml", dag_text("shared_id", "echo from a"));
+    write_file(folder.path / "z.yaml", dag_text("shared_id", "echo from z"));
+    const std::string z = (folder.path / "z.yaml").string();
+    RecordingSink sink;
+    DagProcessor processor(options_for(folder.path), sink);
+    processor.remember_files({z});
+    processor.remember_dag_owners({{"shared_id", z}});
+    processor.scan_once();
+    CHECK(sink.count("loaded", "/z.yaml") == 1);
+    CHECK(sink.count("loaded", "/a.yaml") == 0);
+    CHECK_THAT(sink.text_of("failed", "/a.yaml"), Catch::Contains("dag_id 'shared_id' is already defined in"));
+
+    SECTION("until it defines another dag_id") {
+        write_file(folder.path / "z.yaml", dag_text("other_id"));
+        processor.scan_once();
+        CHECK(sink.count("loaded", "/a.yaml") == 1);
+    }
+    SECTION("or is gone") {
+        fs::remove(folder.path / "z.yaml");
+        processor.scan_once();
+        CHECK(sink.count("deleted", "/z.yaml") == 1);
+        CHECK(sink.count("loaded", "/a.yaml") == 1);
+    }
+}
+
+TEST_CASE("a remembered owner that was changed or deleted while stopped gives its dag_id up", "[dag_processor]") {
+    Folder folder("mayaflow-processor-owner-gone-");
+    write_file(folder.path / "a.yaml", dag_text("shared_id"));
+    write_file(folder.path / "z.yaml", dag_text("renamed_id"));  // changed while the daemon was stopped
+    RecordingSink sink;
+    DagProcessor processor(options_for(folder.path), sink);
+    const std::string z = (folder.path / "z.yaml").string();
+    const std::string gone = (folder.path / "gone.yaml").string();
+    processor.remember_files({z, gone});
+    processor.remember_dag_owners({{"shared_id", z}, {"gone_id", gone}});
+    processor.scan_once();
+    processor.scan_once();  // a.yaml, waiting for shared_id, is read again once z.yaml gave it up
+    CHECK(sink.count("loaded", "/z.yaml") == 1);
+    CHECK(sink.count("loaded", "/a.yaml") == 1);
+    CHECK(sink.count("deleted", "/gone.yaml") == 1);
+}
+
 TEST_CASE("files that swap their dag_ids all load, in any order of renames", "[dag_processor]") {
     Folder folder("mayaflow-processor-swap-");
     const std::vector<std::string> files = {"a.yaml", "b.yaml", "c.yaml"};

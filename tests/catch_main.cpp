@@ -6,10 +6,10 @@
 #include <string_view>
 
 namespace mayaflow {
-int run_task_supervisor(int socket);  // engine/exec/task_supervisor.h (this object sees no include path)
+int run_task_supervisor(int socket, bool json_log);  // engine/exec/task_supervisor.h (this object sees no include path)
 }
 
 int main(int argc, char** argv) {
-    if (argc == 2 && std::string_view(argv[1]) == "_supervise") return mayaflow::run_task_supervisor(3);
+    if (argc == 2 && std::string_view(argv[1]) == "_supervise") return mayaflow::run_task_supervisor(3, false);
     return Catch::Session().run(argc, argv);
 }

@@ -294,6 +294,11 @@ std::vector<KeyPlace> top_level_keys(std::string_view text) {
     return keys;
 }
 
+nlohmann::json parse_or_discarded(std::string_view text) {
+    if (!check_nesting(text)) return nlohmann::json(nlohmann::json::value_t::discarded);
+    return nlohmann::json::parse(text, nullptr, false);
+}
+
 Result<Json> loads(std::string_view text) {
     // Before nlohmann builds the value: its copies, comparisons and destruction recurse.
     if (Status shallow = check_nesting(text); !shallow) return shallow.error();

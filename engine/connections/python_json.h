@@ -35,6 +35,11 @@ inline constexpr int kMaxNesting = 100;
 // skipped; the text need not be valid JSON otherwise), naming the line and column where they do.
 Status check_nesting(std::string_view text);
 
+// nlohmann::json::parse(text, nullptr, false) for JSON from outside (an HTTP answer, a file, a
+// rendered template): a discarded value, as for text that is not JSON, also when it nests deeper
+// than kMaxNesting.
+nlohmann::json parse_or_discarded(std::string_view text);
+
 // json.loads(text); the error says where the text stops being JSON, or where it nests too deep.
 Result<Json> loads(std::string_view text);
 

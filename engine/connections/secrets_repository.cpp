@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/connections/secret_key_file.h"
+
 namespace mayaflow {
 namespace {
 
@@ -166,6 +168,28 @@ Result<int> SecretsRepository::reseal_all() {
             return keyring_.seal(*plaintext, context);
         },
         *keys);
+}
+
+Result<SecretKeyring> load_keyring_for_store(ConnectionStore& store,
+                                             const std::map<std::string, std::string>& environment,
+                                             const std::filesystem::path& home, bool create_if_missing) {
+    auto found = load_secret_keyring(environment, home, false);
+    if (!found || !found->empty() || !create_if_missing) return found;
+    auto connections = store.list_connections();
+    if (!connections) return connections.error();
+    auto variables = store.list_variables();
+    if (!variables) return variables.error();
+    std::size_t sealed = variables->size();
+    for (const auto& row : *connections) sealed += (row.sealed_password ? 1 : 0) + (row.sealed_extra ? 1 : 0);
+    if (sealed > 0) {
+        return make_error(
+            "the database holds {} encrypted value{} (connection passwords and extras, variables), but no secret key "
+            "is configured: {} is not there and {} is not set. Put back the secret.key this database was written "
+            "with (from a backup), or set {} to it; a new key could never decrypt them, so none is made",
+            sealed, sealed == 1 ? "" : "s", secret_key_file_path(home).string(), kSecretKeyVariable,
+            kSecretKeyVariable);
+    }
+    return load_secret_keyring(environment, home, true);
 }
 
 }  // namespace mayaflow

@@ -4,6 +4,8 @@
 // and opens them on the way out. A value sealed with a key the keyring does not hold is an error
 // that names the key, never a guess.
 
+#include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,5 +60,13 @@ class SecretsRepository {
     ConnectionStore& store_;
     SecretKeyring keyring_;
 };
+
+// The keyring for `store`, as load_secret_keyring finds it; with `create_if_missing`, a new key
+// is made only while the store holds no sealed value. A store that holds some was written with a key
+// that is gone now (secret.key deleted, MAYAFLOW_SECRET_KEY unset): a new key could never open them,
+// so that is an error saying to put the old key back.
+Result<SecretKeyring> load_keyring_for_store(ConnectionStore& store,
+                                             const std::map<std::string, std::string>& environment,
+                                             const std::filesystem::path& home, bool create_if_missing);
 
 }  // namespace mayaflow

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/connections/secret_key_file.h"
 #include "engine/store/sqlite_store.h"
 
 namespace mayaflow {
@@ -77,6 +78,40 @@ TEST_CASE("connections and variables are stored sealed and read back whole", "[c
     CHECK(bytes.find("Pa55-w0rd-in-clear") == std::string::npos);
     CHECK(bytes.find("extra-secret-value") == std::string::npos);
     CHECK(bytes.find("xoxb-variable-secret") == std::string::npos);
+}
+
+TEST_CASE("no new key is made for a database that holds values sealed with a key that is gone",
+          "[connections][store]") {
+    TempFolder folder;
+    auto store = open_store(folder.path / "mayaflow.db");
+    const std::map<std::string, std::string> no_variable;
+    const auto key_file = secret_key_file_path(folder.path);
+    // A first start: no value yet, so a key is made.
+    auto made = load_keyring_for_store(*store, no_variable, folder.path, true);
+    REQUIRE(made);
+    REQUIRE_FALSE(made->empty());
+    REQUIRE(std::filesystem::exists(key_file));
+    SecretsRepository repository(*store, *made);
+    REQUIRE(repository.put_connections({sample_connection()}, false));
+
+    // secret.key deleted: refused, and no key file made, whatever is asked.
+    std::filesystem::remove(key_file);
+    auto refused = load_keyring_for_store(*store, no_variable, folder.path, true);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("holds 2 encrypted values") &&
+                                            Catch::Contains("Put back the secret.key") &&
+                                            Catch::Contains(key_file.string()));
+    CHECK_FALSE(std::filesystem::exists(key_file));
+    auto reading = load_keyring_for_store(*store, no_variable, folder.path, false);  // only reading: no key, no error
+    REQUIRE(reading);
+    CHECK(reading->empty());
+
+    // The old key back through the environment: that is the keyring.
+    const std::map<std::string, std::string> with_variable{{kSecretKeyVariable, format_secret_key(made->sealing_key())}};
+    auto restored = load_keyring_for_store(*store, with_variable, folder.path, true);
+    REQUIRE(restored);
+    CHECK(SecretsRepository(*store, *restored).find_connection("bq_main").ok());
+    CHECK_FALSE(std::filesystem::exists(key_file));
 }
 
 TEST_CASE("an existing conn_id is kept unless overwriting", "[connections][store]") {

@@ -108,19 +108,31 @@ void FieldReader::error(const YAML::Node& node, std::string field, std::string m
     error(where(node), std::move(field), std::move(message));
 }
 
+// Where an error or warning is and what it says, without the field: the tasks a for_each makes from
+// one line have fields of their own ("tasks[1] (app=...).sql") but the same fault.
+static std::string repeat_key(const LoadError& said) {
+    return fmt::format("{}:{}:{}:{}", said.where.line, said.where.column, said.where.file, said.message);
+}
+
 void FieldReader::error(SourceLocation location, std::string field, std::string message) {
     ++error_count_;
+    LoadError said{std::move(location), shorten_message(field, kMaxFieldBytes), shorten_message(message, kMaxMessageBytes)};
+    std::string key = repeat_key(said);
+    if (auto listed = errors_listed_.find(key); listed != errors_listed_.end()) {
+        ++error_repeats_[listed->second];
+        ++errors_folded_;
+        return;
+    }
     if (errors_.size() >= kMaxErrorsPerFile) return;
-    errors_.push_back(LoadError{std::move(location), shorten_message(field, kMaxFieldBytes),
-                                shorten_message(message, kMaxMessageBytes)});
+    errors_listed_.emplace(std::move(key), errors_.size());
+    errors_.push_back(std::move(said));
 }
 
 void FieldReader::warn(SourceLocation location, std::string field, std::string message) {
     LoadError warning{std::move(location), shorten_message(field, kMaxFieldBytes),
                       shorten_message(message, kMaxMessageBytes)};
     // A for_each makes the same warning once per task: say it once.
-    std::string key = fmt::format("{}:{}:{}:{}", warning.where.line, warning.where.column, warning.where.file,
-                                  warning.message);
+    std::string key = repeat_key(warning);
     if (warnings_seen_.count(key)) return;
     if (warnings_.size() >= kMaxErrorsPerFile) {
         ++warnings_left_out_;
@@ -131,11 +143,20 @@ void FieldReader::warn(SourceLocation location, std::string field, std::string m
 }
 
 void FieldReader::finish() {
-    if (error_count_ > errors_.size()) {
-        size_t more = error_count_ - errors_.size();
+    for (const auto& [index, times] : error_repeats_) {
+        errors_[index].message += fmt::format(" (and {} more time{}, for other tasks made from this line)", times,
+                                              times == 1 ? "" : "s");
+    }
+    if (error_count_ > errors_.size() + errors_folded_) {
+        size_t more = error_count_ - errors_.size() - errors_folded_;
         std::string note = fmt::format("... and {} more error{} not listed (a file lists at most {}); fix these first",
                                        more, more == 1 ? "" : "s", kMaxErrorsPerFile);
         errors_.push_back(LoadError{SourceLocation{file_.string(), 0, 0}, "", std::move(note)});
+    } else if (error_limit_reached()) {
+        // Every error it met is listed (the same ones folded), but it stopped looking for more.
+        errors_.push_back(LoadError{SourceLocation{file_.string(), 0, 0}, "",
+                                    fmt::format("... the loader stopped looking after {} errors; fix these first",
+                                                error_count_)});
     }
     if (warnings_left_out_ > 0) {
         warnings_.push_back(LoadError{SourceLocation{file_.string(), 0, 0}, "",

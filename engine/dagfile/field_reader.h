@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -106,9 +107,14 @@ class FieldReader {
     std::filesystem::path file_;
     std::vector<LoadError>& errors_;
     std::vector<LoadError>& warnings_;
-    size_t error_count_ = 0;
+    size_t error_count_ = 0;  // every error, listed or not, repeated or not
     size_t warnings_left_out_ = 0;
     std::set<std::string> warnings_seen_;
+    // A listed error's place and message, and its index in errors_: the same error again (each task
+    // a for_each makes from one line, or each use of an anchor) adds to its count, not to the list.
+    std::map<std::string, size_t> errors_listed_;
+    std::map<size_t, size_t> error_repeats_;  // index in errors_ -> times it came again
+    size_t errors_folded_ = 0;
     IncludeFiles includes_;
     // The files whose data is being read, outermost (the DAG file) first: for locations, cycles and
     // the include depth.

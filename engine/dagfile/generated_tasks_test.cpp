@@ -139,4 +139,30 @@ TEST_CASE("a DAG at the limits loads", "[dagfile][generated]") {
     CHECK(at_limit.dag->find_task("last")->upstream.size() == 9900);
 }
 
+TEST_CASE("the same fault in every task a for_each makes is said once, with a count", "[dagfile][generated]") {
+    // Two faults on two lines of a group made five times.
+    auto result = load_text(
+        "tasks:\n  - group: g_{{ item }}\n    for_each: [1, 2, 3, 4, 5]\n    tasks:\n"
+        "      - task_id: a\n        operator: bash\n        bash_command: \"true\"\n        count: three\n"
+        "        retries: -1\n");
+    const std::string said = format_errors(result.errors);
+    INFO(said);
+    REQUIRE_FALSE(result.dag);
+    auto count_of = [&](std::string_view text) {
+        size_t found = 0;
+        for (size_t at = said.find(text); at != std::string::npos; at = said.find(text, at + 1)) ++found;
+        return found;
+    };
+    CHECK(count_of(":8:16: ") == 1);  // count: three
+    CHECK(count_of(":9:18: ") == 1);  // retries: -1
+    CHECK(count_of("(and 4 more times, for other tasks made from this line)") == 2);
+    // Faults on different lines are not folded together, even with the same words.
+    auto two_lines = load_text(
+        "tasks:\n  - task_id: a\n    operator: bash\n    bash_command: \"true\"\n    count: three\n"
+        "  - task_id: b\n    operator: bash\n    bash_command: \"true\"\n    count: three\n");
+    INFO(format_errors(two_lines.errors));
+    CHECK(two_lines.errors.size() == 2);
+    CHECK(format_errors(two_lines.errors).find("more time") == std::string::npos);
+}
+
 }  // namespace mayaflow

@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -28,6 +30,7 @@
 #include "engine/exec/exit_file.h"
 #include "engine/exec/log_file.h"
 #include "engine/exec/process_probe.h"
+#include "engine/util/json_log_formatter.h"
 
 extern char** environ;
 
@@ -200,7 +203,14 @@ std::optional<std::vector<std::string>> decode_secrets(std::string_view bytes) {
 // (empty) as it asked for the process, so this is normally no new inode (see TryFiles).
 // A failure is said on stderr (the daemon's log): the try then fails for want of its status.
 void write_exit_file(const std::filesystem::path& path, int status) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 && errno == ENOENT) {
+        // The log's folder was removed while the process ran (a clean-up of the logs folder): made
+        // again, so that the status is not lost with it.
+        std::error_code ignored;
+        std::filesystem::create_directories(path.parent_path(), ignored);
+        fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    }
     const std::string text = std::to_string(status) + "\n";
     ssize_t written = -1;
     if (fd >= 0) {
@@ -208,9 +218,8 @@ void write_exit_file(const std::filesystem::path& path, int status) {
         }
     }
     if (written != static_cast<ssize_t>(text.size())) {
-        const std::string line = "task supervisor: cannot record exit status " + std::to_string(status) + " in \"" +
-                                 path.string() + "\": " + std::strerror(errno) + "\n";
-        (void)!::write(STDERR_FILENO, line.data(), line.size());
+        spdlog::error("task supervisor: cannot record exit status {} in \"{}\": {}", status, path.string(),
+                      std::strerror(errno));
     }
     if (fd >= 0) ::close(fd);
 }
@@ -280,34 +289,61 @@ struct Supervised {
     std::uint64_t pump = 0;  // the key of its OutputPump, 0 when its output goes straight to the log
 };
 
+// Whether linkat's refusal to link an unnamed file in says that it never will here (a security
+// module, a filesystem or a /proc that does not allow it), rather than something about this try (a
+// log of that name already there, a folder removed meanwhile).
+bool refuses_every_link(int error) {
+    if (error == EPERM || error == EACCES || error == EOPNOTSUPP || error == ENOSYS || error == EXDEV) return true;
+    return error == ENOENT && ::access("/proc/self/fd", X_OK) != 0;
+}
+
+// How the try's header went into its log (see write_log_header).
+struct HeaderWritten {
+    std::uint64_t log_size = 0;  // the log's size after the header
+    bool linked = false;         // the unnamed log passed with the request is the log now
+    bool unnamed_refused = false;  // linking it in was refused for good: the daemon should stop making them
+};
+
 // The request's header line in the log: written to the unnamed log the daemon passed, which is then
 // linked in as the log (so the log appears with its header), or else appended to the log by its name.
-// The log's size after the header; `log_fd` keeps the linked log open for the process's output.
-Result<std::uint64_t> write_log_header(const std::filesystem::path& log_file, const std::string& header,
+// `log_fd` keeps the linked log open for the process's output.
+Result<HeaderWritten> write_log_header(const std::filesystem::path& log_file, const std::string& header,
                                        int unnamed_log, int& log_fd) {
+    HeaderWritten written;
     if (unnamed_log >= 0) {
         auto size = append_line_to_open_log(unnamed_log, log_file, header);
         const std::string name = "/proc/self/fd/" + std::to_string(unnamed_log);
         if (size && ::linkat(AT_FDCWD, name.c_str(), AT_FDCWD, log_file.c_str(), AT_SYMLINK_FOLLOW) == 0) {
             log_fd = unnamed_log;
-            return size;
+            written.log_size = *size;
+            written.linked = true;
+            return written;
         }
+        if (size) written.unnamed_refused = refuses_every_link(errno);
         ::close(unnamed_log);  // a log of that name is there already (or it could not be linked): appended to
     }
-    return append_line_to_log(log_file, header);
+    auto size = append_line_to_log(log_file, header);
+    if (!size) return size.error();
+    written.log_size = *size;
+    return written;
 }
 
 // A pipe for a process's output (its write end for the child, blocking; the read end ours,
-// non-blocking) and the log opened to append to.
-Result<std::unique_ptr<OutputPump>> open_pump(const std::filesystem::path& log_file,
+// non-blocking) and the log to append to: `open_log` (the linked log, now the pump's) or, when that
+// is -1, the log opened by its name.
+Result<std::unique_ptr<OutputPump>> open_pump(const std::filesystem::path& log_file, int open_log,
                                               std::shared_ptr<const SecretMasker> masker, int& write_end) {
     int ends[2];
-    if (::pipe2(ends, O_CLOEXEC) != 0)
-        return make_error("cannot make a pipe for the task's output: {}", std::strerror(errno));
+    if (::pipe2(ends, O_CLOEXEC) != 0) {
+        const int error = errno;
+        if (open_log >= 0) ::close(open_log);
+        return make_error("cannot make a pipe for the task's output: {}", std::strerror(error));
+    }
     (void)::fcntl(ends[0], F_SETFL, ::fcntl(ends[0], F_GETFL) | O_NONBLOCK);
     (void)::fcntl(ends[0], F_SETPIPE_SZ,
                   1 << 20);  // fewer stalls of a chatty task; the default 64 KiB if refused
-    const int log = ::open(log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    const int log = open_log >= 0 ? open_log
+                                   : ::open(log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
     if (log < 0) {
         const int error = errno;
         ::close(ends[0]);
@@ -320,8 +356,9 @@ Result<std::unique_ptr<OutputPump>> open_pump(const std::filesystem::path& log_f
     return std::make_unique<OutputPump>(ends[0], log, std::move(masker));
 }
 
-// Whether the daemon has hung up (its requests still queued in the socket are then dropped).
-bool daemon_gone(int socket) {
+// Whether the other end of the socket has hung up: the daemon (its requests still queued in the socket
+// are then dropped) or the supervisor (killed or crashed: a new one takes its place).
+bool other_side_gone(int socket) {
     pollfd fd{socket, POLLRDHUP, 0};
     return ::poll(&fd, 1, 0) > 0 && (fd.revents & (POLLHUP | POLLRDHUP | POLLERR));
 }
@@ -376,12 +413,12 @@ nlohmann::json start_process(const nlohmann::json& request, PassedFile unnamed_l
         // The unnamed log passed with the request, if one was (see TryFiles): taken only now, so that
         // it is closed on every way out before this.
         const int unnamed_log = unnamed_log_file.take();
-        auto log_size = write_log_header(spec.log_file, header, unnamed_log, log_fd);
-        if (!log_size) return {{"error", log_size.error().message}};
+        auto written = write_log_header(spec.log_file, header, unnamed_log, log_fd);
+        if (!written) return {{"error", written.error().message}};
         std::unique_ptr<OutputPump> pump;
         int write_end = -1;
         if (masker) {
-            auto opened = open_pump(spec.log_file, masker, write_end);
+            auto opened = open_pump(spec.log_file, std::exchange(log_fd, -1), masker, write_end);
             if (!opened) return {{"error", opened.error().message}};
             pump = std::move(*opened);
             spec.output_fd = write_end;
@@ -399,10 +436,13 @@ nlohmann::json start_process(const nlohmann::json& request, PassedFile unnamed_l
             pumps[supervised.pump] = std::move(pump);
         }
         running[started.pid] = supervised;
-        return {{"pid", started.pid},
-                {"start_ticks", started.start_ticks},
-                {"started_at", started.started_at.time_since_epoch().count()},
-                {"log_size_before", *log_size}};
+        nlohmann::json answer = {{"pid", started.pid},
+                                 {"start_ticks", started.start_ticks},
+                                 {"started_at", started.started_at.time_since_epoch().count()},
+                                 {"log_size_before", written->log_size},
+                                 {"log_linked", written->linked}};
+        if (written->unnamed_refused) answer["unnamed_logs_refused"] = true;
+        return answer;
     } catch (const std::exception& e) {
         return {{"error", std::string("a malformed request to the task supervisor: ") + e.what()}};
     }
@@ -443,7 +483,15 @@ void reap_ended(std::map<pid_t, Supervised>& running, Pumps& pumps) {
 
 }  // namespace
 
-int run_task_supervisor(int socket) {
+int run_task_supervisor(int socket, bool json_log) {
+    // What it has to say goes to the daemon's stderr, in the daemon's format: JSON lines or text.
+    auto out = std::make_shared<spdlog::sinks::stderr_sink_st>();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("supervisor", out));
+    if (json_log) {
+        spdlog::set_formatter(std::make_unique<JsonLogFormatter>());
+    } else {
+        spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+    }
     // Terminal and shutdown signals do not end the supervisor: it ends when the daemon has gone and
     // the last task has ended, so that every end is recorded.
     ::signal(SIGINT, SIG_IGN);
@@ -484,7 +532,7 @@ int run_task_supervisor(int socket) {
             // A daemon that has died may have left requests in the socket: they are dropped, not run
             // behind the back of the daemon that restarts (it runs those tries again itself).
             PassedFile file;
-            auto datagram = daemon_gone(socket)
+            auto datagram = other_side_gone(socket)
                                 ? Result<std::optional<std::string>>(std::optional<std::string>())
                                 : receive_datagram(socket, &file);
             if (!datagram || !*datagram || (*datagram)->empty()) {
@@ -512,7 +560,10 @@ int run_task_supervisor(int socket) {
     return 0;
 }
 
-Result<std::unique_ptr<TaskSupervisor>> TaskSupervisor::start(const std::filesystem::path& program) {
+namespace {
+
+// Starts `program _supervise` with a socket on its descriptor 3: our end of the socket, and its pid.
+Result<std::pair<int, pid_t>> launch_supervisor(const std::filesystem::path& program, bool json_log) {
     int sockets[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
         return make_error("cannot make a socket for the task supervisor: {}", std::strerror(errno));
@@ -532,7 +583,8 @@ Result<std::unique_ptr<TaskSupervisor>> TaskSupervisor::start(const std::filesys
                              POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     std::string path = program.string();
     std::string command = "_supervise";
-    char* argv[] = {path.data(), command.data(), nullptr};
+    std::string format = "json";
+    char* argv[] = {path.data(), command.data(), json_log ? format.data() : nullptr, nullptr};
     pid_t pid = 0;
     int spawned = ::posix_spawn(&pid, path.c_str(), &actions, &attributes, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -542,14 +594,65 @@ Result<std::unique_ptr<TaskSupervisor>> TaskSupervisor::start(const std::filesys
         ::close(sockets[0]);
         return make_error("cannot start the task supervisor {}: {}", path, std::strerror(spawned));
     }
-    return std::unique_ptr<TaskSupervisor>(new TaskSupervisor(sockets[0], pid));
+    return std::pair<int, pid_t>(sockets[0], pid);
+}
+
+// How a reaped supervisor ended, in words.
+std::string describe_end(const siginfo_t& info) {
+    if (info.si_code == CLD_EXITED) return fmt::format("it exited with status {}", info.si_status);
+    return fmt::format("it was killed by signal {} ({})", info.si_status, ::strsignal(info.si_status));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TaskSupervisor>> TaskSupervisor::start(const std::filesystem::path& program, bool json_log) {
+    auto launched = launch_supervisor(program, json_log);
+    if (!launched) return launched.error();
+    return std::unique_ptr<TaskSupervisor>(new TaskSupervisor(program, json_log, launched->first, launched->second));
+}
+
+bool TaskSupervisor::gone() {
+    std::lock_guard lock(mutex_);
+    return socket_ < 0 || other_side_gone(socket_);
+}
+
+Status TaskSupervisor::replace_gone_supervisor() {
+    const pid_t gone = pid_.load();
+    ::close(socket_);
+    socket_ = -1;
+    sent_secrets_.reset();
+    // Its socket closes as it exits: reaped within moments (waited for up to 100 ms, not for ever).
+    std::string how = "it hung up";
+    for (int i = 0; i < 100; ++i) {
+        siginfo_t info{};
+        if (::waitid(P_PID, static_cast<id_t>(gone), &info, WEXITED | WNOHANG) != 0) break;
+        if (info.si_pid == gone) {
+            how = describe_end(info);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    auto launched = launch_supervisor(program_, json_log_);
+    if (!launched) {
+        return make_error("the task supervisor (pid {}) has gone ({}), and a new one could not start: {}; restart "
+                          "the scheduler",
+                          gone, how, launched.error().message);
+    }
+    socket_ = launched->first;
+    pid_ = launched->second;
+    ++replacements_;
+    spdlog::error("the task supervisor (pid {}) has gone ({}); a new one (pid {}) starts the tasks from now on. The "
+                  "processes the old one started run on, but no one records their exit status: each of those "
+                  "tries fails when its process ends, and is retried as its task says",
+                  gone, how, launched->second);
+    return Status::success();
 }
 
 TaskSupervisor::~TaskSupervisor() {
     if (socket_ >= 0) ::close(socket_);
     // Not waited for: it ends on its own once its tasks have. Reap it if it already has.
     siginfo_t info{};
-    (void)::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG);
+    (void)::waitid(P_PID, static_cast<id_t>(pid_.load()), &info, WEXITED | WNOHANG);
 }
 
 Status TaskSupervisor::send_secrets(const std::shared_ptr<const std::vector<std::string>>& secrets) {
@@ -560,7 +663,7 @@ Status TaskSupervisor::send_secrets(const std::shared_ptr<const std::vector<std:
         if (auto sent = send_datagram(socket_, datagram); !sent) return sent;
         auto answer = receive_message(socket_);
         if (!answer) return answer.error();
-        if (!*answer) return make_error("the task supervisor has gone; restart the scheduler");
+        if (!*answer) return make_error("the task supervisor has gone");
         if ((**answer).contains("error")) return make_error("{}", (**answer)["error"].get<std::string>());
         return Status::success();
     };
@@ -647,28 +750,43 @@ Result<SupervisedProcess> TaskSupervisor::spawn(
     TryFiles files;
     make_try_files(spec.log_file, exit_file, files);
     std::lock_guard lock(mutex_);
-    if (masked) {
-        if (Status sent = send_secrets(secrets); !sent) {
-            remove_unused_exit_file(exit_file, files);
-            return sent.error();
+    // A supervisor that has gone (killed, crashed) is replaced before the request goes out, and once
+    // more if it goes while the request is on its way: nothing sent to it was started.
+    for (int attempt = 0;; ++attempt) {
+        const bool gone = socket_ < 0 || other_side_gone(socket_);
+        if (gone) {
+            if (Status replaced = replace_gone_supervisor(); !replaced) {
+                remove_unused_exit_file(exit_file, files);
+                return replaced.error();
+            }
         }
-    }
-    if (auto sent = send_message(socket_, request, files.unnamed_log); !sent) {
+        Status sent = masked ? send_secrets(secrets) : Status::success();
+        if (sent) sent = send_message(socket_, request, files.unnamed_log);
+        if (sent) break;
+        if (attempt == 0 && other_side_gone(socket_)) continue;
         remove_unused_exit_file(exit_file, files);
         return sent.error();
     }
     // From here the supervisor may have started the process (it writes the exit file by name then).
     auto answer = receive_message(socket_);
     if (!answer) return answer.error();
-    if (!*answer) return make_error("the task supervisor has gone; restart the scheduler");
+    if (!*answer) {
+        (void)replace_gone_supervisor();  // for the tries after this one; it says what happened
+        return make_error("the task supervisor ended while it was starting this task's process, which may or may not "
+                          "have started");
+    }
     const auto& reply = **answer;
     if (reply.contains("error")) {
         remove_unused_exit_file(exit_file, files);  // it answered that no process started
         return make_error("{}", reply["error"].get<std::string>());
     }
+    if (reply.value("unnamed_logs_refused", false) && !g_unnamed_files_refused.exchange(true)) {
+        spdlog::info("the task supervisor cannot link unnamed files into the logs folder; it makes each try's "
+                     "log by its name from now on");
+    }
     return SupervisedProcess{reply.value("pid", 0), reply.value("start_ticks", std::uint64_t{0}),
                              Instant(Duration(reply.value("started_at", std::int64_t{0}))),
-                             reply.value("log_size_before", std::uint64_t{0})};
+                             reply.value("log_size_before", std::uint64_t{0}), reply.value("log_linked", false)};
 }
 
 namespace {

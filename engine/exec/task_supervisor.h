@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -27,13 +28,15 @@ struct SupervisedProcess {
     std::uint64_t start_ticks = 0;
     Instant started_at{};
     std::uint64_t log_size_before = 0;  // the log's size after the header line, before any output
+    bool log_linked = false;  // the log is the unnamed file the caller made (false: the supervisor made it by name)
 };
 
 class TaskSupervisor {
   public:
     // Starts `program` (the mayaflow binary) as `program _supervise` in its own session, talking over a
-    // socket on its descriptor 3.
-    static Result<std::unique_ptr<TaskSupervisor>> start(const std::filesystem::path& program);
+    // socket on its descriptor 3. With `json_log` what it logs (to the daemon's stderr) is JSON lines,
+    // as the daemon's own with log_format: json.
+    static Result<std::unique_ptr<TaskSupervisor>> start(const std::filesystem::path& program, bool json_log = false);
     ~TaskSupervisor();  // hangs up: the supervisor ends once its running tasks have ended
     TaskSupervisor(const TaskSupervisor&) = delete;
     TaskSupervisor& operator=(const TaskSupervisor&) = delete;
@@ -58,21 +61,32 @@ class TaskSupervisor {
     Result<SupervisedProcess> spawn(const ProcessSpec& spec, const std::filesystem::path& exit_file,
                                     const std::string& log_header, const std::vector<std::string>& secrets = {});
 
-    pid_t pid() const { return pid_; }
+    pid_t pid() const { return pid_.load(); }
+    // How many times a supervisor that had gone (killed, crashed) was replaced by a new one. A try
+    // started before a replacement lost its supervisor, and with it the record of its exit status.
+    std::uint64_t replacements() const { return replacements_.load(); }
+    // Whether the supervisor has gone since it was last talked to (the next spawn replaces it).
+    bool gone();
 
   private:
-    TaskSupervisor(int socket, pid_t pid) : socket_(socket), pid_(pid) {}
+    TaskSupervisor(std::filesystem::path program, bool json_log, int socket, pid_t pid)
+        : program_(std::move(program)), json_log_(json_log), socket_(socket), pid_(pid) {}
     Status send_secrets(const std::shared_ptr<const std::vector<std::string>>& secrets);  // under mutex_
+    // Under mutex_: the supervisor has hung up; a new one takes its place (its tries run on, unrecorded).
+    Status replace_gone_supervisor();
 
+    std::filesystem::path program_;
+    bool json_log_ = false;
     std::mutex mutex_;
     std::shared_ptr<const std::vector<std::string>> sent_secrets_;  // the set the supervisor masks with
     int socket_ = -1;
-    pid_t pid_ = 0;
+    std::atomic<pid_t> pid_{0};
+    std::atomic<std::uint64_t> replacements_{0};
 };
 
 // The supervisor's side: serves requests on `socket` until the daemon hangs up and no task is left.
 // Returns the process's exit code.
-int run_task_supervisor(int socket);
+int run_task_supervisor(int socket, bool json_log = false);
 
 // Waits until the exit file of a supervised process is there (the supervisor writes it between the
 // process's end and its reaping) or the process is gone without one, up to `timeout`. Returns

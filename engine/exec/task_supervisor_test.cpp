@@ -12,6 +12,7 @@
 #include "engine/exec/exec_test_support.h"
 #include "engine/exec/exit_file.h"
 #include "engine/exec/process_group.h"
+#include "engine/exec/process_probe.h"
 
 using namespace mayaflow;
 using namespace mayaflow::exec_test;
@@ -70,6 +71,7 @@ TEST_CASE("the task supervisor masks secrets in a process's output", "[exec][sup
     auto exit_file = exit_file_path(spec.log_file);
     auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: echo hunter2", secrets);
     REQUIRE(started);
+    CHECK(started->log_linked);  // the pump writes to the log the caller made, linked in
     REQUIRE(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 0);
     const std::string log = read_text(spec.log_file);
     CHECK(log.starts_with("[mayaflow] running: echo ***\npw=***\n***\nxxx"));
@@ -213,7 +215,9 @@ TEST_CASE("a try's log appears with its header and its exit file starts empty, w
         const auto exit_file = exit_file_path(spec.log_file);
         auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: test");
         REQUIRE(started);
-        // Whole from the moment it is there: the header, and the process's output after it.
+        // The unnamed file the caller made, linked in: whole from the moment it is there, the
+        // header, and the process's output after it.
+        CHECK(started->log_linked);
         CHECK(read_text(spec.log_file) == "[mayaflow] running: test\n");
         CHECK(started->log_size_before == std::string("[mayaflow] running: test\n").size());
         CHECK(std::filesystem::exists(exit_file));
@@ -234,6 +238,7 @@ TEST_CASE("a try's log appears with its header and its exit file starts empty, w
         write_text(exit_file, "0\n");
         auto started = supervisor->spawn(spec, exit_file, "[mayaflow] running: test");
         REQUIRE(started);
+        CHECK_FALSE(started->log_linked);  // appended to by its name
         CHECK_FALSE(read_exit_file(exit_file));  // the earlier status is gone before the process runs
         gate.open_up();
         CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 4);
@@ -302,4 +307,44 @@ TEST_CASE("a try's log appears with its header and its exit file starts empty, w
         }
         CHECK(settled_count(before) == before);
     }
+}
+
+TEST_CASE("a task supervisor that was killed is replaced by the next start, and says what its tries lost",
+          "[exec][supervisor]") {
+    Watchdog watchdog(60);
+    TempDir dir;
+    auto supervisor = start_supervisor();
+    Gate gate(dir.path() / "gate");
+    ProcessSpec orphaned = spec_in(dir, {"/bin/sh", "-c", gate.wait_command() + "; echo orphan"});
+    orphaned.log_file = dir.path() / "attempt=1.log";
+    const auto orphaned_exit = exit_file_path(orphaned.log_file);
+    auto first = supervisor->spawn(orphaned, orphaned_exit, "h", {"hunter2"});  // masked: secrets were sent
+    REQUIRE(first);
+    const pid_t killed = supervisor->pid();
+    CHECK_FALSE(supervisor->gone());
+    REQUIRE(::kill(killed, SIGKILL) == 0);
+    for (int i = 0; i < 500 && !supervisor->gone(); ++i) std::this_thread::sleep_for(10ms);
+    REQUIRE(supervisor->gone());
+    CHECK(supervisor->replacements() == 0);  // not before a process is asked for
+
+    // The next start goes to a new supervisor, with the secrets sent again.
+    for (bool masked : {false, true}) {
+        CAPTURE(masked);
+        ProcessSpec spec = spec_in(dir, {"/bin/sh", "-c", "echo hunter2"});
+        spec.log_file = dir.path() / fmt::format("attempt={}.log", masked ? 3 : 2);
+        const auto exit_file = exit_file_path(spec.log_file);
+        auto started = supervisor->spawn(spec, exit_file, "h",
+                                         masked ? std::vector<std::string>{"hunter2"} : std::vector<std::string>{});
+        REQUIRE(started);
+        CHECK(wait_for_exit_file(exit_file, started->pid, started->start_ticks, 20s) == 0);
+        CHECK(read_text(spec.log_file) == (masked ? "h\n***\n" : "h\nhunter2\n"));
+    }
+    CHECK(supervisor->pid() != killed);
+    CHECK(supervisor->replacements() == 1);
+    CHECK_FALSE(supervisor->gone());
+
+    // The process the killed one started runs on; its end is not recorded (no one is left to).
+    CHECK(process_group_alive(first->pid));
+    gate.open_up();
+    CHECK_FALSE(wait_for_exit_file(orphaned_exit, first->pid, first->start_ticks, 3s));
 }

@@ -61,7 +61,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     if (!options.read_only) {
         auto status = store->db_.exec(fmt::format("PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024;",
                                                   options.durability == Durability::full ? "FULL" : "NORMAL"));
-        if (!status) return status.error();
+        // The first statement is where a file that is not a database (or is damaged) shows.
+        if (!status) {
+            return make_error("cannot use the database {}: {}; if it is damaged, restore it from a backup "
+                              "(docs/operations.md) or move it away to start with an empty one",
+                              options.path.string(), status.error().message);
+        }
         if (options.migrate) {
             auto migrated = store->migrate();
             if (!migrated) return migrated.error();

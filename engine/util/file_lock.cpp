@@ -4,16 +4,21 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 namespace mayaflow {
 
-std::optional<FileLock> FileLock::try_acquire(const std::filesystem::path& path) {
+Result<std::optional<FileLock>> FileLock::try_acquire(const std::filesystem::path& path) {
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return std::nullopt;
+    if (fd < 0) return make_error("cannot open {} to lock it: {}", path.string(), std::strerror(errno));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
         ::close(fd);
-        return std::nullopt;
+        if (error == EWOULDBLOCK) return std::optional<FileLock>();
+        return make_error("cannot lock {}: {}", path.string(), std::strerror(error));
     }
-    return FileLock(fd);
+    return std::optional<FileLock>(FileLock(fd));
 }
 
 bool FileLock::is_held(const std::filesystem::path& path) {

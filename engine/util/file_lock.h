@@ -6,12 +6,16 @@
 #include <filesystem>
 #include <optional>
 
+#include "engine/util/result.h"
+
 namespace mayaflow {
 
 class FileLock {
   public:
-    // Takes the lock without waiting; nullopt when another process holds it.
-    static std::optional<FileLock> try_acquire(const std::filesystem::path& path);
+    // Takes the lock without waiting (the file is made if missing); nullopt when another process holds
+    // it, an error when the file cannot be opened (a folder of that name, no permission, a read-only
+    // file system), which names the file and the reason.
+    static Result<std::optional<FileLock>> try_acquire(const std::filesystem::path& path);
     // Whether some process holds the lock on `path` now. Opens and closes the file: call it before
     // this process opens the file with SQLite (closing a descriptor drops the process's POSIX locks).
     static bool is_held(const std::filesystem::path& path);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/connections/python_json.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
 #include "operators/firebase/firebase_keys.h"
@@ -172,7 +173,7 @@ std::string join_database_path(const std::vector<std::string>& segments) {
 }
 
 std::string firebase_error_text(const HttpResponse& response) {
-    auto body = nlohmann::json::parse(response.body, nullptr, false);
+    auto body = pyjson::parse_or_discarded(response.body);
     if (body.is_object() && body.contains("error") && body["error"].is_string()) return body["error"].get<std::string>();
     if (response.body.empty()) return "no body";
     std::string flat;
@@ -234,7 +235,7 @@ void FirebaseDatabase::read_shallow(const std::vector<std::string>& path, Read d
     const std::string what = fmt::format("GET {}", join_database_path(path));
     send(std::move(request), what, [done, what](Result<HttpResponse> response) {
         if (!response) return done(response.error());
-        auto body = nlohmann::json::parse(response->body, nullptr, false);
+        auto body = pyjson::parse_or_discarded(response->body);
         if (body.is_discarded()) return done(make_error("{} answered with a body that is not JSON", what));
         done(std::move(body));
     });

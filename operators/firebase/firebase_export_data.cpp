@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "engine/connections/python_json.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
 
@@ -64,7 +65,7 @@ Result<nlohmann::json> convert_scalar(const std::string& type, nlohmann::json va
         return nlohmann::json(number);
     }
     if (type == "JSON" && value.is_string()) {
-        auto parsed = nlohmann::json::parse(value.get<std::string>(), nullptr, false);
+        auto parsed = pyjson::parse_or_discarded(value.get<std::string>());
         if (!parsed.is_discarded()) return parsed;
     }
     return value;

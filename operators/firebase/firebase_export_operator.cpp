@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "engine/connections/python_json.h"
 #include "engine/connections/secrets_lookup.h"
 #include "engine/util/text.h"
 #include "operators/async_try.h"
@@ -222,7 +223,7 @@ Result<nlohmann::json> direct_rows(const TaskRun& run, const nlohmann::json& par
     }
     nlohmann::json rows = params.value("rows", nlohmann::json());
     if (rows.is_string()) {
-        auto parsed = nlohmann::json::parse(rows.get<std::string>(), nullptr, false);
+        auto parsed = pyjson::parse_or_discarded(rows.get<std::string>());
         if (parsed.is_discarded()) {
             return make_error("rows rendered to text that is not JSON: {} (render it with | tojson)",
                               quote_for_message(rows.get<std::string>(), 80));

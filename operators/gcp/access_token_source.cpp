@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/connections/python_json.h"
 #include "engine/util/text.h"
 #include "operators/gcp/jwt_rs256.h"
 
@@ -42,7 +43,7 @@ void AccessTokenSource::get(Callback done) {
 
 Result<AccessToken> read_token_answer(const HttpResponse& response, std::string_view from, Instant at) {
     if (!response.answered()) return make_error("cannot get an access token from {}: {}", from, response.describe());
-    auto body = nlohmann::json::parse(response.body, nullptr, false);
+    auto body = pyjson::parse_or_discarded(response.body);
     if (!response.ok()) {
         std::string reason;
         if (body.is_object() && body.contains("error")) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/connections/python_json.h"
 #include "engine/http/http_message.h"
 #include "engine/util/text.h"
 #include "operators/gcp/bigquery_table_ref.h"
@@ -152,7 +153,7 @@ Result<BigQueryJobOperator::JobPlan> GcsToBigQueryOperator::plan(const nlohmann:
                                             url_encode(schema_bucket), url_encode(object));
         ApiAnswer answer = api.call_and_wait("GET", url, fmt::format("reading schema_object gs://{}/{}", schema_bucket, object), true);
         if (!answer.ok()) return make_error("{}", answer.error);
-        fields = nlohmann::json::parse(answer.raw_body, nullptr, false);
+        fields = pyjson::parse_or_discarded(answer.raw_body);
         if (fields.is_object() && fields.contains("fields")) fields = fields["fields"];
         if (fields.is_discarded()) {
             return make_error("schema_object gs://{}/{} is not JSON: it must hold a list of fields", schema_bucket, object);

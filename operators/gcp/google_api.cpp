@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "engine/connections/python_json.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
 
@@ -33,7 +34,7 @@ ApiAnswer read_api_answer(const HttpResponse& response, std::string_view what, b
         answer.error = fmt::format("{}: {}", what, response.describe());
         return answer;
     }
-    auto body = nlohmann::json::parse(response.body, nullptr, false);
+    auto body = pyjson::parse_or_discarded(response.body);
     if (!response.ok()) {
         const nlohmann::json* error = body.is_object() && body.contains("error") ? &body["error"] : nullptr;
         std::string message = error ? string_member(*error, "message") : "";

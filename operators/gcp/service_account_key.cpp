@@ -1,4 +1,5 @@
 #include "operators/gcp/service_account_key.h"
+#include "engine/connections/python_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,7 +9,7 @@
 namespace mayaflow::gcp {
 
 Result<ServiceAccountKey> parse_service_account_key(std::string_view json, std::string_view where) {
-    auto parsed = nlohmann::json::parse(json, nullptr, false);
+    auto parsed = pyjson::parse_or_discarded(json);
     if (parsed.is_discarded() || !parsed.is_object()) {
         return make_error("{} is not a JSON object; expected a service-account key file", where);
     }

@@ -13,6 +13,7 @@
 #include <set>
 #include <system_error>
 
+#include "engine/connections/python_json.h"
 #include "engine/util/utf8.h"
 
 namespace mayaflow::notebook {
@@ -267,6 +268,9 @@ Result<nlohmann::json> parse_notebook(std::string_view text, const fs::path& fil
     if (const auto bad = first_invalid_utf8(text)) {
         return make_error("notebook {} is not valid UTF-8 (the byte at offset {} is 0x{:02x}); notebooks are JSON in UTF-8",
                           name, *bad, static_cast<unsigned char>(text[*bad]));
+    }
+    if (Status shallow = pyjson::check_nesting(text); !shallow) {
+        return make_error("notebook {} is refused: {}", name, shallow.error().message);
     }
     nlohmann::json notebook;
     try {

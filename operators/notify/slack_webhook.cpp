@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "engine/connections/python_json.h"
 #include "engine/connections/secrets_lookup.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
@@ -101,7 +102,7 @@ Result<nlohmann::json> slack_payload(const nlohmann::json& params, std::string_v
     nlohmann::json block_list;
     if (blocks != params.end() && !blocks->is_null()) {
         if (blocks->is_string()) {
-            auto parsed = nlohmann::json::parse(blocks->get<std::string>(), nullptr, false);
+            auto parsed = pyjson::parse_or_discarded(blocks->get<std::string>());
             if (parsed.is_discarded() || !parsed.is_array()) {
                 return make_error("blocks must be a list of Block Kit blocks (or JSON text of one)");
             }

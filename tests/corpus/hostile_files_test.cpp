@@ -77,7 +77,7 @@ std::vector<HostileFile> hostile_files() {
              "\n    tasks:\n      - task_id: t_{{ n }}\n        operator: empty\n        retires: 3\n        "
              "for_each: {n: " +
              numbers(100) + "}\n",
-         "more errors not listed"},
+         "more times, for other tasks made from this line"},
         {"fast_schedule.yaml", "schedule: 1ms\ncatchup: true\nstart_date: 2024-01-01\ntasks:\n" + task("a"),
          "shorter than the minimum interval of 1m"},
         {"template_bomb.yaml",

@@ -191,7 +191,11 @@ class ApiAttacksTest(unittest.TestCase):
 
     def test_deep_malformed_and_mistyped_bodies(self):
         before = self.runs_of_hello()
-        cases = [(b"[" * 100000, "not valid JSON"), (b'{"a":' * 100000, "not valid JSON"), (b"[]", "JSON object"),
+        # Well-formed but deep: 300,000 objects inside each other (1.8 MB) once overflowed the daemon's
+        # stack where the value was copied; refused before it is built.
+        deep_conf = b'{"dag_run_id": "atk_deep", "conf": ' + b'{"a": ' * 300000 + b"1" + b"}" * 300001
+        cases = [(b"[" * 100000, "nested deeper than 100 levels"), (b'{"a":' * 100000, "nested deeper than 100 levels"),
+                 (deep_conf, "nested deeper than 100 levels"), (b"[]", "JSON object"),
                  (b'{"dag_run_id": "\xff\xfe"}', "UTF-8"), (b'{"dag_run_id": "\\ud800"}', "not valid JSON"),
                  (b'{"dag_run_id": 5}', "must be a string"), (b'{"conf": []}', "'conf'"), (b'{"confx": 1}', "unknown field"),
                  (b'{"dag_run_id": "../../etc"}', "not allowed"), (b'{"logical_date": "2026-13-45T00:00:00Z"}', "month 13"),

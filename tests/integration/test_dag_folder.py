@@ -150,6 +150,15 @@ class StopTest(unittest.TestCase):
         finally:
             daemon.cleanup()
 
+    def test_sighup_stops_as_sigterm_does(self):
+        """A closed terminal or ssh session: drained and stopped with status 0, not killed."""
+        daemon = Daemon(copy_examples=False).start()
+        try:
+            self.assertEqual(daemon.stop(signal.SIGHUP), 0)
+            self.assertIn("received SIGHUP, stopping", daemon.read_log())
+        finally:
+            daemon.cleanup()
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -46,6 +46,29 @@ class LogFormatTest(unittest.TestCase):
         self.assertTrue(any("stopping" in r["message"] for r in records), text)
         self.assertNotIn(SECRET, text)
 
+    def test_the_task_supervisor_writes_json_lines_too(self):
+        """The supervisor shares the daemon's stderr: what it says is JSON as well. A task that puts a
+        folder where its exit file goes makes it say that the status cannot be recorded."""
+        self.daemon = Daemon(copy_examples=False, env={"MAYAFLOW_LOG_FORMAT": "json"})
+        self.daemon.write_dag("unrecorded.yaml", "schedule: null\nstart_date: 2024-01-01\ntasks:\n"
+                                                 "  - task_id: a\n    operator: bash\n    retries: 0\n"
+                                                 "    bash_command: rm \"$MAYAFLOW_EXIT_FILE\" && mkdir \"$MAYAFLOW_EXIT_FILE\"\n")
+        self.daemon.start()
+        status, _, body = self.daemon.http("/api/v1/dags/unrecorded/dagRuns", method="POST", body=json.dumps({}))
+        self.assertEqual(status, 200, body)
+        wait_for(lambda: any(run["state"] == "failed" for run in self.daemon.runs("unrecorded")), timeout=30)
+        self.daemon.stop()
+        text = self.daemon.read_log()
+        records = []
+        for number, line in enumerate([line for line in text.split("\n") if line], 1):
+            try:
+                records.append(json.loads(line))
+            except ValueError as error:
+                self.fail("line %d of the daemon's log is not JSON (%s): %r" % (number, error, line))
+        said = [r for r in records if r["message"].startswith("task supervisor: cannot record exit status 0")]
+        self.assertEqual(len(said), 1, text)
+        self.assertEqual(said[0]["level"], "error")
+
     def test_text_stays_the_default(self):
         text = self.start({})
         first = text.split("\n")[0]

@@ -127,6 +127,34 @@ class LogsFolderFaultTest(unittest.TestCase):
         self.assertEqual(self.daemon.integrity(), "ok")
         self.assertNotIn("Sanitizer", self.daemon.read_log())
 
+    def test_unnamed_logs_that_cannot_be_linked(self):
+        """A security module or filesystem that refuses to link the workers' unnamed logs in: the
+        supervisor makes each log by its name, the daemon says so once and stops making unnamed
+        files, and every try runs once with its whole log."""
+        self.daemon.set_faults(prefix=self.daemon.logs, link="EPERM")
+        self.daemon.start()
+        self.daemon.trigger("logs", "unlinked")
+        self.daemon.trigger("prints", "unlinked")
+        self.assertEqual(self.daemon.wait_for_run("logs", "unlinked", timeout=30), "success")
+        self.assertEqual(self.daemon.wait_for_run("prints", "unlinked", timeout=30), "success")
+        self.assertEqual(self.ran("unlinked"), {t: 1 for t in self.daemon.task_states("logs", "unlinked")})
+        # At most the three tries that can start at once (two chains and `chatty`) made an unnamed
+        # log before the first refusal came back; the later four did not.
+        hits = self.daemon.fault_hits()
+        self.assertGreaterEqual(hits, 1)
+        self.assertLessEqual(hits, 3)
+        self.assertEqual(self.daemon.read_log().count("cannot link unnamed files"), 1)
+        chatty = read_text(os.path.join(self.daemon.logs, "dag_id=prints", "run_id=unlinked", "task_id=chatty",
+                                        "attempt=1.log"))
+        self.assertTrue(chatty.startswith("[mayaflow] running: for i in $(seq 30)"), chatty[:200])
+        self.assertIn("line 30\n", chatty)
+        for folder, _, names in os.walk(os.path.join(self.daemon.logs, "dag_id=logs")):
+            for name in names:
+                if name.endswith(".log"):
+                    self.assertTrue(read_text(os.path.join(folder, name)).startswith("[mayaflow] running: echo unlinked"))
+        self.assertEqual(self.daemon.integrity(), "ok")
+        self.assertNotIn("Sanitizer", self.daemon.read_log())
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

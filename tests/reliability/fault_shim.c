@@ -9,6 +9,7 @@
 //   write ENOSPC        write, pwrite, writev and ftruncate of a matching file fail with this errno
 //   sync EIO            fsync and fdatasync of a matching file fail with this errno
 //   open EACCES         opening a matching path for writing (or creating it), and mkdir, fail
+//   link EPERM          linkat and link making a matching name fail (an unnamed file linked in, too)
 //   prefix /tmp/x/logs  a path matches when it starts with one of the prefixes (up to 8) ...
 //   suffix .db          ... or ends with one of the suffixes (up to 8); neither given: nothing matches
 //   probability 0.3     a matching call fails with this probability (default 1) ...
@@ -46,6 +47,7 @@ struct faults {
     int write_errno;
     int sync_errno;
     int open_errno;
+    int link_errno;
     char prefixes[MAX_PATTERNS][PATTERN_SIZE];
     int prefix_count;
     char suffixes[MAX_PATTERNS][PATTERN_SIZE];
@@ -114,6 +116,7 @@ static void parse_control(const char* text, struct faults* out) {
             if (strcmp(key, "write") == 0) out->write_errno = errno_named(value);
             else if (strcmp(key, "sync") == 0) out->sync_errno = errno_named(value);
             else if (strcmp(key, "open") == 0) out->open_errno = errno_named(value);
+            else if (strcmp(key, "link") == 0) out->link_errno = errno_named(value);
             else if (strcmp(key, "prefix") == 0 && out->prefix_count < MAX_PATTERNS)
                 strcpy(out->prefixes[out->prefix_count++], value);
             else if (strcmp(key, "suffix") == 0 && out->suffix_count < MAX_PATTERNS)
@@ -156,7 +159,7 @@ static void refresh_locked(void) {
         control_mtime = info.st_mtim;
         matching_calls = 0;
     }
-    any_file_fault = (current.write_errno || current.sync_errno || current.open_errno) &&
+    any_file_fault = (current.write_errno || current.sync_errno || current.open_errno || current.link_errno) &&
                      (current.prefix_count || current.suffix_count);
     clock_offset_ns = current.clock_offset_ns;
 }
@@ -196,8 +199,10 @@ static int fault_for_path(const char* path, int kind_errno_offset) {
     int result = 0;
     pthread_mutex_lock(&lock);
     refresh_locked();
-    int wanted = kind_errno_offset == 0 ? current.write_errno : kind_errno_offset == 1 ? current.sync_errno
-                                                                                        : current.open_errno;
+    int wanted = kind_errno_offset == 0   ? current.write_errno
+                 : kind_errno_offset == 1 ? current.sync_errno
+                 : kind_errno_offset == 2 ? current.open_errno
+                                          : current.link_errno;
     if (wanted && path_matches_locked(path)) {
         ++matching_calls;
         int fail;
@@ -215,7 +220,7 @@ static int fault_for_path(const char* path, int kind_errno_offset) {
     return result;
 }
 
-enum { KIND_WRITE = 0, KIND_SYNC = 1, KIND_OPEN = 2 };
+enum { KIND_WRITE = 0, KIND_SYNC = 1, KIND_OPEN = 2, KIND_LINK = 3 };
 
 static int fault_for_fd(int fd, int kind) {
     refresh();
@@ -228,9 +233,9 @@ static int fault_for_fd(int fd, int kind) {
     return fault_for_path(path, kind);
 }
 
-// An absolute form of `path` relative to `dirfd`, for matching (not resolved beyond that).
-static int fault_for_open(int dirfd, const char* path, int flags) {
-    if (!(flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC))) return 0;
+// A call of this kind on `path`, relative to `dirfd`: matched in an absolute form (not resolved
+// beyond that).
+static int fault_for_path_at(int dirfd, const char* path, int kind) {
     refresh();
     if (!any_file_fault || !path) return 0;
     char full[8200];
@@ -251,7 +256,12 @@ static int fault_for_open(int dirfd, const char* path, int flags) {
         }
         snprintf(full, sizeof full, "%s/%s", base, path);
     }
-    return fault_for_path(full, KIND_OPEN);
+    return fault_for_path(full, kind);
+}
+
+static int fault_for_open(int dirfd, const char* path, int flags) {
+    if (!(flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC))) return 0;
+    return fault_for_path_at(dirfd, path, KIND_OPEN);
 }
 
 #define FAIL_IF(fault) \
@@ -363,6 +373,20 @@ int mkdir(const char* path, mode_t mode) {
     if (!real) real = next_symbol("mkdir");
     FAIL_IF(fault_for_open(AT_FDCWD, path, O_CREAT));
     return real(path, mode);
+}
+
+int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath, int flags) {
+    static int (*real)(int, const char*, int, const char*, int);
+    if (!real) real = next_symbol("linkat");
+    FAIL_IF(fault_for_path_at(newdirfd, newpath, KIND_LINK));
+    return real(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+int link(const char* oldpath, const char* newpath) {
+    static int (*real)(const char*, const char*);
+    if (!real) real = next_symbol("link");
+    FAIL_IF(fault_for_path_at(AT_FDCWD, newpath, KIND_LINK));
+    return real(oldpath, newpath);
 }
 
 // The wall clock, moved by clock_offset; every other clock as it is.

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "engine/connections/python_json.h"
 #include "engine/time/iso8601.h"
 #include "engine/util/text.h"
 #include "engine/util/utf8.h"
@@ -196,6 +197,10 @@ Read<nlohmann::json> read_json_object(const ApiRequest& request, std::initialize
         return bad_request("the request needs a JSON object as its body");
     }
     if (!is_valid_utf8(body)) return bad_request("the body is not UTF-8 text; JSON must be UTF-8");
+    // Before nlohmann builds the value: copying, comparing and writing it recurse once per level.
+    if (Status shallow = pyjson::check_nesting(body); !shallow) {
+        return bad_request(fmt::format("the body is refused: {}", shallow.error().message));
+    }
     nlohmann::json parsed;
     try {
         parsed = nlohmann::json::parse(body);

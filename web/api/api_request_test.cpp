@@ -44,7 +44,25 @@ TEST_CASE("read_json_object: malformed, non-object, non-UTF-8 and unknown fields
     CHECK(refusal(read_body("[]")).find("must be a JSON object") != std::string::npos);
     CHECK(refusal(read_body("{\"dag_run_id\": \"\xff\"}")).find("not UTF-8") != std::string::npos);
     CHECK(refusal(read_body(R"({"confx": 1})")).find("unknown field") != std::string::npos);
-    CHECK(refusal(read_body(std::string(100000, '['))).find("not valid JSON") != std::string::npos);
+    CHECK(refusal(read_body(std::string(100000, '['))).find("nested deeper than 100 levels") != std::string::npos);
+}
+
+TEST_CASE("read_json_object: a body nested deeper than 100 levels is a 400, however long", "[api_request]") {
+    // 300,000 objects inside each other (1.8 MB) once overflowed the stack where the value was copied.
+    auto nested = [](int depth) {
+        std::string text = R"({"conf": )";
+        for (int i = 0; i < depth; ++i) text += R"({"a": )";
+        text += "1";
+        return text + std::string(depth + 1, '}');
+    };
+    for (int depth : {100, 1'000, 300'000}) {
+        INFO(depth);
+        CHECK(refusal(read_body(nested(depth))).find("JSON nested deeper than 100 levels (at line 1, column") !=
+              std::string::npos);
+    }
+    auto at_limit = read_body(nested(99));  // with the body's own object, 100 levels
+    REQUIRE_FALSE(failed(at_limit));
+    CHECK(std::get<nlohmann::json>(at_limit)["conf"].is_object());
 }
 
 TEST_CASE("read_json_object: a body that fails to parse is not quoted back (it may hold a password)", "[api_request]") {

@@ -41,13 +41,4 @@ Result<LogPage> read_log_page(const OpenedFile& file, std::uint64_t offset, std:
     return LogPage{.content = std::move(text), .end = end};
 }
 
-Result<LogPage> read_whole_log(const OpenedFile& file, bool growing) {
-    auto read = file.read(0, file.size());
-    if (!read) return read.error();
-    std::string text = std::move(*read);
-    if (growing) text.resize(end_of_whole_characters(text));
-    const std::uint64_t end = text.size();
-    return LogPage{.content = std::move(text), .end = end};
-}
-
 }  // namespace mayaflow

@@ -12,6 +12,10 @@ namespace mayaflow {
 
 // How much of a log one answer holds without full_content.
 inline constexpr std::uint64_t kLogPageBytes = 256 * 1024;
+// How much full_content=true answers at most: the answer is built in memory (about three times the
+// text, escaped as JSON), so a log of gigabytes, asked for by a few clients at once, must not take
+// the daemon's memory. A longer log goes on with the answer's token.
+inline constexpr std::uint64_t kFullContentBytes = 8 * 1024 * 1024;
 
 struct LogPage {
     std::string content;    // the bytes as written (a JSON answer shows invalid UTF-8 as U+FFFD)
@@ -23,8 +27,5 @@ struct LogPage {
 // character whose last bytes are not written yet is left for the next page. An offset past the end
 // (the log was truncated) answers nothing, from the end.
 Result<LogPage> read_log_page(const OpenedFile& file, std::uint64_t offset, std::uint64_t max_bytes, bool growing);
-
-// The whole log; when `growing`, without a character cut short at its end.
-Result<LogPage> read_whole_log(const OpenedFile& file, bool growing);
 
 }  // namespace mayaflow

@@ -1,5 +1,5 @@
 // GET …/taskInstances/{task_id}/logs/{task_try_number}: a try's log, as Airflow's get_log answers
-// it — a page and a continuation token by default, the whole log with full_content=true, JSON
+// it — a page and a continuation token by default, the whole log (up to 8 MiB) with full_content=true, JSON
 // ({content, continuation_token}) or text/plain as the Accept header asks. The token carries the
 // byte offset where the next page starts, signed (web/api/signed_token.h) and bound to this one log,
 // so a client tails a running task's log by asking again with the token it got.
@@ -71,8 +71,7 @@ WebResponse get_log(ApiContext& context, const ApiRequest& request) {
     LogPage page{.content = {}, .end = offset};
     switch (opening.outcome) {
         case FileOpening::Outcome::opened: {
-            auto read = whole ? read_whole_log(*opening.file, found.growing())
-                              : read_log_page(*opening.file, offset, kLogPageBytes, found.growing());
+            auto read = read_log_page(*opening.file, offset, whole ? kFullContentBytes : kLogPageBytes, found.growing());
             if (!read) return problem(500, fmt::format("cannot read the log of try {}: {}", found.try_number, read.error().message));
             page = std::move(*read);
             break;

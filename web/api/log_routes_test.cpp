@@ -189,6 +189,25 @@ TEST_CASE("a long log comes in pages that end at a line's end and join up to the
     CHECK(fixture.get_json(kLogs + "1?full_content=true")["content"] == whole);
 }
 
+TEST_CASE("full_content answers at most 8 MiB, up to a line's end, and its token goes on from there", "[logs]") {
+    LogFixture fixture;
+    const std::string line(999, 'x');
+    std::string whole;
+    while (whole.size() < kFullContentBytes + 100'000) whole += line + "\n";
+    testing::write_file(fixture.log(1), whole);
+    auto first = fixture.get_json(kLogs + "1?full_content=true");
+    const std::string content = first["content"];
+    CHECK(content.size() == kFullContentBytes / 1000 * 1000);  // the last whole line within 8 MiB
+    CHECK(whole.starts_with(content));
+    auto rest = fixture.get_json(kLogs + "1?token=" + first["continuation_token"].get<std::string>());
+    std::string joined = content + rest["content"].get<std::string>();
+    for (int page = 0; page < 10 && joined.size() < whole.size(); ++page) {
+        rest = fixture.get_json(kLogs + "1?token=" + rest["continuation_token"].get<std::string>());
+        joined += rest["content"].get<std::string>();
+    }
+    CHECK(joined == whole);
+}
+
 TEST_CASE("a running try's log is tailed with the token: each answer holds only what was added", "[logs]") {
     LogFixture fixture;
     testing::write_file(fixture.log(2), "starting\n");
