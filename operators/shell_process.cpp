@@ -346,12 +346,21 @@ bool out_of_descriptors() {
 
 // Waits until a descriptor can be had again. The try's process was started: were the try given up
 // for want of a descriptor to watch it with, its retry would run the command a second time beside
-// the first. Its timeout and cancel are seen once the wait can look again.
-void wait_for_descriptors(const TaskRun& run, pid_t pid) {
+// the first. A cancel (or a shutdown) meanwhile ends the process group; false then.
+bool wait_for_descriptors(const TaskRun& run, pid_t pid, const CancelFlag& cancel, Duration kill_grace,
+                          ShellEnd& end) {
     spdlog::warn("task {} try {}: the daemon has no file descriptor left to watch its process {} with; waiting "
                  "for one (raise the daemon's open-file limit, `ulimit -n` or LimitNOFILE=, or lower parallelism)",
                  run.task.task_id, run.try_number, pid);
-    while (out_of_descriptors()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (out_of_descriptors()) {
+        if (cancel.raised()) {
+            end.cancelled = true;
+            (void)terminate_process_group(pid, kill_grace);
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
 }
 
 // With a task supervisor: one process (the program itself, or bash -c), whose end the supervisor
@@ -367,7 +376,6 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
         run.supervisor->spawn(spec, exit_file, std::string(kLogPrefix) + header_for(command.command),
                               run.masker ? run.masker->secret_list() : nullptr);
     if (!started) return started.error();
-    const std::uint64_t replacements = run.supervisor->replacements();
     ShellEnd end{.output_start = started->log_size_before};
     const pid_t pid = started->pid;
     if (run.on_started) {
@@ -377,14 +385,13 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
                                       .started_at = started->started_at});
     }
     Result<std::optional<Pidfd>> pidfd = Pidfd::open(pid);
-    while (!pidfd && out_of_descriptors()) {
-        wait_for_descriptors(run, pid);
+    while (!pidfd && out_of_descriptors() && wait_for_descriptors(run, pid, cancel, kill_grace, end)) {
         pidfd = Pidfd::open(pid);
     }
-    if (!pidfd) return std::move(pidfd).error();
-    bool running = pidfd->has_value() && same_process(pid, started->start_ticks);
-    while (pidfd->has_value() && !running && out_of_descriptors()) {  // /proc could not be read
-        wait_for_descriptors(run, pid);
+    if (!pidfd && !end.cancelled) return std::move(pidfd).error();
+    bool running = pidfd && pidfd->has_value() && same_process(pid, started->start_ticks);
+    while (pidfd && pidfd->has_value() && !running && !end.cancelled && out_of_descriptors() &&
+           wait_for_descriptors(run, pid, cancel, kill_grace, end)) {  // /proc could not be read
         running = same_process(pid, started->start_ticks);
     }
     if (running) {
@@ -393,20 +400,30 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
         if (!waited) return waited.error();
     }
     read_recorded_end(exit_file, pid, started->start_ticks, true, end);
-    while (end.no_status && out_of_descriptors()) {  // the exit file could not be opened
-        wait_for_descriptors(run, pid);
+    while (end.no_status && !end.cancelled && out_of_descriptors() &&
+           wait_for_descriptors(run, pid, cancel, kill_grace, end)) {  // the exit file could not be opened
         read_recorded_end(exit_file, pid, started->start_ticks, true, end);
     }
     // A supervisor that is slow to record the end (stopped, swapping) has not reaped the process
-    // yet: while it is there, the status is still to come.
-    while (end.no_status && process_start_ticks(pid) == started->start_ticks && !run.supervisor->gone()) {
+    // yet: while it (the one that started it, not a replacement) is there, the status is still to
+    // come. Each look waits up to kExitFileWait; a cancel stops waiting.
+    auto same_supervisor_there = [&] {
+        return run.supervisor->replacements() == started->supervisor_generation && !run.supervisor->gone();
+    };
+    while (end.no_status && !cancel.raised() && same_supervisor_there()) {
+        if (out_of_descriptors()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));  // then look again
+        } else if (process_start_ticks(pid) != started->start_ticks) {
+            break;  // reaped: what the exit file says now is final
+        }
         read_recorded_end(exit_file, pid, started->start_ticks, true, end);
     }
+    if (end.no_status && cancel.raised()) end.cancelled = true;
     // The daemon did not go away meanwhile, so a missing status is the supervisor's failed write, or
     // the supervisor itself is gone.
-    if (end.no_status) {
+    if (end.no_status && !end.cancelled) {
         end.unrecorded_exit_file = exit_file;
-        end.supervisor_lost = run.supervisor->replacements() != replacements || run.supervisor->gone();
+        end.supervisor_lost = run.supervisor->replacements() != started->supervisor_generation || run.supervisor->gone();
     }
     // Also when the process had ended before it could be waited for.
     if (!end.timed_out && !end.cancelled) end_left_behind(pid, started->start_ticks, kill_grace);

@@ -769,7 +769,10 @@ Result<SupervisedProcess> TaskSupervisor::spawn(
     }
     // From here the supervisor may have started the process (it writes the exit file by name then).
     auto answer = receive_message(socket_);
-    if (!answer) return answer.error();
+    if (!answer) {
+        if (other_side_gone(socket_)) (void)replace_gone_supervisor();  // for the tries after this one
+        return answer.error();
+    }
     if (!*answer) {
         (void)replace_gone_supervisor();  // for the tries after this one; it says what happened
         return make_error("the task supervisor ended while it was starting this task's process, which may or may not "
@@ -786,7 +789,8 @@ Result<SupervisedProcess> TaskSupervisor::spawn(
     }
     return SupervisedProcess{reply.value("pid", 0), reply.value("start_ticks", std::uint64_t{0}),
                              Instant(Duration(reply.value("started_at", std::int64_t{0}))),
-                             reply.value("log_size_before", std::uint64_t{0}), reply.value("log_linked", false)};
+                             reply.value("log_size_before", std::uint64_t{0}), reply.value("log_linked", false),
+                             replacements_.load()};
 }
 
 namespace {

@@ -29,6 +29,7 @@ struct SupervisedProcess {
     Instant started_at{};
     std::uint64_t log_size_before = 0;  // the log's size after the header line, before any output
     bool log_linked = false;  // the log is the unnamed file the caller made (false: the supervisor made it by name)
+    std::uint64_t supervisor_generation = 0;  // replacements() when the supervisor that started it answered
 };
 
 class TaskSupervisor {

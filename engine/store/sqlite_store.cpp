@@ -63,9 +63,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
                                                   options.durability == Durability::full ? "FULL" : "NORMAL"));
         // The first statement is where a file that is not a database (or is damaged) shows.
         if (!status) {
-            return make_error("cannot use the database {}: {}; if it is damaged, restore it from a backup "
-                              "(docs/operations.md) or move it away to start with an empty one",
-                              options.path.string(), status.error().message);
+            const std::string& why = status.error().message;
+            const bool damaged = why.find("not a database") != std::string::npos ||
+                                 why.find("malformed") != std::string::npos;
+            return make_error("cannot use the database {}: {}{}", options.path.string(), why,
+                              damaged ? "; restore it from a backup (docs/operations.md), or move it away to start "
+                                        "with an empty one"
+                                      : "");
         }
         if (options.migrate) {
             auto migrated = store->migrate();
