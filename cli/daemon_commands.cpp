@@ -295,7 +295,7 @@ void configure_daemon_logging(const Settings& settings) {
     if (json) {
         spdlog::set_formatter(std::make_unique<JsonLogFormatter>());
     } else {
-        spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+        spdlog::set_pattern(kTextLogPattern);
     }
 }
 

@@ -423,7 +423,7 @@ Result<ShellEnd> run_supervised(const ShellCommand& command, const TaskRun& run,
     // the supervisor itself is gone.
     if (end.no_status && !end.cancelled) {
         end.unrecorded_exit_file = exit_file;
-        end.supervisor_lost = run.supervisor->replacements() != started->supervisor_generation || run.supervisor->gone();
+        end.supervisor_lost = !same_supervisor_there();
     }
     // Also when the process had ended before it could be waited for.
     if (!end.timed_out && !end.cancelled) end_left_behind(pid, started->start_ticks, kill_grace);

@@ -197,19 +197,25 @@ std::optional<std::vector<std::string>> decode_secrets(std::string_view bytes) {
     return secrets;
 }
 
+// The exit file opened to be written, made if missing and emptied: the daemon's worker makes it so
+// (empty) as it asks for the process, the supervisor to write the status into it.
+int open_exit_file(const std::filesystem::path& path) {
+    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+}
+
 // One write() of a few bytes: a reader sees the whole status or an empty file (read as no status
 // yet), without a temporary file and a rename for every try. By name, emptied first: whatever the
 // task wrote there or did to the file, the status lands under that name. The daemon made the file
 // (empty) as it asked for the process, so this is normally no new inode (see TryFiles).
 // A failure is said on stderr (the daemon's log): the try then fails for want of its status.
 void write_exit_file(const std::filesystem::path& path, int status) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int fd = open_exit_file(path);
     if (fd < 0 && errno == ENOENT) {
         // The log's folder was removed while the process ran (a clean-up of the logs folder): made
         // again, so that the status is not lost with it.
         std::error_code ignored;
         std::filesystem::create_directories(path.parent_path(), ignored);
-        fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        fd = open_exit_file(path);
     }
     const std::string text = std::to_string(status) + "\n";
     ssize_t written = -1;
@@ -490,7 +496,7 @@ int run_task_supervisor(int socket, bool json_log) {
     if (json_log) {
         spdlog::set_formatter(std::make_unique<JsonLogFormatter>());
     } else {
-        spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+        spdlog::set_pattern(kTextLogPattern);
     }
     // Terminal and shutdown signals do not end the supervisor: it ends when the daemon has gone and
     // the last task has ended, so that every end is recorded.
@@ -711,7 +717,7 @@ void make_try_files(const std::filesystem::path& log_file, const std::filesystem
     std::error_code error;
     if (!folder.empty()) std::filesystem::create_directories(folder, error);
     if (error) return;
-    const int exit = ::open(exit_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    const int exit = open_exit_file(exit_file);
     if (exit >= 0) {
         ::close(exit);
         files.made_exit_file = true;

@@ -11,6 +11,10 @@
 
 namespace mayaflow {
 
+// The other format (log_format: text), as an spdlog pattern: the time with its offset, the level
+// (coloured on a colour sink), the message. The daemon and its task supervisor write it alike.
+inline constexpr const char* kTextLogPattern = "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v";
+
 class JsonLogFormatter : public spdlog::formatter {
   public:
     void format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& dest) override;
