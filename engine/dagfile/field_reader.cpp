@@ -120,7 +120,6 @@ void FieldReader::error(SourceLocation location, std::string field, std::string 
     std::string key = repeat_key(said);
     if (auto listed = errors_listed_.find(key); listed != errors_listed_.end()) {
         ++error_repeats_[listed->second];
-        ++errors_folded_;
         return;
     }
     if (errors_.size() >= kMaxErrorsPerFile) return;
@@ -143,12 +142,14 @@ void FieldReader::warn(SourceLocation location, std::string field, std::string m
 }
 
 void FieldReader::finish() {
+    size_t folded = 0;  // repeats of listed errors: counted, not listed
     for (const auto& [index, times] : error_repeats_) {
         errors_[index].message += fmt::format(" (and {} more time{}, for other tasks made from this line)", times,
                                               times == 1 ? "" : "s");
+        folded += times;
     }
-    if (error_count_ > errors_.size() + errors_folded_) {
-        size_t more = error_count_ - errors_.size() - errors_folded_;
+    if (error_count_ > errors_.size() + folded) {
+        size_t more = error_count_ - errors_.size() - folded;
         std::string note = fmt::format("... and {} more error{} not listed (a file lists at most {}); fix these first",
                                        more, more == 1 ? "" : "s", kMaxErrorsPerFile);
         errors_.push_back(LoadError{SourceLocation{file_.string(), 0, 0}, "", std::move(note)});

@@ -114,7 +114,6 @@ class FieldReader {
     // a for_each makes from one line, or each use of an anchor) adds to its count, not to the list.
     std::map<std::string, size_t> errors_listed_;
     std::map<size_t, size_t> error_repeats_;  // index in errors_ -> times it came again
-    size_t errors_folded_ = 0;
     IncludeFiles includes_;
     // The files whose data is being read, outermost (the DAG file) first: for locations, cycles and
     // the include depth.
